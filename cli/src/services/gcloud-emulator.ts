@@ -1,0 +1,98 @@
+/**
+ * Google's Pub/Sub and Firestore emulators from the Google Cloud SDK, started on a free port
+ * and stopped by PID (the java child included, see process-tree.ts).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { freePort } from './free-port.ts';
+import { killTree } from './process-tree.ts';
+
+export type EmulatorKind = 'pubsub' | 'firestore';
+
+export interface RunningEmulator {
+  kind: EmulatorKind;
+  /** `127.0.0.1:PORT`, the value for PUBSUB_EMULATOR_HOST or FIRESTORE_EMULATOR_HOST. */
+  host: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export class EmulatorUnavailableError extends Error {
+  override name = 'EmulatorUnavailableError';
+  constructor(
+    readonly kind: EmulatorKind,
+    reason: string,
+  ) {
+    super(
+      `The ${kind} emulator could not be started: ${reason}. Install the Google Cloud SDK with its ` +
+        `emulator components (apt-get install google-cloud-cli google-cloud-cli-${kind}-emulator) and Java 11+.`,
+    );
+  }
+}
+
+/** Whether `gcloud` is on the PATH. */
+export function hasGcloud(): boolean {
+  return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+const READY: Record<EmulatorKind, RegExp> = {
+  pubsub: /Server started, listening on/,
+  firestore: /Dev App Server is now running/,
+};
+
+/** Starts one emulator and resolves when it accepts requests. */
+export async function startEmulator(
+  kind: EmulatorKind,
+  options: { port?: number; timeoutMs?: number; onLog?: (line: string) => void } = {},
+): Promise<RunningEmulator> {
+  const port = options.port ?? (await freePort());
+  const host = `127.0.0.1:${port}`;
+  const args =
+    kind === 'pubsub'
+      ? ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}`, '--quiet']
+      : ['emulators', 'firestore', 'start', `--host-port=${host}`, '--quiet'];
+  let child: ChildProcess;
+  try {
+    child = spawn('gcloud', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  } catch (error) {
+    throw new EmulatorUnavailableError(kind, String(error));
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new EmulatorUnavailableError(kind, 'gcloud did not start');
+  const stop = () => killTree(pid);
+
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new EmulatorUnavailableError(kind, `not ready after ${timeoutMs} ms; it printed:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output = (output + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) options.onLog?.(line);
+      if (READY[kind].test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new EmulatorUnavailableError(kind, error.message));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new EmulatorUnavailableError(kind, `gcloud exited with ${code}; it printed:\n${output}`));
+    });
+  });
+  // Keep draining the pipes so the emulator never blocks on a full pipe.
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  child.removeAllListeners('exit');
+  child.unref();
+  return { kind, host, pid, stop };
+}

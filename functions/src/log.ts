@@ -1,0 +1,87 @@
+/**
+ * Structured logging: one JSON object per line on stdout (stderr for ERROR and above), in the
+ * shape Cloud Logging parses as a structured log entry
+ * (https://cloud.google.com/logging/docs/structured-logging): `severity`, `message`, and our
+ * labels under `logging.googleapis.com/labels` plus the same keys at the top level for local reading.
+ *
+ * Never pass a secret, a connection URL or a cell value as a label; values are user data.
+ */
+
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
+
+/** The label keys DESIGN.md §2 fixes; others may be added, the names stay stable. */
+export interface LogLabels {
+  link?: string;
+  rowId?: string;
+  op?: string;
+  origin?: string;
+  latencyMs?: number;
+  code?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+export interface Logger {
+  debug(message: string, labels?: LogLabels): void;
+  info(message: string, labels?: LogLabels): void;
+  warn(message: string, labels?: LogLabels): void;
+  error(message: string, labels?: LogLabels): void;
+  /** A logger whose every entry carries `labels` too. */
+  child(labels: LogLabels): Logger;
+}
+
+const ORDER: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 3, ERROR: 4, CRITICAL: 5 };
+
+export interface LoggerOptions {
+  /** Entries below this severity are dropped. Default: SHEETSYNC_LOG_LEVEL or INFO. */
+  level?: Severity;
+  /** Where lines go. Default: stdout, and stderr from ERROR up. */
+  write?: (line: string, severity: Severity) => void;
+  labels?: LogLabels;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? parseLevel(process.env.SHEETSYNC_LOG_LEVEL) ?? 'INFO';
+  const write =
+    options.write ??
+    ((line: string, severity: Severity) =>
+      (ORDER[severity] >= ORDER.ERROR ? process.stderr : process.stdout).write(`${line}\n`));
+  const base = options.labels ?? {};
+  const emit = (severity: Severity, message: string, labels?: LogLabels) => {
+    if (ORDER[severity] < ORDER[level]) return;
+    const all: LogLabels = { ...base, ...labels };
+    const stringLabels: Record<string, string> = {};
+    for (const [key, value] of Object.entries(all)) if (value !== undefined) stringLabels[key] = String(value);
+    write(
+      JSON.stringify({
+        severity,
+        message,
+        time: new Date().toISOString(),
+        ...all,
+        'logging.googleapis.com/labels': stringLabels,
+      }),
+      severity,
+    );
+  };
+  return {
+    debug: (m, l) => emit('DEBUG', m, l),
+    info: (m, l) => emit('INFO', m, l),
+    warn: (m, l) => emit('WARNING', m, l),
+    error: (m, l) => emit('ERROR', m, l),
+    child: (labels) => createLogger({ level, write, labels: { ...base, ...labels } }),
+  };
+}
+
+function parseLevel(value: string | undefined): Severity | undefined {
+  const upper = value?.toUpperCase();
+  if (upper === 'WARN') return 'WARNING';
+  return upper && upper in ORDER ? (upper as Severity) : undefined;
+}
+
+/** A logger that drops everything, for tests that assert on behaviour rather than logs. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};

@@ -1,0 +1,6 @@
+/**
+ * Every wire format of sheetsync, as valibot schemas with their inferred TypeScript types:
+ * config, bus messages, webhook bodies. Input is parsed once, here at the edge; inside, the
+ * types are trusted. Each concern has its own file; this module re-exports them all.
+ */
+export {};
