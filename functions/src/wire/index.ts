@@ -3,4 +3,4 @@
  * config, bus messages, webhook bodies. Input is parsed once, here at the edge; inside, the
  * types are trusted. Each concern has its own file; this module re-exports them all.
  */
-export {};
+export * from './config.ts';

@@ -1,0 +1,104 @@
+/**
+ * The links config: which sheet tab syncs with which table, and how conflicts are settled.
+ * Read from a JSON file (or the SHEETSYNC_LINKS environment variable on Google Cloud) and parsed
+ * once at start-up; a wrong config fails with a message that names the field.
+ */
+import * as v from 'valibot';
+
+/** A conflict policy name (DESIGN.md §2, Conflicts). `custom` needs `resolver`. */
+export const ConflictPolicyName = v.picklist([
+  'last-writer-wins',
+  'sheet-wins',
+  'db-wins',
+  'manual',
+  'custom',
+]);
+export type ConflictPolicyName = v.InferOutput<typeof ConflictPolicyName>;
+
+const identifier = v.pipe(
+  v.string(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(63, 'must be at most 63 characters (PostgreSQL identifier limit)'),
+);
+
+/** `schema.table` or `table` (schema public). Quoted forms are not accepted: name it as it is. */
+const TableName = v.pipe(
+  v.string(),
+  v.regex(
+    /^[^."\s]+(\.[^."\s]+)?$/,
+    'must be "schema.table" or "table", without quotes or spaces (e.g. "public.leads")',
+  ),
+);
+
+export const ConflictConfig = v.pipe(
+  v.strictObject({
+    /** The link's policy. Default: last-writer-wins. */
+    policy: v.optional(ConflictPolicyName, 'last-writer-wins'),
+    /** Per-column overrides: column name → policy. */
+    columns: v.optional(v.record(identifier, ConflictPolicyName), {}),
+    /**
+     * For `custom`: a module path (relative to the config file) whose default export is a
+     * resolver function (see functions/src/core).
+     */
+    resolver: v.optional(v.pipe(v.string(), v.minLength(1))),
+  }),
+  v.check(
+    (c) =>
+      (c.policy !== 'custom' && !Object.values(c.columns).includes('custom')) || c.resolver !== undefined,
+    'policy "custom" needs "resolver": the path of a module that exports the resolver',
+  ),
+);
+export type ConflictConfig = v.InferOutput<typeof ConflictConfig>;
+
+export const LinkConfig = v.strictObject({
+  /** Unique name; appears in logs, Firestore paths and ordering keys. */
+  name: v.pipe(
+    v.string(),
+    v.regex(
+      /^[a-z0-9][a-z0-9_-]{0,62}$/,
+      'must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit',
+    ),
+  ),
+  spreadsheetId: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  /** The tab title. */
+  sheet: v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(100)),
+  table: TableName,
+  /** Columns to sync; default: every column of the table. */
+  columns: v.optional(v.pipe(v.array(identifier), v.minLength(1, 'must list at least one column'))),
+  /** Key columns; default: the table's primary key. */
+  key: v.optional(v.pipe(v.array(identifier), v.minLength(1, 'must list at least one column'))),
+  conflict: v.optional(ConflictConfig, { policy: 'last-writer-wins', columns: {} }),
+  /** Whether a table column missing from the sheet is appended as a new header. Default: true. */
+  addMissingHeaders: v.optional(v.boolean(), true),
+});
+export type LinkConfig = v.InferOutput<typeof LinkConfig>;
+
+export const SheetsyncConfig = v.pipe(
+  v.strictObject({
+    links: v.pipe(v.array(LinkConfig), v.minLength(1, 'must hold at least one link')),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const seen = new Map<string, number>();
+    dataset.value.links.forEach((link, index) => {
+      const first = seen.get(link.name);
+      if (first === undefined) seen.set(link.name, index);
+      else
+        addIssue({
+          message: `duplicate link name "${link.name}" (also used by links[${first}]); link names must be unique`,
+          path: [
+            {
+              type: 'object',
+              origin: 'value',
+              input: dataset.value,
+              key: 'links',
+              value: dataset.value.links,
+            },
+            { type: 'array', origin: 'value', input: dataset.value.links, key: index, value: link },
+            { type: 'object', origin: 'value', input: link, key: 'name', value: link.name },
+          ],
+        });
+    });
+  }),
+);
+export type SheetsyncConfig = v.InferOutput<typeof SheetsyncConfig>;
