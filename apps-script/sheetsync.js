@@ -1,0 +1,284 @@
+// sheetsync: the script that runs inside the Google Sheet.
+//
+// It sends every edit of a synced tab to the sheetWebhook function as a signed POST, and, after a
+// structural change (rows removed, sorted, moved), the set of sync ids still present so the
+// server finds deletions. Row identity is the hidden `_sheetsync_id` column: position is never
+// identity, because people sort, insert, move and delete rows.
+//
+// Apps Script facts this relies on (Apps Script reference, "Installable triggers" and
+// "Event objects"):
+// - Installable onEdit fires for a person's edit or paste, never for changes made by a script or
+//   through the Sheets API, so the ids and values this script or sheetsync writes cause no event.
+// - onEdit's e.range is the edited block; onChange gives only e.changeType (EDIT, INSERT_ROW,
+//   REMOVE_ROW, INSERT_COLUMN, REMOVE_COLUMN, INSERT_GRID, REMOVE_GRID, FORMAT, OTHER).
+// - UrlFetchApp.fetch is synchronous; a failed delivery is kept in a hidden queue tab and retried
+//   by a time-driven trigger, so no edit is lost while the functions are down.
+
+/* exported onOpen, setupFromMenu, setup, handleEdit, handleChange, flushQueue, showStatus */
+
+const SHEETSYNC_ID_HEADER = '_sheetsync_id';
+const SHEETSYNC_QUEUE_TAB = '_sheetsync_queue';
+const SHEETSYNC_REJECTED_TAB = '_sheetsync_rejected';
+/** Apps Script caps a cell at 50,000 characters; queued bodies are split into chunks below that. */
+const SHEETSYNC_CHUNK = 40000;
+const SHEETSYNC_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Simple trigger: adds the sheetsync menu. */
+function onOpen() {
+  SpreadsheetApp.getUi()
+    .createMenu('sheetsync')
+    .addItem('Set up…', 'setupFromMenu')
+    .addItem('Retry queued changes now', 'flushQueue')
+    .addItem('Status', 'showStatus')
+    .addToUi();
+}
+
+/** Menu "sheetsync → Set up…": asks for the webhook URL and secret, then installs the triggers. */
+function setupFromMenu() {
+  const ui = SpreadsheetApp.getUi();
+  const url = ui.prompt(
+    'sheetsync',
+    'Webhook URL (the sheetWebhook output of terraform apply):',
+    ui.ButtonSet.OK_CANCEL,
+  );
+  if (url.getSelectedButton() !== ui.Button.OK) return;
+  const secret = ui.prompt('sheetsync', 'Webhook secret:', ui.ButtonSet.OK_CANCEL);
+  if (secret.getSelectedButton() !== ui.Button.OK) return;
+  const tabs = ui.prompt(
+    'sheetsync',
+    'Tabs to sync, comma-separated (empty: all tabs):',
+    ui.ButtonSet.OK_CANCEL,
+  );
+  if (tabs.getSelectedButton() !== ui.Button.OK) return;
+  setup(url.getResponseText().trim(), secret.getResponseText().trim(), tabs.getResponseText());
+  ui.alert('sheetsync is set up: edits of the synced tabs now reach the database.');
+}
+
+/**
+ * Stores the webhook URL and secret in Script Properties and (re)installs the triggers.
+ * @param {string} webhookUrl
+ * @param {string} secret
+ * @param {string=} tabs comma-separated tab titles to sync; empty means every tab
+ */
+function setup(webhookUrl, secret, tabs) {
+  if (!/^https?:\/\//.test(webhookUrl))
+    throw new Error('sheetsync: the webhook URL must start with https://');
+  if (!secret || secret.length < 16) throw new Error('sheetsync: the secret must be at least 16 characters');
+  PropertiesService.getScriptProperties().setProperties({
+    SHEETSYNC_WEBHOOK_URL: webhookUrl,
+    SHEETSYNC_SECRET: secret,
+    SHEETSYNC_TABS: (tabs || '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean)
+      .join(','),
+  });
+  const ss = SpreadsheetApp.getActiveSpreadsheet();
+  ScriptApp.getProjectTriggers().forEach((trigger) => {
+    const name = trigger.getHandlerFunction();
+    if (name === 'handleEdit' || name === 'handleChange' || name === 'flushQueue')
+      ScriptApp.deleteTrigger(trigger);
+  });
+  ScriptApp.newTrigger('handleEdit').forSpreadsheet(ss).onEdit().create();
+  ScriptApp.newTrigger('handleChange').forSpreadsheet(ss).onChange().create();
+  ScriptApp.newTrigger('flushQueue').timeBased().everyMinutes(1).create();
+  syncedSheets_(ss).forEach(ensureIdColumn_);
+}
+
+/**
+ * Installable onEdit: sends the edited cells of each row, assigning sync ids to new rows.
+ * @param {GoogleAppsScript.Events.SheetsOnEdit} e
+ */
+function handleEdit(e) {
+  const sheet = e.range.getSheet();
+  if (!isSynced_(sheet)) return;
+  withLock_(() => {
+    const payload = editPayload_(sheet, e.range);
+    if (payload) send_(payload);
+  });
+}
+
+/**
+ * Installable onChange: after rows or columns are removed, or the tab is sorted or rearranged,
+ * sends the set of sync ids still present so the server can find deleted rows.
+ * @param {GoogleAppsScript.Events.SheetsOnChange} e
+ */
+function handleChange(e) {
+  // EDIT and FORMAT come with an onEdit (or change no data); INSERT_ROW adds only empty rows.
+  if (e.changeType === 'EDIT' || e.changeType === 'FORMAT' || e.changeType === 'INSERT_ROW') return;
+  withLock_(() => {
+    syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
+      const context = sheetContext_(sheet);
+      const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
+      send_(basePayload_(sheet, context, 'structure', { changeType: String(e.changeType), ids: ids }));
+    });
+  });
+}
+
+/** Time-driven trigger (every minute) and menu item: delivers queued events in order. */
+function flushQueue() {
+  withLock_(() => {
+    deliverQueued_();
+  });
+}
+
+/** Menu "sheetsync → Status". */
+function showStatus() {
+  const queue = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(SHEETSYNC_QUEUE_TAB);
+  const waiting = queue ? queue.getLastRow() : 0;
+  const url = PropertiesService.getScriptProperties().getProperty('SHEETSYNC_WEBHOOK_URL') || '(not set up)';
+  SpreadsheetApp.getUi().alert(`sheetsync\nWebhook: ${url}\nChanges waiting to be sent: ${waiting}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads the edited block once (every column of its rows), assigns missing or duplicated sync ids,
+ * and returns the event to send, or null when nothing syncable changed.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ * @param {GoogleAppsScript.Spreadsheet.Range} range
+ */
+function editPayload_(sheet, range) {
+  const context = sheetContext_(sheet);
+  const firstRow = Math.max(range.getRow(), 2);
+  const lastRow = range.getLastRow();
+  if (lastRow < firstRow) return basePayload_(sheet, context, 'headers', {});
+  const width = context.headers.length;
+  const rowCount = lastRow - firstRow + 1;
+  const block = sheet.getRange(firstRow, 1, rowCount, width).getValues();
+  const firstColumn = range.getColumn();
+  const lastColumn = range.getLastColumn();
+  const idIndex = context.idColumn - 1;
+  // A paste that covers the id column may bring copies of other rows' ids: the pasted row is
+  // the copy, so it gets a fresh id and travels as a new row.
+  const elsewhere = {};
+  if (context.idColumn >= firstColumn && context.idColumn <= lastColumn) {
+    readIds_(sheet, context).forEach((id, i) => {
+      const rowNumber = i + 2;
+      if (rowNumber < firstRow || rowNumber > lastRow) elsewhere[id] = true;
+    });
+  }
+  const seen = {};
+  let idsChanged = false;
+  const rows = [];
+  for (let r = 0; r < rowCount; r++) {
+    const values = block[r];
+    let id = String(values[idIndex] || '');
+    const isNew = !SHEETSYNC_UUID.test(id) || elsewhere[id] === true || seen[id] === true;
+    if (isNew && isBlank_(values, idIndex)) continue; // an empty row is not a row yet
+    if (isNew) {
+      id = Utilities.getUuid();
+      values[idIndex] = id;
+      idsChanged = true;
+    }
+    seen[id] = true;
+    const cells = {};
+    for (let c = 0; c < width; c++) {
+      const header = context.headers[c];
+      if (c === idIndex || !header) continue;
+      if (isNew || (c + 1 >= firstColumn && c + 1 <= lastColumn))
+        cells[header] = cellValue_(values[c], context.timeZone);
+    }
+    rows.push({ rowId: id, row: firstRow + r, isNew: isNew, cells: cells });
+  }
+  if (idsChanged) {
+    sheet
+      .getRange(firstRow, context.idColumn, rowCount, 1)
+      .setValues(block.map((values) => [values[idIndex]]));
+  }
+  if (rows.length === 0) return null;
+  return basePayload_(sheet, context, 'edit', { rows: rows });
+}
+
+/** @param {GoogleAppsScript.Spreadsheet.Sheet} sheet */
+function sheetContext_(sheet) {
+  const idColumn = ensureIdColumn_(sheet);
+  const width = Math.max(sheet.getLastColumn(), idColumn);
+  const headers = sheet
+    .getRange(1, 1, 1, width)
+    .getValues()[0]
+    .map((h) => String(h).trim());
+  return { headers: headers, idColumn: idColumn, timeZone: sheet.getParent().getSpreadsheetTimeZone() };
+}
+
+/**
+ * The 1-based column of `_sheetsync_id`, created (hidden, warning-only protected) when missing.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ */
+function ensureIdColumn_(sheet) {
+  const width = Math.max(sheet.getLastColumn(), 1);
+  const headers = sheet.getRange(1, 1, 1, width).getValues()[0];
+  for (let c = 0; c < headers.length; c++)
+    if (String(headers[c]).trim() === SHEETSYNC_ID_HEADER) return c + 1;
+  const column = sheet.getLastColumn() + 1;
+  if (column > sheet.getMaxColumns()) sheet.insertColumnAfter(sheet.getMaxColumns());
+  sheet.getRange(1, column).setValue(SHEETSYNC_ID_HEADER);
+  sheet.hideColumns(column);
+  sheet
+    .getRange(1, column, sheet.getMaxRows(), 1)
+    .protect()
+    .setDescription('sheetsync row ids: do not edit')
+    .setWarningOnly(true);
+  return column;
+}
+
+/** The id column's values from row 2 down, as strings. */
+function readIds_(sheet, context) {
+  const last = sheet.getLastRow();
+  if (last < 2) return [];
+  return sheet
+    .getRange(2, context.idColumn, last - 1, 1)
+    .getValues()
+    .map((row) => String(row[0] || ''));
+}
+
+function basePayload_(sheet, context, kind, extra) {
+  const payload = {
+    v: 1,
+    eventId: Utilities.getUuid(),
+    kind: kind,
+    spreadsheetId: sheet.getParent().getId(),
+    sheet: sheet.getName(),
+    sheetId: sheet.getSheetId(),
+    headers: context.headers,
+    time: Date.now(),
+  };
+  for (const key in extra) payload[key] = extra[key];
+  return payload;
+}
+
+/** A cell as JSON: dates in the spreadsheet's time zone, everything else as the sheet holds it. */
+function cellValue_(value, timeZone) {
+  if (value instanceof Date) {
+    const hasTime = Utilities.formatDate(value, timeZone, 'HH:mm:ss.SSS') !== '00:00:00.000';
+    return Utilities.formatDate(value, timeZone, hasTime ? "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" : 'yyyy-MM-dd');
+  }
+  return value;
+}
+
+function isBlank_(values, skipIndex) {
+  for (let c = 0; c < values.length; c++)
+    if (c !== skipIndex && values[c] !== '' && values[c] !== null) return false;
+  return true;
+}
+
+function isSynced_(sheet) {
+  const name = sheet.getName();
+  if (name.indexOf('_sheetsync') === 0) return false;
+  const tabs = PropertiesService.getScriptProperties().getProperty('SHEETSYNC_TABS');
+  return !tabs || tabs.split(',').indexOf(name) >= 0;
+}
+
+function syncedSheets_(ss) {
+  return ss.getSheets().filter(isSynced_);
+}
+
+function withLock_(fn) {
+  const lock = LockService.getScriptLock();
+  lock.waitLock(30000);
+  try {
+    fn();
+  } finally {
+    lock.releaseLock();
+  }
+}
