@@ -4,3 +4,4 @@
  * types are trusted. Each concern has its own file; this module re-exports them all.
  */
 export * from './config.ts';
+export * from './webhook.ts';

@@ -1,0 +1,48 @@
+/**
+ * The body the Apps Script (apps-script/) POSTs to sheetWebhook. Signed with HMAC-SHA256 over
+ * `timestamp + "." + body` (see functions/src/functions/sheet-webhook/signature.ts).
+ */
+import * as v from 'valibot';
+
+const uuid = v.pipe(v.string(), v.uuid('must be a UUID'));
+
+/** A cell as the script reads it: Dates arrive already formatted as ISO text. */
+export const SheetCell = v.union([v.string(), v.number(), v.boolean(), v.null()]);
+export type SheetCell = v.InferOutput<typeof SheetCell>;
+
+export const WebhookRow = v.strictObject({
+  /** The row's `_sheetsync_id`. */
+  rowId: uuid,
+  /** 1-based row number when the event was made; informational only (position is not identity). */
+  row: v.pipe(v.number(), v.integer(), v.minValue(2)),
+  /** True when the script just assigned the id: the row is new to sheetsync (typed or pasted). */
+  isNew: v.boolean(),
+  /** Header → value, for the edited columns (every column for a new row). */
+  cells: v.record(v.string(), SheetCell),
+});
+export type WebhookRow = v.InferOutput<typeof WebhookRow>;
+
+const common = {
+  v: v.literal(1),
+  /** Made by the script for each event; a retry of the same event keeps it. */
+  eventId: uuid,
+  spreadsheetId: v.pipe(v.string(), v.minLength(1)),
+  sheet: v.pipe(v.string(), v.minLength(1)),
+  sheetId: v.pipe(v.number(), v.integer()),
+  headers: v.pipe(v.array(v.string()), v.maxLength(18_278)),
+  /** When the script saw the change, ms since the epoch (the sheet side's clock). */
+  time: v.pipe(v.number(), v.integer(), v.minValue(0)),
+};
+
+export const WebhookBody = v.variant('kind', [
+  v.strictObject({ ...common, kind: v.literal('edit'), rows: v.pipe(v.array(WebhookRow), v.minLength(1)) }),
+  v.strictObject({
+    ...common,
+    kind: v.literal('structure'),
+    changeType: v.string(),
+    /** Every sync id present in the tab after the change: rows missing from it were deleted. */
+    ids: v.array(uuid),
+  }),
+  v.strictObject({ ...common, kind: v.literal('headers') }),
+]);
+export type WebhookBody = v.InferOutput<typeof WebhookBody>;
