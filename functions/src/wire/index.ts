@@ -4,4 +4,5 @@
  * types are trusted. Each concern has its own file; this module re-exports them all.
  */
 export * from './config.ts';
+export * from './sheet-change.ts';
 export * from './webhook.ts';

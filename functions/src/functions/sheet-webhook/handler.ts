@@ -1,0 +1,143 @@
+/**
+ * sheetWebhook: the HTTP function the Apps Script calls. It verifies, validates and splits an
+ * event into per-row changes, publishes them, and answers only after Pub/Sub acked them.
+ *
+ * Answers (the script's reaction in brackets): 200 published or ignored [done]; 400 malformed
+ * [kept in the rejected tab]; 401 bad or stale signature [queued, retried]; 405 not POST;
+ * 409 replayed event id [done: the event got through before]; 413 too large [rejected tab];
+ * 503 publish failed [queued, retried]. Nothing is published for a rejected request.
+ */
+import * as v from 'valibot';
+import type { Logger } from '../../log.ts';
+import type { SheetsyncConfig } from '../../wire/config.ts';
+import { type SheetChangeMessage, sheetChangeOrderingKey } from '../../wire/sheet-change.ts';
+import { WebhookBody } from '../../wire/webhook.ts';
+import type { ReplayGuard } from './replay-guard.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
+
+export interface WebhookDeps {
+  config: SheetsyncConfig;
+  /** The current webhook secrets (two during a rotation). */
+  secrets: readonly string[];
+  replayGuard: ReplayGuard;
+  /** Publishes to `sheetsync-sheet-changes`; resolves once every message is acked. */
+  publish(messages: Array<{ data: SheetChangeMessage; orderingKey: string }>): Promise<void>;
+  /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
+  liveRowIds(link: string): Promise<Iterable<string>>;
+  logger: Logger;
+  now?: () => number;
+  /** Largest accepted body. Default 10 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface WebhookRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody?: Buffer;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  const now = deps.now ?? Date.now;
+  const fail = (status: number, code: string, message: string): WebhookResponse => {
+    deps.logger.warn(`webhook rejected a request: ${message}`, { code, status });
+    return { status, body: { error: { code, message } } };
+  };
+  if (request.method !== 'POST') return fail(405, 'SHEETSYNC_E601', 'only POST is accepted');
+  const raw = request.rawBody ?? Buffer.alloc(0);
+  const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (raw.length > maxBytes) {
+    return fail(413, 'SHEETSYNC_E602', `the body is ${raw.length} bytes; the limit is ${maxBytes}`);
+  }
+  const check = verifySignature(
+    deps.secrets,
+    header(request, TIMESTAMP_HEADER),
+    header(request, SIGNATURE_HEADER),
+    raw,
+    now(),
+  );
+  if (!check.ok) return fail(401, 'SHEETSYNC_E603', check.message);
+
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return fail(400, 'SHEETSYNC_E604', 'the body is not JSON');
+  }
+  const parsed = v.safeParse(WebhookBody, json);
+  if (!parsed.success) {
+    const problems = parsed.issues.map((i) => `${v.getDotPath(i) ?? '(body)'}: ${i.message}`).slice(0, 10);
+    return fail(400, 'SHEETSYNC_E604', `the body is not a sheetsync event: ${problems.join('; ')}`);
+  }
+  const event = parsed.output;
+  const link = deps.config.links.find(
+    (l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet,
+  );
+  if (!link) {
+    deps.logger.warn('webhook event for a tab that no link names; ignored', { code: 'SHEETSYNC_E605' });
+    return { status: 200, body: { ignored: true, reason: 'no link for this spreadsheet and tab' } };
+  }
+  if (!(await deps.replayGuard.claim(event.eventId, now()))) {
+    return fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
+  }
+
+  const messages: SheetChangeMessage[] = [];
+  if (event.kind === 'edit') {
+    for (const row of event.rows) {
+      messages.push({
+        v: 1,
+        link: link.name,
+        rowId: row.rowId,
+        op: 'upsert',
+        cells: row.cells,
+        isNew: row.isNew,
+        eventId: event.eventId,
+        time: event.time,
+        row: row.row,
+      });
+    }
+  } else if (event.kind === 'structure') {
+    const present = new Set(event.ids);
+    for (const rowId of await deps.liveRowIds(link.name)) {
+      if (present.has(rowId)) continue;
+      messages.push({
+        v: 1,
+        link: link.name,
+        rowId,
+        op: 'delete',
+        cells: {},
+        isNew: false,
+        eventId: event.eventId,
+        time: event.time,
+      });
+    }
+  }
+  try {
+    await deps.publish(messages.map((data) => ({ data, orderingKey: sheetChangeOrderingKey(data) })));
+  } catch (error) {
+    await deps.replayGuard.release(event.eventId).catch(() => {});
+    deps.logger.error(`webhook could not publish: ${(error as Error).message}`, { code: 'SHEETSYNC_E607' });
+    return {
+      status: 503,
+      body: { error: { code: 'SHEETSYNC_E607', message: 'publishing failed; retry later' } },
+    };
+  }
+  deps.logger.info('webhook published sheet changes', {
+    link: link.name,
+    op: event.kind,
+    count: messages.length,
+    latencyMs: Math.max(0, now() - event.time),
+  });
+  return { status: 200, body: { published: messages.length } };
+}
+
+function header(request: WebhookRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

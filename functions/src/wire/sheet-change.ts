@@ -1,0 +1,28 @@
+/**
+ * The message on topic `sheetsync-sheet-changes`: one row's change as the sheet made it, keyed
+ * by header (applyToDb maps headers to the table's columns). Ordering key: `${link}/${rowId}`.
+ */
+import * as v from 'valibot';
+import { SheetCell } from './webhook.ts';
+
+export const SheetChangeMessage = v.strictObject({
+  v: v.literal(1),
+  link: v.string(),
+  rowId: v.pipe(v.string(), v.uuid()),
+  op: v.picklist(['upsert', 'delete']),
+  /** Header → value of the changed cells; empty for a delete. */
+  cells: v.record(v.string(), SheetCell),
+  /** True when the script just gave the row its id (a typed or pasted new row). */
+  isNew: v.boolean(),
+  /** The Apps Script's event id: a retried event is the same change. */
+  eventId: v.pipe(v.string(), v.uuid()),
+  /** When the sheet side saw the change, ms since the epoch. */
+  time: v.number(),
+  /** The row's 1-based position when the event was made (not identity; for messages to people). */
+  row: v.optional(v.number()),
+});
+export type SheetChangeMessage = v.InferOutput<typeof SheetChangeMessage>;
+
+export function sheetChangeOrderingKey(message: Pick<SheetChangeMessage, 'link' | 'rowId'>): string {
+  return `${message.link}/${message.rowId}`;
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/src/config.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { silentLogger } from '../../functions/src/log.ts';
+
+const secret = 'test-secret-0123456789';
+const now = 1_800_000_000_000;
+const config = parseConfig({
+  links: [{ name: 'leads', spreadsheetId: 'ss1', sheet: 'Leads', table: 'public.leads' }],
+});
+
+function setup(overrides: Partial<WebhookDeps> = {}) {
+  const published: unknown[] = [];
+  const deps: WebhookDeps = {
+    config,
+    secrets: [secret],
+    replayGuard: memoryReplayGuard(),
+    publish: async (messages) => {
+      published.push(...messages);
+    },
+    liveRowIds: async () => [],
+    logger: silentLogger,
+    now: () => now,
+    ...overrides,
+  };
+  return { deps, published };
+}
+
+function event(extra: Record<string, unknown> = {}) {
+  return {
+    v: 1,
+    eventId: randomUUID(),
+    kind: 'edit',
+    spreadsheetId: 'ss1',
+    sheet: 'Leads',
+    sheetId: 0,
+    headers: ['id', 'name', '_sheetsync_id'],
+    time: now - 50,
+    rows: [{ rowId: randomUUID(), row: 2, isNew: false, cells: { name: 'Ada' } }],
+    ...extra,
+  };
+}
+
+function request(body: unknown, options: { ts?: number; secret?: string; method?: string } = {}) {
+  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const ts = String(options.ts ?? now);
+  return {
+    method: options.method ?? 'POST',
+    headers: {
+      'x-sheetsync-timestamp': ts,
+      'x-sheetsync-signature': sign(options.secret ?? secret, ts, raw),
+    },
+    rawBody: raw,
+  };
+}
+
+describe('sheetWebhook', () => {
+  it('publishes one message per row, keyed link/rowId', async () => {
+    const { deps, published } = setup();
+    const body = event();
+    const response = await handleWebhook(request(body), deps);
+    expect(response).toEqual({ status: 200, body: { published: 1 } });
+    const rowId = body.rows[0]!.rowId;
+    expect(published).toEqual([
+      {
+        orderingKey: `leads/${rowId}`,
+        data: expect.objectContaining({
+          link: 'leads',
+          rowId,
+          op: 'upsert',
+          cells: { name: 'Ada' },
+          eventId: body.eventId,
+        }),
+      },
+    ]);
+  });
+
+  it('turns a structure event into deletes of the rows no longer present', async () => {
+    const kept = randomUUID();
+    const gone = randomUUID();
+    const { deps, published } = setup({ liveRowIds: async () => [kept, gone] });
+    const body = event({ kind: 'structure', changeType: 'REMOVE_ROW', ids: [kept], rows: undefined });
+    delete (body as Record<string, unknown>).rows;
+    const response = await handleWebhook(request(body), deps);
+    expect(response.status).toBe(200);
+    expect(published).toEqual([
+      { orderingKey: `leads/${gone}`, data: expect.objectContaining({ op: 'delete', rowId: gone }) },
+    ]);
+  });
+
+  it.each([
+    ['a forged signature', () => request(event(), { secret: 'not-the-secret-at-all' }), 401],
+    ['a stale timestamp', () => request(event(), { ts: now - 6 * 60_000 }), 401],
+    ['a body that is not JSON', () => request('{"v":1,'), 400],
+    ['a malformed event', () => request({ ...event(), rows: [{ rowId: 'nope' }] }), 400],
+    ['headers that are not a list of strings', () => request({ ...event(), headers: 7 }), 400],
+    ['a GET', () => request(event(), { method: 'GET' }), 405],
+  ])('rejects %s and publishes nothing', async (_name, make, status) => {
+    const { deps, published } = setup();
+    const response = await handleWebhook(make(), deps);
+    expect(response.status).toBe(status);
+    expect(response.body).toHaveProperty('error.code', expect.stringMatching(/^SHEETSYNC_E6\d\d$/));
+    expect(published).toEqual([]);
+  });
+
+  it('rejects a body over the size cap with 413', async () => {
+    const { deps, published } = setup({ maxBodyBytes: 1000 });
+    const body = event({
+      rows: [{ rowId: randomUUID(), row: 2, isNew: true, cells: { name: 'x'.repeat(2000) } }],
+    });
+    expect((await handleWebhook(request(body), deps)).status).toBe(413);
+    expect(published).toEqual([]);
+  });
+
+  it('answers 409 to a replayed event and publishes it once', async () => {
+    const { deps, published } = setup();
+    const req = request(event());
+    expect((await handleWebhook(req, deps)).status).toBe(200);
+    expect((await handleWebhook(req, deps)).status).toBe(409);
+    expect(published).toHaveLength(1);
+  });
+
+  it('answers 503 when publishing fails, and accepts the retry', async () => {
+    let fail = true;
+    const { deps, published } = setup();
+    const inner = deps.publish;
+    deps.publish = async (m) => {
+      if (fail) throw new Error('pubsub down');
+      await inner(m);
+    };
+    const body = event();
+    expect((await handleWebhook(request(body), deps)).status).toBe(503);
+    fail = false;
+    expect((await handleWebhook(request(body), deps)).status).toBe(200);
+    expect(published).toHaveLength(1);
+  });
+
+  it('ignores a tab no link names, without publishing', async () => {
+    const { deps, published } = setup();
+    const response = await handleWebhook(request(event({ sheet: 'Other' })), deps);
+    expect(response).toMatchObject({ status: 200, body: { ignored: true } });
+    expect(published).toEqual([]);
+  });
+});
