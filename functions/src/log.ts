@@ -50,7 +50,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[severity] < ORDER[level]) return;
     const all: LogLabels = { ...base, ...labels };
     const stringLabels: Record<string, string> = {};
-    for (const [key, value] of Object.entries(all)) if (value !== undefined) stringLabels[key] = String(value);
+    for (const [key, value] of Object.entries(all))
+      if (value !== undefined) stringLabels[key] = String(value);
     write(
       JSON.stringify({
         severity,
