@@ -1,0 +1,37 @@
+# The outbox relay (the trigger bridge) on Google Cloud: an HTTP function that drains for a
+# bounded time, chained by Cloud Scheduler every minute.
+#
+# Why this and not a Cloud Run service with one always-on instance: the bundle registers
+# outboxRelay as a functions-framework HTTP function that drains for SHEETSYNC_RELAY_DRAIN_MS
+# (woken by NOTIFY, polling as a fallback) and returns. An invocation lasts relay_drain_seconds
+# (110 s) and a new one starts every 60 s, so a second invocation is always waiting on the
+# relay's advisory lock when the first one returns: database → sheet stays real-time with no
+# gap, only one relay publishes at a time (per-key order), and a crashed relay is replaced
+# within a minute. It costs about the same as one always-allocated instance of the same size,
+# needs no container build, and uses the same deploy path as the other functions.
+
+resource "google_cloud_scheduler_job" "outbox_relay" {
+  name             = "sheetsync-outbox-relay"
+  region           = var.region
+  schedule         = "* * * * *"
+  time_zone        = var.time_zone
+  attempt_deadline = "${local.functions.outbox_relay.timeout}s"
+  description      = "Starts an outboxRelay drain every minute; drains overlap so one always holds the lock."
+
+  # A failed start is not retried: the next minute's start replaces it.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    uri         = google_cloudfunctions2_function.sheetsync["outbox_relay"].service_config[0].uri
+    http_method = "POST"
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.sheetsync["outbox_relay"].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.scheduler_invoker]
+}

@@ -1,0 +1,153 @@
+variable "project_id" {
+  description = "Google Cloud project that hosts sheetsync."
+  type        = string
+}
+
+variable "region" {
+  description = "Region for the functions, the VPC connector, Cloud SQL, Cloud Scheduler and Firestore."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "links_json" {
+  description = "The links config (DESIGN.md §2, Link) as JSON, passed to every function as SHEETSYNC_LINKS."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.links_json))
+    error_message = "links_json must be valid JSON (the links config)."
+  }
+}
+
+variable "function_archive" {
+  description = "Path of the zip that `npm run package` builds."
+  type        = string
+  default     = "../dist/functions.zip"
+}
+
+variable "network" {
+  description = "VPC network that the VPC connector joins and that reaches Cloud SQL by private IP."
+  type        = string
+  default     = "default"
+}
+
+variable "vpc_connector_cidr" {
+  description = "Unused /28 range in the network for the Serverless VPC Access connector."
+  type        = string
+  default     = "10.8.0.0/28"
+}
+
+variable "cloudsql_create" {
+  description = "true: create a Cloud SQL for PostgreSQL instance; false: use cloudsql_connection_name."
+  type        = bool
+  default     = true
+}
+
+variable "cloudsql_connection_name" {
+  description = "Existing instance as PROJECT:REGION:INSTANCE (when cloudsql_create is false). It must have a private IP in var.network."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cloudsql_connection_name == "" || length(split(":", var.cloudsql_connection_name)) == 3
+    error_message = "cloudsql_connection_name must look like PROJECT:REGION:INSTANCE."
+  }
+}
+
+variable "cloudsql_create_private_services_access" {
+  description = "Reserve a range and peer var.network with Google services (needed once per network for private IP Cloud SQL)."
+  type        = bool
+  default     = true
+}
+
+variable "cloudsql_instance_name" {
+  description = "Name of the instance to create."
+  type        = string
+  default     = "sheetsync"
+}
+
+variable "cloudsql_tier" {
+  description = "Machine tier of the created instance (db-f1-micro is the cheapest shared-core tier)."
+  type        = string
+  default     = "db-f1-micro"
+}
+
+variable "cloudsql_disk_size_gb" {
+  description = "Disk of the created instance, in GB (grows automatically)."
+  type        = number
+  default     = 10
+}
+
+variable "database_name" {
+  description = "Database that holds the synced tables and the sheetsync schema."
+  type        = string
+  default     = "sheetsync"
+}
+
+variable "database_user" {
+  description = "PostgreSQL user the functions connect as."
+  type        = string
+  default     = "sheetsync"
+}
+
+variable "database_password" {
+  description = "Password of database_user. Ephemeral: written to Secret Manager and Cloud SQL, never to the state."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "webhook_secret" {
+  description = "HMAC key shared with the Apps Script (at least 32 random bytes, e.g. `openssl rand -hex 32`). Ephemeral."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "secret_values_version" {
+  description = "Bump to write new values of webhook_secret and database_password (write-only arguments are only sent when this changes)."
+  type        = number
+  default     = 1
+}
+
+variable "reconcile_schedule" {
+  description = "Cron schedule (in time_zone) of the full compare."
+  type        = string
+  default     = "*/30 * * * *"
+}
+
+variable "relay_drain_seconds" {
+  description = "How long one outboxRelay invocation drains before it returns; Cloud Scheduler starts one every minute."
+  type        = number
+  default     = 110
+}
+
+variable "time_zone" {
+  description = "Time zone of the Cloud Scheduler jobs."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "max_instances" {
+  description = "Upper bound on instances per function (bounds cost and database connections)."
+  type        = number
+  default     = 10
+}
+
+variable "log_level" {
+  description = "SHEETSYNC_LOG_LEVEL of the functions (DEBUG, INFO, WARNING, ERROR)."
+  type        = string
+  default     = "INFO"
+}
+
+variable "alert_email" {
+  description = "Where alerts are e-mailed; empty = alerts only show in the console."
+  type        = string
+  default     = ""
+}
+
+variable "alert_sync_lag_ms" {
+  description = "Alert when the 95th percentile of sync lag stays above this for 10 minutes."
+  type        = number
+  default     = 30000
+}
