@@ -1,0 +1,167 @@
+/**
+ * The emulator's HTTP server: the Sheets API v4 routes, the admin routes under /_emulator/v1,
+ * and whatever other parts mount with `addRoute` (user actions, the grid). See
+ * emulator/ARCHITECTURE.md.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mountAdminRoutes } from './admin-routes.ts';
+import { mountSheetsApi } from './api/routes.ts';
+import { type FaultConfig, FaultInjector } from './faults.ts';
+import { parseJsonBody, readBody } from './http/body.ts';
+import { applyFieldMask } from './http/field-mask.ts';
+import {
+  compileRoute,
+  matchRoute,
+  type Route,
+  type RouteContext,
+  type RouteHandler,
+  type RouteOptions,
+} from './http/router.ts';
+import { SheetsApiError } from './model/errors.ts';
+import { SpreadsheetStore } from './model/store.ts';
+import { StateFile } from './persistence.ts';
+import { type QuotaConfig, QuotaLimiter } from './quotas.ts';
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  /** A JSON file that keeps the spreadsheets across restarts (loaded at start, saved on change). */
+  state?: string;
+  quotas?: Partial<QuotaConfig>;
+  faults?: Partial<FaultConfig>;
+}
+
+export interface Emulator {
+  server: Server;
+  /** The spreadsheets; mutate them through `model.mutate` so listeners and persistence see it. */
+  model: SpreadsheetStore;
+  quotas: QuotaLimiter;
+  faults: FaultInjector;
+  /** `http://127.0.0.1:PORT`, without a trailing slash. */
+  url: string;
+  addRoute(method: string, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
+  /** Writes pending state, then stops the server and drops open connections. */
+  close(): Promise<void>;
+}
+
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const model = new SpreadsheetStore();
+  const stateFile = options.state ? new StateFile(options.state, model) : undefined;
+  await stateFile?.load();
+  const quotas = new QuotaLimiter(options.quotas);
+  const faults = new FaultInjector(options.faults);
+  const routes: Route[] = [];
+  const addRoute = (
+    method: string,
+    pattern: string,
+    handler: RouteHandler,
+    routeOptions: RouteOptions = {},
+  ) => {
+    routes.push(compileRoute(method, pattern, handler, routeOptions));
+  };
+
+  const server = createServer((req, res) => {
+    dispatch(routes, quotas, faults, req, res).catch((error: unknown) => {
+      console.error('emulator: request failed', error);
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' },
+        });
+      else res.destroy();
+    });
+  });
+  // The sync tests hold keep-alive connections; close() must not wait for them.
+  server.keepAliveTimeout = 5_000;
+
+  const emulator: Emulator = {
+    server,
+    model,
+    quotas,
+    faults,
+    url: '',
+    addRoute,
+    async close() {
+      await stateFile?.close();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+  mountSheetsApi(emulator);
+  mountAdminRoutes(emulator);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  emulator.url = `http://${host}:${address.port}`;
+  return emulator;
+}
+
+function quotaUser(req: IncomingMessage, query: URLSearchParams): string {
+  const fromQuery = query.get('quotaUser');
+  if (fromQuery) return fromQuery;
+  const header = req.headers['x-emulator-user'];
+  if (typeof header === 'string' && header !== '') return header;
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  return bearer?.[1] ?? 'anonymous';
+}
+
+async function dispatch(
+  routes: Route[],
+  quotas: QuotaLimiter,
+  faults: FaultInjector,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const method = req.method ?? 'GET';
+  const found = matchRoute(routes, method, url.pathname);
+  try {
+    if (!('route' in found)) {
+      req.resume();
+      throw found.allowed
+        ? new SheetsApiError('INVALID_ARGUMENT', `Method ${method} is not allowed here.`, {}, 405)
+        : new SheetsApiError('NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
+    }
+    const { route, params } = found;
+    let bodyPromise: Promise<unknown> | undefined;
+    const context: RouteContext = {
+      req,
+      res,
+      url,
+      params,
+      query: url.searchParams,
+      user: quotaUser(req, url.searchParams),
+      body: () => {
+        bodyPromise ??= readBody(req).then(parseJsonBody);
+        return bodyPromise;
+      },
+    };
+    // Read the body first: a body over the limit or not JSON is refused before anything counts.
+    if (method !== 'GET' && method !== 'HEAD' && route.options.quota) await context.body();
+    if (route.options.faults) await faults.apply();
+    if (route.options.quota) quotas.take(route.options.quota, context.user);
+    const result = await route.handler(context);
+    if (result === undefined || res.headersSent) return;
+    const fields = url.searchParams.get('fields');
+    sendJson(res, 200, fields ? applyFieldMask(result, fields) : result);
+  } catch (error) {
+    if (!(error instanceof SheetsApiError)) throw error;
+    req.resume();
+    sendJson(res, error.httpCode, error.toBody());
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
