@@ -10,12 +10,12 @@ variable "region" {
 }
 
 variable "links_json" {
-  description = "The links config (DESIGN.md §2, Link) as JSON, passed to every function as SHEETSYNC_LINKS."
+  description = "The links config ({\"links\": [...]}, DESIGN.md §2 Link) as JSON, e.g. file(\"sheetsync.json\"); every function reads it from SHEETSYNC_LINKS."
   type        = string
 
   validation {
-    condition     = can(jsondecode(var.links_json))
-    error_message = "links_json must be valid JSON (the links config)."
+    condition     = can(jsondecode(var.links_json).links[0].name)
+    error_message = "links_json must be the links config as JSON: {\"links\": [{\"name\": ..., \"spreadsheetId\": ..., \"sheet\": ..., \"table\": ...}]}."
   }
 }
 
