@@ -5,7 +5,7 @@
 import type { RouteContext } from '../http/router.ts';
 import { formatA1 } from '../model/a1.ts';
 import { exceedsGridLimits, invalidArgument } from '../model/errors.ts';
-import { clearA1, writeBounded } from '../model/operations.ts';
+import { clearA1, writeBounded, writeTarget } from '../model/operations.ts';
 import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
 import { type MajorDimension, type RenderOptions, readValues, type WriteResult } from '../model/values.ts';
@@ -77,16 +77,11 @@ function writeValueRange(
   where: string,
 ): WriteResult {
   const majorDimension = enumParam(body.majorDimension, 'majorDimension', 'Dimension', dimensions);
-  const { sheet, range } = spreadsheet.resolveA1(a1);
-  const bounded = {
-    ...spreadsheet.bound(sheet, range),
-    openRows: range.endRowIndex === undefined,
-    openColumns: range.endColumnIndex === undefined,
-  };
+  const bounded = writeTarget(spreadsheet, a1);
   return writeBounded(spreadsheet, emit, bounded, valuesOf(body.values, `${where}values`), {
     valueInputOption,
     majorDimension,
-    requestedRange: formatA1(sheet.title, bounded),
+    requestedRange: formatA1(bounded.sheet.title, bounded),
   });
 }
 

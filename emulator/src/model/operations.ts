@@ -49,13 +49,29 @@ export function writeA1(
   values: (CellValue | null | undefined)[][],
   options: { valueInputOption: ValueInputOption; majorDimension?: MajorDimension },
 ): WriteResult {
-  const { sheet, range } = spreadsheet.resolveA1(a1);
-  const bounded = {
-    ...spreadsheet.bound(sheet, range),
-    openRows: range.endRowIndex === undefined,
-    openColumns: range.endColumnIndex === undefined,
-  };
+  const bounded = writeTarget(spreadsheet, a1);
   return writeBounded(spreadsheet, emit, bounded, values, { ...options, requestedRange: a1 });
+}
+
+/**
+ * Where a write to an A1 range may go. A single cell is only the anchor of the write (values
+ * spread right and down from it); an open side (`A:B`, `A2:Z`) is unbounded; otherwise values
+ * must fit inside the range.
+ */
+export function writeTarget(
+  spreadsheet: Spreadsheet,
+  a1: string,
+): BoundedRange & { openRows: boolean; openColumns: boolean } {
+  const { sheet, range } = spreadsheet.resolveA1(a1);
+  const bounded = spreadsheet.bound(sheet, range);
+  const singleCell =
+    bounded.endRowIndex - bounded.startRowIndex === 1 &&
+    bounded.endColumnIndex - bounded.startColumnIndex === 1;
+  return {
+    ...bounded,
+    openRows: singleCell || range.endRowIndex === undefined,
+    openColumns: singleCell || range.endColumnIndex === undefined,
+  };
 }
 
 export function writeBounded(

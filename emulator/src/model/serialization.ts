@@ -17,6 +17,8 @@ export interface SpreadsheetState {
   properties: SpreadsheetProperties;
   nextProtectedRangeId: number;
   sheets: SheetState[];
+  /** The bound Apps Script's properties and triggers (emulator/src/apps-script/backend.ts ScriptState). */
+  appsScript?: unknown;
 }
 
 const orNull = <T>(items: (T | undefined)[]): (T | null)[] => Array.from(items, (item) => item ?? null);
@@ -34,12 +36,14 @@ export function serializeSpreadsheet(spreadsheet: Spreadsheet): SpreadsheetState
       columnMeta: orNull(sheet.columnMeta),
       protectedRanges: sheet.protectedRanges,
     })),
+    ...(spreadsheet.appsScript === undefined ? {} : { appsScript: spreadsheet.appsScript }),
   };
 }
 
 export function restoreSpreadsheet(state: SpreadsheetState): Spreadsheet {
   const spreadsheet = new Spreadsheet(state.spreadsheetId, state.properties);
   spreadsheet.nextProtectedRangeId = state.nextProtectedRangeId;
+  spreadsheet.appsScript = state.appsScript;
   for (const sheetState of state.sheets) {
     const sheet = new Sheet(sheetState.properties);
     sheet.rows = sheetState.rows.map((row) => (row ? orUndefined(row) : undefined));

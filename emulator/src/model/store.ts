@@ -31,7 +31,9 @@ export type ChangeKind =
   | 'sheetProperties'
   | 'protectedRange'
   | 'createSpreadsheet'
-  | 'deleteSpreadsheet';
+  | 'deleteSpreadsheet'
+  /** The bound Apps Script's saved properties or triggers changed (no cell changed). */
+  | 'appsScript';
 
 export interface ChangeEvent {
   spreadsheetId: string;

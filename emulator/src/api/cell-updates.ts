@@ -1,0 +1,154 @@
+/**
+ * updateCells and appendCells
+ * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/request#updatecellsrequest):
+ * CellData written under a `fields` mask. With `range`, "every cell in the range not covered
+ * by the rows" is cleared of the masked fields; with `start`, only the given cells are touched.
+ */
+import type { GridRange } from '../model/a1.ts';
+import type { Cell, CellFormat, CellValue } from '../model/cell.ts';
+import { exceedsGridLimits, invalidArgument } from '../model/errors.ts';
+import { gridRange, requireSheet } from '../model/operations.ts';
+import type { Sheet } from '../model/sheet.ts';
+import type { Spreadsheet } from '../model/spreadsheet.ts';
+import type { Emit } from '../model/store.ts';
+import { growToFit } from '../model/values.ts';
+
+interface ExtendedValue {
+  stringValue?: string;
+  numberValue?: number;
+  boolValue?: boolean;
+  formulaValue?: string;
+}
+
+export interface CellData {
+  userEnteredValue?: ExtendedValue;
+  userEnteredFormat?: CellFormat;
+  note?: string;
+}
+
+export interface RowData {
+  values?: CellData[];
+}
+
+interface Mask {
+  value: boolean;
+  format: boolean;
+  note: boolean;
+}
+
+function parseMask(fields: string | undefined): Mask {
+  if (!fields) throw invalidArgument("At least one field must be specified in 'fields'.");
+  const list = fields.split(',').map((f) => f.trim());
+  const has = (name: string) => list.some((f) => f === '*' || f === name || f.startsWith(`${name}.`));
+  return { value: has('userEnteredValue'), format: has('userEnteredFormat'), note: has('note') };
+}
+
+function valueOf(value: ExtendedValue): { value?: CellValue; formula?: string } {
+  if (value.formulaValue !== undefined) return { formula: value.formulaValue };
+  if (value.stringValue !== undefined) return { value: value.stringValue };
+  if (value.numberValue !== undefined) return { value: value.numberValue };
+  if (value.boolValue !== undefined) return { value: value.boolValue };
+  return {};
+}
+
+function merge(before: Cell | undefined, data: CellData | undefined, mask: Mask): Cell | undefined {
+  const next: { value?: CellValue; formula?: string; format?: CellFormat; note?: string } = {};
+  if (mask.value) Object.assign(next, data?.userEnteredValue ? valueOf(data.userEnteredValue) : {});
+  else Object.assign(next, { value: before?.value, formula: before?.formula });
+  next.format = mask.format ? data?.userEnteredFormat : before?.format;
+  next.note = mask.note ? data?.note : before?.note;
+  for (const key of Object.keys(next) as (keyof typeof next)[]) if (next[key] === undefined) delete next[key];
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
+function writeRows(sheet: Sheet, startRow: number, startColumn: number, rows: RowData[], mask: Mask): void {
+  rows.forEach((row, i) => {
+    (row.values ?? []).forEach((data, j) => {
+      const r = startRow + i;
+      const c = startColumn + j;
+      sheet.setCell(r, c, merge(sheet.getCell(r, c), data, mask));
+    });
+  });
+}
+
+export function updateCells(
+  spreadsheet: Spreadsheet,
+  emit: Emit,
+  request: {
+    rows?: RowData[];
+    fields?: string;
+    start?: { sheetId?: number; rowIndex?: number; columnIndex?: number };
+    range?: GridRange;
+  },
+): void {
+  const mask = parseMask(request.fields);
+  const rows = request.rows ?? [];
+  const width = Math.max(0, ...rows.map((row) => row.values?.length ?? 0));
+  if (request.range) {
+    const sheet = requireSheet(spreadsheet, request.range.sheetId);
+    const bounded = spreadsheet.bound(sheet, request.range);
+    if (bounded.endRowIndex > sheet.rowCount || bounded.endColumnIndex > sheet.columnCount) {
+      throw exceedsGridLimits(sheet, bounded.endRowIndex - 1, bounded.endColumnIndex - 1);
+    }
+    // Cells of the range beyond the given rows lose the masked fields.
+    for (let r = bounded.startRowIndex; r < Math.min(bounded.endRowIndex, sheet.rows.length); r++) {
+      for (let c = bounded.startColumnIndex; c < bounded.endColumnIndex; c++) {
+        const i = r - bounded.startRowIndex;
+        const j = c - bounded.startColumnIndex;
+        if (rows[i]?.values?.[j] === undefined && sheet.getCell(r, c))
+          sheet.setCell(r, c, merge(sheet.getCell(r, c), undefined, mask));
+      }
+    }
+    const clipped = rows.slice(0, bounded.endRowIndex - bounded.startRowIndex).map((row) => ({
+      values: row.values?.slice(0, bounded.endColumnIndex - bounded.startColumnIndex),
+    }));
+    writeRows(sheet, bounded.startRowIndex, bounded.startColumnIndex, clipped, mask);
+    emit({ kind: 'values', sheetId: sheet.sheetId, range: gridRange(bounded) });
+    return;
+  }
+  const start = request.start ?? {};
+  const sheet = requireSheet(spreadsheet, start.sheetId);
+  const row = start.rowIndex ?? 0;
+  const column = start.columnIndex ?? 0;
+  if (row + rows.length > sheet.rowCount || column + width > sheet.columnCount) {
+    throw exceedsGridLimits(sheet, Math.max(row + rows.length, 1) - 1, Math.max(column + width, 1) - 1);
+  }
+  writeRows(sheet, row, column, rows, mask);
+  emit({
+    kind: 'values',
+    sheetId: sheet.sheetId,
+    range: {
+      sheetId: sheet.sheetId,
+      startRowIndex: row,
+      endRowIndex: row + rows.length,
+      startColumnIndex: column,
+      endColumnIndex: column + width,
+    },
+  });
+}
+
+/** "Appends new cells after the last row with data in a sheet, inserting new rows into the sheet if necessary." */
+export function appendCells(
+  spreadsheet: Spreadsheet,
+  emit: Emit,
+  request: { sheetId?: number; rows?: RowData[]; fields?: string },
+): void {
+  const mask = parseMask(request.fields);
+  const sheet = requireSheet(spreadsheet, request.sheetId);
+  const rows = request.rows ?? [];
+  const width = Math.max(0, ...rows.map((row) => row.values?.length ?? 0));
+  const start = sheet.dataExtent().rows;
+  growToFit(spreadsheet, sheet, start + rows.length, width);
+  writeRows(sheet, start, 0, rows, mask);
+  emit({
+    kind: 'values',
+    sheetId: sheet.sheetId,
+    range: {
+      sheetId: sheet.sheetId,
+      startRowIndex: start,
+      endRowIndex: start + rows.length,
+      startColumnIndex: 0,
+      endColumnIndex: width,
+    },
+  });
+}
