@@ -1,0 +1,214 @@
+/**
+ * applyToDb's decision for one sheet change (the model: docs/design/sync-core.md).
+ *
+ * All conflicts are decided here, the one apply point that can observe both changes' metadata:
+ * the DB row is read `FOR UPDATE` (serialised with every DB writer), and a DB change is known to
+ * the row document once applyToSheet consumed it, together with the time it was shown on the
+ * sheet. A sheet change made before that time had not seen it: the two are concurrent. A DB
+ * value the document does not know is a DB change still in flight to the sheet, so the change is
+ * deferred (retried) until applyToSheet has recorded it and the decision can use both times.
+ */
+
+import type { RowChange } from '../wire/row-change.ts';
+import { type Cells, sameValue } from './cell-value.ts';
+import {
+  type ConflictChoice,
+  type ConflictPolicy,
+  chooseWinner,
+  policyFor,
+  policyLabel,
+} from './conflict-policy.ts';
+import { type ConflictRecord, conflictId } from './conflict-record.ts';
+import { advance } from './dot.ts';
+import type { Hlc } from './hlc.ts';
+import { receive } from './hlc.ts';
+import { emptyRowDocument, type RowDocument, trimEvents } from './row-document.ts';
+
+export interface SheetMergeContext {
+  policy: ConflictPolicy;
+  /**
+   * The DB row read `FOR UPDATE` in the transaction that will write it, with at least every
+   * column of the change; null when the table has no row for this rowId's key.
+   */
+  dbRow: Cells | null;
+  /** Wall clock (ms), for conflict records only. */
+  now: number;
+  /** Pub/Sub delivery attempt, 1 the first time. */
+  attempt: number;
+  /** From this attempt on, a DB value the document does not know is decided without waiting. */
+  maxDeferrals?: number;
+}
+
+export type SheetCellOutcome =
+  | { column: string; kind: 'apply'; value: Cells[string] }
+  | { column: string; kind: 'keep-db'; value: Cells[string] };
+
+export type SheetDecision =
+  | { kind: 'duplicate'; dot: string | null }
+  | { kind: 'defer'; columns: string[] }
+  | {
+      kind: 'apply';
+      /** The dot to set with `SET LOCAL sheetsync.dot` for this row's write. */
+      dot: string;
+      /** `upsert`: insert the row (dbRow was null) or update `cells`; `none`: write nothing. */
+      write: 'none' | 'upsert' | 'delete';
+      cells: Cells;
+      outcomes: SheetCellOutcome[];
+      /** The row document to commit (through `mergeRowDocuments`) after PostgreSQL committed. */
+      next: RowDocument;
+      conflicts: ConflictRecord[];
+    };
+
+export const defaultMaxDeferrals = 5;
+
+/** Decides one sheet change (cells already coerced to canonical values) against the row. */
+export function mergeSheetChange(
+  doc: RowDocument | undefined,
+  change: RowChange,
+  context: SheetMergeContext,
+): SheetDecision {
+  const eventId = change.eventId ?? '';
+  const known = doc?.events[eventId];
+  if (known) return { kind: 'duplicate', dot: `sheet:${known.counter}` };
+  if (doc && change.time.wall <= doc.eventsFloor) return { kind: 'duplicate', dot: null };
+
+  const base = doc ?? emptyRowDocument(change.rowId);
+  const counter = base.vv.sheet + 1;
+  const dot = `sheet:${counter}`;
+  const next: RowDocument = trimEvents({
+    ...base,
+    vv: advance(base.vv, { origin: 'sheet', counter }),
+    events: { ...base.events, [eventId]: { counter, wall: change.time.wall } },
+    cells: { ...base.cells },
+  });
+  const record = recorder(change, dot, context.now);
+  const mayDefer = context.attempt < (context.maxDeferrals ?? defaultMaxDeferrals);
+
+  if (base.tombstone) {
+    // Delete wins: an edit of a deleted row changes nothing, and its values are recorded.
+    const conflicts = Object.entries(change.cells).map(([column, value]) =>
+      record(column, 'deleted', value, { value: null, dot: base.tombstone!.dot, time: base.tombstone!.time }),
+    );
+    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], next, conflicts };
+  }
+
+  const { dbRow } = context;
+  if (change.op === 'delete') {
+    const conflicts: ConflictRecord[] = [];
+    for (const [column, state] of Object.entries(base.cells)) {
+      const current = dbRow?.[column];
+      if (dbRow && current !== undefined && !sameValue(current, state.value)) {
+        conflicts.push(record(column, 'deleted', null, { value: current, dot: null, time: null }, 'sheet'));
+      } else if (state.dot.startsWith('db:') && change.time.wall <= state.sheetWrittenAt) {
+        conflicts.push(record(column, 'deleted', null, state, 'sheet'));
+      }
+    }
+    next.tombstone = { dot, time: change.time };
+    return { kind: 'apply', dot, write: dbRow ? 'delete' : 'none', cells: {}, outcomes: [], next, conflicts };
+  }
+
+  if (!dbRow && Object.keys(base.cells).length > 0) {
+    // The DB deleted the row and applyToSheet has not recorded it yet: wait for it, then delete wins.
+    if (mayDefer) return { kind: 'defer', columns: Object.keys(change.cells) };
+    const conflicts = Object.entries(change.cells).map(([column, value]) =>
+      record(column, 'deleted', value, { value: null, dot: null, time: null }),
+    );
+    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], next, conflicts };
+  }
+
+  const writes: Cells = {};
+  const outcomes: SheetCellOutcome[] = [];
+  const conflicts: ConflictRecord[] = [];
+  const deferred: string[] = [];
+  for (const [column, value] of Object.entries(change.cells)) {
+    const state = base.cells[column];
+    const current = dbRow?.[column];
+    const known = state ? state.value : null;
+    if (dbRow && !sameValue(current ?? null, known) && !sameValue(current ?? null, value)) {
+      // A DB change in flight to the sheet (or our own write from an attempt whose document
+      // commit was lost, which equals `value` and is handled as a normal decision).
+      if (mayDefer) {
+        deferred.push(column);
+        continue;
+      }
+      const kept = current ?? null;
+      conflicts.push({
+        ...record(column, 'unobserved', value, { value: kept, dot: null, time: null }),
+        status: 'open',
+      });
+      outcomes.push({ column, kind: 'keep-db', value: kept });
+      continue;
+    }
+    let choice: ConflictChoice = 'sheet';
+    if (
+      state?.dot.startsWith('db:') &&
+      change.time.wall <= state.sheetWrittenAt &&
+      !sameValue(value, state.value)
+    ) {
+      // The DB value was shown on the sheet after this edit was made: neither had seen the other.
+      const columnPolicy = policyFor(context.policy, column);
+      const db = { value: state.value, dot: state.dot, time: state.time };
+      choice = chooseWinner(columnPolicy, {
+        rowId: change.rowId,
+        column,
+        sheet: { value, dot, time: change.time },
+        db,
+      });
+      conflicts.push(record(column, 'concurrent', value, db, choice, policyLabel(columnPolicy)));
+    }
+    if (choice === 'db') {
+      outcomes.push({ column, kind: 'keep-db', value: known });
+      continue;
+    }
+    const decided = choice === 'sheet' ? value : choice.value;
+    const writesDb = !dbRow || !sameValue(current ?? null, decided);
+    if (writesDb) writes[column] = decided;
+    const writtenAt = state?.sheetWrittenAt ?? 0;
+    next.cells[column] = {
+      value: decided,
+      dot,
+      time: state ? receive(state.time, change.time) : change.time,
+      // No DB change means no echo to wait for.
+      echoed: !writesDb,
+      // The sheet shows this edit unless sheetsync wrote the cell after it was made.
+      sheetValue: change.time.wall > writtenAt || !state ? value : state.sheetValue,
+      sheetWrittenAt: writtenAt,
+    };
+    outcomes.push({ column, kind: 'apply', value: decided });
+  }
+  if (deferred.length > 0) return { kind: 'defer', columns: deferred };
+  const write = Object.keys(writes).length > 0 ? 'upsert' : 'none';
+  return { kind: 'apply', dot, write, cells: writes, outcomes, next, conflicts };
+}
+
+type Side = { value: Cells[string]; dot: string | null; time: Hlc | null };
+
+/** Builds the conflict records of one change; the winner defaults to the DB side. */
+function recorder(change: RowChange, dot: string, now: number) {
+  return (
+    column: string,
+    reason: ConflictRecord['reason'],
+    sheetValue: Cells[string],
+    db: Side,
+    choice: ConflictChoice = 'db',
+    policy = reason === 'concurrent' ? 'last-writer-wins' : 'delete-wins',
+  ): ConflictRecord => {
+    const outcome = typeof choice === 'string' ? choice : 'custom';
+    const value = choice === 'sheet' ? sheetValue : choice === 'db' ? db.value : choice.value;
+    return {
+      id: conflictId(change.rowId, column, dot, db.dot),
+      link: change.link,
+      rowId: change.rowId,
+      column,
+      reason,
+      policy: reason === 'unobserved' ? 'keep-db-unobserved' : policy,
+      sheet: { value: sheetValue, dot, time: change.time },
+      db: { value: db.value, dot: db.dot, time: db.time },
+      outcome,
+      value,
+      status: policy === 'manual' ? 'open' : 'resolved',
+      detectedAt: now,
+      resolution: null,
+    };
+  };
+}

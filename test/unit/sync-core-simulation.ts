@@ -1,0 +1,313 @@
+/**
+ * A small pure simulation of sheetsync for the property tests: two replicas (the sheet and the
+ * DB table, one row), the two at-least-once queues between them (sheet changes; the outbox
+ * relay's DB changes and echoes), the row document store, and the two apply functions built on
+ * the core, each in two phases (apply to its side, then commit the row document) so that a crash
+ * between the commits, interleavings and redeliveries can all be expressed as steps.
+ *
+ * Pub/Sub as modelled: per ordering key (here: the row) the first delivery is in publish order;
+ * a nack or crash redelivers from the unacked message on; a rewind replays already acked older
+ * messages (in order) and a duplicate publish appends a copy of an older message.
+ *
+ * Ground truth for the properties: every edit writes a unique value (its id) and each replica
+ * cell carries the causal past of its value (the edits its author had seen).
+ */
+import type { Cells, CellValue } from '../../functions/src/core/cell-value.ts';
+import type { ConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
+import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
+import { mergeDbChange, stampSheetWrites } from '../../functions/src/core/merge-db-change.ts';
+import { mergeSheetChange } from '../../functions/src/core/merge-sheet-change.ts';
+import { mergeRowDocuments, type RowDocument } from '../../functions/src/core/row-document.ts';
+import type { RowChange } from '../../functions/src/wire/row-change.ts';
+
+export const editable = ['a', 'b', 'c'] as const;
+/** Set by a DB trigger on every write of the row, so echoes carry cells the DB itself added. */
+export const dbManaged = 'rev';
+export const rowId = '00000000-0000-4000-8000-000000000001';
+
+export type Step =
+  | { kind: 'sheetEdit'; columns: number[]; duplicate: boolean }
+  | { kind: 'dbEdit'; columns: number[]; duplicate: boolean }
+  | { kind: 'deliver'; queue: Queue }
+  | { kind: 'commit'; queue: Queue }
+  | { kind: 'crash'; queue: Queue }
+  | { kind: 'rewind'; queue: Queue; back: number }
+  | { kind: 'replay'; queue: Queue; index: number };
+
+type Queue = 'toDb' | 'toSheet';
+
+interface Cell {
+  value: CellValue;
+  past: ReadonlySet<string>;
+}
+
+interface Message {
+  change: RowChange;
+  /** The causal past of each carried value (ground truth). */
+  pasts: Record<string, ReadonlySet<string>>;
+}
+
+interface Consumer {
+  messages: Message[];
+  cursor: number;
+  attempts: number;
+  pending: { next: RowDocument; conflicts: ConflictRecord[]; key: string } | null;
+}
+
+export interface Edit {
+  id: string;
+  side: 'sheet' | 'db';
+  column: string;
+  time: number;
+  past: ReadonlySet<string>;
+}
+
+export class Simulation {
+  clock = 10;
+  sheet: Record<string, Cell> = {};
+  db: Record<string, Cell> = {};
+  doc: RowDocument;
+  conflicts = new Map<string, ConflictRecord>();
+  edits: Edit[] = [];
+  /** How often each sheet event id and each outbox id was committed as applied. */
+  applied = new Map<string, number>();
+  /** Crashes of applyToSheet between its sheet write and its document commit. */
+  sheetCrashes = 0;
+  private outboxId = 1;
+  private eventSeq = 0;
+  private consumers: Record<Queue, Consumer> = {
+    toDb: { messages: [], cursor: 0, attempts: 1, pending: null },
+    toSheet: { messages: [], cursor: 0, attempts: 1, pending: null },
+  };
+
+  constructor(readonly policy: ConflictPolicy) {
+    const initial: Record<string, CellValue> = { a: 'a0', b: 'b0', c: 'c0', [dbManaged]: 0 };
+    const cells: RowDocument['cells'] = {};
+    for (const [column, value] of Object.entries(initial)) {
+      this.sheet[column] = { value, past: new Set() };
+      this.db[column] = { value, past: new Set() };
+      const time = { wall: 1, logical: 0 };
+      cells[column] = { value, dot: 'db:1', time, echoed: true, sheetValue: value, sheetWrittenAt: 1 };
+    }
+    this.doc = {
+      rowId,
+      key: { id: 1 },
+      vv: { sheet: 0, db: 1 },
+      cells,
+      tombstone: null,
+      events: {},
+      eventsFloor: 0,
+    };
+  }
+
+  run(step: Step): void {
+    switch (step.kind) {
+      case 'sheetEdit':
+        this.sheetEdit(step.columns, step.duplicate);
+        return;
+      case 'dbEdit':
+        this.dbEdit(step.columns, step.duplicate);
+        return;
+      case 'deliver':
+        if (step.queue === 'toDb') this.deliverToDb();
+        else this.deliverToSheet();
+        return;
+      case 'commit':
+        this.commit(step.queue);
+        return;
+      case 'crash':
+        this.crash(step.queue);
+        return;
+      case 'rewind': {
+        const consumer = this.consumers[step.queue];
+        if (consumer.pending) return;
+        consumer.cursor = Math.max(0, consumer.cursor - step.back);
+        return;
+      }
+      case 'replay': {
+        const consumer = this.consumers[step.queue];
+        if (consumer.messages.length === 0) return;
+        const copy = consumer.messages[step.index % consumer.messages.length]!;
+        consumer.messages.push(copy);
+        return;
+      }
+    }
+  }
+
+  /** Delivers and commits until both queues are drained; false if that does not end. */
+  quiesce(limit = 2000): boolean {
+    for (let round = 0; round < limit; round++) {
+      if (this.idle()) return true;
+      for (const queue of ['toDb', 'toSheet'] as const) {
+        this.commit(queue);
+        if (queue === 'toDb') this.deliverToDb();
+        else this.deliverToSheet();
+        this.commit(queue);
+      }
+    }
+    return this.idle();
+  }
+
+  private idle(): boolean {
+    return Object.values(this.consumers).every((c) => !c.pending && c.cursor >= c.messages.length);
+  }
+
+  private tick(): number {
+    this.clock += 1;
+    return this.clock;
+  }
+
+  private sheetEdit(columnIndexes: number[], duplicate: boolean): void {
+    const time = this.tick();
+    const id = `s${time}`;
+    const cells: Cells = {};
+    const pasts: Record<string, ReadonlySet<string>> = {};
+    for (const column of pick(columnIndexes)) {
+      const past = this.sheet[column]!.past;
+      this.edits.push({ id, side: 'sheet', column, time, past });
+      const cell = { value: id, past: new Set([...past, id]) };
+      this.sheet[column] = cell;
+      cells[column] = id;
+      pasts[column] = cell.past;
+    }
+    const change: RowChange = {
+      link: 'sim',
+      rowId,
+      op: 'upsert',
+      cells,
+      origin: 'sheet',
+      time: { wall: time, logical: 0 },
+      eventId: `event-${++this.eventSeq}`,
+    };
+    this.consumers.toDb.messages.push({ change, pasts });
+    if (duplicate) this.consumers.toDb.messages.push({ change, pasts });
+  }
+
+  private dbEdit(columnIndexes: number[], duplicate: boolean): void {
+    const time = this.tick();
+    const id = `d${time}`;
+    const written: Record<string, Cell> = {};
+    for (const column of pick(columnIndexes)) {
+      const past = this.db[column]!.past;
+      this.edits.push({ id, side: 'db', column, time, past });
+      written[column] = { value: id, past: new Set([...past, id]) };
+    }
+    this.writeDb(written, 'db', null, time, duplicate);
+  }
+
+  /** One DB write: the capture trigger records the changed cells in the outbox. */
+  private writeDb(
+    written: Record<string, Cell>,
+    origin: 'db' | 'sheet',
+    dot: string | null,
+    time: number,
+    duplicate = false,
+  ) {
+    written[dbManaged] = { value: (this.db[dbManaged]!.value as number) + 1, past: new Set() };
+    const cells: Cells = {};
+    const pasts: Record<string, ReadonlySet<string>> = {};
+    for (const [column, cell] of Object.entries(written)) {
+      if (this.db[column]!.value === cell.value) continue;
+      this.db[column] = cell;
+      cells[column] = cell.value;
+      pasts[column] = cell.past;
+    }
+    const outboxId = ++this.outboxId;
+    const change: RowChange = {
+      link: 'sim',
+      rowId,
+      op: 'upsert',
+      cells,
+      origin,
+      dot: dot ?? `db:${outboxId}`,
+      outboxId,
+      time: { wall: time, logical: 0 },
+    };
+    this.consumers.toSheet.messages.push({ change, pasts });
+    if (duplicate) this.consumers.toSheet.messages.push({ change, pasts });
+  }
+
+  private deliverToDb(): void {
+    const consumer = this.consumers.toDb;
+    const message = consumer.messages[consumer.cursor];
+    if (consumer.pending || !message) return;
+    const dbRow = Object.fromEntries(Object.entries(this.db).map(([k, cell]) => [k, cell.value]));
+    const now = this.tick();
+    const decision = mergeSheetChange(this.doc, message.change, {
+      policy: this.policy,
+      dbRow,
+      now,
+      attempt: consumer.attempts,
+    });
+    if (decision.kind === 'duplicate') {
+      this.ack(consumer);
+      return;
+    }
+    if (decision.kind === 'defer') {
+      consumer.attempts += 1;
+      return;
+    }
+    if (decision.write === 'upsert') {
+      const written: Record<string, Cell> = {};
+      for (const [column, value] of Object.entries(decision.cells)) {
+        const fromSheet = value === message.change.cells[column];
+        const past = fromSheet
+          ? message.pasts[column]!
+          : new Set([...message.pasts[column]!, ...this.db[column]!.past]);
+        written[column] = { value, past };
+      }
+      this.writeDb(written, 'sheet', decision.dot, now);
+    }
+    consumer.pending = { next: decision.next, conflicts: decision.conflicts, key: message.change.eventId! };
+  }
+
+  private deliverToSheet(): void {
+    const consumer = this.consumers.toSheet;
+    const message = consumer.messages[consumer.cursor];
+    if (consumer.pending || !message) return;
+    const sheetRow = Object.fromEntries(Object.entries(this.sheet).map(([k, cell]) => [k, cell.value]));
+    const now = this.tick();
+    const decision = mergeDbChange(this.doc, message.change, { sheetRow, now });
+    if (decision.kind === 'duplicate') {
+      this.ack(consumer);
+      return;
+    }
+    if (decision.kind === 'defer') {
+      consumer.attempts += 1;
+      return;
+    }
+    for (const [column, value] of Object.entries(decision.cells)) {
+      this.sheet[column] = { value, past: message.pasts[column] ?? new Set() };
+    }
+    const next = stampSheetWrites(decision.next, Object.keys(decision.cells), now);
+    consumer.pending = { next, conflicts: [], key: `outbox-${message.change.outboxId}` };
+  }
+
+  private commit(queue: Queue): void {
+    const consumer = this.consumers[queue];
+    if (!consumer.pending) return;
+    this.doc = mergeRowDocuments(this.doc, consumer.pending.next);
+    for (const conflict of consumer.pending.conflicts) this.conflicts.set(conflict.id, conflict);
+    this.applied.set(consumer.pending.key, (this.applied.get(consumer.pending.key) ?? 0) + 1);
+    consumer.pending = null;
+    this.ack(consumer);
+  }
+
+  /** The apply function dies after writing its side and before committing the document. */
+  private crash(queue: Queue): void {
+    const consumer = this.consumers[queue];
+    if (!consumer.pending) return;
+    if (queue === 'toSheet') this.sheetCrashes += 1;
+    consumer.pending = null;
+    consumer.attempts += 1;
+  }
+
+  private ack(consumer: Consumer): void {
+    consumer.cursor += 1;
+    consumer.attempts = 1;
+  }
+}
+
+function pick(indexes: number[]): string[] {
+  return [...new Set(indexes.map((i) => editable[i % editable.length]!))];
+}
