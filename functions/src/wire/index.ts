@@ -6,3 +6,4 @@
 export * from './config.ts';
 export * from './sheet-change.ts';
 export * from './webhook.ts';
+export * from './row-change.ts';
