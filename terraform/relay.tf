@@ -4,11 +4,11 @@
 # Why this and not a Cloud Run service with one always-on instance: the bundle registers
 # outboxRelay as a functions-framework HTTP function that drains for SHEETSYNC_RELAY_DRAIN_MS
 # (woken by NOTIFY, polling as a fallback) and returns. An invocation lasts relay_drain_seconds
-# (110 s) and a new one starts every 60 s, so a second invocation is always waiting on the
-# relay's advisory lock when the first one returns: database → sheet stays real-time with no
-# gap, only one relay publishes at a time (per-key order), and a crashed relay is replaced
-# within a minute. It costs about the same as one always-allocated instance of the same size,
-# needs no container build, and uses the same deploy path as the other functions.
+# (75 s) and a new one starts every 60 s, so the next invocation is already waiting on the
+# relay's advisory lock when the previous one returns: database → sheet stays real-time without
+# a gap, only one relay publishes at a time (per-key order), and a crashed relay is replaced
+# within a minute. It is billed for about 1.25 small instances (README "Cost at idle"), needs no
+# container build, and deploys like the other functions.
 
 resource "google_cloud_scheduler_job" "outbox_relay" {
   name             = "sheetsync-outbox-relay"

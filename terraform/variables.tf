@@ -110,6 +110,12 @@ variable "secret_values_version" {
   default     = 1
 }
 
+variable "firestore_database" {
+  description = "Firestore database to create for the row documents: (default), or a name when the project already has a (default) database."
+  type        = string
+  default     = "(default)"
+}
+
 variable "reconcile_schedule" {
   description = "Cron schedule (in time_zone) of the full compare."
   type        = string
@@ -117,9 +123,14 @@ variable "reconcile_schedule" {
 }
 
 variable "relay_drain_seconds" {
-  description = "How long one outboxRelay invocation drains before it returns; Cloud Scheduler starts one every minute."
+  description = "How long one outboxRelay invocation drains before it returns. Cloud Scheduler starts one every minute, so the part above 60 s is the hand-over overlap."
   type        = number
-  default     = 110
+  default     = 75
+
+  validation {
+    condition     = var.relay_drain_seconds > 60 && var.relay_drain_seconds <= 1800
+    error_message = "relay_drain_seconds must exceed the 60 s between starts (or the relay would pause) and stay within Cloud Scheduler's 30 minutes."
+  }
 }
 
 variable "time_zone" {

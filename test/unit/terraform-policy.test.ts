@@ -5,11 +5,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkIam, checkMonitoringMetrics } from '../../scripts/terraform-policy.ts';
 
 const moduleDir = new URL('../../terraform', import.meta.url).pathname;
 const copies: string[] = [];
+vi.setConfig({ testTimeout: 60_000 });
 
 function mutatedCopy(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sheetsync-tf-policy-'));
