@@ -1,0 +1,96 @@
+/**
+ * A test script for the emulator's Apps Script runtime (not the sheetsync script). Its trigger
+ * handlers post what they received to the URL in the script property WEBHOOK_URL, signed with
+ * HMAC-SHA256 like the real script signs its webhook calls, so a test sees exactly what ran.
+ */
+
+function installTriggers() {
+  var spreadsheet = SpreadsheetApp.getActive();
+  ScriptApp.getProjectTriggers().forEach((trigger) => {
+    ScriptApp.deleteTrigger(trigger);
+  });
+  ScriptApp.newTrigger('recordEdit').forSpreadsheet(spreadsheet).onEdit().create();
+  ScriptApp.newTrigger('recordChange').forSpreadsheet(spreadsheet).onChange().create();
+  return ScriptApp.getProjectTriggers().map(
+    (trigger) => trigger.getEventType() + ':' + trigger.getHandlerFunction(),
+  );
+}
+
+function configure(webhookUrl, secret) {
+  PropertiesService.getScriptProperties().setProperties({ WEBHOOK_URL: webhookUrl, SECRET: secret });
+}
+
+function post(body) {
+  var properties = PropertiesService.getScriptProperties();
+  var url = properties.getProperty('WEBHOOK_URL');
+  if (!url) throw new Error('WEBHOOK_URL is not set');
+  var payload = JSON.stringify(body);
+  var signature = Utilities.computeHmacSha256Signature(payload, properties.getProperty('SECRET'));
+  var response = UrlFetchApp.fetch(url, {
+    method: 'post',
+    contentType: 'application/json',
+    payload: payload,
+    headers: { 'X-Signature': Utilities.base64Encode(signature) },
+    muteHttpExceptions: true,
+  });
+  return response.getResponseCode();
+}
+
+function recordEdit(e) {
+  post({
+    kind: 'edit',
+    keys: Object.keys(e).sort(),
+    range: e.range.getA1Notation(),
+    sheet: e.range.getSheet().getName(),
+    value: e.value,
+    oldValue: e.oldValue,
+    user: e.user.getEmail(),
+    authMode: e.authMode,
+    sourceId: e.source.getId(),
+    values: e.range.getValues(),
+    // biome-ignore lint/suspicious/useIsArray: checks that values are arrays of the script's own realm
+    valuesIsArray: e.range.getValues() instanceof Array,
+  });
+}
+
+function recordChange(e) {
+  post({ kind: 'change', keys: Object.keys(e).sort(), changeType: e.changeType, user: e.user.getEmail() });
+}
+
+/** Holds the script lock for `ms` and reports when it got and released it. */
+function holdLock(label, ms) {
+  var lock = LockService.getScriptLock();
+  lock.waitLock(10000);
+  var start = Date.now();
+  Utilities.sleep(ms);
+  var end = Date.now();
+  lock.releaseLock();
+  return { label: label, start: start, end: end };
+}
+
+function tryLockNow() {
+  return LockService.getScriptLock().tryLock(0);
+}
+
+/** A script write: must fire no trigger. */
+function writeCell(a1, value) {
+  SpreadsheetApp.getActive().getRange(a1).setValue(value);
+  SpreadsheetApp.flush();
+  return SpreadsheetApp.getActive().getRange(a1).getValue();
+}
+
+function describeSheet(name) {
+  var sheet = SpreadsheetApp.getActive().getSheetByName(name);
+  return {
+    name: sheet.getName(),
+    sheetId: sheet.getSheetId(),
+    lastRow: sheet.getLastRow(),
+    lastColumn: sheet.getLastColumn(),
+    dataRange: sheet.getDataRange().getA1Notation(),
+    values: sheet.getDataRange().getValues(),
+  };
+}
+
+function fail() {
+  throw new Error('deliberate failure');
+}

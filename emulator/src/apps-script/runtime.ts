@@ -1,0 +1,243 @@
+/**
+ * The Apps Script runtime of the emulator: the script in `scriptDir` (`*.js`/`*.gs`, the files
+ * clasp pushes) is bound to every spreadsheet, with its own properties and triggers per
+ * spreadsheet. Executions run in worker threads (worker-pool.ts).
+ *
+ * Trigger semantics (https://developers.google.com/apps-script/guides/triggers/events):
+ * - only user actions fire triggers; API writes and script writes never do;
+ * - each installed trigger of the event's type starts its own execution; executions of one
+ *   spreadsheet run concurrently as on Google, and scripts serialise with LockService;
+ * - an exception in a script is recorded in the execution log, never thrown to the caller.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../../functions/src/log.ts';
+import type { ScriptSpreadsheetBackend } from './backend.ts';
+import { LockTable } from './locks.ts';
+import type { ChangeType, GridBox, RunOrder, TriggerEventSpec, TriggerShape } from './protocol.ts';
+import { createScriptHost } from './script-host.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface AppsScriptRuntimeOptions {
+  /** Directory of the script files, e.g. `apps-script/` or a test fixture directory. */
+  scriptDir: string;
+  backend: ScriptSpreadsheetBackend;
+  /** The person at the keyboard: `e.user` and Session.getActiveUser(). */
+  user?: string;
+  /** Multiplies time-driven trigger periods: 0.001 makes `everyMinutes(1)` fire every 60 ms. */
+  timeScale?: number;
+  /** Executions running at once, across spreadsheets. Default 4. */
+  concurrency?: number;
+  /** Google's limit is 6 minutes. */
+  executionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type ExecutionStatus = 'COMPLETED' | 'FAILED';
+
+/** One execution, as the Apps Script dashboard lists it. */
+export interface Execution {
+  executionId: number;
+  spreadsheetId: string;
+  functionName: string;
+  /** `EDITOR` for a direct run; otherwise the trigger's event type. */
+  type: 'EDITOR' | TriggerShape['eventType'];
+  triggerUid: string | null;
+  changeType?: ChangeType;
+  status: ExecutionStatus;
+  error?: string;
+  result?: unknown;
+  logs: string[];
+  startedAt: string;
+  durationMs: number;
+}
+
+/** The triggers one user action fires: onEdit for a range, onChange with a type, or both. */
+export interface UserActionFiring {
+  edit?: { box: GridBox; value?: string; oldValue?: string };
+  change?: ChangeType;
+}
+
+const MAX_KEPT_EXECUTIONS = 1000;
+
+export class AppsScriptRuntime {
+  private readonly pool: WorkerPool;
+  private readonly locks = new LockTable();
+  private readonly history: Execution[] = [];
+  private readonly logs = new Map<number, string[]>();
+  private readonly clocks = new Map<string, { timer: NodeJS.Timeout; running: boolean }>();
+  private nextRunId = 1;
+  private readonly user: string;
+
+  constructor(private readonly options: AppsScriptRuntimeOptions) {
+    this.user = options.user ?? 'user@example.com';
+    const serve = createScriptHost(options.backend, this.locks, {
+      log: (runId, level, message) => {
+        this.logs.get(runId)?.push(message);
+        this.options.logger?.[level === 'warn' ? 'warn' : level]('apps script log', {
+          op: 'appsScript',
+          runId,
+          line: message,
+        });
+      },
+      triggersChanged: (spreadsheetId) => this.armClocks(spreadsheetId),
+    });
+    this.pool = new WorkerPool(serve, options.concurrency ?? 4, options.executionTimeoutMs ?? 360_000);
+  }
+
+  /** Arms the time-driven triggers saved with existing spreadsheets. */
+  start(): void {
+    for (const id of this.options.backend.spreadsheetIds()) this.armClocks(id);
+  }
+
+  /** Runs a function as if chosen in the script editor (e.g. the one that installs triggers). */
+  run(spreadsheetId: string, functionName: string, args: unknown[] = []): Promise<Execution> {
+    return this.execute(spreadsheetId, functionName, 'EDITOR', null, args);
+  }
+
+  /** Fires the installable triggers a person's action fires; resolves when they all ended. */
+  async fireUserAction(spreadsheetId: string, firing: UserActionFiring): Promise<Execution[]> {
+    const triggers = this.options.backend.loadScriptState(spreadsheetId).triggers;
+    const runs: Array<Promise<Execution>> = [];
+    for (const trigger of triggers) {
+      if (!('sourceId' in trigger) || trigger.sourceId !== spreadsheetId) continue;
+      if (trigger.eventType === 'ON_EDIT' && firing.edit) {
+        const { box, value, oldValue } = firing.edit;
+        const event: TriggerEventSpec = {
+          type: 'edit',
+          triggerUid: trigger.triggerUid,
+          box,
+          user: this.user,
+        };
+        if (value !== undefined) event.value = value;
+        if (oldValue !== undefined) event.oldValue = oldValue;
+        runs.push(this.execute(spreadsheetId, trigger.handlerFunction, 'ON_EDIT', event));
+      }
+      if (trigger.eventType === 'ON_CHANGE' && firing.change) {
+        const event: TriggerEventSpec = {
+          type: 'change',
+          triggerUid: trigger.triggerUid,
+          changeType: firing.change,
+          user: this.user,
+        };
+        runs.push(this.execute(spreadsheetId, trigger.handlerFunction, 'ON_CHANGE', event));
+      }
+    }
+    return Promise.all(runs);
+  }
+
+  /** Executions so far, oldest first (the last 1000). */
+  executions(spreadsheetId?: string): Execution[] {
+    return this.history.filter((e) => spreadsheetId === undefined || e.spreadsheetId === spreadsheetId);
+  }
+
+  async close(): Promise<void> {
+    for (const clock of this.clocks.values()) clearInterval(clock.timer);
+    this.clocks.clear();
+    await this.pool.close();
+  }
+
+  private async execute(
+    spreadsheetId: string,
+    functionName: string,
+    type: Execution['type'],
+    event: TriggerEventSpec | null,
+    args: unknown[] = [],
+  ): Promise<Execution> {
+    const runId = this.nextRunId++;
+    const started = Date.now();
+    const lines: string[] = [];
+    this.logs.set(runId, lines);
+    let outcome: Awaited<ReturnType<WorkerPool['run']>>;
+    try {
+      const shape = this.options.backend.describe(spreadsheetId);
+      const order: RunOrder = {
+        kind: 'run',
+        runId,
+        spreadsheetId,
+        files: this.loadFiles(),
+        functionName,
+        event,
+        args,
+        activeUser: this.user,
+        timeZone: shape.timeZone,
+      };
+      outcome = await this.pool.run(order);
+    } catch (error) {
+      outcome = {
+        kind: 'done',
+        runId,
+        ok: false,
+        error: { name: 'Error', message: (error as Error).message },
+      };
+    } finally {
+      this.locks.releaseAll(runId);
+      this.logs.delete(runId);
+    }
+    const execution: Execution = {
+      executionId: runId,
+      spreadsheetId,
+      functionName,
+      type,
+      triggerUid: event?.triggerUid ?? null,
+      ...(event?.type === 'change' ? { changeType: event.changeType } : {}),
+      status: outcome.ok ? 'COMPLETED' : 'FAILED',
+      ...(outcome.error ? { error: `${outcome.error.name}: ${outcome.error.message}` } : {}),
+      ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+      logs: lines,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+    };
+    this.history.push(execution);
+    if (this.history.length > MAX_KEPT_EXECUTIONS) this.history.shift();
+    const labels = { op: 'appsScript', spreadsheetId, functionName, type, latencyMs: execution.durationMs };
+    if (outcome.ok) this.options.logger?.debug('apps script execution completed', labels);
+    else this.options.logger?.warn('apps script execution failed', { ...labels, error: execution.error });
+    return execution;
+  }
+
+  /** Read on every execution, so a re-pushed script takes effect at the next run, as on Google. */
+  private loadFiles(): RunOrder['files'] {
+    const names = readdirSync(this.options.scriptDir)
+      .filter((name) => name.endsWith('.js') || name.endsWith('.gs'))
+      .sort();
+    return names.map((name) => ({ name, source: readFileSync(join(this.options.scriptDir, name), 'utf8') }));
+  }
+
+  private armClocks(spreadsheetId: string): void {
+    const triggers = this.options.backend.loadScriptState(spreadsheetId).triggers;
+    const wanted = new Set<string>();
+    for (const trigger of triggers) {
+      if (trigger.eventType !== 'CLOCK') continue;
+      const key = `${spreadsheetId}/${trigger.triggerUid}`;
+      wanted.add(key);
+      if (this.clocks.has(key)) continue;
+      const period = Math.max(10, trigger.everyMs * (this.options.timeScale ?? 1));
+      const clock = {
+        running: false,
+        timer: setInterval(() => {
+          // A tick while the previous run of this trigger still runs is skipped.
+          if (clock.running) return;
+          clock.running = true;
+          const event: TriggerEventSpec = {
+            type: 'clock',
+            triggerUid: trigger.triggerUid,
+            at: Date.now(),
+            timeZone: 'UTC',
+          };
+          void this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event).finally(() => {
+            clock.running = false;
+          });
+        }, period),
+      };
+      clock.timer.unref();
+      this.clocks.set(key, clock);
+    }
+    for (const [key, clock] of this.clocks) {
+      if (key.startsWith(`${spreadsheetId}/`) && !wanted.has(key)) {
+        clearInterval(clock.timer);
+        this.clocks.delete(key);
+      }
+    }
+  }
+}

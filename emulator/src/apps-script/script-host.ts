@@ -1,0 +1,153 @@
+/**
+ * The main-thread side of the Apps Script services: answers each call a script worker makes
+ * (see protocol.ts) against the spreadsheet model, the network, the lock table and the
+ * script's saved state.
+ */
+import { randomInt } from 'node:crypto';
+import type { ScriptSpreadsheetBackend, ScriptState } from './backend.ts';
+import type { LockTable } from './locks.ts';
+import type {
+  FetchRequest,
+  FetchResponse,
+  ServiceCall,
+  ServiceOps,
+  ServiceReply,
+  TriggerShape,
+} from './protocol.ts';
+
+/** Google allows 20 triggers per user per script. */
+const MAX_TRIGGERS = 20;
+const FETCH_TIMEOUT_MS = 60_000;
+
+export interface ScriptHostHooks {
+  /** A script line for the execution's log. */
+  log(runId: number, level: 'info' | 'warn' | 'error', message: string): void;
+  /** Called after the set of triggers of a spreadsheet changed (to (re)arm clocks). */
+  triggersChanged(spreadsheetId: string): void;
+}
+
+/** Operations whose result is null may return nothing. */
+type Reply<R> = [R] extends [null] ? unknown : R | Promise<R>;
+
+type Handlers = {
+  [K in keyof ServiceOps]: (runId: number, ...args: ServiceOps[K]['args']) => Reply<ServiceOps[K]['result']>;
+};
+
+export function createScriptHost(
+  backend: ScriptSpreadsheetBackend,
+  locks: LockTable,
+  hooks: ScriptHostHooks,
+): (call: ServiceCall, runId: number) => Promise<ServiceReply> {
+  const cache = new Map<string, { value: string; expiresAt: number }>();
+  const updateState = (spreadsheetId: string, change: (state: ScriptState) => void) => {
+    const state = backend.loadScriptState(spreadsheetId);
+    change(state);
+    backend.saveScriptState(spreadsheetId, state);
+  };
+  const handlers: Handlers = {
+    'spreadsheet.describe': (_, id) => backend.describe(id),
+    'range.read': (_, id, box, render) => backend.read(id, box, render),
+    'range.write': (_, id, box, values) => backend.write(id, box, values),
+    'range.clear': (_, id, box) => backend.clear(id, box),
+    'sheet.extent': (_, id, sheetId) => backend.extent(id, sheetId),
+    'sheet.insert': (_, id, title, index) => backend.insertSheet(id, title, index),
+    'sheet.dimension': (_, id, sheetId, change, dim, start, count) =>
+      backend.dimension(id, sheetId, change, dim, start, count),
+    'sheet.protect': (_, id, target, description, warningOnly) =>
+      backend.protect(id, target, description, warningOnly),
+    'protection.update': (_, id, protectedRangeId, change) =>
+      backend.updateProtection(id, protectedRangeId, change),
+    'protection.remove': (_, id, protectedRangeId) => backend.removeProtection(id, protectedRangeId),
+    'url.fetch': (_, request) => fetchOverHttp(request),
+    'properties.read': (_, id, store) => ({ ...backend.loadScriptState(id).properties[store] }),
+    'properties.write': (_, id, store, set, remove) => {
+      updateState(id, (state) => {
+        const current = remove === 'all' ? {} : { ...state.properties[store] };
+        if (remove !== 'all') for (const key of remove) delete current[key];
+        state.properties[store] = { ...current, ...set };
+      });
+      return null;
+    },
+    'lock.acquire': (runId, key, timeoutMs) => locks.acquire(key, runId, timeoutMs),
+    'lock.release': (runId, key) => locks.release(key, runId),
+    'cache.get': (_, id, keys) => {
+      const found: Record<string, string> = {};
+      for (const key of keys) {
+        const entry = cache.get(`${id}/${key}`);
+        if (entry && entry.expiresAt > Date.now()) found[key] = entry.value;
+      }
+      return found;
+    },
+    'cache.put': (_, id, entries, ttlSeconds) => {
+      for (const [key, value] of Object.entries(entries)) {
+        cache.set(`${id}/${key}`, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+      }
+      return null;
+    },
+    'cache.remove': (_, id, keys) => {
+      for (const key of keys) cache.delete(`${id}/${key}`);
+      return null;
+    },
+    'trigger.create': (_, id, spec) => {
+      const trigger: TriggerShape = { ...spec, triggerUid: newTriggerUid() };
+      updateState(id, (state) => {
+        if (state.triggers.length >= MAX_TRIGGERS) {
+          throw new Error(
+            'This script has too many triggers. Triggers must be deleted from the script before more can be added.',
+          );
+        }
+        state.triggers.push(trigger);
+      });
+      hooks.triggersChanged(id);
+      return trigger;
+    },
+    'trigger.list': (_, id) => backend.loadScriptState(id).triggers,
+    'trigger.delete': (_, id, triggerUid) => {
+      updateState(id, (state) => {
+        state.triggers = state.triggers.filter((t) => t.triggerUid !== triggerUid);
+      });
+      hooks.triggersChanged(id);
+      return null;
+    },
+    log: (runId, level, message) => hooks.log(runId, level, message),
+  };
+  return async (call, runId) => {
+    try {
+      const handler = handlers[call.op] as (runId: number, ...args: unknown[]) => unknown;
+      if (!handler) return { ok: false, message: `Unknown service call ${call.op}` };
+      return { ok: true, result: (await handler(runId, ...call.args)) ?? null };
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+  };
+}
+
+/** Trigger ids on Google are decimal strings of about 19 digits. */
+function newTriggerUid(): string {
+  return `${randomInt(1, 9)}${String(randomInt(0, 2 ** 47)).padStart(15, '0')}${randomInt(100, 999)}`;
+}
+
+async function fetchOverHttp(request: FetchRequest): Promise<FetchResponse> {
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body:
+        request.body && request.method !== 'GET' && request.method !== 'HEAD'
+          ? (new Uint8Array(request.body).buffer as ArrayBuffer)
+          : undefined,
+      redirect: request.followRedirects ? 'follow' : 'manual',
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    if ((error as Error).name === 'TimeoutError') throw new Error(`Timeout: ${request.url}`);
+    throw new Error(`Address unavailable: ${request.url}${cause ? ` (${cause})` : ''}`);
+  }
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+}

@@ -1,0 +1,383 @@
+/**
+ * SpreadsheetApp, Spreadsheet, Sheet and Range, as far as a sync script needs them
+ * (https://developers.google.com/apps-script/reference/spreadsheet). Every read goes to the
+ * host, so a script sees writes made through the API by other parties at once, as on Google.
+ * Writes made here never fire triggers (Apps Script: "Script executions and API requests do
+ * not cause triggers to run").
+ */
+import { formatA1, parseA1 } from '../a1.ts';
+import { type HostCall, ScriptException } from '../host-call.ts';
+import type { CellValue, GridBox, SheetShape } from '../protocol.ts';
+import { fromScriptValue, toScriptValue } from './cell-values.ts';
+import { createProtection, type Protection } from './protection.ts';
+
+export interface SpreadsheetEnv {
+  call: HostCall;
+  spreadsheetId: string;
+  timeZone: string;
+  toScript(value: unknown): unknown;
+  log(message: string): void;
+}
+
+export function createSpreadsheetApp(env: SpreadsheetEnv) {
+  const active = () => new Spreadsheet(env, env.spreadsheetId);
+  return {
+    getActive: active,
+    getActiveSpreadsheet: active,
+    getActiveSheet: () => active().getActiveSheet(),
+    openById: (id: string) => {
+      env.call('spreadsheet.describe', String(id));
+      return new Spreadsheet(env, String(id));
+    },
+    flush: () => undefined,
+    getUi: () => ui(env),
+    ProtectionType: { RANGE: 'RANGE', SHEET: 'SHEET' },
+  };
+}
+
+export class Spreadsheet {
+  constructor(
+    private readonly env: SpreadsheetEnv,
+    private readonly id: string,
+  ) {}
+  private describe() {
+    return this.env.call('spreadsheet.describe', this.id);
+  }
+  getId() {
+    return this.id;
+  }
+  getName() {
+    return this.describe().title;
+  }
+  getUrl() {
+    return this.describe().url;
+  }
+  getSpreadsheetTimeZone() {
+    return this.describe().timeZone;
+  }
+  getSheets() {
+    return this.env.toScript(
+      this.describe().sheets.map((s) => new Sheet(this.env, this, s.sheetId)),
+    ) as Sheet[];
+  }
+  getSheetByName(name: string) {
+    const shape = this.describe().sheets.find((s) => s.title === String(name));
+    return shape ? new Sheet(this.env, this, shape.sheetId) : null;
+  }
+  getSheetById(sheetId: number) {
+    const shape = this.describe().sheets.find((s) => s.sheetId === Number(sheetId));
+    return shape ? new Sheet(this.env, this, shape.sheetId) : null;
+  }
+  getActiveSheet() {
+    const first = this.describe().sheets[0];
+    if (!first) throw new ScriptException('The spreadsheet has no sheets.');
+    return new Sheet(this.env, this, first.sheetId);
+  }
+  getRange(a1: string) {
+    const parsed = parseA1(String(a1));
+    const sheet = parsed?.sheetName ? this.getSheetByName(parsed.sheetName) : this.getActiveSheet();
+    if (!parsed || !sheet) throw new ScriptException(`Range not found`);
+    return sheet.getRange(String(a1).slice(String(a1).lastIndexOf('!') + 1));
+  }
+  insertSheet(name?: string, index?: number) {
+    const title = name ?? `Sheet${this.describe().sheets.length + 1}`;
+    const shape = this.env.call('sheet.insert', this.id, String(title), index ?? null);
+    return new Sheet(this.env, this, shape.sheetId);
+  }
+  toast(message: string) {
+    this.env.log(`toast: ${message}`);
+  }
+}
+
+export class Sheet {
+  constructor(
+    private readonly env: SpreadsheetEnv,
+    private readonly spreadsheet: Spreadsheet,
+    private readonly sheetId: number,
+  ) {}
+  /** @internal */
+  shape(): SheetShape {
+    const shape = this.env
+      .call('spreadsheet.describe', this.spreadsheet.getId())
+      .sheets.find((s) => s.sheetId === this.sheetId);
+    if (!shape) throw new ScriptException('The sheet was deleted.');
+    return shape;
+  }
+  getName() {
+    return this.shape().title;
+  }
+  getSheetName() {
+    return this.shape().title;
+  }
+  getSheetId() {
+    return this.sheetId;
+  }
+  getIndex() {
+    return this.shape().index + 1;
+  }
+  getParent() {
+    return this.spreadsheet;
+  }
+  getMaxRows() {
+    return this.shape().rowCount;
+  }
+  getMaxColumns() {
+    return this.shape().columnCount;
+  }
+  getLastRow() {
+    return this.env.call('sheet.extent', this.spreadsheet.getId(), this.sheetId).lastRow;
+  }
+  getLastColumn() {
+    return this.env.call('sheet.extent', this.spreadsheet.getId(), this.sheetId).lastColumn;
+  }
+  getDataRange() {
+    const { lastRow, lastColumn } = this.env.call('sheet.extent', this.spreadsheet.getId(), this.sheetId);
+    return this.box(1, 1, Math.max(lastRow, 1), Math.max(lastColumn, 1));
+  }
+  getRange(rowOrA1: number | string, column?: number, numRows = 1, numColumns = 1): Range {
+    if (typeof rowOrA1 === 'string') {
+      const parsed = parseA1(rowOrA1);
+      if (!parsed) throw new ScriptException('Range not found');
+      const { rowCount, columnCount } = this.shape();
+      const endRow = parsed.endRow ?? rowCount;
+      const endColumn = parsed.endColumn ?? columnCount;
+      return this.box(parsed.row, parsed.column, endRow - parsed.row + 1, endColumn - parsed.column + 1);
+    }
+    if (column === undefined)
+      throw new ScriptException(
+        "The parameters (number) don't match the method signature for SpreadsheetApp.Sheet.getRange.",
+      );
+    return this.box(Number(rowOrA1), Number(column), Number(numRows), Number(numColumns));
+  }
+  /** Validates like Google: 1-based start, at least one row and column, inside the grid. */
+  private box(row: number, column: number, numRows: number, numColumns: number): Range {
+    if (row < 1) throw new ScriptException('The starting row of the range is too small.');
+    if (column < 1) throw new ScriptException('The starting column of the range is too small.');
+    if (numRows < 1) throw new ScriptException('The number of rows in the range must be at least 1.');
+    if (numColumns < 1) throw new ScriptException('The number of columns in the range must be at least 1.');
+    const { rowCount, columnCount } = this.shape();
+    if (row + numRows - 1 > rowCount || column + numColumns - 1 > columnCount) {
+      throw new ScriptException('The coordinates of the range are outside the dimensions of the sheet.');
+    }
+    return new Range(this.env, this, { sheetId: this.sheetId, row, column, numRows, numColumns });
+  }
+  private dimension(
+    change: 'insert' | 'delete' | 'hide' | 'show',
+    dim: 'ROWS' | 'COLUMNS',
+    start: number,
+    count: number,
+  ) {
+    this.env.call('sheet.dimension', this.spreadsheet.getId(), this.sheetId, change, dim, start - 1, count);
+    return this;
+  }
+  insertColumnAfter(afterPosition: number) {
+    return this.dimension('insert', 'COLUMNS', afterPosition + 1, 1);
+  }
+  insertColumnBefore(beforePosition: number) {
+    return this.dimension('insert', 'COLUMNS', beforePosition, 1);
+  }
+  insertColumnsAfter(afterPosition: number, howMany: number) {
+    return this.dimension('insert', 'COLUMNS', afterPosition + 1, howMany);
+  }
+  insertRowAfter(afterPosition: number) {
+    return this.dimension('insert', 'ROWS', afterPosition + 1, 1);
+  }
+  insertRowsAfter(afterPosition: number, howMany: number) {
+    return this.dimension('insert', 'ROWS', afterPosition + 1, howMany);
+  }
+  insertRowBefore(beforePosition: number) {
+    return this.dimension('insert', 'ROWS', beforePosition, 1);
+  }
+  deleteRow(rowPosition: number) {
+    return this.dimension('delete', 'ROWS', rowPosition, 1);
+  }
+  deleteRows(rowPosition: number, howMany: number) {
+    return this.dimension('delete', 'ROWS', rowPosition, howMany);
+  }
+  deleteColumn(columnPosition: number) {
+    return this.dimension('delete', 'COLUMNS', columnPosition, 1);
+  }
+  hideColumns(columnIndex: number, numColumns = 1) {
+    this.dimension('hide', 'COLUMNS', columnIndex, numColumns);
+  }
+  showColumns(columnIndex: number, numColumns = 1) {
+    this.dimension('show', 'COLUMNS', columnIndex, numColumns);
+  }
+  hideColumn(column: Range) {
+    this.hideColumns(column.getColumn(), column.getNumColumns());
+  }
+  isColumnHiddenByUser(columnPosition: number) {
+    return this.shape().hiddenColumns.includes(columnPosition - 1);
+  }
+  appendRow(rowContents: unknown[]) {
+    const values = Array.from(rowContents, fromScriptValue);
+    const row = this.getLastRow() + 1;
+    if (row > this.getMaxRows()) this.dimension('insert', 'ROWS', row, 1);
+    const box = { sheetId: this.sheetId, row, column: 1, numRows: 1, numColumns: Math.max(values.length, 1) };
+    this.env.call('range.write', this.spreadsheet.getId(), box, [values]);
+    return this;
+  }
+  protect(): Protection {
+    return createProtection(this.env, { sheetId: this.sheetId }, () =>
+      this.getRange(1, 1, this.getMaxRows(), this.getMaxColumns()),
+    );
+  }
+  getFrozenRows() {
+    return 0;
+  }
+}
+
+export class Range {
+  readonly columnStart: number;
+  readonly columnEnd: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  constructor(
+    private readonly env: SpreadsheetEnv,
+    private readonly sheet: Sheet,
+    private readonly grid: GridBox,
+  ) {
+    // Google's event ranges serialise to these four fields (JSON.stringify(e.range)).
+    this.columnStart = grid.column;
+    this.columnEnd = grid.column + grid.numColumns - 1;
+    this.rowStart = grid.row;
+    this.rowEnd = grid.row + grid.numRows - 1;
+  }
+  private read(render: 'value' | 'display' | 'formula'): CellValue[][] {
+    return this.env.call('range.read', this.sheet.getParent().getId(), this.grid, render);
+  }
+  getValues() {
+    return this.env.toScript(
+      this.read('value').map((row) => row.map((v) => toScriptValue(v, this.env.timeZone))),
+    );
+  }
+  getDisplayValues() {
+    return this.env.toScript(this.read('display'));
+  }
+  getFormulas() {
+    return this.env.toScript(
+      this.read('formula').map((row) =>
+        row.map((v) => (typeof v === 'string' && v.startsWith('=') ? v : '')),
+      ),
+    );
+  }
+  getValue() {
+    return toScriptValue(this.cell().read('value')[0]?.[0] ?? '', this.env.timeZone);
+  }
+  getDisplayValue() {
+    return String(this.cell().read('display')[0]?.[0] ?? '');
+  }
+  setValues(values: unknown[][]) {
+    const rows = Array.from(values ?? []);
+    if (rows.length !== this.grid.numRows) {
+      throw new ScriptException(
+        `The number of rows in the data does not match the number of rows in the range. The data has ${rows.length} but the range has ${this.grid.numRows}.`,
+      );
+    }
+    const converted = rows.map((row) => {
+      const cells = Array.from(row ?? []);
+      if (cells.length !== this.grid.numColumns) {
+        throw new ScriptException(
+          `The number of columns in the data does not match the number of columns in the range. The data has ${cells.length} but the range has ${this.grid.numColumns}.`,
+        );
+      }
+      return cells.map(fromScriptValue);
+    });
+    this.env.call('range.write', this.sheet.getParent().getId(), this.grid, converted);
+    return this;
+  }
+  setValue(value: unknown) {
+    const values = Array.from({ length: this.grid.numRows }, () =>
+      Array.from({ length: this.grid.numColumns }, () => value),
+    );
+    return this.setValues(values);
+  }
+  clearContent() {
+    this.env.call('range.clear', this.sheet.getParent().getId(), this.grid);
+    return this;
+  }
+  clear() {
+    return this.clearContent();
+  }
+  getRow() {
+    return this.grid.row;
+  }
+  getColumn() {
+    return this.grid.column;
+  }
+  getLastRow() {
+    return this.rowEnd;
+  }
+  getLastColumn() {
+    return this.columnEnd;
+  }
+  getNumRows() {
+    return this.grid.numRows;
+  }
+  getNumColumns() {
+    return this.grid.numColumns;
+  }
+  getHeight() {
+    return this.grid.numRows;
+  }
+  getWidth() {
+    return this.grid.numColumns;
+  }
+  getGridId() {
+    return this.grid.sheetId;
+  }
+  getA1Notation() {
+    return formatA1(this.grid.row, this.grid.column, this.grid.numRows, this.grid.numColumns);
+  }
+  getSheet() {
+    return this.sheet;
+  }
+  getCell(row: number, column: number) {
+    return this.sheet.getRange(this.grid.row + row - 1, this.grid.column + column - 1);
+  }
+  offset(rowOffset: number, columnOffset: number, numRows?: number, numColumns?: number) {
+    return this.sheet.getRange(
+      this.grid.row + rowOffset,
+      this.grid.column + columnOffset,
+      numRows ?? this.grid.numRows,
+      numColumns ?? this.grid.numColumns,
+    );
+  }
+  protect(): Protection {
+    return createProtection(this.env, this.grid, () => this);
+  }
+  private cell(): Range {
+    return this.grid.numRows === 1 && this.grid.numColumns === 1 ? this : this.getCell(1, 1);
+  }
+  // Formatting is not modelled; these keep scripts that style their cells running.
+  setNote() {
+    return this;
+  }
+  setBackground() {
+    return this;
+  }
+  setFontWeight() {
+    return this;
+  }
+  setNumberFormat() {
+    return this;
+  }
+}
+
+function ui(env: SpreadsheetEnv) {
+  const menu = {
+    addItem: () => menu,
+    addSeparator: () => menu,
+    addSubMenu: () => menu,
+    addToUi: () => undefined,
+  };
+  return {
+    createMenu: () => menu,
+    alert: (message: string) => {
+      env.log(`alert: ${message}`);
+      return 'OK';
+    },
+    ButtonSet: { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO' },
+    Button: { OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO' },
+  };
+}

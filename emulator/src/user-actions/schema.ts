@@ -1,0 +1,44 @@
+/**
+ * The body of `POST /_emulator/v1/spreadsheets/{id}/userActions` (DESIGN.md §3): the Sheets
+ * API's own conventions. `range` is A1 notation; `index`, `count` and `destinationIndex` are
+ * zero-based row indexes like a DimensionRange (index 0 is the header row); `sortSpecs` are the
+ * API's SortSpec objects with `dimensionIndex` counted across the whole sheet. `sheet` is a tab
+ * title or a sheetId.
+ */
+import * as v from 'valibot';
+
+const cellInput = v.union([v.string(), v.number(), v.boolean(), v.null()]);
+const sheetRef = v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.integer())]);
+const index = v.pipe(v.number(), v.integer(), v.minValue(0));
+const count = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+export const UserActionSchema = v.variant('type', [
+  v.strictObject({
+    type: v.literal('edit'),
+    range: v.pipe(v.string(), v.minLength(1)),
+    values: v.pipe(v.array(v.array(cellInput)), v.minLength(1)),
+  }),
+  v.strictObject({ type: v.literal('insertRows'), sheet: sheetRef, index, count }),
+  v.strictObject({ type: v.literal('deleteRows'), sheet: sheetRef, index, count }),
+  v.strictObject({
+    type: v.literal('sortRange'),
+    range: v.pipe(v.string(), v.minLength(1)),
+    sortSpecs: v.pipe(
+      v.array(
+        v.strictObject({
+          dimensionIndex: index,
+          sortOrder: v.optional(v.picklist(['ASCENDING', 'DESCENDING', 'SORT_ORDER_UNSPECIFIED'])),
+        }),
+      ),
+      v.minLength(1),
+    ),
+  }),
+  v.strictObject({ type: v.literal('moveRows'), sheet: sheetRef, index, count, destinationIndex: index }),
+]);
+
+export const UserActionsRequestSchema = v.strictObject({
+  actions: v.pipe(v.array(UserActionSchema), v.minLength(1), v.maxLength(1000)),
+});
+
+export type UserAction = v.InferOutput<typeof UserActionSchema>;
+export type UserActionsRequest = v.InferOutput<typeof UserActionsRequestSchema>;
