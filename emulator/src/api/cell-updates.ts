@@ -43,7 +43,7 @@ function parseMask(fields: string | undefined): Mask {
   return { value: has('userEnteredValue'), format: has('userEnteredFormat'), note: has('note') };
 }
 
-function valueOf(value: ExtendedValue): { value?: CellValue; formula?: string } {
+function enteredValue(value: ExtendedValue): { value?: CellValue; formula?: string } {
   if (value.formulaValue !== undefined) return { formula: value.formulaValue };
   if (value.stringValue !== undefined) return { value: value.stringValue };
   if (value.numberValue !== undefined) return { value: value.numberValue };
@@ -53,7 +53,7 @@ function valueOf(value: ExtendedValue): { value?: CellValue; formula?: string } 
 
 function merge(before: Cell | undefined, data: CellData | undefined, mask: Mask): Cell | undefined {
   const next: { value?: CellValue; formula?: string; format?: CellFormat; note?: string } = {};
-  if (mask.value) Object.assign(next, data?.userEnteredValue ? valueOf(data.userEnteredValue) : {});
+  if (mask.value) Object.assign(next, data?.userEnteredValue ? enteredValue(data.userEnteredValue) : {});
   else Object.assign(next, { value: before?.value, formula: before?.formula });
   next.format = mask.format ? data?.userEnteredFormat : before?.format;
   next.note = mask.note ? data?.note : before?.note;
