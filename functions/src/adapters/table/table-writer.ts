@@ -1,0 +1,254 @@
+/**
+ * Writes a group of sheet changes to the table in one transaction, as set-based statements:
+ * rows are grouped by the set of columns they change, and each group is one multi-row
+ * UPDATE, INSERT … ON CONFLICT or DELETE fed by `jsonb_populate_recordset(null::table, $1)`,
+ * which also casts every value to its column's type. Values are always parameters; identifiers
+ * come from the catalog (table-schema.ts) and are quoted, never taken from sheet text.
+ *
+ * When a statement fails on data (SQLSTATE class 22 data exception or 23 integrity constraint),
+ * its rows are retried one by one under savepoints, so one bad row is reported and the others
+ * still apply.
+ */
+import type postgres from 'postgres';
+import type { TableSchema } from './table-schema.ts';
+
+export type Key = Record<string, unknown>;
+
+export interface RowUpsert {
+  rowId: string;
+  /** The row's key as sheetsync last synced it, or undefined for a row new to the table. */
+  key: Key | undefined;
+  /** Column → value, already coerced to a JSON value PostgreSQL casts to the column's type. */
+  cells: Record<string, unknown>;
+}
+
+export interface RowDelete {
+  rowId: string;
+  key: Key;
+}
+
+export interface RowError {
+  rowId: string;
+  /** SQLSTATE, e.g. 23505 unique violation, 23502 not null, 22P02 invalid text. */
+  sqlState: string;
+  message: string;
+  column?: string;
+}
+
+export interface WriteResult {
+  /** rowId → the row's key after the write (new rows get their DB-assigned key here). */
+  keys: Map<string, Key>;
+  /** rowIds of rows that no longer exist (deleted now, or already gone). */
+  deleted: Set<string>;
+  errors: RowError[];
+}
+
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Writes upserts and deletes inside `tx` (an open transaction). */
+export async function writeRows(
+  tx: postgres.TransactionSql,
+  table: TableSchema,
+  upserts: readonly RowUpsert[],
+  deletes: readonly RowDelete[],
+): Promise<WriteResult> {
+  const result: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
+  const groups = new Map<string, RowUpsert[]>();
+  for (const row of upserts) {
+    const columns = Object.keys(row.cells).sort();
+    const groupKey = `${row.key ? 'update' : 'insert'}:${columns.join(',')}`;
+    const group = groups.get(groupKey) ?? [];
+    group.push(row);
+    groups.set(groupKey, group);
+  }
+  for (const rows of groups.values()) {
+    await withRowFallback(tx, rows, result, (sp, batch, into) =>
+      batch[0]!.key ? updateRows(sp, table, batch, into) : insertRows(sp, table, batch, into),
+    );
+  }
+  if (deletes.length > 0) await deleteRows(tx, table, deletes, result);
+  return result;
+}
+
+/** Writes `rows` under a savepoint; on a data error, row by row. Keys land only on success. */
+async function withRowFallback(
+  tx: postgres.TransactionSql,
+  rows: RowUpsert[],
+  result: WriteResult,
+  write: (sp: postgres.TransactionSql, rows: RowUpsert[], into: WriteResult) => Promise<void>,
+): Promise<void> {
+  const attempt = async (batch: RowUpsert[]) => {
+    const scratch: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
+    await tx.savepoint((sp) => write(sp, batch, scratch));
+    for (const [rowId, key] of scratch.keys) result.keys.set(rowId, key);
+  };
+  try {
+    await attempt(rows);
+    return;
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    if (rows.length === 1) {
+      result.errors.push(rowError(rows[0]!.rowId, error));
+      return;
+    }
+  }
+  for (const row of rows) {
+    try {
+      await attempt([row]);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      result.errors.push(rowError(row.rowId, error));
+    }
+  }
+}
+
+async function updateRows(
+  tx: postgres.TransactionSql,
+  table: TableSchema,
+  rows: RowUpsert[],
+  result: WriteResult,
+) {
+  const columns = Object.keys(rows[0]!.cells);
+  const keyCols = table.primaryKey;
+  if (columns.length === 0) {
+    for (const row of rows) result.keys.set(row.rowId, row.key!);
+    return;
+  }
+  const text = `
+    with n as (select * from jsonb_populate_recordset(null::${table.qualified}, $1::jsonb) with ordinality),
+         o as (select * from jsonb_populate_recordset(null::${table.qualified}, $2::jsonb) with ordinality)
+    update ${table.qualified} as t
+       set ${columns.map((c) => `${ident(c)} = n.${ident(c)}`).join(', ')}
+      from n join o using (ordinality)
+     where ${keyCols.map((k) => `t.${ident(k)} = o.${ident(k)}`).join(' and ')}
+    returning n.ordinality as i, ${returningKey(table, 't.')}`;
+  const found = await tx.unsafe(text, [rows.map((r) => r.cells) as never, rows.map((r) => r.key) as never]);
+  const updated = new Set<number>();
+  for (const f of found) {
+    const row = rows[Number(f.i) - 1]!;
+    updated.add(Number(f.i) - 1);
+    result.keys.set(row.rowId, keyFrom(f, keyCols));
+  }
+  // A row the sheet knows but the table no longer has (deleted on the DB side meanwhile):
+  // recreate it from the sheet's cells plus its key, as an insert.
+  const missing = rows.filter((_, i) => !updated.has(i));
+  if (missing.length > 0) {
+    await insertRows(
+      tx,
+      table,
+      missing.map((r) => ({ ...r, cells: { ...r.key, ...r.cells } })),
+      result,
+    );
+  }
+}
+
+async function insertRows(
+  tx: postgres.TransactionSql,
+  table: TableSchema,
+  rows: RowUpsert[],
+  result: WriteResult,
+) {
+  const keyCols = table.primaryKey;
+  const byColumns = new Map<string, RowUpsert[]>();
+  for (const row of rows) {
+    const columns = Object.keys(row.cells).sort().join(',');
+    byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);
+  }
+  for (const group of byColumns.values()) {
+    const columns = Object.keys(group[0]!.cells);
+    const hasKey = keyCols.every((k) => columns.includes(k));
+    const list = columns.map(ident).join(', ');
+    const conflict = !hasKey
+      ? ''
+      : columns.some((c) => !keyCols.includes(c))
+        ? `on conflict (${keyCols.map(ident).join(', ')}) do update set ${columns
+            .filter((c) => !keyCols.includes(c))
+            .map((c) => `${ident(c)} = excluded.${ident(c)}`)
+            .join(', ')}`
+        : `on conflict (${keyCols.map(ident).join(', ')}) do nothing`;
+    const text = `
+      insert into ${table.qualified} ${columns.length > 0 ? `(${list})` : ''}
+      ${
+        columns.length > 0
+          ? `select ${list} from jsonb_populate_recordset(null::${table.qualified}, $1::jsonb) with ordinality order by ordinality`
+          : `select from generate_series(1, jsonb_array_length($1::jsonb))`
+      }
+      ${columns.length > 0 ? conflict : ''}
+      returning ${returningKey(table, '')}`;
+    const inserted = await tx.unsafe(text, [group.map((r) => r.cells) as never]);
+    // INSERT … SELECT … ORDER BY returns rows in insertion order; ON CONFLICT DO NOTHING may
+    // return fewer, in which case the keys are the ones the sheet gave.
+    group.forEach((row, i) => {
+      const returned = inserted.length === group.length ? inserted[i] : undefined;
+      const key = returned
+        ? keyFrom(returned, keyCols)
+        : Object.fromEntries(keyCols.map((k) => [k, row.cells[k]]));
+      result.keys.set(row.rowId, key);
+    });
+  }
+}
+
+async function deleteRows(
+  tx: postgres.TransactionSql,
+  table: TableSchema,
+  rows: readonly RowDelete[],
+  result: WriteResult,
+) {
+  const keyCols = table.primaryKey;
+  await tx.unsafe(
+    `delete from ${table.qualified} as t
+      using jsonb_populate_recordset(null::${table.qualified}, $1::jsonb) as k
+      where ${keyCols.map((c) => `t.${ident(c)} = k.${ident(c)}`).join(' and ')}`,
+    [rows.map((r) => r.key) as never],
+  );
+  for (const row of rows) result.deleted.add(row.rowId);
+}
+
+/**
+ * The key columns as the outbox encodes them (sql/install.sql, sheetsync.value_expr): int8,
+ * numeric and money as text, so JavaScript never rounds them; everything else as JSON.
+ */
+function returningKey(table: TableSchema, prefix: string): string {
+  return table.primaryKey
+    .map((k) => {
+      const column = table.columns.find((c) => c.name === k)!;
+      const exact = ['int8', 'numeric', 'money'].includes(column.baseType);
+      return `${exact ? `${prefix}${ident(k)}::text` : `to_json(${prefix}${ident(k)})`} as ${ident(`k_${k}`)}`;
+    })
+    .join(', ');
+}
+
+function keyFrom(row: Record<string, unknown>, keyCols: readonly string[]): Key {
+  return Object.fromEntries(keyCols.map((k) => [k, row[`k_${k}`]]));
+}
+
+function isDataError(error: unknown): error is postgres.PostgresError {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23)/.test(code);
+}
+
+function rowError(rowId: string, error: postgres.PostgresError): RowError {
+  return {
+    rowId,
+    sqlState: error.code,
+    message: error.message,
+    ...(error.column_name ? { column: error.column_name } : {}),
+  };
+}
+
+/**
+ * Runs `fn` in a transaction whose writes the capture trigger records with origin 'sheet' and
+ * `dot` (SET LOCAL, so they end with the transaction), which is how echoes are recognised.
+ */
+export function inSheetTransaction<T>(
+  sql: postgres.Sql,
+  dot: string,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('sheetsync.origin', 'sheet', true), set_config('sheetsync.dot', ${dot}, true)`;
+    return fn(tx);
+  }) as Promise<T>;
+}
