@@ -197,7 +197,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const jsii = join(prefix, 'node_modules/@cdktf/provider-google/.jsii');
   const target = new URL('../terraform/schema/google-provider.json', import.meta.url);
   const schema = extractProviderSchema(jsii);
-  writeFileSync(target, `${JSON.stringify(schema, null, 1)}\n`);
+  writeFileSync(target, `${JSON.stringify(schema, null, 2)}\n`);
   console.log(
     `wrote ${target.pathname}: ${Object.keys(schema.resources).length} resource and ` +
       `${Object.keys(schema.dataSources).length} data source types from ${schema.provider.extractedFrom} ` +
