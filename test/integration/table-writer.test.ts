@@ -37,8 +37,8 @@ describe('table writer (real PostgreSQL)', () => {
   });
 
   it('refuses a table without a primary key, and a missing table, with codes', async () => {
-    await expect(describeTable(db.sql, 'public.nokey')).rejects.toMatchObject({ code: 'SHEETSYNC_E202' });
-    await expect(describeTable(db.sql, 'public.nope')).rejects.toMatchObject({ code: 'SHEETSYNC_E201' });
+    await expect(describeTable(db.sql, 'public.nokey')).rejects.toMatchObject({ code: 'SHEETSYNC_E201' });
+    await expect(describeTable(db.sql, 'public.nope')).rejects.toMatchObject({ code: 'SHEETSYNC_E250' });
   });
 
   it('matches headers to columns and ignores unknown ones, SQL-looking ones included', async () => {

@@ -77,7 +77,7 @@ export async function describeTable(
     order by a.attnum`;
   if (columns.length === 0) {
     throw new TableNotFoundError(
-      'SHEETSYNC_E201',
+      'SHEETSYNC_E250',
       `table ${schema}.${name} does not exist (or has no columns); check the link's "table" and the search path`,
     );
   }
@@ -87,7 +87,7 @@ export async function describeTable(
     .map((c) => c.name);
   if (primaryKey.length === 0) {
     throw new TableNotFoundError(
-      'SHEETSYNC_E202',
+      'SHEETSYNC_E201',
       `table ${schema}.${name} has no primary key; sheetsync needs one to identify rows (add one, e.g. ` +
         `"alter table ${schema}.${name} add column id bigint generated always as identity primary key")`,
     );
