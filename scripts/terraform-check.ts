@@ -160,6 +160,8 @@ interface Declarations {
   modules: Set<string>;
   /** `google_x.name` and `data.google_x.name` */
   instances: Set<string>;
+  /** The instances with `count` or `for_each`, which references must index. */
+  repeated: Set<string>;
   /** Labels of `dynamic "x"` blocks: `x.key`/`x.value` are valid inside them. */
   iterators: Set<string>;
 }
@@ -170,6 +172,7 @@ function collectDeclarations(bodies: HclBody[]): Declarations {
     locals: new Set(),
     modules: new Set(),
     instances: new Set(),
+    repeated: new Set(),
     iterators: new Set(),
   };
   const findIterators = (value: unknown): void => {
@@ -185,10 +188,16 @@ function collectDeclarations(bodies: HclBody[]): Declarations {
     for (const name of Object.keys(body.module ?? {})) declared.modules.add(name);
     for (const block of asBlocks(body.locals))
       for (const name of Object.keys(block)) declared.locals.add(name);
-    for (const [type, instances] of entries(body.resource))
-      for (const name of Object.keys(instances as object)) declared.instances.add(`${type}.${name}`);
-    for (const [type, instances] of entries(body.data))
-      for (const name of Object.keys(instances as object)) declared.instances.add(`data.${type}.${name}`);
+    for (const [prefix, kind] of [
+      ['', body.resource],
+      ['data.', body.data],
+    ] as const)
+      for (const [type, instances] of entries(kind))
+        for (const [name, blocks] of entries(instances)) {
+          declared.instances.add(`${prefix}${type}.${name}`);
+          if (asBlocks(blocks).some((block) => 'count' in block || 'for_each' in block))
+            declared.repeated.add(`${prefix}${type}.${name}`);
+        }
     findIterators(body.resource);
   }
   return declared;
@@ -258,6 +267,15 @@ export function resolveReference(reference: string, declared: Declarations, sche
   if (!typeSchema) return `${reference}: ${type || root} is neither a declared name nor a known type`;
   const instance = `${isData ? 'data.' : ''}${type}.${name}`;
   if (!declared.instances.has(instance)) return `${instance} is not declared`;
+  // hcl2json drops an index that is an expression (`x[each.key].id` → `x`), so only a reference
+  // that goes on to an attribute shows whether it was indexed.
+  const [first] = rest;
+  if (first !== undefined) {
+    if (declared.repeated.has(instance) && !isIndex(first))
+      return `${reference}: ${instance} has count or for_each, so it needs an index before .${first}`;
+    if (!declared.repeated.has(instance) && isIndex(first))
+      return `${reference}: ${instance} has neither count nor for_each, so it cannot be indexed`;
+  }
   let block: BlockSchema = typeSchema;
   for (const segment of rest) {
     if (isIndex(segment)) continue;

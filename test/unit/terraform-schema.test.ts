@@ -99,6 +99,24 @@ describe('terraform/ against the google provider schema extract', () => {
     );
   });
 
+  it('reports a repeated resource referenced without an index, and a single one with one', async () => {
+    const dir = mutatedCopy('outputs.tf', (text) =>
+      text
+        .replace('google_pubsub_topic.sheet_changes.name', 'google_pubsub_topic.sheet_changes[0].name')
+        .replace(
+          'google_service_account.function["apply_to_sheet"].email, google_service_account.function["reconcile"].email',
+          'google_service_account.function.email',
+        ),
+    );
+    const messages = (await checkTerraformDir(dir, schema)).map((f) => f.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'google_pubsub_topic.sheet_changes.0.name: google_pubsub_topic.sheet_changes has neither count nor for_each, so it cannot be indexed',
+        'google_service_account.function.email: google_service_account.function has count or for_each, so it needs an index before .email',
+      ]),
+    );
+  });
+
   it('reports an unknown resource type and a computed attribute that is set', async () => {
     const dir = mutatedCopy('firestore.tf', (text) =>
       text.replace(
