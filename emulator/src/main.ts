@@ -1,6 +1,6 @@
 /**
  * `npm run emulator -- --port 8090 [--host 127.0.0.1] [--state file.json]
- *   [--write-quota 60] [--read-quota 60] [--project-quota 300] [--latency-ms 0] [--error-rate 0]`
+ *   [--apps-script apps-script/] [--time-scale 1] [--write-quota 60] [--read-quota 60] [--project-quota 300] [--latency-ms 0] [--error-rate 0]`
  * Prints `emulator ready <url>` once it listens.
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'no-quotas': { type: 'boolean', default: false },
     'latency-ms': { type: 'string' },
     'error-rate': { type: 'string' },
+    'apps-script': { type: 'string' },
+    'time-scale': { type: 'string' },
   },
 });
 
@@ -53,6 +55,14 @@ const emulator = await createEmulator({
   state: values.state,
   quotas,
   faults,
+  ...(values['apps-script']
+    ? {
+        appsScript: {
+          scriptDir: values['apps-script'],
+          timeScale: numberOption('time-scale', values['time-scale']),
+        },
+      }
+    : {}),
 });
 console.log(`emulator ready ${emulator.url}${values.state ? ` (state: ${values.state})` : ''}`);
 

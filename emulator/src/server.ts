@@ -7,7 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { mountSheetsApi } from './api/routes.ts';
+import { type AttachAppsScriptOptions, attachAppsScript } from './apps-script/attach.ts';
+import type { AppsScriptRuntime } from './apps-script/runtime.ts';
 import { type FaultConfig, FaultInjector } from './faults.ts';
+import { mountGrid } from './grid/routes.ts';
 import { parseJsonBody, readBody } from './http/body.ts';
 import { applyFieldMask } from './http/field-mask.ts';
 import {
@@ -22,6 +25,7 @@ import { SheetsApiError } from './model/errors.ts';
 import { SpreadsheetStore } from './model/store.ts';
 import { StateFile } from './persistence.ts';
 import { type QuotaConfig, QuotaLimiter } from './quotas.ts';
+import { mountUserActions } from './user-actions/route.ts';
 
 export interface EmulatorOptions {
   port?: number;
@@ -30,6 +34,8 @@ export interface EmulatorOptions {
   state?: string;
   quotas?: Partial<QuotaConfig>;
   faults?: Partial<FaultConfig>;
+  /** Binds the Apps Script in `scriptDir` to every spreadsheet (see src/apps-script/runtime.ts). */
+  appsScript?: AttachAppsScriptOptions;
 }
 
 export interface Emulator {
@@ -38,6 +44,8 @@ export interface Emulator {
   model: SpreadsheetStore;
   quotas: QuotaLimiter;
   faults: FaultInjector;
+  /** The Apps Script runtime, when `appsScript` was given. */
+  appsScript: AppsScriptRuntime | undefined;
   /** `http://127.0.0.1:PORT`, without a trailing slash. */
   url: string;
   addRoute(method: string, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
@@ -79,9 +87,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     model,
     quotas,
     faults,
+    appsScript: undefined,
     url: '',
     addRoute,
     async close() {
+      await emulator.appsScript?.close();
       await stateFile?.close();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -91,6 +101,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
   mountSheetsApi(emulator);
   mountAdminRoutes(emulator);
+  emulator.appsScript = options.appsScript ? attachAppsScript(emulator, options.appsScript) : undefined;
+  mountUserActions(emulator, () => emulator.appsScript);
+  mountGrid(emulator);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -80,6 +80,8 @@ export class Sheet {
       if (cell === undefined) return;
       cells = [];
       this.rows[row] = cells;
+      // A row born in this transaction has nothing to restore: mark it journaled already.
+      this.journal?.set(cells, []);
     } else {
       this.journalRow(cells);
     }
