@@ -31,7 +31,7 @@ locals {
     }
     apply_to_db = {
       name     = "sheetsync-apply-to-db", entry_point = "applyToDb", memory = "512Mi", cpu = "1"
-      timeout  = 120, concurrency = 40, min_instances = 0, max_instances = var.max_instances
+      timeout  = 120, concurrency = 40, min_instances = 0, max_instances = var.apply_to_db_max_instances
       database = true, secrets = { DATABASE_URL = google_secret_manager_secret.database_url.secret_id }
     }
     apply_to_sheet = {

@@ -140,9 +140,15 @@ variable "time_zone" {
 }
 
 variable "max_instances" {
-  description = "Upper bound on instances per function (bounds cost and database connections)."
+  description = "Instance cap of the webhook (bounds cost under a burst of edits)."
   type        = number
   default     = 10
+}
+
+variable "apply_to_db_max_instances" {
+  description = "Instance cap of applyToDb. Each instance holds a connection pool: keep instances × pool size + 3 (relay, reconcile) under the tier's max_connections (db-f1-micro: 25)."
+  type        = number
+  default     = 3
 }
 
 variable "log_level" {
