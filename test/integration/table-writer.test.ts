@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { describeTable, matchHeaders } from '../../functions/src/adapters/table/table-schema.ts';
 import { inSheetTransaction, writeRows } from '../../functions/src/adapters/table/table-writer.ts';
 import { useTestDatabase } from '../support/postgres.ts';
@@ -53,13 +54,23 @@ describe('table writer (real PostgreSQL)', () => {
 
   it('inserts new rows, returning DB-assigned keys, and updates only the changed columns', async () => {
     const table = await describeTable(db.sql, 'people');
-    const first = await inSheetTransaction(db.sql, 'sheet:test-1', (tx) =>
+    const first = await inSheetTransaction(db.sql, (tx) =>
       writeRows(
         tx,
         table,
         [
-          { rowId: 'r1', key: undefined, cells: { name: 'Ada', age: 36, tags: ['x', 'y'], meta: { a: 1 } } },
-          { rowId: 'r2', key: undefined, cells: { name: 'Grace', age: 85, born: '1906-12-09' } },
+          {
+            dot: 'sheet:1',
+            rowId: 'r1',
+            key: undefined,
+            cells: { name: 'Ada', age: 36, tags: ['x', 'y'], meta: { a: 1 } },
+          },
+          {
+            dot: 'sheet:1',
+            rowId: 'r2',
+            key: undefined,
+            cells: { name: 'Grace', age: 85, born: '1906-12-09' },
+          },
         ],
         [],
       ),
@@ -69,8 +80,13 @@ describe('table writer (real PostgreSQL)', () => {
     const k2 = first.keys.get('r2')!;
     expect(typeof k1.id).toBe('string'); // bigint travels as text, like the outbox encodes it
     await db.sql`update people set email = 'ada@example.com' where id = ${k1.id as string}`;
-    const second = await inSheetTransaction(db.sql, 'sheet:test-2', (tx) =>
-      writeRows(tx, table, [{ rowId: 'r1', key: k1, cells: { age: 37 } }], [{ rowId: 'r2', key: k2 }]),
+    const second = await inSheetTransaction(db.sql, (tx) =>
+      writeRows(
+        tx,
+        table,
+        [{ dot: 'sheet:1', rowId: 'r1', key: k1, cells: { age: 37 } }],
+        [{ dot: 'sheet:1', rowId: 'r2', key: k2 }],
+      ),
     );
     expect(second.errors).toEqual([]);
     expect(second.deleted).toEqual(new Set(['r2']));
@@ -82,14 +98,14 @@ describe('table writer (real PostgreSQL)', () => {
 
   it('reports a bad row and still applies the others in the same batch', async () => {
     const table = await describeTable(db.sql, 'people');
-    const result = await inSheetTransaction(db.sql, 'sheet:test-3', (tx) =>
+    const result = await inSheetTransaction(db.sql, (tx) =>
       writeRows(
         tx,
         table,
         [
-          { rowId: 'ok1', key: undefined, cells: { name: 'Katherine', age: 101 } },
-          { rowId: 'bad', key: undefined, cells: { name: 'Minus', age: -1 } },
-          { rowId: 'ok2', key: undefined, cells: { name: 'Dorothy', age: 99 } },
+          { dot: 'sheet:1', rowId: 'ok1', key: undefined, cells: { name: 'Katherine', age: 101 } },
+          { dot: 'sheet:1', rowId: 'bad', key: undefined, cells: { name: 'Minus', age: -1 } },
+          { dot: 'sheet:1', rowId: 'ok2', key: undefined, cells: { name: 'Dorothy', age: 99 } },
         ],
         [],
       ),
@@ -105,8 +121,13 @@ describe('table writer (real PostgreSQL)', () => {
     const table = await describeTable(db.sql, 'people');
     const [row] = await db.sql`insert into people (name) values ('Gone') returning id::text as id`;
     await db.sql`delete from people where id = ${row!.id}`;
-    const result = await inSheetTransaction(db.sql, 'sheet:test-4', (tx) =>
-      writeRows(tx, table, [{ rowId: 'g', key: { id: row!.id }, cells: { name: 'Back', age: 1 } }], []),
+    const result = await inSheetTransaction(db.sql, (tx) =>
+      writeRows(
+        tx,
+        table,
+        [{ dot: 'sheet:1', rowId: 'g', key: { id: row!.id }, cells: { name: 'Back', age: 1 } }],
+        [],
+      ),
     );
     expect(result.errors).toEqual([]);
     const [back] = await db.sql`select name, age from people where id = ${row!.id}`;
@@ -115,15 +136,43 @@ describe('table writer (real PostgreSQL)', () => {
 
   it('leaves other tables alone whatever the values hold', async () => {
     const table = await describeTable(db.sql, 'people');
-    await inSheetTransaction(db.sql, 'sheet:test-5', (tx) =>
+    await inSheetTransaction(db.sql, (tx) =>
       writeRows(
         tx,
         table,
-        [{ rowId: 'inj', key: undefined, cells: { name: "'); drop table victim; --" } }],
+        [{ dot: 'sheet:1', rowId: 'inj', key: undefined, cells: { name: "'); drop table victim; --" } }],
         [],
       ),
     );
     const [exists] = await db.sql`select to_regclass('public.victim') is not null as ok`;
     expect(exists!.ok).toBe(true);
+  });
+});
+
+describe('table writer with capture', () => {
+  const db = useTestDatabase();
+
+  it('records origin sheet and each group of rows with its own dot in the outbox', async () => {
+    await installSchema(db.sql);
+    await db.sql`create table public.items (id serial primary key, label text)`;
+    await watchTable(db.sql, 'public.items', 'items');
+    const table = await describeTable(db.sql, 'public.items');
+    await inSheetTransaction(db.sql, (tx) =>
+      writeRows(
+        tx,
+        table,
+        [
+          { dot: 'sheet:1', rowId: 'a', key: undefined, cells: { label: 'a' } },
+          { dot: 'sheet:1', rowId: 'b', key: undefined, cells: { label: 'b' } },
+          { dot: 'sheet:2', rowId: 'c', key: undefined, cells: { label: 'c' } },
+        ],
+        [],
+      ),
+    );
+    const rows = await db.sql`select origin, dot, change_count from sheetsync.outbox order by id`;
+    expect(rows).toEqual([
+      { origin: 'sheet', dot: 'sheet:1', change_count: 2 },
+      { origin: 'sheet', dot: 'sheet:2', change_count: 1 },
+    ]);
   });
 });

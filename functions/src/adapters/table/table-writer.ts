@@ -16,6 +16,8 @@ export type Key = Record<string, unknown>;
 
 export interface RowUpsert {
   rowId: string;
+  /** The change's dot, recorded by the capture trigger so applyToSheet recognises the echo. */
+  dot: string;
   /** The row's key as sheetsync last synced it, or undefined for a row new to the table. */
   key: Key | undefined;
   /** Column → value, already coerced to a JSON value PostgreSQL casts to the column's type. */
@@ -24,6 +26,7 @@ export interface RowUpsert {
 
 export interface RowDelete {
   rowId: string;
+  dot: string;
   key: Key;
 }
 
@@ -58,18 +61,32 @@ export async function writeRows(
   const groups = new Map<string, RowUpsert[]>();
   for (const row of upserts) {
     const columns = Object.keys(row.cells).sort();
-    const groupKey = `${row.key ? 'update' : 'insert'}:${columns.join(',')}`;
+    const groupKey = `${row.dot}|${row.key ? 'update' : 'insert'}:${columns.join(',')}`;
     const group = groups.get(groupKey) ?? [];
     group.push(row);
     groups.set(groupKey, group);
   }
   for (const rows of groups.values()) {
+    await setDot(tx, rows[0]!.dot);
     await withRowFallback(tx, rows, result, (sp, batch, into) =>
       batch[0]!.key ? updateRows(sp, table, batch, into) : insertRows(sp, table, batch, into),
     );
   }
-  if (deletes.length > 0) await deleteRows(tx, table, deletes, result);
+  const deletesByDot = new Map<string, RowDelete[]>();
+  for (const row of deletes) deletesByDot.set(row.dot, [...(deletesByDot.get(row.dot) ?? []), row]);
+  for (const [dot, rows] of deletesByDot) {
+    await setDot(tx, dot);
+    await deleteRows(tx, table, rows, result);
+  }
   return result;
+}
+
+/**
+ * The capture trigger records `sheetsync.dot` once per statement, so rows are written in groups
+ * that share a dot (dots are per-row counters: a paste of new rows shares `sheet:1`).
+ */
+async function setDot(tx: postgres.TransactionSql, dot: string): Promise<void> {
+  await tx`select set_config('sheetsync.dot', ${dot}, true)`;
 }
 
 /** Writes `rows` under a savepoint; on a data error, row by row. Keys land only on success. */
@@ -239,16 +256,15 @@ function rowError(rowId: string, error: postgres.PostgresError): RowError {
 }
 
 /**
- * Runs `fn` in a transaction whose writes the capture trigger records with origin 'sheet' and
- * `dot` (SET LOCAL, so they end with the transaction), which is how echoes are recognised.
+ * Runs `fn` in a transaction whose writes the capture trigger records with origin 'sheet'
+ * (SET LOCAL, so it ends with the transaction); writeRows sets each statement's dot.
  */
 export function inSheetTransaction<T>(
   sql: postgres.Sql,
-  dot: string,
   fn: (tx: postgres.TransactionSql) => Promise<T>,
 ): Promise<T> {
   return sql.begin(async (tx) => {
-    await tx`select set_config('sheetsync.origin', 'sheet', true), set_config('sheetsync.dot', ${dot}, true)`;
+    await tx`select set_config('sheetsync.origin', 'sheet', true)`;
     return fn(tx);
   }) as Promise<T>;
 }
