@@ -1,0 +1,292 @@
+/**
+ * The emulator's Apps Script runtime, end to end over HTTP: user actions fire the test script's
+ * installable triggers (apps-script/test-fixtures/recorder.js), whose handlers report what they
+ * received through UrlFetchApp to a webhook served by this same process. Expected event shapes
+ * follow https://developers.google.com/apps-script/guides/triggers/events ("Google Sheets
+ * events": Edit and Change).
+ */
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+
+const SCRIPT_DIR = join(import.meta.dirname, '../../apps-script/test-fixtures');
+const SECRET = 'test-secret';
+const USER = 'alice@example.com';
+
+interface Reported {
+  kind: string;
+  keys: string[];
+  [field: string]: unknown;
+}
+
+let emulator: Emulator;
+let client: sheets_v4.Sheets;
+let webhook: Server;
+let webhookUrl: string;
+const reports: Reported[] = [];
+const badSignatures: string[] = [];
+const stateDir = mkdtempSync(join(tmpdir(), 'emulator-apps-script-'));
+
+async function admin(path: string, body: unknown = {}) {
+  const response = await fetch(`${emulator.url}/_emulator/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+async function newSpreadsheet(): Promise<string> {
+  const created = await admin('/spreadsheets', { title: 'apps script test' });
+  const id = created.body.spreadsheetId as string;
+  expect(
+    (await admin(`/spreadsheets/${id}/script:run`, { function: 'configure', args: [webhookUrl, SECRET] }))
+      .body.status,
+  ).toBe('COMPLETED');
+  const installed = await admin(`/spreadsheets/${id}/script:run`, { function: 'installTriggers' });
+  expect(installed.body.result).toEqual(['ON_EDIT:recordEdit', 'ON_CHANGE:recordChange']);
+  return id;
+}
+
+const userActions = (id: string, actions: unknown[]) => admin(`/spreadsheets/${id}/userActions`, { actions });
+const run = (id: string, fn: string, args: unknown[] = []) =>
+  admin(`/spreadsheets/${id}/script:run`, { function: fn, args });
+
+beforeAll(async () => {
+  webhook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      // The script signs with Utilities.computeHmacSha256Signature + base64Encode.
+      const expected = createHmac('sha256', SECRET).update(body).digest('base64');
+      if (req.headers['x-signature'] !== expected) badSignatures.push(String(req.headers['x-signature']));
+      reports.push(JSON.parse(body) as Reported);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  webhookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hook`;
+  emulator = await createEmulator({
+    quotas: { enabled: false },
+    state: join(stateDir, 'state.json'),
+    appsScript: { scriptDir: SCRIPT_DIR, user: USER },
+  });
+  client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+});
+
+afterAll(async () => {
+  await emulator.close();
+  await new Promise((resolve) => webhook.close(resolve));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  reports.length = 0;
+});
+
+describe('installable onEdit and onChange fire for user actions', () => {
+  it('a single-cell edit: onEdit with value, and oldValue only when the cell had content; onChange EDIT', async () => {
+    const id = await newSpreadsheet();
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!B2', values: [['first']] }]);
+    const [firstEdit] = reports.filter((r) => r.kind === 'edit');
+    // "oldValue … Will be undefined if the cell had no previous content."
+    expect(firstEdit?.keys).toEqual(['authMode', 'range', 'source', 'triggerUid', 'user', 'value']);
+    reports.length = 0;
+
+    const response = await userActions(id, [{ type: 'edit', range: 'Sheet1!B2', values: [['42']] }]);
+    expect(response.status).toBe(200);
+    const edit = reports.find((r) => r.kind === 'edit');
+    expect(edit).toMatchObject({
+      keys: ['authMode', 'oldValue', 'range', 'source', 'triggerUid', 'user', 'value'],
+      range: 'B2',
+      sheet: 'Sheet1',
+      value: '42',
+      oldValue: 'first',
+      user: USER,
+      authMode: 'FULL',
+      sourceId: id,
+      values: [[42]],
+      valuesIsArray: true,
+    });
+    // A change trigger has no range ("Change (installable)": authMode, changeType, source, triggerUid, user).
+    const change = reports.find((r) => r.kind === 'change');
+    expect(change).toEqual({
+      kind: 'change',
+      keys: ['authMode', 'changeType', 'source', 'triggerUid', 'user'],
+      changeType: 'EDIT',
+      user: USER,
+    });
+    expect(badSignatures).toEqual([]);
+  });
+
+  it('a paste of a block: onEdit for the whole block without value or oldValue', async () => {
+    const id = await newSpreadsheet();
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!A3', values: [['old']] }]);
+    reports.length = 0;
+    await userActions(id, [
+      {
+        type: 'edit',
+        range: 'Sheet1!A3',
+        values: [
+          ['a', 'b'],
+          ['c', '7'],
+        ],
+      },
+    ]);
+    const edits = reports.filter((r) => r.kind === 'edit');
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toMatchObject({
+      keys: ['authMode', 'range', 'source', 'triggerUid', 'user'],
+      range: 'A3:B4',
+      values: [
+        ['a', 'b'],
+        ['c', 7],
+      ],
+    });
+    expect(reports.filter((r) => r.kind === 'change').map((r) => r.changeType)).toEqual(['EDIT']);
+  });
+
+  it('deleting a row fires onChange REMOVE_ROW and no onEdit; inserting fires INSERT_ROW', async () => {
+    const id = await newSpreadsheet();
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['id'], ['1'], ['2']] }]);
+    reports.length = 0;
+    const response = await userActions(id, [
+      { type: 'deleteRows', sheet: 'Sheet1', index: 1, count: 1 },
+      { type: 'insertRows', sheet: 0, index: 1, count: 2 },
+    ]);
+    expect(response.body.results.map((r: { triggers: unknown[] }) => r.triggers)).toEqual([
+      [
+        {
+          functionName: 'recordChange',
+          eventType: 'ON_CHANGE',
+          changeType: 'REMOVE_ROW',
+          status: 'COMPLETED',
+        },
+      ],
+      [
+        {
+          functionName: 'recordChange',
+          eventType: 'ON_CHANGE',
+          changeType: 'INSERT_ROW',
+          status: 'COMPLETED',
+        },
+      ],
+    ]);
+    expect(reports.map((r) => `${r.kind}:${r.changeType}`)).toEqual([
+      'change:REMOVE_ROW',
+      'change:INSERT_ROW',
+    ]);
+    const values = await client.spreadsheets.values.get({ spreadsheetId: id, range: 'Sheet1!A1:A4' });
+    expect(values.data.values).toEqual([['id'], [], [], ['2']]);
+  });
+
+  it('a sort fires onEdit for the sorted range and onChange OTHER', async () => {
+    const id = await newSpreadsheet();
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['n'], ['3'], ['1'], ['2']] }]);
+    reports.length = 0;
+    await userActions(id, [
+      {
+        type: 'sortRange',
+        range: 'Sheet1!A2:A4',
+        sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }],
+      },
+    ]);
+    expect(reports.find((r) => r.kind === 'edit')).toMatchObject({ range: 'A2:A4', values: [[1], [2], [3]] });
+    expect(reports.find((r) => r.kind === 'change')?.changeType).toBe('OTHER');
+  });
+});
+
+describe('writes that are not a person’s fire nothing', () => {
+  it('a write through the Sheets API fires no trigger', async () => {
+    const id = await newSpreadsheet();
+    const before = emulator.appsScript!.executions(id).length;
+    await client.spreadsheets.values.update({
+      spreadsheetId: id,
+      range: 'Sheet1!A1',
+      valueInputOption: 'USER_ENTERED',
+      requestBody: { values: [['from the API']] },
+    });
+    await client.spreadsheets.batchUpdate({
+      spreadsheetId: id,
+      requestBody: {
+        requests: [
+          { insertDimension: { range: { sheetId: 0, dimension: 'ROWS', startIndex: 0, endIndex: 1 } } },
+        ],
+      },
+    });
+    // Triggers would run within milliseconds; give them far longer than that.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(emulator.appsScript!.executions(id).length).toBe(before);
+    expect(reports).toEqual([]);
+  });
+
+  it('a write by the script itself fires no trigger', async () => {
+    const id = await newSpreadsheet();
+    const written = await run(id, 'writeCell', ['C3', '=2*21']);
+    expect(written.body).toMatchObject({ status: 'COMPLETED', result: 42 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(emulator.appsScript!.executions(id).map((e) => e.functionName)).toEqual([
+      'configure',
+      'installTriggers',
+      'writeCell',
+    ]);
+  });
+});
+
+describe('services', () => {
+  it('LockService excludes concurrent executions, and tryLock(0) fails while the lock is held', async () => {
+    const id = await newSpreadsheet();
+    const [a, b, probe] = await Promise.all([
+      run(id, 'holdLock', ['a', 400]),
+      run(id, 'holdLock', ['b', 400]),
+      new Promise<Awaited<ReturnType<typeof run>>>((resolve) =>
+        setTimeout(() => resolve(run(id, 'tryLockNow')), 150),
+      ),
+    ]);
+    const spans = [a.body.result, b.body.result].sort((x, y) => x.start - y.start);
+    expect(spans[0].end).toBeLessThanOrEqual(spans[1].start);
+    expect(probe.body.result).toBe(false);
+    // The lock was released at the end of each execution, so a later one gets it at once.
+    expect((await run(id, 'tryLockNow')).body.result).toBe(true);
+  });
+
+  it('a script exception is recorded, not fatal', async () => {
+    const id = await newSpreadsheet();
+    const failed = await run(id, 'fail');
+    expect(failed.body).toMatchObject({ status: 'FAILED', error: 'Error: deliberate failure' });
+    expect((await run(id, 'describeSheet', ['Sheet1'])).body.status).toBe('COMPLETED');
+  });
+
+  it('script properties and triggers are saved with the spreadsheet and survive a restart', async () => {
+    const id = await newSpreadsheet();
+    await emulator.close();
+    emulator = await createEmulator({
+      quotas: { enabled: false },
+      state: join(stateDir, 'state.json'),
+      appsScript: { scriptDir: SCRIPT_DIR, user: USER },
+    });
+    client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['after restart']] }]);
+    expect(reports.find((r) => r.kind === 'edit')).toMatchObject({ value: 'after restart' });
+  });
+
+  it('bad user actions get Google-shaped 400s and change nothing', async () => {
+    const id = await newSpreadsheet();
+    const unknownType = await userActions(id, [{ type: 'fly' }]);
+    expect(unknownType.status).toBe(400);
+    expect(unknownType.body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
+    const badRange = await userActions(id, [{ type: 'edit', range: 'Nope!A1', values: [['x']] }]);
+    expect(badRange.body.error.message).toBe('Invalid actions[0] (edit): Unable to parse range: Nope!A1');
+    const negative = await userActions(id, [{ type: 'insertRows', sheet: 'Sheet1', index: -1, count: 1 }]);
+    expect(negative.body.error.message).toMatch(/^Invalid value at 'actions\[0\]\.index'/);
+    expect(reports).toEqual([]);
+  });
+});
