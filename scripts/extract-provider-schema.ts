@@ -156,7 +156,8 @@ function readBlock(
 }
 
 export function extractProviderSchema(jsiiPath: string): ProviderSchemaExtract {
-  const assembly = JSON.parse(readFileSync(jsiiPath, 'utf8')) as {
+  const text = readFileSync(jsiiPath, 'utf8');
+  const assembly = JSON.parse(text) as {
     version: string;
     types: Record<string, JsiiType>;
   };
@@ -178,7 +179,7 @@ export function extractProviderSchema(jsiiPath: string): ProviderSchemaExtract {
     }
     return out;
   };
-  const providerVersion = readFileSync(jsiiPath, 'utf8').match(
+  const providerVersion = text.match(
     /hashicorp\/google\/(\d+\.\d+\.\d+)\/docs/,
   )?.[1];
   return {
