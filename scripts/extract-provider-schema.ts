@@ -179,9 +179,7 @@ export function extractProviderSchema(jsiiPath: string): ProviderSchemaExtract {
     }
     return out;
   };
-  const providerVersion = text.match(
-    /hashicorp\/google\/(\d+\.\d+\.\d+)\/docs/,
-  )?.[1];
+  const providerVersion = text.match(/hashicorp\/google\/(\d+\.\d+\.\d+)\/docs/)?.[1];
   return {
     provider: {
       source: 'hashicorp/google',
