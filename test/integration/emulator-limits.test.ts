@@ -193,7 +193,8 @@ describe('performance (the sync tests push 10k-row updates and read 100k-row she
     expect(data.values).toHaveLength(100_000);
     expect(data.values?.[99_999]).toEqual(['99999', 'name 99999', 199_998, false]);
     console.log(`100k rows x 4 cells: write ${writeMs} ms, read ${readMs} ms (client included)`);
-    expect(writeMs + readMs).toBeLessThan(10_000);
+    // Generous: 2 shared cores under load; a quadratic path would take minutes, not seconds.
+    expect(writeMs + readMs).toBeLessThan(30_000);
     await admin('quotas', { enabled: true });
   });
 });

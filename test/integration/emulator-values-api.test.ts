@@ -109,8 +109,28 @@ describe('spreadsheets.values.update (UpdateValuesResponse)', () => {
     });
   });
 
-  it('grows the grid when a write passes the last row', async () => {
-    await put('Sheet1!A1000:A1002', [['x'], ['y'], ['z']]);
+  it('a write past the grid fails with "exceeds grid limits" (values.update never resizes the sheet)', async () => {
+    const { status, body } = await failure(put('Sheet1!A1000', [['x'], ['y']]));
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: {
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: 'Range (Sheet1!A1000:A1001) exceeds grid limits. Max rows: 1000, max columns: 26',
+      },
+    });
+    expect((await get('Sheet1!A1000')).values).toBeUndefined();
+  });
+
+  it('append past the last row adds rows ("will still insert new rows or columns so the data can be written")', async () => {
+    await put('Sheet1!A1000', [['last']]);
+    const { data } = await client.spreadsheets.values.append({
+      spreadsheetId,
+      range: 'Sheet1!A1000',
+      valueInputOption: 'RAW',
+      requestBody: { values: [['x'], ['y']] },
+    });
+    expect(data.updates?.updatedRange).toBe('Sheet1!A1001:A1002');
     const sheet = (await client.spreadsheets.get({ spreadsheetId })).data.sheets?.[0];
     expect(sheet?.properties?.gridProperties?.rowCount).toBe(1002);
   });
@@ -303,7 +323,7 @@ describe('A1 notation (guides/concepts#cell)', () => {
     const { status, body } = await failure(get('Sheet1!A1001'));
     expect(status).toBe(400);
     expect(body).toMatchObject({
-      error: { message: "Range ('Sheet1'!A1001) exceeds grid limits. Max rows: 1000, max columns: 26" },
+      error: { message: 'Range (Sheet1!A1001) exceeds grid limits. Max rows: 1000, max columns: 26' },
     });
   });
 });

@@ -5,8 +5,9 @@
  * by the rows" is cleared of the masked fields; with `start`, only the given cells are touched.
  */
 import type { GridRange } from '../model/a1.ts';
+import { exceedsGridLimits } from '../model/a1.ts';
 import type { Cell, CellFormat, CellValue } from '../model/cell.ts';
-import { exceedsGridLimits, invalidArgument } from '../model/errors.ts';
+import { invalidArgument } from '../model/errors.ts';
 import { gridRange, requireSheet } from '../model/operations.ts';
 import type { Sheet } from '../model/sheet.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
@@ -88,7 +89,7 @@ export function updateCells(
     const sheet = requireSheet(spreadsheet, request.range.sheetId);
     const bounded = spreadsheet.bound(sheet, request.range);
     if (bounded.endRowIndex > sheet.rowCount || bounded.endColumnIndex > sheet.columnCount) {
-      throw exceedsGridLimits(sheet, bounded.endRowIndex - 1, bounded.endColumnIndex - 1);
+      throw exceedsGridLimits(sheet, bounded);
     }
     // Cells of the range beyond the given rows lose the masked fields.
     for (let r = bounded.startRowIndex; r < Math.min(bounded.endRowIndex, sheet.rows.length); r++) {
@@ -111,7 +112,12 @@ export function updateCells(
   const row = start.rowIndex ?? 0;
   const column = start.columnIndex ?? 0;
   if (row + rows.length > sheet.rowCount || column + width > sheet.columnCount) {
-    throw exceedsGridLimits(sheet, Math.max(row + rows.length, 1) - 1, Math.max(column + width, 1) - 1);
+    throw exceedsGridLimits(sheet, {
+      startRowIndex: row,
+      endRowIndex: row + Math.max(rows.length, 1),
+      startColumnIndex: column,
+      endColumnIndex: column + Math.max(width, 1),
+    });
   }
   writeRows(sheet, row, column, rows, mask);
   emit({
@@ -137,6 +143,13 @@ export function appendCells(
   const sheet = requireSheet(spreadsheet, request.sheetId);
   const rows = request.rows ?? [];
   const width = Math.max(0, ...rows.map((row) => row.values?.length ?? 0));
+  if (width > sheet.columnCount) {
+    // appendCells inserts rows, never columns (Google: "Attempting to write column: 26, beyond
+    // the last requested column of: 25").
+    throw invalidArgument(
+      `Attempting to write column: ${sheet.columnCount}, beyond the last requested column of: ${sheet.columnCount - 1}`,
+    );
+  }
   const start = sheet.dataExtent().rows;
   growToFit(spreadsheet, sheet, start + rows.length, width);
   writeRows(sheet, start, 0, rows, mask);

@@ -3,8 +3,8 @@
  * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values).
  */
 import type { RouteContext } from '../http/router.ts';
-import { formatA1 } from '../model/a1.ts';
-import { exceedsGridLimits, invalidArgument } from '../model/errors.ts';
+import { cellsPart, exceedsGridLimits, formatA1 } from '../model/a1.ts';
+import { invalidArgument } from '../model/errors.ts';
 import { clearA1, writeBounded, writeTarget } from '../model/operations.ts';
 import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
@@ -32,7 +32,7 @@ export function readA1(
   const { sheet, range } = spreadsheet.resolveA1(a1);
   const bounded = spreadsheet.bound(sheet, range);
   if (bounded.startRowIndex >= sheet.rowCount || bounded.startColumnIndex >= sheet.columnCount) {
-    throw exceedsGridLimits(sheet, bounded.startRowIndex, bounded.startColumnIndex);
+    throw exceedsGridLimits(sheet, cellsPart(a1) ?? formatA1(sheet.title, bounded).replace(/^.*!/, ''));
   }
   bounded.endRowIndex = Math.min(bounded.endRowIndex, sheet.rowCount);
   bounded.endColumnIndex = Math.min(bounded.endColumnIndex, sheet.columnCount);
@@ -341,9 +341,12 @@ function append(
     openRows: true,
     openColumns: true,
   };
+  // InsertDataOption OVERWRITE: "adding data to the end of the sheet will still insert new rows
+  // or columns so the data can be written."
   const result = writeBounded(spreadsheet, emit, target, values, {
     valueInputOption: options.valueInputOption,
     majorDimension,
+    growGrid: true,
   });
   const reply: Record<string, unknown> = { spreadsheetId: spreadsheet.spreadsheetId };
   if (tableRange) reply.tableRange = tableRange;

@@ -7,7 +7,7 @@
  * Indexes here are zero-based and end-exclusive, like the API's GridRange; an absent bound is
  * unbounded ("open").
  */
-import { unparsableRange } from './errors.ts';
+import { invalidArgument, type SheetsApiError, unparsableRange } from './errors.ts';
 
 export interface GridRange {
   sheetId: number;
@@ -157,4 +157,29 @@ export function formatA1(
   const end = `${columnLetters(range.endColumnIndex - 1)}${range.endRowIndex}`;
   const cells = start === end ? start : `${start}:${end}`;
   return `${quoteSheetTitle(title)}!${cells}`;
+}
+
+/**
+ * Google's error for a range outside the grid, e.g.
+ * `Range ('Lighthouse Results'!A1001) exceeds grid limits. Max rows: 1000, max columns: 121`
+ * or `Range (Mass!151154:151354) exceeds grid limits. ...` (the cells as requested).
+ */
+export function exceedsGridLimits(
+  sheet: { title: string; rowCount: number; columnCount: number },
+  cells:
+    | string
+    | { startRowIndex: number; endRowIndex: number; startColumnIndex: number; endColumnIndex: number },
+): SheetsApiError {
+  const a1 =
+    typeof cells === 'string' ? `${quoteSheetTitle(sheet.title)}!${cells}` : formatA1(sheet.title, cells);
+  return invalidArgument(
+    `Range (${a1}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`,
+  );
+}
+
+/** The cells part of an A1 string as given (`Sheet1!A1:B2` → `A1:B2`), or undefined for a bare tab. */
+export function cellsPart(text: string): string | undefined {
+  const bang = text.lastIndexOf('!');
+  if (bang >= 0) return text.slice(bang + 1);
+  return /^[$A-Za-z]*[$0-9]*(:[$A-Za-z]*[$0-9]*)?$/.test(text) ? text : undefined;
 }

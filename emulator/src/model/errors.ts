@@ -48,17 +48,3 @@ export const unparsableRange = (range: string): SheetsApiError =>
 
 export const spreadsheetNotFound = (): SheetsApiError =>
   new SheetsApiError('NOT_FOUND', 'Requested entity was not found.');
-
-/** Google's wording for a range outside the grid; the tab title is always quoted here. */
-export function exceedsGridLimits(
-  sheet: { title: string; rowCount: number; columnCount: number },
-  row: number,
-  column: number,
-): SheetsApiError {
-  let letters = '';
-  for (let n = column + 1; n > 0; n = Math.floor((n - 1) / 26))
-    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
-  return invalidArgument(
-    `Range ('${sheet.title.replaceAll("'", "''")}'!${letters}${row + 1}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`,
-  );
-}

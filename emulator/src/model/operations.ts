@@ -10,13 +10,7 @@ import { evaluateCell } from './formula.ts';
 import type { Dimension, DimensionMeta, Sheet } from './sheet.ts';
 import type { BoundedRange, Spreadsheet } from './spreadsheet.ts';
 import type { Emit } from './store.ts';
-import {
-  clearValues,
-  type MajorDimension,
-  type ValueInputOption,
-  type WriteResult,
-  writeValues,
-} from './values.ts';
+import { clearValues, type WriteOptions, type WriteResult, writeValues } from './values.ts';
 
 export interface DimensionRange {
   sheetId: number;
@@ -47,7 +41,7 @@ export function writeA1(
   emit: Emit,
   a1: string,
   values: (CellValue | null | undefined)[][],
-  options: { valueInputOption: ValueInputOption; majorDimension?: MajorDimension },
+  options: Omit<WriteOptions, 'requestedRange'>,
 ): WriteResult {
   const bounded = writeTarget(spreadsheet, a1);
   return writeBounded(spreadsheet, emit, bounded, values, { ...options, requestedRange: a1 });
@@ -79,7 +73,7 @@ export function writeBounded(
   emit: Emit,
   range: BoundedRange & { openRows?: boolean; openColumns?: boolean },
   values: (CellValue | null | undefined)[][],
-  options: { valueInputOption: ValueInputOption; majorDimension?: MajorDimension; requestedRange?: string },
+  options: WriteOptions,
 ): WriteResult {
   const { sheet } = range;
   const oldValue = effective(spreadsheet, sheet, sheet.getCell(range.startRowIndex, range.startColumnIndex));

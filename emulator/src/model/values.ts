@@ -3,7 +3,7 @@
  * (https://developers.google.com/sheets/api/reference/rest/v4/ValueRenderOption,
  * .../DateTimeRenderOption, .../ValueInputOption, .../Dimension).
  */
-import { columnLetters, formatA1 } from './a1.ts';
+import { columnLetters, exceedsGridLimits, formatA1 } from './a1.ts';
 import type { Cell, CellValue } from './cell.ts';
 import { invalidArgument } from './errors.ts';
 import { evaluateCell } from './formula.ts';
@@ -118,6 +118,18 @@ function transpose(grid: CellValue[][]): CellValue[][] {
   return out;
 }
 
+export interface WriteOptions {
+  valueInputOption: ValueInputOption;
+  majorDimension?: MajorDimension;
+  /** The range as requested, for the "Requested writing within range" error. */
+  requestedRange?: string;
+  /**
+   * Add rows and columns when the values pass the grid's end, as values.append and a paste in
+   * the UI do. Without it such a write fails with "exceeds grid limits", as values.update does.
+   */
+  growGrid?: boolean;
+}
+
 export interface WriteResult {
   /** The bounding box of the written values (Google's updatedRange). */
   written: BoundedRange;
@@ -136,7 +148,7 @@ export function writeValues(
   spreadsheet: Spreadsheet,
   range: BoundedRange & { openRows?: boolean; openColumns?: boolean },
   input: (CellValue | null | undefined)[][],
-  options: { valueInputOption: ValueInputOption; majorDimension?: MajorDimension; requestedRange?: string },
+  options: WriteOptions,
 ): WriteResult {
   const { sheet } = range;
   const byRows = (options.majorDimension ?? 'ROWS') === 'ROWS';
@@ -160,7 +172,17 @@ export function writeValues(
       `Requested writing within range [${label}], but tried writing to column [${columnLetters(range.startColumnIndex + breadth - 1)}]`,
     );
   }
-  growToFit(spreadsheet, sheet, range.startRowIndex + height, range.startColumnIndex + breadth);
+  const needRows = range.startRowIndex + height;
+  const needColumns = range.startColumnIndex + breadth;
+  if (!options.growGrid && (needRows > sheet.rowCount || needColumns > sheet.columnCount)) {
+    throw exceedsGridLimits(sheet, {
+      startRowIndex: range.startRowIndex,
+      endRowIndex: range.startRowIndex + Math.max(height, 1),
+      startColumnIndex: range.startColumnIndex,
+      endColumnIndex: range.startColumnIndex + Math.max(breadth, 1),
+    });
+  }
+  growToFit(spreadsheet, sheet, needRows, needColumns);
   const parse = options.valueInputOption === 'RAW' ? parseRaw : parseUserEntered;
   // Counted per line and per position rather than per cell: this loop runs 10^5..10^6 times.
   const touchedPositions = new Uint8Array(breadth);
@@ -203,7 +225,7 @@ export function writeValues(
   };
 }
 
-/** The values API appends rows and columns as needed, as Google does for a write past the grid. */
+/** Adds rows and columns so the grid holds `rows` x `columns`, within the 10M-cell cap. */
 export function growToFit(spreadsheet: Spreadsheet, sheet: Sheet, rows: number, columns: number): void {
   const addRows = Math.max(0, rows - sheet.rowCount);
   const addColumns = Math.max(0, columns - sheet.columnCount);
