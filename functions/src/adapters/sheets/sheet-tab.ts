@@ -1,0 +1,295 @@
+/**
+ * One synced tab, read and written through the Sheets API with as few requests as the budget
+ * allows (DESIGN.md §2, Sheets API budget):
+ *
+ * - read: one `spreadsheets.get` for the tab's properties and one `values.get` of the tab
+ *   (UNFORMATTED_VALUE) give the headers, the `_sheetsync_id` column and every row's position;
+ * - write: at most one `spreadsheets.batchUpdate` for structure (new columns, hiding and
+ *   protecting the id column), one `values.batchUpdate` (RAW, so text never becomes a formula)
+ *   carrying only the changed cells, and one `spreadsheets.batchUpdate` that deletes rows
+ *   bottom-up and appends new rows, each with its sync id. Payloads are split under 2 MB.
+ *
+ * Formulas and formatting in cells sheetsync does not write are never touched.
+ */
+import type { sheets_v4 } from '@googleapis/sheets';
+import { SheetsyncError } from '../../errors.ts';
+import { columnLetters, quoteTitle, rowSpanA1 } from './a1.ts';
+import type { SheetsApi } from './sheets-api.ts';
+
+export const ID_HEADER = '_sheetsync_id';
+/** Google recommends payloads under 2 MB; stay well below. */
+export const MAX_PAYLOAD_BYTES = 1_800_000;
+
+export type SheetValue = string | number | boolean | null;
+
+export interface TabSnapshot {
+  sheetId: number;
+  title: string;
+  columnCount: number;
+  rowCount: number;
+  headers: string[];
+  /** Zero-based column of `_sheetsync_id`, or null when the tab has none yet. */
+  idColumn: number | null;
+  /** rowId → its 1-based row and the row's values (as wide as the headers). */
+  rows: Map<string, { row: number; values: SheetValue[] }>;
+  /** Rows (1-based) whose id cell holds an id seen above it: pasted copies. */
+  duplicateRows: number[];
+  /** The last row (1-based) holding any value; 1 when only headers. */
+  lastRow: number;
+}
+
+export interface TabWrite {
+  /** Existing rows: header → value of the cells to change. */
+  updates: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
+  /** New rows, appended at the end with their sync ids. */
+  appends: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
+  /** Rows to delete, by sync id. */
+  deletes: string[];
+  /** Headers to add after the last header (table columns the sheet lacks). */
+  addHeaders: string[];
+}
+
+export interface WriteStats {
+  writeRequests: number;
+  cellsWritten: number;
+  rowsAppended: number;
+  rowsDeleted: number;
+}
+
+export class SheetTab {
+  constructor(
+    readonly api: SheetsApi,
+    readonly spreadsheetId: string,
+    readonly title: string,
+  ) {}
+
+  async read(): Promise<TabSnapshot> {
+    const meta = await this.api.call('read', 'spreadsheets.get', () =>
+      this.api.client.spreadsheets.get({
+        spreadsheetId: this.spreadsheetId,
+        fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
+      }),
+    );
+    const properties = meta.sheets?.find((s) => s.properties?.title === this.title)?.properties;
+    if (!properties || properties.sheetId == null) {
+      throw new SheetsyncError(
+        'SHEETSYNC_E504',
+        `spreadsheet ${this.spreadsheetId} has no tab titled "${this.title}"; check the link's "sheet"`,
+      );
+    }
+    const values = await this.api.call('read', 'values.get', () =>
+      this.api.client.spreadsheets.values.get({
+        spreadsheetId: this.spreadsheetId,
+        range: quoteTitle(this.title),
+        valueRenderOption: 'UNFORMATTED_VALUE',
+        dateTimeRenderOption: 'SERIAL_NUMBER',
+        majorDimension: 'ROWS',
+      }),
+    );
+    const grid = (values.values ?? []) as SheetValue[][];
+    const headers = (grid[0] ?? []).map((h) => String(h ?? '').trim());
+    const idIndex = headers.indexOf(ID_HEADER);
+    const rows = new Map<string, { row: number; values: SheetValue[] }>();
+    const duplicateRows: number[] = [];
+    if (idIndex >= 0) {
+      for (let r = 1; r < grid.length; r++) {
+        const id = String(grid[r]?.[idIndex] ?? '');
+        if (id === '') continue;
+        if (rows.has(id)) duplicateRows.push(r + 1);
+        else rows.set(id, { row: r + 1, values: grid[r] ?? [] });
+      }
+    }
+    return {
+      sheetId: properties.sheetId,
+      title: this.title,
+      columnCount: properties.gridProperties?.columnCount ?? 26,
+      rowCount: properties.gridProperties?.rowCount ?? 1000,
+      headers,
+      idColumn: idIndex >= 0 ? idIndex : null,
+      rows,
+      duplicateRows,
+      lastRow: Math.max(1, grid.length),
+    };
+  }
+
+  /** Applies `write` to the tab as read in `snapshot`. */
+  async write(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
+    const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
+    const headers = [...snapshot.headers];
+    const newHeaders = write.addHeaders.filter((h) => !headers.includes(h));
+    const needsId = snapshot.idColumn === null;
+    const firstNew = headers.length;
+    headers.push(...newHeaders);
+    if (needsId) headers.push(ID_HEADER);
+    const idColumn = headers.indexOf(ID_HEADER);
+
+    // 1. Structure: room for new columns; the id column hidden and protected (warning only).
+    const structure: sheets_v4.Schema$Request[] = [];
+    if (headers.length > snapshot.columnCount) {
+      structure.push({
+        appendDimension: {
+          sheetId: snapshot.sheetId,
+          dimension: 'COLUMNS',
+          length: headers.length - snapshot.columnCount,
+        },
+      });
+    }
+    if (needsId) {
+      structure.push(
+        {
+          updateDimensionProperties: {
+            range: {
+              sheetId: snapshot.sheetId,
+              dimension: 'COLUMNS',
+              startIndex: idColumn,
+              endIndex: idColumn + 1,
+            },
+            properties: { hiddenByUser: true },
+            fields: 'hiddenByUser',
+          },
+        },
+        {
+          addProtectedRange: {
+            protectedRange: {
+              range: { sheetId: snapshot.sheetId, startColumnIndex: idColumn, endColumnIndex: idColumn + 1 },
+              description: 'sheetsync row ids: do not edit',
+              warningOnly: true,
+            },
+          },
+        },
+      );
+    }
+    if (structure.length > 0) {
+      await this.batchUpdate(structure, stats);
+    }
+
+    // 2. Changed cells, one range per run of adjacent columns in a row.
+    const data: sheets_v4.Schema$ValueRange[] = [];
+    if (firstNew < headers.length) {
+      data.push({
+        range: rowSpanA1(this.title, 1, firstNew, headers.length - 1),
+        values: [headers.slice(firstNew)],
+      });
+    }
+    const columnOf = new Map(headers.map((h, i) => [h, i]));
+    for (const update of write.updates) {
+      const target = snapshot.rows.get(update.rowId);
+      if (!target) continue;
+      const cells = [...Object.entries(update.cells)]
+        .map(([header, value]) => [columnOf.get(header), value] as const)
+        .filter((c): c is readonly [number, SheetValue] => c[0] !== undefined)
+        .sort((a, b) => a[0] - b[0]);
+      for (const run of runs(cells)) {
+        data.push({
+          range: rowSpanA1(this.title, target.row, run[0]![0], run.at(-1)![0]),
+          values: [run.map(([, value]) => value ?? '')],
+        });
+        stats.cellsWritten += run.length;
+      }
+    }
+    for (const chunk of chunksUnder(data, MAX_PAYLOAD_BYTES)) {
+      await this.api.call('write', 'values.batchUpdate', () =>
+        this.api.client.spreadsheets.values.batchUpdate({
+          spreadsheetId: this.spreadsheetId,
+          requestBody: { valueInputOption: 'RAW', data: chunk },
+        }),
+      );
+      stats.writeRequests++;
+    }
+
+    // 3. Deletes bottom-up (so earlier indexes stay valid), then appends at the end.
+    const rowsToDelete = write.deletes
+      .map((id) => snapshot.rows.get(id)?.row)
+      .filter((r): r is number => r !== undefined)
+      .sort((a, b) => b - a);
+    const requests: sheets_v4.Schema$Request[] = [];
+    for (const [start, end] of descendingRuns(rowsToDelete)) {
+      requests.push({
+        deleteDimension: {
+          range: { sheetId: snapshot.sheetId, dimension: 'ROWS', startIndex: start - 1, endIndex: end },
+        },
+      });
+    }
+    stats.rowsDeleted = rowsToDelete.length;
+    if (write.appends.length > 0) {
+      const rows = write.appends.map((append) => {
+        const values: sheets_v4.Schema$CellData[] = headers.map(() => ({}));
+        for (const [header, value] of Object.entries(append.cells)) {
+          const column = columnOf.get(header);
+          if (column !== undefined && column !== idColumn) values[column] = cellData(value);
+        }
+        values[idColumn] = cellData(append.rowId);
+        return { values };
+      });
+      for (const chunk of chunksUnder(rows, MAX_PAYLOAD_BYTES)) {
+        requests.push({
+          appendCells: { sheetId: snapshot.sheetId, rows: chunk, fields: 'userEnteredValue' },
+        });
+      }
+      stats.rowsAppended = rows.length;
+    }
+    for (const chunk of chunksUnder(requests, MAX_PAYLOAD_BYTES)) await this.batchUpdate(chunk, stats);
+    return stats;
+  }
+
+  private async batchUpdate(requests: sheets_v4.Schema$Request[], stats: WriteStats): Promise<void> {
+    await this.api.call('write', 'spreadsheets.batchUpdate', () =>
+      this.api.client.spreadsheets.batchUpdate({
+        spreadsheetId: this.spreadsheetId,
+        requestBody: { requests },
+      }),
+    );
+    stats.writeRequests++;
+  }
+}
+
+/** RAW cell data: a string stays a string even when it starts with "=". */
+function cellData(value: SheetValue): sheets_v4.Schema$CellData {
+  if (value === null || value === '') return {};
+  if (typeof value === 'number') return { userEnteredValue: { numberValue: value } };
+  if (typeof value === 'boolean') return { userEnteredValue: { boolValue: value } };
+  return { userEnteredValue: { stringValue: value } };
+}
+
+/** Groups sorted [column, value] pairs into runs of adjacent columns. */
+function runs<T>(cells: ReadonlyArray<readonly [number, T]>): Array<Array<readonly [number, T]>> {
+  const out: Array<Array<readonly [number, T]>> = [];
+  for (const cell of cells) {
+    const last = out.at(-1);
+    if (last && last.at(-1)![0] + 1 === cell[0]) last.push(cell);
+    else out.push([cell]);
+  }
+  return out;
+}
+
+/** Descending 1-based rows → [start, end] runs of consecutive rows, still bottom-up. */
+function descendingRuns(rows: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const row of rows) {
+    const last = out.at(-1);
+    if (last && last[0] - 1 === row) last[0] = row;
+    else out.push([row, row]);
+  }
+  return out;
+}
+
+/** Splits items into chunks whose JSON stays under `limit` bytes. */
+export function chunksUnder<T>(items: T[], limit: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export { columnLetters };
