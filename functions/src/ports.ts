@@ -2,7 +2,53 @@
  * The interfaces the core needs from the outside world. Adapters in ./adapters implement them,
  * each against a real service and (where a contract suite proves them equal) in memory.
  */
-export {};
+import type { Cells, CellValue } from './core/cell-value.ts';
+import type { ConflictRecord } from './core/conflict-record.ts';
+import type { RowDocument } from './core/row-document.ts';
+
+// ─── Version store (Firestore) ──────────────────────────────────────────────────────────────
+// Owned by the sync core (issue 4). Adapters: adapters/firestore-version-store.ts (Firestore and
+// its emulator) and adapters/memory-version-store.ts; test/support/version-store-contract.ts
+// holds both to the same semantics. Layout: `sheetsync_links/{link}/rows/{rowId}` (row
+// documents), `…/keys/{keyId}` (primary key → rowId), `…/conflicts/{conflictId}`.
+
+/** One row's part of a group commit. */
+export interface RowCommit {
+  /**
+   * The row document the core computed from an earlier read. The store merges it into the
+   * stored one with `mergeRowDocuments` inside its transaction, so commits of the two apply
+   * functions commute and a retried commit is harmless.
+   */
+  next: RowDocument;
+  /** Created if absent (ids are deterministic); an existing record is left as it is. */
+  conflicts?: readonly ConflictRecord[];
+}
+
+export interface VersionStore {
+  /** The row documents of `rowIds` in one batched read; unknown rows are absent. */
+  readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>>;
+  /** rowId by primary key (`keyId(key)` → rowId), by direct reads of the key documents. */
+  rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>>;
+  /**
+   * Commits many rows atomically per row (in as few transactions as the store allows), with
+   * their key documents and conflict records; retries contention (ABORTED) with backoff and
+   * jitter. Resolves with the stored documents after the merge.
+   */
+  commitRows(link: string, commits: readonly RowCommit[]): Promise<Map<string, RowDocument>>;
+  /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */
+  listOpenConflicts(link: string, limit?: number): Promise<ConflictRecord[]>;
+  /**
+   * Closes an open conflict with a person's choice. The caller then publishes the change that
+   * `resolutionChange` builds, if any, so the chosen value reaches the DB and the sheet.
+   */
+  resolveConflict(
+    link: string,
+    conflictId: string,
+    choice: 'sheet' | 'db' | { value: CellValue },
+    at: number,
+  ): Promise<ConflictRecord>;
+  close(): Promise<void>;
+}
 
 // ─── Bus (Pub/Sub) ──────────────────────────────────────────────────────────────────────────
 // Owned by the database side (issue 2). Adapters: adapters/pubsub-bus.ts (Google Pub/Sub and its

@@ -1,0 +1,110 @@
+/**
+ * Row documents and conflict records as Firestore stores them. Cell values are kept as JSON text:
+ * Firestore cannot hold an array directly inside an array (a 2-D PostgreSQL array, nested jsonb),
+ * and text keeps every canonical value exactly as the core produced it.
+ */
+import type { Cells, CellValue } from '../core/cell-value.ts';
+import type { ConflictRecord, ConflictRecordSide } from '../core/conflict-record.ts';
+import type { Hlc } from '../core/hlc.ts';
+import type { CellState, RowDocument } from '../core/row-document.ts';
+import { SheetsyncError } from '../errors.ts';
+
+type Stored = Record<string, unknown>;
+
+const text = (value: CellValue) => JSON.stringify(value);
+const hlc = (time: Hlc): Hlc => ({ wall: time.wall, logical: time.logical });
+
+export function encodeRow(doc: RowDocument): Stored {
+  const cells: Stored = {};
+  for (const [column, state] of Object.entries(doc.cells)) {
+    cells[column] = {
+      value: text(state.value),
+      dot: state.dot,
+      time: hlc(state.time),
+      echoed: state.echoed,
+      sheetValue: text(state.sheetValue),
+      sheetWrittenAt: state.sheetWrittenAt,
+    };
+  }
+  return {
+    rowId: doc.rowId,
+    key: doc.key === null ? null : text(doc.key),
+    vv: { sheet: doc.vv.sheet, db: doc.vv.db },
+    cells,
+    tombstone: doc.tombstone ? { dot: doc.tombstone.dot, time: hlc(doc.tombstone.time) } : null,
+    events: doc.events,
+    eventsFloor: doc.eventsFloor,
+  };
+}
+
+export function decodeRow(path: string, data: Stored): RowDocument {
+  try {
+    const cells: Record<string, CellState> = {};
+    for (const [column, raw] of Object.entries(data.cells as Record<string, Stored>)) {
+      cells[column] = {
+        value: JSON.parse(raw.value as string) as CellValue,
+        dot: raw.dot as string,
+        time: raw.time as Hlc,
+        echoed: raw.echoed as boolean,
+        sheetValue: JSON.parse(raw.sheetValue as string) as CellValue,
+        sheetWrittenAt: raw.sheetWrittenAt as number,
+      };
+    }
+    return {
+      rowId: data.rowId as string,
+      key: data.key === null ? null : (JSON.parse(data.key as string) as Cells),
+      vv: data.vv as RowDocument['vv'],
+      cells,
+      tombstone: (data.tombstone as RowDocument['tombstone']) ?? null,
+      events: (data.events as RowDocument['events']) ?? {},
+      eventsFloor: (data.eventsFloor as number) ?? 0,
+    };
+  } catch (error) {
+    throw new SheetsyncError(
+      'SHEETSYNC_E405',
+      `The row document ${path} is not readable: ${error}`,
+      'permanent',
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+const encodeSide = (side: ConflictRecordSide): Stored => ({
+  value: text(side.value),
+  dot: side.dot,
+  time: side.time ? hlc(side.time) : null,
+});
+const decodeSide = (raw: Stored): ConflictRecordSide => ({
+  value: JSON.parse(raw.value as string) as CellValue,
+  dot: (raw.dot as string | null) ?? null,
+  time: (raw.time as Hlc | null) ?? null,
+});
+
+export function encodeConflict(record: ConflictRecord): Stored {
+  return {
+    ...record,
+    sheet: encodeSide(record.sheet),
+    db: encodeSide(record.db),
+    value: text(record.value),
+    resolution: record.resolution ? { ...record.resolution, value: text(record.resolution.value) } : null,
+  };
+}
+
+export function decodeConflict(data: Stored): ConflictRecord {
+  const resolution = data.resolution as Stored | null;
+  return {
+    ...(data as unknown as ConflictRecord),
+    sheet: decodeSide(data.sheet as Stored),
+    db: decodeSide(data.db as Stored),
+    value: JSON.parse(data.value as string) as CellValue,
+    resolution: resolution
+      ? {
+          choice: resolution.choice as 'sheet' | 'db' | 'custom',
+          value: JSON.parse(resolution.value as string) as CellValue,
+          at: resolution.at as number,
+        }
+      : null,
+  };
+}

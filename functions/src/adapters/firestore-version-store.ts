@@ -1,0 +1,181 @@
+/**
+ * The version store on Firestore (DESIGN.md §2, Row document). Layout under a configurable root
+ * (default `sheetsync_links`): `{root}/{link}/rows/{rowId}`, `{root}/{link}/keys/{keyId}` and
+ * `{root}/{link}/conflicts/{conflictId}`.
+ *
+ * No hot document: there is no global counter, every counter lives in its row's document, so
+ * group commits of different rows never touch a common document. A group commit is one
+ * transaction per chunk of rows (Firestore allows 500 writes per transaction): it reads the
+ * rows, their key documents and conflict records with one getAll, merges (the core's
+ * `mergeRowDocuments`, so a commit computed from an older read loses nothing), and writes.
+ * Contention aborts a transaction (ABORTED, or the emulator's lock timeouts); it is retried
+ * with exponential backoff and full jitter, and after the last attempt reported as a retryable
+ * SHEETSYNC_E404 so the message is redelivered rather than lost.
+ */
+import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
+import type { Cells } from '../core/cell-value.ts';
+import type { ConflictRecord } from '../core/conflict-record.ts';
+import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
+import { keyId } from '../core/key-id.ts';
+import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
+import { SheetsyncError } from '../errors.ts';
+import type { RowCommit, VersionStore } from '../ports.ts';
+import { decodeConflict, decodeRow, encodeConflict, encodeRow } from './firestore-codec.ts';
+import { type RetryOptions, withContentionRetry } from './firestore-retry.ts';
+
+export interface FirestoreVersionStoreOptions {
+  firestore: Firestore;
+  /** Top-level collection; tests give each file its own. */
+  root?: string;
+  retry?: RetryOptions;
+  /** Writes per transaction; Firestore's limit is 500. */
+  maxWritesPerTransaction?: number;
+}
+
+export class FirestoreVersionStore implements VersionStore {
+  private readonly firestore: Firestore;
+  private readonly root: string;
+  private readonly retry: RetryOptions;
+  private readonly maxWrites: number;
+
+  constructor(options: FirestoreVersionStoreOptions) {
+    this.firestore = options.firestore;
+    this.root = options.root ?? 'sheetsync_links';
+    this.retry = options.retry ?? {};
+    this.maxWrites = options.maxWritesPerTransaction ?? 450;
+  }
+
+  async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
+    const found = new Map<string, RowDocument>();
+    if (rowIds.length === 0) return found;
+    const snapshots = await this.firestore.getAll(...rowIds.map((id) => this.row(link, id)));
+    for (const snapshot of snapshots) {
+      if (snapshot.exists) found.set(snapshot.id, decodeRow(snapshot.ref.path, snapshot.data()!));
+    }
+    return found;
+  }
+
+  async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (keys.length === 0) return found;
+    const snapshots = await this.firestore.getAll(...keys.map((key) => this.key(link, keyId(key))));
+    for (const snapshot of snapshots) {
+      if (snapshot.exists) found.set(snapshot.id, snapshot.get('rowId') as string);
+    }
+    return found;
+  }
+
+  async commitRows(link: string, commits: readonly RowCommit[]): Promise<Map<string, RowDocument>> {
+    const stored = new Map<string, RowDocument>();
+    for (const chunk of this.chunks(commits)) {
+      const merged = await withContentionRetry(this.retry, () =>
+        this.firestore.runTransaction((tx) => this.commitChunk(tx, link, chunk), { maxAttempts: 1 }),
+      );
+      for (const doc of merged) stored.set(doc.rowId, doc);
+    }
+    return stored;
+  }
+
+  async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {
+    // An equality filter only (no composite index needed); open conflicts are few.
+    const snapshot = await this.conflicts(link).where('status', '==', 'open').get();
+    return snapshot.docs
+      .map((d) => decodeConflict(d.data()))
+      .sort((a, b) => a.detectedAt - b.detectedAt || a.id.localeCompare(b.id))
+      .slice(0, limit);
+  }
+
+  async resolveConflict(
+    link: string,
+    id: string,
+    choice: ResolutionChoice,
+    at: number,
+  ): Promise<ConflictRecord> {
+    const ref = this.conflicts(link).doc(id);
+    return withContentionRetry(this.retry, () =>
+      this.firestore.runTransaction(
+        async (tx) => {
+          const snapshot = await tx.get(ref);
+          if (!snapshot.exists) throw conflictNotFound(link, id);
+          const resolved = applyResolution(decodeConflict(snapshot.data()!), choice, at);
+          tx.set(ref, encodeConflict(resolved));
+          return resolved;
+        },
+        { maxAttempts: 1 },
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.firestore.terminate();
+  }
+
+  private async commitChunk(
+    tx: Transaction,
+    link: string,
+    chunk: readonly RowCommit[],
+  ): Promise<RowDocument[]> {
+    const rowRefs = chunk.map((c) => this.row(link, c.next.rowId));
+    const conflictRefs = chunk.flatMap((c) => (c.conflicts ?? []).map((r) => this.conflicts(link).doc(r.id)));
+    const snapshots = await tx.getAll(...rowRefs, ...conflictRefs);
+    const existingConflicts = new Set(
+      snapshots.slice(rowRefs.length).flatMap((s) => (s.exists ? [s.id] : [])),
+    );
+    const merged: RowDocument[] = [];
+    chunk.forEach((commit, i) => {
+      const snapshot = snapshots[i]!;
+      const before = snapshot.exists ? decodeRow(snapshot.ref.path, snapshot.data()!) : undefined;
+      const doc = mergeRowDocuments(before, commit.next);
+      if (before?.key && doc.key && keyId(before.key) !== keyId(doc.key)) {
+        tx.delete(this.key(link, keyId(before.key)));
+      }
+      if (doc.key && (!before?.key || keyId(before.key) !== keyId(doc.key))) {
+        tx.set(this.key(link, keyId(doc.key)), { rowId: doc.rowId, key: JSON.stringify(doc.key) });
+      }
+      tx.set(rowRefs[i]!, encodeRow(doc));
+      for (const conflict of commit.conflicts ?? []) {
+        if (existingConflicts.has(conflict.id)) continue;
+        existingConflicts.add(conflict.id);
+        tx.set(this.conflicts(link).doc(conflict.id), encodeConflict(conflict));
+      }
+      merged.push(doc);
+    });
+    return merged;
+  }
+
+  /** Rows in chunks whose writes (row, up to two key documents, conflicts) fit one transaction. */
+  private *chunks(commits: readonly RowCommit[]): Generator<RowCommit[]> {
+    let chunk: RowCommit[] = [];
+    let writes = 0;
+    for (const commit of commits) {
+      const cost = 3 + (commit.conflicts?.length ?? 0);
+      if (cost > this.maxWrites) {
+        throw new SheetsyncError(
+          'SHEETSYNC_E406',
+          `Row ${commit.next.rowId} has ${commit.conflicts?.length} conflict records in one commit, more than a transaction holds`,
+          'permanent',
+        );
+      }
+      if (writes + cost > this.maxWrites && chunk.length > 0) {
+        yield chunk;
+        chunk = [];
+        writes = 0;
+      }
+      chunk.push(commit);
+      writes += cost;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private row(link: string, rowId: string): DocumentReference {
+    return this.firestore.collection(this.root).doc(link).collection('rows').doc(rowId);
+  }
+
+  private key(link: string, id: string): DocumentReference {
+    return this.firestore.collection(this.root).doc(link).collection('keys').doc(id);
+  }
+
+  private conflicts(link: string) {
+    return this.firestore.collection(this.root).doc(link).collection('conflicts');
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The version store in process memory, for the embedded default without the Google Cloud SDK
+ * and for fast tests. It passes the same contract suite as the Firestore adapter
+ * (test/support/version-store-contract.ts). Documents are deep-copied in and out, as a remote
+ * store would, so callers cannot change stored state by mutating what they hold.
+ */
+import type { Cells } from '../core/cell-value.ts';
+import type { ConflictRecord } from '../core/conflict-record.ts';
+import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
+import { keyId } from '../core/key-id.ts';
+import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
+import { SheetsyncError } from '../errors.ts';
+import type { RowCommit, VersionStore } from '../ports.ts';
+
+interface LinkState {
+  rows: Map<string, RowDocument>;
+  keys: Map<string, string>;
+  conflicts: Map<string, ConflictRecord>;
+}
+
+export class MemoryVersionStore implements VersionStore {
+  private readonly links = new Map<string, LinkState>();
+  private closed = false;
+
+  async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
+    const state = this.state(link);
+    const found = new Map<string, RowDocument>();
+    for (const rowId of rowIds) {
+      const doc = state.rows.get(rowId);
+      if (doc) found.set(rowId, structuredClone(doc));
+    }
+    return found;
+  }
+
+  async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {
+    const state = this.state(link);
+    const found = new Map<string, string>();
+    for (const key of keys) {
+      const id = keyId(key);
+      const rowId = state.keys.get(id);
+      if (rowId) found.set(id, rowId);
+    }
+    return found;
+  }
+
+  async commitRows(link: string, commits: readonly RowCommit[]): Promise<Map<string, RowDocument>> {
+    const state = this.state(link);
+    const stored = new Map<string, RowDocument>();
+    // Synchronous from here on: one event-loop turn is this store's transaction.
+    for (const commit of commits) {
+      const rowId = commit.next.rowId;
+      const before = state.rows.get(rowId);
+      const merged = mergeRowDocuments(before && structuredClone(before), structuredClone(commit.next));
+      if (before?.key && merged.key && keyId(before.key) !== keyId(merged.key)) {
+        state.keys.delete(keyId(before.key));
+      }
+      if (merged.key) state.keys.set(keyId(merged.key), rowId);
+      state.rows.set(rowId, merged);
+      for (const conflict of commit.conflicts ?? []) {
+        if (!state.conflicts.has(conflict.id)) state.conflicts.set(conflict.id, structuredClone(conflict));
+      }
+      stored.set(rowId, structuredClone(merged));
+    }
+    return stored;
+  }
+
+  async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {
+    return [...this.state(link).conflicts.values()]
+      .filter((c) => c.status === 'open')
+      .sort((a, b) => a.detectedAt - b.detectedAt || a.id.localeCompare(b.id))
+      .slice(0, limit)
+      .map((c) => structuredClone(c));
+  }
+
+  async resolveConflict(
+    link: string,
+    conflictId: string,
+    choice: ResolutionChoice,
+    at: number,
+  ): Promise<ConflictRecord> {
+    const conflicts = this.state(link).conflicts;
+    const current = conflicts.get(conflictId);
+    if (!current) throw conflictNotFound(link, conflictId);
+    const resolved = applyResolution(current, choice, at);
+    conflicts.set(conflictId, resolved);
+    return structuredClone(resolved);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private state(link: string): LinkState {
+    if (this.closed) throw new SheetsyncError('SHEETSYNC_E403', 'The version store is closed', 'permanent');
+    let state = this.links.get(link);
+    if (!state) {
+      state = { rows: new Map(), keys: new Map(), conflicts: new Map() };
+      this.links.set(link, state);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The version store contract: the Firestore adapter (through Google's emulator) and the
+ * in-memory adapter must both pass it, so the memory one may stand in for Firestore.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
+import { keyId } from '../../functions/src/core/key-id.ts';
+import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
+import type { VersionStore } from '../../functions/src/ports.ts';
+
+export function row(
+  rowId: string,
+  cells: Record<string, unknown>,
+  patch: Partial<RowDocument> = {},
+): RowDocument {
+  const doc = emptyRowDocument(rowId);
+  for (const [column, value] of Object.entries(cells)) {
+    doc.cells[column] = {
+      value: value as never,
+      dot: 'db:1',
+      time: { wall: 1, logical: 0 },
+      echoed: true,
+      sheetValue: value as never,
+      sheetWrittenAt: 1,
+    };
+  }
+  return { ...doc, vv: { sheet: 0, db: 1 }, ...patch };
+}
+
+export function conflict(rowId: string, id: string, patch: Partial<ConflictRecord> = {}): ConflictRecord {
+  return {
+    id,
+    link: 'contract',
+    rowId,
+    column: 'status',
+    reason: 'concurrent',
+    policy: 'manual',
+    sheet: { value: 'from the sheet', dot: 'sheet:1', time: { wall: 5, logical: 0 } },
+    db: { value: ['from', 'the', ['db']], dot: 'db:7', time: { wall: 4, logical: 2 } },
+    outcome: 'db',
+    value: ['from', 'the', ['db']],
+    status: 'open',
+    detectedAt: 10,
+    resolution: null,
+    ...patch,
+  };
+}
+
+export function versionStoreContract(name: string, open: () => VersionStore) {
+  describe(`version store contract: ${name}`, () => {
+    const link = `contract-${randomUUID().slice(0, 8)}`;
+
+    it('reads nothing for unknown rows', async () => {
+      const store = open();
+      expect((await store.readRows(link, [randomUUID()])).size).toBe(0);
+      expect((await store.readRows(link, [])).size).toBe(0);
+    });
+
+    it('stores row documents exactly, nested values and tombstones included', async () => {
+      const store = open();
+      const rowId = randomUUID();
+      const doc = row(rowId, {
+        id: 7,
+        name: 'Ada',
+        tags: [['a', 'b'], ['c']],
+        meta: { nested: [1, { deep: null }] },
+        done: false,
+        note: null,
+      });
+      doc.key = { id: 7 };
+      doc.events = { 'event-1': { counter: 1, wall: 99 } };
+      doc.vv = { sheet: 1, db: 1 };
+      doc.tombstone = { dot: 'sheet:1', time: { wall: 99, logical: 1 } };
+      await store.commitRows(link, [{ next: doc }]);
+      expect((await store.readRows(link, [rowId])).get(rowId)).toEqual(doc);
+    });
+
+    it('maps primary keys to rows and moves the mapping when the key changes', async () => {
+      const store = open();
+      const rowId = randomUUID();
+      await store.commitRows(link, [{ next: row(rowId, { id: 1 }, { key: { id: 1, region: 'eu' } }) }]);
+      const first = await store.rowIdsForKeys(link, [{ region: 'eu', id: 1 }, { id: 2 }]);
+      expect([...first]).toEqual([[keyId({ id: 1, region: 'eu' }), rowId]]);
+      await store.commitRows(link, [{ next: row(rowId, { id: 2 }, { key: { id: 2 } }) }]);
+      const second = await store.rowIdsForKeys(link, [{ id: 1, region: 'eu' }, { id: 2 }]);
+      expect([...second]).toEqual([[keyId({ id: 2 }), rowId]]);
+    });
+
+    it('merges a commit computed from an older read instead of overwriting', async () => {
+      const store = open();
+      const rowId = randomUUID();
+      const base = row(rowId, { a: 'a0', b: 'b0' });
+      await store.commitRows(link, [{ next: base }]);
+      // Both writers read `base`; each changes its own cell.
+      const fromSheet = structuredClone(base);
+      fromSheet.cells.a = {
+        ...fromSheet.cells.a!,
+        value: 'a1',
+        dot: 'sheet:1',
+        time: { wall: 5, logical: 0 },
+      };
+      fromSheet.vv = { sheet: 1, db: 1 };
+      fromSheet.events = { e1: { counter: 1, wall: 5 } };
+      const fromDb = structuredClone(base);
+      fromDb.cells.b = { ...fromDb.cells.b!, value: 'b1', dot: 'db:9', time: { wall: 6, logical: 0 } };
+      fromDb.vv = { sheet: 0, db: 9 };
+      await store.commitRows(link, [{ next: fromSheet }]);
+      await store.commitRows(link, [{ next: fromDb }]);
+      const stored = (await store.readRows(link, [rowId])).get(rowId)!;
+      expect(stored.cells.a?.value).toBe('a1');
+      expect(stored.cells.b?.value).toBe('b1');
+      expect(stored.vv).toEqual({ sheet: 1, db: 9 });
+      expect(stored.events).toEqual({ e1: { counter: 1, wall: 5 } });
+    });
+
+    it('commits group commits larger than one transaction', async () => {
+      const store = open();
+      const rows = Array.from({ length: 520 }, (_, i) => row(randomUUID(), { n: i }, { key: { n: i } }));
+      const stored = await store.commitRows(
+        link,
+        rows.map((next) => ({ next })),
+      );
+      expect(stored.size).toBe(520);
+      const read = await store.readRows(
+        link,
+        rows.map((r) => r.rowId),
+      );
+      expect([...read.values()].map((d) => d.cells.n?.value).sort((x, y) => Number(x) - Number(y))).toEqual(
+        rows.map((_, i) => i),
+      );
+      const keys = await store.rowIdsForKeys(link, [{ n: 0 }, { n: 519 }]);
+      expect([...keys.values()]).toEqual([rows[0]!.rowId, rows[519]!.rowId]);
+    });
+
+    it('records conflicts once, lists the open ones and resolves them once', async () => {
+      const store = open();
+      const conflictLink = `${link}-conflicts`;
+      const rowId = randomUUID();
+      const open1 = conflict(rowId, `c-${randomUUID()}`, { detectedAt: 20 });
+      const open2 = conflict(rowId, `c-${randomUUID()}`, { detectedAt: 10, column: 'owner' });
+      const closed = conflict(rowId, `c-${randomUUID()}`, { status: 'resolved', policy: 'last-writer-wins' });
+      await store.commitRows(conflictLink, [
+        { next: row(rowId, { status: 'x' }), conflicts: [open1, closed] },
+      ]);
+      // A redelivered change decides again and commits the same id: the first record stands.
+      await store.commitRows(conflictLink, [
+        { next: row(rowId, { status: 'x' }), conflicts: [{ ...open1, detectedAt: 999 }, open2] },
+      ]);
+      expect(await store.listOpenConflicts(conflictLink)).toEqual([open2, open1]);
+      expect(await store.listOpenConflicts(conflictLink, 1)).toEqual([open2]);
+
+      const resolved = await store.resolveConflict(conflictLink, open1.id, 'sheet', 50);
+      expect(resolved).toEqual({
+        ...open1,
+        status: 'resolved',
+        resolution: { choice: 'sheet', value: 'from the sheet', at: 50 },
+      });
+      expect(await store.listOpenConflicts(conflictLink)).toEqual([open2]);
+      await expect(store.resolveConflict(conflictLink, open1.id, 'db', 60)).rejects.toMatchObject({
+        code: 'SHEETSYNC_E402',
+      });
+      await expect(store.resolveConflict(conflictLink, 'no-such-conflict', 'db', 60)).rejects.toMatchObject({
+        code: 'SHEETSYNC_E401',
+      });
+      const custom = await store.resolveConflict(conflictLink, open2.id, { value: { merged: true } }, 70);
+      expect(custom.resolution).toEqual({ choice: 'custom', value: { merged: true }, at: 70 });
+    });
+
+    it('keeps links apart', async () => {
+      const store = open();
+      const rowId = randomUUID();
+      await store.commitRows(`${link}-one`, [{ next: row(rowId, { a: 1 }, { key: { id: 1 } }) }]);
+      expect((await store.readRows(`${link}-two`, [rowId])).size).toBe(0);
+      expect((await store.rowIdsForKeys(`${link}-two`, [{ id: 1 }])).size).toBe(0);
+    });
+  });
+}
