@@ -7,3 +7,4 @@ export * from './config.ts';
 export * from './sheet-change.ts';
 export * from './webhook.ts';
 export * from './row-change.ts';
+export * from './db-change.ts';
