@@ -94,3 +94,30 @@ function describeSheet(name) {
 function fail() {
   throw new Error('deliberate failure');
 }
+
+function installClock() {
+  ScriptApp.newTrigger('tick').timeBased().everyMinutes(1).create();
+}
+
+function tick(e) {
+  var properties = PropertiesService.getScriptProperties();
+  properties.setProperty('TICKS', String(Number(properties.getProperty('TICKS') || 0) + 1));
+  properties.setProperty('LAST_TICK_KEYS', Object.keys(e).sort().join(','));
+}
+
+function removeClocks() {
+  ScriptApp.getProjectTriggers().forEach((trigger) => {
+    if (trigger.getEventType() === ScriptApp.EventType.CLOCK) ScriptApp.deleteTrigger(trigger);
+  });
+  return PropertiesService.getScriptProperties().getProperties();
+}
+
+function hmacBytes(value, key) {
+  return Utilities.computeHmacSha256Signature(value, key);
+}
+
+/** Fetches `url`; without muteHttpExceptions a 4xx/5xx throws, as on Google. */
+function fetchText(url, mute) {
+  var response = UrlFetchApp.fetch(url, { muteHttpExceptions: mute });
+  return { code: response.getResponseCode(), text: response.getContentText() };
+}

@@ -290,3 +290,48 @@ describe('services', () => {
     expect(reports).toEqual([]);
   });
 });
+
+describe('time-driven triggers and Utilities', () => {
+  it('everyMinutes(1) runs on a clock scaled by timeScale, with the clock event fields', async () => {
+    const fast = await createEmulator({
+      quotas: { enabled: false },
+      appsScript: { scriptDir: SCRIPT_DIR, timeScale: 0.002 },
+    });
+    try {
+      const id = fast.model.create({ title: 'clock' }).spreadsheetId;
+      expect((await fast.appsScript!.run(id, 'installClock')).status).toBe('COMPLETED');
+      // One minute scaled by 0.002 is 120 ms: a second is several periods.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const properties = (await fast.appsScript!.run(id, 'removeClocks')).result as Record<string, string>;
+      expect(Number(properties.TICKS)).toBeGreaterThanOrEqual(3);
+      expect(properties.LAST_TICK_KEYS).toBe(
+        'authMode,day-of-month,day-of-week,hour,minute,month,second,timezone,triggerUid,week-of-year,year',
+      );
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it('computeHmacSha256Signature returns signed bytes like Java', async () => {
+    const id = await newSpreadsheet();
+    const bytes = (await run(id, 'hmacBytes', ['payload', 'key'])).body.result as number[];
+    const expected = Array.from(createHmac('sha256', 'key').update('payload').digest(), (b) =>
+      b > 127 ? b - 256 : b,
+    );
+    expect(bytes).toEqual(expected);
+    expect(bytes.some((b) => b < 0)).toBe(true);
+  });
+
+  it('UrlFetchApp throws on an error status unless muteHttpExceptions is set', async () => {
+    const id = await newSpreadsheet();
+    const missing = `${emulator.url}/no/such/path`;
+    const thrown = await run(id, 'fetchText', [missing, false]);
+    expect(thrown.body.status).toBe('FAILED');
+    expect(thrown.body.error).toMatch(
+      new RegExp(`^Exception: Request failed for ${missing} returned code 404`),
+    );
+    const muted = await run(id, 'fetchText', [missing, true]);
+    expect(muted.body.result.code).toBe(404);
+    expect(JSON.parse(muted.body.result.text).error.status).toBe('NOT_FOUND');
+  });
+});

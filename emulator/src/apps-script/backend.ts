@@ -33,6 +33,7 @@ export interface ScriptSpreadsheetBackend {
   /** 1-based last row and column with content; 0 when the sheet is empty. */
   extent(spreadsheetId: string, sheetId: number): { lastRow: number; lastColumn: number };
   insertSheet(spreadsheetId: string, title: string, index: number | null): SheetShape;
+  setSheetHidden(spreadsheetId: string, sheetId: number, hidden: boolean): void;
   dimension(
     spreadsheetId: string,
     sheetId: number,

@@ -45,6 +45,7 @@ export function createModelBackend(model: SpreadsheetStore, baseUrl: () => strin
       rowCount: sheet.rowCount,
       columnCount: sheet.columnCount,
       hiddenColumns,
+      hidden: sheet.properties.hidden === true,
     };
   };
   return {
@@ -109,6 +110,15 @@ export function createModelBackend(model: SpreadsheetStore, baseUrl: () => strin
         const sheet = spreadsheet.addSheet({ title }, index ?? undefined);
         emit({ kind: 'addSheet', sheetId: sheet.sheetId });
         return shapeOf(spreadsheet, sheet);
+      });
+    },
+    setSheetHidden(spreadsheetId, sheetId, hidden) {
+      model.mutate(spreadsheetId, 'api', (spreadsheet, emit) => {
+        const sheet = sheetOf(spreadsheet, sheetId);
+        const othersVisible = spreadsheet.sheets.some((s) => s !== sheet && !s.properties.hidden);
+        if (hidden && !othersVisible) throw new Error("You can't hide all the sheets in a document.");
+        sheet.properties.hidden = hidden;
+        emit({ kind: 'sheetProperties', sheetId });
       });
     },
     dimension(spreadsheetId, sheetId, change, dimension, startIndex, count) {

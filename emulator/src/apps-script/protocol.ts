@@ -37,6 +37,7 @@ export interface ServiceOps {
     args: [spreadsheetId: string, sheetId: number];
     result: { lastRow: number; lastColumn: number };
   };
+  'sheet.setHidden': { args: [spreadsheetId: string, sheetId: number, hidden: boolean]; result: null };
   'sheet.insert': { args: [spreadsheetId: string, title: string, index: number | null]; result: SheetShape };
   'sheet.dimension': {
     args: [
@@ -103,6 +104,7 @@ export interface SheetShape {
   rowCount: number;
   columnCount: number;
   hiddenColumns: number[];
+  hidden: boolean;
 }
 
 export interface SpreadsheetShape {

@@ -50,6 +50,7 @@ export function createScriptHost(
     'range.write': (_, id, box, values) => backend.write(id, box, values),
     'range.clear': (_, id, box) => backend.clear(id, box),
     'sheet.extent': (_, id, sheetId) => backend.extent(id, sheetId),
+    'sheet.setHidden': (_, id, sheetId, hidden) => backend.setSheetHidden(id, sheetId, hidden),
     'sheet.insert': (_, id, title, index) => backend.insertSheet(id, title, index),
     'sheet.dimension': (_, id, sheetId, change, dim, start, count) =>
       backend.dimension(id, sheetId, change, dim, start, count),

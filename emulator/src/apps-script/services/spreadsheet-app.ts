@@ -10,6 +10,7 @@ import { type HostCall, ScriptException } from '../host-call.ts';
 import type { CellValue, GridBox, SheetShape } from '../protocol.ts';
 import { fromScriptValue, toScriptValue } from './cell-values.ts';
 import { createProtection, type Protection } from './protection.ts';
+import { createUi } from './ui.ts';
 
 export interface SpreadsheetEnv {
   call: HostCall;
@@ -30,7 +31,7 @@ export function createSpreadsheetApp(env: SpreadsheetEnv) {
       return new Spreadsheet(env, String(id));
     },
     flush: () => undefined,
-    getUi: () => ui(env),
+    getUi: () => createUi(env.log),
     ProtectionType: { RANGE: 'RANGE', SHEET: 'SHEET' },
   };
 }
@@ -222,6 +223,17 @@ export class Sheet {
       this.getRange(1, 1, this.getMaxRows(), this.getMaxColumns()),
     );
   }
+  hideSheet() {
+    this.env.call('sheet.setHidden', this.spreadsheet.getId(), this.sheetId, true);
+    return this;
+  }
+  showSheet() {
+    this.env.call('sheet.setHidden', this.spreadsheet.getId(), this.sheetId, false);
+    return this;
+  }
+  isSheetHidden() {
+    return this.shape().hidden;
+  }
   getFrozenRows() {
     return 0;
   }
@@ -362,22 +374,4 @@ export class Range {
   setNumberFormat() {
     return this;
   }
-}
-
-function ui(env: SpreadsheetEnv) {
-  const menu = {
-    addItem: () => menu,
-    addSeparator: () => menu,
-    addSubMenu: () => menu,
-    addToUi: () => undefined,
-  };
-  return {
-    createMenu: () => menu,
-    alert: (message: string) => {
-      env.log(`alert: ${message}`);
-      return 'OK';
-    },
-    ButtonSet: { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO' },
-    Button: { OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO' },
-  };
 }
