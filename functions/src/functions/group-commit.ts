@@ -1,0 +1,77 @@
+/**
+ * Group commit: concurrent deliveries share one flush (one PostgreSQL transaction and one
+ * version-store commit for applyToDb; one Sheets API read and write for applyToSheet).
+ *
+ * The first item opens a window of `windowMs`; every item submitted until the window closes
+ * joins the same flush. While a flush runs, new items gather for the next one, so under load
+ * flushes grow instead of queueing up. Each submitter gets its own item's result.
+ */
+
+export interface GroupCommitOptions {
+  /** How long the first item of a group waits for company. */
+  windowMs: number;
+  /** A group flushes early when it reaches this many items. */
+  maxItems?: number;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit<T, R> {
+  private pending: Array<Pending<T, R>> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly flush: (items: T[]) => Promise<R[]>,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (
+        this.options.maxItems !== undefined &&
+        this.pending.length >= this.options.maxItems &&
+        !this.running
+      ) {
+        this.fire();
+      } else if (!this.timer && !this.running) {
+        this.timer = setTimeout(() => this.fire(), this.options.windowMs);
+      }
+    });
+  }
+
+  /** Resolves when everything submitted so far has been flushed. */
+  async drain(): Promise<void> {
+    while (this.running || this.pending.length > 0) {
+      if (!this.running) this.fire();
+      await this.running;
+    }
+  }
+
+  private fire(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.pending.length === 0) return;
+    const group = this.pending.splice(0, this.options.maxItems ?? this.pending.length);
+    this.running = this.run(group).finally(() => {
+      this.running = undefined;
+      if (this.pending.length > 0) this.fire();
+    });
+  }
+
+  private async run(group: Array<Pending<T, R>>): Promise<void> {
+    try {
+      const results = await this.flush(group.map((p) => p.item));
+      group.forEach((p, i) => {
+        p.resolve(results[i]!);
+      });
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    }
+  }
+}
