@@ -1,0 +1,315 @@
+/**
+ * The outbox relay (the trigger bridge): drains sheetsync.outbox to the topic
+ * `sheetsync-db-changes`, one message per changed row, losing none (DESIGN.md §2, Outbox).
+ *
+ * Protocol, per batch, on one reserved connection that holds the relay's advisory lock:
+ *   begin → claim the oldest unpublished rows (FOR UPDATE SKIP LOCKED, id order)
+ *         → publish their changes and wait for the bus's acks → delete the rows → commit.
+ * A crash anywhere before the commit leaves the rows in place, so the next relay publishes them
+ * again: duplicates are possible and carry the same outboxId/changeId; losses are not. Batches
+ * are strictly sequential and one relay is active per database (the advisory lock; a second
+ * relay waits for it and takes over when the first one's connection dies), so each key's
+ * changes reach the bus in commit order.
+ *
+ * It wakes on NOTIFY sheetsync_outbox (sent once per capturing statement) and polls as a
+ * fallback, because a notification is lost while no one listens.
+ *
+ * Two ways to run it: `startRelay` (a long-lived loop) and `drainFor` / the HTTP handler
+ * (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
+ */
+import type { HttpFunction } from '@google-cloud/functions-framework';
+import postgres from 'postgres';
+import {
+  claimOutboxRows,
+  deleteOutboxRows,
+  outboxDepth,
+  releaseRelayLock,
+  tryRelayLock,
+} from '../adapters/postgres-outbox.ts';
+import { SheetsyncError } from '../errors.ts';
+import { type Logger, silentLogger } from '../log.ts';
+import type { Bus } from '../ports.ts';
+import { changeToBusMessage, outboxRowToChanges } from '../relay/outbox-messages.ts';
+import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
+
+export interface RelayOptions {
+  /** A client to use (not closed by the relay), or a URL to open one with. */
+  sql?: postgres.Sql;
+  databaseUrl?: string;
+  bus: Bus;
+  /** Default `sheetsync-db-changes`. */
+  topic?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Poll interval when no NOTIFY arrives, and the wait between tries for the lock. Default 1000. */
+  pollIntervalMs?: number;
+  /** Row changes per batch (one publish round). Default 5000. */
+  maxBatchChanges?: number;
+  /** Fault injection for tests: runs after the bus acknowledged a batch, before the commit. */
+  afterPublish?: (outboxIds: readonly string[]) => Promise<void>;
+}
+
+/** For the `status` command and logs. */
+export interface RelayCounters {
+  /** Holding the lock and draining. */
+  active: boolean;
+  /** Row changes published (and acknowledged) by this process. */
+  published: number;
+  batches: number;
+  lastBatchSize: number;
+  /** Age of the newest change in the last batch when its publish was acknowledged. */
+  lagMs: number;
+  /** Row changes waiting in the outbox at the last idle check. */
+  outboxDepth: number;
+  errors: number;
+}
+
+export interface RunningRelay {
+  counters(): RelayCounters;
+  /** Stops after the current batch and releases the lock. */
+  stop(): Promise<void>;
+  /** Settles when the relay has stopped. */
+  done: Promise<void>;
+}
+
+export interface DrainResult {
+  /** False when another relay holds the lock (then nothing was done). */
+  acquired: boolean;
+  published: number;
+  batches: number;
+  /** Whether changes were still waiting when time ran out. */
+  remaining: boolean;
+}
+
+const RETRY_MAX_MS = 10_000;
+
+interface Context {
+  bus: Bus;
+  topic: string;
+  logger: Logger;
+  maxBatchChanges: number;
+  counters: RelayCounters;
+  afterPublish: RelayOptions['afterPublish'];
+}
+
+/** One batch: returns the number of row changes published (0 when the outbox was empty). */
+async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
+  await conn`begin`;
+  try {
+    const rows = await claimOutboxRows(conn, ctx.maxBatchChanges);
+    if (rows.length === 0) {
+      await conn`commit`;
+      return 0;
+    }
+    const changes = rows.flatMap(outboxRowToChanges);
+    const started = performance.now();
+    await ctx.bus.publish(ctx.topic, changes.map(changeToBusMessage));
+    const ids = rows.map((r) => r.id);
+    await ctx.afterPublish?.(ids);
+    await deleteOutboxRows(conn, ids);
+    await conn`commit`;
+    const newest = changes[changes.length - 1]!;
+    ctx.counters.published += changes.length;
+    ctx.counters.batches++;
+    ctx.counters.lastBatchSize = changes.length;
+    ctx.counters.lagMs = Math.max(0, Date.now() - Date.parse(newest.time));
+    ctx.logger.info('published outbox batch', {
+      outboxRows: rows.length,
+      changes: changes.length,
+      publishMs: Math.round(performance.now() - started),
+      lagMs: ctx.counters.lagMs,
+      firstOutboxId: ids[0],
+      lastOutboxId: ids[ids.length - 1],
+    });
+    return changes.length;
+  } catch (error) {
+    await conn`rollback`.catch(() => {});
+    throw error;
+  }
+}
+
+function contextOf(options: RelayOptions, counters: RelayCounters): Context {
+  return {
+    bus: options.bus,
+    topic: options.topic ?? DB_CHANGES_TOPIC,
+    logger: (options.logger ?? silentLogger).child({ component: 'outbox-relay' }),
+    maxBatchChanges: options.maxBatchChanges ?? 5000,
+    counters,
+    afterPublish: options.afterPublish,
+  };
+}
+
+function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } {
+  if (options.sql) return { sql: options.sql, owned: false };
+  if (!options.databaseUrl) {
+    throw new SheetsyncError(
+      'SHEETSYNC_E205',
+      'The outbox relay needs a database: pass sql or databaseUrl',
+      'permanent',
+    );
+  }
+  return { sql: postgres(options.databaseUrl, { max: 3, onnotice: () => {} }), owned: true };
+}
+
+function newCounters(): RelayCounters {
+  return { active: false, published: 0, batches: 0, lastBatchSize: 0, lagMs: 0, outboxDepth: 0, errors: 0 };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function describeError(error: unknown): { code: string; error: string } {
+  return {
+    code: error instanceof SheetsyncError ? error.code : 'SHEETSYNC_E204',
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** Runs the relay until `signal` aborts or `stop()` is called. */
+export function startRelay(options: RelayOptions): RunningRelay {
+  const counters = newCounters();
+  const ctx = contextOf(options, counters);
+  const { sql, owned } = clientOf(options);
+  const stopper = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
+  const pollMs = options.pollIntervalMs ?? 1000;
+
+  let wake: (() => void) | undefined;
+  let notified = false;
+  const onNotify = () => {
+    notified = true;
+    wake?.();
+  };
+  const waitForWork = () =>
+    new Promise<void>((resolve) => {
+      if (notified || signal.aborted) return resolve();
+      const timer = setTimeout(finish, pollMs);
+      function finish() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        wake = undefined;
+        resolve();
+      }
+      wake = finish;
+      signal.addEventListener('abort', finish, { once: true });
+    });
+
+  const run = async () => {
+    let failures = 0;
+    const listening = await sql.listen('sheetsync_outbox', onNotify).catch((error) => {
+      ctx.logger.warn('LISTEN failed; polling only', describeError(error));
+      return undefined;
+    });
+    while (!signal.aborted) {
+      let conn: postgres.ReservedSql | undefined;
+      try {
+        conn = await sql.reserve();
+        while (!(await tryRelayLock(conn))) {
+          if (!counters.active && failures === 0)
+            ctx.logger.debug('another relay is active; waiting for its lock');
+          await sleep(pollMs, signal);
+          if (signal.aborted) return;
+        }
+        counters.active = true;
+        ctx.logger.info('relay active', { topic: ctx.topic });
+        await ctx.bus.ensureTopic(ctx.topic);
+        while (!signal.aborted) {
+          notified = false;
+          const published = await relayBatch(conn, ctx);
+          failures = 0;
+          if (published === 0) {
+            counters.outboxDepth = (await outboxDepth(conn)).changes;
+            await waitForWork();
+          }
+        }
+        await releaseRelayLock(conn).catch(() => {});
+      } catch (error) {
+        counters.errors++;
+        failures++;
+        const delay = Math.min(RETRY_MAX_MS, 200 * 2 ** Math.min(failures, 6));
+        ctx.logger.error('relay batch failed; retrying', { ...describeError(error), retryInMs: delay });
+        await sleep(delay, signal);
+      } finally {
+        counters.active = false;
+        conn?.release();
+      }
+    }
+    await listening?.unlisten().catch(() => {});
+  };
+
+  const done = run().finally(async () => {
+    if (owned) await sql.end({ timeout: 5 });
+  });
+  return {
+    counters: () => ({ ...counters }),
+    async stop() {
+      stopper.abort();
+      await done;
+    },
+    done,
+  };
+}
+
+/**
+ * Drains the outbox for at most `ms` (the batch in flight when time runs out completes), for an
+ * HTTP function on a schedule. Returns at once with `acquired: false` if another relay is active.
+ */
+export async function drainFor(options: Omit<RelayOptions, 'signal'>, ms: number): Promise<DrainResult> {
+  const counters = newCounters();
+  const ctx = contextOf(options, counters);
+  const { sql, owned } = clientOf(options);
+  const deadline = Date.now() + ms;
+  const conn = await sql.reserve();
+  try {
+    if (!(await tryRelayLock(conn))) return { acquired: false, published: 0, batches: 0, remaining: true };
+    try {
+      await ctx.bus.ensureTopic(ctx.topic);
+      let remaining = true;
+      while (Date.now() < deadline) {
+        if ((await relayBatch(conn, ctx)) === 0) {
+          remaining = false;
+          break;
+        }
+      }
+      return { acquired: true, published: counters.published, batches: counters.batches, remaining };
+    } finally {
+      await releaseRelayLock(conn).catch(() => {});
+    }
+  } finally {
+    conn.release();
+    if (owned) await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * The functions-framework HTTP handler that drains for a bounded time: `?ms=` (or body
+ * `{"ms": n}`) up to `maxDrainMs` (default 50 s, under the function's timeout). Answers 200 with
+ * the DrainResult, or 500 with the error code (the scheduler retries).
+ */
+export function outboxRelayHttpHandler(
+  options: Omit<RelayOptions, 'signal'> & { maxDrainMs?: number },
+): HttpFunction {
+  const maxDrainMs = options.maxDrainMs ?? 50_000;
+  const logger = options.logger ?? silentLogger;
+  return async (req, res) => {
+    const asked = Number(req.query?.ms ?? (req.body as { ms?: unknown } | undefined)?.ms ?? maxDrainMs);
+    const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, maxDrainMs) : maxDrainMs;
+    try {
+      res.status(200).json(await drainFor(options, ms));
+    } catch (error) {
+      const described = describeError(error);
+      logger.error('outbox drain failed', described);
+      res.status(500).json({ error: described.error, code: described.code });
+    }
+  };
+}

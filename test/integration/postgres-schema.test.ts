@@ -1,0 +1,185 @@
+/**
+ * Capture (sql/install.sql through functions/src/adapters/postgres-schema.ts): what the
+ * statement-level triggers record in sheetsync.outbox, against a real PostgreSQL.
+ */
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { installSchema, unwatchTable, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { SheetsyncError } from '../../functions/src/errors.ts';
+import type { StoredChange } from '../../functions/src/relay/outbox-messages.ts';
+import { useTestDatabase } from '../support/postgres.ts';
+
+interface Row {
+  id: string;
+  link: string;
+  op: string;
+  origin: string;
+  dot: string | null;
+  change_count: number;
+  changes: StoredChange[];
+  key_columns: string[];
+  column_types: Record<string, string>;
+}
+
+describe('capture triggers', () => {
+  const db = useTestDatabase();
+  const outbox = () =>
+    db.sql<
+      Row[]
+    >`select id::text, link, op, origin, dot, change_count, changes, key_columns, column_types from sheetsync.outbox order by id`;
+
+  beforeAll(async () => {
+    await installSchema(db.sql);
+    await installSchema(db.sql); // idempotent
+    await db.sql`create table items (id int primary key, name text, qty int, price numeric(12,2), tags text[])`;
+    await watchTable(db.sql, 'items', 'stock');
+    await watchTable(db.sql, 'public.items', 'stock'); // idempotent
+  });
+  beforeEach(async () => {
+    await db.sql`delete from items`;
+    await db.sql`delete from sheetsync.outbox`;
+  });
+
+  it('records an INSERT with all its cells, the key and the link, origin db by default', async () => {
+    await db.sql`insert into items values (1, 'bolt', 5, 0.25, '{a,b}'), (2, 'nut', null, null, null)`;
+    const rows = await outbox();
+    expect(rows).toHaveLength(1);
+    const [row] = rows;
+    expect(row).toMatchObject({
+      link: 'stock',
+      op: 'INSERT',
+      origin: 'db',
+      dot: null,
+      change_count: 2,
+      key_columns: ['id'],
+    });
+    expect(row!.column_types).toMatchObject({ id: 'integer', price: 'numeric(12,2)', tags: 'text[]' });
+    expect(row!.changes).toEqual([
+      { k: { id: 1 }, c: { id: 1, name: 'bolt', qty: 5, price: '0.25', tags: ['a', 'b'] } },
+      { k: { id: 2 }, c: { id: 2, name: 'nut', qty: null, price: null, tags: null } },
+    ]);
+  });
+
+  it('records only the changed columns of an UPDATE, and nothing for a no-op UPDATE', async () => {
+    await db.sql`insert into items values (1, 'bolt', 5, 0.25, null), (2, 'nut', 7, 1, null)`;
+    await db.sql`delete from sheetsync.outbox`;
+    await db.sql`update items set qty = qty`; // no-op
+    await db.sql`update items set name = name, qty = 6 where id = 1`;
+    await db.sql`update items set price = null, tags = '{x}' where id = 2`;
+    const rows = await outbox();
+    expect(rows.map((r) => r.changes)).toEqual([
+      [{ k: { id: 1 }, c: { qty: 6 } }],
+      [{ k: { id: 2 }, c: { price: null, tags: ['x'] } }],
+    ]);
+  });
+
+  it('records a DELETE with its key and old row', async () => {
+    await db.sql`insert into items values (3, 'washer', 1, 2.5, null)`;
+    await db.sql`delete from items where id = 3`;
+    const [, row] = await outbox();
+    expect(row).toMatchObject({ op: 'DELETE', change_count: 1 });
+    expect(row!.changes).toEqual([
+      { k: { id: 3 }, o: { id: 3, name: 'washer', qty: 1, price: '2.50', tags: null } },
+    ]);
+  });
+
+  it('records a primary-key UPDATE with the previous key, pairing each row with its own old row', async () => {
+    await db.sql`insert into items select g, 'n' || g, g from generate_series(1, 3) g`;
+    await db.sql`delete from sheetsync.outbox`;
+    await db.sql`update items set id = id + 10 where id < 3`; // 1→11, 2→12
+    await db.sql`update items set id = 30, qty = 99 where id = 3`;
+    const all = (await outbox()).flatMap((r) => r.changes);
+    const byKey = new Map(all.map((c) => [c.k.id, c]));
+    expect(all).toHaveLength(3);
+    expect(byKey.get(11)).toMatchObject({
+      k: { id: 11 },
+      pk: { id: 1 },
+      c: { id: 11, name: 'n1', qty: 1 },
+      o: { id: 1 },
+    });
+    expect(byKey.get(12)).toMatchObject({
+      k: { id: 12 },
+      pk: { id: 2 },
+      c: { id: 12, name: 'n2', qty: 2 },
+      o: { id: 2 },
+    });
+    expect(byKey.get(30)).toMatchObject({
+      k: { id: 30 },
+      pk: { id: 3 },
+      c: { id: 30, qty: 99 },
+      o: { id: 3, qty: 3 },
+    });
+  });
+
+  it('pairs overlapping key changes by key where it can, the rest as key changes', async () => {
+    await db.sql`create table shifted (id int primary key deferrable initially deferred, name text)`;
+    await watchTable(db.sql, 'shifted');
+    await db.sql`insert into shifted select g, 'n' || g from generate_series(1, 3) g`;
+    await db.sql`delete from sheetsync.outbox`;
+    await db.sql`update shifted set id = id + 1`; // 1→2, 2→3, 3→4
+    const all = (await outbox()).flatMap((r) => r.changes);
+    const byKey = new Map(all.map((c) => [c.k.id, c]));
+    // Keys 2 and 3 exist before and after: their cells changed under the same key. Key 1 became 4.
+    expect(byKey.get(2)).toEqual({ k: { id: 2 }, c: { name: 'n1' } });
+    expect(byKey.get(3)).toEqual({ k: { id: 3 }, c: { name: 'n2' } });
+    expect(byKey.get(4)).toMatchObject({ k: { id: 4 }, pk: { id: 1 }, c: { id: 4, name: 'n3' } });
+    expect(all).toHaveLength(3);
+  });
+
+  it('records origin and dot from SET LOCAL, and keeps recording sheet-origin writes', async () => {
+    await db.sql.begin(async (tx) => {
+      await tx`select set_config('sheetsync.origin', 'sheet', true), set_config('sheetsync.dot', 'sheet:42', true)`;
+      await tx`insert into items values (5, 'from sheet', 1, 1, null)`;
+    });
+    await db.sql`update items set qty = 2 where id = 5`;
+    const rows = await outbox();
+    expect(rows.map((r) => [r.op, r.origin, r.dot])).toEqual([
+      ['INSERT', 'sheet', 'sheet:42'],
+      ['UPDATE', 'db', null],
+    ]);
+  });
+
+  it('splits a large statement into chunks of 1000 changes and captures all of them', async () => {
+    await db.sql`insert into items select g, 'n', g from generate_series(1, 2500) g`;
+    const rows = await outbox();
+    // Chunks of one statement hold distinct keys, so their order among themselves is free.
+    expect(rows.map((r) => r.change_count).sort()).toEqual([1000, 1000, 500]);
+    const ids = new Set(rows.flatMap((r) => r.changes.map((c) => c.k.id)));
+    expect(ids.size).toBe(2500);
+  });
+
+  it('sends one NOTIFY per capturing statement', async () => {
+    const seen: string[] = [];
+    const listener = await db.sql.listen('sheetsync_outbox', (payload) => seen.push(payload));
+    await db.sql`insert into items select g from generate_series(1, 1500) g`;
+    await db.sql`update items set qty = 1`;
+    await new Promise((r) => setTimeout(r, 300));
+    await listener.unlisten();
+    expect(seen).toEqual(['', '']);
+  });
+
+  it('refuses to watch a table without a primary key, saying so and how to fix it', async () => {
+    await db.sql`create table keyless (a int, b text)`;
+    const attempt = watchTable(db.sql, 'keyless');
+    await expect(attempt).rejects.toBeInstanceOf(SheetsyncError);
+    await expect(attempt).rejects.toMatchObject({ code: 'SHEETSYNC_E201' });
+    await expect(attempt).rejects.toThrow(/keyless has no primary key.*ADD PRIMARY KEY/s);
+    const [triggers] =
+      await db.sql`select count(*)::int as n from pg_trigger where tgrelid = 'keyless'::regclass`;
+    expect(triggers?.n).toBe(0);
+  });
+
+  it('refuses a view, and stops capturing after unwatch', async () => {
+    await db.sql`create view items_view as select * from items`;
+    await expect(watchTable(db.sql, 'items_view')).rejects.toMatchObject({ code: 'SHEETSYNC_E202' });
+    await db.sql`create table scratch (id int primary key, v text)`;
+    await watchTable(db.sql, 'scratch');
+    await db.sql`insert into scratch values (1, 'a')`;
+    await unwatchTable(db.sql, 'scratch');
+    await db.sql`insert into scratch values (2, 'b')`;
+    const rows =
+      await db.sql`select link, change_count from sheetsync.outbox where table_name = 'public.scratch'`;
+    expect(rows).toEqual([{ link: 'scratch', change_count: 1 }]);
+    const [watched] = await db.sql`select count(*)::int as n from sheetsync.watched where link = 'scratch'`;
+    expect(watched?.n).toBe(0);
+  });
+});
