@@ -202,11 +202,11 @@ function parseArrayLiteral(text: string): (string | null)[] | undefined {
   if (body.trim() === '') return [];
   const items: (string | null)[] = [];
   const pattern = /\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]*?))\s*(?:,|$)/gy;
-  let match: RegExpExecArray | null;
-  while (pattern.lastIndex < body.length && (match = pattern.exec(body))) {
+  while (pattern.lastIndex < body.length) {
+    const match = pattern.exec(body);
+    if (!match || match[0] === '') return undefined;
     if (match[1] !== undefined) items.push(match[1].replace(/\\(.)/g, '$1'));
     else items.push(/^null$/i.test(match[2]!) ? null : match[2]!);
-    if (match[0] === '') return undefined;
   }
   return items;
 }
