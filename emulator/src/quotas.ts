@@ -99,6 +99,7 @@ export function quotaExceeded(kind: QuotaKind, scope: 'user' | 'project', limit:
             quota_limit: limitId,
             quota_limit_value: String(limit),
             quota_location: 'global',
+            quota_unit: scope === 'user' ? '1/min/{project}/{user}' : '1/min/{project}',
             consumer: `projects/${emulatorProjectNumber}`,
             service: 'sheets.googleapis.com',
           },

@@ -79,6 +79,13 @@ describe('spreadsheets.get (Spreadsheet, SheetProperties, GridProperties)', () =
     expect(grid?.rowMetadata).toHaveLength(2);
   });
 
+  it('ranges alone (no includeGridData) limit the sheets returned and bring no grid data', async () => {
+    await batch([{ addSheet: { properties: { title: 'Other' } } }]);
+    const { data } = await client.spreadsheets.get({ spreadsheetId, ranges: ['Other!A1:B2'] });
+    expect(data.sheets?.map((sheet) => sheet.properties?.title)).toEqual(['Other']);
+    expect(data.sheets?.[0]?.data).toBeUndefined();
+  });
+
   it('"includeGridData ... is ignored if a field mask was set": the mask decides, and hidden columns show', async () => {
     await batch([
       {
@@ -159,6 +166,24 @@ describe('spreadsheets.batchUpdate requests', () => {
     const grid = (await client.spreadsheets.get({ spreadsheetId })).data.sheets?.[0]?.properties
       ?.gridProperties;
     expect(grid?.rowCount).toBe(10);
+  });
+
+  it('MoveDimensionRequest: the documented example, A1..A5 0,1,2,3,4 with ROWS [1..3) to 4 gives 0,3,1,2,4', async () => {
+    await client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Sheet1!A1',
+      valueInputOption: 'RAW',
+      requestBody: { values: [[0], [1], [2], [3], [4]] },
+    });
+    await batch([
+      {
+        moveDimension: {
+          source: { sheetId: 0, dimension: 'ROWS', startIndex: 1, endIndex: 3 },
+          destinationIndex: 4,
+        },
+      },
+    ]);
+    expect(await column('Sheet1!A1:A5')).toEqual(['0', '3', '1', '2', '4']);
   });
 
   it('appendDimension adds rows at the end', async () => {

@@ -319,6 +319,15 @@ describe('A1 notation (guides/concepts#cell)', () => {
     },
   );
 
+  it('a bare tab name that reads as a cell reference is a cell of the first visible sheet, as Google reads it', async () => {
+    await client.spreadsheets.batchUpdate({
+      spreadsheetId,
+      requestBody: { requests: [{ addSheet: { properties: { title: 'B2' } } }] },
+    });
+    expect(await get('B2')).toEqual({ range: 'Sheet1!B2', majorDimension: 'ROWS', values: [['b2']] });
+    expect((await get("'B2'")).range).toBe("'B2'!A1:Z1000");
+  });
+
   it('a range starting outside the grid "exceeds grid limits"', async () => {
     const { status, body } = await failure(get('Sheet1!A1001'));
     expect(status).toBe(400);

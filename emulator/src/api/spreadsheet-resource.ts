@@ -53,13 +53,18 @@ export interface GridDataOptions {
   cells: boolean;
 }
 
+/**
+ * `ranges` limits the sheets returned to those the ranges touch (and the grid data to the
+ * ranges); `data` asks for grid data at all.
+ */
 export function spreadsheetResource(
   spreadsheet: Spreadsheet,
   baseUrl: string,
   data: GridDataOptions | undefined,
+  ranges: Map<number, GridRange[]> | undefined = data?.ranges,
 ): Record<string, unknown> {
   const sheets = spreadsheet.sheets
-    .filter((sheet) => !data?.ranges || data.ranges.has(sheet.sheetId))
+    .filter((sheet) => !ranges || ranges.has(sheet.sheetId))
     .map((sheet) => {
       const resource: Record<string, unknown> = { properties: sheetPropertiesResource(spreadsheet, sheet) };
       if (sheet.protectedRanges.length > 0)

@@ -39,7 +39,8 @@ export function mountSpreadsheetsRoutes(emulator: Emulator): void {
       return spreadsheetResource(
         spreadsheet,
         emulator.url,
-        wantsData || ranges ? { ranges, cells: wantsData && cells } : undefined,
+        wantsData ? { ranges, cells } : undefined,
+        ranges,
       );
     },
     { quota: 'read', faults: true },

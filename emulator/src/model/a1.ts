@@ -23,8 +23,6 @@ export interface A1Reference {
   sheetTitle: string | undefined;
   /** Undefined when the string is a bare tab name: the whole sheet. */
   bounds: Omit<GridRange, 'sheetId'> | undefined;
-  /** When the whole unquoted string could be a tab title too (`Sheet1`, `A1`). */
-  bareName?: string;
 }
 
 /** Columns up to ZZZ; Google's own maximum is 18,278 columns. */
@@ -118,7 +116,7 @@ export function parseA1(text: string): A1Reference {
     return { sheetTitle: input.slice(0, bang), bounds };
   }
   const bounds = parseBounds(input);
-  if (bounds) return { sheetTitle: undefined, bounds, bareName: input };
+  if (bounds) return { sheetTitle: undefined, bounds };
   return { sheetTitle: input, bounds: undefined };
 }
 

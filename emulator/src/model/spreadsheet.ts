@@ -99,11 +99,9 @@ export class Spreadsheet {
     const reference = parseA1(text);
     let sheet: Sheet | undefined;
     if (reference.sheetTitle !== undefined) sheet = this.sheetByTitle(reference.sheetTitle);
-    else if (reference.bareName !== undefined) {
-      // A bare `A1` could also be a tab called "A1"; the tab wins only if no reading as a range
-      // is meant, which Google decides for the tab when one by that name exists.
-      const named = this.sheetByTitle(reference.bareName);
-      if (named) return { sheet: named, range: { sheetId: named.sheetId } };
+    else if (reference.bounds !== undefined) {
+      // No tab named: the first visible sheet. A bare string that reads as a cell reference is
+      // one, even when a tab has that name ("CRM26" is cell CRM26, as Google reads it).
       sheet = this.sheets.find((candidate) => !candidate.properties.hidden) ?? this.sheets[0];
     }
     if (!sheet) throw unparsableRange(text);
