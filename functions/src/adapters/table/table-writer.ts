@@ -169,6 +169,14 @@ async function insertRows(
 ) {
   const keyCols = table.primaryKey;
   const byColumns = new Map<string, RowUpsert[]>();
+  // An empty cell in a column with a default (an identity key, a timestamp) lets the DB decide.
+  const defaulted = new Set(table.columns.filter((c) => c.hasDefault).map((c) => c.name));
+  rows = rows.map((row) => ({
+    ...row,
+    cells: Object.fromEntries(
+      Object.entries(row.cells).filter(([c, v]) => !(v === null && defaulted.has(c))),
+    ),
+  }));
   for (const row of rows) {
     const columns = Object.keys(row.cells).sort().join(',');
     byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);

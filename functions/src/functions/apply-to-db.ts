@@ -1,0 +1,274 @@
+/**
+ * applyToDb: applies sheet changes (topic `sheetsync-sheet-changes`) to PostgreSQL.
+ *
+ * One flush (group commit) per batch of concurrent deliveries, per link:
+ *   1. read the row documents of every row in the batch (one batched read);
+ *   2. in one PostgreSQL transaction (origin 'sheet'): lock the rows `FOR UPDATE`, decide each
+ *      change with the core (duplicate / defer / apply, conflicts by policy), write set-based
+ *      upserts and deletes of the changed columns only, each statement tagged with its dot;
+ *   3. after PostgreSQL committed, commit the row documents and conflict records in one batched
+ *      version-store commit. A crash between 2 and 3 redelivers the messages; the decision then
+ *      finds the DB already holding the values and writes nothing new.
+ *
+ * Outcomes per delivery: `ack` (applied, duplicate, or permanently bad and reported), `retry`
+ * (deferred until applyToSheet recorded a DB change in flight, or a passing failure).
+ */
+import type postgres from 'postgres';
+import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
+import { describeTable, matchHeaders, type TableSchema } from '../adapters/table/table-schema.ts';
+import {
+  inSheetTransaction,
+  type RowDelete,
+  type RowUpsert,
+  writeRows,
+} from '../adapters/table/table-writer.ts';
+import type { Cells } from '../core/cell-value.ts';
+import { type CellError, coerceSheetCells, type SheetValue } from '../core/coercion.ts';
+import { type ColumnType, parseColumnType } from '../core/column-type.ts';
+import type { ConflictPolicy } from '../core/conflict-policy.ts';
+import { keyId } from '../core/key-id.ts';
+import { mergeSheetChange } from '../core/merge-sheet-change.ts';
+import type { RowDocument } from '../core/row-document.ts';
+import type { Logger } from '../log.ts';
+import type { RowCommit, VersionStore } from '../ports.ts';
+import type { RowChange } from '../wire/row-change.ts';
+import type { SheetChangeMessage } from '../wire/sheet-change.ts';
+
+export interface SheetDelivery {
+  message: SheetChangeMessage;
+  /** Pub/Sub delivery attempt, 1 the first time. */
+  attempt: number;
+}
+
+export type DeliveryOutcome = 'ack' | 'retry';
+
+/** A problem with one row or cell, for the people editing the sheet (never retried). */
+export interface RowProblem {
+  link: string;
+  rowId: string;
+  row?: number | undefined;
+  column?: string;
+  value?: SheetValue;
+  code: string;
+  message: string;
+}
+
+export interface ApplyToDbDeps {
+  sql: postgres.Sql;
+  store: VersionStore;
+  /** link name → its table and conflict policy. */
+  links: Map<string, { table: string; policy: ConflictPolicy }>;
+  logger: Logger;
+  now?: () => number;
+  /** Where per-cell and per-row problems go (the sheet's errors tab, logs). */
+  reportProblems?: (problems: RowProblem[]) => Promise<void>;
+}
+
+interface LinkTable {
+  schema: TableSchema;
+  types: Record<string, ColumnType>;
+}
+
+export function createApplyToDb(deps: ApplyToDbDeps) {
+  const tables = new Map<string, Promise<LinkTable>>();
+  const now = deps.now ?? Date.now;
+  const loadTable = (link: string): Promise<LinkTable> => {
+    let table = tables.get(link);
+    if (!table) {
+      const config = deps.links.get(link);
+      if (!config) return Promise.reject(new Error(`no link named ${link}`));
+      table = describeTable(deps.sql, config.table).then((schema) => ({
+        schema,
+        types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+      }));
+      table.catch(() => tables.delete(link));
+      tables.set(link, table);
+    }
+    return table;
+  };
+
+  /** Applies a batch; returns one outcome per delivery, in order. */
+  async function flush(deliveries: readonly SheetDelivery[]): Promise<DeliveryOutcome[]> {
+    const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+    const byLink = new Map<string, number[]>();
+    deliveries.forEach((d, i) => {
+      byLink.set(d.message.link, [...(byLink.get(d.message.link) ?? []), i]);
+    });
+    for (const [link, indexes] of byLink) {
+      if (!deps.links.has(link)) {
+        deps.logger.error('sheet change for an unknown link; check the config', {
+          link,
+          code: 'SHEETSYNC_E102',
+        });
+        for (const i of indexes) outcomes[i] = 'retry';
+        continue;
+      }
+      const linkOutcomes = await flushLink(
+        link,
+        indexes.map((i) => deliveries[i]!),
+      );
+      indexes.forEach((i, j) => {
+        outcomes[i] = linkOutcomes[j]!;
+      });
+    }
+    return outcomes;
+  }
+
+  async function flushLink(link: string, deliveries: SheetDelivery[]): Promise<DeliveryOutcome[]> {
+    const { schema, types } = await loadTable(link);
+    const policy = deps.links.get(link)!.policy;
+    const problems: RowProblem[] = [];
+    const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+
+    // Headers → columns, then values → canonical form. Bad cells are left out and reported.
+    const changes = deliveries.map(({ message }) => {
+      const match = matchHeaders(Object.keys(message.cells), schema);
+      for (const header of match.unknown) {
+        problems.push({
+          link,
+          rowId: message.rowId,
+          row: message.row,
+          column: header,
+          code: 'SHEETSYNC_E408',
+          message: `column "${header}" is not in table ${schema.schema}.${schema.name}; its values are not synced`,
+        });
+      }
+      const byColumn: Record<string, SheetValue> = {};
+      for (const [header, column] of match.columns) byColumn[column.name] = message.cells[header] ?? null;
+      const { cells, errors } = coerceSheetCells(byColumn, types);
+      problems.push(...errors.map((e) => cellProblem(link, message, e)));
+      const change: RowChange = {
+        link,
+        rowId: message.rowId,
+        op: message.op,
+        cells,
+        origin: 'sheet',
+        time: { wall: message.time, logical: 0 },
+        eventId: message.eventId,
+      };
+      return change;
+    });
+
+    const rowIds = [...new Set(changes.map((c) => c.rowId))];
+    const docs = await deps.store.readRows(link, rowIds);
+    const commits = new Map<string, RowCommit>();
+
+    await inSheetTransaction(deps.sql, async (tx) => {
+      // Lock the rows we know, and rows the sheet names by a key it typed.
+      const keys: Cells[] = [];
+      for (const rowId of rowIds) {
+        const key = docs.get(rowId)?.key;
+        if (key) keys.push(key);
+      }
+      for (const change of changes) {
+        const typed = keyFromCells(schema, change.cells);
+        if (typed && !docs.get(change.rowId)?.key) keys.push(typed);
+      }
+      const dbRows = await readRowsForUpdate(tx, schema, keys);
+
+      const upserts: RowUpsert[] = [];
+      const deletes: RowDelete[] = [];
+      const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
+      changes.forEach((change, i) => {
+        const doc = working.get(change.rowId);
+        const key = doc?.key ?? keyFromCells(schema, change.cells);
+        const dbRow = key ? (dbRows.get(keyId(key)) ?? null) : null;
+        const decision = mergeSheetChange(doc, change, {
+          policy,
+          dbRow,
+          now: now(),
+          attempt: deliveries[i]!.attempt,
+        });
+        if (decision.kind === 'duplicate') return;
+        if (decision.kind === 'defer') {
+          outcomes[i] = 'retry';
+          return;
+        }
+        working.set(change.rowId, decision.next);
+        commits.set(change.rowId, {
+          next: decision.next,
+          conflicts: [...(commits.get(change.rowId)?.conflicts ?? []), ...decision.conflicts],
+        });
+        if (decision.write === 'delete' && key) deletes.push({ rowId: change.rowId, dot: decision.dot, key });
+        if (decision.write === 'upsert') {
+          upserts.push({
+            rowId: change.rowId,
+            dot: decision.dot,
+            key: dbRow ? key! : (doc?.key ?? undefined),
+            cells: decision.cells,
+          });
+          // Later changes of the same row in this batch see this one's values.
+          if (key && dbRow) dbRows.set(keyId(key), { ...dbRow, ...decision.cells });
+        }
+      });
+
+      const result = await writeRows(tx, schema, mergeUpserts(upserts), deletes);
+      for (const error of result.errors) {
+        commits.delete(error.rowId); // not applied: nothing to record
+        problems.push({
+          link,
+          rowId: error.rowId,
+          code: 'SHEETSYNC_E409',
+          message: `the database refused the row (${error.sqlState}): ${error.message}`,
+          ...(error.column ? { column: error.column } : {}),
+        });
+      }
+      for (const [rowId, key] of result.keys) {
+        const commit = commits.get(rowId);
+        if (commit) commits.set(rowId, { ...commit, next: { ...commit.next, key: key as Cells } });
+      }
+    });
+
+    if (commits.size > 0) await deps.store.commitRows(link, [...commits.values()]);
+    if (problems.length > 0) {
+      for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
+      await deps.reportProblems?.(problems);
+    }
+    deps.logger.info('applied sheet changes', {
+      link,
+      op: 'applyToDb',
+      origin: 'sheet',
+      count: deliveries.length,
+      latencyMs: Math.max(0, now() - Math.min(...deliveries.map((d) => d.message.time))),
+    });
+    return outcomes;
+  }
+
+  return { flush };
+}
+
+/** The primary key when every key column is among `cells` and none is NULL. */
+function keyFromCells(schema: TableSchema, cells: Cells): Cells | undefined {
+  const key: Cells = {};
+  for (const column of schema.primaryKey) {
+    const value = cells[column];
+    if (value === undefined || value === null) return undefined;
+    key[column] = value;
+  }
+  return key;
+}
+
+/** One write per row: later changes of a row in the batch fold into the first. */
+function mergeUpserts(upserts: RowUpsert[]): RowUpsert[] {
+  const byRow = new Map<string, RowUpsert>();
+  for (const upsert of upserts) {
+    const earlier = byRow.get(upsert.rowId);
+    byRow.set(
+      upsert.rowId,
+      earlier ? { ...earlier, dot: upsert.dot, cells: { ...earlier.cells, ...upsert.cells } } : upsert,
+    );
+  }
+  return [...byRow.values()];
+}
+
+function cellProblem(link: string, message: SheetChangeMessage, error: CellError): RowProblem {
+  return {
+    link,
+    rowId: message.rowId,
+    row: message.row,
+    column: error.column,
+    value: error.value,
+    code: 'SHEETSYNC_E407',
+    message: `"${String(error.value)}" does not fit column ${error.column} (${error.type}): ${error.message}`,
+  };
+}
