@@ -7,73 +7,31 @@
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import {
+  adminClient,
+  type Recorder,
+  RECORDER_SCRIPT_DIR as SCRIPT_DIR,
+  startRecorder,
+} from './emulator-apps-script-recorder.ts';
 
-const SCRIPT_DIR = join(import.meta.dirname, '../../apps-script/test-fixtures');
 const SECRET = 'test-secret';
 const USER = 'alice@example.com';
 
-interface Reported {
-  kind: string;
-  keys: string[];
-  [field: string]: unknown;
-}
-
 let emulator: Emulator;
 let client: sheets_v4.Sheets;
-let webhook: Server;
-let webhookUrl: string;
-const reports: Reported[] = [];
-const badSignatures: string[] = [];
+let recorder: Recorder;
 const stateDir = mkdtempSync(join(tmpdir(), 'emulator-apps-script-'));
-
-async function admin(path: string, body: unknown = {}) {
-  const response = await fetch(`${emulator.url}/_emulator/v1${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
-
-async function newSpreadsheet(): Promise<string> {
-  const created = await admin('/spreadsheets', { title: 'apps script test' });
-  const id = created.body.spreadsheetId as string;
-  expect(
-    (await admin(`/spreadsheets/${id}/script:run`, { function: 'configure', args: [webhookUrl, SECRET] }))
-      .body.status,
-  ).toBe('COMPLETED');
-  const installed = await admin(`/spreadsheets/${id}/script:run`, { function: 'installTriggers' });
-  expect(installed.body.result).toEqual(['ON_EDIT:recordEdit', 'ON_CHANGE:recordChange']);
-  return id;
-}
-
-const userActions = (id: string, actions: unknown[]) => admin(`/spreadsheets/${id}/userActions`, { actions });
-const run = (id: string, fn: string, args: unknown[] = []) =>
-  admin(`/spreadsheets/${id}/script:run`, { function: fn, args });
+const admin = adminClient(() => emulator.url);
+const { run, userActions } = admin;
+const newSpreadsheet = () => admin.recordedSpreadsheet(recorder.url, SECRET);
 
 beforeAll(async () => {
-  webhook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      // The script signs with Utilities.computeHmacSha256Signature + base64Encode.
-      const expected = createHmac('sha256', SECRET).update(body).digest('base64');
-      if (req.headers['x-signature'] !== expected) badSignatures.push(String(req.headers['x-signature']));
-      reports.push(JSON.parse(body) as Reported);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  webhookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hook`;
+  recorder = await startRecorder(SECRET);
   emulator = await createEmulator({
     quotas: { enabled: false },
     state: join(stateDir, 'state.json'),
@@ -84,26 +42,26 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emulator.close();
-  await new Promise((resolve) => webhook.close(resolve));
+  await recorder.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-  reports.length = 0;
+  recorder.reports.length = 0;
 });
 
 describe('installable onEdit and onChange fire for user actions', () => {
   it('a single-cell edit: onEdit with value, and oldValue only when the cell had content; onChange EDIT', async () => {
     const id = await newSpreadsheet();
     await userActions(id, [{ type: 'edit', range: 'Sheet1!B2', values: [['first']] }]);
-    const [firstEdit] = reports.filter((r) => r.kind === 'edit');
+    const [firstEdit] = recorder.reports.filter((r) => r.kind === 'edit');
     // "oldValue … Will be undefined if the cell had no previous content."
     expect(firstEdit?.keys).toEqual(['authMode', 'range', 'source', 'triggerUid', 'user', 'value']);
-    reports.length = 0;
+    recorder.reports.length = 0;
 
     const response = await userActions(id, [{ type: 'edit', range: 'Sheet1!B2', values: [['42']] }]);
     expect(response.status).toBe(200);
-    const edit = reports.find((r) => r.kind === 'edit');
+    const edit = recorder.reports.find((r) => r.kind === 'edit');
     expect(edit).toMatchObject({
       keys: ['authMode', 'oldValue', 'range', 'source', 'triggerUid', 'user', 'value'],
       range: 'B2',
@@ -117,20 +75,20 @@ describe('installable onEdit and onChange fire for user actions', () => {
       valuesIsArray: true,
     });
     // A change trigger has no range ("Change (installable)": authMode, changeType, source, triggerUid, user).
-    const change = reports.find((r) => r.kind === 'change');
+    const change = recorder.reports.find((r) => r.kind === 'change');
     expect(change).toEqual({
       kind: 'change',
       keys: ['authMode', 'changeType', 'source', 'triggerUid', 'user'],
       changeType: 'EDIT',
       user: USER,
     });
-    expect(badSignatures).toEqual([]);
+    expect(recorder.badSignatures).toEqual([]);
   });
 
   it('a paste of a block: onEdit for the whole block without value or oldValue', async () => {
     const id = await newSpreadsheet();
     await userActions(id, [{ type: 'edit', range: 'Sheet1!A3', values: [['old']] }]);
-    reports.length = 0;
+    recorder.reports.length = 0;
     await userActions(id, [
       {
         type: 'edit',
@@ -141,7 +99,7 @@ describe('installable onEdit and onChange fire for user actions', () => {
         ],
       },
     ]);
-    const edits = reports.filter((r) => r.kind === 'edit');
+    const edits = recorder.reports.filter((r) => r.kind === 'edit');
     expect(edits).toHaveLength(1);
     expect(edits[0]).toMatchObject({
       keys: ['authMode', 'range', 'source', 'triggerUid', 'user'],
@@ -151,13 +109,13 @@ describe('installable onEdit and onChange fire for user actions', () => {
         ['c', 7],
       ],
     });
-    expect(reports.filter((r) => r.kind === 'change').map((r) => r.changeType)).toEqual(['EDIT']);
+    expect(recorder.reports.filter((r) => r.kind === 'change').map((r) => r.changeType)).toEqual(['EDIT']);
   });
 
   it('deleting a row fires onChange REMOVE_ROW and no onEdit; inserting fires INSERT_ROW', async () => {
     const id = await newSpreadsheet();
     await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['id'], ['1'], ['2']] }]);
-    reports.length = 0;
+    recorder.reports.length = 0;
     const response = await userActions(id, [
       { type: 'deleteRows', sheet: 'Sheet1', index: 1, count: 1 },
       { type: 'insertRows', sheet: 0, index: 1, count: 2 },
@@ -180,7 +138,7 @@ describe('installable onEdit and onChange fire for user actions', () => {
         },
       ],
     ]);
-    expect(reports.map((r) => `${r.kind}:${r.changeType}`)).toEqual([
+    expect(recorder.reports.map((r) => `${r.kind}:${r.changeType}`)).toEqual([
       'change:REMOVE_ROW',
       'change:INSERT_ROW',
     ]);
@@ -191,7 +149,7 @@ describe('installable onEdit and onChange fire for user actions', () => {
   it('a sort fires onEdit for the sorted range and onChange OTHER', async () => {
     const id = await newSpreadsheet();
     await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['n'], ['3'], ['1'], ['2']] }]);
-    reports.length = 0;
+    recorder.reports.length = 0;
     await userActions(id, [
       {
         type: 'sortRange',
@@ -199,8 +157,11 @@ describe('installable onEdit and onChange fire for user actions', () => {
         sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }],
       },
     ]);
-    expect(reports.find((r) => r.kind === 'edit')).toMatchObject({ range: 'A2:A4', values: [[1], [2], [3]] });
-    expect(reports.find((r) => r.kind === 'change')?.changeType).toBe('OTHER');
+    expect(recorder.reports.find((r) => r.kind === 'edit')).toMatchObject({
+      range: 'A2:A4',
+      values: [[1], [2], [3]],
+    });
+    expect(recorder.reports.find((r) => r.kind === 'change')?.changeType).toBe('OTHER');
   });
 });
 
@@ -225,7 +186,7 @@ describe('writes that are not a person’s fire nothing', () => {
     // Triggers would run within milliseconds; give them far longer than that.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(emulator.appsScript!.executions(id).length).toBe(before);
-    expect(reports).toEqual([]);
+    expect(recorder.reports).toEqual([]);
   });
 
   it('a write by the script itself fires no trigger', async () => {
@@ -275,7 +236,7 @@ describe('services', () => {
     });
     client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
     await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['after restart']] }]);
-    expect(reports.find((r) => r.kind === 'edit')).toMatchObject({ value: 'after restart' });
+    expect(recorder.reports.find((r) => r.kind === 'edit')).toMatchObject({ value: 'after restart' });
   });
 
   it('bad user actions get Google-shaped 400s and change nothing', async () => {
@@ -287,7 +248,7 @@ describe('services', () => {
     expect(badRange.body.error.message).toBe('Invalid actions[0] (edit): Unable to parse range: Nope!A1');
     const negative = await userActions(id, [{ type: 'insertRows', sheet: 'Sheet1', index: -1, count: 1 }]);
     expect(negative.body.error.message).toMatch(/^Invalid value at 'actions\[0\]\.index'/);
-    expect(reports).toEqual([]);
+    expect(recorder.reports).toEqual([]);
   });
 });
 

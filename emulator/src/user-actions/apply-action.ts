@@ -56,6 +56,9 @@ export function applyUserAction(
         const before = effectiveText(spreadsheet, sheet, bounded.startRowIndex, bounded.startColumnIndex);
         const written = writeBounded(spreadsheet, emit, bounded, action.values, {
           valueInputOption: 'USER_ENTERED',
+          // A paste past the last row or column grows the grid, as it does in the UI.
+          growGrid: true,
+
           requestedRange: action.range,
         });
         const w = written.written;

@@ -3,7 +3,8 @@
  * soon as protect() returns; each setter updates it, as each call does on Google.
  */
 import type { GridBox } from '../protocol.ts';
-import type { Range, SpreadsheetEnv } from './spreadsheet-app.ts';
+import type { Range } from './range.ts';
+import type { SpreadsheetEnv } from './spreadsheet-app.ts';
 
 export type Protection = ReturnType<typeof createProtection>;
 
