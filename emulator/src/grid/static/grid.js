@@ -248,8 +248,14 @@
     render();
   }
 
+  // One render per frame however many scroll events arrive.
+  let frame = 0;
   grid.addEventListener('scroll', () => {
-    if (!state.editor) render();
+    if (state.editor || frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      render();
+    });
   });
   grid.addEventListener('mousedown', (event) => {
     const cell = event.target.closest?.('.cell');
