@@ -121,3 +121,26 @@ function fetchText(url, mute) {
   var response = UrlFetchApp.fetch(url, { muteHttpExceptions: mute });
   return { code: response.getResponseCode(), text: response.getContentText() };
 }
+
+function utilitiesAndCache() {
+  var instant = new Date(Date.UTC(2024, 0, 15, 13, 5, 9, 7));
+  var cache = CacheService.getScriptCache();
+  cache.put('greeting', 'hello', 60);
+  return {
+    utc: Utilities.formatDate(instant, 'UTC', "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"),
+    newYork: Utilities.formatDate(instant, 'America/New_York', 'EEE, d MMM yyyy HH:mm Z'),
+    uuid: Utilities.getUuid(),
+    base64: Utilities.base64Encode('héllo'),
+    webSafe: Utilities.base64EncodeWebSafe([-5, -1, 62]),
+    cached: cache.get('greeting'),
+    missing: cache.get('nothing'),
+  };
+}
+
+/** A date cell reads as a Date; a Date written back keeps its instant. */
+function dateRoundTrip(a1, target) {
+  var sheet = SpreadsheetApp.getActive().getSheets()[0];
+  var value = sheet.getRange(a1).getValue();
+  sheet.getRange(target).setValue(new Date(value.getTime() + 86400000));
+  return { isDate: Object.prototype.toString.call(value) === '[object Date]', iso: value.toISOString() };
+}

@@ -295,4 +295,32 @@ describe('time-driven triggers and Utilities', () => {
     expect(muted.body.result.code).toBe(404);
     expect(JSON.parse(muted.body.result.text).error.status).toBe('NOT_FOUND');
   });
+
+  it('Utilities.formatDate follows SimpleDateFormat in a time zone; base64, UUIDs and CacheService work', async () => {
+    const id = await newSpreadsheet();
+    const result = (await run(id, 'utilitiesAndCache')).body.result;
+    expect(result).toMatchObject({
+      utc: '2024-01-15T13:05:09.007Z',
+      newYork: 'Mon, 15 Jan 2024 08:05 -0500',
+      base64: Buffer.from('héllo').toString('base64'),
+      webSafe: Buffer.from([251, 255, 62]).toString('base64').replaceAll('+', '-').replaceAll('/', '_'),
+      cached: 'hello',
+      missing: null,
+    });
+    expect(result.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('a date cell reads as a Date in the spreadsheet time zone, and a Date written back stays a date', async () => {
+    const id = await newSpreadsheet();
+    await userActions(id, [{ type: 'edit', range: 'Sheet1!A1', values: [['2024-01-15']] }]);
+    const result = (await run(id, 'dateRoundTrip', ['A1', 'B1'])).body.result;
+    expect(result).toEqual({ isDate: true, iso: '2024-01-15T00:00:00.000Z' });
+    const written = await client.spreadsheets.values.get({
+      spreadsheetId: id,
+      range: 'Sheet1!B1',
+      valueRenderOption: 'UNFORMATTED_VALUE',
+    });
+    // 2024-01-16 as a serial number (days since 1899-12-30).
+    expect(written.data.values).toEqual([[45307]]);
+  });
 });
