@@ -308,6 +308,37 @@ describe('spreadsheets.batchUpdate requests', () => {
     expect(await column()).toEqual(['r1', 'r2', 'r3', 'r4']);
   });
 
+  it('updateSheetProperties renames and resizes under its fields mask', async () => {
+    await batch([
+      {
+        updateSheetProperties: {
+          properties: { sheetId: 0, title: 'Renamed', gridProperties: { rowCount: 2, columnCount: 3 } },
+          fields: 'title,gridProperties.rowCount',
+        },
+      },
+    ]);
+    const properties = (await client.spreadsheets.get({ spreadsheetId })).data.sheets?.[0]?.properties;
+    expect(properties).toMatchObject({ title: 'Renamed', gridProperties: { rowCount: 2, columnCount: 5 } });
+    expect(await column('Renamed!A1:A2')).toEqual(['r1', 'r2']);
+  });
+
+  it('a resize past 10,000,000 cells fails with the message Google gives', async () => {
+    const { status, body } = await failure(
+      batch([
+        {
+          updateSheetProperties: {
+            properties: { sheetId: 0, gridProperties: { rowCount: 2_000_001 } },
+            fields: 'gridProperties.rowCount',
+          },
+        },
+      ]),
+    );
+    expect(status).toBe(400);
+    expect(body.error.message).toBe(
+      'Invalid requests[0].updateSheetProperties: This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
+    );
+  });
+
   it('an unknown request kind is refused as an unknown JSON field', async () => {
     const { status, body } = await failure(batch([{ frobnicate: {} } as sheets_v4.Schema$Request]));
     expect(status).toBe(400);

@@ -170,6 +170,25 @@ describe('ValueInputOption', () => {
     expect((await get('Sheet1!A1')).values).toEqual([['#NAME?']]);
   });
 
+  it("an unknown member of the ValueRange body is refused as Google's proto parser refuses it", async () => {
+    const { status, body } = await failure(
+      client.spreadsheets.values.update({
+        spreadsheetId,
+        range: 'Sheet1!A1',
+        valueInputOption: 'RAW',
+        requestBody: { valuess: [['x']] } as sheets_v4.Schema$ValueRange,
+      }),
+    );
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: {
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: 'Invalid JSON payload received. Unknown name "valuess": Cannot find field.',
+      },
+    });
+  });
+
   it('requires valueInputOption', async () => {
     const { status, body } = await failure(
       client.spreadsheets.values.update({

@@ -23,7 +23,7 @@ import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
 import type { Emulator } from '../server.ts';
 import { appendCells, type RowData, updateCells } from './cell-updates.ts';
-import { boolParam, requireObject } from './params.ts';
+import { boolParam, rejectUnknownFields, requireObject } from './params.ts';
 import {
   protectedRangeResource,
   sheetPropertiesResource,
@@ -98,6 +98,18 @@ const handlers: Record<string, Handler> = {
       sheet.properties.frozenRowCount = properties.gridProperties?.frozenRowCount ?? 0;
     if (wants('gridProperties.frozenColumnCount')) {
       sheet.properties.frozenColumnCount = properties.gridProperties?.frozenColumnCount ?? 0;
+    }
+    const rowCount = wants('gridProperties.rowCount') ? properties.gridProperties?.rowCount : undefined;
+    const columnCount = wants('gridProperties.columnCount')
+      ? properties.gridProperties?.columnCount
+      : undefined;
+    if (rowCount !== undefined || columnCount !== undefined) {
+      const rows = rowCount ?? sheet.rowCount;
+      const columns = columnCount ?? sheet.columnCount;
+      if (rows < 1 || columns < 1)
+        throw invalidArgument('A sheet must have at least one row and one column.');
+      spreadsheet.checkCellLimit(rows * columns - sheet.rowCount * sheet.columnCount);
+      sheet.resize(rows, columns);
     }
     if (wants('index') && properties.index !== undefined) {
       spreadsheet.sheets.splice(spreadsheet.indexOf(sheet), 1);
@@ -189,6 +201,12 @@ export function applyBatchUpdate(
   spreadsheetId: string,
   body: Record<string, unknown>,
 ): unknown {
+  rejectUnknownFields(body, [
+    'requests',
+    'includeSpreadsheetInResponse',
+    'responseRanges',
+    'responseIncludeGridData',
+  ]);
   const requests = Array.isArray(body.requests) ? body.requests : [];
   // Unknown request kinds are refused before anything is applied, as the proto parser does.
   const parsed = requests.map((item, i) => {

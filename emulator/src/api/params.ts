@@ -78,3 +78,24 @@ export function valuesOf(value: unknown, where: string): (string | number | bool
     });
   });
 }
+
+/**
+ * Google parses bodies against the proto and refuses unknown members:
+ * `Invalid JSON payload received. Unknown name "valuess": Cannot find field.` (with
+ * ` at 'data[0]'` for nested objects).
+ */
+export function rejectUnknownFields(
+  body: Record<string, unknown>,
+  allowed: readonly string[],
+  at?: string,
+): void {
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) {
+      throw invalidArgument(
+        `Invalid JSON payload received. Unknown name "${key}"${at ? ` at '${at}'` : ''}: Cannot find field.`,
+      );
+    }
+  }
+}
+
+export const valueRangeFields = ['range', 'majorDimension', 'values'] as const;

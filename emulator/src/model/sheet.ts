@@ -162,6 +162,21 @@ export class Sheet {
     }
   }
 
+  /** Sets the grid size; cells and metadata outside it are dropped (the caller checks the cap). */
+  resize(rowCount: number, columnCount: number): void {
+    if (this.rows.length > rowCount) this.rows = this.rows.slice(0, rowCount);
+    if (this.rowMeta.length > rowCount) this.rowMeta = this.rowMeta.slice(0, rowCount);
+    if (this.columnMeta.length > columnCount) this.columnMeta = this.columnMeta.slice(0, columnCount);
+    for (const cells of this.rows) {
+      if (!cells || cells.length <= columnCount) continue;
+      this.journalRow(cells);
+      cells.length = columnCount;
+      trimRow(cells);
+    }
+    this.properties.rowCount = rowCount;
+    this.properties.columnCount = columnCount;
+  }
+
   setDimensionMeta(dimension: Dimension, start: number, end: number, meta: DimensionMeta): void {
     const metas = dimension === 'ROWS' ? this.rowMeta : this.columnMeta;
     for (let i = start; i < end; i++) {
