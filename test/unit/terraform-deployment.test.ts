@@ -94,6 +94,11 @@ describe('the deployment in terraform/', () => {
   it('starts the relay every minute for longer than a minute, and reconcile on its schedule, both with OIDC', () => {
     const relay = resource('google_cloud_scheduler_job', 'outbox_relay');
     expect(relay.schedule).toBe('* * * * *');
+    // outboxRelayHttpHandler reads how long to drain from the JSON body's `ms`.
+    expect(relay.http_target[0].body).toMatch(
+      /jsonencode\(\{\s*ms\s*=\s*var\.relay_drain_seconds \* 1000\s*\}\)/,
+    );
+    expect(relay.http_target[0].headers).toEqual({ 'Content-Type': 'application/json' });
     const reconcile = resource('google_cloud_scheduler_job', 'reconcile');
     expect(reconcile.schedule).toBe(ref('var.reconcile_schedule'));
     for (const job of [relay, reconcile])
