@@ -218,6 +218,11 @@ export class AppsScriptRuntime {
         timer: setInterval(() => {
           // A tick while the previous run of this trigger still runs is skipped.
           if (clock.running) return;
+          if (!this.options.backend.spreadsheetIds().includes(spreadsheetId)) {
+            clearInterval(clock.timer);
+            this.clocks.delete(key);
+            return;
+          }
           clock.running = true;
           const event: TriggerEventSpec = {
             type: 'clock',

@@ -76,6 +76,7 @@ function buildGlobals(call: HostCall, order: RunOrder) {
   const spreadsheetApp = createSpreadsheetApp({
     call,
     spreadsheetId: order.spreadsheetId,
+    activeSheetId: order.event?.type === 'edit' ? order.event.box.sheetId : null,
     timeZone: order.timeZone,
     toScript,
     log: log('info'),

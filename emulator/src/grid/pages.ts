@@ -57,5 +57,5 @@ export function spreadsheetPage(spreadsheetId: string, title: string): string {
 <div id="grid" class="grid" tabindex="0"><div id="grid-canvas" class="grid-canvas"></div></div>
 <footer id="tabs" class="tabs"></footer>
 <div id="toast" class="toast" hidden></div>
-<script src="/_grid/static/grid.js"></script></body></html>`;
+<script type="module" src="/_grid/static/grid.js"></script></body></html>`;
 }

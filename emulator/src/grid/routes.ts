@@ -16,7 +16,12 @@ export interface GridHost {
   addRoute(method: string, pattern: string, handler: (context: RouteContext) => unknown): void;
 }
 
-const STATIC: Record<string, string> = { 'grid.js': 'text/javascript', 'grid.css': 'text/css' };
+const STATIC: Record<string, string> = {
+  'grid.js': 'text/javascript',
+  'grid-view.js': 'text/javascript',
+  'sheet-window.js': 'text/javascript',
+  'grid.css': 'text/css',
+};
 /** A comment line every 15 s keeps proxies and idle timeouts from closing the event stream. */
 const HEARTBEAT_MS = 15_000;
 

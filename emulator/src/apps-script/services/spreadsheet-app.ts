@@ -16,6 +16,8 @@ import { createUi } from './ui.ts';
 export interface SpreadsheetEnv {
   call: HostCall;
   spreadsheetId: string;
+  /** The sheet a person is on: the edited sheet during an onEdit run. */
+  activeSheetId: number | null;
   timeZone: string;
   toScript(value: unknown): unknown;
   log(message: string): void;
@@ -71,7 +73,12 @@ export class Spreadsheet {
     return shape ? new Sheet(this.env, this, shape.sheetId) : null;
   }
   getActiveSheet() {
-    const first = this.describe().sheets[0];
+    const sheets = this.describe().sheets;
+    const active =
+      this.id === this.env.spreadsheetId
+        ? sheets.find((s) => s.sheetId === this.env.activeSheetId)
+        : undefined;
+    const first = active ?? sheets[0];
     if (!first) throw new ScriptException('The spreadsheet has no sheets.');
     return new Sheet(this.env, this, first.sheetId);
   }
