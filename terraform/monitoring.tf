@@ -8,9 +8,11 @@ locals {
 
 resource "google_logging_metric" "sheetsync" {
   for_each = {
-    # Time from the change at its origin to its apply on the other side, in ms.
+    # Time from the change at its origin to its apply on the other side, in ms: what the two apply
+    # functions log (the webhook's latencyMs is only the edit → webhook leg).
     sync_lag = {
-      filter = "jsonPayload.latencyMs>=0", kind = "DELTA", value = "DISTRIBUTION", unit = "ms"
+      filter = "(resource.labels.service_name=\"sheetsync-apply-to-db\" OR resource.labels.service_name=\"sheetsync-apply-to-sheet\") AND jsonPayload.latencyMs>=0"
+      kind   = "DELTA", value = "DISTRIBUTION", unit = "ms"
       labels = { link = "jsonPayload.link", origin = "jsonPayload.origin" }
     }
     # One entry per conflict (op = "conflict"), whatever the policy decided.
