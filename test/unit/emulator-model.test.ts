@@ -182,3 +182,81 @@ describe('QuotaLimiter', () => {
     limiter.take('write', 'a');
   });
 });
+
+describe('formula references follow inserted and deleted rows and columns', () => {
+  const setup = () => {
+    const store = new SpreadsheetStore();
+    const spreadsheet = store.create({
+      sheets: [{ title: 'S', rowCount: 20, columnCount: 10 }, { title: 'My tab' }],
+    });
+    const id = spreadsheet.spreadsheetId;
+    const sheetId = spreadsheet.sheets[0]?.sheetId ?? 0;
+    store.mutate(id, 'api', (s, emit) => {
+      writeA1(s, emit, 'S!A1:A5', [['1'], ['2'], ['3'], ['4'], ['5']], { valueInputOption: 'USER_ENTERED' });
+      writeA1(
+        s,
+        emit,
+        "'My tab'!A1",
+        [['=S!A3', '=SUM(S!$A$2:A4)', '="A3"&S!A3', "='My tab'!B1", '=S!A2:A2', '=S!A:A']],
+        { valueInputOption: 'USER_ENTERED' },
+      );
+    });
+    const formulas = () =>
+      readValues(
+        spreadsheet,
+        spreadsheet.bound(spreadsheet.sheets[1]!, { sheetId: spreadsheet.sheets[1]!.sheetId }),
+        {
+          valueRenderOption: 'FORMULA',
+        },
+      ).values?.[0];
+    return { store, id, sheetId, formulas };
+  };
+
+  it('rows inserted above move references down, absolute or not; literals and other tabs stay', () => {
+    const { store, id, sheetId, formulas } = setup();
+    store.mutate(id, 'user', (s, emit) =>
+      insertDimension(s, emit, { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 3 }),
+    );
+    expect(formulas()).toEqual([
+      '=S!A5',
+      '=SUM(S!$A$4:A6)',
+      '="A3"&S!A5',
+      "='My tab'!B1",
+      '=S!A4:A4',
+      '=S!A:A',
+    ]);
+  });
+
+  it('deleted rows shrink ranges, and a reference to a deleted cell becomes #REF!', () => {
+    const { store, id, sheetId, formulas } = setup();
+    store.mutate(id, 'user', (s, emit) =>
+      deleteDimension(s, emit, { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 3 }),
+    );
+    expect(formulas()).toEqual([
+      '=#REF!',
+      '=SUM(S!$A$2:A2)',
+      '="A3"&#REF!',
+      "='My tab'!B1",
+      '=#REF!',
+      '=S!A:A',
+    ]);
+    const sheet = store.get(id).sheets[1]!;
+    expect(
+      readValues(store.get(id), store.get(id).bound(sheet, { sheetId: sheet.sheetId })).values?.[0]?.slice(
+        0,
+        2,
+      ),
+    ).toEqual([
+      '#REF!',
+      '4', // A2 now holds the 4 that was in A4
+    ]);
+  });
+
+  it('columns inserted before a reference move it right', () => {
+    const { store, id, sheetId, formulas } = setup();
+    store.mutate(id, 'user', (s, emit) =>
+      insertDimension(s, emit, { sheetId, dimension: 'COLUMNS', startIndex: 0, endIndex: 1 }),
+    );
+    expect(formulas()?.slice(0, 2)).toEqual(['=S!B3', '=SUM(S!$B$2:B4)']);
+  });
+});

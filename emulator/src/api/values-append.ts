@@ -1,5 +1,5 @@
 import { formatA1 } from '../model/a1.ts';
-import { writeBounded } from '../model/operations.ts';
+import { insertDimension, writeBounded } from '../model/operations.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
 import { dimensions, enumParam, valuesOf } from './params.ts';
@@ -73,13 +73,11 @@ export function append(
   const height =
     majorDimension === 'COLUMNS' ? Math.max(0, ...values.map((line) => line.length)) : values.length;
   if (options.insertRows && height > 0 && writeRow < sheet.rowCount) {
-    spreadsheet.checkCellLimit(height * sheet.columnCount);
-    sheet.insertDimension('ROWS', writeRow, height);
-    emit({
-      kind: 'insertDimension',
+    insertDimension(spreadsheet, emit, {
       sheetId: sheet.sheetId,
       dimension: 'ROWS',
-      range: { sheetId: sheet.sheetId, startRowIndex: writeRow, endRowIndex: writeRow + height },
+      startIndex: writeRow,
+      endIndex: writeRow + height,
     });
   }
   const target = {

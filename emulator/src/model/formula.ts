@@ -5,7 +5,7 @@
  * + - * / ^ & = <> < > <= >= and a postfix %; functions SUM AVERAGE MIN MAX COUNT COUNTA IF AND
  * OR NOT CONCATENATE CONCAT LEN UPPER LOWER TRIM ROUND ABS. Anything else yields `#NAME?`
  * (Google's code for an unknown function); a cycle yields `#REF!`; a division by zero `#DIV/0!`.
- * References are not rewritten when rows or columns move (Google rewrites them).
+ * References follow inserted and deleted rows and columns (formula-references.ts), not moves.
  */
 import { parseA1 } from './a1.ts';
 import type { Cell, CellValue, EffectiveValue } from './cell.ts';
@@ -30,6 +30,10 @@ export function evaluateCell(spreadsheet: Spreadsheet, sheet: Sheet, cell: Cell 
   if (!cell) return undefined;
   if (cell.formula === undefined) return cell.value === undefined ? undefined : { value: cell.value };
   if (inProgress.has(cell)) return { error: '#REF!', message: 'Circular dependency detected.' };
+  // A reference whose cells were deleted was rewritten to #REF! (formula-references.ts).
+  if (cell.formula.replace(/"(?:[^"]|"")*"/g, '').includes('#REF!')) {
+    return { error: '#REF!', message: 'Reference does not exist.' };
+  }
   inProgress.add(cell);
   try {
     const parser = new Parser(cell.formula.slice(1), spreadsheet, sheet);

@@ -7,6 +7,7 @@ import type { GridRange } from './a1.ts';
 import type { Cell, CellValue } from './cell.ts';
 import { invalidArgument } from './errors.ts';
 import { evaluateCell } from './formula.ts';
+import { shiftFormulaReferences } from './formula-references.ts';
 import type { Dimension, DimensionMeta, Sheet } from './sheet.ts';
 import type { BoundedRange, Spreadsheet } from './spreadsheet.ts';
 import type { Emit } from './store.ts';
@@ -145,6 +146,7 @@ export function insertDimension(spreadsheet: Spreadsheet, emit: Emit, range: Dim
   if (count === 0) return;
   spreadsheet.checkCellLimit(count * (dimension === 'ROWS' ? sheet.columnCount : sheet.rowCount));
   sheet.insertDimension(dimension, start, count);
+  shiftFormulaReferences(spreadsheet, { sheet, dimension, start, delta: count });
   emit({
     kind: 'insertDimension',
     sheetId: sheet.sheetId,
@@ -184,6 +186,7 @@ export function deleteDimension(spreadsheet: Spreadsheet, emit: Emit, range: Dim
   }
   if (end === start) return;
   sheet.deleteDimension(dimension, start, end);
+  shiftFormulaReferences(spreadsheet, { sheet, dimension, start, delta: start - end });
   emit({
     kind: 'deleteDimension',
     sheetId: sheet.sheetId,
