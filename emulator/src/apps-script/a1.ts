@@ -1,71 +1,41 @@
 /**
- * A1 notation as Apps Script's `getRange(a1)` accepts it: `B2`, `A1:C3`, open `A:C` and `2:5`,
- * optionally prefixed with a (quoted) sheet name. Open ends extend to the sheet's grid.
+ * A1 notation as Apps Script's `getRange(a1)` takes it, through the model's parser (one A1
+ * grammar for the whole emulator): `B2`, `A1:C3`, open `A:C`, `A2:Z` and `2:5`, optionally
+ * after a (quoted) sheet name. Positions here are 1-based like Apps Script's; an open end is null
+ * (to the end of the grid).
  */
+import { columnLetters, parseA1 as parseModelA1 } from '../model/a1.ts';
+
 export interface ParsedA1 {
   sheetName: string | null;
   row: number;
   column: number;
-  /** null: to the end of the grid. */
   endRow: number | null;
   endColumn: number | null;
 }
 
-const CELL = /^([A-Za-z]*)(\d*)$/;
-
+/** null when the text is not a range (Apps Script then throws "Range not found"). */
 export function parseA1(notation: string): ParsedA1 | null {
-  let sheetName: string | null = null;
-  let rest = notation.trim();
-  const bang = rest.lastIndexOf('!');
-  if (bang >= 0) {
-    sheetName = rest.slice(0, bang);
-    rest = rest.slice(bang + 1);
-    if (sheetName.startsWith("'") && sheetName.endsWith("'") && sheetName.length >= 2) {
-      sheetName = sheetName.slice(1, -1).replaceAll("''", "'");
-    }
+  let reference: ReturnType<typeof parseModelA1>;
+  try {
+    reference = parseModelA1(notation);
+  } catch {
+    return null;
   }
-  const [first, second, extra] = rest.split(':');
-  if (first === undefined || extra !== undefined) return null;
-  const start = parseCell(first);
-  const end = second === undefined ? start : parseCell(second);
-  if (!start || !end) return null;
-  const row = start.row ?? 1;
-  const column = start.column ?? 1;
-  const endRow = second === undefined ? (start.row ?? null) : end.row;
-  const endColumn = second === undefined ? (start.column ?? null) : end.column;
-  if (start.row === null && start.column === null) return null;
-  if (endRow !== null && endRow < row) return { sheetName, row: endRow, column, endRow: row, endColumn };
-  if (endColumn !== null && endColumn < column)
-    return { sheetName, row, column: endColumn, endRow, endColumn: column };
-  return { sheetName, row, column, endRow, endColumn };
-}
-
-function parseCell(text: string): { row: number | null; column: number | null } | null {
-  const match = CELL.exec(text.replaceAll('$', ''));
-  if (!match || (match[1] === '' && match[2] === '')) return null;
-  const letters = match[1]!.toUpperCase();
-  const column = letters ? columnNumber(letters) : null;
-  const row = match[2] ? Number(match[2]) : null;
-  if (row === 0) return null;
-  return { row, column };
-}
-
-export function columnNumber(letters: string): number {
-  let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 64);
-  return n;
-}
-
-export function columnLetters(column: number): string {
-  let letters = '';
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26))
-    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
-  return letters;
+  const bounds = reference.bounds;
+  if (!bounds) return null;
+  return {
+    sheetName: reference.sheetTitle ?? null,
+    row: (bounds.startRowIndex ?? 0) + 1,
+    column: (bounds.startColumnIndex ?? 0) + 1,
+    endRow: bounds.endRowIndex ?? null,
+    endColumn: bounds.endColumnIndex ?? null,
+  };
 }
 
 /** `A1`, `A1:B2` as Apps Script's `Range.getA1Notation()` writes them (no sheet name). */
 export function formatA1(row: number, column: number, numRows: number, numColumns: number): string {
-  const start = `${columnLetters(column)}${row}`;
+  const start = `${columnLetters(column - 1)}${row}`;
   if (numRows === 1 && numColumns === 1) return start;
-  return `${start}:${columnLetters(column + numColumns - 1)}${row + numRows - 1}`;
+  return `${start}:${columnLetters(column + numColumns - 2)}${row + numRows - 1}`;
 }

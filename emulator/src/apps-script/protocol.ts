@@ -198,8 +198,3 @@ export interface RunOutcome {
   result?: unknown;
   error?: { name: string; message: string; stack?: string };
 }
-
-/** Worker to host at start: the port answers come back on, and the flag the worker waits on. */
-export interface WorkerHandshake {
-  kind: 'ready';
-}
