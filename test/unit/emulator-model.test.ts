@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnIndex, columnLetters, formatA1, parseA1 } from '../../emulator/src/model/a1.ts';
 import { SheetsApiError } from '../../emulator/src/model/errors.ts';
-import { deleteDimension, insertDimension, writeA1 } from '../../emulator/src/model/operations.ts';
+import { deleteDimension, insertDimension, sortRange, writeA1 } from '../../emulator/src/model/operations.ts';
 import { type ChangeEvent, SpreadsheetStore } from '../../emulator/src/model/store.ts';
 import { parseUserEntered } from '../../emulator/src/model/user-input.ts';
 import { readValues } from '../../emulator/src/model/values.ts';
@@ -258,5 +258,57 @@ describe('formula references follow inserted and deleted rows and columns', () =
       insertDimension(s, emit, { sheetId, dimension: 'COLUMNS', startIndex: 0, endIndex: 1 }),
     );
     expect(formulas()?.slice(0, 2)).toEqual(['=S!B3', '=SUM(S!$B$2:B4)']);
+  });
+});
+
+describe('sortRange over whole rows', () => {
+  it('moves every cell of a row together, keeps the header, and rolls back with the transaction', () => {
+    const store = new SpreadsheetStore();
+    const spreadsheet = store.create({ sheets: [{ title: 'S', rowCount: 10, columnCount: 3 }] });
+    const id = spreadsheet.spreadsheetId;
+    const sheet = spreadsheet.sheets[0]!;
+    store.mutate(id, 'api', (s, emit) =>
+      writeA1(
+        s,
+        emit,
+        'S!A1',
+        [
+          ['name', 'n'],
+          ['bob', '2'],
+          ['Ada', '10'],
+          ['', '0'],
+          ['carl', '1'],
+        ],
+        {
+          valueInputOption: 'USER_ENTERED',
+        },
+      ),
+    );
+    const read = () => readValues(spreadsheet, spreadsheet.bound(sheet, { sheetId: sheet.sheetId })).values;
+    store.mutate(id, 'user', (s, emit) =>
+      sortRange(s, emit, { sheetId: sheet.sheetId, startRowIndex: 1 }, [{ dimensionIndex: 0 }]),
+    );
+    expect(read()).toEqual([
+      ['name', 'n'],
+      ['Ada', '10'],
+      ['bob', '2'],
+      ['carl', '1'],
+      ['', '0'],
+    ]);
+    expect(() =>
+      store.mutate(id, 'user', (s, emit) => {
+        sortRange(s, emit, { sheetId: sheet.sheetId, startRowIndex: 1 }, [
+          { dimensionIndex: 1, sortOrder: 'DESCENDING' },
+        ]);
+        throw new Error('abort');
+      }),
+    ).toThrow('abort');
+    expect(read()).toEqual([
+      ['name', 'n'],
+      ['Ada', '10'],
+      ['bob', '2'],
+      ['carl', '1'],
+      ['', '0'],
+    ]);
   });
 });

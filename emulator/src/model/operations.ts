@@ -20,18 +20,18 @@ export interface DimensionRange {
   endIndex?: number;
 }
 
-export interface SortSpec {
-  dimensionIndex?: number;
-  sortOrder?: 'ASCENDING' | 'DESCENDING' | 'SORT_ORDER_UNSPECIFIED';
-}
-
 export function requireSheet(spreadsheet: Spreadsheet, sheetId: number | undefined): Sheet {
   const sheet = spreadsheet.sheetById(sheetId ?? 0);
   if (!sheet) throw invalidArgument(`No grid with id: ${sheetId ?? 0}`);
   return sheet;
 }
 
-function effective(spreadsheet: Spreadsheet, sheet: Sheet, cell: Cell | undefined): CellValue | undefined {
+export function effective(
+  spreadsheet: Spreadsheet,
+  sheet: Sheet,
+  cell: Cell | undefined,
+): CellValue | undefined {
+  if (cell?.formula === undefined) return cell?.value;
   const value = evaluateCell(spreadsheet, sheet, cell);
   return value === undefined ? undefined : 'error' in value ? value.error : value.value;
 }
@@ -249,65 +249,4 @@ function dimensionGridRange(sheet: Sheet, dimension: Dimension, start: number, e
     : { sheetId: sheet.sheetId, startColumnIndex: start, endColumnIndex: end };
 }
 
-/**
- * sortRange: rows of the range reordered by the specs, whole cells (value, formula, format)
- * moving together. Blank cells sort last in either order; otherwise numbers come before text
- * before booleans, text compared case-insensitively; equal rows keep their order.
- */
-export function sortRange(
-  spreadsheet: Spreadsheet,
-  emit: Emit,
-  range: GridRange,
-  sortSpecs: SortSpec[],
-): void {
-  const sheet = requireSheet(spreadsheet, range.sheetId);
-  const bounded = spreadsheet.bound(sheet, range);
-  const endRow = Math.min(bounded.endRowIndex, Math.max(sheet.rows.length, bounded.startRowIndex));
-  const rows: (Cell | undefined)[][] = [];
-  for (let r = bounded.startRowIndex; r < endRow; r++) {
-    const line: (Cell | undefined)[] = [];
-    for (let c = bounded.startColumnIndex; c < bounded.endColumnIndex; c++) line.push(sheet.getCell(r, c));
-    rows.push(line);
-  }
-  const specs = sortSpecs.length ? sortSpecs : [{ dimensionIndex: bounded.startColumnIndex }];
-  const keyed = rows.map((line) => ({
-    line,
-    keys: specs.map((spec) => {
-      const column = spec.dimensionIndex ?? 0;
-      if (column < bounded.startColumnIndex || column >= bounded.endColumnIndex) {
-        throw invalidArgument(`Invalid sortRange: dimensionIndex ${column} is outside the range.`);
-      }
-      return effective(spreadsheet, sheet, line[column - bounded.startColumnIndex]);
-    }),
-  }));
-  keyed.sort((a, b) => {
-    for (let i = 0; i < specs.length; i++) {
-      const order = compareForSort(a.keys[i], b.keys[i], specs[i]?.sortOrder === 'DESCENDING');
-      if (order !== 0) return order;
-    }
-    return 0;
-  });
-  keyed.forEach(({ line }, i) => {
-    line.forEach((cell, j) => {
-      if (sheet.getCell(bounded.startRowIndex + i, bounded.startColumnIndex + j) !== cell) {
-        sheet.setCell(bounded.startRowIndex + i, bounded.startColumnIndex + j, cell);
-      }
-    });
-  });
-  emit({ kind: 'sortRange', sheetId: sheet.sheetId, range: gridRange(bounded) });
-}
-
-function compareForSort(a: CellValue | undefined, b: CellValue | undefined, descending: boolean): number {
-  const blankA = a === undefined || a === '';
-  const blankB = b === undefined || b === '';
-  if (blankA || blankB) return blankA === blankB ? 0 : blankA ? 1 : -1;
-  const rank = (v: CellValue) => (typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
-  let order = rank(a) - rank(b);
-  if (order === 0) {
-    order =
-      typeof a === 'string' && typeof b === 'string'
-        ? a.localeCompare(b, 'en', { sensitivity: 'base', numeric: false })
-        : Number(a) - Number(b);
-  }
-  return descending ? -order : order;
-}
+export { type SortSpec, sortRange } from './sort-range.ts';
