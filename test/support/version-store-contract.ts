@@ -69,6 +69,7 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
         note: null,
       });
       doc.key = { id: 7 };
+      doc.cells.name!.contender = { value: ['x'], dot: 'db:3', time: { wall: 3, logical: 1 }, shownAt: 4 };
       doc.events = { 'event-1': { counter: 1, wall: 99 } };
       doc.vv = { sheet: 1, db: 1 };
       doc.tombstone = { dot: 'sheet:1', time: { wall: 99, logical: 1 } };

@@ -28,6 +28,8 @@ export const rowId = '00000000-0000-4000-8000-000000000001';
 export type Step =
   | { kind: 'sheetEdit'; columns: number[]; duplicate: boolean }
   | { kind: 'dbEdit'; columns: number[]; duplicate: boolean }
+  | { kind: 'sheetDelete'; duplicate: boolean }
+  | { kind: 'dbDelete' }
   | { kind: 'deliver'; queue: Queue }
   | { kind: 'commit'; queue: Queue }
   | { kind: 'crash'; queue: Queue }
@@ -66,6 +68,8 @@ export class Simulation {
   clock = 10;
   sheet: Record<string, Cell> = {};
   db: Record<string, Cell> = {};
+  sheetDeleted = false;
+  dbDeleted = false;
   doc: RowDocument;
   conflicts = new Map<string, ConflictRecord>();
   edits: Edit[] = [];
@@ -107,6 +111,14 @@ export class Simulation {
         return;
       case 'dbEdit':
         this.dbEdit(step.columns, step.duplicate);
+        return;
+      case 'sheetDelete':
+        this.sheetDelete(step.duplicate);
+        return;
+      case 'dbDelete':
+        if (this.dbDeleted) return;
+        this.dbDeleted = true;
+        this.publishOutbox('delete', {}, {}, 'db', null, this.tick());
         return;
       case 'deliver':
         if (step.queue === 'toDb') this.deliverToDb();
@@ -157,7 +169,25 @@ export class Simulation {
     return this.clock;
   }
 
+  private sheetDelete(duplicate: boolean): void {
+    if (this.sheetDeleted) return;
+    this.sheetDeleted = true;
+    const time = this.tick();
+    const change: RowChange = {
+      link: 'sim',
+      rowId,
+      op: 'delete',
+      cells: {},
+      origin: 'sheet',
+      time: { wall: time, logical: 0 },
+      eventId: `event-${++this.eventSeq}`,
+    };
+    this.consumers.toDb.messages.push({ change, pasts: {} });
+    if (duplicate) this.consumers.toDb.messages.push({ change, pasts: {} });
+  }
+
   private sheetEdit(columnIndexes: number[], duplicate: boolean): void {
+    if (this.sheetDeleted) return;
     const time = this.tick();
     const id = `s${time}`;
     const cells: Cells = {};
@@ -184,6 +214,7 @@ export class Simulation {
   }
 
   private dbEdit(columnIndexes: number[], duplicate: boolean): void {
+    if (this.dbDeleted) return;
     const time = this.tick();
     const id = `d${time}`;
     const written: Record<string, Cell> = {};
@@ -212,11 +243,23 @@ export class Simulation {
       cells[column] = cell.value;
       pasts[column] = cell.past;
     }
+    this.publishOutbox('upsert', cells, pasts, origin, dot, time, duplicate);
+  }
+
+  private publishOutbox(
+    op: RowChange['op'],
+    cells: Cells,
+    pasts: Message['pasts'],
+    origin: 'db' | 'sheet',
+    dot: string | null,
+    time: number,
+    duplicate = false,
+  ) {
     const outboxId = ++this.outboxId;
     const change: RowChange = {
       link: 'sim',
       rowId,
-      op: 'upsert',
+      op,
       cells,
       origin,
       dot: dot ?? `db:${outboxId}`,
@@ -231,7 +274,9 @@ export class Simulation {
     const consumer = this.consumers.toDb;
     const message = consumer.messages[consumer.cursor];
     if (consumer.pending || !message) return;
-    const dbRow = Object.fromEntries(Object.entries(this.db).map(([k, cell]) => [k, cell.value]));
+    const dbRow = this.dbDeleted
+      ? null
+      : Object.fromEntries(Object.entries(this.db).map(([k, cell]) => [k, cell.value]));
     const now = this.tick();
     const decision = mergeSheetChange(this.doc, message.change, {
       policy: this.policy,
@@ -247,7 +292,12 @@ export class Simulation {
       consumer.attempts += 1;
       return;
     }
+    if (decision.write === 'delete') {
+      this.dbDeleted = true;
+      this.publishOutbox('delete', {}, {}, 'sheet', decision.dot, now);
+    }
     if (decision.write === 'upsert') {
+      if (this.dbDeleted) throw new Error('the core re-inserted a deleted row');
       const written: Record<string, Cell> = {};
       for (const [column, value] of Object.entries(decision.cells)) {
         const fromSheet = value === message.change.cells[column];
@@ -265,7 +315,9 @@ export class Simulation {
     const consumer = this.consumers.toSheet;
     const message = consumer.messages[consumer.cursor];
     if (consumer.pending || !message) return;
-    const sheetRow = Object.fromEntries(Object.entries(this.sheet).map(([k, cell]) => [k, cell.value]));
+    const sheetRow = this.sheetDeleted
+      ? null
+      : Object.fromEntries(Object.entries(this.sheet).map(([k, cell]) => [k, cell.value]));
     const now = this.tick();
     const decision = mergeDbChange(this.doc, message.change, { sheetRow, now });
     if (decision.kind === 'duplicate') {
@@ -276,7 +328,10 @@ export class Simulation {
       consumer.attempts += 1;
       return;
     }
+    if (decision.write === 'delete') this.sheetDeleted = true;
+    if (decision.write === 'append') throw new Error('the core appended a known row');
     for (const [column, value] of Object.entries(decision.cells)) {
+      if (this.sheetDeleted) throw new Error('the core wrote cells of a deleted sheet row');
       this.sheet[column] = { value, past: message.pasts[column] ?? new Set() };
     }
     const next = stampSheetWrites(decision.next, Object.keys(decision.cells), now);

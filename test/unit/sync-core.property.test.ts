@@ -20,6 +20,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({ kind: fc.constant('dbEdit' as const), columns, duplicate: fc.boolean() }),
   },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('sheetDelete' as const), duplicate: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('dbDelete' as const) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), queue }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('commit' as const), queue }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), queue }) },
@@ -56,11 +58,21 @@ function simulate(policy: ConflictPolicy, run: Step[]): Simulation {
   return sim;
 }
 
+// 1,000 runs per property take 1-2 s on an idle core; the shared CI machine may be slower.
+const timeout = 30_000;
+
 describe('sync core over random interleavings', () => {
-  it('converges: sheet, table and row document hold the same row', () => {
+  it('converges: sheet, table and row document hold the same row', { timeout }, () => {
+    const outcomes = { deleted: 0, kept: 0 };
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(policies)), steps, (name, run) => {
         const sim = simulate(policies[name]!, run);
+        expect(sim.sheetDeleted, 'the row is deleted on both sides or on neither').toBe(sim.dbDeleted);
+        outcomes[sim.dbDeleted ? 'deleted' : 'kept'] += 1;
+        if (sim.dbDeleted) {
+          expect(sim.doc.tombstone).not.toBeNull();
+          return;
+        }
         for (const column of [...editable, dbManaged]) {
           expect(sim.sheet[column]!.value, column).toEqual(sim.db[column]!.value);
           expect(sim.doc.cells[column]!.value, column).toEqual(sim.db[column]!.value);
@@ -68,9 +80,12 @@ describe('sync core over random interleavings', () => {
       }),
       { numRuns },
     );
+    // Both endings must be exercised.
+    expect(outcomes.deleted).toBeGreaterThan(numRuns / 10);
+    expect(outcomes.kept).toBeGreaterThan(numRuns / 10);
   });
 
-  it('applies every change at most once', () => {
+  it('applies every change at most once', { timeout }, () => {
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(policies)), steps, (name, run) => {
         const sim = simulate(policies[name]!, run);
@@ -80,10 +95,11 @@ describe('sync core over random interleavings', () => {
     );
   });
 
-  it('never loses an edit of a cell the other side did not touch', () => {
+  it('never loses an edit of a cell the other side did not touch', { timeout }, () => {
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(policies)), steps, (name, run) => {
         const sim = simulate(policies[name]!, run);
+        if (sim.dbDeleted) return;
         for (const column of editable) {
           const edits = sim.edits.filter((e) => e.column === column);
           const sides = new Set(edits.map((e) => e.side));
@@ -98,7 +114,7 @@ describe('sync core over random interleavings', () => {
     );
   });
 
-  it('decides concurrent edits of one cell by the policy and records every losing value', () => {
+  it('decides concurrent edits of one cell by the policy and records every losing value', { timeout }, () => {
     const seen = { concurrent: 0, unobserved: 0 };
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(policies)), steps, (name, run) => {
@@ -131,6 +147,7 @@ describe('sync core over random interleavings', () => {
           expect(conflict.outcome).toBe(expected);
           expect(conflict.status).toBe(columnPolicy === 'manual' ? 'open' : 'resolved');
         }
+        if (sim.dbDeleted) return;
         // Every edit is in the causal past of the final value or of a value a conflict recorded
         // (a winner can itself be overwritten later by an edit that never saw it: a sheet edit
         // made after sheetsync showed the loser there).

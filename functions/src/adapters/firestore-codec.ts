@@ -24,6 +24,14 @@ export function encodeRow(doc: RowDocument): Stored {
       echoed: state.echoed,
       sheetValue: text(state.sheetValue),
       sheetWrittenAt: state.sheetWrittenAt,
+      contender: state.contender
+        ? {
+            value: text(state.contender.value),
+            dot: state.contender.dot,
+            time: hlc(state.contender.time),
+            shownAt: state.contender.shownAt,
+          }
+        : null,
     };
   }
   return {
@@ -49,6 +57,15 @@ export function decodeRow(path: string, data: Stored): RowDocument {
         sheetValue: JSON.parse(raw.sheetValue as string) as CellValue,
         sheetWrittenAt: raw.sheetWrittenAt as number,
       };
+      const contender = raw.contender as Stored | null | undefined;
+      if (contender) {
+        cells[column]!.contender = {
+          value: JSON.parse(contender.value as string) as CellValue,
+          dot: contender.dot as string,
+          time: contender.time as Hlc,
+          shownAt: contender.shownAt as number,
+        };
+      }
     }
     return {
       rowId: data.rowId as string,

@@ -22,7 +22,7 @@ import { type ConflictRecord, conflictId } from './conflict-record.ts';
 import { advance } from './dot.ts';
 import type { Hlc } from './hlc.ts';
 import { receive } from './hlc.ts';
-import { emptyRowDocument, type RowDocument, trimEvents } from './row-document.ts';
+import { type Contender, emptyRowDocument, type RowDocument, trimEvents } from './row-document.ts';
 
 export interface SheetMergeContext {
   policy: ConflictPolicy;
@@ -140,20 +140,29 @@ export function mergeSheetChange(
       continue;
     }
     let choice: ConflictChoice = 'sheet';
-    if (
-      state?.dot.startsWith('db:') &&
-      change.time.wall <= state.sheetWrittenAt &&
-      !sameValue(value, state.value)
-    ) {
+    let contender: Contender | undefined;
+    const overwritten = state !== undefined && change.time.wall <= state.sheetWrittenAt;
+    if (overwritten && state.dot.startsWith('db:') && !sameValue(value, state.value)) {
       // The DB value was shown on the sheet after this edit was made: neither had seen the other.
+      contender = { value: state.value, dot: state.dot, time: state.time, shownAt: state.sheetWrittenAt };
+    } else if (
+      state?.contender &&
+      change.time.wall <= state.contender.shownAt &&
+      !sameValue(value, state.contender.value)
+    ) {
+      // An earlier edit already won against the DB value shown over this one; this edit, too,
+      // never saw that value, so it is decided (and recorded) against it as well.
+      contender = state.contender;
+    }
+    if (contender) {
       const columnPolicy = policyFor(context.policy, column);
-      const db = { value: state.value, dot: state.dot, time: state.time };
       choice = chooseWinner(columnPolicy, {
         rowId: change.rowId,
         column,
         sheet: { value, dot, time: change.time },
-        db,
+        db: { value: contender.value, dot: contender.dot, time: contender.time },
       });
+      const db = { value: contender.value, dot: contender.dot, time: contender.time };
       conflicts.push(record(column, 'concurrent', value, db, choice, policyLabel(columnPolicy)));
     }
     if (choice === 'db') {
@@ -173,6 +182,7 @@ export function mergeSheetChange(
       // The sheet shows this edit unless sheetsync wrote the cell after it was made.
       sheetValue: change.time.wall > writtenAt || !state ? value : state.sheetValue,
       sheetWrittenAt: writtenAt,
+      ...(contender ? { contender } : {}),
     };
     outcomes.push({ column, kind: 'apply', value: decided });
   }

@@ -9,6 +9,7 @@
  * known to show.
  */
 import type { Cells, CellValue } from './cell-value.ts';
+import type { ConflictSide } from './conflict-policy.ts';
 import { type Dot, emptyVersionVector, joinVectors, parseDot, type VersionVector } from './dot.ts';
 import { compareHlc, type Hlc } from './hlc.ts';
 
@@ -29,6 +30,16 @@ export interface CellState {
   sheetValue: CellValue;
   /** Wall time (ms) just after sheetsync last wrote the cell to the sheet; 0 if never. */
   sheetWrittenAt: number;
+  /**
+   * The DB change this sheet-written value beat in a conflict, while sheet edits made before
+   * `sheetWrittenAt` (which never saw it either) may still arrive and must be decided against it.
+   */
+  contender?: Contender;
+}
+
+/** A DB change that lost (or was merged) in a conflict, and when it had been shown on the sheet. */
+export interface Contender extends ConflictSide {
+  shownAt: number;
 }
 
 export interface RememberedEvent {
