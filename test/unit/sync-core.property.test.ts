@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ConflictPolicy, PolicyName } from '../../functions/src/core/conflict-policy.ts';
+import type { ConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
 import { dbManaged, editable, Simulation, type Step } from './sync-core-simulation.ts';
 
 const numRuns = 1000;
