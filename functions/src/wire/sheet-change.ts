@@ -3,7 +3,10 @@
  * by header (applyToDb maps headers to the table's columns). Ordering key: `${link}/${rowId}`.
  */
 import * as v from 'valibot';
+import { SheetsyncError } from '../errors.ts';
 import { SheetCell } from './webhook.ts';
+
+export const SHEET_CHANGES_TOPIC = 'sheetsync-sheet-changes';
 
 export const SheetChangeMessage = v.strictObject({
   v: v.literal(1),
@@ -25,4 +28,26 @@ export type SheetChangeMessage = v.InferOutput<typeof SheetChangeMessage>;
 
 export function sheetChangeOrderingKey(message: Pick<SheetChangeMessage, 'link' | 'rowId'>): string {
   return `${message.link}/${message.rowId}`;
+}
+
+/** Parses a message body from `sheetsync-sheet-changes`; a malformed one is SHEETSYNC_E310. */
+export function parseSheetChangeMessage(data: Uint8Array | string): SheetChangeMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+  } catch (error) {
+    throw new SheetsyncError('SHEETSYNC_E310', 'A sheetsync-sheet-changes message is not JSON', 'permanent', {
+      cause: error,
+    });
+  }
+  const result = v.safeParse(SheetChangeMessage, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new SheetsyncError(
+      'SHEETSYNC_E310',
+      `A sheetsync-sheet-changes message is malformed at ${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`,
+      'permanent',
+    );
+  }
+  return result.output;
 }

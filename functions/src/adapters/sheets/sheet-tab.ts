@@ -63,7 +63,19 @@ export class SheetTab {
     readonly title: string,
   ) {}
 
-  async read(): Promise<TabSnapshot> {
+  /**
+   * The tab's sheetId and grid size change rarely and only by people; they are cached and
+   * refreshed after a write fails or when the values read show the grid grew, so a flush
+   * usually costs one read request (the per-user read quota is 60 a minute).
+   */
+  private properties: { sheetId: number; rowCount: number; columnCount: number } | undefined;
+
+  /** Forgets cached tab properties (after a failed write, or a structural change). */
+  invalidate(): void {
+    this.properties = undefined;
+  }
+
+  private async readProperties() {
     const meta = await this.api.call('read', 'spreadsheets.get', () =>
       this.api.client.spreadsheets.get({
         spreadsheetId: this.spreadsheetId,
@@ -77,6 +89,16 @@ export class SheetTab {
         `spreadsheet ${this.spreadsheetId} has no tab titled "${this.title}"; check the link's "sheet"`,
       );
     }
+    this.properties = {
+      sheetId: properties.sheetId,
+      rowCount: properties.gridProperties?.rowCount ?? 1000,
+      columnCount: properties.gridProperties?.columnCount ?? 26,
+    };
+    return this.properties;
+  }
+
+  async read(): Promise<TabSnapshot> {
+    let properties = this.properties ?? (await this.readProperties());
     const values = await this.api.call('read', 'values.get', () =>
       this.api.client.spreadsheets.values.get({
         spreadsheetId: this.spreadsheetId,
@@ -99,11 +121,14 @@ export class SheetTab {
         else rows.set(id, { row: r + 1, values: grid[r] ?? [] });
       }
     }
+    const width = grid.reduce((w, row) => Math.max(w, row.length), 0);
+    if (width > properties.columnCount || grid.length > properties.rowCount)
+      properties = await this.readProperties();
     return {
       sheetId: properties.sheetId,
       title: this.title,
-      columnCount: properties.gridProperties?.columnCount ?? 26,
-      rowCount: properties.gridProperties?.rowCount ?? 1000,
+      columnCount: properties.columnCount,
+      rowCount: properties.rowCount,
       headers,
       idColumn: idIndex >= 0 ? idIndex : null,
       rows,
@@ -114,6 +139,19 @@ export class SheetTab {
 
   /** Applies `write` to the tab as read in `snapshot`. */
   async write(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
+    try {
+      const stats = await this.writeOnce(snapshot, write);
+      // New columns change the grid's width; let the next read see the new size.
+      if (write.addHeaders.length > 0 || snapshot.idColumn === null) this.invalidate();
+      return stats;
+    } catch (error) {
+      // A failed write may mean the cached grid size or sheetId is stale.
+      this.invalidate();
+      throw error;
+    }
+  }
+
+  private async writeOnce(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
     const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
     const headers = [...snapshot.headers];
     const newHeaders = write.addHeaders.filter((h) => !headers.includes(h));

@@ -1,0 +1,251 @@
+/**
+ * applyToSheet: applies database changes (topic `sheetsync-db-changes`) to the sheet.
+ *
+ * One flush per batch of concurrent deliveries (group commit, 200 ms window by default), per
+ * link: one read of the tab (headers, `_sheetsync_id` column, row positions and current values),
+ * the core's decision per change (duplicates dropped, echoes of applyToDb's own writes skipped
+ * except for values the DB added, such as a serial key), then at most three write requests
+ * (structure, changed cells, deletes and appends; SheetTab), then one version-store commit.
+ * The store commit comes after the sheet write: a crash between them redelivers, and the
+ * decision then finds the sheet already showing the values and writes nothing new.
+ */
+import { createHash } from 'node:crypto';
+import type { SheetTab, SheetValue, TabSnapshot } from '../adapters/sheets/sheet-tab.ts';
+import type { Cells } from '../core/cell-value.ts';
+import { fromDb, fromSheet, toSheet } from '../core/coercion.ts';
+import { type ColumnType, parseColumnType } from '../core/column-type.ts';
+import { keyId } from '../core/key-id.ts';
+import { mergeDbChange, stampSheetWrites } from '../core/merge-db-change.ts';
+import type { RowDocument } from '../core/row-document.ts';
+import type { Logger } from '../log.ts';
+import type { RowCommit, VersionStore } from '../ports.ts';
+import type { DbChangeMessage } from '../wire/db-change.ts';
+import type { RowChange } from '../wire/row-change.ts';
+import type { DeliveryOutcome } from './apply-to-db.ts';
+
+export interface DbDelivery {
+  message: DbChangeMessage;
+  attempt: number;
+}
+
+export interface ApplyToSheetDeps {
+  store: VersionStore;
+  /** link name → its tab, and whether table columns missing from the sheet get a header. */
+  links: Map<string, { tab: SheetTab; addMissingHeaders: boolean }>;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface FlushStats {
+  writeRequests: number;
+  cellsWritten: number;
+}
+
+export function createApplyToSheet(deps: ApplyToSheetDeps) {
+  const now = deps.now ?? Date.now;
+  const stats: FlushStats = { writeRequests: 0, cellsWritten: 0 };
+
+  async function flush(deliveries: readonly DbDelivery[]): Promise<DeliveryOutcome[]> {
+    const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+    const byLink = new Map<string, number[]>();
+    deliveries.forEach((d, i) => {
+      byLink.set(d.message.link, [...(byLink.get(d.message.link) ?? []), i]);
+    });
+    for (const [link, indexes] of byLink) {
+      if (!deps.links.has(link)) {
+        deps.logger.error('database change for an unknown link; check the config', {
+          link,
+          code: 'SHEETSYNC_E102',
+        });
+        for (const i of indexes) outcomes[i] = 'retry';
+        continue;
+      }
+      const linkOutcomes = await flushLink(
+        link,
+        indexes.map((i) => deliveries[i]!),
+      );
+      indexes.forEach((i, j) => {
+        outcomes[i] = linkOutcomes[j]!;
+      });
+    }
+    return outcomes;
+  }
+
+  async function flushLink(link: string, deliveries: DbDelivery[]): Promise<DeliveryOutcome[]> {
+    const { tab, addMissingHeaders } = deps.links.get(link)!;
+    const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+    const types = new Map<string, ColumnType>();
+    const typeOf = (column: string, message: DbChangeMessage) => {
+      let type = types.get(column);
+      if (!type) {
+        type = parseColumnType(message.types[column] ?? 'text');
+        types.set(column, type);
+      }
+      return type;
+    };
+    const canonical = (cells: Record<string, unknown>, message: DbChangeMessage): Cells => {
+      const out: Cells = {};
+      for (const [column, value] of Object.entries(cells)) {
+        const coerced = fromDb(value as Cells[string], typeOf(column, message));
+        out[column] = coerced.ok ? coerced.value : (value as Cells[string]);
+      }
+      return out;
+    };
+
+    // Primary key → rowId, by direct reads of the key documents.
+    const keys = deliveries.map(({ message }) => canonical(message.key, message));
+    const previous = deliveries.map(({ message }) =>
+      message.previousKey ? canonical(message.previousKey, message) : undefined,
+    );
+    const known = await deps.store.rowIdsForKeys(link, [
+      ...keys,
+      ...previous.filter((k): k is Cells => k !== undefined),
+    ]);
+    const rowIds = deliveries.map(({ message }, i) => {
+      const found = known.get(keyId(previous[i] ?? keys[i]!)) ?? known.get(keyId(keys[i]!));
+      if (found) return found;
+      return message.op === 'DELETE' ? undefined : rowIdForNewRow(link, message.changeId);
+    });
+
+    const snapshot = await tab.read();
+    const docs = await deps.store.readRows(
+      link,
+      [...new Set(rowIds)].filter((id): id is string => id !== undefined),
+    );
+    const headerOf = headerResolver(snapshot.headers);
+    const addHeaders: string[] = [];
+    const header = (column: string): string | undefined => {
+      const found = headerOf(column);
+      if (found !== undefined) return found;
+      if (!addMissingHeaders || column === '_sheetsync_id') return undefined;
+      if (!addHeaders.includes(column)) addHeaders.push(column);
+      return column;
+    };
+
+    const working = new Map<string, RowDocument | undefined>();
+    const written = new Map<string, Set<string>>();
+    const updates = new Map<string, Record<string, SheetValue>>();
+    const appends = new Map<string, Record<string, SheetValue>>();
+    const deletes = new Set<string>();
+    const pendingRows = new Map<string, Cells>();
+
+    deliveries.forEach(({ message }, i) => {
+      const rowId = rowIds[i];
+      if (!rowId) return; // a delete of a row sheetsync never synced
+      const doc = working.has(rowId) ? working.get(rowId) : docs.get(rowId);
+      const echo = message.origin === 'sheet' && message.dot?.startsWith('sheet:');
+      const change: RowChange = {
+        link,
+        rowId,
+        op: message.op === 'DELETE' ? 'delete' : 'upsert',
+        cells: canonical(message.cells, message),
+        origin: echo ? 'sheet' : 'db',
+        dot: echo ? message.dot! : `db:${message.changeId}`,
+        outboxId: message.changeId,
+        time: { wall: Date.parse(message.time), logical: 0 },
+      };
+      const decision = mergeDbChange(doc, change, {
+        sheetRow: pendingRows.get(rowId) ?? sheetRow(snapshot, rowId, headerOf, message, typeOf),
+        now: now(),
+        key: keys[i]!,
+      });
+      if (decision.kind === 'duplicate') return;
+      if (decision.kind === 'defer') {
+        outcomes[i] = 'retry';
+        return;
+      }
+      working.set(rowId, decision.next);
+      const sheetCells: Record<string, SheetValue> = {};
+      for (const [column, value] of Object.entries(decision.cells)) {
+        const h = header(column);
+        if (h !== undefined) sheetCells[h] = toSheet(value, typeOf(column, message));
+      }
+      const columns = written.get(rowId) ?? new Set<string>();
+      for (const column of Object.keys(decision.cells)) columns.add(column);
+      written.set(rowId, columns);
+      if (decision.write === 'append') {
+        appends.set(rowId, { ...appends.get(rowId), ...sheetCells });
+        pendingRows.set(rowId, { ...decision.cells });
+      } else if (decision.write === 'update') {
+        if (appends.has(rowId)) appends.set(rowId, { ...appends.get(rowId), ...sheetCells });
+        else updates.set(rowId, { ...updates.get(rowId), ...sheetCells });
+        if (pendingRows.has(rowId)) pendingRows.set(rowId, { ...pendingRows.get(rowId), ...decision.cells });
+      } else if (decision.write === 'delete') {
+        deletes.add(rowId);
+        updates.delete(rowId);
+        if (appends.delete(rowId)) deletes.delete(rowId); // never reached the sheet
+      }
+    });
+
+    const result = await tab.write(snapshot, {
+      updates: [...updates].map(([rowId, cells]) => ({ rowId, cells })),
+      appends: [...appends].map(([rowId, cells]) => ({ rowId, cells })),
+      deletes: [...deletes],
+      addHeaders,
+    });
+    stats.writeRequests += result.writeRequests;
+    stats.cellsWritten += result.cellsWritten;
+    const writtenAt = now();
+    const commits: RowCommit[] = [];
+    for (const [rowId, doc] of working) {
+      if (doc) commits.push({ next: stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt) });
+    }
+    if (commits.length > 0) await deps.store.commitRows(link, commits);
+    deps.logger.info('applied database changes', {
+      link,
+      op: 'applyToSheet',
+      origin: 'db',
+      count: deliveries.length,
+      writeRequests: result.writeRequests,
+      latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
+    });
+    return outcomes;
+  }
+
+  return { flush, stats };
+}
+
+/**
+ * The sync id of a row the database inserted: derived from the link and the insert's change id,
+ * so a redelivered insert names the same row (and finds it on the sheet) instead of appending a
+ * second copy. Formatted as an RFC 4122 version 5-style UUID.
+ */
+export function rowIdForNewRow(link: string, changeId: number): string {
+  const hex = createHash('sha256').update(`sheetsync:${link}:${changeId}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Column name → the sheet header that shows it (exact match first, then ignoring case and spaces). */
+function headerResolver(headers: readonly string[]): (column: string) => string | undefined {
+  const loose = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]+/g, '_');
+  const exact = new Set(headers);
+  const byLoose = new Map<string, string>();
+  for (const h of headers) if (h && !byLoose.has(loose(h))) byLoose.set(loose(h), h);
+  return (column) => (exact.has(column) ? column : byLoose.get(loose(column)));
+}
+
+/** The sheet's current values of a row, canonical per column type; null when no row has the id. */
+function sheetRow(
+  snapshot: TabSnapshot,
+  rowId: string,
+  headerOf: (column: string) => string | undefined,
+  message: DbChangeMessage,
+  typeOf: (column: string, message: DbChangeMessage) => ColumnType,
+): Cells | null {
+  const row = snapshot.rows.get(rowId);
+  if (!row) return null;
+  const cells: Cells = {};
+  for (const column of Object.keys(message.types)) {
+    const h = headerOf(column);
+    if (h === undefined) continue;
+    const raw = row.values[snapshot.headers.indexOf(h)] ?? null;
+    const coerced = fromSheet(raw === '' ? null : raw, typeOf(column, message));
+    cells[column] = coerced.ok ? coerced.value : raw;
+  }
+  return cells;
+}

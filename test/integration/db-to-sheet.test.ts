@@ -1,0 +1,161 @@
+/**
+ * Database → sheet end to end: plain SQL on a watched table, the capture trigger, the relay, the
+ * Pub/Sub emulator, applyToSheet with the Firestore emulator store, and the local sheet, read back
+ * through @googleapis/sheets.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import { createLogger, silentLogger } from '../../functions/src/log.ts';
+import type { Bus, Subscription } from '../../functions/src/ports.ts';
+import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
+import { parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { uniqueName } from '../support/names.ts';
+import { useTestDatabase } from '../support/postgres.ts';
+import { tabValues } from '../support/sheet-state.ts';
+import { waitFor } from '../support/wait.ts';
+
+describe('database → sheet', () => {
+  const db = useTestDatabase();
+  let emulator: Emulator;
+  let firestore: Firestore;
+  let bus: Bus;
+  let relay: RunningRelay;
+  let subscription: Subscription;
+  let api: SheetsApi;
+  const spreadsheetId = uniqueName('db-to-sheet');
+  let applyToSheet: ReturnType<typeof createApplyToSheet>;
+
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0 });
+    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
+    api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 60 });
+    await api.client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Leads!A1',
+      valueInputOption: 'RAW',
+      requestBody: { values: [['id', 'name', 'score', 'note']] },
+    });
+    const [host, port] = inject('firestoreEmulatorHost').split(':');
+    firestore = new Firestore({ projectId: 'sheetsync-test', host, port: Number(port), ssl: false });
+    const store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
+
+    await installSchema(db.sql);
+    await db.sql`create table public.leads (id int primary key, name text, score numeric(10,2), note text, secret text)`;
+    await watchTable(db.sql, 'public.leads', 'leads');
+
+    bus = createPubSubBus({
+      projectId: 'sheetsync-test',
+      apiEndpoint: inject('pubsubEmulatorHost'),
+      logger: silentLogger,
+    });
+    const topic = uniqueName('sheetsync-db-changes');
+    const sub = uniqueName('apply-to-sheet');
+    await bus.ensureTopic(topic);
+    await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
+    relay = startRelay({ sql: db.sql, bus, topic, logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger, pollIntervalMs: 200 });
+    applyToSheet = createApplyToSheet({
+      store,
+      links: new Map([
+        ['leads', { tab: new SheetTab(api, spreadsheetId, 'Leads'), addMissingHeaders: false }],
+      ]),
+      logger: silentLogger,
+    });
+    subscription = startSubscriber({
+      bus,
+      subscription: sub,
+      parse: parseDbChangeMessage,
+      flush: applyToSheet.flush,
+      windowMs: 200,
+      logger: silentLogger,
+    });
+  });
+
+  afterAll(async () => {
+    await subscription?.close();
+    await relay?.stop();
+    await bus?.close();
+    await firestore?.terminate();
+    await emulator?.close();
+  });
+
+  /** The tab's rows, read from the local sheet's model (see test/support/sheet-state.ts). */
+  async function sheetRows(render: 'UNFORMATTED_VALUE' | 'FORMULA' = 'UNFORMATTED_VALUE') {
+    const [headers, ...rows] = tabValues(emulator, spreadsheetId, 'Leads', render);
+    return { headers: (headers ?? []) as string[], rows };
+  }
+
+  async function sheetMatchesTable(): Promise<boolean> {
+    const { headers, rows } = await sheetRows();
+    const at = (name: string) => headers.indexOf(name);
+    const onSheet = rows
+      .map((r) => [r[at('id')], r[at('name')] ?? '', r[at('score')] ?? ''].map((v) => (v === '' ? null : v)))
+      .map((r) => JSON.stringify([r[0], r[1], r[2] === null ? null : Number(r[2])]))
+      .sort();
+    const inTable = (await db.sql`select id, name, score from leads`)
+      .map((r) => JSON.stringify([r.id, r.name, r.score === null ? null : Number(r.score)]))
+      .sort();
+    return JSON.stringify(onSheet) === JSON.stringify(inTable);
+  }
+
+  it('an INSERT appends a row with its sync id, only the columns the sheet has', async () => {
+    await db.sql`insert into leads (id, name, score, secret) values (1, 'Ada', 12.5, 'not on the sheet')`;
+    const { headers, rows } = await waitFor('the inserted row', async () => {
+      const s = await sheetRows();
+      return s.rows.length === 1 && s;
+    });
+    expect(headers).toEqual(['id', 'name', 'score', 'note', '_sheetsync_id']);
+    expect(rows[0]!.slice(0, 3)).toEqual([1, 'Ada', 12.5]);
+    expect(rows[0]![4]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('an UPDATE changes only its cells; a formula in an unsynced cell survives', async () => {
+    await api.client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Leads!F2',
+      valueInputOption: 'USER_ENTERED',
+      requestBody: { values: [['=C2*2']] },
+    });
+    await db.sql`update leads set name = 'Ada Lovelace' where id = 1`;
+    await waitFor('the update', async () => (await sheetRows()).rows[0]?.[1] === 'Ada Lovelace');
+    const formulas = await sheetRows('FORMULA');
+    expect(formulas.rows[0]?.[5]).toBe('=C2*2');
+  });
+
+  it('database text that looks like a formula lands as text', async () => {
+    await db.sql`update leads set note = '=IMPORTXML("http://x","//a")' where id = 1`;
+    await waitFor(
+      'the note',
+      async () => (await sheetRows('FORMULA')).rows[0]?.[3] === '=IMPORTXML("http://x","//a")',
+    );
+    // Rendered as a value it is still the same text, not a formula result.
+    expect((await sheetRows()).rows[0]?.[3]).toBe('=IMPORTXML("http://x","//a")');
+  });
+
+  it('a DELETE removes the row', async () => {
+    await db.sql`insert into leads (id, name) values (2, 'Grace'), (3, 'Katherine')`;
+    await waitFor('two more rows', async () => (await sheetRows()).rows.length === 3);
+    await db.sql`delete from leads where id = 2`;
+    await waitFor('the delete', async () => (await sheetRows()).rows.length === 2);
+    expect(await sheetMatchesTable()).toBe(true);
+  });
+
+  it('10,000 rows inserted, updated and deleted in single statements end up equal, in a handful of requests', async () => {
+    const before = applyToSheet.stats.writeRequests;
+    await db.sql`insert into leads (id, name, score) select g, 'row ' || g, g / 4.0 from generate_series(10, 10009) g`;
+    await waitFor('10,000 inserted rows', sheetMatchesTable, 90_000);
+    await db.sql`update leads set score = score + 1 where id >= 10`;
+    await waitFor('10,000 updated rows', sheetMatchesTable, 90_000);
+    await db.sql`delete from leads where id >= 10 and id % 2 = 0`;
+    await waitFor('5,000 deleted rows', sheetMatchesTable, 90_000);
+    const used = applyToSheet.stats.writeRequests - before;
+    expect(used).toBeLessThanOrEqual(30);
+  });
+});
