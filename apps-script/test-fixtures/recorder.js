@@ -60,9 +60,12 @@ function recordChange(e) {
 /** Holds the script lock for `ms` and reports when it got and released it. */
 function holdLock(label, ms) {
   var lock = LockService.getScriptLock();
+  var properties = PropertiesService.getScriptProperties();
   lock.waitLock(10000);
   var start = Date.now();
+  properties.setProperty('HOLDER', label);
   Utilities.sleep(ms);
+  properties.deleteProperty('HOLDER');
   var end = Date.now();
   lock.releaseLock();
   return { label: label, start: start, end: end };
@@ -143,4 +146,11 @@ function dateRoundTrip(a1, target) {
   var value = sheet.getRange(a1).getValue();
   sheet.getRange(target).setValue(new Date(value.getTime() + 86400000));
   return { isDate: Object.prototype.toString.call(value) === '[object Date]', iso: value.toISOString() };
+}
+
+/** Never returns: the runtime must stop it at the execution time limit. */
+function spin() {
+  for (;;) {
+    // busy
+  }
 }

@@ -205,17 +205,16 @@ describe('writes that are not a person’s fire nothing', () => {
 describe('services', () => {
   it('LockService excludes concurrent executions, and tryLock(0) fails while the lock is held', async () => {
     const id = await newSpreadsheet();
-    const [a, b, probe] = await Promise.all([
-      run(id, 'holdLock', ['a', 400]),
-      run(id, 'holdLock', ['b', 400]),
-      new Promise<Awaited<ReturnType<typeof run>>>((resolve) =>
-        setTimeout(() => resolve(run(id, 'tryLockNow')), 150),
-      ),
-    ]);
-    const spans = [a.body.result, b.body.result].sort((x, y) => x.start - y.start);
+    const holder = () =>
+      (emulator.model.get(id).appsScript as { properties: { script: Record<string, string> } }).properties
+        .script.HOLDER;
+    const a = run(id, 'holdLock', ['a', 600]);
+    const b = run(id, 'holdLock', ['b', 300]);
+    await expect.poll(holder, { timeout: 10_000, interval: 20 }).toBeDefined();
+    expect((await run(id, 'tryLockNow')).body.result).toBe(false);
+    const spans = [(await a).body.result, (await b).body.result].sort((x, y) => x.start - y.start);
     expect(spans[0].end).toBeLessThanOrEqual(spans[1].start);
-    expect(probe.body.result).toBe(false);
-    // The lock was released at the end of each execution, so a later one gets it at once.
+    // Each execution released the lock at its end, so a later one gets it at once.
     expect((await run(id, 'tryLockNow')).body.result).toBe(true);
   });
 
@@ -322,5 +321,23 @@ describe('time-driven triggers and Utilities', () => {
     });
     // 2024-01-16 as a serial number (days since 1899-12-30).
     expect(written.data.values).toEqual([[45307]]);
+  });
+
+  it('an execution past the time limit is stopped and recorded; the next one runs', async () => {
+    const limited = await createEmulator({
+      quotas: { enabled: false },
+      appsScript: { scriptDir: SCRIPT_DIR, executionTimeoutMs: 500, concurrency: 1 },
+    });
+    try {
+      const id = limited.model.create({ title: 'limits' }).spreadsheetId;
+      const stopped = await limited.appsScript!.run(id, 'spin');
+      expect(stopped).toMatchObject({
+        status: 'FAILED',
+        error: 'Exception: Exceeded maximum execution time',
+      });
+      expect((await limited.appsScript!.run(id, 'tryLockNow')).result).toBe(true);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -189,6 +189,11 @@ export interface RunOrder {
   timeZone: string;
 }
 
+/** Worker to host, once, when it has loaded and listens for run orders. */
+export interface WorkerReady {
+  kind: 'ready';
+}
+
 /** Worker to host, when a run ends. */
 export interface RunOutcome {
   kind: 'done';

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import vm from 'node:vm';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createHostCall, type HostCall } from './host-call.ts';
-import type { RunOrder, RunOutcome, TriggerEventSpec } from './protocol.ts';
+import type { RunOrder, RunOutcome, TriggerEventSpec, WorkerReady } from './protocol.ts';
 import { createScriptRealm } from './script-realm.ts';
 import { createCacheService } from './services/cache-service.ts';
 import { createLockService } from './services/lock-service.ts';
@@ -25,6 +25,7 @@ parentPort!.on('message', (order: RunOrder) => {
   if (order.kind !== 'run') return;
   parentPort!.postMessage(execute(order));
 });
+parentPort!.postMessage({ kind: 'ready' } satisfies WorkerReady);
 
 function execute(order: RunOrder): RunOutcome {
   try {

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import type { RunOrder, RunOutcome, ServiceCall, ServiceReply } from './protocol.ts';
+import type { RunOrder, RunOutcome, ServiceCall, ServiceReply, WorkerReady } from './protocol.ts';
 
 /** Serves one service call of execution `runId`. */
 export type ServeCall = (call: ServiceCall, runId: number) => Promise<ServiceReply>;
@@ -15,6 +15,8 @@ interface Slot {
   worker: Worker;
   replyPort: MessageChannel['port1'];
   flag: Int32Array;
+  /** Set when the worker has loaded and listens; the time limit counts from dispatch, after this. */
+  ready: boolean;
   running: { order: RunOrder; finish: (outcome: RunOutcome) => void; timer: NodeJS.Timeout } | null;
 }
 
@@ -67,12 +69,19 @@ export class WorkerPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => s.running === null);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
-      if (!slot) return;
+      const slot = this.slots.find((s) => s.ready && s.running === null);
+      if (!slot) {
+        // Start as many workers as queued runs can use; each dispatches again once ready.
+        let starting = this.slots.filter((s) => !s.ready).length;
+        while (this.slots.length < this.size && starting < this.queue.length) {
+          this.spawn();
+          starting++;
+        }
+        return;
+      }
       const next = this.queue.shift()!;
       const timer = setTimeout(() => {
-        void this.retire(slot!, 'Exceeded maximum execution time');
+        void this.retire(slot, 'Exceeded maximum execution time');
         this.dispatch();
       }, this.timeoutMs);
       slot.running = { ...next, timer };
@@ -88,8 +97,19 @@ export class WorkerPool {
       workerData: { replyPort: channel.port2, flag },
       transferList: [channel.port2],
     });
-    const slot: Slot = { worker, replyPort: channel.port1, flag: new Int32Array(flag), running: null };
-    worker.on('message', (message: ServiceCall | RunOutcome) => {
+    const slot: Slot = {
+      worker,
+      replyPort: channel.port1,
+      flag: new Int32Array(flag),
+      ready: false,
+      running: null,
+    };
+    worker.on('message', (message: ServiceCall | RunOutcome | WorkerReady) => {
+      if (message.kind === 'ready') {
+        slot.ready = true;
+        this.dispatch();
+        return;
+      }
       if (message.kind === 'call') {
         const runId = slot.running?.order.runId ?? -1;
         void this.serve(message, runId).then((reply) => {
