@@ -49,21 +49,28 @@ const faults = Object.fromEntries(
   }).filter(([, v]) => v !== undefined),
 );
 
-const emulator = await createEmulator({
-  port: numberOption('port', values.port),
-  host: values.host,
-  state: values.state,
-  quotas,
-  faults,
-  ...(values['apps-script']
-    ? {
-        appsScript: {
-          scriptDir: values['apps-script'],
-          timeScale: numberOption('time-scale', values['time-scale']),
-        },
-      }
-    : {}),
-});
+let emulator: Awaited<ReturnType<typeof createEmulator>>;
+try {
+  emulator = await createEmulator({
+    port: numberOption('port', values.port),
+    host: values.host,
+    state: values.state,
+    quotas,
+    faults,
+    ...(values['apps-script']
+      ? {
+          appsScript: {
+            scriptDir: values['apps-script'],
+            timeScale: numberOption('time-scale', values['time-scale']),
+          },
+        }
+      : {}),
+  });
+} catch (error) {
+  // EADDRINUSE, an unreadable state file: say what failed, without a stack trace.
+  console.error(`emulator: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 console.log(`emulator ready ${emulator.url}${values.state ? ` (state: ${values.state})` : ''}`);
 
 const stop = async () => {

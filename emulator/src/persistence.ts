@@ -28,7 +28,14 @@ export class StateFile {
 
   async load(): Promise<void> {
     if (existsSync(this.path)) {
-      const document = JSON.parse(await readFile(this.path, 'utf8')) as StateDocument;
+      let document: StateDocument;
+      try {
+        document = JSON.parse(await readFile(this.path, 'utf8')) as StateDocument;
+      } catch (error) {
+        throw new Error(
+          `state file ${this.path} is not valid JSON (${(error as Error).message}); move it away to start empty`,
+        );
+      }
       if (document.version !== 1) throw new Error(`emulator: unknown state file version in ${this.path}`);
       for (const state of document.spreadsheets) this.store.adopt(restoreSpreadsheet(state));
     }

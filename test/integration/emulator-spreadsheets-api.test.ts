@@ -214,6 +214,10 @@ describe('spreadsheets.batchUpdate requests', () => {
     });
     const listed = (await client.spreadsheets.get({ spreadsheetId })).data.sheets?.[0]?.protectedRanges;
     expect(listed).toEqual([protectedRange]);
+    await batch([{ deleteProtectedRange: { protectedRangeId: protectedRange?.protectedRangeId } }]);
+    expect(
+      (await client.spreadsheets.get({ spreadsheetId })).data.sheets?.[0]?.protectedRanges,
+    ).toBeUndefined();
   });
 
   it('updateCells writes CellData under the fields mask; appendCells appends after the last row with data', async () => {

@@ -175,6 +175,17 @@ const handlers: Record<string, Handler> = {
     emit({ kind: 'protectedRange', sheetId: sheet.sheetId, range: protectedRange.range });
     return { addProtectedRange: { protectedRange: protectedRangeResource(protectedRange) } };
   },
+  deleteProtectedRange(spreadsheet, emit, request) {
+    const id = Number(request.protectedRangeId);
+    for (const sheet of spreadsheet.sheets) {
+      const at = sheet.protectedRanges.findIndex((candidate) => candidate.protectedRangeId === id);
+      if (at < 0) continue;
+      const [removed] = sheet.protectedRanges.splice(at, 1);
+      emit({ kind: 'protectedRange', sheetId: sheet.sheetId, range: removed?.range });
+      return undefined;
+    }
+    throw invalidArgument(`No protected range with id: ${request.protectedRangeId}`);
+  },
   updateCells(spreadsheet, emit, request) {
     updateCells(spreadsheet, emit, request as Parameters<typeof updateCells>[2]);
     return undefined;
