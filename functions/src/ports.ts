@@ -35,6 +35,11 @@ export interface VersionStore {
    * jitter. Resolves with the stored documents after the merge.
    */
   commitRows(link: string, commits: readonly RowCommit[]): Promise<Map<string, RowDocument>>;
+  /**
+   * The ids of the link's rows that are not deleted. A query, so only for rare work: the
+   * webhook runs it after a structural change to find rows that left the sheet.
+   */
+  liveRowIds(link: string): Promise<string[]>;
   /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */
   listOpenConflicts(link: string, limit?: number): Promise<ConflictRecord[]>;
   /**

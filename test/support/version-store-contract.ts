@@ -168,6 +168,19 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect(custom.resolution).toEqual({ choice: 'custom', value: { merged: true }, at: 70 });
     });
 
+    it('lists the live rows of a link, without the deleted ones', async () => {
+      const store = open();
+      const liveLink = `${link}-live`;
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await store.commitRows(liveLink, [
+        { next: row(a, { n: 1 }) },
+        { next: row(b, { n: 2 }, { tombstone: { dot: 'sheet:1', time: { wall: 5, logical: 0 } } }) },
+        { next: row(c, { n: 3 }) },
+      ]);
+      expect((await store.liveRowIds(liveLink)).sort()).toEqual([a, c].sort());
+      expect(await store.liveRowIds(`${liveLink}-empty`)).toEqual([]);
+    });
+
     it('keeps links apart', async () => {
       const store = open();
       const rowId = randomUUID();

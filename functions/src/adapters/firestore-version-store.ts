@@ -76,6 +76,12 @@ export class FirestoreVersionStore implements VersionStore {
     return stored;
   }
 
+  async liveRowIds(link: string): Promise<string[]> {
+    const rows = this.row(link, '_').parent;
+    const snapshot = await rows.where('tombstone', '==', null).select().get();
+    return snapshot.docs.map((d) => d.id);
+  }
+
   async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {
     // An equality filter only (no composite index needed); open conflicts are few.
     const snapshot = await this.conflicts(link).where('status', '==', 'open').get();

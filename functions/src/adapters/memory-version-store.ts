@@ -32,6 +32,10 @@ export class MemoryVersionStore implements VersionStore {
     return found;
   }
 
+  async liveRowIds(link: string): Promise<string[]> {
+    return [...this.state(link).rows.values()].filter((doc) => !doc.tombstone).map((doc) => doc.rowId);
+  }
+
   async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {
     const state = this.state(link);
     const found = new Map<string, string>();

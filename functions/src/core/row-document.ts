@@ -104,7 +104,7 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
   if (stored.tombstone && next.tombstone && compareHlc(next.tombstone.time, stored.tombstone.time) > 0) {
     tombstone = next.tombstone;
   }
-  const events = { ...stored.events, ...next.events };
+  const events = includesAll(next.events, stored.events) ? next.events : { ...stored.events, ...next.events };
   return trimEvents({
     rowId: next.rowId,
     key: next.key ?? stored.key,
@@ -142,8 +142,10 @@ function mergeCell(a: CellState, b: CellState): CellState {
  * wins over a sheet edit that reaches us after 256 newer edits of the same row).
  */
 export function trimEvents(doc: RowDocument): RowDocument {
+  let count = 0;
+  for (const _ in doc.events) count++;
+  if (count <= rememberedEvents) return doc;
   const entries = Object.entries(doc.events);
-  if (entries.length <= rememberedEvents) return doc;
   entries.sort((x, y) => y[1].counter - x[1].counter);
   const evicted = entries.slice(rememberedEvents);
   return {
@@ -151,4 +153,10 @@ export function trimEvents(doc: RowDocument): RowDocument {
     events: Object.fromEntries(entries.slice(0, rememberedEvents)),
     eventsFloor: Math.max(doc.eventsFloor, ...evicted.map(([, e]) => e.wall)),
   };
+}
+
+/** Whether every event id of `part` is in `whole` (the common case: `next` was read from `stored`). */
+function includesAll(whole: RowDocument['events'], part: RowDocument['events']): boolean {
+  for (const id in part) if (!Object.hasOwn(whole, id)) return false;
+  return true;
 }
