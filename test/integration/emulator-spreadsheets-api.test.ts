@@ -343,6 +343,21 @@ describe('spreadsheets.batchUpdate requests', () => {
     );
   });
 
+  it('includeSpreadsheetInResponse returns updatedSpreadsheet after the requests', async () => {
+    const { data } = await client.spreadsheets.batchUpdate({
+      spreadsheetId,
+      requestBody: {
+        includeSpreadsheetInResponse: true,
+        requests: [{ appendDimension: { sheetId: 0, dimension: 'COLUMNS', length: 2 } }],
+      },
+    });
+    expect(data.replies).toEqual([{}]);
+    expect(data.updatedSpreadsheet?.sheets?.[0]?.properties?.gridProperties).toEqual({
+      rowCount: 10,
+      columnCount: 7,
+    });
+  });
+
   it('an unknown request kind is refused as an unknown JSON field', async () => {
     const { status, body } = await failure(batch([{ frobnicate: {} } as sheets_v4.Schema$Request]));
     expect(status).toBe(400);
