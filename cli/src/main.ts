@@ -1,0 +1,82 @@
+/**
+ * The `sheetsync` command. `npm start` runs `sheetsync start`.
+ *
+ * Exit codes: 0 success, 1 failure (the message says what went wrong and what to do),
+ * 2 wrong usage.
+ */
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: sheetsync <command> [options]
+
+commands:
+  start        run everything on this machine: PostgreSQL, the emulators, the local sheet,
+               the functions and the relay; Ctrl-C stops it all
+               --state-dir DIR   where local state lives (default .sheetsync)
+               --sheet-port N    the local sheet's port (default: a free one)
+               --webhook-port N  sheetWebhook's port (default: a free one)
+  help         this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === 'start') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        'state-dir': { type: 'string', default: '.sheetsync' },
+        'sheet-port': { type: 'string' },
+        'webhook-port': { type: 'string' },
+      },
+      strict: true,
+    });
+    const progress = (message: string) => process.stderr.write(`sheetsync: ${message}\n`);
+    // No metadata server here: the Google clients would otherwise probe for one and warn.
+    process.env.METADATA_SERVER_DETECTION ??= 'none';
+    const { start } = await import('./start.ts');
+    const { info, stop } = await start({
+      stateDir: values['state-dir']!,
+      ...(values['sheet-port'] ? { sheetPort: Number(values['sheet-port']) } : {}),
+      ...(values['webhook-port'] ? { webhookPort: Number(values['webhook-port']) } : {}),
+      progress,
+    });
+    process.stdout.write(
+      `sheetsync ready: grid ${info.gridUrl} · webhook ${info.webhookUrl} · dashboard ${info.dashboardUrl} · ` +
+        `database ${redact(info.databaseUrl)} (details in .sheetsync/local.json)\n`,
+    );
+    process.stderr.write(
+      'sheetsync: edit the sheet in your browser, or change public.leads with psql; Ctrl-C stops\n',
+    );
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) return;
+        stopping = true;
+        progress('stopping…');
+        void stop().then(resolve);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    progress('stopped');
+    return 0;
+  }
+  process.stderr.write(`sheetsync: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
+}
+
+function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sheetsync: ${message}\n`);
+    process.exit(1);
+  },
+);

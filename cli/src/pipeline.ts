@@ -1,0 +1,201 @@
+/**
+ * The sync pipeline in one process: sheetWebhook (through functions-framework), the outbox
+ * relay, and the applyToDb and applyToSheet subscribers, over a bus, a version store, PostgreSQL
+ * and a Sheets API endpoint the caller provides. `sheetsync start` runs it against the local
+ * stack; integration tests and benchmarks run it against the emulators.
+ */
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import postgres from 'postgres';
+import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { type ConflictPolicy, defaultConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
+import { SheetsyncError } from '../../functions/src/errors.ts';
+import { createApplyToDb, type RowProblem } from '../../functions/src/functions/apply-to-db.ts';
+import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import {
+  memoryReplayGuard,
+  type ReplayGuard,
+} from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import type { Logger } from '../../functions/src/log.ts';
+import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
+import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
+import type { SheetsyncConfig } from '../../functions/src/wire/config.ts';
+import { DB_CHANGES_TOPIC, parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
+
+export interface PipelineOptions {
+  databaseUrl: string;
+  bus: Bus;
+  store: VersionStore;
+  /** The Sheets API root, e.g. the local sheet's URL. */
+  sheetsApiUrl: string;
+  config: SheetsyncConfig;
+  webhookSecret: string;
+  logger: Logger;
+  /** Topic and subscription names; tests give each file its own. Default: the production names. */
+  names?: { sheetTopic: string; dbTopic: string; applyToDb: string; applyToSheet: string };
+  webhookPort?: number;
+  replayGuard?: ReplayGuard;
+  /** applyToSheet's group-commit window. Default 200 ms. */
+  sheetWindowMs?: number;
+  /** Sheets API quota this client keeps to. Default Google's per-user 60/min each. */
+  writesPerMinute?: number;
+  readsPerMinute?: number;
+  relayPollMs?: number;
+  onProblems?: (problems: RowProblem[]) => void;
+}
+
+export interface Pipeline {
+  webhookUrl: string;
+  sql: postgres.Sql;
+  sheetsApi: SheetsApi;
+  relay: RunningRelay;
+  applyToSheet: ReturnType<typeof createApplyToSheet>;
+  applyToDb: ReturnType<typeof createApplyToDb>;
+  stop(): Promise<void>;
+}
+
+let registered = 0;
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { bus, store, config, logger } = options;
+  const names = options.names ?? {
+    sheetTopic: SHEET_CHANGES_TOPIC,
+    dbTopic: DB_CHANGES_TOPIC,
+    applyToDb: 'sheetsync-apply-to-db',
+    applyToSheet: 'sheetsync-apply-to-sheet',
+  };
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+    stops.push(() => sql.end({ timeout: 5 }));
+    await installSchema(sql);
+    for (const link of config.links) await watchTable(sql, link.table, link.name);
+
+    await bus.ensureTopic(names.sheetTopic);
+    await bus.ensureTopic(names.dbTopic);
+    await bus.ensureSubscription(names.applyToDb, { topic: names.sheetTopic, ackDeadlineSeconds: 60 });
+    await bus.ensureSubscription(names.applyToSheet, { topic: names.dbTopic, ackDeadlineSeconds: 60 });
+
+    const replayGuard = options.replayGuard ?? memoryReplayGuard();
+    // functions-framework keeps one registry per process: each pipeline registers its own name.
+    const functionName = registered++ === 0 ? 'sheetWebhook' : `sheetWebhook${registered}`;
+    http(functionName, async (req, res) => {
+      const answer = await handleWebhook(
+        { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
+        {
+          config,
+          secrets: [options.webhookSecret],
+          replayGuard,
+          publish: async (messages) => {
+            await bus.publish(
+              names.sheetTopic,
+              messages.map((m) => ({
+                data: Buffer.from(JSON.stringify(m.data)),
+                orderingKey: m.orderingKey,
+              })),
+            );
+          },
+          liveRowIds: (link) => store.liveRowIds(link),
+          logger,
+        },
+      );
+      res.status(answer.status).json(answer.body);
+    });
+    const server = getTestServer(functionName);
+    await new Promise<void>((resolve) => server.listen(options.webhookPort ?? 0, '127.0.0.1', resolve));
+    stops.push(
+      () =>
+        new Promise((resolve) => {
+          server.close(() => resolve(undefined));
+          server.closeAllConnections();
+        }),
+    );
+    const address = server.address();
+    const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+
+    const sheetsApi = new SheetsApi({
+      rootUrl: options.sheetsApiUrl,
+      logger,
+      writesPerMinute: options.writesPerMinute ?? 60,
+      readsPerMinute: options.readsPerMinute ?? 60,
+    });
+    const policies = new Map(config.links.map((l) => [l.name, policyOf(l.conflict)]));
+    const applyToDb = createApplyToDb({
+      sql,
+      store,
+      links: new Map(config.links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
+      logger,
+      ...(options.onProblems ? { reportProblems: async (p) => options.onProblems!(p) } : {}),
+    });
+    const applyToSheet = createApplyToSheet({
+      store,
+      links: new Map(
+        config.links.map((l) => [
+          l.name,
+          { tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet), addMissingHeaders: l.addMissingHeaders },
+        ]),
+      ),
+      logger,
+    });
+    const subscriptions: Subscription[] = [
+      startSubscriber({
+        bus,
+        subscription: names.applyToDb,
+        parse: parseSheetChangeMessage,
+        flush: applyToDb.flush,
+        windowMs: 10,
+        logger,
+      }),
+      startSubscriber({
+        bus,
+        subscription: names.applyToSheet,
+        parse: parseDbChangeMessage,
+        flush: applyToSheet.flush,
+        windowMs: options.sheetWindowMs ?? 200,
+        logger,
+      }),
+    ];
+    stops.push(async () => {
+      for (const s of subscriptions) await s.close();
+    });
+    const relay = startRelay({
+      sql,
+      bus,
+      topic: names.dbTopic,
+      logger,
+      pollIntervalMs: options.relayPollMs ?? 500,
+    });
+    stops.push(() => relay.stop());
+    return { webhookUrl, sql, sheetsApi, relay, applyToSheet, applyToDb, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The config's conflict settings as the core's policy. */
+function policyOf(conflict: SheetsyncConfig['links'][number]['conflict']): ConflictPolicy {
+  if (!conflict) return defaultConflictPolicy;
+  const builtIn = (name: string) => {
+    if (name === 'custom') {
+      // Refuse rather than silently settle conflicts by another rule than the one configured.
+      throw new SheetsyncError(
+        'SHEETSYNC_E103',
+        'conflict policy "custom" is not supported by the local runner yet; use a built-in policy',
+      );
+    }
+    return name as ConflictPolicy['default'];
+  };
+  return {
+    default: builtIn(conflict.policy),
+    columns: Object.fromEntries(Object.entries(conflict.columns).map(([c, p]) => [c, builtIn(p)])),
+  };
+}

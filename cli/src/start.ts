@@ -1,0 +1,218 @@
+/**
+ * `sheetsync start` (`npm start`): the whole stack on one machine, in one process.
+ *
+ * PostgreSQL (DATABASE_URL or embedded), Google's Pub/Sub and Firestore emulators when the Cloud
+ * SDK is installed (in-process stand-ins that pass the same contract suites otherwise), the local
+ * Google Sheet with its grid and the real apps-script/, sheetWebhook served by functions-framework,
+ * the outbox relay, and the applyToDb and applyToSheet subscribers. It creates a demo table
+ * `public.leads` and a spreadsheet with a tab "Leads", linked, and prints `sheetsync ready`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Firestore } from '@google-cloud/firestore';
+import postgres from 'postgres';
+import { createEmulator } from '../../emulator/src/server.ts';
+import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { createMemoryBus } from '../../functions/src/adapters/memory-bus.ts';
+import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
+import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { parseConfig } from '../../functions/src/config.ts';
+import { createLogger } from '../../functions/src/log.ts';
+import type { Bus, VersionStore } from '../../functions/src/ports.ts';
+import { startPipeline } from './pipeline.ts';
+import { freePort } from './services/free-port.ts';
+import { hasGcloud, type RunningEmulator, startEmulator } from './services/gcloud-emulator.ts';
+import { startPostgres } from './services/postgres-server.ts';
+
+export interface StartOptions {
+  stateDir: string;
+  sheetPort?: number;
+  webhookPort?: number;
+  /** Say what happens, on stderr. */
+  progress: (message: string) => void;
+}
+
+export interface LocalInfo {
+  databaseUrl: string;
+  sheetsApiUrl: string;
+  spreadsheetId: string;
+  sheet: string;
+  gridUrl: string;
+  webhookUrl: string;
+  dashboardUrl: string;
+  pid: number;
+}
+
+const DEMO_SPREADSHEET = 'sheetsync-demo';
+const DEMO_TAB = 'Leads';
+
+export async function start(options: StartOptions): Promise<{ info: LocalInfo; stop: () => Promise<void> }> {
+  const { progress } = options;
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  claimLock(stateDir);
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+    rmSync(join(stateDir, 'start.pid'), { force: true });
+  };
+  try {
+    const logger = createLogger({ level: process.env.SHEETSYNC_LOG_LEVEL ? undefined : 'WARNING' } as never);
+
+    progress('starting PostgreSQL…');
+    const pg = await startPostgres({
+      databaseUrl: process.env.DATABASE_URL,
+      dataDir: join(stateDir, 'postgres'),
+      persistent: true,
+    });
+    stops.push(() => pg.stop());
+    progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
+
+    // Google's emulators keep nothing across restarts, so with them each start begins afresh.
+    const google = hasGcloud();
+    let bus: Bus;
+    let store: VersionStore;
+    if (google) {
+      progress('starting the Pub/Sub and Firestore emulators (Google Cloud SDK)…');
+      const [pubsub, firestoreEmulator] = await Promise.all([
+        startEmulator('pubsub'),
+        startEmulator('firestore'),
+      ]);
+      stops.push(
+        () => (pubsub as RunningEmulator).stop(),
+        () => (firestoreEmulator as RunningEmulator).stop(),
+      );
+      bus = createPubSubBus({ projectId: 'sheetsync-local', apiEndpoint: pubsub.host, logger });
+      const [host, port] = firestoreEmulator.host.split(':');
+      const firestore = new Firestore({ projectId: 'sheetsync-local', host, port: Number(port), ssl: false });
+      store = new FirestoreVersionStore({ firestore });
+      stops.push(() => firestore.terminate());
+      progress(`Pub/Sub emulator ${pubsub.host}, Firestore emulator ${firestoreEmulator.host}`);
+    } else {
+      progress('Google Cloud SDK not found: using the in-process bus and version store');
+      bus = createMemoryBus();
+      store = new MemoryVersionStore();
+    }
+    stops.push(() => bus.close());
+
+    const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+    stops.push(() => sql.end({ timeout: 5 }));
+
+    progress('starting the local Google Sheet…');
+    const sheetPort = options.sheetPort ?? (await freePort());
+    const emulator = await createEmulator({
+      port: sheetPort,
+      state: join(stateDir, 'sheets.json'),
+      appsScript: { scriptDir: resolve('apps-script') },
+    });
+    stops.push(() => emulator.close());
+
+    // Fresh sync state (the emulators forget): the demo starts from a clean table and sheet.
+    const fresh = google || !existsSync(join(stateDir, 'local.json'));
+    if (fresh) {
+      progress('creating the demo table public.leads and the spreadsheet tab "Leads"…');
+      await sql.unsafe(`
+        drop table if exists public.leads;
+        create table public.leads (
+          id bigint generated by default as identity primary key,
+          name text not null default '',
+          email text,
+          company text,
+          status text default 'new',
+          score integer
+        );`);
+      if (emulator.model.list().some((s) => s.spreadsheetId === DEMO_SPREADSHEET)) {
+        emulator.model.delete(DEMO_SPREADSHEET);
+      }
+      emulator.model.create(
+        { spreadsheetId: DEMO_SPREADSHEET, title: 'sheetsync demo', sheets: [{ title: DEMO_TAB }] },
+        'api',
+      );
+    }
+    const config = parseConfig({
+      links: [{ name: 'leads', spreadsheetId: DEMO_SPREADSHEET, sheet: DEMO_TAB, table: 'public.leads' }],
+    });
+
+    const secret = readOrCreateSecret(stateDir);
+    const pipeline = await startPipeline({
+      databaseUrl: pg.url,
+      bus,
+      store,
+      sheetsApiUrl: emulator.url,
+      config,
+      webhookSecret: secret,
+      logger,
+      ...(options.webhookPort ? { webhookPort: options.webhookPort } : {}),
+    });
+    stops.push(() => pipeline.stop());
+    const webhookUrl = pipeline.webhookUrl;
+
+    const setup = await emulator.appsScript!.run(DEMO_SPREADSHEET, 'setup', [webhookUrl, secret, DEMO_TAB]);
+    if (setup.status !== 'COMPLETED') throw new Error(`the Apps Script setup failed: ${setup.error}`);
+
+    if (fresh) {
+      // The demo rows go in after capture is on, so they reach the sheet through the pipeline.
+      await sql`
+        insert into public.leads (name, email, company, status, score) values
+          ('Ada Lovelace', 'ada@example.com', 'Analytical Engines', 'won', 92),
+          ('Grace Hopper', 'grace@example.com', 'Compilers Inc', 'qualified', 88),
+          ('Katherine Johnson', 'katherine@example.com', 'Orbital Mechanics', 'new', 75),
+          ('Alan Turing', 'alan@example.com', 'Bletchley Park', 'contacted', 81)`;
+      progress('waiting for the demo rows to reach the sheet…');
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const sheet = emulator.model.get(DEMO_SPREADSHEET).sheetByTitle(DEMO_TAB);
+        if ((sheet?.rows.length ?? 0) >= 5) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    const info: LocalInfo = {
+      databaseUrl: pg.url,
+      sheetsApiUrl: emulator.url,
+      spreadsheetId: DEMO_SPREADSHEET,
+      sheet: DEMO_TAB,
+      gridUrl: `${emulator.url}/spreadsheets/${DEMO_SPREADSHEET}`,
+      webhookUrl,
+      dashboardUrl: `${emulator.url}/`,
+      pid: process.pid,
+    };
+    writeFileSync(join(stateDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
+    return { info, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One `npm start` per state directory: a second one is told which process holds it. */
+function claimLock(stateDir: string): void {
+  const lock = join(stateDir, 'start.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (alive) {
+      throw new Error(
+        `another sheetsync is already running from ${stateDir} (pid ${pid}); stop it with Ctrl-C first, ` +
+          'or use another directory with --state-dir',
+      );
+    }
+  }
+  writeFileSync(lock, String(process.pid));
+}
+
+/** The webhook secret of this local install, kept in the state directory (never printed). */
+function readOrCreateSecret(stateDir: string): string {
+  const file = join(stateDir, 'webhook-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
