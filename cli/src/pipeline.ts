@@ -10,8 +10,7 @@ import postgres from 'postgres';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { type ConflictPolicy, defaultConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
-import { SheetsyncError } from '../../functions/src/errors.ts';
+import { conflictPolicyOf } from '../../functions/src/config.ts';
 import { createApplyToDb, type RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
@@ -127,7 +126,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       writesPerMinute: options.writesPerMinute ?? 60,
       readsPerMinute: options.readsPerMinute ?? 60,
     });
-    const policies = new Map(config.links.map((l) => [l.name, policyOf(l.conflict)]));
+    const policies = new Map(config.links.map((l) => [l.name, conflictPolicyOf(l)]));
     const applyToDb = createApplyToDb({
       sql,
       store,
@@ -179,23 +178,4 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await stop();
     throw error;
   }
-}
-
-/** The config's conflict settings as the core's policy. */
-function policyOf(conflict: SheetsyncConfig['links'][number]['conflict']): ConflictPolicy {
-  if (!conflict) return defaultConflictPolicy;
-  const builtIn = (name: string) => {
-    if (name === 'custom') {
-      // Refuse rather than silently settle conflicts by another rule than the one configured.
-      throw new SheetsyncError(
-        'SHEETSYNC_E103',
-        'conflict policy "custom" is not supported by the local runner yet; use a built-in policy',
-      );
-    }
-    return name as ConflictPolicy['default'];
-  };
-  return {
-    default: builtIn(conflict.policy),
-    columns: Object.fromEntries(Object.entries(conflict.columns).map(([c, p]) => [c, builtIn(p)])),
-  };
 }

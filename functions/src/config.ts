@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import type { ConflictPolicy, PolicyName } from './core/conflict-policy.ts';
 import { SheetsyncError } from './errors.ts';
-import { SheetsyncConfig } from './wire/config.ts';
+import { type LinkConfig, SheetsyncConfig } from './wire/config.ts';
 
 export class ConfigError extends SheetsyncError {
   override name = 'ConfigError';
@@ -57,4 +58,24 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
     message = `is required (${issue.expected})`;
   }
   return `${path || '(top level)'}: ${message}`;
+}
+
+/**
+ * A link's conflict settings as the core's policy. `custom` is refused (SHEETSYNC_E103) rather
+ * than silently settled by another rule than the one configured.
+ */
+export function conflictPolicyOf(link: LinkConfig): ConflictPolicy {
+  const name = (policy: string): PolicyName => {
+    if (policy === 'custom') {
+      throw new SheetsyncError(
+        'SHEETSYNC_E103',
+        `link ${link.name}: conflict policy "custom" is not supported in this version; use a built-in policy`,
+      );
+    }
+    return policy as PolicyName;
+  };
+  return {
+    default: name(link.conflict.policy),
+    columns: Object.fromEntries(Object.entries(link.conflict.columns).map(([c, p]) => [c, name(p)])),
+  };
 }

@@ -1,0 +1,180 @@
+/**
+ * The deployed functions (terraform/functions.tf), all from this one bundle:
+ *
+ * | entry point    | trigger                               | does                                   |
+ * | -------------- | ------------------------------------- | -------------------------------------- |
+ * | sheetWebhook   | HTTP (public; HMAC-signed)            | Apps Script events → sheet changes     |
+ * | applyToDb      | Pub/Sub `sheetsync-sheet-changes`     | sheet changes → PostgreSQL             |
+ * | applyToSheet   | Pub/Sub `sheetsync-db-changes`        | database changes → Sheets API          |
+ * | outboxRelay    | HTTP (Cloud Scheduler, OIDC)          | drains the outbox for a bounded time   |
+ * | reconcile      | HTTP (Cloud Scheduler, OIDC)          | full compare and repair                |
+ *
+ * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
+ * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
+ * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL.
+ * Clients are made on first use and kept for the instance's life; concurrent invocations of one
+ * instance share a group commit.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
+import { auth } from '@googleapis/sheets';
+import postgres from 'postgres';
+import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
+import { createPubSubBus } from './adapters/pubsub-bus.ts';
+import { SheetTab } from './adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from './adapters/sheets/sheets-api.ts';
+import { conflictPolicyOf, parseConfig } from './config.ts';
+import { SheetsyncError } from './errors.ts';
+import { createApplyToDb, type DeliveryOutcome } from './functions/apply-to-db.ts';
+import { createApplyToSheet } from './functions/apply-to-sheet.ts';
+import { GroupCommit } from './functions/group-commit.ts';
+import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
+import { handleWebhook } from './functions/sheet-webhook/handler.ts';
+import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
+import { createLogger } from './log.ts';
+import { DB_CHANGES_TOPIC, parseDbChangeMessage } from './wire/db-change.ts';
+import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
+
+const logger = createLogger();
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new SheetsyncError(
+      'SHEETSYNC_E104',
+      `environment variable ${name} is not set; see terraform/README.md`,
+    );
+  }
+  return value;
+}
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+const config = once(() => parseConfig(JSON.parse(env('SHEETSYNC_LINKS')), 'SHEETSYNC_LINKS'));
+const sql = once(() => postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {} }));
+const firestore = once(
+  () =>
+    new Firestore({
+      ...(process.env.SHEETSYNC_FIRESTORE_DATABASE
+        ? { databaseId: process.env.SHEETSYNC_FIRESTORE_DATABASE }
+        : {}),
+    }),
+);
+const store = once(() => new FirestoreVersionStore({ firestore: firestore() }));
+const bus = once(() => createPubSubBus({ projectId: env('GOOGLE_CLOUD_PROJECT'), logger }));
+const sheetsApi = once(
+  () =>
+    new SheetsApi({
+      logger,
+      auth: new auth.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/spreadsheets'] }),
+    }),
+);
+
+const webhookDeps = once(() => ({
+  config: config(),
+  secrets: env('SHEETSYNC_WEBHOOK_SECRET')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+  replayGuard: firestoreReplayGuard(firestore()),
+  publish: async (messages: Array<{ data: unknown; orderingKey: string }>) => {
+    await bus().publish(
+      process.env.SHEETSYNC_SHEET_TOPIC ?? SHEET_CHANGES_TOPIC,
+      messages.map((m) => ({ data: Buffer.from(JSON.stringify(m.data)), orderingKey: m.orderingKey })),
+    );
+  },
+  liveRowIds: (link: string) => store().liveRowIds(link),
+  logger,
+}));
+
+http('sheetWebhook', async (req, res) => {
+  const answer = await handleWebhook(
+    { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
+    webhookDeps(),
+  );
+  res.status(answer.status).json(answer.body);
+});
+
+/** The body Pub/Sub pushes through Eventarc: `data.message.data` is base64. */
+interface PubSubEventData {
+  message?: { data?: string; messageId?: string };
+  deliveryAttempt?: number;
+}
+
+function pubsubHandler<M>(
+  parse: (data: Buffer) => M,
+  group: () => GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>,
+) {
+  return async (event: CloudEvent<PubSubEventData>) => {
+    const data = Buffer.from(event.data?.message?.data ?? '', 'base64');
+    let message: M;
+    try {
+      message = parse(data);
+    } catch (error) {
+      // Redelivery could never succeed: log and acknowledge.
+      logger.error(`dropped a malformed message: ${(error as Error).message}`, {
+        code: (error as SheetsyncError).code ?? 'SHEETSYNC_E310',
+      });
+      return;
+    }
+    const outcome = await group().submit({ message, attempt: event.data?.deliveryAttempt ?? 1 });
+    // Throwing makes Pub/Sub redeliver (and dead-letter after the subscription's attempts).
+    if (outcome === 'retry') throw new Error('deferred: redeliver later');
+  };
+}
+
+const applyToDbGroup = once(() => {
+  const apply = createApplyToDb({
+    sql: sql(),
+    store: store(),
+    links: new Map(config().links.map((l) => [l.name, { table: l.table, policy: conflictPolicyOf(l) }])),
+    logger,
+  });
+  return new GroupCommit(apply.flush, { windowMs: 10, maxItems: 1000 });
+});
+
+const applyToSheetGroup = once(() => {
+  const apply = createApplyToSheet({
+    store: store(),
+    links: new Map(
+      config().links.map((l) => [
+        l.name,
+        { tab: new SheetTab(sheetsApi(), l.spreadsheetId, l.sheet), addMissingHeaders: l.addMissingHeaders },
+      ]),
+    ),
+    logger,
+  });
+  return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000 });
+});
+
+cloudEvent('applyToDb', pubsubHandler(parseSheetChangeMessage, applyToDbGroup));
+cloudEvent('applyToSheet', pubsubHandler(parseDbChangeMessage, applyToSheetGroup));
+
+const relayHandler = once(() =>
+  outboxRelayHttpHandler({
+    sql: sql(),
+    bus: bus(),
+    topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
+    logger,
+    maxDrainMs: Number(process.env.SHEETSYNC_RELAY_DRAIN_MS ?? 50_000),
+  }),
+);
+http('outboxRelay', (req, res) => relayHandler()(req, res));
+
+http('reconcile', async (_req, res) => {
+  // The full compare runs from the CLI today (`sheetsync reconcile`); the scheduled function
+  // answers with a clear error until it is wired here, so a Cloud Scheduler alert shows it.
+  logger.error('reconcile is not available as a function in this version', { code: 'SHEETSYNC_E901' });
+  res.status(501).json({
+    error: {
+      code: 'SHEETSYNC_E901',
+      message: 'reconcile is not available as a function yet; run sheetsync reconcile',
+    },
+  });
+});
