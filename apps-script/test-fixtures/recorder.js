@@ -12,7 +12,7 @@ function installTriggers() {
   ScriptApp.newTrigger('recordEdit').forSpreadsheet(spreadsheet).onEdit().create();
   ScriptApp.newTrigger('recordChange').forSpreadsheet(spreadsheet).onChange().create();
   return ScriptApp.getProjectTriggers().map(
-    (trigger) => trigger.getEventType() + ':' + trigger.getHandlerFunction(),
+    (trigger) => `${trigger.getEventType()}:${trigger.getHandlerFunction()}`,
   );
 }
 
