@@ -61,4 +61,68 @@ describe('sheet → database', () => {
     await waitFor('qty 4', async () => (await h.sql`select qty from items where sku = 'A-1'`)[0]?.qty === 4);
     await converged(1);
   });
+
+  it('pasting a 500×6 block', async () => {
+    const block = Array.from({ length: 500 }, (_, i) => [
+      `P-${i}`,
+      `pasted ${i}`,
+      i,
+      i / 4,
+      i % 7 === 0 ? '' : `note ${i}`,
+      ['red', 'green', 'blue'][i % 3],
+    ]);
+    await h.act([{ type: 'edit', range: 'Rows!A3:F502', values: block }]);
+    await converged(501, 60_000);
+  });
+
+  it('inserting rows in the middle, then typing into them', async () => {
+    await h.act([{ type: 'insertRows', sheet: 'Rows', index: 100, count: 2 }]);
+    await converged(501);
+    await h.act([
+      { type: 'edit', range: 'Rows!A101:F102', values: [['I-1', 'inserted', 1, 1, '', 'white'], ['I-2', 'inserted too', 2, 2, 'x', 'white']] },
+    ]);
+    await converged(503);
+  });
+
+  it('sorting the tab', async () => {
+    await h.act([
+      { type: 'sortRange', range: 'Rows!A2:Z504', sortSpecs: [{ dimensionIndex: 3, sortOrder: 'DESCENDING' }] },
+    ]);
+    await converged(503);
+    await h.act([{ type: 'edit', range: 'Rows!E2', values: [['after the sort']] }]);
+    await converged(503);
+  });
+
+  it('deleting rows in the middle and at the end', async () => {
+    await h.act([{ type: 'deleteRows', sheet: 'Rows', index: 200, count: 10 }]);
+    await converged(493);
+    const last = h.tabValues().length;
+    await h.act([{ type: 'deleteRows', sheet: 'Rows', index: last - 3, count: 3 }]);
+    await converged(490);
+  });
+
+  it('moving a row', async () => {
+    const before = h.tabValues()[5];
+    await h.act([{ type: 'moveRows', sheet: 'Rows', index: 5, count: 1, destinationIndex: 300 }]);
+    expect(h.tabValues()[5]).not.toEqual(before);
+    await h.act([{ type: 'edit', range: 'Rows!B10', values: [['moved neighbourhood']] }]);
+    await converged(490);
+  });
+
+  it('a copied row (duplicate sync id) becomes a new row, not an overwrite', async () => {
+    const values = h.tabValues();
+    const idAt = (values[0] as string[]).indexOf('_sheetsync_id');
+    const source = values[3]!;
+    const copy = [...source];
+    copy[0] = 'COPY-1';
+    // A paste of the whole row including the hidden id column, as copy/paste of a row does.
+    const end = String.fromCharCode(65 + idAt);
+    const target = values.length + 1;
+    await h.act([{ type: 'edit', range: `Rows!A${target}:${end}${target}`, values: [copy] }]);
+    await converged(491);
+    const after = h.tabValues();
+    expect(after[target - 1]![idAt]).not.toBe(source[idAt]);
+    const [original] = await h.sql`select * from items where sku = ${String(source[0])}`;
+    expect(original?.name).toBe(source[1]);
+  });
 });
