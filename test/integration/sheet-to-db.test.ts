@@ -79,14 +79,25 @@ describe('sheet → database', () => {
     await h.act([{ type: 'insertRows', sheet: 'Rows', index: 100, count: 2 }]);
     await converged(501);
     await h.act([
-      { type: 'edit', range: 'Rows!A101:F102', values: [['I-1', 'inserted', 1, 1, '', 'white'], ['I-2', 'inserted too', 2, 2, 'x', 'white']] },
+      {
+        type: 'edit',
+        range: 'Rows!A101:F102',
+        values: [
+          ['I-1', 'inserted', 1, 1, '', 'white'],
+          ['I-2', 'inserted too', 2, 2, 'x', 'white'],
+        ],
+      },
     ]);
     await converged(503);
   });
 
   it('sorting the tab', async () => {
     await h.act([
-      { type: 'sortRange', range: 'Rows!A2:Z504', sortSpecs: [{ dimensionIndex: 3, sortOrder: 'DESCENDING' }] },
+      {
+        type: 'sortRange',
+        range: 'Rows!A2:Z504',
+        sortSpecs: [{ dimensionIndex: 3, sortOrder: 'DESCENDING' }],
+      },
     ]);
     await converged(503);
     await h.act([{ type: 'edit', range: 'Rows!E2', values: [['after the sort']] }]);
