@@ -1,0 +1,124 @@
+/**
+ * `npm run package` builds the archive Cloud Functions deploys, and the archive runs the way
+ * Cloud Functions runs it: functions-framework, started on the unpacked bundle with
+ * `--target=<entry point>`, finds each of the five functions with its signature type.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EXTERNAL_PACKAGES, type PackageResult, packageFunctions } from '../../scripts/package-functions.ts';
+
+const repoRoot = new URL('../..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const frameworkMain = join(require.resolve('@google-cloud/functions-framework'), '..', 'main.js');
+
+/** terraform/main.tf deploys these entry points; HTTP ones are called by Apps Script and Scheduler. */
+const FUNCTIONS = {
+  sheetWebhook: 'http',
+  applyToDb: 'cloudevent',
+  applyToSheet: 'cloudevent',
+  outboxRelay: 'http',
+  reconcile: 'http',
+} as const;
+
+let packaged: PackageResult;
+let workDir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  // Inside the repository, so the bundle's external packages resolve from its node_modules, as
+  // they will from the node_modules that Cloud Functions' build installs next to it.
+  mkdirSync(join(repoRoot, 'dist'), { recursive: true });
+  workDir = mkdtempSync(join(repoRoot, 'dist', 'package-test-'));
+  packaged = await packageFunctions({ outDir: join(workDir, 'functions') });
+});
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Starts functions-framework on the unpacked archive; resolves with its start-up output. */
+function serve(dir: string, target: string): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [frameworkMain, `--target=${target}`, `--source=${dir}`, '--port=0'],
+    {
+      env: {
+        ...process.env,
+        SHEETSYNC_LINKS: JSON.stringify({
+          links: [{ name: 'leads', spreadsheetId: 'sheet-1', sheet: 'Leads', table: 'public.leads' }],
+        }),
+        DATABASE_URL: inject('databaseUrl'),
+        PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
+        FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+        GOOGLE_CLOUD_PROJECT: 'sheetsync-test',
+        SHEETSYNC_WEBHOOK_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${target} did not start in 60 s:\n${output}`)), 30_000);
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/URL: http/.test(output)) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve(output);
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${target}: functions-framework exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe('npm run package', () => {
+  it('writes a bundle with a package.json that Cloud Functions can build, and a zip of it', () => {
+    const manifest = JSON.parse(readFileSync(join(packaged.outDir, 'package.json'), 'utf8'));
+    expect(manifest.main).toBe('index.js');
+    expect(manifest.type).toBe('module');
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...EXTERNAL_PACKAGES].sort());
+    const listing = execFileSync('unzip', ['-Z1', packaged.zipPath], { encoding: 'utf8' }).split('\n');
+    expect(listing).toEqual(expect.arrayContaining(['index.js', 'package.json']));
+  });
+
+  it('bundles the code and its dependencies rather than leaving them to node_modules', () => {
+    const bundle = readFileSync(join(packaged.outDir, 'index.js'), 'utf8');
+    const imported = [...bundle.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+    const packages = imported
+      .filter((specifier) => !isBuiltin(specifier))
+      .map((specifier) =>
+        specifier
+          .split('/')
+          .slice(0, specifier.startsWith('@') ? 2 : 1)
+          .join('/'),
+      );
+    expect(packages.length).toBeGreaterThan(0);
+    for (const name of packages) expect(EXTERNAL_PACKAGES).toContain(name);
+  });
+
+  it('is reproducible: packaging twice gives the same zip bytes', async () => {
+    const first = readFileSync(packaged.zipPath);
+    const again = await packageFunctions({ outDir: join(workDir, 'functions') });
+    expect(readFileSync(again.zipPath).equals(first)).toBe(true);
+  });
+
+  for (const [target, signature] of Object.entries(FUNCTIONS)) {
+    it(`serves ${target} as a ${signature} function from the unpacked archive`, async () => {
+      const unpacked = join(workDir, `unzip-${target}`);
+      execFileSync('unzip', ['-q', packaged.zipPath, '-d', unpacked]);
+      const output = await serve(unpacked, target);
+      expect(output).toContain(`Function: ${target}`);
+      expect(output).toContain(`Signature type: ${signature}`);
+    });
+  }
+});
