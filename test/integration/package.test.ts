@@ -63,7 +63,7 @@ function serve(dir: string, target: string): Promise<string> {
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} did not start in 60 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${target} did not start in 60 s:\n${output}`)), 60_000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (/URL: http/.test(output)) {
