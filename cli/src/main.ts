@@ -5,6 +5,9 @@
  * 2 wrong usage.
  */
 import { parseArgs } from 'node:util';
+import { CONFLICTS_USAGE, runConflictsCommand } from './conflicts.ts';
+import { runStatusCommand, STATUS_USAGE } from './status.ts';
+import { runSyncCommand, SYNC_USAGE } from './sync-commands.ts';
 
 const USAGE = `usage: sheetsync <command> [options]
 
@@ -14,7 +17,10 @@ commands:
                --state-dir DIR   where local state lives (default .sheetsync)
                --sheet-port N    the local sheet's port (default: a free one)
                --webhook-port N  sheetWebhook's port (default: a free one)
-  help         this text
+               --config FILE     a links config (as SHEETSYNC_LINKS) instead of the demo
+${SYNC_USAGE}${STATUS_USAGE}${CONFLICTS_USAGE}  help         this text
+
+exit codes: 0 ok, 1 failure, 2 wrong usage, 3 reconcile --dry-run found drift
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
         'state-dir': { type: 'string', default: '.sheetsync' },
         'sheet-port': { type: 'string' },
         'webhook-port': { type: 'string' },
+        config: { type: 'string' },
       },
       strict: true,
     });
@@ -41,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       stateDir: values['state-dir']!,
       ...(values['sheet-port'] ? { sheetPort: Number(values['sheet-port']) } : {}),
       ...(values['webhook-port'] ? { webhookPort: Number(values['webhook-port']) } : {}),
+      ...(values.config ? { configFile: values.config } : {}),
       progress,
     });
     process.stdout.write(
@@ -64,6 +72,12 @@ async function main(argv: string[]): Promise<number> {
     progress('stopped');
     return 0;
   }
+  if (command === 'attach' || command === 'reconcile') {
+    process.env.METADATA_SERVER_DETECTION ??= 'none';
+    return runSyncCommand(command, rest);
+  }
+  if (command === 'status') return runStatusCommand(rest);
+  if (command === 'conflicts') return runConflictsCommand(rest);
   process.stderr.write(`sheetsync: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

@@ -17,9 +17,15 @@ import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-ve
 import { createMemoryBus } from '../../functions/src/adapters/memory-bus.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
-import { parseConfig } from '../../functions/src/config.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { Bus, VersionStore } from '../../functions/src/ports.ts';
+import { meteredBus } from './dashboard/metered-bus.ts';
+import { Metrics } from './dashboard/metrics.ts';
+import { conflictDesk } from './dashboard/open-conflicts.ts';
+import { startDashboard } from './dashboard/server.ts';
+import { checkLinks } from './links.ts';
 import { startPipeline } from './pipeline.ts';
 import { freePort } from './services/free-port.ts';
 import { hasGcloud, type RunningEmulator, startEmulator } from './services/gcloud-emulator.ts';
@@ -31,6 +37,11 @@ export interface StartOptions {
   webhookPort?: number;
   /** Say what happens, on stderr. */
   progress: (message: string) => void;
+  /**
+   * A links config file (`{links: [...]}`, as SHEETSYNC_LINKS) to run instead of the demo; every
+   * link is checked against the database and the local sheet first (cli/src/links.ts).
+   */
+  configFile?: string;
 }
 
 export interface LocalInfo {
@@ -49,6 +60,8 @@ const DEMO_TAB = 'Leads';
 
 export async function start(options: StartOptions): Promise<{ info: LocalInfo; stop: () => Promise<void> }> {
   const { progress } = options;
+  // A malformed config (e.g. a duplicate link name) stops start-up before any service starts.
+  const custom = options.configFile ? loadConfigFile(options.configFile) : undefined;
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
   claimLock(stateDir);
@@ -58,7 +71,17 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     rmSync(join(stateDir, 'start.pid'), { force: true });
   };
   try {
-    const logger = createLogger({ level: process.env.SHEETSYNC_LOG_LEVEL ? undefined : 'WARNING' } as never);
+    const metrics = new Metrics();
+    const logger = createLogger({
+      ...(process.env.SHEETSYNC_LOG_LEVEL ? {} : { level: 'WARNING' as const }),
+      write: (line, severity) => {
+        // The dashboard's "last errors" are the log's ERROR entries.
+        if (severity === 'ERROR' || severity === 'CRITICAL') recordLoggedError(metrics, line);
+        (severity === 'ERROR' || severity === 'CRITICAL' ? process.stderr : process.stdout).write(
+          `${line}\n`,
+        );
+      },
+    });
 
     progress('starting PostgreSQL…');
     const pg = await startPostgres({
@@ -95,6 +118,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       store = new MemoryVersionStore();
     }
     stops.push(() => bus.close());
+    const busKind = google ? 'pubsub-emulator' : 'in-process';
+    bus = meteredBus(bus, metrics);
 
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
     stops.push(() => sql.end({ timeout: 5 }));
@@ -108,8 +133,13 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     });
     stops.push(() => emulator.close());
 
+    // A config file replaces the demo: its tables and tabs must exist (checked before anything runs).
+    if (custom) {
+      const sheetsApi = new SheetsApi({ rootUrl: emulator.url, logger });
+      await checkLinks(custom, { sql, sheetsApi }, options.configFile);
+    }
     // Fresh sync state (the emulators forget): the demo starts from a clean table and sheet.
-    const fresh = google || !existsSync(join(stateDir, 'local.json'));
+    const fresh = !custom && (google || !existsSync(join(stateDir, 'local.json')));
     if (fresh) {
       progress('creating the demo table public.leads and the spreadsheet tab "Leads"…');
       await sql.unsafe(`
@@ -130,9 +160,11 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
         'api',
       );
     }
-    const config = parseConfig({
-      links: [{ name: 'leads', spreadsheetId: DEMO_SPREADSHEET, sheet: DEMO_TAB, table: 'public.leads' }],
-    });
+    const config =
+      custom ??
+      parseConfig({
+        links: [{ name: 'leads', spreadsheetId: DEMO_SPREADSHEET, sheet: DEMO_TAB, table: 'public.leads' }],
+      });
 
     const secret = readOrCreateSecret(stateDir);
     const pipeline = await startPipeline({
@@ -147,9 +179,32 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     });
     stops.push(() => pipeline.stop());
     const webhookUrl = pipeline.webhookUrl;
+    metrics.watchRelay(() => pipeline.relay.counters());
+    const links = config.links.map((l) => l.name);
+    const dashboard = await startDashboard({
+      metrics,
+      conflicts: conflictDesk({ store, bus, links }),
+      sql,
+      links,
+      bus: busKind,
+    });
+    stops.push(() => dashboard.close());
 
-    const setup = await emulator.appsScript!.run(DEMO_SPREADSHEET, 'setup', [webhookUrl, secret, DEMO_TAB]);
-    if (setup.status !== 'COMPLETED') throw new Error(`the Apps Script setup failed: ${setup.error}`);
+    const tabsBySpreadsheet = new Map<string, string[]>();
+    for (const link of config.links) {
+      tabsBySpreadsheet.set(link.spreadsheetId, [
+        ...(tabsBySpreadsheet.get(link.spreadsheetId) ?? []),
+        link.sheet,
+      ]);
+    }
+    for (const [spreadsheetId, tabs] of tabsBySpreadsheet) {
+      const setup = await emulator.appsScript!.run(spreadsheetId, 'setup', [
+        webhookUrl,
+        secret,
+        tabs.join(','),
+      ]);
+      if (setup.status !== 'COMPLETED') throw new Error(`the Apps Script setup failed: ${setup.error}`);
+    }
 
     if (fresh) {
       // The demo rows go in after capture is on, so they reach the sheet through the pipeline.
@@ -171,11 +226,11 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     const info: LocalInfo = {
       databaseUrl: pg.url,
       sheetsApiUrl: emulator.url,
-      spreadsheetId: DEMO_SPREADSHEET,
-      sheet: DEMO_TAB,
-      gridUrl: `${emulator.url}/spreadsheets/${DEMO_SPREADSHEET}`,
+      spreadsheetId: config.links[0]!.spreadsheetId,
+      sheet: config.links[0]!.sheet,
+      gridUrl: `${emulator.url}/spreadsheets/${config.links[0]!.spreadsheetId}`,
       webhookUrl,
-      dashboardUrl: `${emulator.url}/`,
+      dashboardUrl: dashboard.url,
       pid: process.pid,
     };
     writeFileSync(join(stateDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
@@ -215,4 +270,13 @@ function readOrCreateSecret(stateDir: string): string {
   const secret = randomBytes(24).toString('base64url');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+function recordLoggedError(metrics: Metrics, line: string): void {
+  try {
+    const entry = JSON.parse(line) as { message?: unknown; code?: unknown };
+    metrics.error(String(entry.message ?? line), typeof entry.code === 'string' ? entry.code : null);
+  } catch {
+    metrics.error(line, null);
+  }
 }

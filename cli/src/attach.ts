@@ -1,0 +1,181 @@
+/**
+ * `sheetsync attach`: a link's first sync ("read").
+ *
+ * - Empty sheet, rows in the table: the table is streamed with a cursor in chunks; each chunk is
+ *   appended to the sheet in appendCells requests under 2 MB (paced by SheetsApi), then its row
+ *   and key documents are committed. The sheet is written before the documents: a crash in
+ *   between leaves sheet rows without documents, which reconcile inserts idempotently (the key
+ *   is in the row), never rows that reconcile would take for deletions.
+ * - Empty table, rows in the sheet: attach-from-sheet.ts.
+ * - Both non-empty: reconcile under the link's policy.
+ *
+ * Run it before the link goes live (or with the pipeline stopped): a DB change of a row whose
+ * document is not committed yet would be appended by applyToSheet as a new row.
+ * Memory is bounded by one chunk of rows (plus the store's and the driver's buffers).
+ */
+import { randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import { ID_HEADER, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { canonicalRow, jsonExpr } from '../../functions/src/adapters/table/table-reader.ts';
+import { describeTable, type TableSchema } from '../../functions/src/adapters/table/table-schema.ts';
+import { ident } from '../../functions/src/adapters/table/table-writer.ts';
+import type { Cells } from '../../functions/src/core/cell-value.ts';
+import { toSheet } from '../../functions/src/core/coercion.ts';
+import { parseColumnType } from '../../functions/src/core/column-type.ts';
+import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
+import type { VersionStore } from '../../functions/src/ports.ts';
+import type { LinkConfig } from '../../functions/src/wire/config.ts';
+import { attachFromSheet } from './attach-from-sheet.ts';
+import { type ReconcileResult, reconcileLink } from './reconcile.ts';
+import { SheetGrid } from './sheet-grid.ts';
+
+export interface SyncDeps {
+  sql: postgres.Sql;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+  link: LinkConfig;
+  /** Called as rows are done: (done, total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Rows per cursor fetch and per sheet write. Default 4000. */
+  chunkRows?: number;
+  now?: () => number;
+}
+
+export type AttachResult =
+  | { mode: 'table-to-sheet'; rows: number; writeRequests: number }
+  | { mode: 'sheet-to-table'; rows: number; createdTable: boolean; idsAssigned: number }
+  | { mode: 'reconcile'; reconcile: ReconcileResult }
+  | { mode: 'nothing'; rows: 0 };
+
+export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
+  const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
+  const sheet = await grid.read();
+  const table = await describeTable(deps.sql, deps.link.table).catch((error: unknown) => {
+    // A missing table is created from the sheet; any other problem stops attach.
+    if ((error as { code?: string }).code === 'SHEETSYNC_E250' && sheet.rows.length > 0) return undefined;
+    throw error;
+  });
+  const tableRows = table ? await countRows(deps.sql, table) : 0;
+  if (sheet.rows.length === 0 && tableRows === 0) return { mode: 'nothing', rows: 0 };
+  if (sheet.rows.length === 0) return fillSheet(deps, grid, sheet.headers, table!, tableRows);
+  if (!table || tableRows === 0) return attachFromSheet(deps, grid, sheet, table);
+  return { mode: 'reconcile', reconcile: await reconcileLink({ ...deps, dryRun: false }) };
+}
+
+async function countRows(sql: postgres.Sql, table: TableSchema): Promise<number> {
+  const [row] = await sql.unsafe(`select count(*)::int8::text as n from ${table.qualified}`);
+  return Number(row?.n ?? 0);
+}
+
+/** The columns a link syncs, in table order. */
+export function linkColumns(link: LinkConfig, table: TableSchema) {
+  const wanted = link.columns ? new Set([...link.columns, ...table.primaryKey]) : undefined;
+  return table.columns.filter((c) => !wanted || wanted.has(c.name));
+}
+
+async function fillSheet(
+  deps: SyncDeps,
+  grid: SheetGrid,
+  existingHeaders: string[],
+  table: TableSchema,
+  total: number,
+): Promise<AttachResult> {
+  const now = deps.now ?? Date.now;
+  const columns = linkColumns(deps.link, table);
+  const types = new Map(columns.map((c) => [c.name, parseColumnType(c.type)]));
+  // Keep headers a person already typed (in their order); add the missing columns and the id.
+  const kept = existingHeaders.filter((h) => h !== '' && h !== ID_HEADER);
+  const headers = [...kept, ...columns.map((c) => c.name).filter((n) => !kept.includes(n)), ID_HEADER];
+  const sheetId = await grid.sheetId();
+  let writeRequests = await prepareHeaders(grid, sheetId, headers);
+  const idColumn = headers.length - 1;
+  const time = { wall: now(), logical: 0 };
+  const chunkRows = deps.chunkRows ?? 4000;
+  const object = columns.map((c) => `'${c.name.replaceAll("'", "''")}', ${jsonExpr(c)}`);
+  const parts: string[] = [];
+  for (let i = 0; i < object.length; i += 50)
+    parts.push(`jsonb_build_object(${object.slice(i, i + 50).join(', ')})`);
+  let done = 0;
+  // One snapshot for the whole copy: the cursor runs in a repeatable-read transaction.
+  await deps.sql.begin('isolation level repeatable read read only', async (tx) => {
+    const cursor = tx
+      .unsafe(
+        `select ${parts.join(' || ')} as row from ${table.qualified} as t
+          order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
+      )
+      .cursor(chunkRows);
+    for await (const batch of cursor) {
+      const rows: SheetValue[][] = [];
+      const docs: Array<{ rowId: string; key: Cells; cells: Cells }> = [];
+      for (const { row } of batch) {
+        const cells = canonicalRow({ ...table, columns }, row as Record<string, unknown>);
+        const rowId = randomUUID();
+        rows.push(
+          headers.map((h, i) =>
+            i === idColumn ? rowId : types.has(h) ? toSheet(cells[h] ?? null, types.get(h)!) : '',
+          ),
+        );
+        docs.push({
+          rowId,
+          key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
+          cells,
+        });
+      }
+      writeRequests += await grid.appendRows(sheetId, rows);
+      const writtenAt = now();
+      await deps.store.commitRows(
+        deps.link.name,
+        docs.map((d) => ({ next: syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt) })),
+      );
+      done += batch.length;
+      deps.onProgress?.(done, total);
+    }
+  });
+  return { mode: 'table-to-sheet', rows: done, writeRequests };
+}
+
+/**
+ * Writes the header row and hides and protects the id column (a warning only, as SheetTab does),
+ * growing the grid's columns when needed.
+ */
+async function prepareHeaders(grid: SheetGrid, sheetId: number, headers: string[]): Promise<number> {
+  const meta = await grid.api.call('read', 'spreadsheets.get', () =>
+    grid.api.client.spreadsheets.get({
+      spreadsheetId: grid.spreadsheetId,
+      fields: 'sheets.properties(sheetId,gridProperties(columnCount))',
+    }),
+  );
+  const props = meta.sheets?.find((s) => s.properties?.sheetId === sheetId)?.properties;
+  const columnCount = props?.gridProperties?.columnCount ?? 26;
+  const idColumn = headers.length - 1;
+  const requests = [
+    ...(headers.length > columnCount
+      ? [{ appendDimension: { sheetId, dimension: 'COLUMNS', length: headers.length - columnCount } }]
+      : []),
+    {
+      updateDimensionProperties: {
+        range: { sheetId, dimension: 'COLUMNS', startIndex: idColumn, endIndex: idColumn + 1 },
+        properties: { hiddenByUser: true },
+        fields: 'hiddenByUser',
+      },
+    },
+    {
+      addProtectedRange: {
+        protectedRange: {
+          range: { sheetId, startColumnIndex: idColumn, endColumnIndex: idColumn + 1 },
+          description: 'sheetsync row ids: do not edit',
+          warningOnly: true,
+        },
+      },
+    },
+  ];
+  await grid.api.call('write', 'spreadsheets.batchUpdate', () =>
+    grid.api.client.spreadsheets.batchUpdate({
+      spreadsheetId: grid.spreadsheetId,
+      requestBody: { requests },
+    }),
+  );
+  await grid.writeCells(headers.map((value, column) => ({ row: 1, column, value })));
+  return 2;
+}

@@ -1,0 +1,357 @@
+/**
+ * `sheetsync reconcile`: a full compare of a link's sheet and table by sync id, which repairs
+ * drift (changes that bypassed the pipeline). Decisions: functions/src/core/reconcile-plan.ts.
+ *
+ * The sheet is read whole (one values.get; the Sheets API has no cursor), the row documents and
+ * DB rows in chunks of sheet rows, then the table is streamed with a cursor to find the rows the
+ * sheet lacks. DB writes go through writeRows with origin 'sheet' and the row's next sheet dot,
+ * like applyToDb, so their echoes are recognised; sheet writes are RAW values.batchUpdate.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ID_HEADER, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import {
+  canonicalRow,
+  jsonExpr,
+  readRowsForUpdate,
+} from '../../functions/src/adapters/table/table-reader.ts';
+import { describeTable, matchHeaders } from '../../functions/src/adapters/table/table-schema.ts';
+import {
+  ident,
+  inSheetTransaction,
+  type RowUpsert,
+  writeRows,
+} from '../../functions/src/adapters/table/table-writer.ts';
+import { type Cells, type CellValue, stableText } from '../../functions/src/core/cell-value.ts';
+import { fromSheet, toSheet } from '../../functions/src/core/coercion.ts';
+import { type ColumnType, parseColumnType } from '../../functions/src/core/column-type.ts';
+import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
+import { tick } from '../../functions/src/core/hlc.ts';
+import { keyId } from '../../functions/src/core/key-id.ts';
+import {
+  matchesSynced,
+  planCell,
+  planLoneRow,
+  syncedRowDocument,
+} from '../../functions/src/core/reconcile-plan.ts';
+import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
+import type { RowCommit } from '../../functions/src/ports.ts';
+import type { SyncDeps } from './attach.ts';
+import { linkColumns } from './attach.ts';
+import { SheetGrid } from './sheet-grid.ts';
+
+export interface ReconcileResult {
+  rowsCompared: number;
+  cellsToDb: number;
+  cellsToSheet: number;
+  conflicts: number;
+  rowsInsertedInDb: number;
+  rowsAppendedToSheet: number;
+  rowsDeletedFromDb: number;
+  rowsDeletedFromSheet: number;
+  idsAssigned: number;
+  /** Sheet cells whose value does not fit the column (left alone; fix them in the sheet). */
+  badCells: Array<{ row: number; column: string; message: string }>;
+  dryRun: boolean;
+}
+
+export function driftFound(r: ReconcileResult): boolean {
+  return (
+    r.cellsToDb +
+      r.cellsToSheet +
+      r.conflicts +
+      r.rowsInsertedInDb +
+      r.rowsAppendedToSheet +
+      r.rowsDeletedFromDb +
+      r.rowsDeletedFromSheet +
+      r.idsAssigned >
+    0
+  );
+}
+
+const CHUNK = 1000;
+
+export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promise<ReconcileResult> {
+  const { link, store, sql } = deps;
+  const now = deps.now ?? Date.now;
+  const policy = link.conflict.policy;
+  const grid = new SheetGrid(deps.sheetsApi, link.spreadsheetId, link.sheet);
+  const table = await describeTable(sql, link.table);
+  const columns = linkColumns(link, table);
+  const sheet = await grid.read();
+  const matched = matchHeaders(sheet.headers, { ...table, columns });
+  const types: Record<string, ColumnType> = Object.fromEntries(
+    columns.map((c) => [c.name, parseColumnType(c.type)]),
+  );
+  const columnAt = sheet.headers.map((h) => matched.columns.get(h)?.name);
+  const sheetColumnOf = new Map(columnAt.flatMap((c, i) => (c ? [[c, i] as const] : [])));
+  const r: ReconcileResult = {
+    rowsCompared: 0,
+    cellsToDb: 0,
+    cellsToSheet: 0,
+    conflicts: 0,
+    rowsInsertedInDb: 0,
+    rowsAppendedToSheet: 0,
+    rowsDeletedFromDb: 0,
+    rowsDeletedFromSheet: 0,
+    idsAssigned: 0,
+    badCells: [],
+    dryRun: deps.dryRun,
+  };
+  const sheetId = deps.dryRun ? 0 : await grid.sheetId();
+  let idColumn = sheet.idColumn;
+  if (idColumn < 0) idColumn = sheet.headers.length; // written with the first id, as attach does
+  const seenKeys = new Set<string>();
+  const seenIds = new Set<string>();
+  const sheetWrites: Array<{ row: number; column: number; value: SheetValue }> = [];
+  const sheetDeletes: number[] = [];
+  const total = sheet.rows.length;
+
+  for (let start = 0; start < sheet.rows.length; start += CHUNK) {
+    const slice = sheet.rows.slice(start, start + CHUNK);
+    const ids = slice.map((values) => String(values[idColumn] ?? ''));
+    const docs = await store.readRows(
+      link.name,
+      ids.filter((id) => id !== ''),
+    );
+    const keys = [...docs.values()].flatMap((d) => (d.key && !d.tombstone ? [d.key] : []));
+    const dbRows = await sql.begin((tx) => readRowsForUpdate(tx, { ...table, columns }, keys));
+    const upserts: RowUpsert[] = [];
+    const commits: RowCommit[] = [];
+    const newIds: Array<{ row: number; rowId: string }> = [];
+    slice.forEach((values, i) => {
+      const row = start + i + 2;
+      let rowId = ids[i]!;
+      const fresh = rowId === '' || seenIds.has(rowId); // no id yet, or a pasted copy
+      if (fresh) {
+        rowId = randomUUID();
+        newIds.push({ row, rowId });
+      }
+      seenIds.add(rowId);
+      const cells: Cells = {};
+      for (const [c, name] of columnAt.entries()) {
+        if (!name) continue;
+        const coerced = fromSheet((values[c] ?? null) as SheetValue, types[name]!);
+        if (coerced.ok) cells[name] = coerced.value;
+        else r.badCells.push({ row, column: name, message: coerced.message });
+      }
+      const doc = fresh ? undefined : docs.get(rowId);
+      const db = doc?.key && !doc.tombstone ? dbRows.get(keyId(doc.key)) : undefined;
+      if (doc?.key) seenKeys.add(keyId(doc.key));
+      if (!db) {
+        const plan = planLoneRow('sheet', doc, doc ? matchesSynced(doc, cells) : false);
+        if (plan.kind === 'delete-sheet') {
+          sheetDeletes.push(row);
+          r.rowsDeletedFromSheet++;
+        } else {
+          const key = doc?.key ?? undefined;
+          upserts.push({
+            rowId,
+            dot: `sheet:${(doc?.vv.sheet ?? 0) + 1}`,
+            key: undefined,
+            cells: { ...key, ...withoutNullKeys(cells, table.primaryKey) },
+          });
+          r.rowsInsertedInDb++;
+        }
+        return;
+      }
+      r.rowsCompared++;
+      const at = now();
+      let next: RowDocument = { ...doc!, cells: { ...doc!.cells } };
+      const toDb: Cells = {};
+      const conflicts: ConflictRecord[] = [];
+      const dot = `sheet:${doc!.vv.sheet + 1}`;
+      for (const [column, sheetValue] of Object.entries(cells)) {
+        const state = next.cells[column];
+        const plan = planCell(sheetValue, db[column] ?? null, state?.value, policy);
+        if (plan.kind === 'same') continue;
+        const toSheetValue = plan.kind === 'to-sheet' || (plan.kind === 'conflict' && plan.winner === 'db');
+        const value = plan.kind === 'conflict' ? (plan.winner === 'db' ? plan.db : plan.sheet) : plan.value;
+        if (plan.kind === 'conflict') {
+          r.conflicts++;
+          conflicts.push(conflictOf(link.name, policy, rowId, column, plan.sheet, plan.db, plan.winner, at));
+        }
+        const time = tick(state?.time ?? { wall: 0, logical: 0 }, at);
+        if (toSheetValue) {
+          r.cellsToSheet += plan.kind === 'conflict' ? 0 : 1;
+          sheetWrites.push({
+            row,
+            column: sheetColumnOf.get(column)!,
+            value: toSheet(value, types[column]!),
+          });
+          next.cells[column] = {
+            value,
+            dot: state?.dot ?? 'db:1',
+            time,
+            echoed: true,
+            sheetValue: value,
+            sheetWrittenAt: at,
+          };
+        } else {
+          r.cellsToDb += plan.kind === 'conflict' ? 0 : 1;
+          toDb[column] = value;
+          next.cells[column] = {
+            value,
+            dot,
+            time,
+            echoed: false,
+            sheetValue: sheetValue,
+            sheetWrittenAt: state?.sheetWrittenAt ?? 0,
+          };
+        }
+      }
+      if (Object.keys(toDb).length > 0) {
+        upserts.push({ rowId, dot, key: doc!.key!, cells: toDb });
+        next = { ...next, vv: { ...next.vv, sheet: doc!.vv.sheet + 1 } };
+      }
+      if (Object.keys(toDb).length > 0 || conflicts.length > 0 || next.cells !== doc!.cells)
+        commits.push({ next, conflicts });
+    });
+    r.idsAssigned += newIds.length;
+    if (!deps.dryRun) {
+      for (const { row, rowId } of newIds) sheetWrites.push({ row, column: idColumn, value: rowId });
+      await applyDbWrites(deps, table, upserts, commits, now);
+      if (commits.length > 0) await store.commitRows(link.name, commits);
+    }
+    deps.onProgress?.(Math.min(start + CHUNK, total), total);
+  }
+
+  // Rows only the table holds.
+  const object = columns.map((c) => `'${c.name.replaceAll("'", "''")}', ${jsonExpr(c)}`).join(', ');
+  const appends: SheetValue[][] = [];
+  const appendDocs: RowCommit[] = [];
+  const dbDeletes: Array<{ rowId: string; key: Cells }> = [];
+  const cursor = sql
+    .unsafe(
+      `select jsonb_build_object(${object}) as row from ${table.qualified} as t order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
+    )
+    .cursor(CHUNK);
+  for await (const batch of cursor) {
+    const lone = batch
+      .map(({ row }) => canonicalRow({ ...table, columns }, row as Record<string, unknown>))
+      .map((cells) => ({
+        cells,
+        key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
+      }))
+      .filter((x) => !seenKeys.has(keyId(x.key)));
+    if (lone.length === 0) continue;
+    const rowIds = await store.rowIdsForKeys(
+      link.name,
+      lone.map((x) => x.key),
+    );
+    const docs = await store.readRows(link.name, [...rowIds.values()]);
+    for (const { cells, key } of lone) {
+      const rowId = rowIds.get(keyId(key));
+      const doc = rowId ? docs.get(rowId) : undefined;
+      const plan = planLoneRow('db', doc, doc ? matchesSynced(doc, cells) : false);
+      if (plan.kind === 'delete-db' && rowId) {
+        dbDeletes.push({ rowId, key });
+        r.rowsDeletedFromDb++;
+        continue;
+      }
+      const newId = randomUUID();
+      appends.push(
+        Array.from({ length: Math.max(sheet.headers.length, idColumn + 1) }, (_, i) =>
+          i === idColumn
+            ? newId
+            : columnAt[i]
+              ? toSheet(cells[columnAt[i]!] ?? null, types[columnAt[i]!]!)
+              : '',
+        ),
+      );
+      appendDocs.push({ next: syncedRowDocument(newId, key, cells, { wall: now(), logical: 0 }, now()) });
+      r.rowsAppendedToSheet++;
+    }
+  }
+  if (!deps.dryRun) {
+    if (dbDeletes.length > 0) {
+      await inSheetTransaction(sql, (tx) =>
+        writeRows(
+          tx,
+          table,
+          [],
+          dbDeletes.map((d) => ({ rowId: d.rowId, dot: 'sheet:1', key: d.key })),
+        ),
+      );
+      await store.commitRows(
+        link.name,
+        dbDeletes.map((d) => ({
+          next: {
+            ...emptyRowDocument(d.rowId, d.key),
+            tombstone: { dot: 'sheet:1', time: { wall: now(), logical: 0 } },
+          },
+        })),
+      );
+    }
+    if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appends.length > 0))
+      sheetWrites.push({ row: 1, column: idColumn, value: ID_HEADER });
+    if (sheetWrites.length > 0) await grid.writeCells(sheetWrites);
+    if (appends.length > 0) {
+      await grid.appendRows(sheetId, appends);
+      await store.commitRows(link.name, appendDocs);
+    }
+    await grid.deleteRows(sheetId, sheetDeletes);
+  }
+  return r;
+}
+
+function withoutNullKeys(cells: Cells, key: string[]): Cells {
+  return Object.fromEntries(Object.entries(cells).filter(([c, v]) => !(v === null && key.includes(c))));
+}
+
+/** Writes the sheet's values to the DB, then the row documents of rows new to the table. */
+async function applyDbWrites(
+  deps: SyncDeps,
+  table: Awaited<ReturnType<typeof describeTable>>,
+  upserts: RowUpsert[],
+  commits: RowCommit[],
+  now: () => number,
+): Promise<void> {
+  if (upserts.length === 0) return;
+  const result = await inSheetTransaction(deps.sql, (tx) => writeRows(tx, table, upserts, []));
+  if (result.errors.length > 0) {
+    const first = result.errors[0]!;
+    throw new Error(
+      `reconcile: ${result.errors.length} row(s) failed to write to ${table.qualified}, first: ${first.message} (SQLSTATE ${first.sqlState})`,
+    );
+  }
+  const time = { wall: now(), logical: 0 };
+  for (const upsert of upserts) {
+    if (upsert.key) continue;
+    const key = result.keys.get(upsert.rowId);
+    if (!key) continue;
+    const doc = syncedRowDocument(upsert.rowId, key as Cells, upsert.cells as Cells, time, 0);
+    for (const state of Object.values(doc.cells)) Object.assign(state, { dot: upsert.dot, echoed: false });
+    commits.push({ next: { ...doc, vv: { sheet: 1, db: 0 } } });
+  }
+}
+
+function conflictOf(
+  link: string,
+  policy: string,
+  rowId: string,
+  column: string,
+  sheet: CellValue,
+  db: CellValue,
+  winner: 'sheet' | 'db',
+  at: number,
+): ConflictRecord {
+  const id = createHash('sha256')
+    .update(JSON.stringify(['reconcile', rowId, column, stableText(sheet), stableText(db)]))
+    .digest('hex')
+    .slice(0, 32);
+  return {
+    id,
+    link,
+    rowId,
+    column,
+    reason: 'concurrent',
+    policy,
+    sheet: { value: sheet, dot: null, time: null },
+    db: { value: db, dot: null, time: null },
+    outcome: winner,
+    value: winner === 'db' ? db : sheet,
+    status: policy === 'manual' ? 'open' : 'resolved',
+    detectedAt: at,
+    resolution: null,
+  };
+}
