@@ -4,6 +4,7 @@
  * types are trusted. Each concern has its own file; this module re-exports them all.
  */
 export * from './config.ts';
+export * from './dashboard.ts';
 export * from './db-change.ts';
 export * from './row-change.ts';
 export * from './sheet-change.ts';
