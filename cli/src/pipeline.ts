@@ -23,7 +23,7 @@ import type { Logger } from '../../functions/src/log.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import type { SheetsyncConfig } from '../../functions/src/wire/config.ts';
-import { DB_CHANGES_TOPIC, parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
 
 export interface PipelineOptions {
@@ -156,7 +156,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       startSubscriber({
         bus,
         subscription: names.applyToSheet,
-        parse: parseDbChangeMessage,
+        parse: parseDbChanges,
         flush: applyToSheet.flush,
         windowMs: options.sheetWindowMs ?? 200,
         logger,

@@ -32,7 +32,7 @@ import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger } from './log.ts';
-import { DB_CHANGES_TOPIC, parseDbChangeMessage } from './wire/db-change.ts';
+import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
 const logger = createLogger();
@@ -154,7 +154,7 @@ const applyToSheetGroup = once(() => {
 });
 
 cloudEvent('applyToDb', pubsubHandler(parseSheetChangeMessage, applyToDbGroup));
-cloudEvent('applyToSheet', pubsubHandler(parseDbChangeMessage, applyToSheetGroup));
+cloudEvent('applyToSheet', pubsubHandler(parseDbChanges, applyToSheetGroup));
 
 const relayHandler = once(() =>
   outboxRelayHttpHandler({

@@ -16,7 +16,7 @@ import { type RunningRelay, startRelay } from '../../functions/src/functions/out
 import { createLogger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus, Subscription } from '../../functions/src/ports.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
-import { parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
@@ -60,18 +60,24 @@ describe('database → sheet', () => {
     const sub = uniqueName('apply-to-sheet');
     await bus.ensureTopic(topic);
     await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
-    relay = startRelay({ sql: db.sql, bus, topic, logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger, pollIntervalMs: 200 });
+    relay = startRelay({
+      sql: db.sql,
+      bus,
+      topic,
+      logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger,
+      pollIntervalMs: 200,
+    });
     applyToSheet = createApplyToSheet({
       store,
       links: new Map([
         ['leads', { tab: new SheetTab(api, spreadsheetId, 'Leads'), addMissingHeaders: false }],
       ]),
-      logger: silentLogger,
+      logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger,
     });
     subscription = startSubscriber({
       bus,
       subscription: sub,
-      parse: parseDbChangeMessage,
+      parse: parseDbChanges,
       flush: applyToSheet.flush,
       windowMs: 200,
       logger: silentLogger,

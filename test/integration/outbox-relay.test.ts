@@ -12,7 +12,7 @@ import { installSchema, watchTable } from '../../functions/src/adapters/postgres
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { drainFor, startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import type { Bus, BusMessage } from '../../functions/src/ports.ts';
-import { type DbChangeMessage, parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { type DbChangeMessage, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 
@@ -43,7 +43,7 @@ describe('outbox relay', () => {
     await bus.ensureSubscription(`${topic}-sub`, { topic, ackDeadlineSeconds: 60 });
     const deliveries: DbChangeMessage[] = [];
     const subscription = bus.subscribe(`${topic}-sub`, async (m) => {
-      deliveries.push(parseDbChangeMessage(m.data));
+      deliveries.push(...parseDbChanges(m.data));
     });
     const distinct = () => new Set(deliveries.map((d) => d.changeId)).size;
     return { topic, deliveries, distinct, close: () => subscription.close() };
@@ -238,7 +238,7 @@ describe('outbox relay', () => {
     };
     const result = await drainFor({ sql: db.sql, bus: recording, topic: 'unused' }, 60_000);
     expect(result).toMatchObject({ acquired: true, published: 100000, remaining: false });
-    const changeIds = new Set(published.map((m) => parseDbChangeMessage(m.data).changeId));
+    const changeIds = new Set(published.flatMap((m) => parseDbChanges(m.data).map((c) => c.changeId)));
     expect(changeIds.size).toBe(100000);
   });
 

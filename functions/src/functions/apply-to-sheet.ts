@@ -23,9 +23,16 @@ import type { DbChangeMessage } from '../wire/db-change.ts';
 import type { RowChange } from '../wire/row-change.ts';
 import type { DeliveryOutcome } from './apply-to-db.ts';
 
+/** One Pub/Sub delivery: a batch of changes (wire/db-change.ts parseDbChanges), in order. */
 export interface DbDelivery {
-  message: DbChangeMessage;
+  message: DbChangeMessage[];
   attempt: number;
+}
+
+/** One change of a delivery, as a flush handles it. */
+interface ChangeItem {
+  message: DbChangeMessage;
+  delivery: number;
 }
 
 export interface ApplyToSheetDeps {
@@ -45,33 +52,38 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
   const now = deps.now ?? Date.now;
   const stats: FlushStats = { writeRequests: 0, cellsWritten: 0 };
 
+  /**
+   * A delivery is acked only when every one of its changes is: a redelivered batch repeats its
+   * applied changes, which the version store then drops as duplicates.
+   */
   async function flush(deliveries: readonly DbDelivery[]): Promise<DeliveryOutcome[]> {
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
-    const byLink = new Map<string, number[]>();
-    deliveries.forEach((d, i) => {
-      byLink.set(d.message.link, [...(byLink.get(d.message.link) ?? []), i]);
+    const byLink = new Map<string, ChangeItem[]>();
+    deliveries.forEach((d, delivery) => {
+      for (const message of d.message) {
+        const items = byLink.get(message.link);
+        if (items) items.push({ message, delivery });
+        else byLink.set(message.link, [{ message, delivery }]);
+      }
     });
-    for (const [link, indexes] of byLink) {
+    for (const [link, items] of byLink) {
       if (!deps.links.has(link)) {
         deps.logger.error('database change for an unknown link; check the config', {
           link,
           code: 'SHEETSYNC_E102',
         });
-        for (const i of indexes) outcomes[i] = 'retry';
+        for (const item of items) outcomes[item.delivery] = 'retry';
         continue;
       }
-      const linkOutcomes = await flushLink(
-        link,
-        indexes.map((i) => deliveries[i]!),
-      );
-      indexes.forEach((i, j) => {
-        outcomes[i] = linkOutcomes[j]!;
+      const linkOutcomes = await flushLink(link, items);
+      items.forEach((item, j) => {
+        if (linkOutcomes[j] === 'retry') outcomes[item.delivery] = 'retry';
       });
     }
     return outcomes;
   }
 
-  async function flushLink(link: string, deliveries: DbDelivery[]): Promise<DeliveryOutcome[]> {
+  async function flushLink(link: string, deliveries: ChangeItem[]): Promise<DeliveryOutcome[]> {
     const { tab, addMissingHeaders } = deps.links.get(link)!;
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
     const types = new Map<string, ColumnType>();
@@ -97,6 +109,11 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const previous = deliveries.map(({ message }) =>
       message.previousKey ? canonical(message.previousKey, message) : undefined,
     );
+    const started = performance.now();
+    const phaseMs: Record<string, number> = {};
+    const phase = (name: string) => {
+      phaseMs[name] = Math.round(performance.now() - started);
+    };
     const known = await deps.store.rowIdsForKeys(link, [
       ...keys,
       ...previous.filter((k): k is Cells => k !== undefined),
@@ -107,11 +124,14 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       return message.op === 'DELETE' ? undefined : rowIdForNewRow(link, message.changeId);
     });
 
+    phase('keysMs');
     const snapshot = await tab.read();
+    phase('tabReadMs');
     const docs = await deps.store.readRows(
       link,
       [...new Set(rowIds)].filter((id): id is string => id !== undefined),
     );
+    phase('docsMs');
     const headerOf = headerResolver(snapshot.headers);
     const addHeaders: string[] = [];
     const header = (column: string): string | undefined => {
@@ -128,10 +148,16 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const appends = new Map<string, Record<string, SheetValue>>();
     const deletes = new Set<string>();
     const pendingRows = new Map<string, Cells>();
+    /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
+    const deferredRows = new Set<string>();
 
     deliveries.forEach(({ message }, i) => {
       const rowId = rowIds[i];
       if (!rowId) return; // a delete of a row sheetsync never synced
+      if (deferredRows.has(rowId)) {
+        outcomes[i] = 'retry';
+        return;
+      }
       const doc = working.has(rowId) ? working.get(rowId) : docs.get(rowId);
       const echo = message.origin === 'sheet' && message.dot?.startsWith('sheet:');
       const change: RowChange = {
@@ -152,6 +178,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       if (decision.kind === 'duplicate') return;
       if (decision.kind === 'defer') {
         outcomes[i] = 'retry';
+        deferredRows.add(rowId);
         return;
       }
       working.set(rowId, decision.next);
@@ -183,6 +210,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       deletes: [...deletes],
       addHeaders,
     });
+    phase('tabWriteMs');
     stats.writeRequests += result.writeRequests;
     stats.cellsWritten += result.cellsWritten;
     const writtenAt = now();
@@ -191,12 +219,14 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       if (doc) commits.push({ next: stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt) });
     }
     if (commits.length > 0) await deps.store.commitRows(link, commits);
+    phase('storeCommitMs');
     deps.logger.info('applied database changes', {
       link,
       op: 'applyToSheet',
       origin: 'db',
       count: deliveries.length,
       writeRequests: result.writeRequests,
+      ...phaseMs,
       latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
     });
     return outcomes;

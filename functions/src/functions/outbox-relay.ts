@@ -29,7 +29,7 @@ import {
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
-import { changeToBusMessage, outboxRowToChanges } from '../relay/outbox-messages.ts';
+import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 
 export interface RelayOptions {
@@ -103,7 +103,7 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     }
     const changes = rows.flatMap(outboxRowToChanges);
     const started = performance.now();
-    await ctx.bus.publish(ctx.topic, changes.map(changeToBusMessage));
+    await ctx.bus.publish(ctx.topic, changesToBusMessages(changes));
     const ids = rows.map((r) => r.id);
     await ctx.afterPublish?.(ids);
     await deleteOutboxRows(conn, ids);

@@ -1,6 +1,29 @@
 /**
- * From outbox rows (one statement's chunk of changes, sql/install.sql) to bus messages, one per
- * changed row. Pure: no I/O, no clock.
+ * From outbox rows (one statement's chunk of changes, sql/install.sql) to bus messages. Pure: no
+ * I/O, no clock.
+ *
+ * Message shape and ordering keys (a deliberate change of DESIGN.md's "ordering key = link +
+ * primary key" for the DB side; changesToBusMessages). A relay batch's changes are grouped by
+ * link and key bucket (a stable hash of the row's key, KEY_BUCKETS per link) into batch messages
+ * (wire/db-change.ts DbChangeBatch), ordering key `${link}/b${bucket}`. Per-row order still
+ * holds: every change of a row lands in the same bucket, a message lists them in outbox order,
+ * and Pub/Sub delivers one ordering key's messages in publish order (the bus adapter also runs
+ * their handlers one after another). Why not one message per row with key link + primary key:
+ * - Throughput. A 10,000-row statement became 10,000 messages with 10,000 distinct keys; Google's
+ *   emulator took 82 s to accept 5,000 of them (2,000 messages: 245 ms with one key, 3 s with
+ *   distinct keys), and on Google each message is billed at least 1 KB and acked on its own.
+ *   Batched, the same statement is about 2 relay batches × KEY_BUCKETS messages.
+ * - Group commit. applyToSheet flushes what arrives together; a few large messages arrive
+ *   together, so a bulk statement costs a couple of flushes (a tab read and ≤ 3 writes each)
+ *   instead of one per delivery wave.
+ * Why not one key per link: a nacked or deferred message blocks every later message of its
+ * ordering key (head-of-line blocking), and Pub/Sub allows 1 MB/s per ordering key. Buckets cap
+ * the blocked share of a link at 1/KEY_BUCKETS and give a link KEY_BUCKETS MB/s. A nacked batch
+ * is redelivered whole; its already-applied changes are then duplicates (their dots are covered)
+ * and dropped, so batching costs no idempotency. Messages stay under MAX_BATCH_BYTES, far below
+ * Pub/Sub's 10 MB per message and request.
+ * Known limit (as before): an UPDATE that changes the primary key is bucketed by its new key, so
+ * it is not ordered against earlier changes of the old key in the same relay batch.
  */
 
 import type { BusMessage } from '../ports.ts';
@@ -10,6 +33,11 @@ import {
   dbChangeId,
   dbChangeOrderingKey,
 } from '../wire/db-change.ts';
+
+/** Ordering keys per link (see the module comment). */
+export const KEY_BUCKETS = 16;
+/** A batch message's body stays under this (Pub/Sub: 10 MB per message, 1 MB/s per key). */
+export const MAX_BATCH_BYTES = 512 * 1024;
 
 type CellMap = DbChangeMessage['cells'];
 
@@ -84,3 +112,55 @@ export function changeToBusMessage(change: DbChangeMessage): BusMessage {
 }
 
 export { DB_CHANGES_TOPIC };
+
+/**
+ * The bus messages for a relay batch's changes (in outbox order): one batch message per link and
+ * key bucket, split further only to stay under MAX_BATCH_BYTES; ordering key `${link}/b${bucket}`.
+ * Messages of one key come out in the changes' order.
+ */
+export function changesToBusMessages(
+  changes: readonly DbChangeMessage[],
+  buckets: number = KEY_BUCKETS,
+): BusMessage[] {
+  const groups = new Map<string, DbChangeMessage[]>();
+  for (const change of changes) {
+    const rowKey = dbChangeOrderingKey(change.link, change.keyColumns, change.key);
+    const orderingKey = `${change.link}/b${fnv1a(rowKey) % buckets}`;
+    const group = groups.get(orderingKey);
+    if (group) group.push(change);
+    else groups.set(orderingKey, [change]);
+  }
+  const messages: BusMessage[] = [];
+  for (const [orderingKey, group] of groups) {
+    let part: string[] = [];
+    let bytes = 0;
+    const emit = () => {
+      const data = Buffer.from(`{"changes":[${part.join(',')}]}`);
+      messages.push({
+        data,
+        orderingKey,
+        attributes: { link: group[0]!.link, changes: String(part.length) },
+      });
+      part = [];
+      bytes = 0;
+    };
+    for (const change of group) {
+      const json = JSON.stringify(change);
+      if (part.length > 0 && bytes + json.length + 1 > MAX_BATCH_BYTES - 16) emit();
+      part.push(json);
+      bytes += json.length + 1;
+    }
+    if (part.length > 0) emit();
+  }
+  return messages;
+}
+
+/** 32-bit FNV-1a over UTF-16 code units: stable across processes and versions. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

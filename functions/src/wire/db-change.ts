@@ -97,17 +97,45 @@ export function dbChangeOrderingKey(
   return `${link}/${JSON.stringify(keyColumns.map((column) => key[column] ?? null))}`;
 }
 
-/** Parses a message body from the topic; a malformed one is a permanent SHEETSYNC_E301. */
+/**
+ * A message on the topic: the changes of one relay batch that share an ordering key (link and
+ * key bucket, see relay/outbox-messages.ts), in the order they must be applied.
+ */
+export const DbChangeBatch = v.object({
+  changes: v.pipe(v.array(DbChangeMessage), v.minLength(1)),
+});
+export type DbChangeBatch = v.InferOutput<typeof DbChangeBatch>;
+
+/**
+ * Parses a message body from the topic into its changes, in order: a batch body
+ * (`{"changes": [...]}`), or a single change as earlier relays published it. A malformed body is
+ * a permanent SHEETSYNC_E301.
+ */
+export function parseDbChanges(data: Uint8Array | string): DbChangeMessage[] {
+  const json = parseJson(data);
+  if (json !== null && typeof json === 'object' && 'changes' in json) {
+    return validated(DbChangeBatch, json).changes;
+  }
+  return [validated(DbChangeMessage, json)];
+}
+
+/** Parses a single-change body; a malformed one is a permanent SHEETSYNC_E301. */
 export function parseDbChangeMessage(data: Uint8Array | string): DbChangeMessage {
-  let json: unknown;
+  return validated(DbChangeMessage, parseJson(data));
+}
+
+function parseJson(data: Uint8Array | string): unknown {
   try {
-    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+    return JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
   } catch (error) {
     throw new SheetsyncError('SHEETSYNC_E301', `A ${DB_CHANGES_TOPIC} message is not JSON`, 'permanent', {
       cause: error,
     });
   }
-  const result = v.safeParse(DbChangeMessage, json);
+}
+
+function validated<S extends v.GenericSchema>(schema: S, json: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, json);
   if (!result.success) {
     const issue = result.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join('.') ?? '(root)';
