@@ -209,7 +209,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     r.idsAssigned += newIds.length;
     if (!deps.dryRun) {
       for (const { row, rowId } of newIds) sheetWrites.push({ row, column: idColumn, value: rowId });
-      await applyDbWrites(deps, table, upserts, commits, now);
+      // Rows written now are on both sides: the table pass below must not take them for lone rows.
+      for (const key of await applyDbWrites(deps, table, upserts, commits, now)) seenKeys.add(keyId(key));
       if (commits.length > 0) await store.commitRows(link.name, commits);
     }
     deps.onProgress?.(Math.min(start + CHUNK, total), total);
@@ -305,8 +306,8 @@ async function applyDbWrites(
   upserts: RowUpsert[],
   commits: RowCommit[],
   now: () => number,
-): Promise<void> {
-  if (upserts.length === 0) return;
+): Promise<Cells[]> {
+  if (upserts.length === 0) return [];
   const result = await inSheetTransaction(deps.sql, (tx) => writeRows(tx, table, upserts, []));
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
@@ -323,6 +324,7 @@ async function applyDbWrites(
     for (const state of Object.values(doc.cells)) Object.assign(state, { dot: upsert.dot, echoed: false });
     commits.push({ next: { ...doc, vv: { sheet: 1, db: 0 } } });
   }
+  return [...result.keys.values()] as Cells[];
 }
 
 function conflictOf(
