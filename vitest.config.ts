@@ -18,6 +18,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit tests first, on their own: they are quick and need no services.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -32,6 +34,7 @@ export default defineConfig({
           // Two cores: more parallel files only add contention on the emulators.
           fileParallelism: true,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
