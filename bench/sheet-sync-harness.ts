@@ -14,7 +14,7 @@ import { FirestoreVersionStore } from '../functions/src/adapters/firestore-versi
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../functions/src/config.ts';
 import type { RowProblem } from '../functions/src/functions/apply-to-db.ts';
-import { type Logger, silentLogger } from '../functions/src/log.ts';
+import { createLogger, type Logger, silentLogger } from '../functions/src/log.ts';
 import type { Bus } from '../functions/src/ports.ts';
 
 export const ID_HEADER = '_sheetsync_id';
@@ -64,7 +64,8 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
-  const logger = options.logger ?? silentLogger;
+  // SHEETSYNC_TEST_LOG=1 shows the pipeline's structured log when a test needs explaining.
+  const logger = options.logger ?? (process.env.SHEETSYNC_TEST_LOG ? createLogger() : silentLogger);
   const suffix = `${process.pid}-${harnesses++}-${randomBytes(3).toString('hex')}`;
   const spreadsheetId = `sheet-to-db-${suffix}`;
   const tab = 'Rows';

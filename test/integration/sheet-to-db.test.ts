@@ -40,7 +40,8 @@ describe('sheet → database', () => {
         `the table to equal the sheet with ${rows} rows`,
         async () => {
           last = await tableVsSheet(h, TABLE, COLUMNS);
-          const [{ count }] = await h.sql`select count(*)::int as count from public.items`;
+          const [counted] = await h.sql`select count(*)::int as count from public.items`;
+          const count = counted?.count;
           if (count !== rows) last.push(`table has ${count} rows, expected ${rows}`);
           return last.length === 0;
         },

@@ -1,0 +1,175 @@
+/**
+ * `npm run bench -- sheet-to-db`: sheet → database through the whole stack (issue 5): the local
+ * sheet running the real apps-script/, sheetWebhook, Google's Pub/Sub emulator, applyToDb with
+ * the Firestore emulator's version store, PostgreSQL. It starts its own services and stops them.
+ *
+ * - editToRowP50Ms / editToRowP99Ms: from a single-cell user action to the commit of the row
+ *   (a NOTIFY sent by a trigger on the table arrives at commit), over 200 edits made one after
+ *   another on 20 rows. Baseline, same run: the user action alone (the script ran and the
+ *   webhook answered, i.e. Pub/Sub acked), the part the sheet side costs before applyToDb starts.
+ * - pasteRowsPerSec: 10,000 new rows pasted in 20 blocks of 500×6, from the first paste to the
+ *   last row committed. Baseline, same run: PostgreSQL's own rate for the same rows inserted in
+ *   20 multi-row INSERTs into a plain table.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { type RunningEmulator, startEmulator } from '../cli/src/services/gcloud-emulator.ts';
+import { startPostgres } from '../cli/src/services/postgres-server.ts';
+import { type Benchmark, median, percentile } from './lib.ts';
+import { type SyncHarness, startSyncHarness } from './sheet-sync-harness.ts';
+
+const HEADERS = ['sku', 'name', 'qty', 'price', 'note', 'color'];
+const EDITS = 200;
+const EDIT_ROWS = 20;
+const BLOCKS = 20;
+const BLOCK_ROWS = 500;
+
+const block = (b: number) =>
+  Array.from({ length: BLOCK_ROWS }, (_, i) => {
+    const n = b * BLOCK_ROWS + i;
+    return [`P-${n}`, `pasted row ${n}`, n, n / 4, `note ${n}`, ['red', 'green', 'blue'][n % 3]!];
+  });
+
+const benchmark: Benchmark = {
+  name: 'sheet-to-db',
+  description: 'sheet edits and pastes to committed PostgreSQL rows, through the emulators',
+  async run({ progress }) {
+    const stops: Array<() => Promise<unknown>> = [];
+    const dataDir = mkdtempSync(join(tmpdir(), 'sheetsync-bench-pg-'));
+    stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    try {
+      progress('starting PostgreSQL and the Pub/Sub and Firestore emulators…');
+      const pg = await startPostgres({ databaseUrl: process.env.DATABASE_URL, dataDir });
+      stops.push(() => pg.stop());
+      const [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
+      stops.push(
+        () => (pubsub as RunningEmulator).stop(),
+        () => (firestore as RunningEmulator).stop(),
+      );
+      const table = `bench_items_${randomBytes(4).toString('hex')}`;
+      const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+      stops.push(() => sql.end({ timeout: 5 }));
+      stops.push(() => sql.unsafe(`drop table if exists public.${table}, public.${table}_plain`));
+
+      const harness: SyncHarness = await startSyncHarness({
+        databaseUrl: pg.url,
+        pubsubEmulatorHost: pubsub.host,
+        firestoreEmulatorHost: firestore.host,
+        table: `public.${table}`,
+        headers: HEADERS,
+        createTable: (s) =>
+          s.unsafe(`
+            create table public.${table} (sku text primary key, name text, qty integer,
+              price numeric(12,2), note text, color text);
+            -- The bench's clock: NOTIFY is delivered when the writing transaction commits.
+            create function public.${table}_committed() returns trigger language plpgsql as $$
+              begin perform pg_notify('${table}', new.sku || ' ' || coalesce(new.qty, -1)); return null; end $$;
+            create trigger committed after insert or update on public.${table}
+              for each row execute function public.${table}_committed();`),
+      });
+      stops.push(() => harness.stop());
+
+      const committed = new Map<string, number>();
+      let waiter: { key: string; resolve: () => void } | undefined;
+      await sql.listen(table, (payload) => {
+        committed.set(payload, performance.now());
+        if (waiter && payload === waiter.key) waiter.resolve();
+      });
+      const commitOf = (key: string, timeoutMs = 30_000) =>
+        new Promise<number>((resolve, reject) => {
+          const seen = committed.get(key);
+          if (seen !== undefined) return resolve(seen);
+          const timer = setTimeout(
+            () => reject(new Error(`no commit of ${key} in ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+          waiter = {
+            key,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve(committed.get(key)!);
+            },
+          };
+        });
+
+      progress(`seeding ${EDIT_ROWS} rows…`);
+      const seed = Array.from({ length: EDIT_ROWS }, (_, i) => [`E-${i}`, `edited ${i}`, 0, 1, '', 'red']);
+      await harness.act([{ type: 'edit', range: `Rows!A2:F${EDIT_ROWS + 1}`, values: seed }]);
+      await commitOf(`E-${EDIT_ROWS - 1} 0`);
+
+      progress(`${EDITS} single-cell edits…`);
+      const latencies: number[] = [];
+      const actions: number[] = [];
+      for (let i = 1; i <= EDITS; i++) {
+        const row = (i % EDIT_ROWS) + 2;
+        const started = performance.now();
+        await harness.act([{ type: 'edit', range: `Rows!C${row}`, values: [[i]] }]);
+        actions.push(performance.now() - started);
+        latencies.push((await commitOf(`E-${row - 2} ${i}`)) - started);
+        if (i % 50 === 0) progress(`  ${i}/${EDITS} edits, p50 so far ${Math.round(median(latencies))} ms`);
+      }
+
+      progress(`pasting ${BLOCKS * BLOCK_ROWS} rows in ${BLOCKS} blocks…`);
+      const pasteStart = performance.now();
+      for (let b = 0; b < BLOCKS; b++) {
+        const first = EDIT_ROWS + 2 + b * BLOCK_ROWS;
+        await harness.act([
+          { type: 'edit', range: `Rows!A${first}:F${first + BLOCK_ROWS - 1}`, values: block(b) },
+        ]);
+      }
+      const pasted = performance.now() - pasteStart;
+      progress(`  pastes answered after ${Math.round(pasted)} ms; waiting for the rows…`);
+      for (let n = 0; n < BLOCKS * BLOCK_ROWS; n++) await commitOf(`P-${n} ${n}`, 300_000);
+      const pasteMs =
+        Math.max(...[...committed].filter(([k]) => k.startsWith('P-')).map(([, t]) => t)) - pasteStart;
+
+      progress('baseline: the same rows inserted straight into PostgreSQL…');
+      await sql.unsafe(`create table public.${table}_plain (sku text primary key, name text, qty integer,
+        price numeric(12,2), note text, color text)`);
+      const plainStart = performance.now();
+      for (let b = 0; b < BLOCKS; b++) {
+        const rows = block(b).map(([sku, name, qty, price, note, color]) => ({
+          sku,
+          name,
+          qty,
+          price,
+          note,
+          color,
+        }));
+        await sql`insert into ${sql(`${table}_plain`)} ${sql(rows)}`;
+      }
+      const plainMs = performance.now() - plainStart;
+
+      const rows = BLOCKS * BLOCK_ROWS;
+      const pasteRate = rows / (pasteMs / 1000);
+      const plainRate = rows / (plainMs / 1000);
+      const actionP50 = median(actions);
+      const p50 = median(latencies);
+      const p99 = percentile(latencies, 99);
+      return {
+        editToRowP50Ms: { value: p50, unit: 'ms', baseline: actionP50, ratio: p50 / actionP50 },
+        editToRowP99Ms: {
+          value: p99,
+          unit: 'ms',
+          baseline: percentile(actions, 99),
+          ratio: p99 / percentile(actions, 99),
+          target: '≤ 300 ms',
+        },
+        pasteRowsPerSec: {
+          value: pasteRate,
+          unit: 'rows/s',
+          baseline: plainRate,
+          ratio: pasteRate / plainRate,
+          target: '≥ 2,000 rows/s',
+        },
+      };
+    } finally {
+      for (const stop of stops.reverse()) await stop().catch(() => {});
+    }
+  },
+};
+
+export default benchmark;

@@ -1,0 +1,214 @@
+/**
+ * Sheet → database at the webhook's edge: the webhook unreachable or losing its answers while
+ * people edit (the script queues and retries; nothing lost, nothing doubled), and requests that
+ * must be rejected or handled without touching the table, sent as real HTTP to the pipeline.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { useTestDatabase } from '../support/postgres.ts';
+import { waitFor } from '../support/wait.ts';
+
+const COLUMNS = ['id', 'name', 'qty'];
+const TABLE = { schema: 'public', name: 'orders', key: ['id'] };
+type ProxyMode = 'pass' | 'refuse' | 'lose-answer';
+
+describe('the webhook at the edge', () => {
+  const db = useTestDatabase();
+  let h: SyncHarness;
+  let proxy: Server;
+  let proxyUrl: string;
+  let mode: ProxyMode = 'pass';
+  let forwarded = 0;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      databaseUrl: db.url,
+      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+      table: 'public.orders',
+      headers: COLUMNS,
+      // An identity key: a new row delivered twice would become two table rows.
+      createTable: (sql) =>
+        sql.unsafe(`
+        create table public.orders (id bigint generated always as identity primary key, name text, qty integer);
+        create table public.x (v int); insert into public.x values (1);`),
+    });
+    // Between the script and the webhook: passes requests, refuses them (down), or forwards them
+    // and then answers 503 as if the answer were lost on the way back.
+    proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        if (mode === 'refuse') return res.writeHead(503).end();
+        const answer = await fetch(h.pipeline.webhookUrl, {
+          method: 'POST',
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([k]) => k.startsWith('x-sheetsync') || k === 'content-type'),
+          ) as Record<string, string>,
+          body: Buffer.concat(chunks),
+        });
+        forwarded++;
+        const text = await answer.text();
+        if (mode === 'lose-answer') return res.writeHead(503).end();
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const address = proxy.address();
+    proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    await h.runScript('setup', [proxyUrl, h.secret, h.tab]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.stop();
+    if (proxy) await new Promise((r) => proxy.close(r));
+  });
+
+  const queued = () => {
+    const sheet = h.emulator.model.get(h.spreadsheetId).sheetByTitle('_sheetsync_queue');
+    return sheet ? sheet.rows.filter((r) => r && r.length > 0).length : 0;
+  };
+  const count = async () => (await h.sql`select count(*)::int as n from orders`)[0]?.n;
+  const converged = async (rows: number) => {
+    let last: string[] = [];
+    await waitFor(`the table to equal the sheet with ${rows} rows`, async () => {
+      last = await tableVsSheet(h, TABLE, COLUMNS);
+      return last.length === 0 && (await count()) === rows;
+    }).catch((e) => {
+      throw new Error(`${e.message}\n${last.slice(0, 10).join('\n')}`);
+    });
+  };
+
+  it('edits made while the webhook is down arrive after it returns, none lost, none doubled', async () => {
+    await h.act([
+      {
+        type: 'edit',
+        range: 'Rows!B2:C3',
+        values: [
+          ['first', 1],
+          ['second', 2],
+        ],
+      },
+    ]);
+    await converged(2);
+    await waitFor('keys on the sheet', async () =>
+      h
+        .tabValues()
+        .slice(1)
+        .every((r) => Number(r[0]) > 0),
+    );
+
+    mode = 'refuse';
+    await h.act([
+      {
+        type: 'edit',
+        range: 'Rows!B4:C5',
+        values: [
+          ['typed while down', 3],
+          ['also while down', 4],
+        ],
+      },
+      { type: 'edit', range: 'Rows!C2', values: [[10]] },
+      { type: 'deleteRows', sheet: 'Rows', index: 2, count: 1 },
+      { type: 'edit', range: 'Rows!B5:C5', values: [['last while down', 5]] },
+    ]);
+    expect(queued()).toBeGreaterThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await h.sql`select name, qty from orders order by id`).toEqual([
+      { name: 'first', qty: 1 },
+      { name: 'second', qty: 2 },
+    ]);
+
+    // The answers get lost once: the events are applied, the script keeps them and sends again.
+    mode = 'lose-answer';
+    const before = forwarded;
+    await h.runScript('flushQueue');
+    expect(forwarded).toBe(before + 1); // stops at the first unanswered event, keeps order
+    mode = 'pass';
+    await h.runScript('flushQueue');
+    expect(queued()).toBe(0);
+    await converged(4);
+    // Rows of one multi-row insert take identity values in no promised order: compare by name.
+    expect((await h.sql`select name, qty from orders order by name`).map((r) => [r.name, r.qty])).toEqual([
+      ['also while down', 4],
+      ['first', 10],
+      ['last while down', 5],
+      ['typed while down', 3],
+    ]);
+  });
+
+  /** A signed request as the script sends it. */
+  function signed(body: string, timestamp = Date.now(), secret = h.secret) {
+    const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+    return {
+      'content-type': 'application/json',
+      'x-sheetsync-timestamp': String(timestamp),
+      'x-sheetsync-signature': `sha256=${signature}`,
+    };
+  }
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(h.pipeline.webhookUrl, { method: 'POST', headers, body });
+  const editEvent = (cells: Record<string, unknown>, headers = COLUMNS) =>
+    JSON.stringify({
+      v: 1,
+      eventId: randomUUID(),
+      kind: 'edit',
+      spreadsheetId: h.spreadsheetId,
+      sheet: h.tab,
+      sheetId: 0,
+      headers: [...headers, '_sheetsync_id'],
+      time: Date.now(),
+      rows: [{ rowId: randomUUID(), row: 90, isNew: true, cells }],
+    });
+  const snapshot = async () => ({
+    orders: await h.sql`select * from orders order by id`,
+    x: await h.sql`select * from x`,
+  });
+
+  it('rejects a forged signature, a stale timestamp, a replay and a malformed body; the table is intact', async () => {
+    const before = await snapshot();
+    const body = editEvent({ name: 'forged', qty: 1 });
+    expect((await post(body, signed(body, Date.now(), 'not-the-secret-at-all'))).status).toBe(401);
+    expect((await post(body, { ...signed(body), 'x-sheetsync-signature': 'sha256=00' })).status).toBe(401);
+    expect((await post(body, {})).status).toBe(401);
+    const stale = editEvent({ name: 'stale', qty: 1 });
+    expect((await post(stale, signed(stale, Date.now() - 6 * 60_000))).status).toBe(401);
+    const malformed = '{"v":1,"kind":"edit","rows":[{"rowId":"not a uuid"}]';
+    // Not JSON: functions-framework's body parser answers 400 before the handler runs.
+    expect((await post(malformed, signed(malformed))).status).toBe(400);
+    const wrongShape = JSON.stringify({ ...JSON.parse(editEvent({})), rows: [{ rowId: 'x' }] });
+    const answer = await post(wrongShape, signed(wrongShape));
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(await answer.json())).toMatch(/SHEETSYNC_E604.*rows/);
+
+    const once = editEvent({ name: 'replayed', qty: 7 });
+    expect((await post(once, signed(once))).status).toBe(200);
+    await waitFor(
+      'the row',
+      async () => (await h.sql`select 1 from orders where name = 'replayed'`).length === 1,
+    );
+    expect((await post(once, signed(once, Date.now() + 1))).status).toBe(409);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = await snapshot();
+    expect(after.x).toEqual(before.x);
+    expect(after.orders.filter((r) => r.name !== 'replayed')).toEqual(before.orders);
+    expect(after.orders.filter((r) => r.name === 'replayed')).toHaveLength(1);
+    await h.sql`delete from orders where name = 'replayed'`;
+  });
+
+  it('a header named "; DROP TABLE x; -- is ignored and reported; its row still syncs', async () => {
+    const evil = '"; DROP TABLE x; --';
+    await h.act([{ type: 'edit', range: 'Rows!D1', values: [[evil]] }]);
+    await h.act([{ type: 'edit', range: 'Rows!B6:D6', values: [['bobby', 6, 'tables']] }]);
+    await waitFor(
+      'the row',
+      async () => (await h.sql`select qty from orders where name = 'bobby'`)[0]?.qty === 6,
+    );
+    expect(await h.sql`select v from x`).toEqual([{ v: 1 }]);
+    await waitFor('the problem reported', async () =>
+      h.problems.some((p) => p.code === 'SHEETSYNC_E408' && p.column === evil),
+    );
+  });
+});
