@@ -124,10 +124,14 @@ async function fillSheet(
       }
       writeRequests += await grid.appendRows(sheetId, rows);
       const writtenAt = now();
-      await deps.store.commitRows(
-        deps.link.name,
-        docs.map((d) => ({ next: syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt) })),
-      );
+      const commits = docs.map((d) => ({
+        next: syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt),
+      }));
+      // The rows are new and independent: commit them in parallel slices (the store commits
+      // each slice in transactions of its own size; Firestore's latency, not its work, dominates).
+      const slices: (typeof commits)[] = [];
+      for (let i = 0; i < commits.length; i += 250) slices.push(commits.slice(i, i + 250));
+      await Promise.all(slices.map((slice) => deps.store.commitRows(deps.link.name, slice)));
       done += batch.length;
       deps.onProgress?.(done, total);
     }

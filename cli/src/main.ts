@@ -90,7 +90,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`sheetsync: ${message}\n`);
+    // The stable code (docs/errors.md) lets a user search for the cause and remedy.
+    const code = (error as { code?: unknown }).code;
+    const prefix = typeof code === 'string' && code.startsWith('SHEETSYNC_') ? `${code}: ` : '';
+    process.stderr.write(`sheetsync: ${prefix}${message}\n`);
     process.exit(1);
   },
 );
