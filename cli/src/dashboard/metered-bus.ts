@@ -8,20 +8,33 @@ import { DB_CHANGES_TOPIC } from '../../../functions/src/wire/db-change.ts';
 import { SHEET_CHANGES_TOPIC } from '../../../functions/src/wire/sheet-change.ts';
 import type { Metrics } from './metrics.ts';
 
-/** Which way each subscription carries changes (the local stack's subscription names). */
-const DIRECTION: Record<string, 'sheetToDb' | 'dbToSheet'> = {
-  'sheetsync-apply-to-db': 'sheetToDb',
-  'sheetsync-apply-to-sheet': 'dbToSheet',
+/** The topic and subscription names to count; default the production names `start` uses. */
+export interface MeteredNames {
+  sheetTopic: string;
+  dbTopic: string;
+  applyToDb: string;
+  applyToSheet: string;
+}
+
+const DEFAULT_NAMES: MeteredNames = {
+  sheetTopic: SHEET_CHANGES_TOPIC,
+  dbTopic: DB_CHANGES_TOPIC,
+  applyToDb: 'sheetsync-apply-to-db',
+  applyToSheet: 'sheetsync-apply-to-sheet',
 };
 
-export function meteredBus(bus: Bus, metrics: Metrics): Bus {
+export function meteredBus(bus: Bus, metrics: Metrics, names: MeteredNames = DEFAULT_NAMES): Bus {
+  const directions = new Map<string, 'sheetToDb' | 'dbToSheet'>([
+    [names.applyToDb, 'sheetToDb'],
+    [names.applyToSheet, 'dbToSheet'],
+  ]);
   return {
     ensureTopic: (topic) => bus.ensureTopic(topic),
     ensureSubscription: (subscription, settings) => bus.ensureSubscription(subscription, settings),
     publish: async (topic, messages) => {
       const ids = await bus.publish(topic, messages);
-      if (topic === SHEET_CHANGES_TOPIC) metrics.publishedTo('sheetChanges', messages.length);
-      if (topic === DB_CHANGES_TOPIC) {
+      if (topic === names.sheetTopic) metrics.publishedTo('sheetChanges', messages.length);
+      if (topic === names.dbTopic) {
         metrics.publishedTo(
           'dbChanges',
           messages.reduce((n, m) => n + dbChangeCount(m.data), 0),
@@ -30,7 +43,7 @@ export function meteredBus(bus: Bus, metrics: Metrics): Bus {
       return ids;
     },
     subscribe: (subscription, handler, options) => {
-      const direction = DIRECTION[subscription];
+      const direction = directions.get(subscription);
       return bus.subscribe(
         subscription,
         async (message) => {

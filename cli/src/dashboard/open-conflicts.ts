@@ -30,6 +30,8 @@ export function conflictDesk(deps: {
   store: VersionStore;
   bus: Bus;
   links: readonly string[];
+  /** Where sheet changes go; default `sheetsync-sheet-changes`. */
+  sheetTopic?: string;
   now?: () => number;
 }): ConflictDesk {
   const now = deps.now ?? Date.now;
@@ -63,7 +65,7 @@ export function conflictDesk(deps: {
           eventId: uuidFrom(change.eventId ?? `resolve:${id}`),
           time: at,
         };
-        await deps.bus.publish(SHEET_CHANGES_TOPIC, [
+        await deps.bus.publish(deps.sheetTopic ?? SHEET_CHANGES_TOPIC, [
           { data: Buffer.from(JSON.stringify(message)), orderingKey: sheetChangeOrderingKey(message) },
         ]);
       }
