@@ -122,17 +122,44 @@ describe('database → sheet', () => {
     expect(rows[0]![4]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('an UPDATE changes only its cells; a formula in an unsynced cell survives', async () => {
+  it('an UPDATE changes only its cells; a formula and a formatted cell in unsynced columns survive', async () => {
     await api.client.spreadsheets.values.update({
       spreadsheetId,
-      range: 'Leads!F2',
+      range: 'Leads!F2:G2',
       valueInputOption: 'USER_ENTERED',
-      requestBody: { values: [['=C2*2']] },
+      requestBody: { values: [['=C2*2', 'keep me']] },
     });
+    const bold = { textFormat: { bold: true }, backgroundColor: { red: 1, green: 0.9, blue: 0.5 } };
+    await api.client.spreadsheets.batchUpdate({
+      spreadsheetId,
+      requestBody: {
+        requests: [
+          {
+            updateCells: {
+              range: { sheetId: 0, startRowIndex: 1, endRowIndex: 2, startColumnIndex: 5, endColumnIndex: 7 },
+              rows: [{ values: [{ userEnteredFormat: bold }, { userEnteredFormat: bold }] }],
+              fields: 'userEnteredFormat',
+            },
+          },
+        ],
+      },
+    });
+    const formats = async () => {
+      const { data } = await api.client.spreadsheets.get({
+        spreadsheetId,
+        ranges: ['Leads!F2:G2'],
+        includeGridData: true,
+      });
+      return data.sheets?.[0]?.data?.[0]?.rowData?.[0]?.values?.map((v) => v.userEnteredFormat);
+    };
+    const formatBefore = await formats();
+    expect(formatBefore?.[0]?.textFormat?.bold).toBe(true);
+
     await db.sql`update leads set name = 'Ada Lovelace' where id = 1`;
     await waitFor('the update', async () => (await sheetRows()).rows[0]?.[1] === 'Ada Lovelace');
     const formulas = await sheetRows('FORMULA');
-    expect(formulas.rows[0]?.[5]).toBe('=C2*2');
+    expect(formulas.rows[0]?.slice(5, 7)).toEqual(['=C2*2', 'keep me']);
+    expect(await formats()).toEqual(formatBefore);
   });
 
   it('database text that looks like a formula lands as text', async () => {

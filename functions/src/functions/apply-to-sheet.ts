@@ -218,7 +218,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     for (const [rowId, doc] of working) {
       if (doc) commits.push({ next: stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt) });
     }
-    if (commits.length > 0) await deps.store.commitRows(link, commits);
+    await commitConcurrently(deps.store, link, commits);
     phase('storeCommitMs');
     deps.logger.info('applied database changes', {
       link,
@@ -233,6 +233,25 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
   }
 
   return { flush, stats };
+}
+
+/** Rows per concurrent version-store commit, and commits in flight at once. */
+const COMMIT_SLICE = 500;
+const COMMIT_CONCURRENCY = 4;
+
+/**
+ * Commits row documents in concurrent slices: a bulk flush touches thousands of distinct
+ * documents, so slices never contend, and one slow transaction (the Firestore emulator manages a
+ * few hundred a second) does not serialize the rest.
+ */
+async function commitConcurrently(store: VersionStore, link: string, commits: RowCommit[]) {
+  const slices: RowCommit[][] = [];
+  for (let i = 0; i < commits.length; i += COMMIT_SLICE) slices.push(commits.slice(i, i + COMMIT_SLICE));
+  let next = 0;
+  const worker = async () => {
+    while (next < slices.length) await store.commitRows(link, slices[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, slices.length) }, worker));
 }
 
 /**
