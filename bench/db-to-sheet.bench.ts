@@ -178,7 +178,13 @@ const bench: Benchmark = {
       }
       await Promise.all(sends);
       polling = false;
-      await Promise.race([poller, until('the single updates', () => seen.size === SINGLES, 120_000)]);
+      // A change still missing after 5 minutes counts with its age then (a lower bound), so a
+      // stall shows in the p99 instead of aborting the run.
+      await until('the single updates', () => seen.size === SINGLES, 300_000).catch(() => {
+        progress(`${SINGLES - seen.size} single updates had not reached the sheet after 5 minutes`);
+        const now = performance.now();
+        for (const [id, t] of committed) if (!seen.has(id)) seen.set(id, now - t);
+      });
       await poller;
       const singleWrites = api.counts.writes - singleWritesBefore;
       const singleChanges = changesReceived - singleChangesBefore;
