@@ -119,6 +119,10 @@ const benchmark: Benchmark = {
         await harness.act([
           { type: 'edit', range: `Rows!A${first}:F${first + BLOCK_ROWS - 1}`, values: block(b) },
         ]);
+        const done = [...committed.keys()].filter((k) => k.startsWith('P-')).length;
+        progress(
+          `  block ${b + 1}/${BLOCKS} answered at ${Math.round(performance.now() - pasteStart)} ms, ${done} rows committed`,
+        );
       }
       const pasted = performance.now() - pasteStart;
       progress(`  pastes answered after ${Math.round(pasted)} ms; waiting for the rows…`);
