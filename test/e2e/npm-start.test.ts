@@ -1,0 +1,149 @@
+/**
+ * `npm start` end to end, as a new user runs it: `sheetsync start` as a child process from a
+ * clean state directory, until it prints `sheetsync ready`. A cell typed in the grid (headless
+ * Chromium) reaches PostgreSQL; an UPDATE reaches the open grid without a reload; a second start
+ * on the same state directory says why it cannot; SIGINT leaves no descendant process running.
+ * Screenshots go to test-artifacts/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { waitFor } from '../support/wait.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startCli(stateDir: string): Started {
+  // Its own DATABASE_URL-free environment: the clean start embeds its own PostgreSQL.
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'cli/src/main.ts', 'start', '--state-dir', stateDir],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+describe('npm start', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'sheetsync-start-'));
+  let first: Started;
+  let info: { databaseUrl: string; sheetsApiUrl: string; gridUrl: string; dashboardUrl: string };
+  let sql: postgres.Sql;
+  let browser: Browser;
+  let page: Page;
+  let header: string[] = [];
+
+  const cellAddress = (row: number, column: string) =>
+    `${String.fromCharCode(65 + header.indexOf(column))}${row}`;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    first = startCli(stateDir);
+    await waitFor(
+      '"sheetsync ready"',
+      async () => {
+        if (first.child.exitCode !== null)
+          throw new Error(`start exited ${first.child.exitCode}: ${first.stderr()}`);
+        return first
+          .stdout()
+          .split('\n')
+          .some((line) => line.startsWith('sheetsync ready'));
+      },
+      240_000,
+    );
+    info = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
+    sql = postgres(info.databaseUrl, { max: 1, onnotice: () => {} });
+    const values = (await (
+      await fetch(`${info.sheetsApiUrl}/v4/spreadsheets/sheetsync-demo/values/Leads`)
+    ).json()) as {
+      values: string[][];
+    };
+    header = values.values[0] ?? [];
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 560 } });
+    await page.goto(info.gridUrl);
+    await page.locator('#status.live').waitFor({ timeout: 30_000 });
+    await page.locator(`[data-cell="${cellAddress(2, 'name')}"]`, { hasText: 'Ada Lovelace' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sql?.end({ timeout: 5 });
+    if (first?.child.exitCode === null) first.child.kill('SIGKILL');
+  });
+
+  it('a cell typed in the grid reaches PostgreSQL', async () => {
+    await page.locator(`[data-cell="${cellAddress(2, 'status')}"]`).click();
+    await page.keyboard.type('closed');
+    await page.keyboard.press('Enter');
+    await page.screenshot({ path: join(ARTIFACTS, 'npm-start-1-sheet-edit.png') });
+    await waitFor(
+      'Ada closed in public.leads',
+      async () =>
+        (await sql`select status from public.leads where name = 'Ada Lovelace'`)[0]?.status === 'closed',
+      60_000,
+    );
+  }, 90_000);
+
+  it('an UPDATE reaches the open grid without a reload', async () => {
+    let navigations = 0;
+    page.on('framenavigated', () => navigations++);
+    await sql`update public.leads set score = 99 where name = 'Grace Hopper'`;
+    await page
+      .locator(`[data-cell="${cellAddress(3, 'score')}"]`, { hasText: '99' })
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'npm-start-2-db-update.png') });
+    expect(navigations).toBe(0);
+  }, 90_000);
+
+  it('a second start on the same state directory says why it cannot', async () => {
+    const second = startCli(stateDir);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/already running from .* \(pid \d+\)/);
+    expect(first.child.exitCode).toBeNull();
+  }, 90_000);
+
+  it('SIGINT stops everything: no descendant process is left', async () => {
+    const descendants = descendantPids(first.child.pid!);
+    const names = descendants.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '?';
+      }
+    });
+    expect(names.some((n) => n.startsWith('postgres'))).toBe(true);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    await waitFor('every descendant gone', async () => descendants.every((pid) => !isAlive(pid)), 30_000);
+  }, 90_000);
+});
