@@ -151,6 +151,40 @@ describe('outbox relay', () => {
     }
   });
 
+  it('claims and publishes in numeric outbox id order across a digit boundary (9 < 10, 99 < 100)', async () => {
+    await db.sql`create table digits (id int primary key, n int not null)`;
+    await db.sql`insert into digits values (1, 0)`;
+    await watchTable(db.sql, 'digits');
+    // Make the next outbox ids cross a power of ten, where text order ('100' < '98') differs.
+    const [newest] = await db.sql`select coalesce(max(id), 0)::text as last from sheetsync.outbox`;
+    const [current] =
+      await db.sql`select last_value::text as last from pg_sequences where schemaname = 'sheetsync' and sequencename = 'outbox_id_seq'`;
+    const last = Math.max(Number(newest?.last ?? 0), Number(current?.last ?? 0));
+    const boundary = 10 ** Math.ceil(Math.log10(last + 10));
+    await db.sql`select setval(pg_get_serial_sequence('sheetsync.outbox', 'id'), ${boundary - 6})`;
+    for (let i = 0; i < 10; i++) await db.sql`update digits set n = n + 1 where id = 1`;
+
+    const published: number[] = [];
+    const recording: Bus = {
+      ensureTopic: async () => {},
+      ensureSubscription: async () => {},
+      publish: async (_topic, messages) => {
+        for (const m of messages)
+          for (const c of parseDbChanges(m.data))
+            if (c.table === 'public.digits') published.push(Number(c.cells.n));
+        return messages.map((_, i) => String(i));
+      },
+      subscribe: () => ({ close: async () => {} }),
+      close: async () => {},
+    };
+    const result = await drainFor(
+      { sql: db.sql, bus: recording, topic: 'unused', maxBatchChanges: 3 },
+      30_000,
+    );
+    expect(result).toMatchObject({ acquired: true, remaining: false });
+    expect(published).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it('loses nothing when the relay is SIGKILLed between publish and commit; duplicates keep their outbox id', async () => {
     await db.sql`create table crash (id int primary key, v text)`;
     await watchTable(db.sql, 'crash');

@@ -34,9 +34,11 @@ export async function releaseRelayLock(conn: postgres.Sql): Promise<void> {
 export async function claimOutboxRows(conn: postgres.Sql, maxChanges: number): Promise<OutboxRow[]> {
   let heads: { id: string; change_count: number }[];
   try {
+    // Order by the bigint column (outbox.id), never by the text alias `id`: ORDER BY prefers an
+    // output column's name, and text order ('10' < '9') broke per-key order.
     heads = await conn<{ id: string; change_count: number }[]>`
       select id::text as id, change_count from sheetsync.outbox
-       order by id limit ${maxChanges} for update skip locked`;
+       order by outbox.id limit ${maxChanges} for update skip locked`;
   } catch (error) {
     throw asCaptureError(error);
   }
@@ -66,7 +68,7 @@ export async function claimOutboxRows(conn: postgres.Sql, maxChanges: number): P
     select id::text as id, link, table_name, op, origin, dot, txid::text as txid,
            to_char(changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as time,
            key_columns, column_types, changes
-      from sheetsync.outbox where id = any(${ids}::bigint[]) order by id`;
+      from sheetsync.outbox where id = any(${ids}::bigint[]) order by outbox.id`;
   return rows.map((r) => ({
     id: r.id,
     link: r.link,
