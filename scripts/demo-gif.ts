@@ -7,7 +7,7 @@
  *   npx tsx scripts/demo-gif.ts [out.gif]      (default docs/demo.gif)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -17,6 +17,8 @@ import { start } from '../cli/src/start.ts';
 const out = resolve(process.argv[2] ?? 'docs/demo.gif');
 const frames = mkdtempSync(join(tmpdir(), 'sheetsync-demo-frames-'));
 const stateDir = mkdtempSync(join(tmpdir(), 'sheetsync-demo-state-'));
+// The embedded PostgreSQL runs as its own user, which must reach its data directory inside.
+chmodSync(stateDir, 0o755);
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 
 const { info, stop } = await start({ stateDir, progress: (m) => process.stderr.write(`demo: ${m}\n`) });

@@ -6,7 +6,7 @@
  * Screenshots go to test-artifacts/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -64,19 +64,23 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
+    // The embedded PostgreSQL runs as its own user, which must reach its data directory inside.
+    chmodSync(stateDir, 0o755);
     first = startCli(stateDir);
-    await waitFor(
+    const failed = first.exited.then((code) => {
+      throw new Error(`start exited ${code} before it was ready:\n${first.stderr()}`);
+    });
+    const ready = waitFor(
       '"sheetsync ready"',
-      async () => {
-        if (first.child.exitCode !== null)
-          throw new Error(`start exited ${first.child.exitCode}: ${first.stderr()}`);
-        return first
+      async () =>
+        first
           .stdout()
           .split('\n')
-          .some((line) => line.startsWith('sheetsync ready'));
-      },
+          .some((line) => line.startsWith('sheetsync ready')),
       240_000,
     );
+    failed.catch(() => {});
+    await Promise.race([ready, failed]);
     info = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
     sql = postgres(info.databaseUrl, { max: 1, onnotice: () => {} });
     const values = (await (
