@@ -41,7 +41,7 @@ try {
     }
   ).values[0]!;
   const cell = (row: number, column: string) => `${String.fromCharCode(65 + header.indexOf(column))}${row}`;
-  await grid.locator(`[data-cell="${cell(2, 'name')}"]`, { hasText: 'Ada' }).waitFor();
+  await grid.locator(`[data-cell="${cell(2, 'name')}"]`, { hasText: 'Ada' }).waitFor({ timeout: 180_000 });
 
   const query = 'select id, name, status, score from public.leads order by id;';
   const snap = async (caption: string, typed = query) => {
