@@ -10,14 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLinks, LinkCheckError } from '../../cli/src/links.ts';
-import { start } from '../../cli/src/start.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { ConfigError, parseConfig } from '../../functions/src/config.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { tabValues } from '../support/sheet-state.ts';
-import { waitFor } from '../support/wait.ts';
 
 const SPREADSHEET = 'two-links';
 
