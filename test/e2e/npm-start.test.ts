@@ -96,7 +96,9 @@ describe('npm start', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 560 } });
     await page.goto(info.gridUrl);
     await page.locator('#status.live').waitFor({ timeout: 30_000 });
-    await page.locator(`[data-cell="${cellAddress(2, 'name')}"]`, { hasText: 'Ada Lovelace' }).waitFor({ timeout: 180_000 });
+    await page
+      .locator(`[data-cell="${cellAddress(2, 'name')}"]`, { hasText: 'Ada Lovelace' })
+      .waitFor({ timeout: 180_000 });
   }, 300_000);
 
   afterAll(async () => {
