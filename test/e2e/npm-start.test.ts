@@ -104,7 +104,11 @@ describe('npm start', () => {
   afterAll(async () => {
     await browser?.close();
     await sql?.end({ timeout: 5 });
-    if (first?.child.exitCode === null) first.child.kill('SIGKILL');
+    // SIGINT, never SIGKILL: the stack must stop its PostgreSQL and emulators itself.
+    if (first?.child.exitCode === null) {
+      first.child.kill('SIGINT');
+      await first.exited;
+    }
   });
 
   it('a cell typed in the grid reaches PostgreSQL', async () => {
