@@ -7,13 +7,15 @@
  *   npx tsx scripts/demo-gif.ts [out.gif]      (default docs/demo.gif)
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import postgres from 'postgres';
 import { start } from '../cli/src/start.ts';
 
+// Debian's ImageMagick, ahead of any `convert` stand-in earlier on the PATH.
+const CONVERT = existsSync('/usr/bin/convert') ? '/usr/bin/convert' : 'convert';
 const out = resolve(process.argv[2] ?? 'docs/demo.gif');
 const frames = mkdtempSync(join(tmpdir(), 'sheetsync-demo-frames-'));
 const stateDir = mkdtempSync(join(tmpdir(), 'sheetsync-demo-state-'));
@@ -67,7 +69,7 @@ try {
   await snap('…shows in the open sheet, no reload', update);
   await snap('Two-way, in about a second', update);
 
-  execFileSync('convert', [
+  execFileSync(CONVERT, [
     '-delay',
     '150',
     '-loop',
@@ -95,7 +97,7 @@ async function capture(grid: Page, psql: Page, caption: string): Promise<void> {
   const bottom = join(frames, `psql-${n}.png`);
   await grid.screenshot({ path: top });
   await psql.screenshot({ path: bottom });
-  execFileSync('convert', [
+  execFileSync(CONVERT, [
     top,
     bottom,
     '-append',
