@@ -31,7 +31,7 @@ import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
-import { createLogger } from './log.ts';
+import { createLogger, traceLabels } from './log.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
@@ -96,7 +96,7 @@ const webhookDeps = once(() => ({
 http('sheetWebhook', async (req, res) => {
   const answer = await handleWebhook(
     { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-    webhookDeps(),
+    { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
   );
   res.status(answer.status).json(answer.body);
 });

@@ -50,8 +50,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[severity] < ORDER[level]) return;
     const all: LogLabels = { ...base, ...labels };
     const stringLabels: Record<string, string> = {};
-    for (const [key, value] of Object.entries(all))
-      if (value !== undefined) stringLabels[key] = String(value);
+    for (const [key, value] of Object.entries(all)) {
+      // Special fields (trace, spanId) stay top-level only.
+      if (value !== undefined && !key.startsWith('logging.googleapis.com/'))
+        stringLabels[key] = String(value);
+    }
     write(
       JSON.stringify({
         severity,
@@ -86,3 +89,21 @@ export const silentLogger: Logger = {
   error() {},
   child: () => silentLogger,
 };
+
+/**
+ * The Cloud Logging trace field for a request, from `traceparent` (W3C) or
+ * `X-Cloud-Trace-Context` (`TRACE_ID/SPAN_ID;o=1`), so a function's log lines group under the
+ * request in Logs Explorer. Empty when the request carries neither.
+ */
+export function traceLabels(
+  headers: Record<string, string | string[] | undefined>,
+  projectId: string | undefined,
+): LogLabels {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const traceparent = first(headers.traceparent);
+  const cloud = first(headers['x-cloud-trace-context']);
+  const traceId =
+    /^[\da-f]{2}-([\da-f]{32})-/.exec(traceparent ?? '')?.[1] ?? /^([\da-f]{32})/.exec(cloud ?? '')?.[1];
+  if (!traceId || !projectId) return {};
+  return { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${traceId}` };
+}

@@ -224,6 +224,29 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
       await deps.reportProblems?.(problems);
     }
+    // One line per row and per conflict, so Logs Explorer can follow a row by rowId and the
+    // log-based metrics (terraform/monitoring.tf) count conflicts.
+    const flushedAt = now();
+    for (const [rowId, commit] of commits) {
+      const change = deliveries.find((d) => d.message.rowId === rowId)?.message;
+      deps.logger.info('applied a sheet change to the table', {
+        link,
+        rowId,
+        op: 'applyToDb',
+        origin: 'sheet',
+        ...(change ? { latencyMs: Math.max(0, flushedAt - change.time), eventId: change.eventId } : {}),
+      });
+      for (const conflict of commit.conflicts ?? []) {
+        deps.logger.warn(`conflict on ${conflict.column}: ${conflict.policy} chose ${conflict.outcome}`, {
+          link,
+          rowId,
+          op: 'conflict',
+          column: conflict.column,
+          policy: conflict.policy,
+          status: conflict.status,
+        });
+      }
+    }
     deps.logger.info('applied sheet changes', {
       link,
       op: 'applyToDb',

@@ -220,6 +220,19 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     }
     await commitConcurrently(deps.store, link, commits);
     phase('storeCommitMs');
+    // One line per row written, so Logs Explorer can follow a row by rowId.
+    for (const [rowId, kind] of [
+      ...[...updates.keys()].map((id) => [id, 'update'] as const),
+      ...[...appends.keys()].map((id) => [id, 'append'] as const),
+      ...[...deletes].map((id) => [id, 'delete'] as const),
+    ]) {
+      deps.logger.info(`${kind} of a sheet row from the table`, {
+        link,
+        rowId,
+        op: 'applyToSheet',
+        origin: 'db',
+      });
+    }
     deps.logger.info('applied database changes', {
       link,
       op: 'applyToSheet',
