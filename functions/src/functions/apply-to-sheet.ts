@@ -146,6 +146,8 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const written = new Map<string, Set<string>>();
     const updates = new Map<string, Record<string, SheetValue>>();
     const appends = new Map<string, Record<string, SheetValue>>();
+    /** New rows go to the sheet in the order the database committed them, whatever the bucket. */
+    const appendOrder = new Map<string, number>();
     const deletes = new Set<string>();
     const pendingRows = new Map<string, Cells>();
     /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
@@ -191,6 +193,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       for (const column of Object.keys(decision.cells)) columns.add(column);
       written.set(rowId, columns);
       if (decision.write === 'append') {
+        if (!appends.has(rowId)) appendOrder.set(rowId, message.changeId);
         appends.set(rowId, { ...appends.get(rowId), ...sheetCells });
         pendingRows.set(rowId, { ...decision.cells });
       } else if (decision.write === 'update') {
@@ -206,7 +209,9 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
 
     const result = await tab.write(snapshot, {
       updates: [...updates].map(([rowId, cells]) => ({ rowId, cells })),
-      appends: [...appends].map(([rowId, cells]) => ({ rowId, cells })),
+      appends: [...appends]
+        .sort(([a], [b]) => (appendOrder.get(a) ?? 0) - (appendOrder.get(b) ?? 0))
+        .map(([rowId, cells]) => ({ rowId, cells })),
       deletes: [...deletes],
       addHeaders,
     });
