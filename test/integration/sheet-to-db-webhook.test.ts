@@ -116,7 +116,7 @@ describe('the webhook at the edge', () => {
     ]);
     expect(queued()).toBeGreaterThanOrEqual(4);
     await new Promise((r) => setTimeout(r, 500));
-    expect(await h.sql`select name, qty from orders order by id`).toEqual([
+    expect(await h.sql`select name, qty from orders order by name`).toEqual([
       { name: 'first', qty: 1 },
       { name: 'second', qty: 2 },
     ]);
