@@ -276,6 +276,36 @@ describe('outbox relay', () => {
     expect(changeIds.size).toBe(100000);
   });
 
+  it('as the scheduled function, keeps relaying changes made while it runs until its deadline', async () => {
+    await db.sql`create table live (id int primary key, v int)`;
+    await watchTable(db.sql, 'live');
+    const published: BusMessage[] = [];
+    const recording: Bus = {
+      ensureTopic: async () => {},
+      ensureSubscription: async () => {},
+      publish: async (_topic, messages) => {
+        published.push(...messages);
+        return messages.map((_, i) => String(i));
+      },
+      subscribe: () => ({ close: async () => {} }),
+      close: async () => {},
+    };
+    let returned = false;
+    const running = drainFor({ sql: db.sql, bus: recording, topic: 'unused', pollIntervalMs: 100 }, 3_000, {
+      stayUntilDeadline: true,
+    }).then((result) => {
+      returned = true;
+      return result;
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await db.sql`insert into live values (1, 1)`;
+    await until(() => published.length > 0 || returned, 'the change made mid-drain');
+    // Relayed by the running call, not left for the next scheduled one.
+    expect(published).toHaveLength(1);
+    expect(returned).toBe(false);
+    expect(await running).toMatchObject({ acquired: true, published: 1, remaining: false });
+  });
+
   it('round-trips every type and rows wider than 8 KB unchanged', async () => {
     const columns = `id bigint primary key, i int, b bigint, n numeric, t text, f bool, d date, ts timestamptz,
       j jsonb, u uuid, ia int[], ba bigint[], ta text[], wide text, nul text, by bytea, r real, dp double precision`;

@@ -264,22 +264,42 @@ export function startRelay(options: RelayOptions): RunningRelay {
  * Drains the outbox for at most `ms` (the batch in flight when time runs out completes), for an
  * HTTP function on a schedule. Returns at once with `acquired: false` if another relay is active.
  */
-export async function drainFor(options: Omit<RelayOptions, 'signal'>, ms: number): Promise<DrainResult> {
+/**
+ * Relays for at most `ms`. By default it returns once the outbox is empty; with
+ * `stayUntilDeadline` (the scheduled HTTP function) it keeps relaying new changes until the
+ * deadline, waiting for the lock if an earlier invocation still holds it.
+ */
+export async function drainFor(
+  options: Omit<RelayOptions, 'signal'>,
+  ms: number,
+  { stayUntilDeadline = false }: { stayUntilDeadline?: boolean } = {},
+): Promise<DrainResult> {
   const counters = newCounters();
   const ctx = contextOf(options, counters);
   const { sql, owned } = clientOf(options);
   const deadline = Date.now() + ms;
+  // Serverless relay (terraform/relay.tf): each invocation keeps relaying until its deadline, so
+  // with overlapping invocations a change waits at most `idle` ms, not until the next schedule.
+  const idle = Math.min(options.pollIntervalMs ?? 250, 1000);
+  const sleep = (wait: number) =>
+    new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, deadline - Date.now()))));
   const conn = await sql.reserve();
   try {
-    if (!(await tryRelayLock(conn))) return { acquired: false, published: 0, batches: 0, remaining: true };
+    // The previous invocation may still hold the lock for its last seconds: wait for it.
+    while (!(await tryRelayLock(conn))) {
+      if (!stayUntilDeadline || Date.now() >= deadline) {
+        return { acquired: false, published: 0, batches: 0, remaining: true };
+      }
+      await sleep(idle);
+    }
     try {
       await ctx.bus.ensureTopic(ctx.topic);
-      let remaining = true;
+      let remaining = false;
       while (Date.now() < deadline) {
-        if ((await relayBatch(conn, ctx)) === 0) {
-          remaining = false;
-          break;
-        }
+        const published = await relayBatch(conn, ctx);
+        remaining = published > 0;
+        if (!remaining && !stayUntilDeadline) break;
+        if (!remaining) await sleep(idle);
       }
       return { acquired: true, published: counters.published, batches: counters.batches, remaining };
     } finally {
@@ -305,7 +325,7 @@ export function outboxRelayHttpHandler(
     const asked = Number(req.query?.ms ?? (req.body as { ms?: unknown } | undefined)?.ms ?? maxDrainMs);
     const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, maxDrainMs) : maxDrainMs;
     try {
-      res.status(200).json(await drainFor(options, ms));
+      res.status(200).json(await drainFor(options, ms, { stayUntilDeadline: true }));
     } catch (error) {
       const described = describeError(error);
       logger.error('outbox drain failed', described);
