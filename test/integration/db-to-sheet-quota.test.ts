@@ -98,7 +98,9 @@ describe('database → sheet under quota and faults', () => {
   it('a 10,000-row table updated twice lands completely with the second values, never over 60 writes a minute', async () => {
     await db.sql`insert into leads select g, 0 from generate_series(1, ${ROWS}) g`;
     await waitFor('the inserted rows', scoresAre(0), 240_000);
-    emulator.faults.configure({ errorRate: 0.2, errorStatus: 503 });
+    // 20% of requests fail at random; the bulk updates need only a handful of requests, so the
+    // first two also fail for certain, and the retry path is always exercised.
+    emulator.faults.configure({ errorRate: 0.2, errorStatus: 503, failNext: 2 });
     await db.sql`update leads set score = 1`;
     await db.sql`update leads set score = 2`;
     await waitFor('the second update everywhere', scoresAre(2), 240_000);
