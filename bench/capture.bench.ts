@@ -10,17 +10,18 @@
  *
  * It starts its own PostgreSQL (DATABASE_URL, else embedded) and Pub/Sub emulator and stops them.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
-import { installSchema, watchTable } from '../functions/src/adapters/postgres-schema.ts';
+import { watchTable } from '../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
 import { drainFor } from '../functions/src/functions/outbox-relay.ts';
 import type { BusMessage } from '../functions/src/ports.ts';
+import { benchDatabase } from './database.ts';
 import { type Benchmark, median } from './lib.ts';
 
 const ROWS = 100_000;
@@ -42,18 +43,9 @@ const bench: Benchmark = {
         () => pg.stop(),
         () => emulator.stop(),
       );
-      const name = `sheetsync_bench_${randomBytes(4).toString('hex')}`;
-      const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-      await admin`create database ${admin(name)}`;
-      stops.unshift(async () => {
-        await admin`drop database if exists ${admin(name)} with (force)`;
-        await admin.end();
-      });
-      const url = new URL(pg.url);
-      url.pathname = `/${name}`;
-      const sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
-      stops.unshift(() => sql.end({ timeout: 5 }));
-      await installSchema(sql);
+      const database = await benchDatabase(pg.url);
+      stops.unshift(() => database.drop());
+      const { sql } = database;
 
       // ── trigger overhead ──
       progress(`loading 2 × ${ROWS} rows`);

@@ -12,18 +12,17 @@
  *   is computed, not sent: the row changes applyToSheet received in the same run (bulk plus
  *   singles), as counted by its flushes. Ratio = naive requests ÷ our write requests.
  */
-import { randomBytes } from 'node:crypto';
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
-import postgres from 'postgres';
 import { startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
 import { readValues } from '../emulator/src/model/values.ts';
 import { createEmulator } from '../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../functions/src/adapters/firestore-version-store.ts';
-import { installSchema, watchTable } from '../functions/src/adapters/postgres-schema.ts';
+import { watchTable } from '../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
 import { SheetTab } from '../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../functions/src/adapters/sheets/sheets-api.ts';
@@ -32,6 +31,7 @@ import { startRelay } from '../functions/src/functions/outbox-relay.ts';
 import { silentLogger } from '../functions/src/log.ts';
 import { startSubscriber } from '../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../functions/src/wire/db-change.ts';
+import { benchDatabase } from './database.ts';
 import { type Benchmark, percentile } from './lib.ts';
 
 const ROWS = 10_000;
@@ -56,18 +56,9 @@ const bench: Benchmark = {
         () => pubsub.stop(),
         () => firestoreEmulator.stop(),
       );
-      const name = `sheetsync_bench_${randomBytes(4).toString('hex')}`;
-      const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-      await admin`create database ${admin(name)}`;
-      stops.unshift(async () => {
-        await admin`drop database if exists ${admin(name)} with (force)`;
-        await admin.end();
-      });
-      const url = new URL(pg.url);
-      url.pathname = `/${name}`;
-      const sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
-      stops.unshift(() => sql.end({ timeout: 5 }));
-      await installSchema(sql);
+      const database = await benchDatabase(pg.url);
+      stops.unshift(() => database.drop());
+      const { sql } = database;
       await sql`create table leads (id int primary key, name text, score int)`;
       await watchTable(sql, 'public.leads', 'leads');
 
