@@ -40,6 +40,15 @@ export interface VersionStore {
    * webhook runs it after a structural change to find rows that left the sheet.
    */
   liveRowIds(link: string): Promise<string[]>;
+  /**
+   * A counter that changes whenever the link's sheet may have changed other than by
+   * applyToSheet: the webhook bumps it for every event it accepts (an edit, a paste, a row
+   * inserted, deleted or sorted), the CLI after it writes to the sheet. applyToSheet keeps its
+   * last read of the tab while the counter stays the same (adapters/sheets/sheet-tab.ts), so a
+   * flush costs no Sheets API read. 0 for a link never bumped.
+   */
+  sheetEpoch(link: string): Promise<number>;
+  bumpSheetEpoch(link: string): Promise<void>;
   /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */
   listOpenConflicts(link: string, limit?: number): Promise<ConflictRecord[]>;
   /**

@@ -139,4 +139,135 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       code: 'SHEETSYNC_E504',
     });
   });
+  describe('the kept snapshot (changeToken)', () => {
+    /** A tab whose change token the test controls, with a fake clock. */
+    async function keptTab(rows: unknown[][]) {
+      const { spreadsheetId } = await newTab(rows);
+      const state = { token: 0, now: 1_000 };
+      const tab = new SheetTab(api, spreadsheetId, 'Leads', {
+        changeToken: async () => state.token,
+        maxSnapshotAgeMs: 30_000,
+        now: () => state.now,
+      });
+      return { spreadsheetId, tab, state };
+    }
+
+    /** What a fresh read of the API shows, in the snapshot's terms. */
+    async function fresh(spreadsheetId: string) {
+      const s = await new SheetTab(api, spreadsheetId, 'Leads').read();
+      return {
+        headers: s.headers,
+        lastRow: s.lastRow,
+        rows: [...s.rows].map(([id, r]) => [id, r.row, trim(r.values)] as const).sort(byRow),
+      };
+    }
+    function view(s: Awaited<ReturnType<SheetTab['read']>>) {
+      return {
+        headers: s.headers,
+        lastRow: s.lastRow,
+        rows: [...s.rows].map(([id, r]) => [id, r.row, trim(r.values)] as const).sort(byRow),
+      };
+    }
+    const trim = (values: unknown[]) => {
+      const out = [...values];
+      while (out.length > 0 && (out.at(-1) === '' || out.at(-1) == null)) out.pop();
+      return out;
+    };
+    const byRow = (a: readonly [string, number, unknown], b: readonly [string, number, unknown]) =>
+      a[1] - b[1];
+
+    it('serves reads from the kept snapshot while the token is unchanged, and reads again when it changes or ages', async () => {
+      const id = randomUUID();
+      const { spreadsheetId, tab, state } = await keptTab([
+        ['n', ID_HEADER],
+        [1, id],
+      ]);
+      const before = api.counts.reads;
+      await tab.read();
+      const readsAfterFirst = api.counts.reads;
+      expect(readsAfterFirst).toBeGreaterThan(before);
+      // A change the token does not know of is not seen...
+      await api.client.spreadsheets.values.update({
+        spreadsheetId,
+        range: "'Leads'!A2",
+        valueInputOption: 'RAW',
+        requestBody: { values: [[2]] },
+      });
+      expect((await tab.read()).rows.get(id)?.values[0]).toBe(1);
+      expect(api.counts.reads).toBe(readsAfterFirst);
+      expect(tab.readCounts).toEqual({ apiReads: 1, keptReads: 1 });
+      // ...until the token changes (the webhook saw a sheet event)...
+      state.token++;
+      expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
+      expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1 });
+      // ...or the snapshot is older than maxSnapshotAgeMs.
+      await api.client.spreadsheets.values.update({
+        spreadsheetId,
+        range: "'Leads'!A2",
+        valueInputOption: 'RAW',
+        requestBody: { values: [[3]] },
+      });
+      state.now += 29_000;
+      expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
+      state.now += 2_000;
+      expect((await tab.read()).rows.get(id)?.values[0]).toBe(3);
+      expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 2 });
+    });
+
+    it('keeps the snapshot true through its own updates, deletes and appends (equal to a fresh read after each)', async () => {
+      const ids = Array.from({ length: 12 }, () => randomUUID());
+      // Row 8 holds a value but no id (typed, not yet synced): appends go below the last row with values.
+      const { spreadsheetId, tab } = await keptTab([
+        ['n', 'name', ID_HEADER],
+        ...ids.slice(0, 6).map((id, i) => [i, `r${i}`, id]),
+        ['', 'no id yet', ''],
+        ...ids.slice(6, 9).map((id, i) => [i + 6, `r${i + 6}`, id]),
+      ]);
+      let random = 42;
+      const next = (n: number) => {
+        random = (random * 1_103_515_245 + 12_345) % 2 ** 31;
+        return random % n;
+      };
+      let live = ids.slice(0, 9);
+      let fresh_ = 9;
+      for (let round = 0; round < 8; round++) {
+        const snapshot = await tab.read();
+        const deletes = live.filter(() => next(4) === 0).slice(0, 3);
+        const updates = live
+          .filter((id) => !deletes.includes(id) && next(3) === 0)
+          .map((rowId) => ({ rowId, cells: { name: `u${round}-${next(100)}` } }));
+        const appends = Array.from({ length: next(3) }, () => {
+          const rowId = fresh_ < ids.length ? ids[fresh_++]! : randomUUID();
+          return { rowId, cells: { n: 100 + round, name: `a${round}` } };
+        });
+        await tab.write(snapshot, { updates, appends, deletes, addHeaders: [] });
+        live = [...live.filter((id) => !deletes.includes(id)), ...appends.map((a) => a.rowId)];
+        const apiReads = tab.readCounts.apiReads;
+        const kept = await tab.read();
+        expect(tab.readCounts.apiReads).toBe(apiReads); // served from the kept snapshot
+        expect(view(kept), `round ${round}`).toEqual(await fresh(spreadsheetId));
+      }
+    });
+
+    it('reads again after a write fails, and after a write that adds columns', async () => {
+      const id = randomUUID();
+      const { tab } = await keptTab([
+        ['n', ID_HEADER],
+        [1, id],
+      ]);
+      const snapshot = await tab.read();
+      await tab.write(snapshot, { updates: [], appends: [], deletes: [], addHeaders: ['email'] });
+      const afterColumns = await tab.read();
+      expect(afterColumns.headers).toEqual(['n', ID_HEADER, 'email']);
+      expect(tab.readCounts.apiReads).toBe(2);
+      await expect(
+        tab.write(
+          { ...afterColumns, sheetId: 999 },
+          { updates: [], appends: [], deletes: [id], addHeaders: [] },
+        ),
+      ).rejects.toMatchObject({ code: 'SHEETSYNC_E501' });
+      await tab.read();
+      expect(tab.readCounts.apiReads).toBe(3);
+    });
+  });
 });

@@ -181,6 +181,15 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect(await store.liveRowIds(`${liveLink}-empty`)).toEqual([]);
     });
 
+    it('counts sheet changes per link: 0 until bumped, then one more per bump', async () => {
+      const store = open();
+      const epochLink = `${link}-epoch`;
+      expect(await store.sheetEpoch(epochLink)).toBe(0);
+      await Promise.all([store.bumpSheetEpoch(epochLink), store.bumpSheetEpoch(epochLink)]);
+      expect(await store.sheetEpoch(epochLink)).toBe(2);
+      expect(await store.sheetEpoch(`${epochLink}-other`)).toBe(0);
+    });
+
     it('keeps links apart', async () => {
       const store = open();
       const rowId = randomUUID();

@@ -12,7 +12,7 @@
  * with exponential backoff and full jitter, and after the last attempt reported as a retryable
  * SHEETSYNC_E404 so the message is redelivered rather than lost.
  */
-import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
+import { type DocumentReference, FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
 import type { Cells } from '../core/cell-value.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
@@ -80,6 +80,19 @@ export class FirestoreVersionStore implements VersionStore {
     const rows = this.row(link, '_').parent;
     const snapshot = await rows.where('tombstone', '==', null).select().get();
     return snapshot.docs.map((d) => d.id);
+  }
+
+  async sheetEpoch(link: string): Promise<number> {
+    const snapshot = await this.firestore.collection(this.root).doc(link).get();
+    const epoch = snapshot.get('sheetEpoch');
+    return typeof epoch === 'number' ? epoch : 0;
+  }
+
+  async bumpSheetEpoch(link: string): Promise<void> {
+    await this.firestore
+      .collection(this.root)
+      .doc(link)
+      .set({ sheetEpoch: FieldValue.increment(1) }, { merge: true });
   }
 
   async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {

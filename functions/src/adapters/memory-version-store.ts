@@ -36,6 +36,16 @@ export class MemoryVersionStore implements VersionStore {
     return [...this.state(link).rows.values()].filter((doc) => !doc.tombstone).map((doc) => doc.rowId);
   }
 
+  private readonly epochs = new Map<string, number>();
+
+  async sheetEpoch(link: string): Promise<number> {
+    return this.epochs.get(link) ?? 0;
+  }
+
+  async bumpSheetEpoch(link: string): Promise<void> {
+    this.epochs.set(link, (this.epochs.get(link) ?? 0) + 1);
+  }
+
   async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {
     const state = this.state(link);
     const found = new Map<string, string>();

@@ -56,11 +56,47 @@ export interface WriteStats {
   rowsDeleted: number;
 }
 
+export interface SheetTabOptions {
+  /**
+   * A token that changes whenever the tab may have changed other than through this SheetTab
+   * (VersionStore.sheetEpoch: the webhook bumps it for every sheet event it accepts). While it
+   * stays the same, read() returns the snapshot kept from the last read, brought up to date
+   * with this SheetTab's own writes, and costs no Sheets API read. Without it every read()
+   * reads the tab.
+   */
+  changeToken?: () => Promise<unknown>;
+  /**
+   * A kept snapshot is read again after this long even when the token has not changed, so a
+   * change the webhook never saw (another API client; an Apps Script that could not reach the
+   * webhook) is picked up within this time. Default 30 s (one read request every 30 s at most).
+   */
+  maxSnapshotAgeMs?: number;
+  now?: () => number;
+}
+
+/** What read() served from the kept snapshot and what it read from the API. */
+export interface ReadCounts {
+  apiReads: number;
+  keptReads: number;
+}
+
+interface KeptSnapshot {
+  snapshot: TabSnapshot;
+  token: unknown;
+  at: number;
+  /** Rows (1-based, below the header) holding values but no id of `rows`: id-less rows, copies. */
+  otherRows: number[];
+}
+
 export class SheetTab {
+  readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0 };
+  private kept: KeptSnapshot | undefined;
+
   constructor(
     readonly api: SheetsApi,
     readonly spreadsheetId: string,
     readonly title: string,
+    private readonly options: SheetTabOptions = {},
   ) {}
 
   /**
@@ -70,9 +106,10 @@ export class SheetTab {
    */
   private properties: { sheetId: number; rowCount: number; columnCount: number } | undefined;
 
-  /** Forgets cached tab properties (after a failed write, or a structural change). */
+  /** Forgets cached tab properties and the kept snapshot (after a failed write, or a structural change). */
   invalidate(): void {
     this.properties = undefined;
+    this.kept = undefined;
   }
 
   private async readProperties() {
@@ -97,7 +134,35 @@ export class SheetTab {
     return this.properties;
   }
 
+  /**
+   * The tab as it is now: from the kept snapshot while the change token is unchanged and the
+   * snapshot younger than maxSnapshotAgeMs, otherwise read from the API. The snapshot returned
+   * is the kept one: callers must not change it, and write() brings it up to date.
+   */
   async read(): Promise<TabSnapshot> {
+    const now = this.options.now ?? Date.now;
+    const { changeToken } = this.options;
+    // The token is taken before the read: a sheet change during the read bumps it, and the next
+    // read() then reads again.
+    const token = changeToken ? await changeToken() : undefined;
+    const kept = this.kept;
+    if (
+      changeToken &&
+      kept &&
+      Object.is(kept.token, token) &&
+      now() - kept.at < (this.options.maxSnapshotAgeMs ?? 30_000)
+    ) {
+      this.readCounts.keptReads++;
+      return kept.snapshot;
+    }
+    const at = now();
+    const { snapshot, otherRows } = await this.readFromApi();
+    this.readCounts.apiReads++;
+    this.kept = changeToken ? { snapshot, token, at, otherRows } : undefined;
+    return snapshot;
+  }
+
+  private async readFromApi(): Promise<{ snapshot: TabSnapshot; otherRows: number[] }> {
     let properties = this.properties ?? (await this.readProperties());
     const values = await this.api.call('read', 'values.get', () =>
       this.api.client.spreadsheets.values.get({
@@ -113,18 +178,20 @@ export class SheetTab {
     const idIndex = headers.indexOf(ID_HEADER);
     const rows = new Map<string, { row: number; values: SheetValue[] }>();
     const duplicateRows: number[] = [];
-    if (idIndex >= 0) {
-      for (let r = 1; r < grid.length; r++) {
-        const id = String(grid[r]?.[idIndex] ?? '');
-        if (id === '') continue;
-        if (rows.has(id)) duplicateRows.push(r + 1);
-        else rows.set(id, { row: r + 1, values: grid[r] ?? [] });
+    const otherRows: number[] = [];
+    for (let r = 1; r < grid.length; r++) {
+      const id = idIndex >= 0 ? String(grid[r]?.[idIndex] ?? '') : '';
+      if (id !== '' && !rows.has(id)) {
+        rows.set(id, { row: r + 1, values: grid[r] ?? [] });
+        continue;
       }
+      if (id !== '') duplicateRows.push(r + 1);
+      if ((grid[r] ?? []).some((v) => v !== '' && v !== null)) otherRows.push(r + 1);
     }
     const width = grid.reduce((w, row) => Math.max(w, row.length), 0);
     if (width > properties.columnCount || grid.length > properties.rowCount)
       properties = await this.readProperties();
-    return {
+    const snapshot: TabSnapshot = {
       sheetId: properties.sheetId,
       title: this.title,
       columnCount: properties.columnCount,
@@ -135,19 +202,82 @@ export class SheetTab {
       duplicateRows,
       lastRow: Math.max(1, grid.length),
     };
+    return { snapshot, otherRows };
   }
 
-  /** Applies `write` to the tab as read in `snapshot`. */
+  /**
+   * Applies `write` to the tab as read in `snapshot`. Afterwards the kept snapshot (when
+   * `snapshot` is it) shows the tab as this write left it: cells updated, deleted rows gone and
+   * the rows below moved up, appended rows at the end with their positions.
+   */
   async write(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
+    let stats: WriteStats;
     try {
-      const stats = await this.writeOnce(snapshot, write);
-      // New columns change the grid's width; let the next read see the new size.
-      if (write.addHeaders.length > 0 || snapshot.idColumn === null) this.invalidate();
-      return stats;
+      stats = await this.writeOnce(snapshot, write);
     } catch (error) {
-      // A failed write may mean the cached grid size or sheetId is stale.
+      // A failed write may have been applied in part, and the cached grid size or sheetId may
+      // be stale: read everything again next time.
       this.invalidate();
       throw error;
+    }
+    // New columns change the grid's width and the headers: read again next time.
+    if (write.addHeaders.length > 0 || snapshot.idColumn === null) this.invalidate();
+    else if (this.kept?.snapshot === snapshot) this.applyToKept(this.kept, write);
+    return stats;
+  }
+
+  /** Brings the kept snapshot up to date with a write that succeeded (no new columns). */
+  private applyToKept(kept: KeptSnapshot, write: TabWrite): void {
+    const { snapshot } = kept;
+    const columnOf = new Map(snapshot.headers.map((h, i) => [h, i]));
+    const setCells = (values: SheetValue[], cells: Record<string, SheetValue>) => {
+      for (const [header, value] of Object.entries(cells)) {
+        const column = columnOf.get(header);
+        if (column === undefined || column === snapshot.idColumn) continue;
+        while (values.length <= column) values.push('');
+        values[column] = value ?? '';
+      }
+    };
+    for (const update of write.updates) {
+      const target = snapshot.rows.get(update.rowId);
+      if (target) setCells(target.values, update.cells);
+    }
+    const deleted = write.deletes
+      .map((id) => snapshot.rows.get(id)?.row)
+      .filter((r): r is number => r !== undefined)
+      .sort((a, b) => a - b);
+    if (deleted.length > 0) {
+      for (const id of write.deletes) snapshot.rows.delete(id);
+      const shift = (row: number) => {
+        // rows deleted above `row` (binary search in the sorted list)
+        let lo = 0;
+        let hi = deleted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (deleted[mid]! < row) lo = mid + 1;
+          else hi = mid;
+        }
+        return row - lo;
+      };
+      for (const target of snapshot.rows.values()) target.row = shift(target.row);
+      kept.otherRows = kept.otherRows.map(shift);
+      snapshot.duplicateRows = snapshot.duplicateRows.map(shift);
+    }
+    // appendCells writes after the last row holding values.
+    let last = 1;
+    for (const target of snapshot.rows.values()) if (target.row > last) last = target.row;
+    for (const row of kept.otherRows) if (row > last) last = row;
+    for (const append of write.appends) {
+      last++;
+      const values: SheetValue[] = snapshot.headers.map(() => '');
+      setCells(values, append.cells);
+      values[snapshot.idColumn!] = append.rowId;
+      snapshot.rows.set(append.rowId, { row: last, values });
+    }
+    snapshot.lastRow = last;
+    if (last > snapshot.rowCount) {
+      snapshot.rowCount = last;
+      if (this.properties) this.properties.rowCount = last;
     }
   }
 
