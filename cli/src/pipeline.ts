@@ -24,7 +24,7 @@ import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import type { SheetsyncConfig } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
-import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
+import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
 import { withoutProcessHooks } from './services/process-hooks.ts';
 
 export interface PipelineOptions {
@@ -150,7 +150,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       startSubscriber({
         bus,
         subscription: names.applyToDb,
-        parse: parseSheetChangeMessage,
+        parse: parseSheetChanges,
         flush: applyToDb.flush,
         windowMs: 10,
         logger,

@@ -33,7 +33,7 @@ import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
-import { parseSheetChangeMessage, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
+import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
 const logger = createLogger();
 
@@ -153,7 +153,7 @@ const applyToSheetGroup = once(() => {
   return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000 });
 });
 
-cloudEvent('applyToDb', pubsubHandler(parseSheetChangeMessage, applyToDbGroup));
+cloudEvent('applyToDb', pubsubHandler(parseSheetChanges, applyToDbGroup));
 cloudEvent('applyToSheet', pubsubHandler(parseDbChanges, applyToSheetGroup));
 
 const relayHandler = once(() =>

@@ -58,19 +58,27 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
   ) {
     clock += 10;
     return {
-      message: {
-        v: 1,
-        link: 'leads',
-        rowId,
-        op: 'upsert',
-        cells,
-        isNew: false,
-        eventId: randomUUID(),
-        time: clock,
-        ...extra,
-      },
+      message: [change(rowId, cells, extra)],
       attempt: 1,
     } satisfies SheetDelivery;
+  }
+  function change(
+    rowId: string,
+    cells: SheetChangeMessage['cells'],
+    extra: Partial<SheetChangeMessage> = {},
+  ): SheetChangeMessage {
+    clock += 10;
+    return {
+      v: 1,
+      link: 'leads',
+      rowId,
+      op: 'upsert',
+      cells,
+      isNew: false,
+      eventId: randomUUID(),
+      time: clock,
+      ...extra,
+    };
   }
 
   it('inserts a typed row; the database assigns the key and the row document records it', async () => {
@@ -132,5 +140,64 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
       ['SHEETSYNC_E407', 'score', 7],
     ]);
     expect((await db.sql`select to_regclass('public.victim') is not null as ok`)[0]!.ok).toBe(true);
+  });
+
+  it('applies a batch message as one delivery, and drops a redelivered batch as duplicates', async () => {
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    const batch: SheetDelivery = {
+      message: ids.map((id, i) => change(id, { name: `batch${i}`, score: i }, { isNew: true })),
+      attempt: 1,
+    };
+    expect(await apply.flush([batch])).toEqual(['ack']);
+    const count = async () =>
+      Number((await db.sql`select count(*) from leads where name like 'batch%'`)[0]!.count);
+    expect(await count()).toBe(5);
+    expect(await apply.flush([{ ...batch, attempt: 2 }])).toEqual(['ack']);
+    expect(await count()).toBe(5);
+    const docs = await store.readRows('leads', ids);
+    expect(ids.every((id) => docs.get(id)?.key)).toBe(true);
+  });
+
+  it('reports a bad cell once: a redelivered change reports nothing again', async () => {
+    problems.length = 0;
+    const delivery = message(randomUUID(), { name: 'Twice', score: 'many' }, { isNew: true, row: 9 });
+    expect(await apply.flush([delivery])).toEqual(['ack']);
+    expect(await apply.flush([{ ...delivery, attempt: 2 }])).toEqual(['ack']);
+    expect(problems.map((p) => [p.code, p.column, p.value, p.row])).toEqual([
+      ['SHEETSYNC_E407', 'score', 'many', 9],
+    ]);
+    const [row] = await db.sql`select name, score from leads where name = 'Twice'`;
+    expect(row).toEqual({ name: 'Twice', score: null });
+  });
+
+  it('reports an unknown header once per flush, not once per row of a paste', async () => {
+    problems.length = 0;
+    const batch: SheetDelivery = {
+      message: Array.from({ length: 4 }, (_, i) =>
+        change(randomUUID(), { name: `hdr${i}`, Nickname: 'x' }, { isNew: true, row: i + 2 }),
+      ),
+      attempt: 1,
+    };
+    expect(await apply.flush([batch])).toEqual(['ack']);
+    expect(problems.map((p) => [p.code, p.column])).toEqual([['SHEETSYNC_E408', 'Nickname']]);
+  });
+
+  it('acks the flush when reporting the problems fails (logged, never a retry storm)', async () => {
+    const failing = createApplyToDb({
+      sql: db.sql,
+      store,
+      links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
+      logger: silentLogger,
+      reportProblems: async () => {
+        throw new Error('sheet unreachable');
+      },
+    });
+    const outcomes = await failing.flush([
+      message(randomUUID(), { name: 'Unreported', score: 'x' }, { isNew: true }),
+    ]);
+    expect(outcomes).toEqual(['ack']);
+    expect(await db.sql`select name, score from leads where name = 'Unreported'`).toEqual([
+      { name: 'Unreported', score: null },
+    ]);
   });
 });

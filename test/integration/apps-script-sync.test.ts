@@ -32,8 +32,11 @@ describe('apps-script/ in the local sheet, against sheetWebhook', () => {
       config,
       secrets: [secret],
       replayGuard: memoryReplayGuard(),
-      publish: async (messages: Array<{ data: SheetChangeMessage }>) => {
-        for (const { data } of messages) {
+      publish: async (messages: Array<{ data: { changes: SheetChangeMessage[] } }>) => {
+        // Batches are grouped by key bucket; the rows of one event are listed in sheet order.
+        const changes = messages.flatMap((m) => m.data.changes);
+        changes.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+        for (const data of changes) {
           published.push(data);
           if (data.op === 'delete') live.delete(data.rowId);
           else live.add(data.rowId);

@@ -5,6 +5,7 @@ import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/s
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
+import { type SheetChangeMessage, sheetChangeOrderingKey } from '../../functions/src/wire/sheet-change.ts';
 
 const secret = 'test-secret-0123456789';
 const now = 1_800_000_000_000;
@@ -58,7 +59,7 @@ function request(body: unknown, options: { ts?: number; secret?: string; method?
 }
 
 describe('sheetWebhook', () => {
-  it('publishes one message per row, keyed link/rowId', async () => {
+  it('publishes a batch message per key bucket, keyed link/b<bucket>', async () => {
     const { deps, published } = setup();
     const body = event();
     const response = await handleWebhook(request(body), deps);
@@ -66,16 +67,43 @@ describe('sheetWebhook', () => {
     const rowId = body.rows[0]!.rowId;
     expect(published).toEqual([
       {
-        orderingKey: `leads/${rowId}`,
-        data: expect.objectContaining({
-          link: 'leads',
-          rowId,
-          op: 'upsert',
-          cells: { name: 'Ada' },
-          eventId: body.eventId,
-        }),
+        orderingKey: sheetChangeOrderingKey({ link: 'leads', rowId }),
+        data: {
+          changes: [
+            expect.objectContaining({
+              link: 'leads',
+              rowId,
+              op: 'upsert',
+              cells: { name: 'Ada' },
+              eventId: body.eventId,
+            }),
+          ],
+        },
       },
     ]);
+    expect(sheetChangeOrderingKey({ link: 'leads', rowId })).toMatch(/^leads\/b([0-9]|1[0-5])$/);
+  });
+
+  it('splits a 500-row paste into at most one message per bucket, each row once, in sheet order', async () => {
+    const { deps, published } = setup();
+    const rows = Array.from({ length: 500 }, (_, i) => ({
+      rowId: randomUUID(),
+      row: i + 2,
+      isNew: true,
+      cells: { name: `n${i}` },
+    }));
+    const response = await handleWebhook(request(event({ rows })), deps);
+    expect(response).toEqual({ status: 200, body: { published: 500 } });
+    const messages = published as Array<{ orderingKey: string; data: { changes: SheetChangeMessage[] } }>;
+    expect(messages.length).toBeLessThanOrEqual(16);
+    expect(new Set(messages.map((m) => m.orderingKey)).size).toBe(messages.length);
+    const seen = messages.flatMap((m) => m.data.changes.map((c) => c.rowId));
+    expect(seen.sort()).toEqual(rows.map((r) => r.rowId).sort());
+    for (const m of messages) {
+      for (const c of m.data.changes) expect(sheetChangeOrderingKey(c)).toBe(m.orderingKey);
+      const order = m.data.changes.map((c) => c.row!);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
   });
 
   it('turns a structure event into deletes of the rows no longer present', async () => {
@@ -87,7 +115,10 @@ describe('sheetWebhook', () => {
     const response = await handleWebhook(request(body), deps);
     expect(response.status).toBe(200);
     expect(published).toEqual([
-      { orderingKey: `leads/${gone}`, data: expect.objectContaining({ op: 'delete', rowId: gone }) },
+      {
+        orderingKey: sheetChangeOrderingKey({ link: 'leads', rowId: gone }),
+        data: { changes: [expect.objectContaining({ op: 'delete', rowId: gone })] },
+      },
     ]);
   });
 

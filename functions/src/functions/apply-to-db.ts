@@ -10,8 +10,20 @@
  *      version-store commit. A crash between 2 and 3 redelivers the messages; the decision then
  *      finds the DB already holding the values and writes nothing new.
  *
- * Outcomes per delivery: `ack` (applied, duplicate, or permanently bad and reported), `retry`
- * (deferred until applyToSheet recorded a DB change in flight, or a passing failure).
+ * A delivery is a batch message (wire/sheet-change.ts: the changes of one link and key bucket,
+ * in order); its changes join the flush like any others. Outcomes per delivery: `ack` when every
+ * one of its changes was applied, a duplicate, or permanently bad and reported; `retry` when one
+ * was deferred (until applyToSheet recorded a DB change in flight) or a flush failed. A retried
+ * batch comes back whole; its applied changes are then duplicates (event id known to the row
+ * document) and dropped. Within a flush, the later changes of a row with a deferred change wait
+ * too, so per-row order holds.
+ *
+ * Problems for people (a value of the wrong type for its column E407, a header not in the table
+ * E408, a row the database refused E409) go to `reportProblems` once per flush (the sheet's
+ * errors tab, adapters/sheets/errors-tab.ts), only for changes this flush applied: a duplicate
+ * or deferred change reports nothing, so redeliveries add no rows to the tab. The bad cell is
+ * left out, the rest of the row is written, and the message is acked: no retry storm. A failed
+ * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 import type postgres from 'postgres';
 import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
@@ -35,7 +47,8 @@ import type { RowChange } from '../wire/row-change.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 
 export interface SheetDelivery {
-  message: SheetChangeMessage;
+  /** The changes of one message, in order (wire/sheet-change.ts parseSheetChanges). */
+  message: SheetChangeMessage[];
   /** Pub/Sub delivery attempt, 1 the first time. */
   attempt: number;
 }
@@ -51,6 +64,15 @@ export interface RowProblem {
   value?: SheetValue;
   code: string;
   message: string;
+  /** When the change was made in the sheet, ms since the epoch. */
+  time?: number;
+}
+
+/** One change of a delivery, as a flush handles it. */
+interface ChangeItem {
+  message: SheetChangeMessage;
+  attempt: number;
+  delivery: number;
 }
 
 export interface ApplyToDbDeps {
@@ -60,7 +82,10 @@ export interface ApplyToDbDeps {
   links: Map<string, { table: string; policy: ConflictPolicy }>;
   logger: Logger;
   now?: () => number;
-  /** Where per-cell and per-row problems go (the sheet's errors tab, logs). */
+  /**
+   * Where per-cell and per-row problems go (the sheet's errors tab), once per flush; every
+   * problem is also logged. A rejection is logged and does not fail the flush.
+   */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
 }
 
@@ -87,56 +112,84 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     return table;
   };
 
-  /** Applies a batch; returns one outcome per delivery, in order. */
+  /** Applies a group of deliveries; returns one outcome per delivery, in order. */
   async function flush(deliveries: readonly SheetDelivery[]): Promise<DeliveryOutcome[]> {
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
-    const byLink = new Map<string, number[]>();
-    deliveries.forEach((d, i) => {
-      byLink.set(d.message.link, [...(byLink.get(d.message.link) ?? []), i]);
+    const byLink = new Map<string, ChangeItem[]>();
+    deliveries.forEach((d, delivery) => {
+      for (const message of d.message) {
+        const item = { message, attempt: d.attempt, delivery };
+        const items = byLink.get(message.link);
+        if (items) items.push(item);
+        else byLink.set(message.link, [item]);
+      }
     });
-    for (const [link, indexes] of byLink) {
+    const problems: RowProblem[] = [];
+    for (const [link, items] of byLink) {
       if (!deps.links.has(link)) {
         deps.logger.error('sheet change for an unknown link; check the config', {
           link,
           code: 'SHEETSYNC_E102',
         });
-        for (const i of indexes) outcomes[i] = 'retry';
+        for (const item of items) outcomes[item.delivery] = 'retry';
         continue;
       }
-      const linkOutcomes = await flushLink(
-        link,
-        indexes.map((i) => deliveries[i]!),
-      );
-      indexes.forEach((i, j) => {
-        outcomes[i] = linkOutcomes[j]!;
+      const result = await flushLink(link, items);
+      items.forEach((item, j) => {
+        if (result.outcomes[j] === 'retry') outcomes[item.delivery] = 'retry';
       });
+      problems.push(...result.problems);
+    }
+    if (problems.length > 0 && deps.reportProblems) {
+      try {
+        await deps.reportProblems(problems);
+      } catch (error) {
+        deps.logger.error(
+          `could not report ${problems.length} problems to the sheet: ${(error as Error).message}`,
+          {
+            code: 'SHEETSYNC_E505',
+          },
+        );
+      }
     }
     return outcomes;
   }
 
-  async function flushLink(link: string, deliveries: SheetDelivery[]): Promise<DeliveryOutcome[]> {
+  async function flushLink(
+    link: string,
+    deliveries: ChangeItem[],
+  ): Promise<{ outcomes: DeliveryOutcome[]; problems: RowProblem[] }> {
     const { schema, types } = await loadTable(link);
     const policy = deps.links.get(link)!.policy;
     const problems: RowProblem[] = [];
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+    /** Per change: its problems, reported only if this flush applies the change. */
+    const changeProblems: RowProblem[][] = deliveries.map(() => []);
+    /** An unknown header is reported once per flush, not once per row of a paste. */
+    const unknownHeaders = new Set<string>();
 
     // Headers → columns, then values → canonical form. Bad cells are left out and reported.
-    const changes = deliveries.map(({ message }) => {
+    const changes = deliveries.map(({ message }, i) => {
       const match = matchHeaders(Object.keys(message.cells), schema);
       for (const header of match.unknown) {
-        problems.push({
+        changeProblems[i]!.push({
           link,
           rowId: message.rowId,
           row: message.row,
           column: header,
           code: 'SHEETSYNC_E408',
           message: `column "${header}" is not in table ${schema.schema}.${schema.name}; its values are not synced`,
+          time: message.time,
         });
       }
       const byColumn: Record<string, SheetValue> = {};
-      for (const [header, column] of match.columns) byColumn[column.name] = message.cells[header] ?? null;
+      const headerOf = new Map<string, string>();
+      for (const [header, column] of match.columns) {
+        byColumn[column.name] = message.cells[header] ?? null;
+        headerOf.set(column.name, header);
+      }
       const { cells, errors } = coerceSheetCells(byColumn, types);
-      problems.push(...errors.map((e) => cellProblem(link, message, e)));
+      changeProblems[i]!.push(...errors.map((e) => cellProblem(link, message, e, headerOf.get(e.column))));
       const change: RowChange = {
         link,
         rowId: message.rowId,
@@ -169,7 +222,13 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       const upserts: RowUpsert[] = [];
       const deletes: RowDelete[] = [];
       const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
+      /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
+      const deferredRows = new Set<string>();
       changes.forEach((change, i) => {
+        if (deferredRows.has(change.rowId)) {
+          outcomes[i] = 'retry';
+          return;
+        }
         const doc = working.get(change.rowId);
         const key = doc?.key ?? keyFromCells(schema, change.cells);
         const dbRow = key ? (dbRows.get(keyId(key)) ?? null) : null;
@@ -182,7 +241,15 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
         if (decision.kind === 'duplicate') return;
         if (decision.kind === 'defer') {
           outcomes[i] = 'retry';
+          deferredRows.add(change.rowId);
           return;
+        }
+        for (const problem of changeProblems[i]!) {
+          if (problem.code === 'SHEETSYNC_E408') {
+            if (unknownHeaders.has(problem.column!)) continue;
+            unknownHeaders.add(problem.column!);
+          }
+          problems.push(problem);
         }
         working.set(change.rowId, decision.next);
         commits.set(change.rowId, {
@@ -203,6 +270,12 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       });
 
       const result = await writeRows(tx, schema, mergeUpserts(upserts), deletes);
+      const rowOf = new Map(
+        deliveries.map(({ message }) => [
+          message.rowId,
+          { ...(message.row === undefined ? {} : { row: message.row }), time: message.time },
+        ]),
+      );
       for (const error of result.errors) {
         commits.delete(error.rowId); // not applied: nothing to record
         problems.push({
@@ -211,6 +284,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           code: 'SHEETSYNC_E409',
           message: `the database refused the row (${error.sqlState}): ${error.message}`,
           ...(error.column ? { column: error.column } : {}),
+          ...(rowOf.get(error.rowId) ?? {}),
         });
       }
       for (const [rowId, key] of result.keys) {
@@ -220,15 +294,13 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     });
 
     if (commits.size > 0) await deps.store.commitRows(link, [...commits.values()]);
-    if (problems.length > 0) {
-      for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
-      await deps.reportProblems?.(problems);
-    }
+    for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
     // One line per row and per conflict, so Logs Explorer can follow a row by rowId and the
     // log-based metrics (terraform/monitoring.tf) count conflicts.
     const flushedAt = now();
+    const lastChange = new Map(deliveries.map((d) => [d.message.rowId, d.message]));
     for (const [rowId, commit] of commits) {
-      const change = deliveries.find((d) => d.message.rowId === rowId)?.message;
+      const change = lastChange.get(rowId);
       deps.logger.info('applied a sheet change to the table', {
         link,
         rowId,
@@ -252,9 +324,9 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       op: 'applyToDb',
       origin: 'sheet',
       count: deliveries.length,
-      latencyMs: Math.max(0, now() - Math.min(...deliveries.map((d) => d.message.time))),
+      latencyMs: Math.max(0, now() - deliveries.reduce((t, d) => Math.min(t, d.message.time), Infinity)),
     });
-    return outcomes;
+    return { outcomes, problems };
   }
 
   return { flush };
@@ -284,14 +356,20 @@ function mergeUpserts(upserts: RowUpsert[]): RowUpsert[] {
   return [...byRow.values()];
 }
 
-function cellProblem(link: string, message: SheetChangeMessage, error: CellError): RowProblem {
+function cellProblem(
+  link: string,
+  message: SheetChangeMessage,
+  error: CellError,
+  header: string | undefined,
+): RowProblem {
   return {
     link,
     rowId: message.rowId,
     row: message.row,
-    column: error.column,
+    column: header ?? error.column,
     value: error.value,
     code: 'SHEETSYNC_E407',
     message: `"${String(error.value)}" does not fit column ${error.column} (${error.type}): ${error.message}`,
+    time: message.time,
   };
 }

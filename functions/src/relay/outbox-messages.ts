@@ -26,6 +26,7 @@
  * it is not ordered against earlier changes of the old key in the same relay batch.
  */
 
+import { fnv1a } from '../core/stable-hash.ts';
 import type { BusMessage } from '../ports.ts';
 import {
   DB_CHANGES_TOPIC,
@@ -153,14 +154,4 @@ export function changesToBusMessages(
     if (part.length > 0) emit();
   }
   return messages;
-}
-
-/** 32-bit FNV-1a over UTF-16 code units: stable across processes and versions. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }

@@ -1,6 +1,8 @@
 /**
  * sheetWebhook: the HTTP function the Apps Script calls. It verifies, validates and splits an
- * event into per-row changes, publishes them, and answers only after Pub/Sub acked them.
+ * event into per-row changes, publishes them as batch messages (one per link and key bucket,
+ * ordering key `${link}/b${bucket}`; wire/sheet-change.ts says why), and answers only after
+ * Pub/Sub acked them.
  *
  * Answers (the script's reaction in brackets): 200 published or ignored [done]; 400 malformed
  * [kept in the rejected tab]; 401 bad or stale signature [queued, retried]; 405 not POST;
@@ -10,8 +12,9 @@
 import * as v from 'valibot';
 import type { Logger } from '../../log.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
-import { type SheetChangeMessage, sheetChangeOrderingKey } from '../../wire/sheet-change.ts';
+import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody } from '../../wire/webhook.ts';
+import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
 
@@ -20,8 +23,11 @@ export interface WebhookDeps {
   /** The current webhook secrets (two during a rotation). */
   secrets: readonly string[];
   replayGuard: ReplayGuard;
-  /** Publishes to `sheetsync-sheet-changes`; resolves once every message is acked. */
-  publish(messages: Array<{ data: SheetChangeMessage; orderingKey: string }>): Promise<void>;
+  /**
+   * Publishes to `sheetsync-sheet-changes` (each `data` as JSON), in order; resolves once every
+   * message is acked.
+   */
+  publish(messages: SheetBatchMessage[]): Promise<void>;
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
   liveRowIds(link: string): Promise<Iterable<string>>;
   logger: Logger;
@@ -118,8 +124,9 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       });
     }
   }
+  const batches = sheetChangesToBatches(messages);
   try {
-    await deps.publish(messages.map((data) => ({ data, orderingKey: sheetChangeOrderingKey(data) })));
+    if (batches.length > 0) await deps.publish(batches);
   } catch (error) {
     await deps.replayGuard.release(event.eventId).catch(() => {});
     deps.logger.error(`webhook could not publish: ${(error as Error).message}`, { code: 'SHEETSYNC_E607' });
@@ -132,6 +139,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     link: link.name,
     op: event.kind,
     count: messages.length,
+    messages: batches.length,
     latencyMs: Math.max(0, now() - event.time),
   });
   return { status: 200, body: { published: messages.length } };
