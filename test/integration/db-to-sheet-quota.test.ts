@@ -65,10 +65,17 @@ describe('database → sheet under quota and faults', () => {
     await bus.ensureTopic(topic);
     await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 600 });
     relay = startRelay({ sql: db.sql, bus, topic, logger: silentLogger, pollIntervalMs: 200 });
+    const store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
     const applyToSheet = createApplyToSheet({
-      store: new FirestoreVersionStore({ firestore, root: uniqueName('links') }),
+      store,
       links: new Map([
-        ['leads', { tab: new SheetTab(api, spreadsheetId, 'Leads'), addMissingHeaders: false }],
+        [
+          'leads',
+          {
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            addMissingHeaders: false,
+          },
+        ],
       ]),
       logger: silentLogger,
     });
@@ -77,6 +84,7 @@ describe('database → sheet under quota and faults', () => {
       subscription: sub,
       parse: parseDbChanges,
       flush: applyToSheet.flush,
+      ready: applyToSheet.ready,
       windowMs: 200,
       logger: silentLogger,
     });

@@ -70,7 +70,13 @@ describe('database → sheet', () => {
     applyToSheet = createApplyToSheet({
       store,
       links: new Map([
-        ['leads', { tab: new SheetTab(api, spreadsheetId, 'Leads'), addMissingHeaders: false }],
+        [
+          'leads',
+          {
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            addMissingHeaders: false,
+          },
+        ],
       ]),
       logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger,
     });
@@ -79,6 +85,7 @@ describe('database → sheet', () => {
       subscription: sub,
       parse: parseDbChanges,
       flush: applyToSheet.flush,
+      ready: applyToSheet.ready,
       windowMs: 200,
       logger: silentLogger,
     });

@@ -66,4 +66,39 @@ describe('GroupCommit', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
   });
+  it('waits for ready() before taking a group, so what arrives meanwhile joins it', async () => {
+    const flushes: number[][] = [];
+    let open!: () => void;
+    let readyCalls = 0;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        return items;
+      },
+      {
+        windowMs: 5,
+        ready: () => {
+          readyCalls++;
+          return new Promise<void>((r) => {
+            open = r;
+          });
+        },
+      },
+    );
+    const first = group.submit(1);
+    await new Promise((r) => setTimeout(r, 30)); // the window has closed; ready() is pending
+    expect(readyCalls).toBe(1);
+    const later = [group.submit(2), group.submit(3)];
+    open();
+    expect(await Promise.all([first, ...later])).toEqual([1, 2, 3]);
+    expect(flushes).toEqual([[1, 2, 3]]);
+  });
+
+  it('still flushes when ready() fails (it is a pacing hint)', async () => {
+    const group = new GroupCommit<number, number>(async (items) => items, {
+      windowMs: 1,
+      ready: () => Promise.reject(new Error('no budget information')),
+    });
+    expect(await group.submit(7)).toBe(7);
+  });
 });

@@ -62,6 +62,37 @@ describe('TokenBucket', () => {
   });
 });
 
+describe('TokenBucket.ready', () => {
+  it('resolves at once with a full bucket and takes no token', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ perMinute: 60, clock });
+    await bucket.ready();
+    expect(clock.t).toBe(0);
+    for (let i = 0; i < bucket.burst; i++) await bucket.take();
+    expect(clock.t).toBe(0); // the whole burst was still there
+  });
+
+  it('spaces callers out as the bucket empties, and never resolves before a token is there', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ perMinute: 60, clock }); // burst 10, a token every 1.2 s
+    const gaps: number[] = [];
+    let last = clock.t;
+    for (let i = 0; i < 30; i++) {
+      await bucket.ready();
+      gaps.push(clock.t - last);
+      last = clock.t;
+      await bucket.take();
+      expect(clock.t - last).toBe(0); // ready() promised a token
+    }
+    // Spaced from the start (not 10 at once, then one per 1.2 s)...
+    expect(gaps.slice(1, 10).every((g) => g > 0)).toBe(true);
+    expect(gaps.slice(1, 10)).toEqual([...gaps.slice(1, 10)].sort((a, b) => a - b));
+    // ...and in the steady state one per refill interval, as take() alone would.
+    for (const g of gaps.slice(-5)) expect(g).toBeGreaterThanOrEqual(1190);
+    for (const g of gaps.slice(-5)) expect(g).toBeLessThanOrEqual(1210);
+  });
+});
+
 describe('backoffMs', () => {
   it('grows exponentially, stays within [ceiling/2, ceiling] and is truncated', () => {
     expect(backoffMs(0, () => 0)).toBe(500);

@@ -250,7 +250,14 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     return outcomes;
   }
 
-  return { flush, stats };
+  /** Waits until every link's Sheets API could write (GroupCommitOptions.ready). */
+  async function ready(): Promise<void> {
+    await Promise.all(
+      [...new Set([...deps.links.values()].map((l) => l.tab.api))].map((api) => api.writeReady()),
+    );
+  }
+
+  return { flush, stats, ready };
 }
 
 /** Rows per concurrent version-store commit, and commits in flight at once. */

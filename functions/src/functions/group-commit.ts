@@ -12,6 +12,12 @@ export interface GroupCommitOptions {
   windowMs: number;
   /** A group flushes early when it reaches this many items. */
   maxItems?: number;
+  /**
+   * Awaited after the window closes, before the group is taken: items that arrive meanwhile
+   * join it. applyToSheet waits here for the Sheets API write budget, so a change that arrives
+   * while the budget is spent goes out with the next write instead of one write later.
+   */
+  ready?: () => Promise<void>;
 }
 
 interface Pending<T, R> {
@@ -57,8 +63,11 @@ export class GroupCommit<T, R> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.running || this.pending.length === 0) return;
-    const group = this.pending.splice(0, this.options.maxItems ?? this.pending.length);
-    this.running = this.run(group).finally(() => {
+    this.running = (async () => {
+      // A pacing hint only: a failure here must not lose the group.
+      await this.options.ready?.().catch(() => {});
+      await this.run(this.pending.splice(0, this.options.maxItems ?? this.pending.length));
+    })().finally(() => {
       this.running = undefined;
       if (this.pending.length > 0) this.fire();
     });

@@ -18,6 +18,8 @@ export interface SubscriberOptions<M> {
   /** Group-commit window (applyToSheet: 200 ms by default; applyToDb: short). */
   windowMs: number;
   maxBatch?: number;
+  /** Awaited before each group is taken (GroupCommitOptions.ready). */
+  ready?: () => Promise<void>;
   maxInFlight?: number;
   logger: Logger;
 }
@@ -26,6 +28,7 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
   const group = new GroupCommit<{ message: M; attempt: number }, 'ack' | 'retry'>(options.flush, {
     windowMs: options.windowMs,
     maxItems: options.maxBatch ?? 5000,
+    ...(options.ready ? { ready: options.ready } : {}),
   });
   const handler = async (received: ReceivedMessage) => {
     let message: M;

@@ -56,6 +56,14 @@ export class SheetsApi {
     };
   }
 
+  /**
+   * Resolves when a write request could go out now (TokenBucket.ready): applyToSheet's group
+   * commit waits here before it takes a group, so changes gather while the budget refills.
+   */
+  writeReady(): Promise<void> {
+    return this.buckets.write.ready();
+  }
+
   /** Runs one API request under the quota of its kind, retrying passing failures. */
   async call<T>(kind: 'read' | 'write', what: string, request: () => Promise<{ data: T }>): Promise<T> {
     const maxAttempts = this.options.maxAttempts ?? 6;

@@ -55,6 +55,30 @@ export class TokenBucket {
     return turn;
   }
 
+  private lastReady = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Resolves when a request could be sent now, without taking a token, and spaces callers out
+   * as the bucket empties: the time since the previous ready() must be at least
+   * `spread × (1 − tokens / burst) / rate`, from 0 with the bucket full to `spread` times the
+   * refill interval with it empty. A caller that batches what arrives while it waits (a group
+   * commit) then spends a burst over a few seconds of steady changes instead of in the first
+   * second, and what arrives later does not wait a whole refill interval.
+   */
+  async ready(spread = 0.5): Promise<void> {
+    for (;;) {
+      this.refill();
+      const gap = (spread * (1 - Math.max(0, this.tokens) / this.burst)) / this.rate;
+      const wait = Math.max(
+        this.lastReady + gap - this.clock.now(),
+        this.tokens >= 1 ? 0 : (1 - this.tokens) / this.rate,
+      );
+      if (wait <= 0) break;
+      await this.clock.sleep(Math.ceil(wait));
+    }
+    this.lastReady = this.clock.now();
+  }
+
   /** Empties the bucket, e.g. after a 429: the server says we are at the limit. */
   drain(): void {
     this.refill();
