@@ -104,6 +104,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
             );
           },
           liveRowIds: (link) => store.liveRowIds(link),
+          sheetChanged: (link) => store.bumpSheetEpoch(link),
           logger,
         },
       );
@@ -160,6 +161,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         subscription: names.applyToSheet,
         parse: parseDbChanges,
         flush: applyToSheet.flush,
+        ready: applyToSheet.ready,
         windowMs: options.sheetWindowMs ?? 200,
         logger,
       }),

@@ -90,6 +90,7 @@ const webhookDeps = once(() => ({
     );
   },
   liveRowIds: (link: string) => store().liveRowIds(link),
+  sheetChanged: (link: string) => store().bumpSheetEpoch(link),
   logger,
 }));
 
@@ -145,12 +146,17 @@ const applyToSheetGroup = once(() => {
     links: new Map(
       config().links.map((l) => [
         l.name,
-        { tab: new SheetTab(sheetsApi(), l.spreadsheetId, l.sheet), addMissingHeaders: l.addMissingHeaders },
+        {
+          tab: new SheetTab(sheetsApi(), l.spreadsheetId, l.sheet, {
+            changeToken: () => store().sheetEpoch(l.name),
+          }),
+          addMissingHeaders: l.addMissingHeaders,
+        },
       ]),
     ),
     logger,
   });
-  return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000 });
+  return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000, ready: apply.ready });
 });
 
 cloudEvent('applyToDb', pubsubHandler(parseSheetChanges, applyToDbGroup));

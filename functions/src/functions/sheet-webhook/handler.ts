@@ -30,6 +30,11 @@ export interface WebhookDeps {
   publish(messages: SheetBatchMessage[]): Promise<void>;
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
   liveRowIds(link: string): Promise<Iterable<string>>;
+  /**
+   * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
+   * the sheet changed, so applyToSheet's kept snapshot of the tab is stale.
+   */
+  sheetChanged?(link: string): Promise<void>;
   logger: Logger;
   now?: () => number;
   /** Largest accepted body. Default 10 MiB. */
@@ -91,6 +96,19 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   }
   if (!(await deps.replayGuard.claim(event.eventId, now()))) {
     return fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
+  }
+
+  try {
+    await deps.sheetChanged?.(link.name);
+  } catch (error) {
+    await deps.replayGuard.release(event.eventId).catch(() => {});
+    deps.logger.error(`webhook could not record the sheet change: ${(error as Error).message}`, {
+      code: 'SHEETSYNC_E607',
+    });
+    return {
+      status: 503,
+      body: { error: { code: 'SHEETSYNC_E607', message: 'recording the change failed; retry later' } },
+    };
   }
 
   const messages: SheetChangeMessage[] = [];
