@@ -48,25 +48,45 @@ create table if not exists sheetsync.watched (
   watched_at timestamptz not null default now()
 );
 
--- A column's value as JSON that survives JSON.parse in JavaScript unchanged: int8, numeric and
--- money (and arrays of them) become strings, because JSON numbers are IEEE doubles in JS.
-create or replace function sheetsync.value_expr(alias text, col name, typ oid)
-returns text language sql stable as $$
-  with base as (
-    select coalesce(nullif(t.typelem, 0), 0) as elem,
-           t.typcategory as category,
-           (select bt.oid from pg_type bt where bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end) as base
-    from pg_type t where t.oid = typ
+-- The capture trigger builds each change's JSON text with one concat() per row, from dynamic SQL
+-- made for the table's columns: the expressions below are built once per statement and
+-- evaluated per row. Per-row function calls are what a large statement pays for (README, Design
+-- notes), so a value is rendered with the cheapest expression that gives the JSON that to_json
+-- gives, with int8/numeric/money as strings.
+
+-- The type a domain is ultimately based on (the type itself otherwise).
+create or replace function sheetsync.base_type(typ oid)
+returns oid language sql stable as $$
+  with recursive d(oid, base, depth) as (
+    select t.oid, t.typbasetype, 0 from pg_type t where t.oid = typ
+    union all
+    select t.oid, t.typbasetype, d.depth + 1 from d join pg_type t on t.oid = d.base
+     where d.base <> 0 and d.depth < 32
   )
-  select case
-    when (select b.base from base b) in ('int8'::regtype, 'numeric'::regtype, 'money'::regtype)
-      then format('%s.%I::text', alias, col)
-    when (select et.oid from pg_type bt join pg_type et on et.oid = bt.typelem
-          where bt.oid = (select b.base from base b) and bt.typcategory = 'A')
-         in ('int8'::regtype, 'numeric'::regtype, 'money'::regtype)
-      then format('%s.%I::text[]', alias, col)
-    else format('%s.%I', alias, col)
-  end
+  select oid from d order by depth desc limit 1
+$$;
+
+-- An SQL expression of type text: the JSON of column `col` (type `typ`) of row `alias`; 'null'
+-- when NULL, never SQL NULL. int8, numeric and money (and arrays of them) become JSON strings,
+-- because JSON numbers are IEEE doubles in JavaScript; int2, int4 and bool are their text form
+-- (which is their JSON); everything else is to_json's.
+create or replace function sheetsync.json_value_expr(alias text, col name, typ oid, not_null boolean)
+returns text language sql stable as $$
+  with t as (
+    select b.oid as base, b.typcategory = 'A' as is_array,
+           (select sheetsync.base_type(b.typelem) where b.typcategory = 'A') as elem
+      from pg_type b where b.oid = sheetsync.base_type(typ)
+  ), e as (
+    select case
+      when base in ('int2'::regtype, 'int4'::regtype, 'bool'::regtype) then format('%s.%I::text', alias, col)
+      when base in ('int8'::regtype, 'numeric'::regtype) then format('''"'' || %s.%I::text || ''"''', alias, col)
+      when base = 'money'::regtype then format('to_json(%s.%I::text)::text', alias, col)
+      when is_array and elem in ('int8'::regtype, 'numeric'::regtype, 'money'::regtype)
+        then format('to_json(%s.%I::text[])::text', alias, col)
+      else format('to_json(%s.%I)::text', alias, col)
+    end as expr from t
+  )
+  select case when not_null then expr else format('coalesce(%s, ''null'')', expr) end from e
 $$;
 
 -- Whether values of a type can be compared with IS DISTINCT FROM (json, xml and some geometric
@@ -83,51 +103,64 @@ returns boolean language sql stable as $$
   )
 $$;
 
--- Functions take at most 100 arguments: build wide rows 50 columns (or 99 parts) at a time.
-create or replace function sheetsync.object_expr(pairs text[])
-returns text language sql immutable as $$
-  select coalesce(string_agg(format('json_build_object(%s)::text', chunk), ' || '), '''{}''')
-  from (
-    select string_agg(p, ', ' order by i) as chunk
-    from unnest(pairs) with ordinality as u(p, i)
-    group by (i - 1) / 50
-  ) c
-$$;
+-- Helpers of earlier versions of this script (concat_expr changed its meaning).
+drop function if exists sheetsync.value_expr(text, name, oid);
+drop function if exists sheetsync.object_expr(text[]);
+drop function if exists sheetsync.concat_expr(text[]);
+drop function if exists sheetsync.row_expr(oid, text, boolean);
 
--- concat_ws(',', parts...) that skips NULL parts, nested for more than 99 parts.
+-- concat(parts...) as one expression. A function takes at most 100 arguments, so more parts are
+-- concatenated in groups of 99, and the groups again.
 create or replace function sheetsync.concat_expr(parts text[])
-returns text language sql immutable as $$
-  select format('concat_ws('','', %s)', string_agg(format('nullif(concat_ws('','', %s), '''')', chunk), ', '))
-  from (
-    select string_agg(p, ', ' order by i) as chunk
-    from unnest(parts) with ordinality as u(p, i)
-    group by (i - 1) / 99
-  ) c
+returns text language plpgsql immutable as $$
+declare
+  level text[] := parts;
+begin
+  if coalesce(cardinality(level), 0) = 0 then
+    return '''''';
+  end if;
+  loop
+    if cardinality(level) <= 99 then
+      return format('concat(%s)', array_to_string(level, ', '));
+    end if;
+    select array_agg(format('concat(%s)', chunk) order by g) into level
+      from (select (i - 1) / 99 as g, string_agg(p, ', ' order by i) as chunk
+              from unnest(level) with ordinality as u(p, i) group by 1) c;
+  end loop;
+end
 $$;
 
--- The expression building the JSON text {column: value} of a row `alias` of table `rel`: all
--- its columns, or its primary key columns only (in key order).
-create or replace function sheetsync.row_expr(rel oid, alias text, key_only boolean)
-returns text language sql stable as $$
-  select sheetsync.object_expr(array_agg(
-           format('%L, %s', a.attname, sheetsync.value_expr(alias, a.attname, a.atttypid))
-           order by coalesce(array_position(i.indkey::int2[], a.attnum), 0), a.attnum))
-    from pg_attribute a
-    left join pg_index i on i.indrelid = a.attrelid and i.indisprimary
-   where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
-     and (not key_only or a.attnum = any (i.indkey::int2[]))
+-- The concat() parts that build the JSON object text {"column": value, ...} of row `alias` of
+-- table `rel`, without its closing brace: all its columns, or its primary key columns only (in
+-- key order).
+create or replace function sheetsync.object_parts(rel oid, alias text, key_only boolean)
+returns text[] language sql stable as $$
+  select array_agg(v.part order by c.ord, v.sub)
+    from (
+      select row_number() over (order by coalesce(array_position(i.indkey::int2[], a.attnum), 0), a.attnum) as ord,
+             a.attname, a.atttypid, a.attnotnull
+        from pg_attribute a
+        left join pg_index i on i.indrelid = a.attrelid and i.indisprimary
+       where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
+         and (not key_only or a.attnum = any (i.indkey::int2[]))
+    ) c,
+    lateral (values
+      (1, quote_literal(case when c.ord = 1 then '{' else ',' end || to_json(c.attname::text)::text || ':')),
+      (2, sheetsync.json_value_expr(alias, c.attname, c.atttypid, c.attnotnull))
+    ) v(sub, part)
 $$;
 
--- The expression building the JSON text of the cells that differ between rows n and o
--- ('' when none does). Columns without an equality operator are compared by their text form.
-create or replace function sheetsync.changed_cells_expr(rel oid)
-returns text language sql stable as $$
-  select '''{'' || ' || sheetsync.concat_expr(array_agg(format(
-           'case when %s then %L || coalesce(to_json(%s)::text, ''null'') end',
+-- The parts of `,"column":value` for each column that differs between rows n and o, in column
+-- order (none when no column differs). Columns without an equality operator are compared by
+-- their text form.
+create or replace function sheetsync.changed_cells_parts(rel oid)
+returns text[] language sql stable as $$
+  select array_agg(format(
+           'case when %s then %L || %s end',
            case when sheetsync.has_equality(a.atttypid) then format('n.%1$I is distinct from o.%1$I', a.attname)
                 else format('n.%1$I::text is distinct from o.%1$I::text', a.attname) end,
-           to_json(a.attname::text)::text || ':',
-           sheetsync.value_expr('n', a.attname, a.atttypid)) order by a.attnum)) || ' || ''}'''
+           ',' || to_json(a.attname::text)::text || ':',
+           sheetsync.json_value_expr('n', a.attname, a.atttypid, a.attnotnull)) order by a.attnum)
     from pg_attribute a
    where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
 $$;
@@ -141,19 +174,22 @@ returns text language sql stable as $$
 $$;
 
 -- The statement-level capture trigger. TG_ARGV[0] is the link name. The transition tables are
--- sheetsync_new (INSERT, UPDATE) and sheetsync_old (UPDATE, DELETE). Its work_mem keeps the
--- join and the chunk aggregation of a large statement in memory.
+-- sheetsync_new (INSERT, UPDATE) and sheetsync_old (UPDATE, DELETE).
+-- Its settings: work_mem keeps the join and the chunk aggregation of a large statement in
+-- memory; jit is off because the transition tables have no statistics, so the planner's row
+-- estimates for the join are huge and JIT compilation (about 200 ms) cost more than the whole
+-- query; a hash join pairs old and new rows without sorting both.
 create or replace function sheetsync.capture() returns trigger
-language plpgsql set work_mem = '64MB' as $fn$
+language plpgsql set work_mem = '64MB' set jit = off set enable_mergejoin = off as $fn$
 declare
   chunk constant int := 1000;
   v_origin text := coalesce(nullif(current_setting('sheetsync.origin', true), ''), 'db');
   v_dot text := nullif(current_setting('sheetsync.dot', true), '');
   v_table text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-  -- %s: a subquery yielding c, the JSON text of one change.
+  -- Stores the changes c (JSON text each) of the query %s in chunks of `chunk`.
   v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count) '
     'select $1, $2, $7, $3, $4, $5, $6, (''['' || string_agg(c, '','') || '']'')::json, count(*) '
-    'from (select row_number() over () as rn, c from %s) x group by (rn - 1) / ' || chunk;
+    'from (select (row_number() over () - 1) / ' || chunk || ' as grp, c from (%s) y) x group by grp';
   v_keys text[];
   v_types jsonb;
   v_unpaired bigint;
@@ -171,24 +207,37 @@ begin
     from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0 and not a.attisdropped;
 
   if TG_OP = 'INSERT' then
-    execute format(v_insert, format('(select ''{"k":'' || %s || '',"c":'' || %s || ''}'' as c from sheetsync_new n) y',
-        sheetsync.row_expr(TG_RELID, 'n', true), sheetsync.row_expr(TG_RELID, 'n', false)))
+    execute format(v_insert, format('select %s as c from sheetsync_new n', sheetsync.concat_expr(
+        array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
+        || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'n', false) || array['''}}'''])))
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
   elsif TG_OP = 'DELETE' then
-    execute format(v_insert, format('(select ''{"k":'' || %s || '',"o":'' || %s || ''}'' as c from sheetsync_old o) y',
-        sheetsync.row_expr(TG_RELID, 'o', true), sheetsync.row_expr(TG_RELID, 'o', false)))
+    execute format(v_insert, format('select %s as c from sheetsync_old o', sheetsync.concat_expr(
+        array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'o', true)
+        || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'o', false) || array['''}}'''])))
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
   else
     -- Rows whose key did not change pair up by primary key; their cells are the columns whose
-    -- value is distinct, and a no-op UPDATE records nothing. The same pass over the join
-    -- counts the new rows without a partner (their key changed).
-    execute format('with p as materialized (select o.%1$I is null as unpaired, '
-        'case when o.%1$I is not null then %2$s end as cells, %3$s as k '
-        'from sheetsync_new n left join sheetsync_old o on %4$s), ins as (%5$s) '
-        'select count(*) from p where unpaired',
-        v_keys[1], sheetsync.changed_cells_expr(TG_RELID), sheetsync.row_expr(TG_RELID, 'n', true),
-        sheetsync.key_join(TG_RELID, 'n', 'o'),
-        format(v_insert, '(select ''{"k":'' || k || '',"c":'' || cells || ''}'' as c from p where cells <> ''{}'') y'))
+    -- value is distinct (sheetsync_cells: ',"col":value...'), and a no-op UPDATE records nothing.
+    -- The same pass counts the new rows without a partner (their key changed): they go to the
+    -- NULL group, which is not stored.
+    execute format(
+        'with g as (select grp, count(*) as n, ''['' || string_agg(c, '','') || '']'' as s from ('
+        '  select case when n.sheetsync_unpaired then null else (row_number() over () - 1) / %1$s end as grp,'
+        '         case when not n.sheetsync_unpaired then %2$s end as c'
+        '    from (select %3$s, o.%4$I is null as sheetsync_unpaired, %5$s as sheetsync_cells'
+        '            from sheetsync_new n left join sheetsync_old o on %6$s offset 0) n'
+        '   where n.sheetsync_unpaired or n.sheetsync_cells <> '''') x group by grp),'
+        ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count)'
+        '   select $1, $2, $7, $3, $4, $5, $6, s::json, n from g where grp is not null)'
+        ' select coalesce(sum(n) filter (where grp is null), 0) from g',
+        chunk,
+        sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
+          || array['''},"c":{''', 'substr(n.sheetsync_cells, 2)', '''}}''']),
+        (select string_agg(format('n.%I', k), ', ') from unnest(v_keys) k),
+        v_keys[1],
+        sheetsync.concat_expr(sheetsync.changed_cells_parts(TG_RELID)),
+        sheetsync.key_join(TG_RELID, 'n', 'o'))
       into v_unpaired
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
     if v_unpaired > 0 then
@@ -197,13 +246,15 @@ begin
       -- unpaired ones pair up by their position among the unpaired. Such a change carries the
       -- previous key ("pk"), the whole new row ("c") and the whole old row ("o").
       execute format(v_insert, format(
-          '(select ''{"k":'' || %s || '',"pk":'' || %s || '',"c":'' || %s || '',"o":'' || %s || ''}'' as c from '
+          'select %s as c from '
           '(select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, n.* from sheetsync_new n) a '
           ' where not exists (select 1 from sheetsync_old o where %s)) nn '
           'join (select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, o.* from sheetsync_old o) a '
-          ' where not exists (select 1 from sheetsync_new n where %s)) oo using (sheetsync_ord)) y',
-          sheetsync.row_expr(TG_RELID, 'nn', true), sheetsync.row_expr(TG_RELID, 'oo', true),
-          sheetsync.row_expr(TG_RELID, 'nn', false), sheetsync.row_expr(TG_RELID, 'oo', false),
+          ' where not exists (select 1 from sheetsync_new n where %s)) oo using (sheetsync_ord)',
+          sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'nn', true)
+            || array['''},"pk":'''] || sheetsync.object_parts(TG_RELID, 'oo', true)
+            || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'nn', false)
+            || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'oo', false) || array['''}}''']),
           sheetsync.key_join(TG_RELID, 'a', 'o'), sheetsync.key_join(TG_RELID, 'a', 'n')))
         using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
     end if;
