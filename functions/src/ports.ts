@@ -36,6 +36,13 @@ export interface VersionStore {
    */
   commitRows(link: string, commits: readonly RowCommit[]): Promise<Map<string, RowDocument>>;
   /**
+   * The first sync's bulk write (attach): row documents that should not exist yet, with their
+   * key documents, written without read-modify-write transactions (create-only batches, many
+   * in flight). A row that exists already is never overwritten: it is merged as `commitRows`
+   * merges it. A rowId given twice is created once and merged once. Resolves with the counts.
+   */
+  createRows(link: string, docs: readonly RowDocument[]): Promise<{ created: number; merged: number }>;
+  /**
    * The ids of the link's rows that are not deleted. A query, so only for rare work: the
    * webhook runs it after a structural change to find rows that left the sheet.
    */

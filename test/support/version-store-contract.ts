@@ -134,6 +134,53 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect([...keys.values()]).toEqual([rows[0]!.rowId, rows[519]!.rowId]);
     });
 
+    it('creates new rows in bulk (first sync), with their key documents', async () => {
+      const store = open();
+      const bulkLink = `${link}-bulk`;
+      const rows = Array.from({ length: 600 }, (_, i) =>
+        row(randomUUID(), { n: i, name: `row ${i}` }, { key: { n: i } }),
+      );
+      expect(await store.createRows(bulkLink, rows)).toEqual({ created: 600, merged: 0 });
+      const read = await store.readRows(
+        bulkLink,
+        rows.map((r) => r.rowId),
+      );
+      expect(read.size).toBe(600);
+      for (const doc of rows) expect(read.get(doc.rowId)).toEqual(doc);
+      const keys = await store.rowIdsForKeys(bulkLink, [{ n: 0 }, { n: 299 }, { n: 599 }]);
+      expect([...keys.values()]).toEqual([rows[0]!.rowId, rows[299]!.rowId, rows[599]!.rowId]);
+      expect((await store.liveRowIds(bulkLink)).length).toBe(600);
+    });
+
+    it('merges a bulk-created row that exists already (or is given twice) instead of overwriting it', async () => {
+      const store = open();
+      const bulkLink = `${link}-bulk-merge`;
+      const existingId = randomUUID();
+      const stored = row(existingId, { a: 'newer' }, { key: { n: 1 } });
+      stored.cells.a!.time = { wall: 50, logical: 0 };
+      stored.events = { e1: { counter: 1, wall: 50 } };
+      stored.vv = { sheet: 1, db: 1 };
+      await store.commitRows(bulkLink, [{ next: stored }]);
+      // An attach that did not know the row: older value of a, and a new column b.
+      const stale = row(existingId, { a: 'older', b: 'b0' }, { key: { n: 1 } });
+      const freshId = randomUUID();
+      const fresh = row(freshId, { a: 'x' }, { key: { n: 2 } });
+      const twice = row(freshId, { c: 'c0' }, { key: { n: 2 } });
+      twice.cells.c!.time = { wall: 60, logical: 0 };
+      const result = await store.createRows(bulkLink, [stale, fresh, twice]);
+      expect(result).toEqual({ created: 1, merged: 2 });
+      const read = await store.readRows(bulkLink, [existingId, freshId]);
+      const merged = read.get(existingId)!;
+      expect(merged.cells.a?.value).toBe('newer');
+      expect(merged.cells.b?.value).toBe('b0');
+      expect(merged.events).toEqual({ e1: { counter: 1, wall: 50 } });
+      expect(merged.vv).toEqual({ sheet: 1, db: 1 });
+      expect(read.get(freshId)!.cells.a?.value).toBe('x');
+      expect(read.get(freshId)!.cells.c?.value).toBe('c0');
+      const keys = await store.rowIdsForKeys(bulkLink, [{ n: 1 }, { n: 2 }]);
+      expect([...keys.values()]).toEqual([existingId, freshId]);
+    });
+
     it('records conflicts once, lists the open ones and resolves them once', async () => {
       const store = open();
       const conflictLink = `${link}-conflicts`;

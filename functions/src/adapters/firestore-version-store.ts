@@ -11,8 +11,18 @@
  * Contention aborts a transaction (ABORTED, or the emulator's lock timeouts); it is retried
  * with exponential backoff and full jitter, and after the last attempt reported as a retryable
  * SHEETSYNC_E404 so the message is redelivered rather than lost.
+ *
+ * A first sync (attach) writes rows that cannot exist yet: createRows skips the transactions'
+ * reads and lock waits with create-only batched writes, several in flight (the emulator commits
+ * about 3-5× more rows a second so, see bench/first-sync.bench.ts), and falls back to the
+ * transactional merge for any row that exists after all.
  */
-import { type DocumentReference, FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
+import {
+  type DocumentReference,
+  FieldValue,
+  type Firestore,
+  type Transaction,
+} from '@google-cloud/firestore';
 import type { Cells } from '../core/cell-value.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
@@ -30,19 +40,28 @@ export interface FirestoreVersionStoreOptions {
   retry?: RetryOptions;
   /** Writes per transaction; Firestore's limit is 500. */
   maxWritesPerTransaction?: number;
+  /** createRows' batches in flight at once. Default 8. */
+  createConcurrency?: number;
 }
+
+/** Rows per createRows batch: a row and its key document are two of a batch's 500 writes. */
+const CREATE_BATCH_ROWS = 250;
+/** gRPC ALREADY_EXISTS: a `create` found its document. */
+const ALREADY_EXISTS = 6;
 
 export class FirestoreVersionStore implements VersionStore {
   private readonly firestore: Firestore;
   private readonly root: string;
   private readonly retry: RetryOptions;
   private readonly maxWrites: number;
+  private readonly createConcurrency: number;
 
   constructor(options: FirestoreVersionStoreOptions) {
     this.firestore = options.firestore;
     this.root = options.root ?? 'sheetsync_links';
     this.retry = options.retry ?? {};
     this.maxWrites = options.maxWritesPerTransaction ?? 450;
+    this.createConcurrency = options.createConcurrency ?? 8;
   }
 
   async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
@@ -74,6 +93,36 @@ export class FirestoreVersionStore implements VersionStore {
       for (const doc of merged) stored.set(doc.rowId, doc);
     }
     return stored;
+  }
+
+  async createRows(link: string, docs: readonly RowDocument[]): Promise<{ created: number; merged: number }> {
+    // A rowId given twice is created once, then merged (a batch may not create a document twice).
+    const seen = new Set<string>();
+    const first: RowDocument[] = [];
+    const repeats: RowDocument[] = [];
+    for (const doc of docs) {
+      (seen.has(doc.rowId) ? repeats : first).push(doc);
+      seen.add(doc.rowId);
+    }
+    const batches: RowDocument[][] = [];
+    for (let i = 0; i < first.length; i += CREATE_BATCH_ROWS)
+      batches.push(first.slice(i, i + CREATE_BATCH_ROWS));
+    const counts = { created: 0, merged: repeats.length };
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const result = await this.createBatch(link, batches[next++]!);
+        counts.created += result.created;
+        counts.merged += result.merged;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.createConcurrency, batches.length) }, worker));
+    if (repeats.length > 0)
+      await this.commitRows(
+        link,
+        repeats.map((next) => ({ next })),
+      );
+    return counts;
   }
 
   async liveRowIds(link: string): Promise<string[]> {
@@ -160,6 +209,44 @@ export class FirestoreVersionStore implements VersionStore {
       merged.push(doc);
     });
     return merged;
+  }
+
+  /**
+   * One atomic batch: `create` of each row document (it fails, whole, with ALREADY_EXISTS when
+   * any of them exists) and `set` of its key document, as commitRows writes it for a new row.
+   * When some rows exist, those are merged in transactions and the rest created again.
+   */
+  private async createBatch(
+    link: string,
+    docs: readonly RowDocument[],
+  ): Promise<{ created: number; merged: number }> {
+    try {
+      await withContentionRetry(this.retry, () => {
+        const batch = this.firestore.batch();
+        for (const doc of docs) {
+          batch.create(this.row(link, doc.rowId), encodeRow(doc));
+          if (doc.key)
+            batch.set(this.key(link, keyId(doc.key)), { rowId: doc.rowId, key: JSON.stringify(doc.key) });
+        }
+        return batch.commit();
+      });
+      return { created: docs.length, merged: 0 };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+      const stored = await this.readRows(
+        link,
+        docs.map((d) => d.rowId),
+      );
+      const existing = docs.filter((d) => stored.has(d.rowId));
+      if (existing.length === 0) throw error;
+      await this.commitRows(
+        link,
+        existing.map((next) => ({ next })),
+      );
+      const fresh = docs.filter((d) => !stored.has(d.rowId));
+      const rest = fresh.length > 0 ? await this.createBatch(link, fresh) : { created: 0, merged: 0 };
+      return { created: rest.created, merged: existing.length + rest.merged };
+    }
   }
 
   /** Rows in chunks whose writes (row, up to two key documents, conflicts) fit one transaction. */

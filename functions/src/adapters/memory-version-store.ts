@@ -78,6 +78,26 @@ export class MemoryVersionStore implements VersionStore {
     return stored;
   }
 
+  async createRows(link: string, docs: readonly RowDocument[]): Promise<{ created: number; merged: number }> {
+    const state = this.state(link);
+    const merges: RowDocument[] = [];
+    for (const doc of docs) {
+      // Stored already (before, or earlier in this call): merged, never overwritten.
+      if (state.rows.has(doc.rowId)) {
+        merges.push(doc);
+        continue;
+      }
+      if (doc.key) state.keys.set(keyId(doc.key), doc.rowId);
+      state.rows.set(doc.rowId, structuredClone(doc));
+    }
+    if (merges.length > 0)
+      await this.commitRows(
+        link,
+        merges.map((next) => ({ next })),
+      );
+    return { created: docs.length - merges.length, merged: merges.length };
+  }
+
   async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {
     return [...this.state(link).conflicts.values()]
       .filter((c) => c.status === 'open')
