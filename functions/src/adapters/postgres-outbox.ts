@@ -50,6 +50,11 @@ export async function claimOutboxRows(conn: postgres.Sql, maxChanges: number): P
     changes += head.change_count;
   }
   if (ids.length === 0) return [];
+  return readOutboxRows(conn, ids);
+}
+
+/** Reads outbox rows by id, in id order (without locking them: claimOutboxRows locks). */
+export async function readOutboxRows(conn: postgres.Sql, ids: readonly string[]): Promise<OutboxRow[]> {
   const rows = await conn<
     {
       id: string;
@@ -68,7 +73,7 @@ export async function claimOutboxRows(conn: postgres.Sql, maxChanges: number): P
     select id::text as id, link, table_name, op, origin, dot, txid::text as txid,
            to_char(changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as time,
            key_columns, column_types, changes
-      from sheetsync.outbox where id = any(${ids}::bigint[]) order by outbox.id`;
+      from sheetsync.outbox where id = any(${ids as string[]}::bigint[]) order by outbox.id`;
   return rows.map((r) => ({
     id: r.id,
     link: r.link,
