@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyResolution, resolutionChange } from '../../functions/src/core/conflict-resolution.ts';
+import {
+  applyResolution,
+  resolutionChange,
+  resolutionEventId,
+} from '../../functions/src/core/conflict-resolution.ts';
 import { mergeSheetChange } from '../../functions/src/core/merge-sheet-change.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
 import type { RowChange } from '../../functions/src/wire/row-change.ts';
@@ -120,7 +124,7 @@ describe('mergeSheetChange', () => {
       cells: { status: 'mine' },
       origin: 'sheet',
       time: { wall: 2000, logical: 0 },
-      eventId: `resolve:${record!.id}`,
+      eventId: resolutionEventId(record!.id),
     });
     expect(resolutionChange(applyResolution(record!, 'db', 2000), 2000)).toBeNull();
   });

@@ -11,10 +11,15 @@
  *
  * Ground truth for the properties: every edit writes a unique value (its id) and each replica
  * cell carries the causal past of its value (the edits its author had seen).
+ *
+ * A person may resolve an open conflict (as from the dashboard or `sheetsync conflicts resolve`):
+ * the choice travels to applyToDb as the change `resolutionChange` builds. The person saw both
+ * values, so the chosen value's past holds both.
  */
 import type { Cells, CellValue } from '../../functions/src/core/cell-value.ts';
 import type { ConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
+import { applyResolution, resolutionChange } from '../../functions/src/core/conflict-resolution.ts';
 import { mergeDbChange, stampSheetWrites } from '../../functions/src/core/merge-db-change.ts';
 import { mergeSheetChange } from '../../functions/src/core/merge-sheet-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../../functions/src/core/row-document.ts';
@@ -34,7 +39,10 @@ export type Step =
   | { kind: 'commit'; queue: Queue }
   | { kind: 'crash'; queue: Queue }
   | { kind: 'rewind'; queue: Queue; back: number }
-  | { kind: 'replay'; queue: Queue; index: number };
+  | { kind: 'replay'; queue: Queue; index: number }
+  | { kind: 'resolve'; index: number; take: 'sheet' | 'db' | 'value' }
+  /** Both queues drain (a calm moment, after which people resolve what is still open). */
+  | { kind: 'quiesce' };
 
 type Queue = 'toDb' | 'toSheet';
 
@@ -73,10 +81,18 @@ export class Simulation {
   doc: RowDocument;
   conflicts = new Map<string, ConflictRecord>();
   edits: Edit[] = [];
+  /** Values a custom resolver computed, as the DB-side writes they became (ground truth). */
+  derived = new Map<string, Edit>();
   /** How often each sheet event id and each outbox id was committed as applied. */
   applied = new Map<string, number>();
   /** Crashes of applyToSheet between its sheet write and its document commit. */
   sheetCrashes = 0;
+  /** Ids of the conflicts a person resolved (the records in `conflicts` stay as decided). */
+  resolved = new Set<string>();
+  /** Resolutions that sent a change (taking the DB value sends none). */
+  resolutionChanges = 0;
+  /** Per column, what the person resolving conflicts has seen (their earlier choices too). */
+  private deskPast = new Map<string, Set<string>>();
   private outboxId = 1;
   private eventSeq = 0;
   private consumers: Record<Queue, Consumer> = {
@@ -143,7 +159,57 @@ export class Simulation {
         consumer.messages.push(copy);
         return;
       }
+      case 'resolve':
+        this.resolve(step.index, step.take);
+        return;
+      case 'quiesce':
+        this.quiesce();
+        return;
     }
+  }
+
+  /**
+   * A person resolves one of the open conflicts whose cell still holds what the conflict left
+   * (the dashboard shows that value; a resolution is not judged against changes made after the
+   * conflict, see docs/design/sync-core.md), seeing both of its values.
+   */
+  private resolve(index: number, take: 'sheet' | 'db' | 'value'): void {
+    const open = [...this.conflicts.values()].filter(
+      (c) =>
+        c.status === 'open' &&
+        !this.resolved.has(c.id) &&
+        this.doc.cells[c.column]?.value === c.value &&
+        this.db[c.column]?.value === c.value,
+    );
+    if (open.length === 0) return;
+    const conflict = open[index % open.length]!;
+    this.resolved.add(conflict.id);
+    const time = this.tick();
+    const { column } = conflict;
+    // One desk resolves one conflict after another: it has seen its own earlier choices.
+    const seen = new Set([
+      ...this.pastOf(conflict.sheet.value, column),
+      ...this.pastOf(conflict.db.value, column),
+      ...(this.deskPast.get(column) ?? []),
+    ]);
+    let choice: 'sheet' | 'db' | { value: CellValue } = take === 'value' ? 'db' : take;
+    if (take === 'value') {
+      const id = `r${time}`;
+      this.edits.push({ id, side: 'sheet', column, time, past: seen });
+      seen.add(id);
+      choice = { value: id };
+    }
+    this.deskPast.set(column, seen);
+    const change = resolutionChange(applyResolution(conflict, choice, time), time);
+    if (!change) return;
+    this.resolutionChanges += 1;
+    this.consumers.toDb.messages.push({ change, pasts: { [column]: seen } });
+  }
+
+  /** An edit's value with the edits its author had seen; empty for a value no edit wrote. */
+  private pastOf(value: CellValue, column: string): Set<string> {
+    const edit = this.edits.find((e) => e.id === value && e.column === column);
+    return edit ? new Set([...edit.past, edit.id]) : new Set();
   }
 
   /** Delivers and commits until both queues are drained; false if that does not end. */
@@ -305,6 +371,9 @@ export class Simulation {
           ? message.pasts[column]!
           : new Set([...message.pasts[column]!, ...this.db[column]!.past]);
         written[column] = { value, past };
+        // A value a custom resolver computed is written by the DB: later conflicts may name it.
+        if (!fromSheet)
+          this.derived.set(`${value}/${column}`, { id: String(value), side: 'db', column, time: now, past });
       }
       this.writeDb(written, 'sheet', decision.dot, now);
     }

@@ -4,9 +4,9 @@
  * Resolving records the choice in the version store, then publishes the change that
  * `resolutionChange` builds as an ordinary sheet change, so the chosen value reaches the DB and,
  * through its echo, the sheet, by the same idempotent path as any edit. The message's event id is
- * derived from the conflict id: publishing it twice (a retried request) applies it once.
+ * derived from the conflict id (`resolutionEventId`, which also tells applyToDb that the sheet does
+ * not show the value yet): publishing it twice (a retried request) applies it once.
  */
-import { createHash } from 'node:crypto';
 import type { ConflictRecord } from '../../../functions/src/core/conflict-record.ts';
 import {
   conflictNotFound,
@@ -62,7 +62,7 @@ export function conflictDesk(deps: {
             ]),
           ),
           isNew: false,
-          eventId: uuidFrom(change.eventId ?? `resolve:${id}`),
+          eventId: change.eventId!,
           time: at,
         };
         await deps.bus.publish(deps.sheetTopic ?? SHEET_CHANGES_TOPIC, [
@@ -72,11 +72,4 @@ export function conflictDesk(deps: {
       return resolved;
     },
   };
-}
-
-/** A UUID-shaped id derived from `name` (the sheet-change schema wants a UUID event id). */
-function uuidFrom(name: string): string {
-  const hex = createHash('sha256').update(name).digest('hex');
-  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,9 +1,15 @@
 /**
  * A person's resolution of an open conflict (policy `manual`, or one decided without seeing the
- * DB change). The store records the choice; the chosen value then travels as an ordinary sheet
- * change, so it reaches the DB, and through its echo the sheet, by the same idempotent path as
- * any edit (its event id is derived from the conflict, so publishing it twice applies it once).
+ * DB change). The store records the choice; the chosen value then travels as a sheet change, so
+ * it reaches the DB, and through its echo the sheet, by the same idempotent path as any edit (its
+ * event id is derived from the conflict, so publishing it twice applies it once).
+ *
+ * Unlike an edit, a resolution is not made on the sheet: the sheet still shows what it showed
+ * (usually the DB value kept when the conflict was decided). Its event id says so
+ * (`isResolutionEventId`), and applyToDb then records that the sheet does not show the chosen
+ * value, so the echo of the DB write writes it to the sheet.
  */
+import { createHash } from 'node:crypto';
 import { SheetsyncError } from '../errors.ts';
 import type { RowChange } from '../wire/row-change.ts';
 import type { CellValue } from './cell-value.ts';
@@ -52,6 +58,26 @@ export function resolutionChange(resolved: ConflictRecord, now: number): RowChan
     cells: { [resolved.column]: resolved.resolution.value },
     origin: 'sheet',
     time: { wall: now, logical: 0 },
-    eventId: `resolve:${resolved.id}`,
+    eventId: resolutionEventId(resolved.id),
   };
+}
+
+/**
+ * The event id of the change that carries the resolution of conflict `conflictId`: a UUID (the
+ * sheet-change message wants one) of version 8, RFC 9562's custom layout, derived from the
+ * conflict id. The Apps Script's event ids are random (version 4) UUIDs, so the version digit
+ * tells a resolution from an edit. (A forged version-8 id from a sheet only makes the echo write
+ * the cell's decided value to the sheet, which is harmless.)
+ */
+export function resolutionEventId(conflictId: string): string {
+  const hex = createHash('sha256').update(`resolve:${conflictId}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const resolutionEventIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Whether a sheet change's event id is a resolution's (`resolutionEventId`), not a sheet edit's. */
+export function isResolutionEventId(eventId: string | undefined): boolean {
+  return eventId !== undefined && resolutionEventIdPattern.test(eventId);
 }

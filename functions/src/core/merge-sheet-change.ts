@@ -19,6 +19,7 @@ import {
   policyLabel,
 } from './conflict-policy.ts';
 import { type ConflictRecord, conflictId } from './conflict-record.ts';
+import { isResolutionEventId } from './conflict-resolution.ts';
 import { advance } from './dot.ts';
 import type { Hlc } from './hlc.ts';
 import { receive } from './hlc.ts';
@@ -82,6 +83,8 @@ export function mergeSheetChange(
     cells: { ...base.cells },
   });
   const record = recorder(change, dot, context.now);
+  // A person's resolution of a conflict (dashboard, CLI) is not on the sheet yet.
+  const onSheet = !isResolutionEventId(change.eventId);
   const mayDefer = context.attempt < (context.maxDeferrals ?? defaultMaxDeferrals);
 
   if (base.tombstone) {
@@ -142,8 +145,14 @@ export function mergeSheetChange(
     let choice: ConflictChoice = 'sheet';
     let contender: Contender | undefined;
     const overwritten = state !== undefined && change.time.wall <= state.sheetWrittenAt;
-    if (overwritten && state.dot.startsWith('db:') && !sameValue(value, state.value)) {
-      // The DB value was shown on the sheet after this edit was made: neither had seen the other.
+    // A resolution's value was chosen off the sheet: like a DB write, the sheet shows it only once
+    // its echo has written it there, and an edit made before that had not seen it. (Resolutions
+    // come one after another from one desk and count as sequential.)
+    const resolved = onSheet && state !== undefined && madeByResolution(base, state.dot);
+    const unseen = overwritten || (resolved && !state.echoed);
+    if (unseen && (state.dot.startsWith('db:') || resolved) && !sameValue(value, state.value)) {
+      // The DB value (or a resolution's) was shown on the sheet after this edit was made, or is
+      // not shown yet: neither had seen the other.
       contender = { value: state.value, dot: state.dot, time: state.time, shownAt: state.sheetWrittenAt };
     } else if (
       state?.contender &&
@@ -179,8 +188,9 @@ export function mergeSheetChange(
       time: state ? receive(state.time, change.time) : change.time,
       // No DB change means no echo to wait for.
       echoed: !writesDb,
-      // The sheet shows this edit unless sheetsync wrote the cell after it was made.
-      sheetValue: change.time.wall > writtenAt || !state ? value : state.sheetValue,
+      // The sheet shows this edit unless sheetsync wrote the cell after it was made. A resolution
+      // was not made on the sheet, which keeps showing what it showed: the echo writes the value.
+      sheetValue: onSheet && (change.time.wall > writtenAt || !state) ? value : (state?.sheetValue ?? null),
       sheetWrittenAt: writtenAt,
       ...(contender ? { contender } : {}),
     };
@@ -192,6 +202,16 @@ export function mergeSheetChange(
 }
 
 type Side = { value: Cells[string]; dot: string | null; time: Hlc | null };
+
+/** Whether `dot` is a sheet change the row remembers as a person's resolution of a conflict. */
+function madeByResolution(doc: RowDocument, dot: string): boolean {
+  if (!dot.startsWith('sheet:')) return false;
+  const counter = Number(dot.slice('sheet:'.length));
+  for (const [eventId, event] of Object.entries(doc.events)) {
+    if (event.counter === counter) return isResolutionEventId(eventId);
+  }
+  return false;
+}
 
 /** Builds the conflict records of one change; the winner defaults to the DB side. */
 function recorder(change: RowChange, dot: string, now: number) {
