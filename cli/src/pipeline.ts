@@ -8,6 +8,7 @@ import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import postgres from 'postgres';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { conflictPolicyOf } from '../../functions/src/config.ts';
@@ -130,12 +131,18 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       readsPerMinute: options.readsPerMinute ?? 60,
     });
     const policies = new Map(config.links.map((l) => [l.name, conflictPolicyOf(l)]));
+    const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
+    const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = createApplyToDb({
       sql,
       store,
       links: new Map(config.links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
       logger,
-      ...(options.onProblems ? { reportProblems: async (p) => options.onProblems!(p) } : {}),
+      // Problems for people go to the spreadsheet's errors tab (one write per flush), and to onProblems.
+      reportProblems: async (problems) => {
+        options.onProblems?.(problems);
+        await reportToSheet(problems);
+      },
     });
     const applyToSheet = createApplyToSheet({
       store,

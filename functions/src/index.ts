@@ -21,6 +21,7 @@ import { auth } from '@googleapis/sheets';
 import postgres from 'postgres';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
+import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
 import { SheetTab } from './adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from './adapters/sheets/sheets-api.ts';
 import { conflictPolicyOf, parseConfig } from './config.ts';
@@ -136,6 +137,11 @@ const applyToDbGroup = once(() => {
     store: store(),
     links: new Map(config().links.map((l) => [l.name, { table: l.table, policy: conflictPolicyOf(l) }])),
     logger,
+    // Wrong-type values and refused rows go to the spreadsheet's errors tab, one write per flush.
+    reportProblems: sheetProblemReporter(
+      new ErrorsTab(sheetsApi()),
+      (link) => config().links.find((l) => l.name === link)?.spreadsheetId,
+    ),
   });
   return new GroupCommit(apply.flush, { windowMs: 10, maxItems: 1000 });
 });

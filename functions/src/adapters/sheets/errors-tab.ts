@@ -1,0 +1,211 @@
+/**
+ * The errors tab: problems with what people typed (a value of the wrong type for its column
+ * SHEETSYNC_E407, a header not in the table E408, a row the database refused E409) are appended
+ * to a tab `_sheetsync_errors` of the link's spreadsheet, one row per problem, with what to do.
+ *
+ * Why a tab and not a cell note: a note must land on the cell's current position, which needs a
+ * read of the tab first (rows move; a sort between the edit and the report would put it on the
+ * wrong row), spends the scarce read quota, overwrites a note the user wrote, and has nowhere to
+ * go for a header that is not a column (E408). Appending to a tab needs no read and no position,
+ * keeps a history people can sort, filter and clear, and costs one write request per spreadsheet
+ * per flush: `values.append` (RAW, so a typed value is never re-entered as a formula). The first
+ * report to a spreadsheet without the tab gets a 400 from the append, then creates the tab with
+ * its header and the rows in one `spreadsheets.batchUpdate` (addSheet + appendCells). Writes go
+ * through SheetsApi, so they share the link's quota buckets, backoff and retries.
+ */
+import { fnv1a } from '../../core/stable-hash.ts';
+import { SheetsyncError } from '../../errors.ts';
+import { quoteTitle } from './a1.ts';
+import type { SheetsApi } from './sheets-api.ts';
+
+export const ERRORS_TAB = '_sheetsync_errors';
+export const ERRORS_HEADERS = [
+  'time',
+  'link',
+  'row sync id',
+  'row',
+  'column',
+  'value',
+  'error',
+  'what to do',
+] as const;
+/** Rows written per spreadsheet per flush; the rest are summed up in one row (all are logged). */
+export const MAX_ROWS_PER_REPORT = 500;
+
+/** A problem to show (applyToDb's RowProblem has this shape). */
+export interface SheetProblem {
+  link: string;
+  rowId: string;
+  row?: number | undefined;
+  column?: string | undefined;
+  value?: string | number | boolean | null | undefined;
+  code: string;
+  message: string;
+  /** When the change was made, ms since the epoch; default: now. */
+  time?: number | undefined;
+}
+
+const REMEDIES: Record<string, string> = {
+  SHEETSYNC_E407:
+    'Correct the cell: type a value of the column type named in the error. This cell was not saved to the database; the other cells of the row were.',
+  SHEETSYNC_E408:
+    'Rename the header to a column of the table (case, spaces and underscores are ignored), or add the column to the table. Values under this header are not synced.',
+  SHEETSYNC_E409:
+    'Fix the row so the database accepts it (see the error). The row was not saved; your next edit of it is applied.',
+};
+
+export function remedyFor(code: string): string {
+  return REMEDIES[code] ?? `See ${code} in docs/errors.md.`;
+}
+
+type Cell = string | number;
+
+/** The tab's rows for `problems` (header excluded), capped at MAX_ROWS_PER_REPORT + 1. */
+export function errorRows(
+  problems: readonly SheetProblem[],
+  now: number,
+  max = MAX_ROWS_PER_REPORT,
+): Cell[][] {
+  const rows: Cell[][] = problems
+    .slice(0, max)
+    .map((p) => [
+      new Date(p.time ?? now).toISOString(),
+      p.link,
+      p.rowId,
+      p.row ?? '',
+      p.column ?? '',
+      p.value === undefined || p.value === null ? '' : String(p.value),
+      `${p.code}: ${p.message}`,
+      remedyFor(p.code),
+    ]);
+  if (problems.length > max) {
+    rows.push([
+      new Date(now).toISOString(),
+      [...new Set(problems.map((p) => p.link))].join(', '),
+      '',
+      '',
+      '',
+      '',
+      `${problems.length - max} more problems in this batch are not listed here`,
+      'See the function logs (codes SHEETSYNC_E407-E409) for every problem.',
+    ]);
+  }
+  return rows;
+}
+
+export class ErrorsTab {
+  /** Spreadsheets known to have the tab (so the append is tried first). */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly api: SheetsApi,
+    private readonly options: { now?: () => number; title?: string } = {},
+  ) {}
+
+  get title(): string {
+    return this.options.title ?? ERRORS_TAB;
+  }
+
+  /** Appends one row per problem to the spreadsheet's errors tab: one write request. */
+  async report(spreadsheetId: string, problems: readonly SheetProblem[]): Promise<void> {
+    if (problems.length === 0) return;
+    const rows = errorRows(problems, (this.options.now ?? Date.now)());
+    try {
+      await this.append(spreadsheetId, rows);
+      this.known.add(spreadsheetId);
+      return;
+    } catch (error) {
+      if (this.known.has(spreadsheetId) || !isBadRequest(error)) throw error;
+    }
+    // No such tab yet (Google: 400 "Unable to parse range"): create it with the rows.
+    try {
+      await this.create(spreadsheetId, rows);
+    } catch (error) {
+      // Another instance created it meanwhile: append after all.
+      if (!isBadRequest(error)) throw error;
+      await this.append(spreadsheetId, rows);
+    }
+    this.known.add(spreadsheetId);
+  }
+
+  private append(spreadsheetId: string, rows: Cell[][]) {
+    return this.api.call('write', 'values.append (errors tab)', () =>
+      this.api.client.spreadsheets.values.append({
+        spreadsheetId,
+        range: `${quoteTitle(this.title)}!A1`,
+        valueInputOption: 'RAW',
+        insertDataOption: 'INSERT_ROWS',
+        requestBody: { values: rows },
+      }),
+    );
+  }
+
+  private create(spreadsheetId: string, rows: Cell[][]) {
+    // A fixed id lets the same request append the rows to the tab it adds.
+    const sheetId = fnv1a(this.title) & 0x3fffffff;
+    const cell = (value: Cell) =>
+      typeof value === 'number'
+        ? { userEnteredValue: { numberValue: value } }
+        : { userEnteredValue: { stringValue: value } };
+    return this.api.call('write', 'spreadsheets.batchUpdate (create errors tab)', () =>
+      this.api.client.spreadsheets.batchUpdate({
+        spreadsheetId,
+        requestBody: {
+          requests: [
+            {
+              addSheet: {
+                properties: {
+                  sheetId,
+                  title: this.title,
+                  gridProperties: { rowCount: 1, columnCount: ERRORS_HEADERS.length, frozenRowCount: 1 },
+                },
+              },
+            },
+            {
+              appendCells: {
+                sheetId,
+                rows: [[...ERRORS_HEADERS], ...rows].map((row) => ({ values: row.map(cell) })),
+                fields: 'userEnteredValue',
+              },
+            },
+          ],
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * `reportProblems` for applyToDb: groups problems by the spreadsheet of their link and writes
+ * each group with one request. `spreadsheetOf` maps a link name to its spreadsheet id.
+ */
+export function sheetProblemReporter(
+  tab: ErrorsTab,
+  spreadsheetOf: (link: string) => string | undefined,
+): (problems: readonly SheetProblem[]) => Promise<void> {
+  return async (problems) => {
+    const bySpreadsheet = new Map<string, SheetProblem[]>();
+    for (const problem of problems) {
+      const spreadsheetId = spreadsheetOf(problem.link);
+      if (!spreadsheetId) continue;
+      const group = bySpreadsheet.get(spreadsheetId);
+      if (group) group.push(problem);
+      else bySpreadsheet.set(spreadsheetId, [problem]);
+    }
+    const results = await Promise.allSettled(
+      [...bySpreadsheet].map(([spreadsheetId, group]) => tab.report(spreadsheetId, group)),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+}
+
+function isBadRequest(error: unknown): boolean {
+  if (!(error instanceof SheetsyncError) || error.code !== 'SHEETSYNC_E501') return false;
+  const cause = error.cause as
+    | { response?: { status?: number }; status?: number; code?: unknown }
+    | undefined;
+  const status =
+    cause?.response?.status ?? cause?.status ?? (typeof cause?.code === 'number' ? cause.code : undefined);
+  return status === 400;
+}
