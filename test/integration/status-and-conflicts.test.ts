@@ -220,10 +220,8 @@ describe('status, conflicts and the dashboard', () => {
     expect(usage.code).toBe(2);
   }, 120_000);
 
-  // Skipped, known bug (issue 7 note): a resolution is published as a sheet-origin change; it
-  // reaches the table, but its echo does not rewrite the sheet, which still shows the kept DB
-  // value (core/conflict-resolution.ts, merge-db-change.ts). Un-skip when the echo path is fixed.
-  it.skip('a click on the dashboard keeps the sheet value: it reaches the table, the sheet keeps it', async () => {
+  // The sheet shows the kept DB value ('lost'); the resolution's echo must write 'won' there.
+  it('a click on the dashboard keeps the sheet value: it reaches the table, the sheet keeps it', async () => {
     const id = await plantConflict('Ada', 'lost', 'won');
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
@@ -244,10 +242,34 @@ describe('status, conflicts and the dashboard', () => {
     expect(await listConflicts(stateDir)).toEqual([]);
   }, 120_000);
 
-  // Skipped, known bug (issue 7 note): a resolution is published as a sheet-origin change; it
-  // reaches the table, but its echo does not rewrite the sheet, which still shows the kept DB
-  // value (core/conflict-resolution.ts, merge-db-change.ts). Un-skip when the echo path is fixed.
-  it.skip('conflicts list and resolve --value from the CLI; a second resolve is refused', async () => {
+  it('conflicts resolve --take db keeps the DB value on both sides', async () => {
+    const id = await plantConflict('Grace', 'db-kept', 'sheet-lost');
+    const resolved = await cli([
+      'conflicts',
+      'resolve',
+      id,
+      '--take',
+      'db',
+      '--json',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({
+      id,
+      status: 'resolved',
+      resolution: { choice: 'db', value: 'db-kept' },
+    });
+    await waitFor(
+      'Grace db-kept in the sheet',
+      async () => (await sheetValue('Grace', 'status')) === 'db-kept',
+      30_000,
+    );
+    expect(await dbStatus('Grace')).toBe('db-kept');
+    expect((await listConflicts(stateDir)).map((c) => c.id)).not.toContain(id);
+  }, 120_000);
+
+  it('conflicts list and resolve --value from the CLI; a second resolve is refused', async () => {
     const id = await plantConflict('Alan', 'db-said', 'sheet-said');
     const list = await cli(['conflicts', 'list', '--json', '--state-dir', stateDir]);
     expect(list.code, list.stderr).toBe(0);
