@@ -28,7 +28,7 @@ import { SheetTab } from '../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../functions/src/adapters/sheets/sheets-api.ts';
 import { createApplyToSheet, type DbDelivery } from '../functions/src/functions/apply-to-sheet.ts';
 import { startRelay } from '../functions/src/functions/outbox-relay.ts';
-import { silentLogger } from '../functions/src/log.ts';
+import { createLogger, silentLogger } from '../functions/src/log.ts';
 import { startSubscriber } from '../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../functions/src/wire/db-change.ts';
 import { benchDatabase } from './database.ts';
@@ -89,6 +89,10 @@ const bench: Benchmark = {
       const relay = startRelay({ sql, bus, topic: 'db-changes', logger: silentLogger, pollIntervalMs: 200 });
       stops.unshift(() => relay.stop());
       const store = new FirestoreVersionStore({ firestore, root: 'bench' });
+      // BENCH_LOG=1 prints applyToSheet's per-flush log lines (phase timings) to stderr.
+      const flushLogger = process.env.BENCH_LOG
+        ? createLogger({ write: (line) => process.stderr.write(`${line}\n`) })
+        : silentLogger;
       const applyToSheet = createApplyToSheet({
         store,
         links: new Map([
@@ -102,7 +106,7 @@ const bench: Benchmark = {
             },
           ],
         ]),
-        logger: silentLogger,
+        logger: flushLogger,
       });
       let changesReceived = 0;
       const subscription = startSubscriber({

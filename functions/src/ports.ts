@@ -119,6 +119,22 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+export interface SubscribeOptions {
+  /** Messages handed out and not yet settled, at most. */
+  maxInFlight?: number;
+  /**
+   * Without it a key's next message waits for the previous one's handler to settle. With it,
+   * every message of a key that is waiting when the key's handlers have settled is handed out
+   * at once: handlers are called in publish order, each before the next, in one turn of the
+   * event loop, and the key's next batch waits until all of them settle. For a handler that
+   * queues its message synchronously into an order-keeping group commit (runtime/subscriber.ts,
+   * which then keeps per-row order itself): one flush takes every waiting message of a key
+   * instead of one, so small messages do not queue up behind a slow flush. A nacked message is
+   * redelivered before the key's later messages that were not yet handed out.
+   */
+  keyBatches?: boolean;
+}
+
 export interface Bus {
   /** Creates the topic if it does not exist (idempotent). */
   ensureTopic(topic: string): Promise<void>;
@@ -130,6 +146,6 @@ export interface Bus {
    * any was not.
    */
   publish(topic: string, messages: readonly BusMessage[]): Promise<string[]>;
-  subscribe(subscription: string, handler: MessageHandler, options?: { maxInFlight?: number }): Subscription;
+  subscribe(subscription: string, handler: MessageHandler, options?: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }

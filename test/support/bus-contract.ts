@@ -95,6 +95,74 @@ export function busContract(adapter: string, makeBus: () => Bus | Promise<Bus>):
     );
 
     it(
+      "keyBatches: a key's waiting messages go out together in publish order; a nacked one comes back before later ones",
+      async () => {
+        const { topic, subscription } = await topicWithSubscription();
+        const publish = (ns: number[]) =>
+          bus.publish(
+            topic,
+            ns.map((n) => ({ data: text(`${n}`), orderingKey: 'k' })),
+          );
+        const starts: number[] = [];
+        const acks: number[] = [];
+        let running = 0;
+        let maxRunning = 0;
+        let releaseFirst!: () => void;
+        const firstHeld = new Promise<void>((r) => {
+          releaseFirst = r;
+        });
+        let nackedFive = false;
+        let releaseBatch!: () => void;
+        const batchHeld = new Promise<void>((r) => {
+          releaseBatch = r;
+        });
+        const sub = bus.subscribe(
+          subscription,
+          async (m) => {
+            const n = Number(m.data.toString());
+            starts.push(n);
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            try {
+              if (n === 0) await firstHeld;
+              else if (n >= 1 && n <= 9 && !nackedFive) await batchHeld;
+              if (n === 5 && !nackedFive) {
+                nackedFive = true;
+                throw new Error('transient');
+              }
+              acks.push(n);
+            } finally {
+              running--;
+            }
+          },
+          { keyBatches: true },
+        );
+        await publish([0]);
+        await until(() => starts.includes(0), 'the first message handed out');
+        await publish([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        await new Promise((r) => setTimeout(r, 500)); // let them all arrive while 0 runs
+        expect(starts).toEqual([0]); // the key is busy: nothing else goes out
+        releaseFirst();
+        await until(() => starts.length >= 10, 'the waiting messages handed out');
+        expect(starts.slice(1, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        expect(maxRunning).toBeGreaterThan(1); // together, not one after another
+        await publish([10, 11]); // published while the batch runs: wait for 5's redelivery
+        await new Promise((r) => setTimeout(r, 300));
+        releaseBatch();
+        await until(
+          () => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].every((n) => acks.includes(n)),
+          'every message acked',
+        );
+        await sub.close();
+        const later = starts.slice(10);
+        expect(later.indexOf(5)).toBeGreaterThanOrEqual(0);
+        expect(later.indexOf(5)).toBeLessThan(later.indexOf(10));
+        expect(later.indexOf(10)).toBeLessThan(later.indexOf(11));
+      },
+      SLOW,
+    );
+
+    it(
       'redelivers a message whose handler outlives the ack deadline',
       async () => {
         const { topic, subscription } = await topicWithSubscription({ ackDeadlineSeconds: 10 });

@@ -32,7 +32,9 @@ interface SubscriptionState {
   /** Ordering keys with a message out for delivery. */
   busyKeys: Set<string>;
   inFlight: number;
-  consumer?: { handler: MessageHandler; maxInFlight: number; closed: boolean };
+  consumer?: { handler: MessageHandler; maxInFlight: number; closed: boolean; keyBatches: boolean };
+  /** keyBatches: per busy key, messages of its batch not yet settled, and the nacked ones. */
+  batches: Map<string, { open: number; nacked: Stored[] }>;
 }
 
 /** How long a nacked message waits before redelivery (Pub/Sub's default retry is immediate). */
@@ -54,6 +56,10 @@ export function createMemoryBus(): Bus {
     const sub = state(name);
     const consumer = sub.consumer;
     if (!consumer || consumer.closed) return;
+    if (consumer.keyBatches) {
+      pumpBatches(name, sub, consumer);
+      return;
+    }
     for (let i = 0; i < sub.backlog.length && sub.inFlight < consumer.maxInFlight; ) {
       const stored = sub.backlog[i]!;
       const key = stored.message.orderingKey;
@@ -66,14 +72,68 @@ export function createMemoryBus(): Bus {
     }
   }
 
+  /**
+   * keyBatches: every waiting message of a free key goes out at once, in publish order; the key
+   * is free again when all of them settled, and its nacked ones then go back to the front of
+   * the backlog, in order, ahead of the key's later messages.
+   */
+  function pumpBatches(
+    name: string,
+    sub: SubscriptionState,
+    consumer: NonNullable<SubscriptionState['consumer']>,
+  ) {
+    const taken: Array<{ stored: Stored; key: string | undefined }> = [];
+    const opened = new Set<string>();
+    for (let i = 0; i < sub.backlog.length && sub.inFlight + taken.length < consumer.maxInFlight; ) {
+      const stored = sub.backlog[i]!;
+      const key = stored.message.orderingKey;
+      if (key && sub.busyKeys.has(key) && !opened.has(key)) {
+        i++;
+        continue;
+      }
+      if (key && !opened.has(key)) {
+        opened.add(key);
+        sub.busyKeys.add(key);
+        sub.batches.set(key, { open: 0, nacked: [] });
+      }
+      if (key) sub.batches.get(key)!.open++;
+      sub.backlog.splice(i, 1);
+      taken.push({ stored, key });
+    }
+    const order = new Map(taken.map(({ stored }, i) => [stored, i]));
+    for (const { stored, key } of taken) {
+      deliver(name, sub, consumer, stored, (acked) => {
+        if (!key) return !acked;
+        const batch = sub.batches.get(key)!;
+        if (!acked) batch.nacked.push(stored);
+        if (--batch.open > 0) return false;
+        sub.batches.delete(key);
+        const again = batch.nacked.sort((a, b) => order.get(a)! - order.get(b)!);
+        const release = () => {
+          sub.backlog.unshift(...again);
+          sub.busyKeys.delete(key);
+          pump(name);
+        };
+        if (again.length === 0) release();
+        else setTimeout(release, REDELIVERY_DELAY_MS).unref?.();
+        return false;
+      });
+    }
+  }
+
   function deliver(
     name: string,
     sub: SubscriptionState,
     consumer: NonNullable<SubscriptionState['consumer']>,
     stored: Stored,
+    /**
+     * keyBatches: told of each settlement instead of the per-message key handling below; for
+     * a message without a key, returns true when it should be redelivered on its own.
+     */
+    batched?: (acked: boolean) => boolean,
   ) {
     const key = stored.message.orderingKey;
-    if (key) sub.busyKeys.add(key);
+    if (key && !batched) sub.busyKeys.add(key);
     sub.inFlight++;
     stored.attempts++;
     const received: ReceivedMessage = {
@@ -91,13 +151,15 @@ export function createMemoryBus(): Bus {
       clearTimeout(timer);
       sub.inFlight--;
       if (acked) {
-        if (key) sub.busyKeys.delete(key);
+        if (batched) batched(true);
+        else if (key) sub.busyKeys.delete(key);
         pump(name);
         return;
       }
       const deadLetter = sub.settings.deadLetter;
       if (deadLetter && stored.attempts >= deadLetter.maxDeliveryAttempts) {
-        if (key) sub.busyKeys.delete(key);
+        if (batched) batched(true);
+        else if (key) sub.busyKeys.delete(key);
         const attributes = { ...stored.message.attributes, CloudPubSubDeadLetterSourceSubscription: name };
         fanOut(deadLetter.topic, [
           {
@@ -109,6 +171,10 @@ export function createMemoryBus(): Bus {
         ]);
         pump(name);
         return;
+      }
+      if (batched) {
+        const alone = batched(false);
+        if (key || !alone) return;
       }
       // Redeliver before any later message of the same key: put it back at the front of the
       // key's queue (the head of the backlog keeps publish order among keys).
@@ -156,6 +222,7 @@ export function createMemoryBus(): Bus {
         backlog: [],
         busyKeys: new Set(),
         inFlight: 0,
+        batches: new Map(),
       });
     },
     async publish(topic, messages) {
@@ -177,7 +244,12 @@ export function createMemoryBus(): Bus {
     },
     subscribe(name, handler, options = {}): Subscription {
       const sub = state(name);
-      const consumer = { handler, maxInFlight: options.maxInFlight ?? 1000, closed: false };
+      const consumer = {
+        handler,
+        maxInFlight: options.maxInFlight ?? 1000,
+        closed: false,
+        keyBatches: options.keyBatches ?? false,
+      };
       sub.consumer = consumer;
       queueMicrotask(() => pump(name));
       return {

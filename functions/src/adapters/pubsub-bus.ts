@@ -218,15 +218,63 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
         }
       }
 
+      /** keyBatches: per ordering key, messages waiting while the key's batch runs. */
+      const batches = new Map<
+        string,
+        { waiting: Message[]; busy: boolean; nacked?: string; nackedAt?: number }
+      >();
+
+      /** Hands out the key's waiting messages together, batch after batch, until none wait. */
+      async function drainKey(key: string): Promise<void> {
+        const state = batches.get(key)!;
+        state.busy = true;
+        try {
+          while (state.waiting.length > 0) {
+            const pass: Message[] = [];
+            for (const message of state.waiting.splice(0)) {
+              // After a nack, later messages of the key go back too, until the nacked one is
+              // redelivered (or, if it was dead-lettered, for at most two ack deadlines).
+              if (state.nacked !== undefined) {
+                const expired = Date.now() - (state.nackedAt ?? 0) > 2 * deadline * 1000;
+                if (state.nacked !== message.id && !expired) {
+                  message.nack();
+                  continue;
+                }
+                delete state.nacked;
+              }
+              pass.push(message);
+            }
+            // handle() calls the handler before its first await: handlers start in order.
+            const results = await Promise.all(pass.map((m) => handle(m)));
+            const failed = results.indexOf(false);
+            if (failed >= 0 && state.nacked === undefined) {
+              state.nacked = pass[failed]!.id;
+              state.nackedAt = Date.now();
+            }
+          }
+        } finally {
+          state.busy = false;
+        }
+      }
+
       subscription.on('message', (message: Message) => {
         const key = message.orderingKey;
-        let run: Promise<boolean>;
+        let run: Promise<unknown>;
         if (!key) {
           run = handle(message);
+        } else if (subscribeOptions.keyBatches) {
+          const state = batches.get(key) ?? { waiting: [], busy: false };
+          batches.set(key, state);
+          state.waiting.push(message);
+          if (state.busy) return;
+          // Start after this turn: the library emits a pull response's messages one after
+          // another in one turn, and they should go out as one batch.
+          state.busy = true;
+          run = Promise.resolve().then(() => drainKey(key));
         } else {
           const state = keys.get(key) ?? { tail: Promise.resolve(true) };
           keys.set(key, state);
-          run = state.tail.then(async () => {
+          const tail = state.tail.then(async () => {
             // After a nack, later messages of the key go back too, until the nacked one is
             // redelivered (or, if it was dead-lettered, for at most two ack deadlines).
             if (state.nacked !== undefined) {
@@ -244,7 +292,8 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
             }
             return ok;
           });
-          state.tail = run;
+          state.tail = tail;
+          run = tail;
         }
         const tracked = run.then(() => {}).finally(() => running.delete(tracked));
         running.add(tracked);

@@ -24,8 +24,46 @@ export interface SubscriberOptions<M> {
   logger: Logger;
 }
 
+interface Item<M> {
+  message: M;
+  attempt: number;
+  id: string;
+  key: string | undefined;
+}
+
+/** How long a key stays held back after a deferred message that never came back (dead-lettered). */
+const HOLD_MS = 2 * 60_000;
+
 export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription {
-  const group = new GroupCommit<{ message: M; attempt: number }, 'ack' | 'retry'>(options.flush, {
+  /**
+   * The bus hands a key's waiting messages out together (SubscribeOptions.keyBatches), so one
+   * flush takes them all; a group commit may still split them over two flushes. When a message
+   * is deferred (outcome retry), its key's later messages in later flushes are deferred too,
+   * without being applied, until it comes back: per-row order across flushes. Within a flush
+   * the apply functions keep it themselves (a row with a deferred change defers its later ones).
+   */
+  const held = new Map<string, { id: string; at: number }>();
+  const flush = async (items: Array<Item<M>>): Promise<Array<'ack' | 'retry'>> => {
+    const outcomes = new Array<'ack' | 'retry'>(items.length).fill('retry');
+    const pass: number[] = [];
+    items.forEach((item, i) => {
+      const hold = item.key === undefined ? undefined : held.get(item.key);
+      if (hold && hold.id !== item.id && Date.now() - hold.at < HOLD_MS) return;
+      if (hold) held.delete(item.key!);
+      pass.push(i);
+    });
+    const results = await options.flush(
+      pass.map((i) => ({ message: items[i]!.message, attempt: items[i]!.attempt })),
+    );
+    pass.forEach((i, j) => {
+      outcomes[i] = results[j]!;
+      const { key, id } = items[i]!;
+      if (results[j] === 'retry' && key !== undefined && !held.has(key))
+        held.set(key, { id, at: Date.now() });
+    });
+    return outcomes;
+  };
+  const group = new GroupCommit<Item<M>, 'ack' | 'retry'>(flush, {
     windowMs: options.windowMs,
     maxItems: options.maxBatch ?? 5000,
     ...(options.ready ? { ready: options.ready } : {}),
@@ -42,8 +80,16 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
       });
       return;
     }
-    const outcome = await group.submit({ message, attempt: received.deliveryAttempt });
+    const outcome = await group.submit({
+      message,
+      attempt: received.deliveryAttempt,
+      id: received.id,
+      key: received.orderingKey,
+    });
     if (outcome === 'retry') throw new Error('deferred: redeliver later');
   };
-  return options.bus.subscribe(options.subscription, handler, { maxInFlight: options.maxInFlight ?? 10_000 });
+  return options.bus.subscribe(options.subscription, handler, {
+    maxInFlight: options.maxInFlight ?? 10_000,
+    keyBatches: true,
+  });
 }
