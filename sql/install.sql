@@ -40,6 +40,25 @@ create table if not exists sheetsync.outbox (
   change_count integer not null check (change_count > 0)
 );
 
+-- At most 1000 changes per row: a change's id is outbox id x 1000 + its index in the row.
+do $$
+begin
+  if not exists (select 1 from pg_constraint where conrelid = 'sheetsync.outbox'::regclass and conname = 'outbox_change_count_max') then
+    alter table sheetsync.outbox add constraint outbox_change_count_max check (change_count <= 1000);
+  end if;
+end
+$$;
+
+-- lz4 compresses the chunks several times faster than the default pglz (a server built without
+-- lz4 keeps pglz).
+do $$
+begin
+  alter table sheetsync.outbox alter column changes set compression lz4;
+exception when feature_not_supported or syntax_error or invalid_parameter_value then
+  null;
+end
+$$;
+
 -- Watched tables and the link each one feeds.
 create table if not exists sheetsync.watched (
   table_oid oid primary key,
@@ -103,10 +122,9 @@ returns boolean language sql stable as $$
   )
 $$;
 
--- Helpers of earlier versions of this script (concat_expr changed its meaning).
+-- Helpers of earlier versions of this script.
 drop function if exists sheetsync.value_expr(text, name, oid);
 drop function if exists sheetsync.object_expr(text[]);
-drop function if exists sheetsync.concat_expr(text[]);
 drop function if exists sheetsync.row_expr(oid, text, boolean);
 
 -- concat(parts...) as one expression. A function takes at most 100 arguments, so more parts are
@@ -186,16 +204,27 @@ declare
   v_origin text := coalesce(nullif(current_setting('sheetsync.origin', true), ''), 'db');
   v_dot text := nullif(current_setting('sheetsync.dot', true), '');
   v_table text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-  -- Stores the changes c (JSON text each) of the query %s in chunks of `chunk`.
+  -- Stores the changes of the query %s, which yields (grp, c): c is a change's JSON text, grp
+  -- its chunk (NULL: not stored). A chunk holds at most `chunk` changes.
   v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count) '
     'select $1, $2, $7, $3, $4, $5, $6, (''['' || string_agg(c, '','') || '']'')::json, count(*) '
-    'from (select (row_number() over () - 1) / ' || chunk || ' as grp, c from (%s) y) x group by grp';
+    'from (%s) x where grp is not null group by grp';
+  v_rows text := case TG_OP when 'DELETE' then 'sheetsync_old' else 'sheetsync_new' end;
+  v_alias text := case TG_OP when 'DELETE' then 'o' else 'n' end;
   v_keys text[];
+  v_key_type oid;
+  v_deferrable boolean;
   v_types jsonb;
+  v_grp text;
+  v_min bigint;
+  v_max bigint;
+  v_count bigint;
   v_unpaired bigint;
 begin
-  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum))
-    into v_keys
+  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum)),
+         min(sheetsync.base_type(a.atttypid)),
+         bool_or(coalesce((select c.condeferrable from pg_constraint c where c.conindid = i.indexrelid and c.contype = 'p'), true))
+    into v_keys, v_key_type, v_deferrable
     from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
    where i.indrelid = TG_RELID and i.indisprimary;
   if v_keys is null then
@@ -206,13 +235,26 @@ begin
   select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) into v_types
     from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0 and not a.attisdropped;
 
+  -- The chunk of a change: its position in the statement divided by `chunk` (a window
+  -- function, which buffers every row), or, for a single integer key whose values are dense
+  -- (at least one in four of their range used), the key's offset from the smallest key
+  -- divided by `chunk`, which needs no window: keys are unique (the key is not deferrable, so
+  -- it holds at the end of the statement), so no chunk gets more than `chunk` changes.
+  v_grp := format('(row_number() over () - 1) / %s', chunk);
+  if cardinality(v_keys) = 1 and v_key_type in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) and not v_deferrable then
+    execute format('select min(%1$I), max(%1$I), count(*) from %2$I', v_keys[1], v_rows) into v_min, v_max, v_count;
+    if v_count > 0 and v_max::numeric - v_min < 4::numeric * v_count then
+      v_grp := format('(%s.%I::bigint - %s) / %s', v_alias, v_keys[1], v_min, chunk);
+    end if;
+  end if;
+
   if TG_OP = 'INSERT' then
-    execute format(v_insert, format('select %s as c from sheetsync_new n', sheetsync.concat_expr(
+    execute format(v_insert, format('select %s as grp, %s as c from sheetsync_new n', v_grp, sheetsync.concat_expr(
         array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
         || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'n', false) || array['''}}'''])))
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
   elsif TG_OP = 'DELETE' then
-    execute format(v_insert, format('select %s as c from sheetsync_old o', sheetsync.concat_expr(
+    execute format(v_insert, format('select %s as grp, %s as c from sheetsync_old o', v_grp, sheetsync.concat_expr(
         array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'o', true)
         || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'o', false) || array['''}}'''])))
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
@@ -223,7 +265,7 @@ begin
     -- NULL group, which is not stored.
     execute format(
         'with g as (select grp, count(*) as n, ''['' || string_agg(c, '','') || '']'' as s from ('
-        '  select case when n.sheetsync_unpaired then null else (row_number() over () - 1) / %1$s end as grp,'
+        '  select case when n.sheetsync_unpaired then null else %1$s end as grp,'
         '         case when not n.sheetsync_unpaired then %2$s end as c'
         '    from (select %3$s, o.%4$I is null as sheetsync_unpaired, %5$s as sheetsync_cells'
         '            from sheetsync_new n left join sheetsync_old o on %6$s offset 0) n'
@@ -231,7 +273,7 @@ begin
         ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count)'
         '   select $1, $2, $7, $3, $4, $5, $6, s::json, n from g where grp is not null)'
         ' select coalesce(sum(n) filter (where grp is null), 0) from g',
-        chunk,
+        v_grp,
         sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
           || array['''},"c":{''', 'substr(n.sheetsync_cells, 2)', '''}}''']),
         (select string_agg(format('n.%I', k), ', ') from unnest(v_keys) k),
@@ -246,11 +288,12 @@ begin
       -- unpaired ones pair up by their position among the unpaired. Such a change carries the
       -- previous key ("pk"), the whole new row ("c") and the whole old row ("o").
       execute format(v_insert, format(
-          'select %s as c from '
+          'select (row_number() over () - 1) / %s as grp, %s as c from '
           '(select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, n.* from sheetsync_new n) a '
           ' where not exists (select 1 from sheetsync_old o where %s)) nn '
           'join (select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, o.* from sheetsync_old o) a '
           ' where not exists (select 1 from sheetsync_new n where %s)) oo using (sheetsync_ord)',
+          chunk,
           sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'nn', true)
             || array['''},"pk":'''] || sheetsync.object_parts(TG_RELID, 'oo', true)
             || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'nn', false)
