@@ -15,7 +15,9 @@ import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
+import type { LinkConfig } from '../../functions/src/wire/config.ts';
 import { attachLink } from './attach.ts';
+import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
 import { driftFound, reconcileLink } from './reconcile.ts';
 
 export const SYNC_USAGE = `  attach       the first sync of a link: fills an empty sheet from the table, or an empty (or
@@ -57,9 +59,13 @@ export async function runSyncCommand(command: 'attach' | 'reconcile', args: stri
     return 2;
   }
   const config = loadConfigFile(configFile);
-  const link = config.links.find((l) => l.name === values.link);
+  const index = config.links.findIndex((l) => l.name === values.link);
+  const link = config.links[index];
   if (!link) {
-    throw new SheetsyncError('SHEETSYNC_E101', `no link named "${values.link}" in ${configFile}`);
+    throw new SheetsyncError(
+      'SHEETSYNC_E101',
+      `no link named "${values.link}" in ${configFile} (it has ${config.links.map((l) => `"${l.name}"`).join(', ')})`,
+    );
   }
   const local = existsSync('.sheetsync/local.json')
     ? (JSON.parse(readFileSync('.sheetsync/local.json', 'utf8')) as Record<string, string>)
@@ -74,9 +80,20 @@ export async function runSyncCommand(command: 'attach' | 'reconcile', args: stri
   const sheetsApi = new SheetsApi({ ...(sheetsApiUrl ? { rootUrl: sheetsApiUrl } : {}), logger });
   const bar = progressBar(command, values.json === true);
   try {
+    await checkLink(command, { sql, sheetsApi }, link, index, configFile);
     const deps = { sql, sheetsApi, store, link, onProgress: bar.update };
     if (command === 'attach') {
-      const result = await attachLink(deps);
+      const result = await attachLink(deps).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'SHEETSYNC_E250') throw error;
+        // Both sides empty of it: no table, and no sheet rows to create one from.
+        throw new LinkCheckError(configFile, [
+          {
+            field: `links[${index}].table`,
+            code: 'SHEETSYNC_E250',
+            message: `link "${link.name}": ${(error as Error).message}; the tab holds no rows to create it from`,
+          },
+        ]);
+      });
       bar.end();
       write(values.json, result, () => {
         if (result.mode === 'table-to-sheet')
@@ -97,6 +114,30 @@ export async function runSyncCommand(command: 'attach' | 'reconcile', args: stri
     bar.end();
     await sql.end({ timeout: 5 });
     await firestore.terminate();
+  }
+}
+
+/**
+ * The start-up checks of `sheetsync start` (links.ts) for the one link a command works on, so a
+ * wrong table or tab stops it with a message naming the field (`links[i].table`,
+ * `links[i].sheet`). attach creates a missing table from the sheet, so for attach only a table
+ * without a primary key is a table problem.
+ */
+async function checkLink(
+  command: 'attach' | 'reconcile',
+  services: LinkServices,
+  link: LinkConfig,
+  index: number,
+  source: string,
+): Promise<void> {
+  try {
+    await checkLinks({ links: [link] }, services, source);
+  } catch (error) {
+    if (!(error instanceof LinkCheckError)) throw error;
+    const problems = error.problems
+      .filter((p) => command === 'reconcile' || p.code !== 'SHEETSYNC_E250')
+      .map((p) => ({ ...p, field: p.field.replace(/^links\[0\]/, `links[${index}]`) }));
+    if (problems.length > 0) throw new LinkCheckError(source, problems);
   }
 }
 

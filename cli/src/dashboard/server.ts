@@ -127,11 +127,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return;
     }
     if (req.method === 'GET' && path === '/api/conflicts') return json(res, 200, await conflicts.list());
-    const resolve = /^\/api\/conflicts\/([0-9a-f]{1,64})\/resolve$/.exec(path);
+    // Any id: one that names no open conflict gets SHEETSYNC_E401 (404), not "no route".
+    const resolve = /^\/api\/conflicts\/([^/]{1,200})\/resolve$/.exec(path);
     if (req.method === 'POST' && resolve) {
       const body = parseResolveConflictRequest(await readJson(req));
       const choice = 'take' in body ? body.take : { value: body.value };
-      const resolved = await conflicts.resolve(resolve[1]!, choice);
+      const resolved = await conflicts.resolve(decodeURIComponent(resolve[1]!), choice);
       await refreshConflicts();
       return json(res, 200, resolved);
     }
