@@ -27,7 +27,7 @@ export const SYNC_USAGE = `  attach       the first sync of a link: fills an emp
                --link NAME  [--config FILE]  [--dry-run]  [--json]
                exit code 3 with --dry-run when drift was found
   (attach and reconcile read DATABASE_URL, SHEETSYNC_SHEETS_API_URL, FIRESTORE_EMULATOR_HOST
-   and GOOGLE_CLOUD_PROJECT, defaulting to .sheetsync/local.json of npm start)
+   and GOOGLE_CLOUD_PROJECT; the first two default to .sheetsync/local.json of npm start)
 `;
 
 export async function runSyncCommand(command: 'attach' | 'reconcile', args: string[]): Promise<number> {
