@@ -34,26 +34,40 @@ create table if not exists sheetsync.outbox (
   changed_at timestamptz not null default clock_timestamp(),
   key_columns text[] not null,            -- primary key columns, in key order
   column_types jsonb not null,            -- column -> format_type(), for rendering values
-  -- A JSON array of {"k": key, "c": cells, "o": old row, "pk": previous key}. json, not jsonb:
-  -- the trigger builds it by string aggregation, which costs a fraction of jsonb_agg.
-  changes json not null,
+  -- Rows written by earlier versions: a json array of {"k": key, "c": cells, "o": old row,
+  -- "pk": previous key}. New rows leave it NULL and use body.
+  changes json,
+  -- The JSON text of the chunk's changes, an array whose elements are either the objects above,
+  -- or, for an UPDATE that kept the row's key, [key, "column", value, "column", value, ...] with
+  -- the changed columns. text, not json: json input validation (a parse of every chunk) was
+  -- about 6% of the trigger; the relay parses it anyway.
+  body text,
   change_count integer not null check (change_count > 0)
 );
 
--- At most 1000 changes per row: a change's id is outbox id x 1000 + its index in the row.
+-- Upgrade from the format with changes json only (before body): old rows keep their changes
+-- and the relay reads both. A relay of the earlier version cannot read body (it fails the batch
+-- and retries, losing nothing) until it is upgraded too.
+alter table sheetsync.outbox add column if not exists body text;
+alter table sheetsync.outbox alter column changes drop not null;
+
 do $$
 begin
+  -- At most 1000 changes per row: a change's id is outbox id x 1000 + its index in the row.
   if not exists (select 1 from pg_constraint where conrelid = 'sheetsync.outbox'::regclass and conname = 'outbox_change_count_max') then
     alter table sheetsync.outbox add constraint outbox_change_count_max check (change_count <= 1000);
+  end if;
+  if not exists (select 1 from pg_constraint where conrelid = 'sheetsync.outbox'::regclass and conname = 'outbox_one_body') then
+    alter table sheetsync.outbox add constraint outbox_one_body check (num_nonnulls(changes, body) = 1);
   end if;
 end
 $$;
 
--- lz4 compresses the chunks several times faster than the default pglz (a server built without
--- lz4 keeps pglz).
+-- lz4 compresses the chunks several times faster than the default pglz (pglz_compress was about
+-- 10% of the trigger). A server built without lz4 keeps pglz.
 do $$
 begin
-  alter table sheetsync.outbox alter column changes set compression lz4;
+  alter table sheetsync.outbox alter column body set compression lz4;
 exception when feature_not_supported or syntax_error or invalid_parameter_value then
   null;
 end
@@ -168,17 +182,30 @@ returns text[] language sql stable as $$
     ) v(sub, part)
 $$;
 
--- The parts of `,"column":value` for each column that differs between rows n and o, in column
--- order (none when no column differs). Columns without an equality operator are compared by
--- their text form.
+-- The expression testing whether column `col` (type `typ`) differs between rows n and o.
+-- Columns without an equality operator are compared by their text form.
+create or replace function sheetsync.distinct_expr(col name, typ oid)
+returns text language sql stable as $$
+  select case when sheetsync.has_equality(typ) then format('n.%1$I is distinct from o.%1$I', col)
+              else format('n.%1$I::text is distinct from o.%1$I::text', col) end
+$$;
+
+-- The concat() parts of `,"column",value` for each column that differs between rows n and o,
+-- in column order (all NULL when no column differs).
 create or replace function sheetsync.changed_cells_parts(rel oid)
 returns text[] language sql stable as $$
-  select array_agg(format(
-           'case when %s then %L || %s end',
-           case when sheetsync.has_equality(a.atttypid) then format('n.%1$I is distinct from o.%1$I', a.attname)
-                else format('n.%1$I::text is distinct from o.%1$I::text', a.attname) end,
-           ',' || to_json(a.attname::text)::text || ':',
+  select array_agg(format('case when %s then %L || %s end',
+           sheetsync.distinct_expr(a.attname, a.atttypid),
+           ',' || to_json(a.attname::text)::text || ',',
            sheetsync.json_value_expr('n', a.attname, a.atttypid, a.attnotnull)) order by a.attnum)
+    from pg_attribute a
+   where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
+$$;
+
+-- Whether any column differs between rows n and o.
+create or replace function sheetsync.any_changed_expr(rel oid)
+returns text language sql stable as $$
+  select string_agg(sheetsync.distinct_expr(a.attname, a.atttypid), ' or ' order by a.attnum)
     from pg_attribute a
    where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
 $$;
@@ -206,8 +233,8 @@ declare
   v_table text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
   -- Stores the changes of the query %s, which yields (grp, c): c is a change's JSON text, grp
   -- its chunk (NULL: not stored). A chunk holds at most `chunk` changes.
-  v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count) '
-    'select $1, $2, $7, $3, $4, $5, $6, (''['' || string_agg(c, '','') || '']'')::json, count(*) '
+  v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count) '
+    'select $1, $2, $7, $3, $4, $5, $6, ''['' || string_agg(c, '','') || '']'', count(*) '
     'from (%s) x where grp is not null group by grp';
   v_rows text := case TG_OP when 'DELETE' then 'sheetsync_old' else 'sheetsync_new' end;
   v_alias text := case TG_OP when 'DELETE' then 'o' else 'n' end;
@@ -259,27 +286,25 @@ begin
         || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'o', false) || array['''}}'''])))
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
   else
-    -- Rows whose key did not change pair up by primary key; their cells are the columns whose
-    -- value is distinct (sheetsync_cells: ',"col":value...'), and a no-op UPDATE records nothing.
-    -- The same pass counts the new rows without a partner (their key changed): they go to the
-    -- NULL group, which is not stored.
+    -- Rows whose key did not change pair up by primary key; a change is the key and the
+    -- columns whose value is distinct, [key, "column", value, ...], and a no-op UPDATE records
+    -- nothing. The same pass counts the new rows without a partner (their key changed): they go
+    -- to the NULL group, which is not stored.
     execute format(
         'with g as (select grp, count(*) as n, ''['' || string_agg(c, '','') || '']'' as s from ('
-        '  select case when n.sheetsync_unpaired then null else %1$s end as grp,'
-        '         case when not n.sheetsync_unpaired then %2$s end as c'
-        '    from (select %3$s, o.%4$I is null as sheetsync_unpaired, %5$s as sheetsync_cells'
-        '            from sheetsync_new n left join sheetsync_old o on %6$s offset 0) n'
-        '   where n.sheetsync_unpaired or n.sheetsync_cells <> '''') x group by grp),'
-        ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, changes, change_count)'
-        '   select $1, $2, $7, $3, $4, $5, $6, s::json, n from g where grp is not null)'
+        '  select case when o.%1$I is null then null else %2$s end as grp,'
+        '         case when o.%1$I is not null then %3$s end as c'
+        '    from sheetsync_new n left join sheetsync_old o on %4$s'
+        '   where o.%1$I is null or %5$s) x group by grp),'
+        ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
+        '   select $1, $2, $7, $3, $4, $5, $6, s, n from g where grp is not null)'
         ' select coalesce(sum(n) filter (where grp is null), 0) from g',
-        v_grp,
-        sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
-          || array['''},"c":{''', 'substr(n.sheetsync_cells, 2)', '''}}''']),
-        (select string_agg(format('n.%I', k), ', ') from unnest(v_keys) k),
         v_keys[1],
-        sheetsync.concat_expr(sheetsync.changed_cells_parts(TG_RELID)),
-        sheetsync.key_join(TG_RELID, 'n', 'o'))
+        v_grp,
+        sheetsync.concat_expr(array['''['''] || sheetsync.object_parts(TG_RELID, 'n', true) || array['''}''']
+          || sheetsync.changed_cells_parts(TG_RELID) || array[''']''']),
+        sheetsync.key_join(TG_RELID, 'n', 'o'),
+        sheetsync.any_changed_expr(TG_RELID))
       into v_unpaired
       using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
     if v_unpaired > 0 then
@@ -356,3 +381,16 @@ begin
   delete from sheetsync.watched where table_oid = tbl;
 end
 $fn$;
+
+-- Sync id → primary key of each row applyToDb inserted from the sheet, written in the inserting
+-- transaction. The row's Firestore document records the same mapping, but only after PostgreSQL
+-- committed; if that store commit fails, the redelivered change finds the row here and updates it
+-- instead of inserting it a second time (a table with a serial key has nothing else to find it
+-- by). applyToDb consults it for rows the sheet marks new, instead of reading their documents.
+create table if not exists sheetsync.row_ids (
+  link text not null,
+  row_id uuid not null,
+  key jsonb not null,
+  inserted_at timestamptz not null default now(),
+  primary key (link, row_id)
+);

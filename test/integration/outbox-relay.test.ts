@@ -251,10 +251,11 @@ describe('outbox relay', () => {
     await db.sql`insert into big select g, g, 'row ' || g from generate_series(1, 100000) g`;
     await watchTable(db.sql, 'big');
     await db.sql`update big set qty = qty + 1`;
+    // Each stored as [key, "qty", new value] (an UPDATE that kept its key).
     const [summary] = await db.sql`
-      select count(*)::int as changes, count(distinct (c->'k'->>'id'))::int as keys,
-             count(*) filter (where (c->'c')::jsonb = jsonb_build_object('qty', (c->'k'->>'id')::int + 1))::int as exact
-        from sheetsync.outbox, json_array_elements(changes) c where table_name = 'public.big'`;
+      select count(*)::int as changes, count(distinct (c->0->>'id'))::int as keys,
+             count(*) filter (where c::jsonb = jsonb_build_array(c->0, 'qty', (c->0->>'id')::int + 1))::int as exact
+        from sheetsync.outbox, jsonb_array_elements(body::jsonb) c where table_name = 'public.big'`;
     expect(summary).toEqual({ changes: 100000, keys: 100000, exact: 100000 });
 
     // And the relay turns them into 100,000 distinct messages (a recording bus: the emulator's

@@ -3,9 +3,15 @@
  * statement-level triggers record in sheetsync.outbox, against a real PostgreSQL.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readOutboxRows } from '../../functions/src/adapters/postgres-outbox.ts';
 import { installSchema, unwatchTable, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
-import type { StoredChange } from '../../functions/src/relay/outbox-messages.ts';
+import {
+  outboxRowToChanges,
+  type StoredChange,
+  type StoredRowChange,
+  storedChangeParts,
+} from '../../functions/src/relay/outbox-messages.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 
 interface Row {
@@ -15,17 +21,21 @@ interface Row {
   origin: string;
   dot: string | null;
   change_count: number;
-  changes: StoredChange[];
+  /** As stored (body), and with UPDATE's compact form expanded (changes). */
+  stored: StoredChange[];
+  changes: StoredRowChange[];
   key_columns: string[];
   column_types: Record<string, string>;
 }
 
 describe('capture triggers', () => {
   const db = useTestDatabase();
-  const outbox = () =>
-    db.sql<
-      Row[]
-    >`select id::text, link, op, origin, dot, change_count, changes, key_columns, column_types from sheetsync.outbox order by id`;
+  const outbox = async () =>
+    (
+      await db.sql<
+        Omit<Row, 'changes'>[]
+      >`select id::text, link, op, origin, dot, change_count, body::json as stored, key_columns, column_types from sheetsync.outbox order by id`
+    ).map((row): Row => ({ ...row, changes: row.stored.map(storedChangeParts) }));
 
   beforeAll(async () => {
     await installSchema(db.sql);
@@ -69,6 +79,11 @@ describe('capture triggers', () => {
     expect(rows.map((r) => r.changes)).toEqual([
       [{ k: { id: 1 }, c: { qty: 6 } }],
       [{ k: { id: 2 }, c: { price: null, tags: ['x'] } }],
+    ]);
+    // Stored compactly: the key, then each changed column's name and value.
+    expect(rows.map((r) => r.stored)).toEqual([
+      [[{ id: 1 }, 'qty', 6]],
+      [[{ id: 2 }, 'price', null, 'tags', ['x']]],
     ]);
   });
 
@@ -147,6 +162,41 @@ describe('capture triggers', () => {
     expect(ids.size).toBe(2500);
   });
 
+  it('keeps every chunk at 1000 changes or fewer, whatever the keys look like', async () => {
+    const cases: Array<[string, string, string]> = [
+      // dense integer keys, chunked by key range (no window), also negative ones
+      ['dense_neg', 'id int primary key, v int', 'select g, g from generate_series(-1500, 999) g'],
+      // sparse keys: chunked by position instead (by key, each change would get its own row)
+      ['sparse', 'id bigint primary key, v int', 'select g * 100000, g from generate_series(1, 2500) g'],
+      // text keys and composite keys: by position
+      ['texty', 'id text primary key, v int', "select 'k' || g, g from generate_series(1, 2500) g"],
+      [
+        'pair',
+        'a int, b int, v int, primary key (a, b)',
+        'select g % 7, g, g from generate_series(1, 2500) g',
+      ],
+      // a deferrable key may hold duplicates until commit: by position
+      [
+        'deferred',
+        'id int primary key deferrable initially deferred, v int',
+        'select g, g from generate_series(1, 2500) g',
+      ],
+    ];
+    for (const [name, columns, rows] of cases) {
+      await db.sql.unsafe(`create table ${name} (${columns})`);
+      await watchTable(db.sql, name);
+      await db.sql.unsafe(`insert into ${name} ${rows}`);
+      await db.sql.unsafe(`update ${name} set v = v + 1`);
+      await db.sql.unsafe(`delete from ${name}`);
+      const counts = await db.sql<{ op: string; rows: number; changes: number; largest: number }[]>`
+        select op, count(*)::int as rows, sum(change_count)::int as changes, max(change_count) as largest
+          from sheetsync.outbox where link = ${name} group by op order by op`;
+      expect(counts, name).toEqual(
+        ['DELETE', 'INSERT', 'UPDATE'].map((op) => ({ op, rows: 3, changes: 2500, largest: 1000 })),
+      );
+    }
+  });
+
   it('sends one NOTIFY per capturing statement', async () => {
     const seen: string[] = [];
     const listener = await db.sql.listen('sheetsync_outbox', (payload) => seen.push(payload));
@@ -181,5 +231,48 @@ describe('capture triggers', () => {
     expect(rows).toEqual([{ link: 'scratch', change_count: 1 }]);
     const [watched] = await db.sql`select count(*)::int as n from sheetsync.watched where link = 'scratch'`;
     expect(watched?.n).toBe(0);
+  });
+});
+
+describe('upgrading the outbox from its earlier format (changes json only)', () => {
+  const db = useTestDatabase();
+
+  it('keeps rows of the earlier format, which the relay still reads, and stores new ones in body', async () => {
+    // The outbox as the earlier install script created it, with a change waiting.
+    await db.sql.unsafe(`
+      create schema sheetsync;
+      create table sheetsync.outbox (
+        id bigint generated always as identity primary key, link text not null, table_name text not null,
+        op text not null check (op in ('INSERT', 'UPDATE', 'DELETE')), origin text not null, dot text,
+        txid xid8 not null default pg_current_xact_id(), changed_at timestamptz not null default clock_timestamp(),
+        key_columns text[] not null, column_types jsonb not null, changes json not null,
+        change_count integer not null check (change_count > 0));
+      insert into sheetsync.outbox (link, table_name, op, origin, key_columns, column_types, changes, change_count)
+        values ('items', 'public.items', 'UPDATE', 'db', '{id}', '{"id": "integer", "qty": "integer"}',
+                '[{"k": {"id": 1}, "c": {"qty": 5}}]', 1);`);
+    await installSchema(db.sql);
+    await installSchema(db.sql);
+    await db.sql`create table items (id int primary key, qty int)`;
+    await db.sql`insert into items values (1, 5)`;
+    await watchTable(db.sql, 'items');
+    await db.sql`update items set qty = 6`;
+
+    const heads = await db.sql<{ id: string }[]>`select id::text as id from sheetsync.outbox order by id`;
+    const changes = (
+      await readOutboxRows(
+        db.sql,
+        heads.map((h) => h.id),
+      )
+    ).flatMap(outboxRowToChanges);
+    expect(changes.map((c) => [c.key, c.cells])).toEqual([
+      [{ id: 1 }, { qty: 5 }],
+      [{ id: 1 }, { qty: 6 }],
+    ]);
+    const stored =
+      await db.sql`select changes is null as legacy_empty, body is null as body_empty from sheetsync.outbox order by id`;
+    expect(stored).toEqual([
+      { legacy_empty: false, body_empty: true },
+      { legacy_empty: true, body_empty: false },
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import {
   changeToBusMessage,
   type OutboxRow,
   outboxRowToChanges,
+  storedChangeParts,
 } from '../../functions/src/relay/outbox-messages.ts';
 import { dbChangeOrderingKey, dbDot, parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
 
@@ -59,6 +60,26 @@ describe('outbox rows to messages', () => {
     );
     expect(message.attributes).toEqual({ link: 'stock', origin: 'sheet', op: 'UPDATE', changeId: '42000' });
     expect(parseDbChangeMessage(message.data)).toEqual(first);
+  });
+
+  it('reads the compact UPDATE form [key, column, value, ...] as the key and the changed cells', () => {
+    const changes = outboxRowToChanges({
+      ...row,
+      changes: [
+        [{ region: 'eu', id: '1' }, 'qty', 3, 'note', null, 'tags', ['a', 'b']],
+        [{ region: 'eu', id: '2' }, 'qty', 0],
+        { k: { region: 'eu', id: '5' }, pk: { region: 'eu', id: '4' }, c: { id: '5' }, o: { id: '4' } },
+      ],
+    });
+    expect(changes.map((c) => [c.index, c.key, c.cells])).toEqual([
+      [0, { region: 'eu', id: '1' }, { qty: 3, note: null, tags: ['a', 'b'] }],
+      [1, { region: 'eu', id: '2' }, { qty: 0 }],
+      [2, { region: 'eu', id: '5' }, { id: '5' }],
+    ]);
+    expect(changes[0]).not.toHaveProperty('old');
+    expect(changes[0]).not.toHaveProperty('previousKey');
+    expect(changes[2]).toMatchObject({ previousKey: { region: 'eu', id: '4' }, old: { id: '4' } });
+    expect(storedChangeParts([{ id: 1 }])).toEqual({ k: { id: 1 }, c: {} });
   });
 
   it('a DELETE has no cells, only the key and the old row', () => {

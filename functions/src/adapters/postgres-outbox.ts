@@ -10,6 +10,7 @@
  * simply taken by a later batch. Rows of one key are in id order (see sql/install.sql).
  */
 import type postgres from 'postgres';
+import { SheetsyncError } from '../errors.ts';
 import type { OutboxRow, StoredChange } from '../relay/outbox-messages.ts';
 import { asCaptureError } from './postgres-schema.ts';
 
@@ -67,12 +68,13 @@ export async function readOutboxRows(conn: postgres.Sql, ids: readonly string[])
       time: string;
       key_columns: string[];
       column_types: Record<string, string>;
-      changes: StoredChange[];
+      changes: StoredChange[] | null;
+      body: string | null;
     }[]
   >`
     select id::text as id, link, table_name, op, origin, dot, txid::text as txid,
            to_char(changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as time,
-           key_columns, column_types, changes
+           key_columns, column_types, changes, body
       from sheetsync.outbox where id = any(${ids as string[]}::bigint[]) order by outbox.id`;
   return rows.map((r) => ({
     id: r.id,
@@ -85,8 +87,24 @@ export async function readOutboxRows(conn: postgres.Sql, ids: readonly string[])
     time: r.time,
     keyColumns: r.key_columns,
     columnTypes: r.column_types,
-    changes: r.changes,
+    changes: r.body === null ? (r.changes ?? []) : parseBody(r.id, r.body),
   }));
+}
+
+/** An outbox row's body: the JSON text of its changes (sql/install.sql). */
+function parseBody(id: string, body: string): StoredChange[] {
+  try {
+    const changes: unknown = JSON.parse(body);
+    if (Array.isArray(changes)) return changes as StoredChange[];
+  } catch {
+    // reported below
+  }
+  throw new SheetsyncError(
+    'SHEETSYNC_E207',
+    `Outbox row ${id} does not hold a JSON array of changes; the relay stops at it rather than skip it. ` +
+      'Inspect it (select body from sheetsync.outbox where id = ...), report it, and delete it to go on',
+    'permanent',
+  );
 }
 
 /** Within the claiming transaction: removes rows the bus has acknowledged. */

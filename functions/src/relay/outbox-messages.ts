@@ -43,7 +43,7 @@ export const MAX_BATCH_BYTES = 512 * 1024;
 type CellMap = DbChangeMessage['cells'];
 
 /** One change as the capture trigger stores it (short keys keep large statements small). */
-export interface StoredChange {
+export interface StoredRowChange {
   /** key after the change */
   k: CellMap;
   /** cells: INSERT all columns, UPDATE the changed ones */
@@ -52,6 +52,24 @@ export interface StoredChange {
   o?: CellMap;
   /** the key before, when an UPDATE changed it */
   pk?: CellMap;
+}
+
+/**
+ * An UPDATE that kept the row's key, as the trigger stores it since the outbox's `body`
+ * column: the key, then each changed column's name and new value, `[key, "qty", 3, ...]`. Built
+ * by plain concatenation in the trigger (no leading-comma trimming per row, sql/install.sql).
+ */
+export type StoredUpdate = [CellMap, ...CellMap[string][]];
+
+export type StoredChange = StoredRowChange | StoredUpdate;
+
+/** The key, cells, old row and previous key of a stored change, whichever its form. */
+export function storedChangeParts(stored: StoredChange): StoredRowChange {
+  if (!Array.isArray(stored)) return stored;
+  const [k, ...pairs] = stored;
+  const c: CellMap = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) c[pairs[i] as string] = pairs[i + 1]!;
+  return { k, c };
 }
 
 /** An outbox row as the relay reads it. */
@@ -72,24 +90,27 @@ export interface OutboxRow {
 
 /** The changes of one outbox row, in the order the trigger stored them. */
 export function outboxRowToChanges(row: OutboxRow): DbChangeMessage[] {
-  return row.changes.map((stored, index) => ({
-    outboxId: row.id,
-    index,
-    changeId: dbChangeId(row.id, index),
-    link: row.link,
-    table: row.tableName,
-    op: row.op,
-    keyColumns: row.keyColumns,
-    key: stored.k,
-    ...(stored.pk ? { previousKey: stored.pk } : {}),
-    cells: stored.c ?? {},
-    ...(stored.o ? { old: stored.o } : {}),
-    types: row.columnTypes,
-    origin: row.origin,
-    dot: row.dot,
-    txid: row.txid,
-    time: row.time,
-  }));
+  return row.changes.map((change, index) => {
+    const stored = storedChangeParts(change);
+    return {
+      outboxId: row.id,
+      index,
+      changeId: dbChangeId(row.id, index),
+      link: row.link,
+      table: row.tableName,
+      op: row.op,
+      keyColumns: row.keyColumns,
+      key: stored.k,
+      ...(stored.pk ? { previousKey: stored.pk } : {}),
+      cells: stored.c ?? {},
+      ...(stored.o ? { old: stored.o } : {}),
+      types: row.columnTypes,
+      origin: row.origin,
+      dot: row.dot,
+      txid: row.txid,
+      time: row.time,
+    };
+  });
 }
 
 /**
