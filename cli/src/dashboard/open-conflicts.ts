@@ -12,6 +12,7 @@ import {
   conflictNotFound,
   type ResolutionChoice,
   resolutionChange,
+  staleChoice,
 } from '../../../functions/src/core/conflict-resolution.ts';
 import type { Bus, VersionStore } from '../../../functions/src/ports.ts';
 import {
@@ -22,7 +23,10 @@ import {
 
 export interface ConflictDesk {
   list(): Promise<ConflictRecord[]>;
-  /** Resolves the conflict with `id` in whichever link holds it; SHEETSYNC_E401 when none does. */
+  /**
+   * Resolves the conflict with `id` in whichever link holds it; SHEETSYNC_E401 when none does,
+   * SHEETSYNC_E410 when the cell changed since and the choice would overwrite that change.
+   */
   resolve(id: string, choice: ResolutionChoice): Promise<ConflictRecord>;
 }
 
@@ -45,6 +49,9 @@ export function conflictDesk(deps: {
     async resolve(id, choice) {
       const open = (await list()).find((c) => c.id === id);
       if (!open) throw conflictNotFound(deps.links.join(', '), id);
+      const doc = (await deps.store.readRows(open.link, [open.rowId])).get(open.rowId);
+      const stale = staleChoice(open, choice, doc?.cells[open.column]?.value);
+      if (stale) throw stale;
       const at = now();
       const resolved = await deps.store.resolveConflict(open.link, id, choice, at);
       const change = resolutionChange(resolved, at);

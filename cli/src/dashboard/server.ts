@@ -8,7 +8,8 @@
  *   POST /api/conflicts/{id}/resolve     {"take":"sheet"|"db"} or {"value":V}; the resolved record
  *
  * Errors answer `{error: {code, message}}`: 400 for a bad request, 404 for an unknown conflict,
- * 409 for one already resolved, 500 otherwise. It listens on 127.0.0.1 only: it has no auth.
+ * 409 for one already resolved or whose cell changed since, 500 otherwise. It listens on
+ * 127.0.0.1 only: it has no auth.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -147,7 +148,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           ? 400
           : code === 'SHEETSYNC_E401'
             ? 404
-            : code === 'SHEETSYNC_E402'
+            : code === 'SHEETSYNC_E402' || code === 'SHEETSYNC_E410'
               ? 409
               : 500;
       if (status === 500) metrics.error((error as Error).message, code);

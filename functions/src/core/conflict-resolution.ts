@@ -46,6 +46,31 @@ export function applyResolution(
 }
 
 /**
+ * Refuses a choice that would write (the sheet's value, or a value of one's own) when the cell no
+ * longer holds what the conflict left on both sides: a change applied since then would be
+ * overwritten by a choice made without seeing it, and nothing would record it. Taking the DB
+ * value writes nothing, so it is always accepted (it closes the conflict). `current` is the
+ * cell's value in the row document now (undefined when the row document has no such cell).
+ * A change still on its way when the person chooses cannot be seen here; see
+ * docs/design/sync-core.md.
+ */
+export function staleChoice(
+  conflict: ConflictRecord,
+  choice: ResolutionChoice,
+  current: CellValue | undefined,
+): SheetsyncError | null {
+  if (choice === 'db' || current === undefined || sameValue(current, conflict.value)) return null;
+  const show = (value: CellValue) => (value === null ? '(empty)' : JSON.stringify(value));
+  return new SheetsyncError(
+    'SHEETSYNC_E410',
+    `Conflict ${conflict.id} on row ${conflict.rowId}, column "${conflict.column}": the cell changed after the ` +
+      `conflict was recorded (it held ${show(conflict.value)}, now ${show(current)}), so this choice would ` +
+      'overwrite a change made since. Edit the cell instead, or take the DB value to close the conflict',
+    'permanent',
+  );
+}
+
+/**
  * The change that carries a resolution to both sides, or null when the DB already holds the
  * chosen value (the sheet was shown it when the conflict was decided).
  */
