@@ -10,6 +10,11 @@
  * - pasteRowsPerSec: 10,000 new rows pasted in 20 blocks of 500×6, from the first paste to the
  *   last row committed. Baseline, same run: PostgreSQL's own rate for the same rows inserted in
  *   20 multi-row INSERTs into a plain table.
+ *
+ * During the pastes it also prints (to stderr) where the time went, per hop: the user action
+ * (Apps Script run + webhook + publish), the webhook's publish, the wait from the sheet event to
+ * applyToDb's flush (delivery), and the flush's Firestore read, PostgreSQL transaction and
+ * Firestore commit, from the functions' own log lines.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +23,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { type RunningEmulator, startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
+import { type Logger, type LogLabels, silentLogger } from '../functions/src/log.ts';
 import { type Benchmark, median, percentile } from './lib.ts';
 import { type SyncHarness, startSyncHarness } from './sheet-sync-harness.ts';
 
@@ -54,7 +60,19 @@ const benchmark: Benchmark = {
       stops.push(() => sql.end({ timeout: 5 }));
       stops.push(() => sql.unsafe(`drop table if exists public.${table}, public.${table}_plain`));
 
+      // The functions' log lines that carry phase timings.
+      const flushes: LogLabels[] = [];
+      const publishes: LogLabels[] = [];
+      const logger: Logger = {
+        ...silentLogger,
+        info(message, labels) {
+          if (message === 'applied sheet changes') flushes.push(labels ?? {});
+          if (message === 'webhook published sheet changes') publishes.push(labels ?? {});
+        },
+        child: () => logger,
+      };
       const harness: SyncHarness = await startSyncHarness({
+        logger,
         databaseUrl: pg.url,
         pubsubEmulatorHost: pubsub.host,
         firestoreEmulatorHost: firestore.host,
@@ -114,11 +132,15 @@ const benchmark: Benchmark = {
 
       progress(`pasting ${BLOCKS * BLOCK_ROWS} rows in ${BLOCKS} blocks…`);
       const pasteStart = performance.now();
+      const [flushesBefore, publishesBefore] = [flushes.length, publishes.length];
+      const pasteActions: number[] = [];
       for (let b = 0; b < BLOCKS; b++) {
         const first = EDIT_ROWS + 2 + b * BLOCK_ROWS;
+        const actStart = performance.now();
         await harness.act([
           { type: 'edit', range: `Rows!A${first}:F${first + BLOCK_ROWS - 1}`, values: block(b) },
         ]);
+        pasteActions.push(performance.now() - actStart);
         const done = [...committed.keys()].filter((k) => k.startsWith('P-')).length;
         progress(
           `  block ${b + 1}/${BLOCKS} answered at ${Math.round(performance.now() - pasteStart)} ms, ${done} rows committed`,
@@ -129,6 +151,22 @@ const benchmark: Benchmark = {
       for (let n = 0; n < BLOCKS * BLOCK_ROWS; n++) await commitOf(`P-${n} ${n}`, 300_000);
       const pasteMs =
         Math.max(...[...committed].filter(([k]) => k.startsWith('P-')).map(([, t]) => t)) - pasteStart;
+      const pasteFlushes = flushes.slice(flushesBefore);
+      const sum = (list: LogLabels[], key: string) => list.reduce((t, l) => t + Number(l[key] ?? 0), 0);
+      const waits = pasteFlushes.map((f) => Number(f.waitMs ?? 0));
+      progress(`paste profile: ${Math.round(pasteMs)} ms from the first paste to the last commit`);
+      progress(
+        `  user actions (script + webhook + publish): ${Math.round(pasteActions.reduce((a, b) => a + b, 0))} ms in all, median ${Math.round(median(pasteActions))} ms each`,
+      );
+      progress(
+        `  webhook publish: ${sum(publishes.slice(publishesBefore), 'publishMs')} ms in all, ${sum(publishes.slice(publishesBefore), 'messages')} messages`,
+      );
+      progress(
+        `  applyToDb: ${pasteFlushes.length} flushes, ${sum(pasteFlushes, 'count')} changes; sheet event → flush start median ${Math.round(median(waits))} ms, max ${Math.round(Math.max(...waits))} ms`,
+      );
+      progress(
+        `  flush phases in all: Firestore read ${sum(pasteFlushes, 'readMs')} ms, PostgreSQL ${sum(pasteFlushes, 'pgMs')} ms, Firestore commit ${sum(pasteFlushes, 'storeMs')} ms`,
+      );
 
       progress('baseline: the same rows inserted straight into PostgreSQL…');
       await sql.unsafe(`create table public.${table}_plain (sku text primary key, name text, qty integer,

@@ -200,4 +200,44 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
       { name: 'Unreported', score: null },
     ]);
   });
+
+  it('inserts a keyless new row once when the version-store commit failed after PostgreSQL committed', async () => {
+    let failures = 1;
+    const flaky = new Proxy(store, {
+      get(target, property) {
+        if ((property === 'createRows' || property === 'commitRows') && failures > 0) {
+          return async () => {
+            failures--;
+            throw new Error('version store unavailable');
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const retrying = createApplyToDb({
+      sql: db.sql,
+      store: flaky,
+      links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
+      logger: silentLogger,
+    });
+    const rowId = randomUUID();
+    const typed = message(rowId, { id: '', name: 'Exactly once', score: 5 }, { isNew: true });
+    await expect(retrying.flush([typed])).rejects.toThrow('version store unavailable');
+    const rows = () => db.sql`select id::text from leads where name = 'Exactly once'`;
+    const [first] = await rows();
+    expect(first).toBeDefined(); // PostgreSQL committed before the store failed
+    expect((await store.readRows('leads', [rowId])).get(rowId)).toBeUndefined();
+
+    // The redelivery finds the row in sheetsync.row_ids and does not insert it again.
+    expect(await retrying.flush([{ ...typed, attempt: 2 }])).toEqual(['ack']);
+    expect(await rows()).toEqual([first]);
+    expect((await store.readRows('leads', [rowId])).get(rowId)?.key).toEqual({ id: first!.id });
+    const [mapped] =
+      await db.sql`select key from sheetsync.row_ids where link = 'leads' and row_id = ${rowId}`;
+    expect(mapped?.key).toEqual({ id: first!.id });
+    // A later redelivery is a duplicate; the row is still there once.
+    expect(await retrying.flush([{ ...typed, attempt: 3 }])).toEqual(['ack']);
+    expect(await rows()).toHaveLength(1);
+  });
 });

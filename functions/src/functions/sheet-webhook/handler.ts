@@ -143,6 +143,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     }
   }
   const batches = sheetChangesToBatches(messages);
+  const publishStarted = now();
   try {
     if (batches.length > 0) await deps.publish(batches);
   } catch (error) {
@@ -158,6 +159,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     op: event.kind,
     count: messages.length,
     messages: batches.length,
+    publishMs: now() - publishStarted,
     latencyMs: Math.max(0, now() - event.time),
   });
   return { status: 200, body: { published: messages.length } };
