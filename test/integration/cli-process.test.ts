@@ -40,12 +40,15 @@ describe('the sheetsync CLI as a process', () => {
   let emulator: Emulator;
   let env: NodeJS.ProcessEnv;
 
-  /** `npx tsx cli/src/main.ts …`; resolves with the exit code and output, never rejects. */
-  function sheetsync(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  /**
+   * `npx tsx cli/src/main.ts …` (or, with `bin`, `npx sheetsync …` through the package's bin,
+   * cli/bin/sheetsync.js); resolves with the exit code and output, never rejects.
+   */
+  function sheetsync(args: string[], extraEnv: NodeJS.ProcessEnv = {}, bin = false): Promise<Run> {
     return new Promise((resolve) => {
       execFile(
         'npx',
-        ['tsx', 'cli/src/main.ts', ...args],
+        bin ? ['sheetsync', ...args] : ['tsx', 'cli/src/main.ts', ...args],
         { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 120_000 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -179,7 +182,8 @@ describe('the sheetsync CLI as a process', () => {
       cellsToSheet: 1,
       conflicts: 1,
     });
-    const dry = await sheetsync(['reconcile', '--link', 'people', '--config', config, '--dry-run']);
+    // Through the package's bin (`npx sheetsync`), which must pass the exit code on.
+    const dry = await sheetsync(['reconcile', '--link', 'people', '--config', config, '--dry-run'], {}, true);
     expect(dry.code, dry.stderr).toBe(3);
     expect(dry.stdout).toContain('cells: would write 1 to the table, 1 to the sheet; 1 conflicts');
     // A dry run changes nothing on either side.
