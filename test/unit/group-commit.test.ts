@@ -101,4 +101,33 @@ describe('GroupCommit', () => {
     });
     expect(await group.submit(7)).toBe(7);
   });
+  it('starts the next flush when a flush releases early, and gives results when each finishes', async () => {
+    const events: string[] = [];
+    let finishFirst!: () => void;
+    const firstDone = new Promise<void>((r) => {
+      finishFirst = r;
+    });
+    const group = new GroupCommit<number, number>(
+      async (items, release) => {
+        events.push(`start ${items.join(',')}`);
+        if (items[0] === 1) {
+          release();
+          await firstDone;
+        }
+        events.push(`end ${items.join(',')}`);
+        return items;
+      },
+      { windowMs: 1 },
+    );
+    const first = group.submit(1);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = group.submit(2);
+    expect(await second).toBe(2); // did not wait for the first to finish
+    expect(events).toEqual(['start 1', 'start 2', 'end 2']);
+    const drained = group.drain();
+    finishFirst();
+    expect(await first).toBe(1);
+    await drained;
+    expect(events).toEqual(['start 1', 'start 2', 'end 2', 'end 1']);
+  });
 });

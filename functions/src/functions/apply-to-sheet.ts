@@ -16,7 +16,7 @@ import { fromDb, fromSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
 import { mergeDbChange, stampSheetWrites } from '../core/merge-db-change.ts';
-import type { RowDocument } from '../core/row-document.ts';
+import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
 import type { RowCommit, VersionStore } from '../ports.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
@@ -56,8 +56,19 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
    * A delivery is acked only when every one of its changes is: a redelivered batch repeats its
    * applied changes, which the version store then drops as duplicates.
    */
-  async function flush(deliveries: readonly DbDelivery[]): Promise<DeliveryOutcome[]> {
+  /**
+   * Row documents whose commit is under way, per link: a flush that starts before an earlier
+   * one's commit finished (GroupCommit release) merges them into what it reads, as the store
+   * will (mergeRowDocuments), and finds new rows' keys in them.
+   */
+  const inFlight = new Map<string, Map<string, RowDocument>>();
+
+  async function flush(
+    deliveries: readonly DbDelivery[],
+    release?: (known: readonly DeliveryOutcome[]) => void,
+  ): Promise<DeliveryOutcome[]> {
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
+    const commits: Array<Promise<void>> = [];
     const byLink = new Map<string, ChangeItem[]>();
     deliveries.forEach((d, delivery) => {
       for (const message of d.message) {
@@ -75,15 +86,24 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         for (const item of items) outcomes[item.delivery] = 'retry';
         continue;
       }
-      const linkOutcomes = await flushLink(link, items);
+      const written = await flushLink(link, items);
+      commits.push(written.commit);
       items.forEach((item, j) => {
-        if (linkOutcomes[j] === 'retry') outcomes[item.delivery] = 'retry';
+        if (written.outcomes[j] === 'retry') outcomes[item.delivery] = 'retry';
       });
     }
+    // Every sheet write is done and every kept snapshot shows it: the next flush may start while
+    // the version-store commits finish. A delivery is acked only after its commit.
+    release?.(outcomes);
+    await Promise.all(commits);
     return outcomes;
   }
 
-  async function flushLink(link: string, deliveries: ChangeItem[]): Promise<DeliveryOutcome[]> {
+  /** Decides and writes one link's changes; `commit` finishes with the version-store commit. */
+  async function flushLink(
+    link: string,
+    deliveries: ChangeItem[],
+  ): Promise<{ outcomes: DeliveryOutcome[]; commit: Promise<void> }> {
     const { tab, addMissingHeaders } = deps.links.get(link)!;
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
     const types = new Map<string, ColumnType>();
@@ -114,10 +134,16 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const phase = (name: string) => {
       phaseMs[name] = Math.round(performance.now() - started);
     };
+    const pendingDocs = inFlight.get(link) ?? new Map<string, RowDocument>();
+    inFlight.set(link, pendingDocs);
     const known = await deps.store.rowIdsForKeys(link, [
       ...keys,
       ...previous.filter((k): k is Cells => k !== undefined),
     ]);
+    // Keys of rows an earlier flush is still committing.
+    for (const doc of pendingDocs.values()) {
+      if (doc.key && !doc.tombstone && !known.has(keyId(doc.key))) known.set(keyId(doc.key), doc.rowId);
+    }
     const rowIds = deliveries.map(({ message }, i) => {
       const found = known.get(keyId(previous[i] ?? keys[i]!)) ?? known.get(keyId(keys[i]!));
       if (found) return found;
@@ -131,6 +157,10 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       link,
       [...new Set(rowIds)].filter((id): id is string => id !== undefined),
     );
+    for (const rowId of new Set(rowIds)) {
+      const pending = rowId === undefined ? undefined : pendingDocs.get(rowId);
+      if (pending) docs.set(pending.rowId, mergeRowDocuments(docs.get(pending.rowId), pending));
+    }
     phase('docsMs');
     const headerOf = headerResolver(snapshot.headers);
     const addHeaders: string[] = [];
@@ -223,31 +253,44 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     for (const [rowId, doc] of working) {
       if (doc) commits.push({ next: stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt) });
     }
-    await commitConcurrently(deps.store, link, commits);
-    phase('storeCommitMs');
-    // One line per row written, so Logs Explorer can follow a row by rowId.
-    for (const [rowId, kind] of [
-      ...[...updates.keys()].map((id) => [id, 'update'] as const),
-      ...[...appends.keys()].map((id) => [id, 'append'] as const),
-      ...[...deletes].map((id) => [id, 'delete'] as const),
-    ]) {
-      deps.logger.info(`${kind} of a sheet row from the table`, {
+    for (const { next } of commits) pendingDocs.set(next.rowId, next);
+    const commit = commitConcurrently(deps.store, link, commits).finally(() => {
+      // Committed (or failed: the deliveries are redelivered and decided again).
+      for (const { next } of commits)
+        if (pendingDocs.get(next.rowId) === next) pendingDocs.delete(next.rowId);
+    });
+    const finish = commit.then(() => {
+      phase('storeCommitMs');
+      log();
+    });
+    // Awaited by flush() after the other links' writes; until then a failure is not unhandled.
+    finish.catch(() => {});
+    return { outcomes, commit: finish };
+
+    function log() {
+      // One line per row written, so Logs Explorer can follow a row by rowId.
+      for (const [rowId, kind] of [
+        ...[...updates.keys()].map((id) => [id, 'update'] as const),
+        ...[...appends.keys()].map((id) => [id, 'append'] as const),
+        ...[...deletes].map((id) => [id, 'delete'] as const),
+      ]) {
+        deps.logger.info(`${kind} of a sheet row from the table`, {
+          link,
+          rowId,
+          op: 'applyToSheet',
+          origin: 'db',
+        });
+      }
+      deps.logger.info('applied database changes', {
         link,
-        rowId,
         op: 'applyToSheet',
         origin: 'db',
+        count: deliveries.length,
+        writeRequests: result.writeRequests,
+        ...phaseMs,
+        latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
       });
     }
-    deps.logger.info('applied database changes', {
-      link,
-      op: 'applyToSheet',
-      origin: 'db',
-      count: deliveries.length,
-      writeRequests: result.writeRequests,
-      ...phaseMs,
-      latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
-    });
-    return outcomes;
   }
 
   /** Waits until every link's Sheets API could write (GroupCommitOptions.ready). */

@@ -30,9 +30,16 @@ export class GroupCommit<T, R> {
   private pending: Array<Pending<T, R>> = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Flushes that released the next one early and have not finished yet. */
+  private readonly finishing = new Set<Promise<void>>();
 
+  /**
+   * `flush` may call `release()` once the next flush may start, before its own results are
+   * known (applyToSheet: after the sheet write, while the version-store commit runs); without
+   * it the next flush starts when this one finishes. Results are given when the flush finishes.
+   */
   constructor(
-    private readonly flush: (items: T[]) => Promise<R[]>,
+    private readonly flush: (items: T[], release: () => void) => Promise<R[]>,
     private readonly options: GroupCommitOptions,
   ) {}
 
@@ -53,9 +60,9 @@ export class GroupCommit<T, R> {
 
   /** Resolves when everything submitted so far has been flushed. */
   async drain(): Promise<void> {
-    while (this.running || this.pending.length > 0) {
-      if (!this.running) this.fire();
-      await this.running;
+    while (this.running || this.pending.length > 0 || this.finishing.size > 0) {
+      if (!this.running && this.pending.length > 0) this.fire();
+      await (this.running ?? Promise.all([...this.finishing]));
     }
   }
 
@@ -66,16 +73,26 @@ export class GroupCommit<T, R> {
     this.running = (async () => {
       // A pacing hint only: a failure here must not lose the group.
       await this.options.ready?.().catch(() => {});
-      await this.run(this.pending.splice(0, this.options.maxItems ?? this.pending.length));
+      let release!: () => void;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      const done = this.run(this.pending.splice(0, this.options.maxItems ?? this.pending.length), release);
+      this.finishing.add(done);
+      void done.finally(() => this.finishing.delete(done));
+      await Promise.race([released, done]);
     })().finally(() => {
       this.running = undefined;
       if (this.pending.length > 0) this.fire();
     });
   }
 
-  private async run(group: Array<Pending<T, R>>): Promise<void> {
+  private async run(group: Array<Pending<T, R>>, release: () => void): Promise<void> {
     try {
-      const results = await this.flush(group.map((p) => p.item));
+      const results = await this.flush(
+        group.map((p) => p.item),
+        release,
+      );
       group.forEach((p, i) => {
         p.resolve(results[i]!);
       });

@@ -14,7 +14,15 @@ export interface SubscriberOptions<M> {
   bus: Bus;
   subscription: string;
   parse: (data: Buffer) => M;
-  flush: (deliveries: Array<{ message: M; attempt: number }>) => Promise<Array<'ack' | 'retry'>>;
+  /**
+   * Applies a group. It may call `release(outcomes)` early, with the outcomes it already knows
+   * for good (a deferral is final; a later failure still fails the whole flush), to let the next
+   * group start while it finishes (GroupCommit).
+   */
+  flush: (
+    deliveries: Array<{ message: M; attempt: number }>,
+    release: (known: ReadonlyArray<'ack' | 'retry'>) => void,
+  ) => Promise<Array<'ack' | 'retry'>>;
   /** Group-commit window (applyToSheet: 200 ms by default; applyToDb: short). */
   windowMs: number;
   maxBatch?: number;
@@ -43,7 +51,14 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
    * the apply functions keep it themselves (a row with a deferred change defers its later ones).
    */
   const held = new Map<string, { id: string; at: number }>();
-  const flush = async (items: Array<Item<M>>): Promise<Array<'ack' | 'retry'>> => {
+  const holdDeferred = (items: Array<Item<M>>, pass: number[], results: ReadonlyArray<'ack' | 'retry'>) => {
+    pass.forEach((i, j) => {
+      const { key, id } = items[i]!;
+      if (results[j] === 'retry' && key !== undefined && !held.has(key))
+        held.set(key, { id, at: Date.now() });
+    });
+  };
+  const flush = async (items: Array<Item<M>>, release: () => void): Promise<Array<'ack' | 'retry'>> => {
     const outcomes = new Array<'ack' | 'retry'>(items.length).fill('retry');
     const pass: number[] = [];
     items.forEach((item, i) => {
@@ -54,12 +69,15 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     });
     const results = await options.flush(
       pass.map((i) => ({ message: items[i]!.message, attempt: items[i]!.attempt })),
+      (known) => {
+        // The next group may start: it must already see this group's deferrals.
+        holdDeferred(items, pass, known);
+        release();
+      },
     );
+    holdDeferred(items, pass, results);
     pass.forEach((i, j) => {
       outcomes[i] = results[j]!;
-      const { key, id } = items[i]!;
-      if (results[j] === 'retry' && key !== undefined && !held.has(key))
-        held.set(key, { id, at: Date.now() });
     });
     return outcomes;
   };
