@@ -130,6 +130,8 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       message.previousKey ? canonical(message.previousKey, message) : undefined,
     );
     const started = performance.now();
+    /** How long the oldest change waited before this flush began (relay, Pub/Sub, the window). */
+    const queuedMs = Math.max(0, now() - Math.min(...deliveries.map((d) => Date.parse(d.message.time))));
     const phaseMs: Record<string, number> = {};
     const phase = (name: string) => {
       phaseMs[name] = Math.round(performance.now() - started);
@@ -287,6 +289,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         origin: 'db',
         count: deliveries.length,
         writeRequests: result.writeRequests,
+        queuedMs,
         ...phaseMs,
         latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
       });
