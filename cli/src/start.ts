@@ -6,6 +6,11 @@
  * Google Sheet with its grid and the real apps-script/, sheetWebhook served by functions-framework,
  * the outbox relay, and the applyToDb and applyToSheet subscribers. It creates a demo table
  * `public.leads` and a spreadsheet with a tab "Leads", linked, and prints `sheetsync ready`.
+ *
+ * Which emulators: SHEETSYNC_STANDINS=1 picks the in-process stand-ins even where the Cloud SDK
+ * is; with PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST both set it uses those running
+ * emulators (project GOOGLE_CLOUD_PROJECT, default sheetsync-local) and leaves them running.
+ * `.sheetsync/local.json` (LocalInfo, local-stack.ts) tells CLI processes how to reach it all.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +31,9 @@ import { meteredBus } from './dashboard/metered-bus.ts';
 import { Metrics } from './dashboard/metrics.ts';
 import { conflictDesk } from './dashboard/open-conflicts.ts';
 import { startDashboard } from './dashboard/server.ts';
+import { syncJobs } from './dashboard/sync-jobs.ts';
 import { checkLinks } from './links.ts';
+import type { LocalInfo } from './local-stack.ts';
 import { startPipeline } from './pipeline.ts';
 import { freePort } from './services/free-port.ts';
 import { hasGcloud, type RunningEmulator, startEmulator } from './services/gcloud-emulator.ts';
@@ -45,16 +52,7 @@ export interface StartOptions {
   configFile?: string;
 }
 
-export interface LocalInfo {
-  databaseUrl: string;
-  sheetsApiUrl: string;
-  spreadsheetId: string;
-  sheet: string;
-  gridUrl: string;
-  webhookUrl: string;
-  dashboardUrl: string;
-  pid: number;
-}
+export type { LocalInfo } from './local-stack.ts';
 
 const DEMO_SPREADSHEET = 'sheetsync-demo';
 const DEMO_TAB = 'Leads';
@@ -94,27 +92,46 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
 
     // Google's emulators keep nothing across restarts, so with them each start begins afresh.
-    const google = hasGcloud();
+    const standIns = /^(1|true|yes)$/i.test(process.env.SHEETSYNC_STANDINS ?? '');
+    const running =
+      !standIns && process.env.PUBSUB_EMULATOR_HOST && process.env.FIRESTORE_EMULATOR_HOST
+        ? { pubsub: process.env.PUBSUB_EMULATOR_HOST, firestore: process.env.FIRESTORE_EMULATOR_HOST }
+        : undefined;
+    const google = !standIns && (running !== undefined || hasGcloud());
+    const projectId = process.env.GOOGLE_CLOUD_PROJECT || 'sheetsync-local';
     let bus: Bus;
     let store: VersionStore;
+    let emulatorHosts: { pubsub: string; firestore: string } | undefined;
     if (google) {
-      progress('starting the Pub/Sub and Firestore emulators (Google Cloud SDK)…');
-      const [pubsub, firestoreEmulator] = await Promise.all([
-        startEmulator('pubsub'),
-        startEmulator('firestore'),
-      ]);
-      stops.push(
-        () => (pubsub as RunningEmulator).stop(),
-        () => (firestoreEmulator as RunningEmulator).stop(),
-      );
-      bus = createPubSubBus({ projectId: 'sheetsync-local', apiEndpoint: pubsub.host, logger });
-      const [host, port] = firestoreEmulator.host.split(':');
-      const firestore = new Firestore({ projectId: 'sheetsync-local', host, port: Number(port), ssl: false });
+      if (running) {
+        progress(
+          `using the running emulators of PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST (project ${projectId})`,
+        );
+        emulatorHosts = running;
+      } else {
+        progress('starting the Pub/Sub and Firestore emulators (Google Cloud SDK)…');
+        const [pubsub, firestoreEmulator] = await Promise.all([
+          startEmulator('pubsub'),
+          startEmulator('firestore'),
+        ]);
+        stops.push(
+          () => (pubsub as RunningEmulator).stop(),
+          () => (firestoreEmulator as RunningEmulator).stop(),
+        );
+        emulatorHosts = { pubsub: pubsub.host, firestore: firestoreEmulator.host };
+      }
+      bus = createPubSubBus({ projectId, apiEndpoint: emulatorHosts.pubsub, logger });
+      const [host, port] = emulatorHosts.firestore.split(':');
+      const firestore = new Firestore({ projectId, host, port: Number(port), ssl: false });
       store = new FirestoreVersionStore({ firestore });
       stops.push(() => firestore.terminate());
-      progress(`Pub/Sub emulator ${pubsub.host}, Firestore emulator ${firestoreEmulator.host}`);
+      progress(`Pub/Sub emulator ${emulatorHosts.pubsub}, Firestore emulator ${emulatorHosts.firestore}`);
     } else {
-      progress('Google Cloud SDK not found: using the in-process bus and version store');
+      progress(
+        standIns
+          ? 'SHEETSYNC_STANDINS is set: using the in-process bus and version store'
+          : 'Google Cloud SDK not found: using the in-process bus and version store',
+      );
       bus = createMemoryBus();
       store = new MemoryVersionStore();
     }
@@ -173,11 +190,16 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
         ),
       );
     }
-    const config =
-      custom ??
-      parseConfig({
+    // The demo's links config goes beside local.json, so CLI processes read the same links.
+    const configFile = options.configFile ? resolve(options.configFile) : join(stateDir, 'links.json');
+    let config = custom;
+    if (!config) {
+      const demo = {
         links: [{ name: 'leads', spreadsheetId: DEMO_SPREADSHEET, sheet: DEMO_TAB, table: 'public.leads' }],
-      });
+      };
+      writeFileSync(configFile, `${JSON.stringify(demo, null, 2)}\n`);
+      config = parseConfig(demo, configFile);
+    }
 
     const secret = readOrCreateSecret(stateDir);
     const pipeline = await startPipeline({
@@ -200,6 +222,9 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       sql,
       links,
       bus: busKind,
+      store: google ? 'firestore-emulator' : 'memory',
+      // attach and reconcile of CLI processes that cannot reach the in-process version store.
+      sync: syncJobs({ sql: pipeline.sql, sheetsApi: pipeline.sheetsApi, store, config, source: configFile }),
     });
     stops.push(() => dashboard.close());
 
@@ -245,6 +270,16 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       webhookUrl,
       dashboardUrl: dashboard.url,
       pid: process.pid,
+      store: google ? 'firestore-emulator' : 'memory',
+      bus: google ? 'pubsub-emulator' : 'memory',
+      ...(emulatorHosts
+        ? {
+            firestoreEmulatorHost: emulatorHosts.firestore,
+            pubsubEmulatorHost: emulatorHosts.pubsub,
+            googleCloudProject: projectId,
+          }
+        : {}),
+      configFile,
     };
     writeFileSync(join(stateDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
     return { info, stop };

@@ -2,11 +2,15 @@
  * `sheetsync attach` and `sheetsync reconcile` as commands: where the services are, the progress
  * bar, human or JSON output and the exit code.
  *
- * Services: the links config (`--config`, else SHEETSYNC_CONFIG), DATABASE_URL, the Sheets API
- * root (SHEETSYNC_SHEETS_API_URL; both default to `.sheetsync/local.json` of `npm start`) and
- * Firestore (FIRESTORE_EMULATOR_HOST or Google's, project GOOGLE_CLOUD_PROJECT).
+ * Without --config (and SHEETSYNC_CONFIG), or with the config the running `npm start` runs, they
+ * work on that stack, found through its `.sheetsync/local.json` (`--state-dir`): with Google's
+ * Firestore emulator they connect to the services it names; with the in-process version store
+ * they ask the stack to run them (local-stack.ts, runOnStack). No stack answering: SHEETSYNC_E752.
+ *
+ * With another --config: DATABASE_URL, the Sheets API root (SHEETSYNC_SHEETS_API_URL; both default
+ * to local.json) and Firestore (FIRESTORE_EMULATOR_HOST or Google's, project GOOGLE_CLOUD_PROJECT).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
 import postgres from 'postgres';
@@ -15,23 +19,43 @@ import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import type { LinkConfig } from '../../functions/src/wire/config.ts';
-import { attachLink } from './attach.ts';
-import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
-import { driftFound, reconcileLink } from './reconcile.ts';
+import type { AttachResult } from './attach.ts';
+import {
+  type LocalInfo,
+  localInfoFile,
+  notRunning,
+  reachStack,
+  readLocalInfo,
+  runOnStack,
+} from './local-stack.ts';
+import { driftFound, type ReconcileResult } from './reconcile.ts';
+import { runSync, type SyncCommand, type SyncResult } from './sync-run.ts';
 
 export const SYNC_USAGE = `  attach       the first sync of a link: fills an empty sheet from the table, or an empty (or
                missing) table from the sheet; reconciles when both hold rows
-               --link NAME  [--config FILE]  [--json]
+               --link NAME  [--config FILE]  [--json]  [--state-dir DIR]
   reconcile    compares sheet and table by sync id and repairs drift, with a summary
-               --link NAME  [--config FILE]  [--dry-run]  [--json]
+               --link NAME  [--config FILE]  [--dry-run]  [--json]  [--state-dir DIR]
                exit code 3 with --dry-run when drift was found
-  (attach and reconcile read DATABASE_URL, SHEETSYNC_SHEETS_API_URL, FIRESTORE_EMULATOR_HOST
-   and GOOGLE_CLOUD_PROJECT; the first two default to .sheetsync/local.json of npm start)
+  (without --config, attach and reconcile work on the running \`npm start\` of --state-dir,
+   default .sheetsync; with --config they read DATABASE_URL, SHEETSYNC_SHEETS_API_URL,
+   FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT, the first two defaulting to its local.json)
 `;
 
-export async function runSyncCommand(command: 'attach' | 'reconcile', args: string[]): Promise<number> {
-  let values: { link?: string; config?: string; json?: boolean; 'dry-run'?: boolean };
+interface Where {
+  /** Direct: this process connects to the services. */
+  services?: {
+    configFile: string;
+    databaseUrl: string | undefined;
+    sheetsApiUrl: string | undefined;
+    firestore: { projectId: string; host?: string };
+  };
+  /** Through the running stack, which holds the version store. */
+  stack?: LocalInfo;
+}
+
+export async function runSyncCommand(command: SyncCommand, args: string[]): Promise<number> {
+  let values: { link?: string; config?: string; json?: boolean; 'dry-run'?: boolean; 'state-dir': string };
   try {
     values = parseArgs({
       args,
@@ -40,108 +64,124 @@ export async function runSyncCommand(command: 'attach' | 'reconcile', args: stri
         config: { type: 'string' },
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        'state-dir': { type: 'string', default: '.sheetsync' },
       },
       strict: true,
-    }).values;
+    }).values as typeof values;
   } catch (error) {
     process.stderr.write(`sheetsync ${command}: ${(error as Error).message}\n\n${SYNC_USAGE}`);
     return 2;
   }
-  const configFile = values.config ?? process.env.SHEETSYNC_CONFIG;
   if (command === 'attach' && values['dry-run']) {
     process.stderr.write(`sheetsync attach: --dry-run is an option of reconcile\n\n${SYNC_USAGE}`);
     return 2;
   }
-  if (!values.link || !configFile) {
-    process.stderr.write(
-      `sheetsync ${command}: --link and --config (or SHEETSYNC_CONFIG) are required\n\n${SYNC_USAGE}`,
-    );
+  if (!values.link) {
+    process.stderr.write(`sheetsync ${command}: --link NAME is required\n\n${SYNC_USAGE}`);
     return 2;
   }
-  const config = loadConfigFile(configFile);
-  const index = config.links.findIndex((l) => l.name === values.link);
-  const link = config.links[index];
-  if (!link) {
-    throw new SheetsyncError(
-      'SHEETSYNC_E101',
-      `no link named "${values.link}" in ${configFile} (it has ${config.links.map((l) => `"${l.name}"`).join(', ')})`,
-    );
-  }
-  const local = existsSync('.sheetsync/local.json')
-    ? (JSON.parse(readFileSync('.sheetsync/local.json', 'utf8')) as Record<string, string>)
-    : {};
-  const databaseUrl = process.env.DATABASE_URL ?? local.databaseUrl;
-  const sheetsApiUrl = process.env.SHEETSYNC_SHEETS_API_URL ?? local.sheetsApiUrl;
-  if (!databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
-  const logger = createLogger({ level: 'WARNING' } as never);
-  const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
-  const firestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'sheetsync-local' });
-  const store = new FirestoreVersionStore({ firestore });
-  const sheetsApi = new SheetsApi({ ...(sheetsApiUrl ? { rootUrl: sheetsApiUrl } : {}), logger });
+  const linkName = values.link;
+  const dryRun = values['dry-run'] === true;
+  const where = await locate(values.config ?? process.env.SHEETSYNC_CONFIG, values['state-dir']);
   const bar = progressBar(command, values.json === true);
+  let result: SyncResult;
   try {
-    await checkLink(command, { sql, sheetsApi }, link, index, configFile);
-    const deps = { sql, sheetsApi, store, link, onProgress: bar.update };
-    if (command === 'attach') {
-      const result = await attachLink(deps).catch((error: unknown) => {
-        if ((error as { code?: string }).code !== 'SHEETSYNC_E250') throw error;
-        // Both sides empty of it: no table, and no sheet rows to create one from.
-        throw new LinkCheckError(configFile, [
-          {
-            field: `links[${index}].table`,
-            code: 'SHEETSYNC_E250',
-            message: `link "${link.name}": ${(error as Error).message}; the tab holds no rows to create it from`,
-          },
-        ]);
-      });
-      bar.end();
-      write(values.json, result, () => {
-        if (result.mode === 'table-to-sheet')
-          return `attached ${link.name}: ${result.rows} rows copied from the table to the sheet`;
-        if (result.mode === 'sheet-to-table')
-          return `attached ${link.name}: ${result.rows} rows copied from the sheet to the table${result.createdTable ? ' (table created)' : ''}, ${result.idsAssigned} ids assigned`;
-        if (result.mode === 'nothing') return `attached ${link.name}: both sides are empty`;
-        return `attached ${link.name}: both sides hold rows; reconciled\n${summary(result.reconcile)}`;
-      });
-      return 0;
-    }
-    const dryRun = values['dry-run'] === true;
-    const result = await reconcileLink({ ...deps, dryRun });
-    bar.end();
-    write(values.json, result, () => summary(result));
-    return dryRun && driftFound(result) ? 3 : 0;
+    result = where.stack
+      ? ((await runOnStack(
+          where.stack,
+          command,
+          { link: linkName, ...(dryRun ? { dryRun } : {}) },
+          bar.update,
+        )) as SyncResult)
+      : await runDirect(where.services!, command, linkName, dryRun, bar.update);
   } finally {
     bar.end();
+  }
+  if (command === 'attach') {
+    const attached = result as AttachResult;
+    write(values.json, attached, () => {
+      if (attached.mode === 'table-to-sheet')
+        return `attached ${linkName}: ${attached.rows} rows copied from the table to the sheet`;
+      if (attached.mode === 'sheet-to-table')
+        return `attached ${linkName}: ${attached.rows} rows copied from the sheet to the table${attached.createdTable ? ' (table created)' : ''}, ${attached.idsAssigned} ids assigned`;
+      if (attached.mode === 'nothing') return `attached ${linkName}: both sides are empty`;
+      return `attached ${linkName}: both sides hold rows; reconciled\n${summary(attached.reconcile)}`;
+    });
+    return 0;
+  }
+  const reconciled = result as ReconcileResult;
+  write(values.json, reconciled, () => summary(reconciled));
+  return dryRun && driftFound(reconciled) ? 3 : 0;
+}
+
+/**
+ * Where the command runs: on the running stack when no config is given or it is the stack's own
+ * (local.json must describe a stack that still answers), else on the services the environment names.
+ */
+async function locate(configFile: string | undefined, stateDir: string): Promise<Where> {
+  const file = localInfoFile(stateDir);
+  const local = readLocalInfo(stateDir);
+  if (configFile && !(local && resolve(configFile) === resolve(local.configFile))) {
+    return {
+      services: {
+        configFile,
+        databaseUrl: process.env.DATABASE_URL ?? local?.databaseUrl,
+        sheetsApiUrl: process.env.SHEETSYNC_SHEETS_API_URL ?? local?.sheetsApiUrl,
+        firestore: { projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'sheetsync-local' },
+      },
+    };
+  }
+  if (!local) throw notRunning(`${file} not found`, 'config');
+  await reachStack(local, file);
+  if (local.store === 'memory') return { stack: local };
+  if (!local.firestoreEmulatorHost) throw notRunning(`${file} names no firestoreEmulatorHost`, 'config');
+  return {
+    services: {
+      configFile: local.configFile,
+      databaseUrl: local.databaseUrl,
+      sheetsApiUrl: local.sheetsApiUrl,
+      firestore: {
+        projectId: local.googleCloudProject ?? 'sheetsync-local',
+        host: local.firestoreEmulatorHost,
+      },
+    },
+  };
+}
+
+async function runDirect(
+  where: NonNullable<Where['services']>,
+  command: SyncCommand,
+  linkName: string,
+  dryRun: boolean,
+  onProgress: (done: number, total: number) => void,
+): Promise<SyncResult> {
+  const config = loadConfigFile(where.configFile);
+  if (!where.databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
+  const logger = createLogger({ level: 'WARNING' } as never);
+  const sql = postgres(where.databaseUrl, { max: 4, onnotice: () => {} });
+  if (where.firestore.host) {
+    // The client library prefers this variable over its settings: point both at the stack's.
+    process.env.FIRESTORE_EMULATOR_HOST = where.firestore.host;
+  }
+  const [host, port] = where.firestore.host?.split(':') ?? [];
+  const firestore = new Firestore({
+    projectId: where.firestore.projectId,
+    ...(host ? { host, port: Number(port), ssl: false } : {}),
+  });
+  const store = new FirestoreVersionStore({ firestore });
+  const sheetsApi = new SheetsApi({ ...(where.sheetsApiUrl ? { rootUrl: where.sheetsApiUrl } : {}), logger });
+  try {
+    return await runSync({ sql, sheetsApi, store, config, source: where.configFile }, command, linkName, {
+      dryRun,
+      onProgress,
+    });
+  } finally {
     await sql.end({ timeout: 5 });
     await firestore.terminate();
   }
 }
 
-/**
- * The start-up checks of `sheetsync start` (links.ts) for the one link a command works on, so a
- * wrong table or tab stops it with a message naming the field (`links[i].table`,
- * `links[i].sheet`). attach creates a missing table from the sheet, so for attach only a table
- * without a primary key is a table problem.
- */
-async function checkLink(
-  command: 'attach' | 'reconcile',
-  services: LinkServices,
-  link: LinkConfig,
-  index: number,
-  source: string,
-): Promise<void> {
-  try {
-    await checkLinks({ links: [link] }, services, source);
-  } catch (error) {
-    if (!(error instanceof LinkCheckError)) throw error;
-    const problems = error.problems
-      .filter((p) => command === 'reconcile' || p.code !== 'SHEETSYNC_E250')
-      .map((p) => ({ ...p, field: p.field.replace(/^links\[0\]/, `links[${index}]`) }));
-    if (problems.length > 0) throw new LinkCheckError(source, problems);
-  }
-}
-
-function summary(r: Awaited<ReturnType<typeof reconcileLink>>): string {
+function summary(r: ReconcileResult): string {
   const verb = r.dryRun ? 'would write' : 'wrote';
   return [
     `${r.rowsCompared} rows compared${r.dryRun ? ' (dry run: nothing changed)' : ''}`,

@@ -6,10 +6,20 @@
  *   GET  /api/events                     the same report every second, as server-sent events
  *   GET  /api/conflicts                  the open conflicts of every link
  *   POST /api/conflicts/{id}/resolve     {"take":"sheet"|"db"} or {"value":V}; the resolved record
+ *   GET  /api/stack                      {pid, links, store, bus}: which process answers here
+ *   POST /api/attach                     {"link": NAME}: attach run by the stack (sync-jobs.ts)
+ *   POST /api/reconcile                  {"link": NAME, "dryRun": BOOL}: reconcile run by the stack
  *
- * Errors answer `{error: {code, message}}`: 400 for a bad request, 404 for an unknown conflict,
- * 409 for one already resolved or whose cell changed since, 500 otherwise. It listens on
- * 127.0.0.1 only: it has no auth.
+ * attach and reconcile answer their result, the JSON `sheetsync attach|reconcile --json` prints;
+ * asked with `accept: application/x-ndjson`, a stream of lines instead: `{"progress": {done,
+ * total}}`, `{}` every 10 s while nothing else is said, then `{"result": …}` or `{"error": …}`.
+ *
+ * Errors answer `{error: {code, message}}`: 400 for a bad request, 404 for an unknown conflict or
+ * link, 409 for a conflict already resolved or whose cell changed since, or a link being synced,
+ * 422 when a link does not match the services, 500 otherwise. It listens on 127.0.0.1 only and
+ * has no auth, so a POST must be JSON (`content-type: application/json`, which a page of another
+ * origin cannot send without a CORS preflight, never granted here) and, when it says its origin,
+ * come from this one: other web pages open in the browser cannot drive it.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,6 +29,7 @@ import { SheetsyncError } from '../../../functions/src/errors.ts';
 import { parseResolveConflictRequest, type StatusReport } from '../../../functions/src/wire/dashboard.ts';
 import type { Metrics } from './metrics.ts';
 import type { ConflictDesk } from './open-conflicts.ts';
+import type { SyncJobs } from './sync-jobs.ts';
 
 export interface DashboardOptions {
   metrics: Metrics;
@@ -28,6 +39,10 @@ export interface DashboardOptions {
   links: readonly string[];
   bus: StatusReport['bus'];
   port?: number;
+  /** attach and reconcile run by the stack (POST /api/attach, /api/reconcile). */
+  sync?: SyncJobs;
+  /** The version store the stack uses, for GET /api/stack. */
+  store?: 'firestore-emulator' | 'memory';
 }
 
 export interface Dashboard {
@@ -112,6 +127,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'POST') refuseForeignPost(req);
     const asset = ASSETS[path];
     if (req.method === 'GET' && asset) {
       const type = TYPES[asset.split('.').pop()!]!;
@@ -128,6 +144,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return;
     }
     if (req.method === 'GET' && path === '/api/conflicts') return json(res, 200, await conflicts.list());
+    if (req.method === 'GET' && path === '/api/stack') {
+      return json(res, 200, {
+        pid: process.pid,
+        links: [...options.links],
+        store: options.store ?? null,
+        bus: options.bus,
+      });
+    }
+    if (req.method === 'POST' && (path === '/api/attach' || path === '/api/reconcile') && options.sync) {
+      const command = path === '/api/attach' ? 'attach' : 'reconcile';
+      const run = options.sync.begin(command, await readJson(req));
+      if (!(req.headers.accept ?? '').includes('application/x-ndjson')) {
+        return json(res, 200, await run(() => {}));
+      }
+      return streamRun(res, run, (error) => {
+        if (statusOf(codeOf(error), error) === 500) metrics.error((error as Error).message, codeOf(error));
+      });
+    }
     // Any id: one that names no open conflict gets SHEETSYNC_E401 (404), not "no route".
     const resolve = /^\/api\/conflicts\/([^/]{1,200})\/resolve$/.exec(path);
     if (req.method === 'POST' && resolve) {
@@ -143,14 +177,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       const code = codeOf(error);
-      const status =
-        code === 'SHEETSYNC_E751'
-          ? 400
-          : code === 'SHEETSYNC_E401'
-            ? 404
-            : code === 'SHEETSYNC_E402' || code === 'SHEETSYNC_E410'
-              ? 409
-              : 500;
+      const status = statusOf(code, error);
       if (status === 500) metrics.error((error as Error).message, code);
       if (!res.headersSent) json(res, status, { error: { code, message: (error as Error).message } });
       else res.end();
@@ -170,6 +197,76 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         server.closeAllConnections();
       }),
   };
+}
+
+function statusOf(code: string | null, error: unknown): number {
+  if (error instanceof HttpRefusal) return error.status;
+  if (code === 'SHEETSYNC_E751' || code === 'SHEETSYNC_E754') return 400;
+  if (code === 'SHEETSYNC_E401' || code === 'SHEETSYNC_E101') return 404;
+  if (code === 'SHEETSYNC_E402' || code === 'SHEETSYNC_E410' || code === 'SHEETSYNC_E755') return 409;
+  if ((error as Error)?.name === 'LinkCheckError') return 422;
+  return 500;
+}
+
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** See the header: POSTs must be JSON and, when they name an origin, come from this one. */
+function refuseForeignPost(req: IncomingMessage): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpRefusal(415, 'the dashboard API takes POST bodies as application/json only');
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new HttpRefusal(403, `requests from origin ${origin} are refused`);
+  }
+  const port = req.socket.localPort;
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+    throw new HttpRefusal(403, `requests from origin ${origin} are refused`);
+  }
+}
+
+/** The NDJSON answer of a run: progress lines (at most 4 a second), a heartbeat, the end. */
+async function streamRun(
+  res: ServerResponse,
+  run: (onProgress: (done: number, total: number) => void) => Promise<unknown>,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  const line = (body: unknown) => res.write(`${JSON.stringify(body)}\n`);
+  let said = Date.now();
+  const heartbeat = setInterval(() => {
+    if (Date.now() - said >= 10_000) {
+      line({});
+      said = Date.now();
+    }
+  }, 1_000);
+  try {
+    const result = await run((done, total) => {
+      const t = Date.now();
+      if (t - said < 250 && done < total) return;
+      said = t;
+      line({ progress: { done, total } });
+    });
+    line({ result });
+  } catch (error) {
+    onError(error);
+    line({ error: { code: codeOf(error), message: (error as Error).message } });
+  } finally {
+    clearInterval(heartbeat);
+    res.end();
+  }
 }
 
 function codeOf(error: unknown): string | null {
