@@ -5,6 +5,10 @@
  * and of a small "psql" panel; ImageMagick's `convert` (Debian's `imagemagick`) assembles them.
  *
  *   npx tsx scripts/demo-gif.ts [out.gif]      (default docs/demo.gif)
+ *
+ * It runs the same steps as the end-to-end test (test/e2e/npm-start.test.ts), but on its own: the
+ * test keeps full-page screenshots in test-artifacts/, this script frames a smaller grid with a
+ * psql panel and captions, and prints the latencies it saw on the frames.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -56,18 +60,22 @@ try {
   await grid.locator(`[data-cell="${cell(2, 'status')}"]`).click();
   await grid.keyboard.type('closed');
   await capture(grid, psql, 'Typing "closed" in the sheet…');
+  let startedAt = performance.now();
   await grid.keyboard.press('Enter');
   await waitUntil(
     async () => (await sql`select status from leads where name = 'Ada Lovelace'`)[0]?.status === 'closed',
   );
-  await snap('…and PostgreSQL has it');
+  const toDb = seconds(startedAt);
+  await snap(`…and PostgreSQL has it (${toDb} s later)`);
   const update = "update public.leads set score = 99 where name = 'Grace Hopper';";
   await showPsql(psql, update, []);
   await capture(grid, psql, 'An SQL UPDATE…');
+  startedAt = performance.now();
   await sql.unsafe(update);
   await grid.locator(`[data-cell="${cell(3, 'score')}"]`, { hasText: '99' }).waitFor({ timeout: 60_000 });
-  await snap('…shows in the open sheet, no reload', update);
-  await snap('Two-way, in about a second', update);
+  const toSheet = seconds(startedAt);
+  await snap(`…shows in the open sheet, no reload (${toSheet} s later)`, update);
+  await snap(`Two-way: sheet → PostgreSQL ${toDb} s, PostgreSQL → sheet ${toSheet} s (this run)`, update);
 
   execFileSync(CONVERT, [
     '-delay',
@@ -114,6 +122,8 @@ async function capture(grid: Page, psql: Page, caption: string): Promise<void> {
     '-annotate',
     '+0+6',
     caption,
+    // -append keeps the first image's page geometry; without +repage the GIF's canvas crops the panel.
+    '+repage',
     join(frames, `frame-${n}.png`),
   ]);
 }
@@ -129,6 +139,10 @@ async function showPsql(page: Page, typed: string, rows: Array<Record<string, un
     `<pre style="margin:0;padding:10px;font:14px monospace;background:#1f2933;color:#e4e7eb;height:180px">` +
       `postgres=# ${html(typed)}\n${rows.length ? `${html(head)}\n${html(table)}` : 'UPDATE 1'}</pre>`,
   );
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
