@@ -12,6 +12,7 @@ import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
   const db = useTestDatabase();
@@ -239,5 +240,53 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     // A later redelivery is a duplicate; the row is still there once.
     expect(await retrying.flush([{ ...typed, attempt: 3 }])).toEqual(['ack']);
     expect(await rows()).toHaveLength(1);
+  });
+
+  it('a flush released early: the next one sees the documents still being committed', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let gated = false;
+    const slow = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if ((property === 'createRows' || property === 'commitRows') && !gated) {
+          gated = true;
+          return async (...args: unknown[]) => {
+            await gate;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const pipelined = createApplyToDb({
+      sql: db.sql,
+      store: slow,
+      links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
+      logger: silentLogger,
+    });
+    const rowId = randomUUID();
+    let released: readonly string[] | undefined;
+    const first = pipelined.flush(
+      [message(rowId, { id: '', name: 'Pipelined' }, { isNew: true })],
+      (known) => {
+        released = known;
+      },
+    );
+    await waitFor('the first flush to release the next', async () => released !== undefined);
+    expect(released).toEqual(['ack']);
+    // Its document is not stored yet; the next flush must still find the row (no second insert).
+    expect((await store.readRows('leads', [rowId])).get(rowId)).toBeUndefined();
+    expect(await pipelined.flush([message(rowId, { score: 7 })])).toEqual(['ack']);
+    open();
+    expect(await first).toEqual(['ack']);
+    expect(await db.sql`select name, score from leads where name = 'Pipelined'`).toEqual([
+      { name: 'Pipelined', score: 7 },
+    ]);
+    const doc = (await store.readRows('leads', [rowId])).get(rowId);
+    expect(doc?.vv.sheet).toBe(2);
+    expect(doc?.key).toBeTruthy();
   });
 });

@@ -162,7 +162,11 @@ describe('no echo', () => {
       await h.sql`update stock set qty = 99 where sku = 'S-2'`;
       await waitFor('qty 99 on the sheet', async () => h.tabValues()[2]?.[2] === 99);
       expect(apiWrites).toBeGreaterThan(0);
-      expect(h.pipeline.applyToSheet.stats.writeRequests).toBeGreaterThan(writesBefore);
+      // applyToSheet counts the write when the API call returns, a moment after the sheet shows it.
+      await waitFor(
+        'applyToSheet to count its write',
+        async () => h.pipeline.applyToSheet.stats.writeRequests > writesBefore,
+      );
     } finally {
       off();
     }

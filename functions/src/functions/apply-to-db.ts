@@ -9,6 +9,9 @@
  *   3. after PostgreSQL committed, commit the row documents and conflict records in one batched
  *      version-store commit. A crash between 2 and 3 redelivers the messages; the decision then
  *      finds the DB already holding the values and writes nothing new.
+ * Once every PostgreSQL transaction of a flush committed, the next flush may start (GroupCommit
+ * release) while this one's version-store commit runs; it merges the documents still being
+ * committed into what it reads. Deliveries are acked only after their commit.
  *
  * A delivery is a batch message (wire/sheet-change.ts: the changes of one link and key bucket,
  * in order); its changes join the flush like any others. Outcomes per delivery: `ack` when every
@@ -40,7 +43,7 @@ import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
 import { keyId } from '../core/key-id.ts';
 import { mergeSheetChange } from '../core/merge-sheet-change.ts';
-import type { RowDocument } from '../core/row-document.ts';
+import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
 import type { RowCommit, VersionStore } from '../ports.ts';
 import type { RowChange } from '../wire/row-change.ts';
@@ -112,8 +115,23 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     return table;
   };
 
-  /** Applies a group of deliveries; returns one outcome per delivery, in order. */
-  async function flush(deliveries: readonly SheetDelivery[]): Promise<DeliveryOutcome[]> {
+  /**
+   * Row documents whose commit is under way, per link: a flush that starts before an earlier
+   * one's version-store commit finished (GroupCommit release) merges them into what it reads, as
+   * the store will (mergeRowDocuments), so it sees the earlier flush's events and keys.
+   */
+  const inFlight = new Map<string, Map<string, RowDocument>>();
+
+  /**
+   * Applies a group of deliveries; returns one outcome per delivery, in order. `release` (from
+   * the group commit) is called once every PostgreSQL transaction of the group committed and
+   * the outcomes are known: the next group may then start while this one's version-store
+   * commits finish. A delivery is still acked only after its commit.
+   */
+  async function flush(
+    deliveries: readonly SheetDelivery[],
+    release?: (known: readonly DeliveryOutcome[]) => void,
+  ): Promise<DeliveryOutcome[]> {
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
     const byLink = new Map<string, ChangeItem[]>();
     deliveries.forEach((d, delivery) => {
@@ -125,6 +143,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       }
     });
     const problems: RowProblem[] = [];
+    const commits: Array<Promise<void>> = [];
     for (const [link, items] of byLink) {
       if (!deps.links.has(link)) {
         deps.logger.error('sheet change for an unknown link; check the config', {
@@ -135,11 +154,14 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
         continue;
       }
       const result = await flushLink(link, items);
+      commits.push(result.commit);
       items.forEach((item, j) => {
         if (result.outcomes[j] === 'retry') outcomes[item.delivery] = 'retry';
       });
       problems.push(...result.problems);
     }
+    release?.(outcomes);
+    await Promise.all(commits);
     if (problems.length > 0 && deps.reportProblems) {
       try {
         await deps.reportProblems(problems);
@@ -158,7 +180,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
   async function flushLink(
     link: string,
     deliveries: ChangeItem[],
-  ): Promise<{ outcomes: DeliveryOutcome[]; problems: RowProblem[] }> {
+  ): Promise<{ outcomes: DeliveryOutcome[]; problems: RowProblem[]; commit: Promise<void> }> {
     const started = now();
     const { schema, types } = await loadTable(link);
     const policy = deps.links.get(link)!.policy;
@@ -207,12 +229,19 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     // Rows the sheet marks new (the script just gave them their id) have no document unless this
     // is a redelivery, which sheetsync.row_ids tells inside the transaction: their documents are
     // not read here (a paste is mostly such rows, and the read is a round trip per flush).
+    const pendingDocs = inFlight.get(link) ?? new Map<string, RowDocument>();
+    inFlight.set(link, pendingDocs);
     const newRows = new Set(rowIds);
     for (const { message } of deliveries) if (!message.isNew) newRows.delete(message.rowId);
+    for (const id of pendingDocs.keys()) newRows.delete(id);
     const docs = await deps.store.readRows(
       link,
       rowIds.filter((id) => !newRows.has(id)),
     );
+    for (const rowId of rowIds) {
+      const pending = pendingDocs.get(rowId);
+      if (pending) docs.set(rowId, mergeRowDocuments(docs.get(rowId), pending));
+    }
     const commits = new Map<string, RowCommit>();
     const read = now();
 
@@ -348,46 +377,60 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     });
 
     const written = now();
-    if (commits.size > 0) await commitDocuments(deps.store, link, docs, [...commits.values()]);
-    const stored = now();
-    for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
-    // One line per row and per conflict, so Logs Explorer can follow a row by rowId and the
-    // log-based metrics (terraform/monitoring.tf) count conflicts.
-    const flushedAt = now();
-    const lastChange = new Map(deliveries.map((d) => [d.message.rowId, d.message]));
-    for (const [rowId, commit] of commits) {
-      const change = lastChange.get(rowId);
-      deps.logger.info('applied a sheet change to the table', {
-        link,
-        rowId,
-        op: 'applyToDb',
-        origin: 'sheet',
-        ...(change ? { latencyMs: Math.max(0, flushedAt - change.time), eventId: change.eventId } : {}),
-      });
-      for (const conflict of commit.conflicts ?? []) {
-        deps.logger.warn(`conflict on ${conflict.column}: ${conflict.policy} chose ${conflict.outcome}`, {
+    const committing = [...commits.values()];
+    for (const { next } of committing) pendingDocs.set(next.rowId, next);
+    const commit = (async () => {
+      try {
+        if (committing.length > 0) await commitDocuments(deps.store, link, docs, committing);
+      } finally {
+        for (const { next } of committing)
+          if (pendingDocs.get(next.rowId) === next) pendingDocs.delete(next.rowId);
+      }
+      logFlush(written, now());
+    })();
+    // Awaited by flush after the other links; a rejection meanwhile is not unhandled.
+    commit.catch(() => {});
+    return { outcomes, problems, commit };
+
+    function logFlush(written: number, stored: number) {
+      for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
+      // One line per row and per conflict, so Logs Explorer can follow a row by rowId and the
+      // log-based metrics (terraform/monitoring.tf) count conflicts.
+      const flushedAt = now();
+      const lastChange = new Map(deliveries.map((d) => [d.message.rowId, d.message]));
+      for (const [rowId, commit] of commits) {
+        const change = lastChange.get(rowId);
+        deps.logger.info('applied a sheet change to the table', {
           link,
           rowId,
-          op: 'conflict',
-          column: conflict.column,
-          policy: conflict.policy,
-          status: conflict.status,
+          op: 'applyToDb',
+          origin: 'sheet',
+          ...(change ? { latencyMs: Math.max(0, flushedAt - change.time), eventId: change.eventId } : {}),
         });
+        for (const conflict of commit.conflicts ?? []) {
+          deps.logger.warn(`conflict on ${conflict.column}: ${conflict.policy} chose ${conflict.outcome}`, {
+            link,
+            rowId,
+            op: 'conflict',
+            column: conflict.column,
+            policy: conflict.policy,
+            status: conflict.status,
+          });
+        }
       }
+      deps.logger.info('applied sheet changes', {
+        link,
+        op: 'applyToDb',
+        origin: 'sheet',
+        count: deliveries.length,
+        latencyMs: Math.max(0, now() - deliveries.reduce((t, d) => Math.min(t, d.message.time), Infinity)),
+        // Where the flush's time went (the sheet-to-db bench sums these per hop).
+        waitMs: Math.max(0, started - deliveries.reduce((t, d) => Math.min(t, d.message.time), Infinity)),
+        readMs: read - started,
+        pgMs: written - read,
+        storeMs: stored - written,
+      });
     }
-    deps.logger.info('applied sheet changes', {
-      link,
-      op: 'applyToDb',
-      origin: 'sheet',
-      count: deliveries.length,
-      latencyMs: Math.max(0, now() - deliveries.reduce((t, d) => Math.min(t, d.message.time), Infinity)),
-      // Where the flush's time went (the sheet-to-db bench sums these per hop).
-      waitMs: Math.max(0, started - deliveries.reduce((t, d) => Math.min(t, d.message.time), Infinity)),
-      readMs: read - started,
-      pgMs: written - read,
-      storeMs: stored - written,
-    });
-    return { outcomes, problems };
   }
 
   return { flush };
