@@ -10,6 +10,7 @@
  * With another --config: DATABASE_URL, the Sheets API root (SHEETSYNC_SHEETS_API_URL; both default
  * to local.json) and Firestore (FIRESTORE_EMULATOR_HOST or Google's, project GOOGLE_CLOUD_PROJECT).
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
@@ -120,17 +121,21 @@ export async function runSyncCommand(command: SyncCommand, args: string[]): Prom
  */
 async function locate(configFile: string | undefined, stateDir: string): Promise<Where> {
   const file = localInfoFile(stateDir);
-  const local = readLocalInfo(stateDir);
-  if (configFile && !(local && resolve(configFile) === resolve(local.configFile))) {
-    return {
-      services: {
-        configFile,
-        databaseUrl: process.env.DATABASE_URL ?? local?.databaseUrl,
-        sheetsApiUrl: process.env.SHEETSYNC_SHEETS_API_URL ?? local?.sheetsApiUrl,
-        firestore: { projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'sheetsync-local' },
-      },
-    };
+  if (configFile) {
+    // Another config: local.json, whatever wrote it, only lends the database and sheet defaults.
+    const local = readLooseLocalInfo(file);
+    if (!(local.configFile && resolve(configFile) === resolve(local.configFile))) {
+      return {
+        services: {
+          configFile,
+          databaseUrl: process.env.DATABASE_URL ?? local.databaseUrl,
+          sheetsApiUrl: process.env.SHEETSYNC_SHEETS_API_URL ?? local.sheetsApiUrl,
+          firestore: { projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'sheetsync-local' },
+        },
+      };
+    }
   }
+  const local = readLocalInfo(stateDir);
   if (!local) throw notRunning(`${file} not found`, 'config');
   await reachStack(local, file);
   if (local.store === 'memory') return { stack: local };
@@ -146,6 +151,21 @@ async function locate(configFile: string | undefined, stateDir: string): Promise
       },
     },
   };
+}
+
+function readLooseLocalInfo(
+  file: string,
+): Partial<Record<'databaseUrl' | 'sheetsApiUrl' | 'configFile', string>> {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return Object.fromEntries(
+      (['databaseUrl', 'sheetsApiUrl', 'configFile'] as const).flatMap((k) =>
+        typeof json[k] === 'string' ? [[k, json[k]]] : [],
+      ),
+    );
+  } catch {
+    return {};
+  }
 }
 
 async function runDirect(

@@ -111,13 +111,15 @@ describe('the sheetsync CLI as a process', () => {
   });
 
   it('says how to use it: exit code 2 for wrong usage, 0 for help', async () => {
-    const [help, none, unknown, noLink, dryAttach, badFlag] = await Promise.all([
+    const [help, none, unknown, noLink, dryAttach, badFlag, noStack] = await Promise.all([
       sheetsync(['help']),
       sheetsync([]),
       sheetsync(['sync-everything']),
       sheetsync(['reconcile', '--config', config]),
       sheetsync(['attach', '--link', 'people', '--config', config, '--dry-run']),
       sheetsync(['reconcile', '--link', 'people', '--config', config, '--bogus']),
+      // No --config: the running `npm start` of the state directory, and none runs there.
+      sheetsync(['reconcile', '--link', 'people', '--state-dir', join(dir, 'no-stack')]),
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(
@@ -127,11 +129,16 @@ describe('the sheetsync CLI as a process', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "sync-everything"');
     expect(noLink.code).toBe(2);
-    expect(noLink.stderr).toContain('--link and --config (or SHEETSYNC_CONFIG) are required');
+    expect(noLink.stderr).toContain('--link NAME is required');
     expect(dryAttach.code).toBe(2);
     expect(dryAttach.stderr).toContain('--dry-run is an option of reconcile');
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/bogus/);
+    expect(noStack.code).toBe(1);
+    expect(noStack.stderr).toContain('SHEETSYNC_E752');
+    expect(noStack.stderr).toContain('no-stack/local.json not found');
+    expect(noStack.stderr).toContain('`npm start`');
+    expect(noStack.stderr).toContain('or pass --config FILE');
   }, 180_000);
 
   it('attaches, finds drift with --dry-run (exit 3, nothing changed), repairs it, then finds none', async () => {
