@@ -122,6 +122,20 @@ returns text language sql stable as $$
   select case when not_null then expr else format('coalesce(%s, ''null'')', expr) end from e
 $$;
 
+-- The same JSON as json_value_expr, as concat() parts: a NOT NULL int2/int4 column is passed to
+-- concat() as it is, an int8/numeric one between two quote literals, so that concat() calls the
+-- type's output function directly (no cast to text, no || per value).
+create or replace function sheetsync.json_value_parts(alias text, col name, typ oid, not_null boolean)
+returns text[] language sql stable as $$
+  select case
+    when not not_null then array[sheetsync.json_value_expr(alias, col, typ, false)]
+    when t.base in ('int2'::regtype, 'int4'::regtype) then array[format('%s.%I', alias, col)]
+    when t.base in ('int8'::regtype, 'numeric'::regtype) then array['''"''', format('%s.%I', alias, col), '''"''']
+    else array[sheetsync.json_value_expr(alias, col, typ, true)]
+  end
+  from (select sheetsync.base_type(typ) as base) t
+$$;
+
 -- Whether values of a type can be compared with IS DISTINCT FROM (json, xml and some geometric
 -- types have no equality operator; those are compared by their text form).
 create or replace function sheetsync.has_equality(typ oid)
@@ -141,14 +155,27 @@ drop function if exists sheetsync.value_expr(text, name, oid);
 drop function if exists sheetsync.object_expr(text[]);
 drop function if exists sheetsync.row_expr(oid, text, boolean);
 
--- concat(parts...) as one expression. A function takes at most 100 arguments, so more parts are
--- concatenated in groups of 99, and the groups again.
+-- concat(parts...) as one expression, adjacent string literals merged into one. A function
+-- takes at most 100 arguments, so more parts are concatenated in groups of 99, and the groups
+-- again.
 create or replace function sheetsync.concat_expr(parts text[])
 returns text language plpgsql immutable as $$
 declare
-  level text[] := parts;
+  literal constant text := '^''([^'']|'''')*''$';
+  level text[] := '{}';
+  part text;
+  last text;
 begin
-  if coalesce(cardinality(level), 0) = 0 then
+  foreach part in array coalesce(parts, '{}') loop
+    last := level[cardinality(level)];
+    if part ~ literal and last ~ literal then
+      level[cardinality(level)] := quote_literal(replace(substr(last, 2, length(last) - 2), '''''', '''')
+                                                 || replace(substr(part, 2, length(part) - 2), '''''', ''''));
+    else
+      level := level || part;
+    end if;
+  end loop;
+  if cardinality(level) = 0 then
     return '''''';
   end if;
   loop
@@ -167,7 +194,7 @@ $$;
 -- key order).
 create or replace function sheetsync.object_parts(rel oid, alias text, key_only boolean)
 returns text[] language sql stable as $$
-  select array_agg(v.part order by c.ord, v.sub)
+  select array_agg(v.part order by c.ord, v.sub, v.i)
     from (
       select row_number() over (order by coalesce(array_position(i.indkey::int2[], a.attnum), 0), a.attnum) as ord,
              a.attname, a.atttypid, a.attnotnull
@@ -176,10 +203,13 @@ returns text[] language sql stable as $$
        where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
          and (not key_only or a.attnum = any (i.indkey::int2[]))
     ) c,
-    lateral (values
-      (1, quote_literal(case when c.ord = 1 then '{' else ',' end || to_json(c.attname::text)::text || ':')),
-      (2, sheetsync.json_value_expr(alias, c.attname, c.atttypid, c.attnotnull))
-    ) v(sub, part)
+    lateral (
+      select 1 as sub, 1::bigint as i,
+             quote_literal(case when c.ord = 1 then '{' else ',' end || to_json(c.attname::text)::text || ':') as part
+      union all
+      select 2, p.i, p.part
+        from unnest(sheetsync.json_value_parts(alias, c.attname, c.atttypid, c.attnotnull)) with ordinality as p(part, i)
+    ) v
 $$;
 
 -- The expression testing whether column `col` (type `typ`) differs between rows n and o.
@@ -262,16 +292,20 @@ begin
   select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) into v_types
     from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0 and not a.attisdropped;
 
-  -- The chunk of a change: its position in the statement divided by `chunk` (a window
-  -- function, which buffers every row), or, for a single integer key whose values are dense
-  -- (at least one in four of their range used), the key's offset from the smallest key
-  -- divided by `chunk`, which needs no window: keys are unique (the key is not deferrable, so
-  -- it holds at the end of the statement), so no chunk gets more than `chunk` changes.
+  -- The chunk of a change: its position in the statement divided by `chunk`, which takes a
+  -- window function (it buffers every row: about a quarter of the trigger's work on a large
+  -- UPDATE). For a single integer key whose values are dense, the key's 512-wide range instead
+  -- (key >> 9, a floor division even for negative keys): keys are unique (the key is not
+  -- deferrable, so it holds at the end of the statement), so a chunk gets at most 512 changes.
+  -- Dense: the first 1000 rows of the statement use at least a quarter of their key range (a
+  -- sample, so a statement that is dense at first and sparse later gets small chunks: more
+  -- outbox rows, never wrong ones).
   v_grp := format('(row_number() over () - 1) / %s', chunk);
   if cardinality(v_keys) = 1 and v_key_type in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) and not v_deferrable then
-    execute format('select min(%1$I), max(%1$I), count(*) from %2$I', v_keys[1], v_rows) into v_min, v_max, v_count;
+    execute format('select min(k), max(k), count(*) from (select %1$I as k from %2$I limit %3$s) s', v_keys[1], v_rows, chunk)
+      into v_min, v_max, v_count;
     if v_count > 0 and v_max::numeric - v_min < 4::numeric * v_count then
-      v_grp := format('(%s.%I::bigint - %s) / %s', v_alias, v_keys[1], v_min, chunk);
+      v_grp := format('%s.%I >> 9', v_alias, v_keys[1]);
     end if;
   end if;
 
