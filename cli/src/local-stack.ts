@@ -165,7 +165,14 @@ export async function runOnStack(
   let buffered = '';
   const reader = response.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch((error: unknown) => {
+      throw new SheetsyncError(
+        'SHEETSYNC_E753',
+        `the running stack stopped answering before ${command} finished (${(error as Error).message}); ` +
+          `see its output (npm start), then run ${command} again`,
+        'permanent',
+      );
+    });
     if (done) break;
     buffered += decoder.decode(value, { stream: true });
     let newline = buffered.indexOf('\n');

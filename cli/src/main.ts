@@ -18,6 +18,8 @@ commands:
                --sheet-port N    the local sheet's port (default: a free one)
                --webhook-port N  sheetWebhook's port (default: a free one)
                --config FILE     a links config (as SHEETSYNC_LINKS) instead of the demo
+               SHEETSYNC_STANDINS=1: the in-process bus and version store even with the Cloud
+               SDK; PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST: use those emulators
 ${SYNC_USAGE}${STATUS_USAGE}${CONFLICTS_USAGE}  help         this text
 
 exit codes: 0 ok, 1 failure, 2 wrong usage, 3 reconcile --dry-run found drift
