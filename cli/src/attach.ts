@@ -3,7 +3,8 @@
  *
  * - Empty sheet, rows in the table: the table is streamed with a cursor in chunks; each chunk is
  *   appended to the sheet in appendCells requests under 2 MB (paced by SheetsApi), then its row
- *   and key documents are committed. The sheet is written before the documents: a crash in
+ *   and key documents are created in bulk (VersionStore.createRows: no transactions, the rows
+ *   are new), while the next chunk is read and appended. The sheet is written before the documents: a crash in
  *   between leaves sheet rows without documents, which reconcile inserts idempotently (the key
  *   is in the row), never rows that reconcile would take for deletions.
  * - Empty table, rows in the sheet: attach-from-sheet.ts.
@@ -27,6 +28,7 @@ import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import type { LinkConfig } from '../../functions/src/wire/config.ts';
 import { attachFromSheet } from './attach-from-sheet.ts';
+import { holdHeapGrowth } from './heap-growth.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
@@ -49,6 +51,7 @@ export type AttachResult =
   | { mode: 'nothing'; rows: 0 };
 
 export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
+  holdHeapGrowth();
   const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
   const sheet = await grid.read();
   const table = await describeTable(deps.sql, deps.link.table).catch((error: unknown) => {
@@ -97,6 +100,7 @@ async function fillSheet(
   for (let i = 0; i < object.length; i += 50)
     parts.push(`jsonb_build_object(${object.slice(i, i + 50).join(', ')})`);
   let done = 0;
+  let pending: Promise<void> | undefined;
   // One snapshot for the whole copy: the cursor runs in a repeatable-read transaction.
   await deps.sql.begin('isolation level repeatable read read only', async (tx) => {
     const cursor = tx
@@ -124,17 +128,17 @@ async function fillSheet(
       }
       writeRequests += await grid.appendRows(sheetId, rows);
       const writtenAt = now();
-      const commits = docs.map((d) => ({
-        next: syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt),
-      }));
-      // The rows are new and independent: commit them in parallel slices (the store commits
-      // each slice in transactions of its own size; Firestore's latency, not its work, dominates).
-      const slices: (typeof commits)[] = [];
-      for (let i = 0; i < commits.length; i += 250) slices.push(commits.slice(i, i + 250));
-      await Promise.all(slices.map((slice) => deps.store.commitRows(deps.link.name, slice)));
-      done += batch.length;
-      deps.onProgress?.(done, total);
+      const next = docs.map((d) => syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt));
+      // The documents of one chunk are written while the next chunk is read and appended: at
+      // most one chunk in flight, so memory stays bounded by two chunks.
+      await pending;
+      pending = deps.store.createRows(deps.link.name, next).then(() => {
+        done += next.length;
+        deps.onProgress?.(done, total);
+      });
+      pending.catch(() => {}); // awaited below; this only keeps it from counting as unhandled
     }
+    await pending;
   });
   return { mode: 'table-to-sheet', rows: done, writeRequests };
 }

@@ -37,6 +37,7 @@ import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row
 import type { RowCommit } from '../../functions/src/ports.ts';
 import type { SyncDeps } from './attach.ts';
 import { linkColumns } from './attach.ts';
+import { holdHeapGrowth } from './heap-growth.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
 export interface ReconcileResult {
@@ -69,8 +70,11 @@ export function driftFound(r: ReconcileResult): boolean {
 }
 
 const CHUNK = 1000;
+/** Rows per append request to the sheet (about 1.3 MB for 7 columns, under the 2 MB advice). */
+const APPEND_ROWS = 4000;
 
 export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promise<ReconcileResult> {
+  holdHeapGrowth();
   const { link, store, sql } = deps;
   const now = deps.now ?? Date.now;
   const policy = link.conflict.policy;
@@ -218,8 +222,16 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
 
   // Rows only the table holds.
   const object = columns.map((c) => `'${c.name.replaceAll("'", "''")}', ${jsonExpr(c)}`).join(', ');
+  // Rows for the sheet are appended (then their documents created) a few thousand at a time,
+  // so a table far larger than the sheet (reconcile as attach) does not sit in memory.
   const appends: SheetValue[][] = [];
-  const appendDocs: RowCommit[] = [];
+  const appendDocs: RowDocument[] = [];
+  const flushAppends = async () => {
+    if (appends.length === 0) return;
+    await grid.appendRows(sheetId, appends.splice(0));
+    await store.createRows(link.name, appendDocs.splice(0));
+  };
+  let appended = false;
   const dbDeletes: Array<{ rowId: string; key: Cells }> = [];
   const cursor = sql
     .unsafe(
@@ -249,6 +261,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         r.rowsDeletedFromDb++;
         continue;
       }
+      r.rowsAppendedToSheet++;
+      if (deps.dryRun) continue;
       const newId = randomUUID();
       appends.push(
         Array.from({ length: Math.max(sheet.headers.length, idColumn + 1) }, (_, i) =>
@@ -259,8 +273,11 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
               : '',
         ),
       );
-      appendDocs.push({ next: syncedRowDocument(newId, key, cells, { wall: now(), logical: 0 }, now()) });
-      r.rowsAppendedToSheet++;
+      appendDocs.push(syncedRowDocument(newId, key, cells, { wall: now(), logical: 0 }, now()));
+    }
+    if (appends.length >= APPEND_ROWS) {
+      appended = true;
+      await flushAppends();
     }
   }
   if (!deps.dryRun) {
@@ -283,13 +300,10 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         })),
       );
     }
-    if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appends.length > 0))
+    if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appended || appends.length > 0))
       sheetWrites.push({ row: 1, column: idColumn, value: ID_HEADER });
     if (sheetWrites.length > 0) await grid.writeCells(sheetWrites);
-    if (appends.length > 0) {
-      await grid.appendRows(sheetId, appends);
-      await store.commitRows(link.name, appendDocs);
-    }
+    await flushAppends();
     await grid.deleteRows(sheetId, sheetDeletes);
   }
   return r;

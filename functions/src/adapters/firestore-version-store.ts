@@ -40,7 +40,7 @@ export interface FirestoreVersionStoreOptions {
   retry?: RetryOptions;
   /** Writes per transaction; Firestore's limit is 500. */
   maxWritesPerTransaction?: number;
-  /** createRows' batches in flight at once. Default 8. */
+  /** createRows' batches in flight at once. Default 4. */
   createConcurrency?: number;
 }
 
@@ -61,7 +61,7 @@ export class FirestoreVersionStore implements VersionStore {
     this.root = options.root ?? 'sheetsync_links';
     this.retry = options.retry ?? {};
     this.maxWrites = options.maxWritesPerTransaction ?? 450;
-    this.createConcurrency = options.createConcurrency ?? 8;
+    this.createConcurrency = options.createConcurrency ?? 4;
   }
 
   async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
