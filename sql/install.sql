@@ -3,13 +3,13 @@
 -- every start) is safe. Concurrent installs serialise on a transaction advisory lock.
 --
 -- Why changes are stored in chunks: a row-per-change outbox doubles the write volume of a wide
--- UPDATE (one outbox tuple and one index entry per changed row), which measured 1.9-2.3x the
--- time of a 100k-row UPDATE without capture. Storing one outbox row per chunk of up to 1000 changes
--- of one statement (a jsonb array) writes a few hundred large, compressed tuples instead, and
--- measured 1.2-1.4x. The relay still publishes one message per row change, whose stable id is
--- (outbox id, index in the chunk), and keeps per-key order because a key appears at most once
--- per statement and outbox ids of one key follow its commit order (row locks serialise writers
--- of one key, and a writer takes its outbox id after its row lock).
+-- UPDATE (one outbox tuple and one index entry per changed row). One outbox row holds a chunk of
+-- up to 1000 changes of one statement, as JSON text (body); the relay still publishes each row
+-- change with a stable id (outbox id, index in the chunk), and keeps per-key order because a key
+-- appears at most once per statement and outbox ids of one key follow its commit order (row
+-- locks serialise writers of one key, and a writer takes its outbox id after its row lock).
+-- What the trigger costs, and what was done about it, is in the README (Design notes, Outbox
+-- chunks): about 1.5x a 100k-row UPDATE without capture.
 --
 -- Invariants the relay relies on:
 -- * An outbox row is visible only once its transaction commits; ids are NOT in commit order,
