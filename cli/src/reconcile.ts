@@ -164,10 +164,12 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       const toDb: Cells = {};
       const conflicts: ConflictRecord[] = [];
       const dot = `sheet:${doc!.vv.sheet + 1}`;
+      let cellsChanged = false;
       for (const [column, sheetValue] of Object.entries(cells)) {
         const state = next.cells[column];
         const plan = planCell(sheetValue, db[column] ?? null, state?.value, policy);
         if (plan.kind === 'same') continue;
+        cellsChanged = true;
         const toSheetValue = plan.kind === 'to-sheet' || (plan.kind === 'conflict' && plan.winner === 'db');
         const value = plan.kind === 'conflict' ? (plan.winner === 'db' ? plan.db : plan.sheet) : plan.value;
         if (plan.kind === 'conflict') {
@@ -207,8 +209,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         upserts.push({ rowId, dot, key: doc!.key!, cells: toDb });
         next = { ...next, vv: { ...next.vv, sheet: doc!.vv.sheet + 1 } };
       }
-      if (Object.keys(toDb).length > 0 || conflicts.length > 0 || next.cells !== doc!.cells)
-        commits.push({ next, conflicts });
+      // Only rows that drifted are committed (next.cells is always a copy, so compare by flag).
+      if (cellsChanged) commits.push({ next, conflicts });
     });
     r.idsAssigned += newIds.length;
     if (!deps.dryRun) {
