@@ -138,6 +138,12 @@ describe('sheet → database: per-cell errors in the errors tab', () => {
     expect(h.problems.filter((p) => p.code === 'SHEETSYNC_E407')).toHaveLength(2);
     expect(errorsTab()).toHaveLength(3);
     expect(applied.length).toBe(flushes);
+
+    // The inserts' echoes came back from the table (qty NULL) and left the typed values in place:
+    // the person still sees what to correct.
+    const qtyOf = (sku: string) => h.tabValues().find((r) => r[0] === sku)?.[COLUMNS.indexOf('qty')];
+    expect(qtyOf('B-2')).toBe('many');
+    expect(qtyOf('A-1')).toBe('lots');
   });
 
   it('a flush reports with one write request per spreadsheet, however many problems', async () => {

@@ -82,6 +82,25 @@ describe('mergeDbChange', () => {
     expect(later).toMatchObject({ kind: 'apply', cells: { status: 'lost' } });
   });
 
+  it('leaves a refused sheet value in place: an echo does not clear a cell the DB left empty', () => {
+    // The sheet typed score "abc" into an integer column; applyToDb refused that cell (errors
+    // tab) and inserted NULL. The echo carries score: null, and the sheet must keep "abc".
+    const echo = fromOutbox(7, { status: 'won', score: null, id: 1 }, 'sheet:3');
+    const decision = mergeDbChange(doc(), echo, {
+      sheetRow: { status: 'won', score: 'abc', id: null },
+      now: 300,
+    });
+    expect(decision).toMatchObject({ kind: 'apply', write: 'update', cells: { id: 1 } });
+    if (decision.kind !== 'apply') return;
+    expect(decision.cells).not.toHaveProperty('score');
+    // A later DB change of the cell still reaches the sheet.
+    const later = mergeDbChange(decision.next, fromOutbox(8, { score: 4 }), {
+      sheetRow: { status: 'won', score: 'abc', id: 1 },
+      now: 400,
+    });
+    expect(later).toMatchObject({ kind: 'apply', cells: { score: 4 } });
+  });
+
   it('waits for an echo whose sheet change is not recorded yet', () => {
     expect(mergeDbChange(doc(), fromOutbox(7, { status: 'x' }, 'sheet:4'), { sheetRow: {}, now: 1 })).toEqual(
       {

@@ -102,6 +102,12 @@ export function mergeDbChange(
       const superseded = isEcho ? counter > dot.counter : !state.echoed;
       if (superseded) continue;
     }
+    if (isEcho && !state && value === null) {
+      // The sheet change carried no value for this cell, or one applyToDb refused (a wrong type,
+      // reported in the errors tab), and the database left it empty: the DB added nothing, so the
+      // sheet keeps what the person typed instead of being cleared.
+      continue;
+    }
     // A DB write, or a cell the DB set while applying a sheet change (default, serial, trigger).
     const written: CellState = {
       value,
