@@ -29,12 +29,12 @@ resource "google_service_account" "build" {
 }
 
 locals {
-  # Who publishes where: the webhook splits edits into sheet changes; applyToDb reports per-cell
-  # errors back towards the sheet and sends permanent failures to the dead-letter topic itself;
-  # the relay drains the outbox; applyToSheet dead-letters what it cannot write.
+  # Who publishes where: the webhook splits edits into sheet changes; applyToDb sends permanent
+  # failures to the dead-letter topic itself (per-cell errors go to the spreadsheet's errors tab
+  # through the Sheets API, not through Pub/Sub); the relay drains the outbox; applyToSheet
+  # dead-letters what it cannot write.
   publishers = {
     "sheet_webhook/sheet_changes"   = { fn = "sheet_webhook", topic = google_pubsub_topic.sheet_changes.id }
-    "apply_to_db/db_changes"        = { fn = "apply_to_db", topic = google_pubsub_topic.db_changes.id }
     "apply_to_db/sheet_dead_letter" = { fn = "apply_to_db", topic = google_pubsub_topic.dead_letter["sheet_changes"].id }
     "outbox_relay/db_changes"       = { fn = "outbox_relay", topic = google_pubsub_topic.db_changes.id }
     "apply_to_sheet/db_dead_letter" = { fn = "apply_to_sheet", topic = google_pubsub_topic.dead_letter["db_changes"].id }

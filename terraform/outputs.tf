@@ -24,8 +24,12 @@ output "service_accounts" {
 }
 
 output "sheet_editors" {
-  description = "The accounts to share every linked spreadsheet with, as Editor."
-  value       = [google_service_account.function["apply_to_sheet"].email, google_service_account.function["reconcile"].email]
+  description = "The accounts to share every linked spreadsheet with, as Editor (applyToDb writes the _sheetsync_errors tab)."
+  value = [
+    google_service_account.function["apply_to_db"].email,
+    google_service_account.function["apply_to_sheet"].email,
+    google_service_account.function["reconcile"].email,
+  ]
 }
 
 output "cloudsql_connection_name" {
