@@ -248,12 +248,99 @@ returns text language sql stable as $$
    where i.indrelid = rel and i.indisprimary
 $$;
 
+-- What the capture trigger needs to know about table `rel` for statements of kind `op`
+-- (INSERT, UPDATE, DELETE), built from the catalog: the primary key columns ("keys"; absent
+-- when there is none), the column types ("types"), the key column that may chunk by key range
+-- ("dense": a single, non-deferrable integer key), and the SQL that stores a statement's changes
+-- ("main"; an UPDATE's "rekey" for rows whose key changed), where the chunk expression is left
+-- as a marker (chr(1) || 'grp' || chr(1)) to fill in per statement.
+create or replace function sheetsync.capture_plan(rel oid, op text)
+returns jsonb language plpgsql stable as $fn$
+declare
+  chunk constant int := 1000;
+  marker constant text := chr(1) || 'grp' || chr(1);
+  -- Stores the changes of the query %s, which yields (grp, c): c is a change's JSON text, grp
+  -- its chunk (NULL: not stored). A chunk holds at most `chunk` changes.
+  v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count) '
+    'select $1, $2, $7, $3, $4, $5, $6, ''['' || string_agg(c, '','') || '']'', count(*) '
+    'from (%s) x where grp is not null group by grp';
+  v_keys text[];
+  v_key_type oid;
+  v_deferrable boolean;
+  v_plan jsonb;
+begin
+  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum)),
+         min(sheetsync.base_type(a.atttypid)),
+         bool_or(coalesce((select c.condeferrable from pg_constraint c where c.conindid = i.indexrelid and c.contype = 'p'), true))
+    into v_keys, v_key_type, v_deferrable
+    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
+   where i.indrelid = rel and i.indisprimary;
+  if v_keys is null then
+    return '{}';
+  end if;
+  v_plan := jsonb_build_object(
+    'keys', to_jsonb(v_keys),
+    'types', (select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
+                from pg_attribute a where a.attrelid = rel and a.attnum > 0 and not a.attisdropped),
+    'dense', case when cardinality(v_keys) = 1 and v_key_type in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                   and not v_deferrable then v_keys[1] end);
+  if op = 'INSERT' then
+    return v_plan || jsonb_build_object('main', format(v_insert, format('select %s as grp, %s as c from sheetsync_new n', marker,
+      sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(rel, 'n', true)
+        || array['''},"c":'''] || sheetsync.object_parts(rel, 'n', false) || array['''}}''']))));
+  elsif op = 'DELETE' then
+    return v_plan || jsonb_build_object('main', format(v_insert, format('select %s as grp, %s as c from sheetsync_old o', marker,
+      sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(rel, 'o', true)
+        || array['''},"o":'''] || sheetsync.object_parts(rel, 'o', false) || array['''}}''']))));
+  end if;
+  -- UPDATE. Rows whose key did not change pair up by primary key; a change is the key and the
+  -- columns whose value is distinct, [key, "column", value, ...], and a no-op UPDATE records
+  -- nothing. The same pass counts the new rows without a partner (their key changed): they go to
+  -- the NULL group, which is not stored.
+  -- Rows whose key changed ("rekey") have no partner by key. The old and new transition tables
+  -- list the rows of one UPDATE in the same order (both are appended per updated row), so the
+  -- unpaired ones pair up by their position among the unpaired. Such a change carries the
+  -- previous key ("pk"), the whole new row ("c") and the whole old row ("o").
+  return v_plan || jsonb_build_object(
+    'main', format(
+      'with g as (select grp, count(*) as n, ''['' || string_agg(c, '','') || '']'' as s from ('
+      '  select case when o.%1$I is null then null else %2$s end as grp,'
+      '         case when o.%1$I is not null then %3$s end as c'
+      '    from sheetsync_new n left join sheetsync_old o on %4$s'
+      '   where o.%1$I is null or %5$s) x group by grp),'
+      ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
+      '   select $1, $2, $7, $3, $4, $5, $6, s, n from g where grp is not null)'
+      ' select coalesce(sum(n) filter (where grp is null), 0) from g',
+      v_keys[1],
+      marker,
+      sheetsync.concat_expr(array['''['''] || sheetsync.object_parts(rel, 'n', true) || array['''}''']
+        || sheetsync.changed_cells_parts(rel) || array[''']''']),
+      sheetsync.key_join(rel, 'n', 'o'),
+      sheetsync.any_changed_expr(rel)),
+    'rekey', format(v_insert, format(
+      'select (row_number() over () - 1) / %s as grp, %s as c from '
+      '(select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, n.* from sheetsync_new n) a '
+      ' where not exists (select 1 from sheetsync_old o where %s)) nn '
+      'join (select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, o.* from sheetsync_old o) a '
+      ' where not exists (select 1 from sheetsync_new n where %s)) oo using (sheetsync_ord)',
+      chunk,
+      sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(rel, 'nn', true)
+        || array['''},"pk":'''] || sheetsync.object_parts(rel, 'oo', true)
+        || array['''},"c":'''] || sheetsync.object_parts(rel, 'nn', false)
+        || array['''},"o":'''] || sheetsync.object_parts(rel, 'oo', false) || array['''}}''']),
+      sheetsync.key_join(rel, 'a', 'o'), sheetsync.key_join(rel, 'a', 'n'))));
+end
+$fn$;
+
 -- The statement-level capture trigger. TG_ARGV[0] is the link name. The transition tables are
 -- sheetsync_new (INSERT, UPDATE) and sheetsync_old (UPDATE, DELETE).
 -- Its settings: work_mem keeps the join and the chunk aggregation of a large statement in
 -- memory; jit is off because the transition tables have no statistics, so the planner's row
 -- estimates for the join are huge and JIT compilation (about 200 ms) cost more than the whole
 -- query; a hash join pairs old and new rows without sorting both.
+-- Building the SQL from the catalog (capture_plan) took about 5 ms, 25 times a one-row UPDATE,
+-- so each session keeps it in a setting per table and kind of statement, with a fingerprint of
+-- the table's columns and key: a changed definition (ALTER TABLE) builds it afresh.
 create or replace function sheetsync.capture() returns trigger
 language plpgsql set work_mem = '64MB' set jit = off set enable_mergejoin = off as $fn$
 declare
@@ -261,36 +348,35 @@ declare
   v_origin text := coalesce(nullif(current_setting('sheetsync.origin', true), ''), 'db');
   v_dot text := nullif(current_setting('sheetsync.dot', true), '');
   v_table text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-  -- Stores the changes of the query %s, which yields (grp, c): c is a change's JSON text, grp
-  -- its chunk (NULL: not stored). A chunk holds at most `chunk` changes.
-  v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count) '
-    'select $1, $2, $7, $3, $4, $5, $6, ''['' || string_agg(c, '','') || '']'', count(*) '
-    'from (%s) x where grp is not null group by grp';
   v_rows text := case TG_OP when 'DELETE' then 'sheetsync_old' else 'sheetsync_new' end;
   v_alias text := case TG_OP when 'DELETE' then 'o' else 'n' end;
+  v_setting text := format('sheetsync.capture_%s_%s', TG_RELID, lower(TG_OP));
+  v_fingerprint text;
+  v_plan jsonb;
   v_keys text[];
-  v_key_type oid;
-  v_deferrable boolean;
-  v_types jsonb;
   v_grp text;
   v_min bigint;
   v_max bigint;
   v_count bigint;
   v_unpaired bigint;
 begin
-  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum)),
-         min(sheetsync.base_type(a.atttypid)),
-         bool_or(coalesce((select c.condeferrable from pg_constraint c where c.conindid = i.indexrelid and c.contype = 'p'), true))
-    into v_keys, v_key_type, v_deferrable
-    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
-   where i.indrelid = TG_RELID and i.indisprimary;
-  if v_keys is null then
+  select md5(string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attisdropped), ',' order by a.attnum)
+             || '|' || coalesce((select concat_ws(':', i.indkey::text, c.condeferrable) from pg_index i
+                                  left join pg_constraint c on c.conindid = i.indexrelid and c.contype = 'p'
+                                  where i.indrelid = TG_RELID and i.indisprimary), '-'))
+    into v_fingerprint
+    from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0;
+  v_plan := nullif(current_setting(v_setting, true), '')::jsonb;
+  if v_plan is null or v_plan->>'fingerprint' is distinct from v_fingerprint then
+    v_plan := sheetsync.capture_plan(TG_RELID, TG_OP) || jsonb_build_object('fingerprint', v_fingerprint);
+    perform set_config(v_setting, v_plan::text, false);
+  end if;
+  if v_plan->'keys' is null then
     raise exception using errcode = '55000',
       message = format('SHEETSYNC_E201: table %s has no primary key, so its changes cannot be captured', v_table),
       hint = 'Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)), then call sheetsync.watch again.';
   end if;
-  select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) into v_types
-    from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0 and not a.attisdropped;
+  v_keys := array(select jsonb_array_elements_text(v_plan->'keys'));
 
   -- The chunk of a change: its position in the statement divided by `chunk`, which takes a
   -- window function (it buffers every row: about a quarter of the trigger's work on a large
@@ -301,65 +387,24 @@ begin
   -- sample, so a statement that is dense at first and sparse later gets small chunks: more
   -- outbox rows, never wrong ones).
   v_grp := format('(row_number() over () - 1) / %s', chunk);
-  if cardinality(v_keys) = 1 and v_key_type in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) and not v_deferrable then
-    execute format('select min(k), max(k), count(*) from (select %1$I as k from %2$I limit %3$s) s', v_keys[1], v_rows, chunk)
+  if v_plan->>'dense' is not null then
+    execute format('select min(k), max(k), count(*) from (select %1$I as k from %2$I limit %3$s) s', v_plan->>'dense', v_rows, chunk)
       into v_min, v_max, v_count;
     if v_count > 0 and v_max::numeric - v_min < 4::numeric * v_count then
-      v_grp := format('%s.%I >> 9', v_alias, v_keys[1]);
+      v_grp := format('%s.%I >> 9', v_alias, v_plan->>'dense');
     end if;
   end if;
 
-  if TG_OP = 'INSERT' then
-    execute format(v_insert, format('select %s as grp, %s as c from sheetsync_new n', v_grp, sheetsync.concat_expr(
-        array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'n', true)
-        || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'n', false) || array['''}}'''])))
-      using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
-  elsif TG_OP = 'DELETE' then
-    execute format(v_insert, format('select %s as grp, %s as c from sheetsync_old o', v_grp, sheetsync.concat_expr(
-        array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'o', true)
-        || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'o', false) || array['''}}'''])))
-      using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
-  else
-    -- Rows whose key did not change pair up by primary key; a change is the key and the
-    -- columns whose value is distinct, [key, "column", value, ...], and a no-op UPDATE records
-    -- nothing. The same pass counts the new rows without a partner (their key changed): they go
-    -- to the NULL group, which is not stored.
-    execute format(
-        'with g as (select grp, count(*) as n, ''['' || string_agg(c, '','') || '']'' as s from ('
-        '  select case when o.%1$I is null then null else %2$s end as grp,'
-        '         case when o.%1$I is not null then %3$s end as c'
-        '    from sheetsync_new n left join sheetsync_old o on %4$s'
-        '   where o.%1$I is null or %5$s) x group by grp),'
-        ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
-        '   select $1, $2, $7, $3, $4, $5, $6, s, n from g where grp is not null)'
-        ' select coalesce(sum(n) filter (where grp is null), 0) from g',
-        v_keys[1],
-        v_grp,
-        sheetsync.concat_expr(array['''['''] || sheetsync.object_parts(TG_RELID, 'n', true) || array['''}''']
-          || sheetsync.changed_cells_parts(TG_RELID) || array[''']''']),
-        sheetsync.key_join(TG_RELID, 'n', 'o'),
-        sheetsync.any_changed_expr(TG_RELID))
+  if TG_OP = 'UPDATE' then
+    execute replace(v_plan->>'main', chr(1) || 'grp' || chr(1), v_grp)
       into v_unpaired
-      using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
+      using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_plan->'types', TG_OP;
     if v_unpaired > 0 then
-      -- Rows whose key changed have no partner by key. The old and new transition tables list
-      -- the rows of one UPDATE in the same order (both are appended per updated row), so the
-      -- unpaired ones pair up by their position among the unpaired. Such a change carries the
-      -- previous key ("pk"), the whole new row ("c") and the whole old row ("o").
-      execute format(v_insert, format(
-          'select (row_number() over () - 1) / %s as grp, %s as c from '
-          '(select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, n.* from sheetsync_new n) a '
-          ' where not exists (select 1 from sheetsync_old o where %s)) nn '
-          'join (select row_number() over (order by sheetsync_pos) as sheetsync_ord, a.* from (select row_number() over () as sheetsync_pos, o.* from sheetsync_old o) a '
-          ' where not exists (select 1 from sheetsync_new n where %s)) oo using (sheetsync_ord)',
-          chunk,
-          sheetsync.concat_expr(array['''{"k":'''] || sheetsync.object_parts(TG_RELID, 'nn', true)
-            || array['''},"pk":'''] || sheetsync.object_parts(TG_RELID, 'oo', true)
-            || array['''},"c":'''] || sheetsync.object_parts(TG_RELID, 'nn', false)
-            || array['''},"o":'''] || sheetsync.object_parts(TG_RELID, 'oo', false) || array['''}}''']),
-          sheetsync.key_join(TG_RELID, 'a', 'o'), sheetsync.key_join(TG_RELID, 'a', 'n')))
-        using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_types, TG_OP;
+      execute v_plan->>'rekey' using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_plan->'types', TG_OP;
     end if;
+  else
+    execute replace(v_plan->>'main', chr(1) || 'grp' || chr(1), v_grp)
+      using TG_ARGV[0], v_table, v_origin, v_dot, v_keys, v_plan->'types', TG_OP;
   end if;
   perform pg_notify('sheetsync_outbox', '');
   return null;

@@ -209,6 +209,36 @@ describe('capture triggers', () => {
     }
   });
 
+  it('rebuilds its SQL in a session that already captured, after the table changed', async () => {
+    await db.sql`create table evolving (id int primary key, qty int)`;
+    await watchTable(db.sql, 'evolving');
+    const conn = await db.sql.reserve(); // one session: its cached SQL must notice the changes
+    try {
+      await conn`insert into evolving values (1, 1)`;
+      await conn`update evolving set qty = 2`;
+      await conn`alter table evolving add column note text`;
+      await conn`update evolving set note = 'added'`;
+      await conn`alter table evolving rename column qty to amount`;
+      await conn`update evolving set amount = 3`;
+      await conn`alter table evolving alter column amount type bigint`;
+      await conn`update evolving set amount = 4`;
+      await conn`alter table evolving drop column note`;
+      await conn`delete from evolving`;
+    } finally {
+      conn.release();
+    }
+    const rows = (await outbox()).filter((r) => r.link === 'evolving');
+    expect(rows.map((r) => [r.op, r.changes])).toEqual([
+      ['INSERT', [{ k: { id: 1 }, c: { id: 1, qty: 1 } }]],
+      ['UPDATE', [{ k: { id: 1 }, c: { qty: 2 } }]],
+      ['UPDATE', [{ k: { id: 1 }, c: { note: 'added' } }]],
+      ['UPDATE', [{ k: { id: 1 }, c: { amount: 3 } }]],
+      ['UPDATE', [{ k: { id: 1 }, c: { amount: '4' } }]],
+      ['DELETE', [{ k: { id: 1 }, o: { id: 1, amount: '4' } }]],
+    ]);
+    expect(rows.at(-1)!.column_types).toEqual({ id: 'integer', amount: 'bigint' });
+  });
+
   it('sends one NOTIFY per capturing statement', async () => {
     const seen: string[] = [];
     const listener = await db.sql.listen('sheetsync_outbox', (payload) => seen.push(payload));
