@@ -4,6 +4,8 @@
  * - triggerOverheadRatio: one UPDATE of 100,000 rows on a watched table ÷ the same UPDATE on an
  *   identical unwatched table, run back to back (alternating which goes first), the median of
  *   REPETITIONS such ratios, in the same run and database. update100kRowsMs: the medians.
+ * - update1RowMs: the median of one-row UPDATEs on one connection, with capture and without
+ *   (alternating): the trigger's fixed cost per statement.
  * - relayChangesPerSec: row changes per second the relay moves from the outbox to Google's
  *   Pub/Sub emulator (claimed, published, acknowledged by Pub/Sub, deleted), draining the
  *   100,000 changes of one UPDATE; median of RELAY_ROUNDS rounds. Changes, not messages: the
@@ -34,6 +36,8 @@ import { type Benchmark, median } from './lib.ts';
 const ROWS = 100_000;
 /** UPDATEs of each table, alternating which goes first. */
 const REPETITIONS = 9;
+/** One-row UPDATEs of each table (median latency, client round trip included). */
+const SINGLE_ROW_UPDATES = 500;
 /** Rounds of 100,000 changes through the relay (and the same through the baseline). */
 const RELAY_ROUNDS = 3;
 /** The relay's default batch (functions/src/functions/outbox-relay.ts). */
@@ -126,6 +130,27 @@ const bench: Benchmark = {
       // the median of those ratios is steadier on a shared machine than a ratio of medians.
       const overhead = median(timings.captured.map((ms, i) => ms / timings.plain[i]!));
 
+      // ── one-row statements: the trigger's fixed cost per statement ──
+      progress(`${SINGLE_ROW_UPDATES} one-row UPDATEs of each table`);
+      const single: Record<'plain' | 'captured', number[]> = { plain: [], captured: [] };
+      const conn = await sql.reserve(); // one session, as an application's connection
+      try {
+        for (let i = 0; i < SINGLE_ROW_UPDATES; i++) {
+          const id = 1 + ((i * 7919) % ROWS);
+          for (const table of i % 2 === 0
+            ? (['plain', 'captured'] as const)
+            : (['captured', 'plain'] as const)) {
+            const started = performance.now();
+            await conn.unsafe(`update ${table} set qty = qty + 1 where id = $1`, [id]);
+            single[table].push(performance.now() - started);
+          }
+        }
+      } finally {
+        conn.release();
+      }
+      const singlePlainMs = median(single.plain);
+      const singleCapturedMs = median(single.captured);
+
       // ── relay throughput ──
       const bus = createPubSubBus({ projectId: 'sheetsync-bench', apiEndpoint: emulator.host });
       stops.unshift(() => bus.close());
@@ -179,6 +204,12 @@ const bench: Benchmark = {
       return {
         triggerOverheadRatio: { value: overhead, unit: 'x', target: '≤ 1.5' },
         update100kRowsMs: { value: capturedMs, unit: 'ms', baseline: plainMs, ratio: capturedMs / plainMs },
+        update1RowMs: {
+          value: singleCapturedMs,
+          unit: 'ms',
+          baseline: singlePlainMs,
+          ratio: singleCapturedMs / singlePlainMs,
+        },
         relayChangesPerSec: {
           value: relayRate,
           unit: 'changes/s',
