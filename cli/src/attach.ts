@@ -4,9 +4,9 @@
  * - Empty sheet, rows in the table: the table is streamed with a cursor in chunks; each chunk is
  *   appended to the sheet in appendCells requests under 2 MB (paced by SheetsApi), then its row
  *   and key documents are created in bulk (VersionStore.createRows: no transactions, the rows
- *   are new), while the next chunk is read and appended. The sheet is written before the documents: a crash in
- *   between leaves sheet rows without documents, which reconcile inserts idempotently (the key
- *   is in the row), never rows that reconcile would take for deletions.
+ *   are new) while the next chunk is read and appended. The sheet is written before the
+ *   documents: a crash in between leaves sheet rows without documents, which reconcile inserts
+ *   idempotently (the key is in the row), never rows that reconcile would take for deletions.
  * - Empty table, rows in the sheet: attach-from-sheet.ts.
  * - Both non-empty: reconcile under the link's policy.
  *
@@ -102,44 +102,50 @@ async function fillSheet(
   let done = 0;
   let pending: Promise<void> | undefined;
   // One snapshot for the whole copy: the cursor runs in a repeatable-read transaction.
-  await deps.sql.begin('isolation level repeatable read read only', async (tx) => {
-    const cursor = tx
-      .unsafe(
-        `select ${parts.join(' || ')} as row from ${table.qualified} as t
+  await deps.sql
+    .begin('isolation level repeatable read read only', async (tx) => {
+      const cursor = tx
+        .unsafe(
+          `select ${parts.join(' || ')} as row from ${table.qualified} as t
           order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
-      )
-      .cursor(chunkRows);
-    for await (const batch of cursor) {
-      const rows: SheetValue[][] = [];
-      const docs: Array<{ rowId: string; key: Cells; cells: Cells }> = [];
-      for (const { row } of batch) {
-        const cells = canonicalRow({ ...table, columns }, row as Record<string, unknown>);
-        const rowId = randomUUID();
-        rows.push(
-          headers.map((h, i) =>
-            i === idColumn ? rowId : types.has(h) ? toSheet(cells[h] ?? null, types.get(h)!) : '',
-          ),
-        );
-        docs.push({
-          rowId,
-          key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
-          cells,
+        )
+        .cursor(chunkRows);
+      for await (const batch of cursor) {
+        const rows: SheetValue[][] = [];
+        const docs: Array<{ rowId: string; key: Cells; cells: Cells }> = [];
+        for (const { row } of batch) {
+          const cells = canonicalRow({ ...table, columns }, row as Record<string, unknown>);
+          const rowId = randomUUID();
+          rows.push(
+            headers.map((h, i) =>
+              i === idColumn ? rowId : types.has(h) ? toSheet(cells[h] ?? null, types.get(h)!) : '',
+            ),
+          );
+          docs.push({
+            rowId,
+            key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
+            cells,
+          });
+        }
+        writeRequests += await grid.appendRows(sheetId, rows);
+        const writtenAt = now();
+        const next = docs.map((d) => syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt));
+        // The documents of one chunk are written while the next chunk is read and appended: at
+        // most one chunk in flight, so memory stays bounded by two chunks.
+        await pending;
+        pending = deps.store.createRows(deps.link.name, next).then(() => {
+          done += next.length;
+          deps.onProgress?.(done, total);
         });
+        pending.catch(() => {}); // awaited below; this only keeps it from counting as unhandled
       }
-      writeRequests += await grid.appendRows(sheetId, rows);
-      const writtenAt = now();
-      const next = docs.map((d) => syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt));
-      // The documents of one chunk are written while the next chunk is read and appended: at
-      // most one chunk in flight, so memory stays bounded by two chunks.
       await pending;
-      pending = deps.store.createRows(deps.link.name, next).then(() => {
-        done += next.length;
-        deps.onProgress?.(done, total);
-      });
-      pending.catch(() => {}); // awaited below; this only keeps it from counting as unhandled
-    }
-    await pending;
-  });
+    })
+    .catch(async (error: unknown) => {
+      // Settle the chunk still being written before reporting (it may be the error itself).
+      await pending?.catch(() => {});
+      throw error;
+    });
   return { mode: 'table-to-sheet', rows: done, writeRequests };
 }
 
