@@ -154,6 +154,7 @@ $$;
 drop function if exists sheetsync.value_expr(text, name, oid);
 drop function if exists sheetsync.object_expr(text[]);
 drop function if exists sheetsync.row_expr(oid, text, boolean);
+drop function if exists sheetsync.changed_cells_expr(oid);
 
 -- concat(parts...) as one expression, adjacent string literals merged into one. A function
 -- takes at most 100 arguments, so more parts are concatenated in groups of 99, and the groups
@@ -360,10 +361,13 @@ declare
   v_count bigint;
   v_unpaired bigint;
 begin
+  -- The fingerprint: the columns, the primary key, and this install of capture_plan (running the
+  -- install script again replaces it, so sessions rebuild their SQL after an upgrade).
   select md5(string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attisdropped), ',' order by a.attnum)
              || '|' || coalesce((select concat_ws(':', i.indkey::text, c.condeferrable) from pg_index i
                                   left join pg_constraint c on c.conindid = i.indexrelid and c.contype = 'p'
-                                  where i.indrelid = TG_RELID and i.indisprimary), '-'))
+                                  where i.indrelid = TG_RELID and i.indisprimary), '-')
+             || '|' || (select p.xmin::text from pg_proc p where p.oid = 'sheetsync.capture_plan(oid, text)'::regprocedure))
     into v_fingerprint
     from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0;
   v_plan := nullif(current_setting(v_setting, true), '')::jsonb;

@@ -1,6 +1,7 @@
 /**
  * The outbox relay (the trigger bridge): drains sheetsync.outbox to the topic
- * `sheetsync-db-changes`, one message per changed row, losing none (DESIGN.md §2, Outbox).
+ * `sheetsync-db-changes`, losing none (DESIGN.md §2, Outbox): each row change keeps its own id,
+ * and travels in a batch message per link and key bucket (relay/outbox-messages.ts).
  *
  * Protocol, per batch, on one reserved connection that holds the relay's advisory lock:
  *   begin → claim the oldest unpublished rows (FOR UPDATE SKIP LOCKED, id order)
