@@ -28,7 +28,6 @@ import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import type { LinkConfig } from '../../functions/src/wire/config.ts';
 import { attachFromSheet } from './attach-from-sheet.ts';
-import { holdHeapGrowth } from './heap-growth.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
@@ -51,7 +50,6 @@ export type AttachResult =
   | { mode: 'nothing'; rows: 0 };
 
 export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
-  holdHeapGrowth();
   const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
   const sheet = await grid.read();
   const table = await describeTable(deps.sql, deps.link.table).catch((error: unknown) => {

@@ -37,7 +37,6 @@ import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row
 import type { RowCommit } from '../../functions/src/ports.ts';
 import type { SyncDeps } from './attach.ts';
 import { linkColumns } from './attach.ts';
-import { holdHeapGrowth } from './heap-growth.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
 export interface ReconcileResult {
@@ -74,7 +73,6 @@ const CHUNK = 1000;
 const APPEND_ROWS = 4000;
 
 export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promise<ReconcileResult> {
-  holdHeapGrowth();
   const { link, store, sql } = deps;
   const now = deps.now ?? Date.now;
   const policy = link.conflict.policy;

@@ -21,6 +21,7 @@ import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { AttachResult } from './attach.ts';
+import { holdHeapGrowth } from './heap-growth.ts';
 import {
   type LocalInfo,
   localInfoFile,
@@ -177,6 +178,9 @@ async function runDirect(
 ): Promise<SyncResult> {
   const config = loadConfigFile(where.configFile);
   if (!where.databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
+  // A one-shot bulk command in its own process: hold the heap's growth (heap-growth.ts). Not
+  // set where the running stack does the work (its dashboard API), which lives on.
+  holdHeapGrowth();
   const logger = createLogger({ level: 'WARNING' } as never);
   const sql = postgres(where.databaseUrl, { max: 4, onnotice: () => {} });
   if (where.firestore.host) {

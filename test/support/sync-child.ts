@@ -10,6 +10,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import postgres from 'postgres';
 import { attachLink } from '../../cli/src/attach.ts';
+import { holdHeapGrowth } from '../../cli/src/heap-growth.ts';
 import { reconcileLink } from '../../cli/src/reconcile.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
@@ -49,6 +50,8 @@ const deps = {
     );
   },
 };
+// As the CLI does for these one-shot commands (cli/src/sync-commands.ts).
+holdHeapGrowth();
 const result =
   input.command === 'attach'
     ? await attachLink(deps)
