@@ -149,7 +149,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       links: new Map(
         config.links.map((l) => [
           l.name,
-          { tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet), addMissingHeaders: l.addMissingHeaders },
+          {
+            tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet, {
+              changeToken: () => store.sheetEpoch(l.name),
+            }),
+            addMissingHeaders: l.addMissingHeaders,
+          },
         ]),
       ),
       logger,
