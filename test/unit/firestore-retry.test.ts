@@ -19,6 +19,18 @@ describe('withContentionRetry', () => {
     expect(delays).toEqual([5, 10, 20]);
   });
 
+  it('retries RESOURCE_EXHAUSTED (writes faster than Firestore has ramped up to)', async () => {
+    let calls = 0;
+    const exhausted = Object.assign(new Error('8 RESOURCE_EXHAUSTED: Quota exceeded.'), { code: 8 });
+    const result = await withContentionRetry({ sleep: async () => {} }, async () => {
+      calls++;
+      if (calls < 3) throw exhausted;
+      return 'written';
+    });
+    expect(result).toBe('written');
+    expect(calls).toBe(3);
+  });
+
   it('gives up with a retryable SHEETSYNC_E404 and passes other errors through', async () => {
     const options = { attempts: 3, sleep: async () => {} };
     await expect(withContentionRetry(options, async () => Promise.reject(aborted()))).rejects.toMatchObject({

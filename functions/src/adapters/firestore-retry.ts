@@ -20,8 +20,13 @@ export interface RetryOptions {
   onRetry?: (attempt: number, error: unknown) => void;
 }
 
-/** gRPC codes worth retrying a whole transaction for: ABORTED, UNAVAILABLE, DEADLINE_EXCEEDED. */
-const retryableCodes = new Set([10, 14, 4]);
+/**
+ * gRPC codes worth retrying a whole transaction or batch for: ABORTED, UNAVAILABLE,
+ * DEADLINE_EXCEEDED, and RESOURCE_EXHAUSTED, which Firestore answers when writes outrun what a
+ * new collection has ramped up to (Google's "500/50/5" advice): the first sync's bulk creates
+ * can hit it, and Google's guidance is to back off exponentially and retry.
+ */
+const retryableCodes = new Set([10, 14, 4, 8]);
 
 export function isContention(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
