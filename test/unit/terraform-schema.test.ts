@@ -103,7 +103,10 @@ describe('terraform/ against the google provider schema extract', () => {
     const dir = mutatedCopy('outputs.tf', (text) =>
       text
         .replace('google_pubsub_topic.sheet_changes.name', 'google_pubsub_topic.sheet_changes[0].name')
-        .replace('google_service_account.function["reconcile"].email', 'google_service_account.function.email'),
+        .replace(
+          'google_service_account.function["reconcile"].email',
+          'google_service_account.function.email',
+        ),
     );
     const messages = (await checkTerraformDir(dir, schema)).map((f) => f.message);
     expect(messages).toEqual(
