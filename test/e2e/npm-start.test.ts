@@ -3,7 +3,8 @@
  * clean state directory, until it prints `sheetsync ready`. A cell typed in the grid (headless
  * Chromium) reaches PostgreSQL; an UPDATE reaches the open grid without a reload; a second start
  * on the same state directory says why it cannot; SIGINT leaves no descendant process running.
- * Screenshots go to test-artifacts/.
+ * Screenshots go to test-artifacts/, and the frames of the README's demo to
+ * test-artifacts/demo-frames/ (test/support/demo-frames.ts; scripts/demo-gif.ts makes the GIF).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { DEMO_QUERY, DemoFrames, seconds } from '../support/demo-frames.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -57,7 +59,14 @@ describe('npm start', () => {
   let sql: postgres.Sql;
   let browser: Browser;
   let page: Page;
+  let demo: DemoFrames;
+  let toDb = '?';
   let header: string[] = [];
+  /** The psql panel of the demo frames shows what the table holds now (`typed`: the statement shown). */
+  const snap = async (caption: string, typed = DEMO_QUERY) => {
+    await demo.showPsql(typed, (await sql.unsafe(DEMO_QUERY)) as unknown as Array<Record<string, unknown>>);
+    await demo.capture(caption);
+  };
 
   const cellAddress = (row: number, column: string) =>
     `${String.fromCharCode(65 + header.indexOf(column))}${row}`;
@@ -99,6 +108,9 @@ describe('npm start', () => {
     await page
       .locator(`[data-cell="${cellAddress(2, 'name')}"]`, { hasText: 'Ada Lovelace' })
       .waitFor({ timeout: 180_000 });
+    const psql = await browser.newPage({ viewport: { width: 1280, height: 200 } });
+    demo = new DemoFrames(join(ARTIFACTS, 'demo-frames'), page, psql);
+    await snap('The sheet (top) and public.leads (bottom), synced');
   }, 300_000);
 
   afterAll(async () => {
@@ -114,6 +126,8 @@ describe('npm start', () => {
   it('a cell typed in the grid reaches PostgreSQL', async () => {
     await page.locator(`[data-cell="${cellAddress(2, 'status')}"]`).click();
     await page.keyboard.type('closed');
+    await demo.capture('Typing "closed" in the sheet…');
+    const typedAt = performance.now();
     await page.keyboard.press('Enter');
     await page.screenshot({ path: join(ARTIFACTS, 'npm-start-1-sheet-edit.png') });
     await waitFor(
@@ -122,17 +136,26 @@ describe('npm start', () => {
         (await sql`select status from public.leads where name = 'Ada Lovelace'`)[0]?.status === 'closed',
       60_000,
     );
+    toDb = seconds(typedAt);
+    await snap(`…and PostgreSQL has it (${toDb} s later)`);
   }, 90_000);
 
   it('an UPDATE reaches the open grid without a reload', async () => {
     let navigations = 0;
     page.on('framenavigated', () => navigations++);
-    await sql`update public.leads set score = 99 where name = 'Grace Hopper'`;
+    const update = "update public.leads set score = 99 where name = 'Grace Hopper';";
+    await demo.showPsql(update, []);
+    await demo.capture('An SQL UPDATE…');
+    const updatedAt = performance.now();
+    await sql.unsafe(update);
     await page
       .locator(`[data-cell="${cellAddress(3, 'score')}"]`, { hasText: '99' })
       .waitFor({ timeout: 60_000 });
+    const toSheet = seconds(updatedAt);
     await page.screenshot({ path: join(ARTIFACTS, 'npm-start-2-db-update.png') });
     expect(navigations).toBe(0);
+    await snap(`…shows in the open sheet, no reload (${toSheet} s later)`, update);
+    await snap(`Two-way: sheet → PostgreSQL ${toDb} s, PostgreSQL → sheet ${toSheet} s (this run)`, update);
   }, 90_000);
 
   it('a second start on the same state directory says why it cannot', async () => {
