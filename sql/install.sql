@@ -27,7 +27,7 @@ create table if not exists sheetsync.outbox (
   id bigint generated always as identity primary key,
   link text not null,
   table_name text not null,               -- schema-qualified, quoted as needed
-  op text not null check (op in ('INSERT', 'UPDATE', 'DELETE')),
+  op text not null check (op in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
   origin text not null,                   -- current_setting('sheetsync.origin'), default 'db'
   dot text,                               -- current_setting('sheetsync.dot'): the writer's dot
   txid xid8 not null default pg_current_xact_id(),
@@ -59,6 +59,12 @@ begin
   end if;
   if not exists (select 1 from pg_constraint where conrelid = 'sheetsync.outbox'::regclass and conname = 'outbox_one_body') then
     alter table sheetsync.outbox add constraint outbox_one_body check (num_nonnulls(changes, body) = 1);
+  end if;
+  -- Upgrade: TRUNCATE became an op (one change with an empty key, see capture_truncate).
+  if exists (select 1 from pg_constraint where conrelid = 'sheetsync.outbox'::regclass and conname = 'outbox_op_check'
+                and pg_get_constraintdef(oid) not like '%TRUNCATE%') then
+    alter table sheetsync.outbox drop constraint outbox_op_check;
+    alter table sheetsync.outbox add constraint outbox_op_check check (op in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'));
   end if;
 end
 $$;
@@ -415,6 +421,36 @@ begin
 end
 $fn$;
 
+-- The TRUNCATE capture trigger (statement-level; a TRUNCATE trigger has no transition tables,
+-- and the rows are gone). TG_ARGV[0] is the link name. It records one change with an empty key,
+-- op TRUNCATE: the relay publishes it to every key bucket of the link, after the earlier changes
+-- of each bucket, and applyToSheet deletes every row of the link the database had written before
+-- it (README, Design notes, TRUNCATE). TRUNCATE takes an ACCESS EXCLUSIVE lock, so every writer
+-- of the table before it has taken its outbox id before this one, and every writer after it
+-- takes a later one. It fires for each table of a TRUNCATE a, b and for tables a CASCADE adds.
+create or replace function sheetsync.capture_truncate() returns trigger
+language plpgsql as $fn$
+declare
+  v_keys text[];
+begin
+  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum))
+    into v_keys
+    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
+   where i.indrelid = TG_RELID and i.indisprimary;
+  if v_keys is null then
+    raise exception using errcode = '55000',
+      message = format('SHEETSYNC_E201: table %I.%I has no primary key, so its changes cannot be captured', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+      hint = 'Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)), then call sheetsync.watch again.';
+  end if;
+  insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)
+  values (TG_ARGV[0], format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), 'TRUNCATE',
+          coalesce(nullif(current_setting('sheetsync.origin', true), ''), 'db'),
+          nullif(current_setting('sheetsync.dot', true), ''), v_keys, '{}', '[{"k":{}}]', 1);
+  perform pg_notify('sheetsync_outbox', '');
+  return null;
+end
+$fn$;
+
 -- Attaches capture to `tbl` and records the link it feeds (default: the table's name).
 create or replace function sheetsync.watch(tbl regclass, link text default null)
 returns void language plpgsql as $fn$
@@ -444,6 +480,8 @@ begin
     'for each statement execute function sheetsync.capture(%L)', tbl, v_link);
   execute format('create trigger sheetsync_capture_delete after delete on %s referencing old table as sheetsync_old '
     'for each statement execute function sheetsync.capture(%L)', tbl, v_link);
+  execute format('create trigger sheetsync_capture_truncate after truncate on %s '
+    'for each statement execute function sheetsync.capture_truncate(%L)', tbl, v_link);
 end
 $fn$;
 
@@ -453,8 +491,26 @@ begin
   execute format('drop trigger if exists sheetsync_capture_insert on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_update on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_delete on %s', tbl);
+  execute format('drop trigger if exists sheetsync_capture_truncate on %s', tbl);
 end
 $fn$;
+
+-- Upgrade: tables watched before TRUNCATE was captured get its trigger (once; a table whose
+-- capture triggers are gone is left alone).
+do $$
+declare
+  r record;
+begin
+  for r in
+    select w.table_oid::regclass as tbl, w.link from sheetsync.watched w
+     where exists (select 1 from pg_trigger t where t.tgrelid = w.table_oid and t.tgname = 'sheetsync_capture_insert')
+       and not exists (select 1 from pg_trigger t where t.tgrelid = w.table_oid and t.tgname = 'sheetsync_capture_truncate')
+  loop
+    execute format('create trigger sheetsync_capture_truncate after truncate on %s '
+      'for each statement execute function sheetsync.capture_truncate(%L)', r.tbl, r.link);
+  end loop;
+end
+$$;
 
 -- Detaches capture from `tbl`. Changes already in the outbox are still published.
 create or replace function sheetsync.unwatch(tbl regclass)

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import {
+  changesToBusMessages,
   changeToBusMessage,
+  KEY_BUCKETS,
   type OutboxRow,
   outboxRowToChanges,
   storedChangeParts,
 } from '../../functions/src/relay/outbox-messages.ts';
-import { dbChangeOrderingKey, dbDot, parseDbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import {
+  dbChangeOrderingKey,
+  dbDot,
+  parseDbChangeMessage,
+  parseDbChanges,
+} from '../../functions/src/wire/db-change.ts';
 
 const row: OutboxRow = {
   id: '42',
@@ -97,5 +104,65 @@ describe('outbox rows to messages', () => {
     expect(() => parseDbChangeMessage(bad)).toThrow(SheetsyncError);
     expect(() => parseDbChangeMessage(bad)).toThrow(/changeId/);
     expect(() => parseDbChangeMessage('{')).toThrow(/not JSON/);
+  });
+
+  it("sends a TRUNCATE to every key bucket of its link, after each bucket's earlier changes and before its later ones", () => {
+    const insert = (outboxId: string, ids: number[]) =>
+      outboxRowToChanges({
+        ...row,
+        id: outboxId,
+        op: 'INSERT',
+        origin: 'db',
+        dot: null,
+        keyColumns: ['id'],
+        changes: ids.map((id) => ({ k: { id }, c: { id, qty: id } })),
+      });
+    const [truncate, ...extra] = outboxRowToChanges({
+      ...row,
+      id: '50',
+      op: 'TRUNCATE',
+      origin: 'db',
+      dot: null,
+      keyColumns: ['id'],
+      columnTypes: {},
+      changes: [{ k: {} }],
+    });
+    expect(extra).toEqual([]);
+    expect(truncate).toMatchObject({ op: 'TRUNCATE', changeId: 50000, key: {}, cells: {}, link: 'stock' });
+    const ids = Array.from({ length: 64 }, (_, i) => i + 1);
+    const before = insert('49', ids);
+    const after = insert('51', ids);
+    // Another link's changes are not touched by the truncate.
+    const other = insert('52', [1]).map((c) => ({ ...c, link: 'other' }));
+    const messages = changesToBusMessages([...before, truncate!, ...after, ...other]);
+
+    const byKey = new Map<string, ReturnType<typeof parseDbChanges>>();
+    for (const m of messages)
+      byKey.set(m.orderingKey!, [...(byKey.get(m.orderingKey!) ?? []), ...parseDbChanges(m.data)]);
+    const stockKeys = [...byKey.keys()].filter((k) => k.startsWith('stock/'));
+    expect(stockKeys.sort()).toEqual(Array.from({ length: KEY_BUCKETS }, (_, b) => `stock/b${b}`).sort());
+    for (const key of stockKeys) {
+      const changes = byKey.get(key)!;
+      const truncates = changes.filter((c) => c.op === 'TRUNCATE');
+      expect(truncates, key).toHaveLength(1);
+      expect(truncates[0]).toEqual(truncate);
+      // In outbox order: every earlier change of the bucket, the truncate, then the later ones.
+      const at = changes.indexOf(truncates[0]!);
+      expect(
+        changes.slice(0, at).every((c) => c.outboxId === '49'),
+        key,
+      ).toBe(true);
+      expect(
+        changes.slice(at + 1).every((c) => c.outboxId === '51'),
+        key,
+      ).toBe(true);
+      expect(changes.map((c) => c.changeId)).toEqual(
+        [...changes.map((c) => c.changeId)].sort((a, b) => a - b),
+      );
+    }
+    // Every row change is published once, in the bucket of its key.
+    const rowChanges = [...byKey.values()].flat().filter((c) => c.op !== 'TRUNCATE');
+    expect(rowChanges).toHaveLength(before.length + after.length + other.length);
+    expect([...byKey].filter(([k]) => k.startsWith('other/')).flatMap(([, c]) => c)).toHaveLength(1);
   });
 });

@@ -141,3 +141,21 @@ function sheetCounter(dot: string): number {
   const parsed = parseDot(dot);
   return parsed?.origin === 'sheet' ? parsed.counter : 0;
 }
+
+/**
+ * Whether a TRUNCATE with change id `position` deletes the row of `doc`: it deletes every row the
+ * database had written before it, and then decides like a DELETE (`mergeDbChange`; a sheet edit
+ * concurrent with it loses, as against a delete). It does not touch a row that is
+ * - deleted already;
+ * - covered by a change at or after the truncate (vv.db ≥ position): the truncate applied to it
+ *   before (a redelivery, or another key bucket's copy of the same change), or the database wrote
+ *   the row after the truncate (an INSERT later in the same transaction);
+ * - holding a sheet write whose echo has not come: applyToDb wrote it to the database after the
+ *   truncate (a new row typed on the sheet). The echo of a write made before the truncate comes
+ *   before it in the row's key bucket, and the copy of the truncate in that bucket deletes the
+ *   row once the echo is applied.
+ */
+export function truncateDeletes(doc: RowDocument, position: number): boolean {
+  if (doc.tombstone || doc.vv.db >= position) return false;
+  return !Object.values(doc.cells).some((state) => state.dot.startsWith('sheet:') && !state.echoed);
+}

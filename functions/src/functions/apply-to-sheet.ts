@@ -15,7 +15,12 @@ import type { Cells } from '../core/cell-value.ts';
 import { fromDb, fromSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
-import { mergeDbChange, stampSheetWrites } from '../core/merge-db-change.ts';
+import {
+  type DbDecision,
+  mergeDbChange,
+  stampSheetWrites,
+  truncateDeletes,
+} from '../core/merge-db-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
 import type { RowCommit, VersionStore } from '../ports.ts';
@@ -138,29 +143,45 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     };
     const pendingDocs = inFlight.get(link) ?? new Map<string, RowDocument>();
     inFlight.set(link, pendingDocs);
+    const isTruncate = (message: DbChangeMessage) => message.op === 'TRUNCATE';
     const known = await deps.store.rowIdsForKeys(link, [
-      ...keys,
+      ...keys.filter((_, i) => !isTruncate(deliveries[i]!.message)),
       ...previous.filter((k): k is Cells => k !== undefined),
     ]);
-    // Keys of rows an earlier flush is still committing.
+    // Keys of rows an earlier flush is still committing: newer than the key documents read (a key
+    // inserted again after a DELETE or TRUNCATE names its new row there).
     for (const doc of pendingDocs.values()) {
-      if (doc.key && !doc.tombstone && !known.has(keyId(doc.key))) known.set(keyId(doc.key), doc.rowId);
+      if (doc.key && !doc.tombstone) known.set(keyId(doc.key), doc.rowId);
     }
     const rowIds = deliveries.map(({ message }, i) => {
+      if (isTruncate(message)) return undefined;
       const found = known.get(keyId(previous[i] ?? keys[i]!)) ?? known.get(keyId(keys[i]!));
       if (found) return found;
       return message.op === 'DELETE' ? undefined : rowIdForNewRow(link, message.changeId);
     });
+    const isDbInsert = (message: DbChangeMessage) => message.op === 'INSERT' && message.origin !== 'sheet';
+    /** The row a DB INSERT creates if its key's row was deleted (read in case a redelivery made it). */
+    const reinserts = deliveries.flatMap(({ message }, i) =>
+      isDbInsert(message) && rowIds[i] !== rowIdForNewRow(link, message.changeId)
+        ? [rowIdForNewRow(link, message.changeId)]
+        : [],
+    );
+    // A TRUNCATE deletes every row the database wrote before it: the link's live rows, those an
+    // earlier flush is still committing (listed before the query, so none falls between), and
+    // those this flush writes. Rare, so a query is fine.
+    const truncating = deliveries.some(({ message }) => isTruncate(message));
+    const pendingIds = truncating ? [...pendingDocs.keys()] : [];
+    const liveIds = truncating ? await deps.store.liveRowIds(link) : [];
 
     phase('keysMs');
     const snapshot = await tab.read();
     phase('tabReadMs');
-    const docs = await deps.store.readRows(
-      link,
-      [...new Set(rowIds)].filter((id): id is string => id !== undefined),
+    const readIds = new Set(
+      [...rowIds, ...reinserts, ...pendingIds, ...liveIds].filter((id): id is string => id !== undefined),
     );
-    for (const rowId of new Set(rowIds)) {
-      const pending = rowId === undefined ? undefined : pendingDocs.get(rowId);
+    const docs = await deps.store.readRows(link, [...readIds]);
+    for (const rowId of readIds) {
+      const pending = pendingDocs.get(rowId);
       if (pending) docs.set(pending.rowId, mergeRowDocuments(docs.get(pending.rowId), pending));
     }
     phase('docsMs');
@@ -185,14 +206,28 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
     const deferredRows = new Set<string>();
 
+    /** Primary key → rowId as this flush's changes leave it (a key inserted again gets a new row). */
+    const flushKeys = new Map<string, string>();
+    const current = (rowId: string) => (working.has(rowId) ? working.get(rowId) : docs.get(rowId));
+
     deliveries.forEach(({ message }, i) => {
-      const rowId = rowIds[i];
+      if (isTruncate(message)) {
+        truncate(message, i);
+        return;
+      }
+      let rowId =
+        flushKeys.get(keyId(previous[i] ?? keys[i]!)) ?? flushKeys.get(keyId(keys[i]!)) ?? rowIds[i];
       if (!rowId) return; // a delete of a row sheetsync never synced
+      if (isDbInsert(message) && current(rowId)?.tombstone) {
+        // The key's row was deleted (DELETE, TRUNCATE) and the database inserted the key again.
+        rowId = rowIdForNewRow(link, message.changeId);
+      }
       if (deferredRows.has(rowId)) {
         outcomes[i] = 'retry';
         return;
       }
-      const doc = working.has(rowId) ? working.get(rowId) : docs.get(rowId);
+      if (message.op !== 'DELETE') flushKeys.set(keyId(keys[i]!), rowId);
+      const doc = current(rowId);
       const echo = message.origin === 'sheet' && message.dot?.startsWith('sheet:');
       const change: RowChange = {
         link,
@@ -215,6 +250,43 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         deferredRows.add(rowId);
         return;
       }
+      show(rowId, decision, message);
+    });
+
+    /** The rows a TRUNCATE deletes, each decided as a DELETE with the truncate's dot. */
+    function truncate(message: DbChangeMessage, i: number) {
+      for (const rowId of new Set([...liveIds, ...pendingIds, ...working.keys()])) {
+        const doc = current(rowId);
+        if (!doc || !truncateDeletes(doc, message.changeId)) continue;
+        if (deferredRows.has(rowId)) {
+          // An earlier change of the row waits for its redelivery; so does the truncate.
+          outcomes[i] = 'retry';
+          continue;
+        }
+        const decision = mergeDbChange(
+          doc,
+          {
+            link,
+            rowId,
+            op: 'delete',
+            cells: {},
+            origin: 'db',
+            dot: `db:${message.changeId}`,
+            outboxId: message.changeId,
+            time: { wall: Date.parse(message.time), logical: 0 },
+          },
+          {
+            sheetRow: pendingRows.get(rowId) ?? sheetRow(snapshot, rowId, headerOf, message, typeOf),
+            now: now(),
+            ...(doc.key ? { key: doc.key } : {}),
+          },
+        );
+        if (decision.kind === 'apply') show(rowId, decision, message);
+      }
+    }
+
+    /** Takes a decision into the row's working document and this flush's sheet writes. */
+    function show(rowId: string, decision: Extract<DbDecision, { kind: 'apply' }>, message: DbChangeMessage) {
       working.set(rowId, decision.next);
       const sheetCells: Record<string, SheetValue> = {};
       for (const [column, value] of Object.entries(decision.cells)) {
@@ -235,9 +307,10 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       } else if (decision.write === 'delete') {
         deletes.add(rowId);
         updates.delete(rowId);
+        pendingRows.delete(rowId);
         if (appends.delete(rowId)) deletes.delete(rowId); // never reached the sheet
       }
-    });
+    }
 
     const result = await tab.write(snapshot, {
       updates: [...updates].map(([rowId, cells]) => ({ rowId, cells })),

@@ -24,6 +24,9 @@
  * Pub/Sub's 10 MB per message and request.
  * Known limit (as before): an UPDATE that changes the primary key is bucketed by its new key, so
  * it is not ordered against earlier changes of the old key in the same relay batch.
+ * A TRUNCATE (one change with an empty key) goes to every bucket of its link, after the bucket's
+ * earlier changes in the batch: in each bucket it follows every earlier change of every row of
+ * that bucket and precedes every later one.
  */
 
 import { fnv1a } from '../core/stable-hash.ts';
@@ -138,19 +141,26 @@ export { DB_CHANGES_TOPIC };
 /**
  * The bus messages for a relay batch's changes (in outbox order): one batch message per link and
  * key bucket, split further only to stay under MAX_BATCH_BYTES; ordering key `${link}/b${bucket}`.
- * Messages of one key come out in the changes' order.
+ * Messages of one key come out in the changes' order. A TRUNCATE goes to each of the link's
+ * buckets (the same change, so applying it more than once is a duplicate).
  */
 export function changesToBusMessages(
   changes: readonly DbChangeMessage[],
   buckets: number = KEY_BUCKETS,
 ): BusMessage[] {
   const groups = new Map<string, DbChangeMessage[]>();
-  for (const change of changes) {
-    const rowKey = dbChangeOrderingKey(change.link, change.keyColumns, change.key);
-    const orderingKey = `${change.link}/b${fnv1a(rowKey) % buckets}`;
+  const add = (orderingKey: string, change: DbChangeMessage) => {
     const group = groups.get(orderingKey);
     if (group) group.push(change);
     else groups.set(orderingKey, [change]);
+  };
+  for (const change of changes) {
+    if (change.op === 'TRUNCATE') {
+      for (let bucket = 0; bucket < buckets; bucket++) add(`${change.link}/b${bucket}`, change);
+      continue;
+    }
+    const rowKey = dbChangeOrderingKey(change.link, change.keyColumns, change.key);
+    add(`${change.link}/b${fnv1a(rowKey) % buckets}`, change);
   }
   const messages: BusMessage[] = [];
   for (const [orderingKey, group] of groups) {

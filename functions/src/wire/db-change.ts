@@ -43,10 +43,15 @@ export const DbChangeMessage = v.object({
   link: v.pipe(v.string(), v.minLength(1)),
   /** schema.table, quoted where needed. */
   table: v.pipe(v.string(), v.minLength(1)),
-  op: v.picklist(['INSERT', 'UPDATE', 'DELETE']),
+  /**
+   * TRUNCATE: the table was emptied. Its one change has an empty key and no cells; the relay
+   * publishes it to every key bucket of the link (relay/outbox-messages.ts), and applyToSheet
+   * deletes every row the database had written before it.
+   */
+  op: v.picklist(['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']),
   /** Primary key columns, in key order. */
   keyColumns: v.pipe(v.array(v.string()), v.minLength(1)),
-  /** The row's primary key after the change (DELETE: the deleted key). */
+  /** The row's primary key after the change (DELETE: the deleted key; TRUNCATE: empty). */
   key: CellMap,
   /** Set when an UPDATE changed the primary key: the key before. */
   previousKey: v.optional(CellMap),
