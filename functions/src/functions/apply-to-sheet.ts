@@ -148,10 +148,13 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       ...keys.filter((_, i) => !isTruncate(deliveries[i]!.message)),
       ...previous.filter((k): k is Cells => k !== undefined),
     ]);
-    // Keys of rows an earlier flush is still committing: newer than the key documents read (a key
-    // inserted again after a DELETE or TRUNCATE names its new row there).
+    // Keys of rows an earlier flush is still committing. A key inserted again after a DELETE or
+    // TRUNCATE may name its new row only there while its key document still names the old one.
+    const pendingLive = new Map<string, string>();
     for (const doc of pendingDocs.values()) {
-      if (doc.key && !doc.tombstone) known.set(keyId(doc.key), doc.rowId);
+      if (!doc.key || doc.tombstone) continue;
+      pendingLive.set(keyId(doc.key), doc.rowId);
+      if (!known.has(keyId(doc.key))) known.set(keyId(doc.key), doc.rowId);
     }
     const rowIds = deliveries.map(({ message }, i) => {
       if (isTruncate(message)) return undefined;
@@ -208,7 +211,8 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
 
     /** Primary key → rowId as this flush's changes leave it (a key inserted again gets a new row). */
     const flushKeys = new Map<string, string>();
-    const current = (rowId: string) => (working.has(rowId) ? working.get(rowId) : docs.get(rowId));
+    const current = (rowId: string) =>
+      working.has(rowId) ? working.get(rowId) : (docs.get(rowId) ?? pendingDocs.get(rowId));
 
     deliveries.forEach(({ message }, i) => {
       if (isTruncate(message)) {
@@ -218,9 +222,16 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       let rowId =
         flushKeys.get(keyId(previous[i] ?? keys[i]!)) ?? flushKeys.get(keyId(keys[i]!)) ?? rowIds[i];
       if (!rowId) return; // a delete of a row sheetsync never synced
-      if (isDbInsert(message) && current(rowId)?.tombstone) {
-        // The key's row was deleted (DELETE, TRUNCATE) and the database inserted the key again.
-        rowId = rowIdForNewRow(link, message.changeId);
+      if (current(rowId)?.tombstone) {
+        const key = keyId(previous[i] ?? keys[i]!);
+        const alive = pendingLive.get(key);
+        if (alive && alive !== rowId && !current(alive)?.tombstone && !flushKeys.has(key)) {
+          // The key was inserted again by an earlier flush, whose commit is under way.
+          rowId = alive;
+        } else if (isDbInsert(message)) {
+          // The key's row was deleted (DELETE, TRUNCATE) and the database inserted the key again.
+          rowId = rowIdForNewRow(link, message.changeId);
+        }
       }
       if (deferredRows.has(rowId)) {
         outcomes[i] = 'retry';
