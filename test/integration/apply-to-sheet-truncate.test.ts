@@ -1,0 +1,132 @@
+/**
+ * applyToSheet and TRUNCATE against the local sheet, with flushes that overlap the previous
+ * version-store commit (the store is slowed down): the truncate deletes every row written before
+ * it, including rows whose commit is still under way; a key inserted again after it gets a new
+ * row, and a later UPDATE of that key finds the new row while its commit is under way; the
+ * truncate's copies (one per key bucket) and a redelivery change nothing more; a row without a
+ * sync id stays.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
+import { ID_HEADER, SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
+import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
+import { silentLogger } from '../../functions/src/log.ts';
+import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { tabValues } from '../support/sheet-state.ts';
+
+class SlowStore extends MemoryVersionStore {
+  commitsInFlight = 0;
+  maxCommitsInFlight = 0;
+  override async commitRows(...args: Parameters<MemoryVersionStore['commitRows']>) {
+    this.commitsInFlight++;
+    this.maxCommitsInFlight = Math.max(this.maxCommitsInFlight, this.commitsInFlight);
+    await new Promise((r) => setTimeout(r, 400));
+    try {
+      return await super.commitRows(...args);
+    } finally {
+      this.commitsInFlight--;
+    }
+  }
+}
+
+let outboxId = 1;
+function change(op: DbChangeMessage['op'], id: number, cells: Record<string, unknown>): DbChangeMessage {
+  return {
+    outboxId: String(outboxId++),
+    index: 0,
+    changeId: outboxId * 1000,
+    link: 'leads',
+    table: 'public.leads',
+    op,
+    keyColumns: ['id'],
+    key: op === 'TRUNCATE' ? {} : { id },
+    cells: cells as DbChangeMessage['cells'],
+    ...(op === 'DELETE' ? { old: { id, ...cells } as DbChangeMessage['cells'] } : {}),
+    types: { id: 'integer', name: 'text', score: 'integer' },
+    origin: 'db',
+    dot: null,
+    txid: String(outboxId),
+    time: new Date().toISOString(),
+  };
+}
+
+describe('applyToSheet and TRUNCATE', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0 });
+  });
+  afterAll(() => emulator.close());
+
+  it('deletes what was written before it, keeps what comes after, and repeats as a duplicate', async () => {
+    const spreadsheetId = `truncate-${randomUUID()}`;
+    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
+    const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 600 });
+    await api.client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Leads!A1',
+      valueInputOption: 'RAW',
+      requestBody: {
+        values: [
+          ['id', 'name', 'score'],
+          ['', 'a note, not synced'],
+        ],
+      },
+    });
+    const store = new SlowStore();
+    const apply = createApplyToSheet({
+      store,
+      links: new Map([
+        [
+          'leads',
+          {
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            addMissingHeaders: false,
+          },
+        ],
+      ]),
+      logger: silentLogger,
+    });
+    const group = new GroupCommit<DbDelivery, string>(apply.flush, { windowMs: 5, maxItems: 1 });
+    const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
+    const synced = () =>
+      tabValues(emulator, spreadsheetId, 'Leads!A2:D')
+        .filter((r) => r[3])
+        .map((r) => r.slice(0, 3));
+
+    await Promise.all([
+      submit(change('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),
+      submit(change('INSERT', 2, { id: 2, name: 'Bo', score: 2 })),
+    ]);
+    await group.drain();
+    expect(synced()).toEqual([
+      [1, 'Ada', 1],
+      [2, 'Bo', 2],
+    ]);
+
+    const insert3 = change('INSERT', 3, { id: 3, name: 'Cy', score: 3 });
+    const truncate = change('TRUNCATE', 0, {});
+    const results = await Promise.all([
+      submit(insert3), // its commit overlaps the truncate's flush
+      submit(truncate),
+      submit(truncate), // another bucket's copy
+      submit(change('INSERT', 1, { id: 1, name: 'Ada again', score: 10 })),
+      submit(change('UPDATE', 1, { score: 11 })),
+      submit(truncate), // a redelivery
+    ]);
+    expect(results).toEqual(['ack', 'ack', 'ack', 'ack', 'ack', 'ack']);
+    await group.drain();
+    expect(store.maxCommitsInFlight).toBeGreaterThan(1); // the flushes did overlap
+    expect(synced()).toEqual([[1, 'Ada again', 11]]);
+    const [header, ...rows] = tabValues(emulator, spreadsheetId, 'Leads!A1:D');
+    expect(header).toEqual(['id', 'name', 'score', ID_HEADER]);
+    expect(rows.filter((r) => !r[3] && r.some((v) => v !== ''))).toEqual([['', 'a note, not synced']]);
+    const live = await store.liveRowIds('leads');
+    expect(live).toHaveLength(1);
+    const docs = await store.readRows('leads', live);
+    expect(docs.get(live[0]!)?.cells.score?.value).toBe(11);
+  });
+});
