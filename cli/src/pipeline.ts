@@ -11,7 +11,7 @@ import { installSchema, watchTable } from '../../functions/src/adapters/postgres
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { conflictPolicyOf } from '../../functions/src/config.ts';
+import { loadConflictPolicies, loadResolvers } from '../../functions/src/custom-resolver.ts';
 import { createApplyToDb, type RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
@@ -70,6 +70,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     applyToDb: 'sheetsync-apply-to-db',
     applyToSheet: 'sheetsync-apply-to-sheet',
   };
+  // Custom conflict resolvers are imported first: a module at fault stops start-up (SHEETSYNC_E105).
+  const resolvers = await loadResolvers(config);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -130,7 +132,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       writesPerMinute: options.writesPerMinute ?? 60,
       readsPerMinute: options.readsPerMinute ?? 60,
     });
-    const policies = new Map(config.links.map((l) => [l.name, conflictPolicyOf(l)]));
+    const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = createApplyToDb({

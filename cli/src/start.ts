@@ -25,6 +25,7 @@ import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
+import { loadResolvers } from '../../functions/src/custom-resolver.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { Bus, VersionStore } from '../../functions/src/ports.ts';
 import { meteredBus } from './dashboard/metered-bus.ts';
@@ -61,6 +62,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
   const { progress } = options;
   // A malformed config (e.g. a duplicate link name) stops start-up before any service starts.
   const custom = options.configFile ? loadConfigFile(options.configFile) : undefined;
+  // So does a custom conflict resolver module that cannot be loaded (SHEETSYNC_E105).
+  if (custom) await loadResolvers(custom, options.configFile);
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
   claimLock(stateDir);

@@ -3,8 +3,9 @@
  * (`links[1].table: …`) and what to do, all problems at once, before anything starts.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
-import type { ConflictPolicy, PolicyName } from './core/conflict-policy.ts';
+import type { ColumnPolicy, ConflictPolicy, CustomPolicy } from './core/conflict-policy.ts';
 import { SheetsyncError } from './errors.ts';
 import { type LinkConfig, SheetsyncConfig } from './wire/config.ts';
 
@@ -21,11 +22,25 @@ export class ConfigError extends SheetsyncError {
   }
 }
 
-/** Parses a config object; throws ConfigError naming each wrong field. */
-export function parseConfig(input: unknown, source = 'config'): SheetsyncConfig {
+/**
+ * Parses a config object; throws ConfigError naming each wrong field. A link's
+ * `conflict.resolver` comes back as an absolute path, resolved against `baseDir` (the config
+ * file's directory; on Google Cloud the bundle's; default: the working directory).
+ */
+export function parseConfig(
+  input: unknown,
+  source = 'config',
+  options: { baseDir?: string } = {},
+): SheetsyncConfig {
   const result = v.safeParse(SheetsyncConfig, input, { abortEarly: false });
-  if (result.success) return result.output;
-  throw new ConfigError(source, result.issues.map(describeIssue));
+  if (!result.success) throw new ConfigError(source, result.issues.map(describeIssue));
+  const baseDir = options.baseDir ?? process.cwd();
+  for (const link of result.output.links) {
+    if (link.conflict.resolver !== undefined) {
+      link.conflict.resolver = resolve(baseDir, link.conflict.resolver);
+    }
+  }
+  return result.output;
 }
 
 /** Reads and parses a JSON config file. */
@@ -42,7 +57,7 @@ export function loadConfigFile(path: string): SheetsyncConfig {
   } catch (error) {
     throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
   }
-  return parseConfig(json, path);
+  return parseConfig(json, path, { baseDir: dirname(resolve(path)) });
 }
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
@@ -61,21 +76,24 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
 }
 
 /**
- * A link's conflict settings as the core's policy. `custom` is refused (SHEETSYNC_E103) rather
- * than silently settled by another rule than the one configured.
+ * A link's conflict settings as the core's policy. `custom` (for the link or a column) is the
+ * link's resolver, loaded and wrapped beforehand (custom-resolver.ts: loadResolvers, then
+ * customPolicy); without it the link is refused (SHEETSYNC_E103) rather than settled by another
+ * rule than the one configured.
  */
-export function conflictPolicyOf(link: LinkConfig): ConflictPolicy {
-  const name = (policy: string): PolicyName => {
-    if (policy === 'custom') {
-      throw new SheetsyncError(
-        'SHEETSYNC_E103',
-        `link ${link.name}: conflict policy "custom" is not supported in this version; use a built-in policy`,
-      );
-    }
-    return policy as PolicyName;
+export function conflictPolicyOf(link: LinkConfig, custom?: CustomPolicy): ConflictPolicy {
+  const policy = (name: string): ColumnPolicy => {
+    if (name !== 'custom') return name as ColumnPolicy;
+    if (custom) return custom;
+    throw new SheetsyncError(
+      'SHEETSYNC_E103',
+      `link ${link.name}: conflict policy "custom" but its resolver module was not loaded; ` +
+        'start sheetsync through npm start, sheetsync start or the deployed functions, which load ' +
+        'links[].conflict.resolver',
+    );
   };
   return {
-    default: name(link.conflict.policy),
-    columns: Object.fromEntries(Object.entries(link.conflict.columns).map(([c, p]) => [c, name(p)])),
+    default: policy(link.conflict.policy),
+    columns: Object.fromEntries(Object.entries(link.conflict.columns).map(([c, p]) => [c, policy(p)])),
   };
 }

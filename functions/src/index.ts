@@ -15,6 +15,9 @@
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
  * instance share a group commit.
  */
+
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Firestore } from '@google-cloud/firestore';
 import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
 import { auth } from '@googleapis/sheets';
@@ -24,7 +27,8 @@ import { createPubSubBus } from './adapters/pubsub-bus.ts';
 import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
 import { SheetTab } from './adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from './adapters/sheets/sheets-api.ts';
-import { conflictPolicyOf, parseConfig } from './config.ts';
+import { parseConfig } from './config.ts';
+import { loadConflictPolicies, loadResolvers } from './custom-resolver.ts';
 import { SheetsyncError } from './errors.ts';
 import { createApplyToDb, type DeliveryOutcome } from './functions/apply-to-db.ts';
 import { createApplyToSheet } from './functions/apply-to-sheet.ts';
@@ -57,7 +61,29 @@ function once<T>(make: () => T): () => T {
   };
 }
 
-const config = once(() => parseConfig(JSON.parse(env('SHEETSYNC_LINKS')), 'SHEETSYNC_LINKS'));
+/** Like `once`, for a promise; a rejected one is made again on the next call. */
+function onceAsync<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= make().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+// A custom conflict resolver's path is relative to the bundle (`npm run package -- --config`).
+const config = once(() =>
+  parseConfig(JSON.parse(env('SHEETSYNC_LINKS')), 'SHEETSYNC_LINKS', {
+    baseDir: dirname(fileURLToPath(import.meta.url)),
+  }),
+);
+// Custom conflict resolvers are imported as the instance starts: a module at fault (missing, a
+// syntax error, no default export function) stops it with SHEETSYNC_E105.
+const resolvers = process.env.SHEETSYNC_LINKS
+  ? await loadResolvers(config(), 'SHEETSYNC_LINKS')
+  : new Map<string, never>();
 const sql = once(() => postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {} }));
 const firestore = once(
   () =>
@@ -111,7 +137,9 @@ interface PubSubEventData {
 
 function pubsubHandler<M>(
   parse: (data: Buffer) => M,
-  group: () => GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>,
+  group: () =>
+    | GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>
+    | Promise<GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>>,
 ) {
   return async (event: CloudEvent<PubSubEventData>) => {
     const data = Buffer.from(event.data?.message?.data ?? '', 'base64');
@@ -125,17 +153,18 @@ function pubsubHandler<M>(
       });
       return;
     }
-    const outcome = await group().submit({ message, attempt: event.data?.deliveryAttempt ?? 1 });
+    const outcome = await (await group()).submit({ message, attempt: event.data?.deliveryAttempt ?? 1 });
     // Throwing makes Pub/Sub redeliver (and dead-letter after the subscription's attempts).
     if (outcome === 'retry') throw new Error('deferred: redeliver later');
   };
 }
 
-const applyToDbGroup = once(() => {
+const applyToDbGroup = onceAsync(async () => {
+  const policies = await loadConflictPolicies(config(), { sql: sql(), logger, resolvers });
   const apply = createApplyToDb({
     sql: sql(),
     store: store(),
-    links: new Map(config().links.map((l) => [l.name, { table: l.table, policy: conflictPolicyOf(l) }])),
+    links: new Map(config().links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
     logger,
     // Wrong-type values and refused rows go to the spreadsheet's errors tab, one write per flush.
     reportProblems: sheetProblemReporter(

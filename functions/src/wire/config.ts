@@ -37,15 +37,26 @@ export const ConflictConfig = v.pipe(
     /** Per-column overrides: column name → policy. */
     columns: v.optional(v.record(identifier, ConflictPolicyName), {}),
     /**
-     * For `custom`: a module path (relative to the config file) whose default export is a
-     * resolver function (see functions/src/core).
+     * For `custom`: the path of an ES module (.js, .mjs, or .ts run through tsx), relative to the
+     * config file, whose default export decides a conflict: `(conflict) => 'sheet' | 'db' |
+     * { value }` (functions/src/custom-resolver.ts). One module per link.
      */
-    resolver: v.optional(v.pipe(v.string(), v.minLength(1))),
+    resolver: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
   }),
-  v.check(
-    (c) =>
-      (c.policy !== 'custom' && !Object.values(c.columns).includes('custom')) || c.resolver !== undefined,
-    'policy "custom" needs "resolver": the path of a module that exports the resolver',
+  v.forward(
+    v.check(
+      (c) =>
+        (c.policy !== 'custom' && !Object.values(c.columns).includes('custom')) || c.resolver !== undefined,
+      'policy "custom" needs "resolver": the path of a module that exports the resolver',
+    ),
+    ['resolver'],
+  ),
+  v.forward(
+    v.check(
+      (c) => c.resolver === undefined || c.policy === 'custom' || Object.values(c.columns).includes('custom'),
+      'is set but no policy is "custom"; set "policy": "custom" (or a column\'s) or remove "resolver"',
+    ),
+    ['resolver'],
   ),
 );
 export type ConflictConfig = v.InferOutput<typeof ConflictConfig>;
