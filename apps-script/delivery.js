@@ -49,9 +49,9 @@ function deliverQueued_() {
  * @return {string} 'delivered', 'retry' (try again later) or 'rejected' (will never be accepted)
  */
 function deliver_(body) {
-  const props = PropertiesService.getScriptProperties();
-  const url = props.getProperty('SHEETSYNC_WEBHOOK_URL');
-  const secret = props.getProperty('SHEETSYNC_SECRET');
+  const props = scriptProperties_();
+  const url = props.SHEETSYNC_WEBHOOK_URL;
+  const secret = props.SHEETSYNC_SECRET;
   if (!url || !secret) return 'retry'; // not set up yet: keep the event until it is
   const timestamp = String(Date.now());
   const signature = hex_(Utilities.computeHmacSha256Signature(`${timestamp}.${body}`, secret));

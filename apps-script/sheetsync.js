@@ -64,6 +64,7 @@ function setup(webhookUrl, secret, tabs) {
   if (!/^https?:\/\//.test(webhookUrl))
     throw new Error('sheetsync: the webhook URL must start with https://');
   if (!secret || secret.length < 16) throw new Error('sheetsync: the secret must be at least 16 characters');
+  sheetsyncProperties_ = null;
   PropertiesService.getScriptProperties().setProperties({
     SHEETSYNC_WEBHOOK_URL: webhookUrl,
     SHEETSYNC_SECRET: secret,
@@ -190,15 +191,26 @@ function editPayload_(sheet, range) {
   return basePayload_(sheet, context, 'edit', { rows: rows });
 }
 
-/** @param {GoogleAppsScript.Spreadsheet.Sheet} sheet */
+/**
+ * The header row (read once: every event needs it) and the id column, created when missing.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ */
 function sheetContext_(sheet) {
-  const idColumn = ensureIdColumn_(sheet);
-  const width = Math.max(sheet.getLastColumn(), idColumn);
-  const headers = sheet
-    .getRange(1, 1, 1, width)
+  let headers = headerRow_(sheet);
+  let idColumn = headers.indexOf(SHEETSYNC_ID_HEADER) + 1;
+  if (idColumn === 0) {
+    idColumn = ensureIdColumn_(sheet);
+    headers = headerRow_(sheet);
+  }
+  return { headers: headers, idColumn: idColumn, timeZone: sheet.getParent().getSpreadsheetTimeZone() };
+}
+
+/** Row 1 as trimmed strings, as wide as the sheet's content (at least one column). */
+function headerRow_(sheet) {
+  return sheet
+    .getRange(1, 1, 1, Math.max(sheet.getLastColumn(), 1))
     .getValues()[0]
     .map((h) => String(h).trim());
-  return { headers: headers, idColumn: idColumn, timeZone: sheet.getParent().getSpreadsheetTimeZone() };
 }
 
 /**
@@ -265,8 +277,21 @@ function isBlank_(values, skipIndex) {
 function isSynced_(sheet) {
   const name = sheet.getName();
   if (name.indexOf('_sheetsync') === 0) return false;
-  const tabs = PropertiesService.getScriptProperties().getProperty('SHEETSYNC_TABS');
+  const tabs = scriptProperties_().SHEETSYNC_TABS;
   return !tabs || tabs.split(',').indexOf(name) >= 0;
+}
+
+/** @type {Object<string, string>|null} */
+let sheetsyncProperties_ = null;
+
+/**
+ * The Script Properties, read once per execution (an execution starts from a fresh global
+ * scope): an edit needs the tabs, the URL and the secret, and each getProperty is its own call.
+ * @return {Object<string, string>}
+ */
+function scriptProperties_() {
+  if (!sheetsyncProperties_) sheetsyncProperties_ = PropertiesService.getScriptProperties().getProperties();
+  return sheetsyncProperties_;
 }
 
 function syncedSheets_(ss) {

@@ -90,6 +90,11 @@ export interface ApplyToDbDeps {
    * problem is also logged. A rejection is logged and does not fail the flush.
    */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /**
+   * Version-store write calls (createRows, commitRows) in flight at once, across flushes.
+   * Default STORE_CONCURRENCY (commitDocuments says why).
+   */
+  storeConcurrency?: number;
 }
 
 interface LinkTable {
@@ -100,6 +105,7 @@ interface LinkTable {
 export function createApplyToDb(deps: ApplyToDbDeps) {
   const tables = new Map<string, Promise<LinkTable>>();
   const now = deps.now ?? Date.now;
+  const storeSlots = createLimiter(deps.storeConcurrency ?? STORE_CONCURRENCY);
   const loadTable = (link: string): Promise<LinkTable> => {
     let table = tables.get(link);
     if (!table) {
@@ -381,7 +387,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     for (const { next } of committing) pendingDocs.set(next.rowId, next);
     const commit = (async () => {
       try {
-        if (committing.length > 0) await commitDocuments(deps.store, link, docs, committing);
+        if (committing.length > 0) await commitDocuments(deps.store, link, docs, committing, storeSlots);
       } finally {
         for (const { next } of committing)
           if (pendingDocs.get(next.rowId) === next) pendingDocs.delete(next.rowId);
@@ -436,27 +442,56 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
   return { flush };
 }
 
-/** Row documents per store.commitRows call, and calls in flight at once. */
+/** Row documents per store.commitRows call. */
 const COMMIT_SLICE = 250;
-const COMMIT_CONCURRENCY = 4;
-/** New rows per createRows call; all of a flush's calls run at once. */
-const CREATE_SLICE = 60;
+/** New rows per createRows call. */
+const CREATE_SLICE = 125;
+/** Version-store write calls in flight at once, across flushes (ApplyToDbDeps.storeConcurrency). */
+const STORE_CONCURRENCY = 2;
+
+/** Runs tasks with at most `size` in flight, first come first served. */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function createLimiter(size: number): Limiter {
+  if (!(size >= 1)) throw new Error(`a limiter needs at least one slot, not ${size}`);
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      // A waiting task takes the slot over; otherwise it is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
 
 /**
  * Commits the flush's row documents. Rows that had no document when the flush read them (new
  * rows: a paste is mostly these) go through `createRows`, create-only batched writes without
  * read-modify-write transactions; one that appeared meanwhile is merged there as commitRows
- * would. The others (and rows with conflict records) are committed in transactions, in
- * concurrent slices: a paste touches hundreds of distinct documents, so slices never contend, and
- * one slow transaction (the Firestore emulator manages a few hundred a second) does not
- * serialize the rest. A failure fails the flush, whose messages are redelivered; what was
- * committed then makes those changes duplicates.
+ * would. The others (and rows with conflict records) are committed in transactions, in slices:
+ * a paste touches hundreds of distinct documents, so slices never contend.
+ *
+ * Every call takes a slot of `slots`, shared by all flushes: a flush may start while earlier
+ * flushes' commits still run (GroupCommit release), and without a bound a run of pastes put
+ * 25-30 create batches in the Firestore emulator's queue at once. The emulator then committed
+ * no faster (about 3,500-4,500 rows/s in create batches either way, measured here), but every
+ * other write waited behind the whole queue: sheetWebhook's one-document sheet-epoch bump took
+ * 200-2,100 ms during pastes instead of ~20-50 ms, and that bump is on the path of every edit.
+ * A failure fails the flush, whose messages are redelivered; what was committed then makes
+ * those changes duplicates.
  */
 async function commitDocuments(
   store: VersionStore,
   link: string,
   before: Map<string, RowDocument>,
   commits: RowCommit[],
+  slots: Limiter,
 ): Promise<void> {
   const fresh: RowDocument[] = [];
   const merged: RowCommit[] = [];
@@ -464,23 +499,16 @@ async function commitDocuments(
     if (!before.has(commit.next.rowId) && (commit.conflicts ?? []).length === 0) fresh.push(commit.next);
     else merged.push(commit);
   }
-  // Small create batches in flight together: the Firestore emulator commits 8 batches of 60 rows
-  // about a quarter faster than one of 250 (measured here: ~2,000 vs ~1,600 rows/s).
-  const creates: Array<Promise<unknown>> = [];
-  for (let i = 0; i < fresh.length; i += CREATE_SLICE)
-    creates.push(store.createRows(link, fresh.slice(i, i + CREATE_SLICE)));
-  await Promise.all([...creates, merged.length > 0 ? commitConcurrently(store, link, merged) : undefined]);
-}
-
-/** Commits row documents in concurrent slices of transactions (see commitDocuments). */
-async function commitConcurrently(store: VersionStore, link: string, commits: RowCommit[]): Promise<void> {
-  const slices: RowCommit[][] = [];
-  for (let i = 0; i < commits.length; i += COMMIT_SLICE) slices.push(commits.slice(i, i + COMMIT_SLICE));
-  let next = 0;
-  const worker = async () => {
-    while (next < slices.length) await store.commitRows(link, slices[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, slices.length) }, worker));
+  const writes: Array<Promise<unknown>> = [];
+  for (let i = 0; i < fresh.length; i += CREATE_SLICE) {
+    const slice = fresh.slice(i, i + CREATE_SLICE);
+    writes.push(slots(() => store.createRows(link, slice)));
+  }
+  for (let i = 0; i < merged.length; i += COMMIT_SLICE) {
+    const slice = merged.slice(i, i + COMMIT_SLICE);
+    writes.push(slots(() => store.commitRows(link, slice)));
+  }
+  await Promise.all(writes);
 }
 
 /** The primary key when every key column is among `cells` and none is NULL. */
