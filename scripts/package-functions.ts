@@ -14,13 +14,23 @@
  * - The zip is reproducible (fixed file times, sorted entries), so terraform's content hash of it
  *   changes, and the functions redeploy, only when the bundle does.
  *
- * Usage: npm run package [-- --entry <file>] [-- --out <dir>]
+ * - Custom conflict resolvers (`--config FILE`, the links config to deploy): every module a link
+ *   names in `conflict.resolver` is bundled on its own (TypeScript compiled, its imports inlined)
+ *   to `resolvers/<file name>.js` in the archive, imported once to check its default export is a
+ *   function, and the config is written again with those paths (relative to the bundle, where the
+ *   deployed functions resolve them) to `links.json` beside the archive: terraform's `links_json`.
+ *   The module keeps its file name, so records say the same `custom:<name>` as under npm start.
+ *
+ * Usage: npm run package [-- --entry <file>] [-- --out <dir>] [-- --config <links.json>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { loadConfigFile, parseConfig } from '../functions/src/config.ts';
+import { loadResolvers, resolverName } from '../functions/src/custom-resolver.ts';
+import type { SheetsyncConfig } from '../functions/src/wire/config.ts';
 
 const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
@@ -48,15 +58,38 @@ export interface PackageResult {
   zipPath: string;
   bundleBytes: number;
   zipBytes: number;
+  /** With `config`: the config to deploy (`links_json`), resolver paths inside the bundle. */
+  linksPath?: string;
+  /** With `config`: the bundled resolver modules, relative to outDir. */
+  resolvers: string[];
 }
 
 export async function packageFunctions(
-  options: { entry?: string; outDir?: string; zipPath?: string } = {},
+  options: {
+    entry?: string;
+    outDir?: string;
+    zipPath?: string;
+    /** A links config whose custom conflict resolvers go into the archive. */
+    config?: string;
+    /** Where the rewritten config goes. Default: links.json beside the archive. */
+    linksPath?: string;
+  } = {},
 ): Promise<PackageResult> {
   const entry = resolve(options.entry ?? join(repoRoot, 'functions/src/index.ts'));
   const outDir = resolve(options.outDir ?? join(repoRoot, 'dist/functions'));
   const zipPath = resolve(options.zipPath ?? join(dirname(outDir), 'functions.zip'));
   if (!existsFile(entry)) throw new Error(`package: entry ${entry} does not exist`);
+  // A wrong config (or a resolver path to no file) fails here, before anything is built.
+  const config = options.config ? loadConfigFile(options.config) : undefined;
+  for (const [i, link] of (config?.links ?? []).entries()) {
+    const path = link.conflict.resolver;
+    if (path !== undefined && !existsFile(path)) {
+      throw new Error(
+        `package: links[${i}].conflict.resolver in ${options.config}: no file ${path}; ` +
+          'the path is relative to the config file',
+      );
+    }
+  }
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -102,9 +135,22 @@ export async function packageFunctions(
     )}\n`,
   );
 
-  const files = ['index.js', 'index.js.map', 'index.js.LEGAL.txt', 'package.json'].filter((file) =>
-    existsFile(join(outDir, file)),
-  );
+  const resolvers = config
+    ? await bundleResolvers(
+        config,
+        options.config!,
+        outDir,
+        options.linksPath ?? join(dirname(zipPath), 'links.json'),
+      )
+    : undefined;
+
+  const files = [
+    'index.js',
+    'index.js.map',
+    'index.js.LEGAL.txt',
+    'package.json',
+    ...(resolvers?.files ?? []),
+  ].filter((file) => existsFile(join(outDir, file)));
   for (const file of files) utimesSync(join(outDir, file), ZIP_TIME, ZIP_TIME);
   rmSync(zipPath, { force: true });
   // -X: no extra attributes (uid/gid, extended times), so equal inputs give equal bytes.
@@ -114,7 +160,58 @@ export async function packageFunctions(
     zipPath,
     bundleBytes: statSync(join(outDir, 'index.js')).size,
     zipBytes: statSync(zipPath).size,
+    ...(resolvers ? { linksPath: resolvers.linksPath } : {}),
+    resolvers: resolvers?.files ?? [],
   };
+}
+
+/**
+ * Bundles each resolver module of `config` into `outDir/resolvers/`, checks the bundled modules
+ * load as the functions will load them, and writes the config with their bundle-relative paths.
+ */
+async function bundleResolvers(
+  config: SheetsyncConfig,
+  source: string,
+  outDir: string,
+  linksPath: string,
+): Promise<{ files: string[]; linksPath: string }> {
+  const bundled = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const link of config.links) {
+    const path = link.conflict.resolver;
+    if (path === undefined || bundled.has(path)) continue;
+    // Two modules of one file name (in different folders) each get a folder of their own.
+    const name = resolverName(path);
+    let file = `resolvers/${name}.js`;
+    for (let n = 2; taken.has(file); n++) file = `resolvers/${n}/${name}.js`;
+    taken.add(file);
+    bundled.set(path, file);
+  }
+  for (const [path, file] of bundled) {
+    await build({
+      entryPoints: [path],
+      outfile: join(outDir, file),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      banner: { js: CJS_SHIMS },
+      legalComments: 'inline',
+      logLevel: 'warning',
+    });
+  }
+  const raw = JSON.parse(readFileSync(source, 'utf8')) as {
+    links: Array<{ conflict?: { resolver?: string } }>;
+  };
+  config.links.forEach((link, i) => {
+    const conflict = raw.links[i]?.conflict;
+    if (conflict?.resolver !== undefined) conflict.resolver = bundled.get(link.conflict.resolver!)!;
+  });
+  // The functions resolve these paths against the bundle's folder: check they load there.
+  await loadResolvers(parseConfig(raw, linksPath, { baseDir: outDir }), linksPath);
+  mkdirSync(dirname(linksPath), { recursive: true });
+  writeFileSync(linksPath, `${JSON.stringify(raw, null, 2)}\n`);
+  return { files: [...bundled.values()].sort(), linksPath };
 }
 
 function existsFile(path: string): boolean {
@@ -126,11 +223,19 @@ function existsFile(path: string): boolean {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' } } });
-  const result = await packageFunctions({ entry: values.entry, outDir: values.out });
+  const { values } = parseArgs({
+    options: { entry: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' } },
+  });
+  const result = await packageFunctions({ entry: values.entry, outDir: values.out, config: values.config });
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
   console.log(
     `bundled ${relative(process.cwd(), result.outDir)}/index.js (${kib(result.bundleBytes)}), ` +
       `zipped ${relative(process.cwd(), result.zipPath)} (${kib(result.zipBytes)})`,
   );
+  if (result.linksPath) {
+    console.log(
+      `bundled ${result.resolvers.length} conflict resolver(s); deploy with links_json = ` +
+        `file("${relative(join(repoRoot, 'terraform'), result.linksPath)}") (terraform/README.md)`,
+    );
+  }
 }

@@ -82,7 +82,10 @@ const config = once(() =>
 // Custom conflict resolvers are imported as the instance starts: a module at fault (missing, a
 // syntax error, no default export function) stops it with SHEETSYNC_E105.
 const resolvers = process.env.SHEETSYNC_LINKS
-  ? await loadResolvers(config(), 'SHEETSYNC_LINKS')
+  ? await loadResolvers(config(), 'SHEETSYNC_LINKS').catch((error: SheetsyncError) => {
+      logger.error(error.message, { code: error.code });
+      throw error;
+    })
   : new Map<string, never>();
 const sql = once(() => postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {} }));
 const firestore = once(

@@ -1,12 +1,15 @@
 /**
  * `npm run package` builds the archive Cloud Functions deploys, and the archive runs the way
  * Cloud Functions runs it: functions-framework, started on the unpacked bundle with
- * `--target=<entry point>`, finds each of the five functions with its signature type.
+ * `--target=<entry point>`, finds each of the five functions with its signature type. With
+ * `--config`, the links config's custom conflict resolvers are in the archive and the functions
+ * load them from there.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXTERNAL_PACKAGES, type PackageResult, packageFunctions } from '../../scripts/package-functions.ts';
 
@@ -40,17 +43,19 @@ afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
+const LINKS = {
+  links: [{ name: 'leads', spreadsheetId: 'sheet-1', sheet: 'Leads', table: 'public.leads' }],
+};
+
 /** Starts functions-framework on the unpacked archive; resolves with its start-up output. */
-function serve(dir: string, target: string): Promise<string> {
+function serve(dir: string, target: string, links: object = LINKS): Promise<string> {
   const child = spawn(
     process.execPath,
     [frameworkMain, `--target=${target}`, `--source=${dir}`, '--port=0'],
     {
       env: {
         ...process.env,
-        SHEETSYNC_LINKS: JSON.stringify({
-          links: [{ name: 'leads', spreadsheetId: 'sheet-1', sheet: 'Leads', table: 'public.leads' }],
-        }),
+        SHEETSYNC_LINKS: JSON.stringify(links),
         DATABASE_URL: inject('databaseUrl'),
         PUBSUB_EMULATOR_HOST: inject('pubsubEmulatorHost'),
         FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
@@ -121,4 +126,87 @@ describe('npm run package', () => {
       expect(output).toContain(`Signature type: ${signature}`);
     });
   }
+
+  describe('with --config naming custom conflict resolvers', () => {
+    let custom: PackageResult;
+    let links: { links: Array<{ conflict?: { resolver?: string } }> };
+    let unpacked: string;
+
+    beforeAll(async () => {
+      // The config names the modules relative to its own folder, as a user's sheetsync.json would.
+      const config = join(workDir, 'sheetsync.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          links: [
+            {
+              ...LINKS.links[0],
+              conflict: {
+                policy: 'manual',
+                columns: { notes: 'custom' },
+                resolver: '../../examples/resolvers/concat-notes.ts',
+              },
+            },
+            {
+              name: 'scores',
+              spreadsheetId: 'sheet-1',
+              sheet: 'Scores',
+              table: 'public.scores',
+              conflict: { policy: 'custom', resolver: join(repoRoot, 'examples/resolvers/keep-larger.js') },
+            },
+          ],
+        }),
+      );
+      custom = await packageFunctions({ outDir: join(workDir, 'custom', 'functions'), config });
+      links = JSON.parse(readFileSync(custom.linksPath!, 'utf8'));
+      unpacked = join(workDir, 'unzip-custom');
+      execFileSync('unzip', ['-q', custom.zipPath, '-d', unpacked]);
+    });
+
+    it('puts each resolver in the archive and writes the config to deploy with their paths', () => {
+      expect(custom.linksPath).toBe(join(workDir, 'custom', 'links.json'));
+      expect(custom.resolvers).toEqual(['resolvers/concat-notes.js', 'resolvers/keep-larger.js']);
+      const listing = execFileSync('unzip', ['-Z1', custom.zipPath], { encoding: 'utf8' }).split('\n');
+      expect(listing).toEqual(expect.arrayContaining(['index.js', ...custom.resolvers]));
+      expect(links.links.map((l) => l.conflict?.resolver)).toEqual(custom.resolvers);
+    });
+
+    it('bundles a TypeScript resolver into plain JavaScript that runs from the archive', async () => {
+      const module = await import(pathToFileURL(join(unpacked, 'resolvers/concat-notes.js')).href);
+      const side = (value: string) => ({ value, dot: 'd', time: { wall: 1, logical: 0 } });
+      expect(
+        module.default({ link: 'leads', rowId: 'r', column: 'notes', sheet: side('b'), db: side('a') }),
+      ).toEqual({ value: 'a\nb' });
+    });
+
+    it('serves applyToDb from the unpacked archive with the resolvers loaded', async () => {
+      const output = await serve(unpacked, 'applyToDb', links);
+      expect(output).toContain('Function: applyToDb');
+    });
+
+    it('refuses to start when a resolver named in the config is not in the archive (E105)', async () => {
+      const missing = {
+        links: [{ ...links.links[1], conflict: { policy: 'custom', resolver: 'resolvers/nope.js' } }],
+      };
+      const failure = await serve(unpacked, 'applyToDb', missing).then(
+        () => '',
+        (error: Error) => error.message,
+      );
+      expect(failure).toContain('SHEETSYNC_E105');
+      expect(failure).toMatch(/links\[0\]\.conflict\.resolver: no file .*resolvers\/nope\.js/);
+    });
+
+    it('names the field when the config names a resolver file that does not exist', async () => {
+      const config = join(workDir, 'missing.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          links: [{ ...LINKS.links[0], conflict: { policy: 'custom', resolver: 'gone.js' } }],
+        }),
+      );
+      await expect(
+        packageFunctions({ outDir: join(workDir, 'missing', 'functions'), config }),
+      ).rejects.toThrow(/links\[0\]\.conflict\.resolver in .*missing\.json: no file .*gone\.js/);
+    });
+  });
 });
