@@ -128,7 +128,7 @@ describe('applyToDb store writes across overlapping flushes (real PostgreSQL)', 
     expect(await Promise.all(done)).toEqual([['ack'], ['ack'], ['ack']]);
 
     expect(most).toBe(2);
-    expect(calls).toBe(3 * Math.ceil(400 / 125));
+    expect(calls).toBe(3 * Math.ceil(400 / 250));
     const [{ count }] = await db.sql<[{ count: string }]>`select count(*) from public.pasted`;
     expect(Number(count)).toBe(1200);
     const rowIds = pastes.flatMap((d) => d.message.map((m) => m.rowId));

@@ -445,7 +445,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
 /** Row documents per store.commitRows call. */
 const COMMIT_SLICE = 250;
 /** New rows per createRows call. */
-const CREATE_SLICE = 125;
+const CREATE_SLICE = 250;
 /** Version-store write calls in flight at once, across flushes (ApplyToDbDeps.storeConcurrency). */
 const STORE_CONCURRENCY = 2;
 
@@ -479,10 +479,14 @@ export function createLimiter(size: number): Limiter {
  *
  * Every call takes a slot of `slots`, shared by all flushes: a flush may start while earlier
  * flushes' commits still run (GroupCommit release), and without a bound a run of pastes put
- * 25-30 create batches in the Firestore emulator's queue at once. The emulator then committed
- * no faster (about 3,500-4,500 rows/s in create batches either way, measured here), but every
- * other write waited behind the whole queue: sheetWebhook's one-document sheet-epoch bump took
- * 200-2,100 ms during pastes instead of ~20-50 ms, and that bump is on the path of every edit.
+ * 25-30 create batches of 60 rows in the Firestore emulator's queue at once. It committed no
+ * faster so, but every other write waited behind the whole queue: sheetWebhook's one-document
+ * sheet-epoch bump took 200-2,100 ms during pastes instead of ~20-50 ms, and that bump is on the
+ * path of every edit. Measured against the emulator alone (5,000 new rows, bumps meanwhile):
+ * slices of 250 rows (one batch each), 2 at a time, 4,500-5,800 rows/s with bumps at a median of
+ * 30-50 ms; 125 × 2, 3,100-3,800 rows/s; 60-row slices unbounded, 4,400-5,000 rows/s with bumps
+ * up to 700 ms. Acks wait for these commits, and the next message of an ordering key is delivered
+ * only after the previous one was acked, so their pace is also the pace of deliveries.
  * A failure fails the flush, whose messages are redelivered; what was committed then makes
  * those changes duplicates.
  */
