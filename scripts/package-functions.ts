@@ -81,15 +81,8 @@ export async function packageFunctions(
   if (!existsFile(entry)) throw new Error(`package: entry ${entry} does not exist`);
   // A wrong config (or a resolver path to no file) fails here, before anything is built.
   const config = options.config ? loadConfigFile(options.config) : undefined;
-  for (const [i, link] of (config?.links ?? []).entries()) {
-    const path = link.conflict.resolver;
-    if (path !== undefined && !existsFile(path)) {
-      throw new Error(
-        `package: links[${i}].conflict.resolver in ${options.config}: no file ${path}; ` +
-          'the path is relative to the config file',
-      );
-    }
-  }
+  // Its resolver modules are imported as they are, so a problem is named in the user's file.
+  if (config) await loadResolvers(config, options.config);
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -226,7 +219,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: { entry: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' } },
   });
-  const result = await packageFunctions({ entry: values.entry, outDir: values.out, config: values.config });
+  const result = await packageFunctions({
+    entry: values.entry,
+    outDir: values.out,
+    config: values.config,
+  }).catch((error: Error & { code?: string }) => {
+    // A wrong config or resolver: its message says what to fix; no stack trace.
+    console.error(`${error.code ? `${error.code}: ` : ''}${error.message}`);
+    process.exit(1);
+  });
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
   console.log(
     `bundled ${relative(process.cwd(), result.outDir)}/index.js (${kib(result.bundleBytes)}), ` +

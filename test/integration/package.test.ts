@@ -204,9 +204,14 @@ describe('npm run package', () => {
           links: [{ ...LINKS.links[0], conflict: { policy: 'custom', resolver: 'gone.js' } }],
         }),
       );
-      await expect(
-        packageFunctions({ outDir: join(workDir, 'missing', 'functions'), config }),
-      ).rejects.toThrow(/links\[0\]\.conflict\.resolver in .*missing\.json: no file .*gone\.js/);
+      const error = await packageFunctions({ outDir: join(workDir, 'missing', 'functions'), config }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
+      expect(error?.code).toBe('SHEETSYNC_E105');
+      expect(error?.message).toMatch(
+        /resolvers of .*missing\.json:\n {2}- links\[0\]\.conflict\.resolver: no file .*gone\.js/,
+      );
     });
   });
 });
