@@ -181,7 +181,8 @@ export function customPolicy(options: CustomPolicyOptions): CustomPolicy {
       failed = false;
       let choice: unknown;
       try {
-        choice = resolver.resolve({ ...conflict, link });
+        // A copy: a resolver that changes its argument cannot touch the change being decided.
+        choice = resolver.resolve(structuredClone({ ...conflict, link }));
       } catch (error) {
         // Its message may quote the values the resolver saw: only at DEBUG.
         logger.debug(`custom conflict resolver ${resolver.name} threw: ${firstLine(error)}`, {
@@ -200,6 +201,12 @@ export function customPolicy(options: CustomPolicyOptions): CustomPolicy {
       if (!isValueChoice(choice)) {
         return fail(conflict, `returned ${describeChoice(choice)} instead of 'sheet', 'db' or { value }`);
       }
+      if (!isCellValue(choice.value)) {
+        return fail(
+          conflict,
+          'returned a value that is not JSON data (a string, number, boolean, null, array or object)',
+        );
+      }
       const type = types[conflict.column];
       if (!type) return fail(conflict, `decided column ${conflict.column}, which the table does not have`);
       const coerced = fromDb(choice.value, type);
@@ -210,6 +217,15 @@ export function customPolicy(options: CustomPolicyOptions): CustomPolicy {
       return { value: coerced.value };
     },
   };
+}
+
+/** Plain JSON data, as cells hold (no Date, Map, class instance, NaN or Infinity). */
+function isCellValue(value: unknown): value is CellValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isCellValue);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value).every(isCellValue);
 }
 
 function isPromise(value: unknown): boolean {

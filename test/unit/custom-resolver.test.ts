@@ -159,6 +159,8 @@ describe('a custom resolver, wrapped', () => {
     ['returns undefined', () => undefined, /returned a undefined/],
     ['returns { value: undefined }', () => ({ value: undefined }), /an object with keys \[value\]/],
     ['returns a Promise', async () => 'sheet', /returned a Promise/],
+    ['returns a Date', () => ({ value: new Date(0) as never }), /not JSON data/],
+    ['returns NaN', () => ({ value: Number.NaN }), /not JSON data/],
   ];
   for (const [what, resolve, problem] of failures) {
     it(`when it ${what}: keeps the DB value, records an open manual conflict, logs E411 without values`, () => {
@@ -211,6 +213,18 @@ describe('a custom resolver, wrapped', () => {
     const again = decide(policy, { score: 12 });
     expect(again).toEqual(first);
     expect(first.cells).toEqual({ score: 12 });
+  });
+
+  it('gives the resolver a copy: changing its argument changes nothing decided', () => {
+    const decision = decide(
+      policyWith((conflict) => {
+        conflict.sheet.time.wall = 0;
+        conflict.sheet.value = 1000;
+        return 'sheet';
+      }, recordingLogger().logger),
+    );
+    expect(decision.cells).toEqual({ score: 7 });
+    expect(decision.conflicts[0]).toMatchObject({ sheet: { value: 7, time: { wall: 99, logical: 0 } } });
   });
 
   it('leaves columns under another policy alone', () => {
