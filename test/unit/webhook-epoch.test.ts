@@ -1,0 +1,141 @@
+/**
+ * sheetWebhook's replay claim and sheet-epoch bump run together, and the changes are published
+ * only after both: a bump that fails answers 503 with nothing published and the claim released,
+ * so the script's retry is accepted.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/src/config.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { silentLogger } from '../../functions/src/log.ts';
+
+const secret = 'test-secret-0123456789';
+const now = 1_800_000_000_000;
+const config = parseConfig({
+  links: [{ name: 'leads', spreadsheetId: 'ss1', sheet: 'Leads', table: 'public.leads' }],
+});
+
+function request(body: unknown) {
+  const raw = Buffer.from(JSON.stringify(body));
+  const ts = String(now);
+  return {
+    method: 'POST',
+    headers: { 'x-sheetsync-timestamp': ts, 'x-sheetsync-signature': sign(secret, ts, raw) },
+    rawBody: raw,
+  };
+}
+
+const event = () => ({
+  v: 1,
+  eventId: randomUUID(),
+  kind: 'edit',
+  spreadsheetId: 'ss1',
+  sheet: 'Leads',
+  sheetId: 0,
+  headers: ['id', 'name', '_sheetsync_id'],
+  time: now - 50,
+  rows: [{ rowId: randomUUID(), row: 2, isNew: false, cells: { name: 'Ada' } }],
+});
+
+describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
+  it('starts the claim and the bump together and publishes only after both finished', async () => {
+    const steps: string[] = [];
+    let finishBump!: () => void;
+    let finishClaim!: () => void;
+    const guard = memoryReplayGuard();
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: {
+        claim: async (id, at) => {
+          steps.push('claim started');
+          await new Promise<void>((resolve) => {
+            finishClaim = resolve;
+          });
+          return guard.claim(id, at);
+        },
+        release: (id) => guard.release(id),
+      },
+      sheetChanged: () => {
+        steps.push('bump started');
+        return new Promise<void>((resolve) => {
+          finishBump = () => {
+            steps.push('bump done');
+            resolve();
+          };
+        });
+      },
+      publish: async () => {
+        steps.push('published');
+      },
+      liveRowIds: async () => [],
+      logger: silentLogger,
+      now: () => now,
+    };
+    const answer = handleWebhook(request(event()), deps);
+    await new Promise((r) => setTimeout(r, 10));
+    // Both started before either finished; nothing is published while the bump is under way.
+    expect(steps).toEqual(['claim started', 'bump started']);
+    finishClaim();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(steps).toEqual(['claim started', 'bump started']);
+    finishBump();
+    expect((await answer).status).toBe(200);
+    expect(steps).toEqual(['claim started', 'bump started', 'bump done', 'published']);
+  });
+
+  it('answers 503 when the bump fails: nothing published, the claim released, the retry accepted', async () => {
+    const published: unknown[] = [];
+    let failBump = true;
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      sheetChanged: async () => {
+        if (failBump) throw new Error('firestore unavailable');
+      },
+      publish: async (messages) => {
+        published.push(...messages);
+      },
+      liveRowIds: async () => [],
+      logger: silentLogger,
+      now: () => now,
+    };
+    const body = event();
+    const first = await handleWebhook(request(body), deps);
+    expect(first.status).toBe(503);
+    expect(first.body).toMatchObject({ error: { code: 'SHEETSYNC_E607' } });
+    expect(published).toEqual([]);
+    failBump = false;
+    expect((await handleWebhook(request(body), deps)).status).toBe(200);
+    expect(published).toHaveLength(1);
+    // A replay of the accepted event is still refused, and publishes nothing.
+    expect((await handleWebhook(request(body), deps)).status).toBe(409);
+    expect(published).toHaveLength(1);
+  });
+
+  it('a failing replay claim fails the request and publishes nothing', async () => {
+    const published: unknown[] = [];
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: {
+        claim: async () => {
+          throw new Error('claim store down');
+        },
+        release: async () => {},
+      },
+      sheetChanged: async () => {},
+      publish: async (messages) => {
+        published.push(...messages);
+      },
+      liveRowIds: async () => [],
+      logger: silentLogger,
+      now: () => now,
+    };
+    await expect(handleWebhook(request(event()), deps)).rejects.toThrow('claim store down');
+    expect(published).toEqual([]);
+  });
+});
