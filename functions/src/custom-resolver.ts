@@ -17,7 +17,7 @@
  *   `fromDb`), the conflict is decided as `manual` would: the DB value kept, the record open for a
  *   person to resolve, and an error (SHEETSYNC_E411) logged with the link, row and column (never
  *   the values). A computed value is stored in the column's canonical form. The record's policy
- *   says `custom:<module name>`, or `manual` when the resolver failed.
+ *   says `custom:<module name>`; a failed decision's record is open (core UNDECIDED).
  * - A resolver must be deterministic (a redelivered change is decided again and must be decided
  *   the same way): no clock, no randomness, no I/O; decide from the conflict alone.
  */
@@ -30,7 +30,14 @@ import { conflictPolicyOf } from './config.ts';
 import type { CellValue } from './core/cell-value.ts';
 import { fromDb } from './core/coercion.ts';
 import { type ColumnType, parseColumnType } from './core/column-type.ts';
-import type { ConflictChoice, ConflictInput, ConflictPolicy, CustomPolicy } from './core/conflict-policy.ts';
+import {
+  type ConflictChoice,
+  type ConflictInput,
+  type ConflictPolicy,
+  type CustomPolicy,
+  UNDECIDED,
+  type Undecided,
+} from './core/conflict-policy.ts';
 import { SheetsyncError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { SheetsyncConfig } from './wire/config.ts';
@@ -155,30 +162,24 @@ export interface CustomPolicyOptions {
 }
 
 /**
- * The resolver as the core's CustomPolicy, wrapped so that a failing resolver leaves an open
- * manual conflict. The core reads the record's policy label (policyLabel) right after the
- * decision (chooseWinner): `name` is `manual` after a failed decision, so the record is open,
- * and `custom:<module>` otherwise (test/unit/custom-resolver.test.ts holds the core to that).
+ * The resolver as the core's CustomPolicy, wrapped so that a failing resolver leaves the
+ * conflict open for a person: it answers UNDECIDED, which the core decides as `manual` would
+ * (the DB value kept, the record open) under the label `custom:<module>`.
  */
 export function customPolicy(options: CustomPolicyOptions): CustomPolicy {
   const { link, resolver, types, logger } = options;
   const label = `custom:${resolver.name}`;
-  let failed = false;
-  const fail = (conflict: ConflictInput, problem: string): ConflictChoice => {
-    failed = true;
+  const fail = (conflict: ConflictInput, problem: string): Undecided => {
     logger.error(
       `custom conflict resolver ${resolver.name} ${problem}; the database value is kept and the ` +
         'conflict left open for a person to resolve (sheetsync conflicts resolve, or the dashboard)',
       { link, rowId: conflict.rowId, column: conflict.column, code: 'SHEETSYNC_E411' },
     );
-    return 'db';
+    return UNDECIDED;
   };
   return {
-    get name() {
-      return failed ? 'manual' : label;
-    },
-    resolve(conflict) {
-      failed = false;
+    name: label,
+    resolve(conflict): ConflictChoice | Undecided {
       let choice: unknown;
       try {
         // A copy: a resolver that changes its argument cannot touch the change being decided.

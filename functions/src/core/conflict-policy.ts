@@ -28,7 +28,21 @@ export interface ConflictInput {
 /** Which value wins: one side's, or a value the resolver computed (e.g. a merge of both). */
 export type ConflictChoice = 'sheet' | 'db' | { value: CellValue };
 
-export type ConflictResolver = (conflict: ConflictInput) => ConflictChoice;
+/**
+ * What a custom resolver returns when it could not decide (it threw, or returned something that
+ * is not a choice): the DB value is kept and the conflict stays open for a person, as `manual`
+ * leaves it, under the resolver's own label.
+ */
+export const UNDECIDED = Object.freeze({ undecided: true as const });
+export type Undecided = typeof UNDECIDED;
+
+export type ConflictResolver = (conflict: ConflictInput) => ConflictChoice | Undecided;
+
+/** A decision: the winner, and whether the conflict stays open for a person. */
+export interface ConflictDecision {
+  choice: ConflictChoice;
+  open: boolean;
+}
 
 export interface CustomPolicy {
   /** Shown in conflict records, e.g. `custom:concat-notes`. */
@@ -58,8 +72,23 @@ export function policyLabel(policy: ColumnPolicy): string {
  * (the origin tie break: the table is the system of record and its constraints already hold).
  * `manual` keeps the DB value until a person resolves the conflict.
  */
+export function decideConflict(policy: ColumnPolicy, conflict: ConflictInput): ConflictDecision {
+  if (typeof policy !== 'string') {
+    const choice = policy.resolve(conflict);
+    return isUndecided(choice) ? { choice: 'db', open: true } : { choice, open: false };
+  }
+  return { choice: chooseWinner(policy, conflict), open: policy === 'manual' };
+}
+
+function isUndecided(choice: ConflictChoice | Undecided): choice is Undecided {
+  return typeof choice === 'object' && choice !== null && 'undecided' in choice;
+}
+
 export function chooseWinner(policy: ColumnPolicy, conflict: ConflictInput): ConflictChoice {
-  if (typeof policy !== 'string') return policy.resolve(conflict);
+  if (typeof policy !== 'string') {
+    const choice = policy.resolve(conflict);
+    return isUndecided(choice) ? 'db' : choice;
+  }
   switch (policy) {
     case 'sheet-wins':
       return 'sheet';

@@ -14,7 +14,7 @@ import { type Cells, sameValue } from './cell-value.ts';
 import {
   type ConflictChoice,
   type ConflictPolicy,
-  chooseWinner,
+  decideConflict,
   policyFor,
   policyLabel,
 } from './conflict-policy.ts';
@@ -165,14 +165,17 @@ export function mergeSheetChange(
     }
     if (contender) {
       const columnPolicy = policyFor(context.policy, column);
-      choice = chooseWinner(columnPolicy, {
+      const decision = decideConflict(columnPolicy, {
         rowId: change.rowId,
         column,
         sheet: { value, dot, time: change.time },
         db: { value: contender.value, dot: contender.dot, time: contender.time },
       });
+      choice = decision.choice;
       const db = { value: contender.value, dot: contender.dot, time: contender.time };
-      conflicts.push(record(column, 'concurrent', value, db, choice, policyLabel(columnPolicy)));
+      conflicts.push(
+        record(column, 'concurrent', value, db, choice, policyLabel(columnPolicy), decision.open),
+      );
     }
     if (choice === 'db') {
       outcomes.push({ column, kind: 'keep-db', value: known });
@@ -222,6 +225,8 @@ function recorder(change: RowChange, dot: string, now: number) {
     db: Side,
     choice: ConflictChoice = 'db',
     policy = reason === 'concurrent' ? 'last-writer-wins' : 'delete-wins',
+    /** Left open for a person (manual, or a custom resolver that could not decide). */
+    open = policy === 'manual',
   ): ConflictRecord => {
     const outcome = typeof choice === 'string' ? choice : 'custom';
     const value = choice === 'sheet' ? sheetValue : choice === 'db' ? db.value : choice.value;
@@ -236,7 +241,7 @@ function recorder(change: RowChange, dot: string, now: number) {
       db: { value: db.value, dot: db.dot, time: db.time },
       outcome,
       value,
-      status: policy === 'manual' ? 'open' : 'resolved',
+      status: open ? 'open' : 'resolved',
       detectedAt: now,
       resolution: null,
     };
