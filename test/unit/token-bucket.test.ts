@@ -74,7 +74,7 @@ describe('TokenBucket.ready', () => {
 
   it('spaces callers out as the bucket empties, and never resolves before a token is there', async () => {
     const clock = fakeClock();
-    const bucket = new TokenBucket({ perMinute: 60, clock }); // burst 10, a token every 1.2 s
+    const bucket = new TokenBucket({ perMinute: 60, burst: 10, clock }); // a token every 1.2 s
     const gaps: number[] = [];
     let last = clock.t;
     for (let i = 0; i < 30; i++) {

@@ -21,7 +21,13 @@ export const realClock: Clock = {
 export interface TokenBucketOptions {
   /** Requests allowed per minute (the quota). */
   perMinute: number;
-  /** Requests that may go at once after a quiet spell. Default: min(10, perMinute / 4). */
+  /**
+   * Requests that may go at once after a quiet spell. Default: min(20, perMinute / 3): at
+   * Google's 60 writes a minute, 20 at once and then one every 1.5 s. A larger burst serves
+   * bursts of changes better (applyToSheet spaces its flushes over it, TokenBucket.ready) and
+   * sustained load a little worse (measured in bench/db-to-sheet and a model of it; the README's
+   * Design notes give the figures).
+   */
   burst?: number;
   clock?: Clock;
 }
@@ -41,7 +47,7 @@ export class TokenBucket {
     this.clock = options.clock ?? realClock;
     this.burst = Math.max(
       1,
-      Math.min(options.burst ?? Math.min(10, options.perMinute / 4), options.perMinute - 1 || 1),
+      Math.min(options.burst ?? Math.min(20, options.perMinute / 3), options.perMinute - 1 || 1),
     );
     this.rate = Math.max(options.perMinute - this.burst, 1) / 60_000;
     this.tokens = this.burst;
