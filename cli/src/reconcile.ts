@@ -122,6 +122,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     const newIds: Array<{ row: number; rowId: string }> = [];
     slice.forEach((values, i) => {
       const row = start + i + 2;
+      // A blank row between data rows (a person inserted it, or cleared one): nothing to sync.
+      if (values.every((v) => v === '' || v === null || v === undefined)) return;
       let rowId = ids[i]!;
       const fresh = rowId === '' || seenIds.has(rowId); // no id yet, or a pasted copy
       if (fresh) {
