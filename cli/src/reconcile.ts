@@ -105,6 +105,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   const seenKeys = new Set<string>();
   const seenIds = new Set<string>();
   const sheetWrites: Array<{ row: number; column: number; value: SheetValue }> = [];
+  /** Row documents of rows with cells written to the sheet: committed once those are written. */
+  const afterSheetWrites: RowCommit[] = [];
   const sheetDeletes: number[] = [];
   const total = sheet.rows.length;
 
@@ -165,6 +167,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       const conflicts: ConflictRecord[] = [];
       const dot = `sheet:${doc!.vv.sheet + 1}`;
       let cellsChanged = false;
+      let toSheetRow = false;
       for (const [column, sheetValue] of Object.entries(cells)) {
         const state = next.cells[column];
         const plan = planCell(sheetValue, db[column] ?? null, state?.value, policy);
@@ -178,6 +181,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         }
         const time = tick(state?.time ?? { wall: 0, logical: 0 }, at);
         if (toSheetValue) {
+          toSheetRow = true;
           r.cellsToSheet += plan.kind === 'conflict' ? 0 : 1;
           sheetWrites.push({
             row,
@@ -210,7 +214,10 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         next = { ...next, vv: { ...next.vv, sheet: doc!.vv.sheet + 1 } };
       }
       // Only rows that drifted are committed (next.cells is always a copy, so compare by flag).
-      if (cellsChanged) commits.push({ next, conflicts });
+      // A document that says the sheet shows a value is committed only after the sheet write:
+      // committed before it, a crash in between would make the next run take the sheet's old
+      // value for an edit and send it to the table.
+      if (cellsChanged) (toSheetRow ? afterSheetWrites : commits).push({ next, conflicts });
     });
     r.idsAssigned += newIds.length;
     if (!deps.dryRun) {
@@ -305,6 +312,8 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appended || appends.length > 0))
       sheetWrites.push({ row: 1, column: idColumn, value: ID_HEADER });
     if (sheetWrites.length > 0) await grid.writeCells(sheetWrites);
+    for (let i = 0; i < afterSheetWrites.length; i += CHUNK)
+      await store.commitRows(link.name, afterSheetWrites.slice(i, i + CHUNK));
     await flushAppends();
     await grid.deleteRows(sheetId, sheetDeletes);
   }

@@ -1,7 +1,10 @@
 /**
- * A blank row between data rows (a person inserted one, or cleared one's cells and id) is not a
- * row to insert: reconcile skips it instead of failing on the table's NOT NULL key, and repairs
- * the rest. PostgreSQL, the local sheet through @googleapis/sheets.
+ * reconcile where sheets get untidy and writes fail, against PostgreSQL and the local sheet
+ * through @googleapis/sheets:
+ * - a blank row between data rows (a person inserted one, or cleared one's cells and id) is not a
+ *   row to insert: reconcile skips it instead of failing on the table's NOT NULL key;
+ * - a sheet write that fails leaves no row document saying the sheet shows the new value, so the
+ *   next run writes the table's value to the sheet instead of sending the sheet's old one back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachLink } from '../../cli/src/attach.ts';
@@ -15,7 +18,7 @@ import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
 
-describe('reconcile and blank rows', () => {
+describe('reconcile robustness', () => {
   const db = useTestDatabase();
   const spreadsheetId = uniqueName('blank');
   let emulator: Emulator;
@@ -23,7 +26,16 @@ describe('reconcile and blank rows', () => {
 
   beforeAll(async () => {
     emulator = await createEmulator({ port: 0 });
-    emulator.model.create({ spreadsheetId, sheets: [{ title: 'People', sheetId: 0 }] }, 'api');
+    emulator.model.create(
+      {
+        spreadsheetId,
+        sheets: [
+          { title: 'People', sheetId: 0 },
+          { title: 'Pets', sheetId: 1 },
+        ],
+      },
+      'api',
+    );
     api = new SheetsApi({
       rootUrl: emulator.url,
       logger: silentLogger,
@@ -32,6 +44,8 @@ describe('reconcile and blank rows', () => {
     });
     await db.sql`create table public.people (id bigint primary key, name text)`;
     await db.sql`insert into public.people values (1, 'Ada'), (2, 'Grace'), (3, 'Alan')`;
+    await db.sql`create table public.pets (id bigint primary key, name text)`;
+    await db.sql`insert into public.pets values (1, 'Rex'), (2, 'Tom')`;
   });
   afterAll(() => emulator?.close());
 
@@ -62,5 +76,34 @@ describe('reconcile and blank rows', () => {
       { id: 2, name: 'Grace H.' },
       { id: 3, name: 'Alan' },
     ]);
+  });
+
+  it('a failed sheet write leaves the documents as they were: the next run sends the table value to the sheet', async () => {
+    const link = parseConfig({
+      links: [{ name: 'pets', spreadsheetId, sheet: 'Pets', table: 'public.pets' }],
+    }).links[0]!;
+    const store = new MemoryVersionStore();
+    await attachLink({ sql: db.sql, sheetsApi: api, store, link });
+    await db.sql`update public.pets set name = 'Tom II' where id = 2`;
+
+    const failing = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, readsPerMinute: 600 });
+    failing.client.spreadsheets.values.batchUpdate = (async () => {
+      throw Object.assign(new Error('the sheet is unreachable'), { response: { status: 403 } });
+    }) as never;
+    await expect(
+      reconcileLink({ sql: db.sql, sheetsApi: failing, store, link, dryRun: false }),
+    ).rejects.toMatchObject({ code: 'SHEETSYNC_E501' });
+    expect(tabValues(emulator, spreadsheetId, 'Pets!A2:B3').map((r) => r.slice(0, 2))).toEqual([
+      [1, 'Rex'],
+      [2, 'Tom'],
+    ]);
+
+    const result = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: false });
+    expect(result).toMatchObject({ cellsToSheet: 1, cellsToDb: 0 });
+    expect(tabValues(emulator, spreadsheetId, 'Pets!A2:B3').map((r) => r.slice(0, 2))).toEqual([
+      [1, 'Rex'],
+      [2, 'Tom II'],
+    ]);
+    expect((await db.sql`select name from public.pets where id = 2`)[0]?.name).toBe('Tom II');
   });
 });
