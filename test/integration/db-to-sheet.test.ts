@@ -3,21 +3,10 @@
  * Pub/Sub emulator, applyToSheet with the Firestore emulator store, and the local sheet, read back
  * through @googleapis/sheets.
  */
-import { Firestore } from '@google-cloud/firestore';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
-import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
-import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
-import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
-import { createLogger, silentLogger } from '../../functions/src/log.ts';
-import type { Bus, Subscription } from '../../functions/src/ports.ts';
-import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
-import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
-import { uniqueName } from '../support/names.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../emulator/src/server.ts';
+import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { type DbToSheetStack, startDbToSheetStack } from '../support/db-to-sheet-stack.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
 import { waitFor } from '../support/wait.ts';
@@ -25,78 +14,23 @@ import { waitFor } from '../support/wait.ts';
 describe('database → sheet', () => {
   const db = useTestDatabase();
   let emulator: Emulator;
-  let firestore: Firestore;
-  let bus: Bus;
-  let relay: RunningRelay;
-  let subscription: Subscription;
   let api: SheetsApi;
-  const spreadsheetId = uniqueName('db-to-sheet');
-  let applyToSheet: ReturnType<typeof createApplyToSheet>;
+  let spreadsheetId: string;
+  let applyToSheet: DbToSheetStack['applyToSheet'];
+  let stack: DbToSheetStack | undefined;
 
   beforeAll(async () => {
-    emulator = await createEmulator({ port: 0 });
-    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
-    api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 60 });
-    await api.client.spreadsheets.values.update({
-      spreadsheetId,
-      range: 'Leads!A1',
-      valueInputOption: 'RAW',
-      requestBody: { values: [['id', 'name', 'score', 'note']] },
+    stack = await startDbToSheetStack(db.sql, {
+      table: 'public.leads',
+      headers: ['id', 'name', 'score', 'note'],
+      createTable: (sql) =>
+        sql`create table public.leads (id int primary key, name text, score numeric(10,2), note text, secret text)`,
     });
-    const [host, port] = inject('firestoreEmulatorHost').split(':');
-    firestore = new Firestore({ projectId: 'sheetsync-test', host, port: Number(port), ssl: false });
-    const store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
-
-    await installSchema(db.sql);
-    await db.sql`create table public.leads (id int primary key, name text, score numeric(10,2), note text, secret text)`;
-    await watchTable(db.sql, 'public.leads', 'leads');
-
-    bus = createPubSubBus({
-      projectId: 'sheetsync-test',
-      apiEndpoint: inject('pubsubEmulatorHost'),
-      logger: silentLogger,
-    });
-    const topic = uniqueName('sheetsync-db-changes');
-    const sub = uniqueName('apply-to-sheet');
-    await bus.ensureTopic(topic);
-    await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
-    relay = startRelay({
-      sql: db.sql,
-      bus,
-      topic,
-      logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger,
-      pollIntervalMs: 200,
-    });
-    applyToSheet = createApplyToSheet({
-      store,
-      links: new Map([
-        [
-          'leads',
-          {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
-            addMissingHeaders: false,
-          },
-        ],
-      ]),
-      logger: process.env.DEBUG_SYNC ? createLogger() : silentLogger,
-    });
-    subscription = startSubscriber({
-      bus,
-      subscription: sub,
-      parse: parseDbChanges,
-      flush: applyToSheet.flush,
-      ready: applyToSheet.ready,
-      windowMs: 200,
-      logger: silentLogger,
-    });
+    ({ emulator, api, spreadsheetId, applyToSheet } = stack);
   });
 
   afterAll(async () => {
-    await subscription?.close();
-    await relay?.stop();
-    await bus?.close();
-    await firestore?.terminate();
-    await emulator?.close();
+    await stack?.stop();
   });
 
   /** The tab's rows, read from the local sheet's model (see test/support/sheet-state.ts). */

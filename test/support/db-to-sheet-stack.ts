@@ -1,0 +1,117 @@
+/**
+ * The database → sheet path for integration tests: a watched table, the capture trigger, the
+ * relay, Google's Pub/Sub emulator, applyToSheet (kept tab snapshot, write-budget pacing) with
+ * the Firestore emulator's version store, and the local sheet through @googleapis/sheets, wired
+ * as cli/src/pipeline.ts wires them. DEBUG_SYNC=1 prints the relay's and applyToSheet's logs.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import type postgres from 'postgres';
+import { inject } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import { createLogger, silentLogger } from '../../functions/src/log.ts';
+import type { Bus, Subscription } from '../../functions/src/ports.ts';
+import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
+import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
+import { uniqueName } from './names.ts';
+
+export interface DbToSheetStack {
+  emulator: Emulator;
+  api: SheetsApi;
+  store: FirestoreVersionStore;
+  applyToSheet: ReturnType<typeof createApplyToSheet>;
+  spreadsheetId: string;
+  stop(): Promise<void>;
+}
+
+export interface DbToSheetOptions {
+  /** Creates the table to watch, e.g. sql`create table public.leads (...)`. */
+  createTable: (sql: postgres.Sql) => Promise<unknown>;
+  /** schema.table */
+  table: string;
+  /** The tab's header row, written before anything syncs. */
+  headers: string[];
+  link?: string;
+  tab?: string;
+}
+
+export async function startDbToSheetStack(
+  sql: postgres.Sql,
+  options: DbToSheetOptions,
+): Promise<DbToSheetStack> {
+  const link = options.link ?? 'leads';
+  const tab = options.tab ?? 'Leads';
+  const spreadsheetId = uniqueName(link);
+  const logger = process.env.DEBUG_SYNC ? createLogger() : silentLogger;
+  const stops: Array<() => Promise<unknown>> = [];
+  const emulator = await createEmulator({ port: 0 });
+  stops.unshift(() => emulator.close());
+  emulator.model.create({ spreadsheetId, sheets: [{ title: tab, sheetId: 0 }] }, 'api');
+  const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 60 });
+  await api.client.spreadsheets.values.update({
+    spreadsheetId,
+    range: `${tab}!A1`,
+    valueInputOption: 'RAW',
+    requestBody: { values: [options.headers] },
+  });
+  const [host, port] = inject('firestoreEmulatorHost').split(':');
+  const firestore = new Firestore({ projectId: 'sheetsync-test', host, port: Number(port), ssl: false });
+  stops.unshift(() => firestore.terminate());
+  const store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
+
+  await installSchema(sql);
+  await options.createTable(sql);
+  await watchTable(sql, options.table, link);
+
+  const bus: Bus = createPubSubBus({
+    projectId: 'sheetsync-test',
+    apiEndpoint: inject('pubsubEmulatorHost'),
+    logger: silentLogger,
+  });
+  stops.unshift(() => bus.close());
+  const topic = uniqueName('sheetsync-db-changes');
+  const sub = uniqueName('apply-to-sheet');
+  await bus.ensureTopic(topic);
+  await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
+  const relay: RunningRelay = startRelay({ sql, bus, topic, logger, pollIntervalMs: 200 });
+  stops.unshift(() => relay.stop());
+  const applyToSheet = createApplyToSheet({
+    store,
+    links: new Map([
+      [
+        link,
+        {
+          tab: new SheetTab(api, spreadsheetId, tab, { changeToken: () => store.sheetEpoch(link) }),
+          addMissingHeaders: false,
+        },
+      ],
+    ]),
+    logger,
+  });
+  const subscription: Subscription = startSubscriber({
+    bus,
+    subscription: sub,
+    parse: parseDbChanges,
+    flush: applyToSheet.flush,
+    ready: applyToSheet.ready,
+    windowMs: 200,
+    logger: silentLogger,
+  });
+  stops.unshift(() => subscription.close());
+  return {
+    emulator,
+    api,
+    store,
+    applyToSheet,
+    spreadsheetId,
+    async stop() {
+      for (const stop of stops) await stop().catch(() => {});
+    },
+  };
+}
