@@ -34,6 +34,7 @@ import {
   syncedRowDocument,
 } from '../../functions/src/core/reconcile-plan.ts';
 import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
+import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { RowCommit } from '../../functions/src/ports.ts';
 import type { SyncDeps } from './attach.ts';
 import { linkColumns } from './attach.ts';
@@ -311,6 +312,12 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     }
     if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appended || appends.length > 0))
       sheetWrites.push({ row: 1, column: idColumn, value: ID_HEADER });
+    // Sheet writes go by the row positions read at the start; rows a person inserted, deleted or
+    // sorted since would take other rows' cells. One read of the id column tells, and the run
+    // stops before writing (E506). Only where no row got a new id: those rows' table rows and
+    // documents are already written, and stopping would leave them without their id on the sheet.
+    if (sheet.idColumn >= 0 && r.idsAssigned === 0 && (sheetWrites.length > 0 || sheetDeletes.length > 0))
+      await checkRowsStayed(grid, sheet.idColumn, sheet.rows);
     if (sheetWrites.length > 0) await grid.writeCells(sheetWrites);
     for (let i = 0; i < afterSheetWrites.length; i += CHUNK)
       await store.commitRows(link.name, afterSheetWrites.slice(i, i + CHUNK));
@@ -318,6 +325,26 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     await grid.deleteRows(sheetId, sheetDeletes);
   }
   return r;
+}
+
+/**
+ * Throws SHEETSYNC_E506 when a row read at the start holds another sync id now (rows were
+ * inserted, deleted or sorted meanwhile, or the script gave an id-less row its id).
+ */
+async function checkRowsStayed(grid: SheetGrid, idColumn: number, rows: readonly SheetValue[][]) {
+  const now = await grid.readColumn(idColumn);
+  for (let i = 0; i < rows.length; i++) {
+    const before = String(rows[i]?.[idColumn] ?? '');
+    const after = String(now[i] ?? '');
+    if (before === after) continue;
+    throw new SheetsyncError(
+      'SHEETSYNC_E506',
+      `the sheet's rows changed while reconcile ran (row ${i + 2} held sync id "${before}", now "${after}"): ` +
+        'rows were inserted, deleted or sorted. The table is repaired; no cell of an existing sheet row ' +
+        'was written or deleted. Run reconcile again while nobody reorganises the sheet.',
+      'retry',
+    );
+  }
 }
 
 function withoutNullKeys(cells: Cells, key: string[]): Cells {

@@ -5,7 +5,7 @@
  * 2 MB, each request paced and retried by SheetsApi).
  */
 import type { sheets_v4 } from '@googleapis/sheets';
-import { quoteTitle, rowSpanA1 } from '../../functions/src/adapters/sheets/a1.ts';
+import { columnLetters, quoteTitle, rowSpanA1 } from '../../functions/src/adapters/sheets/a1.ts';
 import {
   chunksUnder,
   ID_HEADER,
@@ -58,6 +58,20 @@ export class SheetGrid {
     // Trailing empty rows are not data.
     while (rows.length > 0 && rows.at(-1)!.every((v) => v === '' || v === null)) rows.pop();
     return { headers, idColumn: headers.indexOf(ID_HEADER), rows };
+  }
+
+  /** One column of the data rows (row 2 down) in one read; `[i]` is sheet row i + 2. */
+  async readColumn(column: number): Promise<SheetValue[]> {
+    const letters = columnLetters(column);
+    const values = await this.api.call('read', 'values.get', () =>
+      this.api.client.spreadsheets.values.get({
+        spreadsheetId: this.spreadsheetId,
+        range: `${quoteTitle(this.title)}!${letters}2:${letters}`,
+        valueRenderOption: 'UNFORMATTED_VALUE',
+        majorDimension: 'COLUMNS',
+      }),
+    );
+    return ((values.values ?? [])[0] ?? []) as SheetValue[];
   }
 
   /** Appends rows (values in header order) with appendCells, in requests under 2 MB. */
