@@ -105,8 +105,18 @@ function handleEdit(e) {
  * @param {GoogleAppsScript.Events.SheetsOnChange} e
  */
 function handleChange(e) {
-  // EDIT and FORMAT come with an onEdit (or change no data); INSERT_ROW adds only empty rows.
-  if (e.changeType === 'EDIT' || e.changeType === 'FORMAT' || e.changeType === 'INSERT_ROW') return;
+  // EDIT and FORMAT come with an onEdit (or change no data).
+  if (e.changeType === 'EDIT' || e.changeType === 'FORMAT') return;
+  if (e.changeType === 'INSERT_ROW') {
+    // Only empty rows: no data to send, but the rows below moved, and the server writes to the
+    // sheet by the positions it last read. A small event tells it to read them again.
+    withLock_(() => {
+      syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
+        send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'INSERT_ROW' }));
+      });
+    });
+    return;
+  }
   withLock_(() => {
     syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
       const context = sheetContext_(sheet);

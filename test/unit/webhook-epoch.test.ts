@@ -138,4 +138,23 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
     await expect(handleWebhook(request(event()), deps)).rejects.toThrow('claim store down');
     expect(published).toEqual([]);
   });
+
+  it('takes a layout event (empty rows inserted): nothing published, the sheet epoch bumped', async () => {
+    const bumped: string[] = [];
+    const published: unknown[] = [];
+    const { rows: _rows, ...base } = event();
+    const answer = await handleWebhook(request({ ...base, kind: 'layout', changeType: 'INSERT_ROW' }), {
+      config,
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      publish: async (messages) => void published.push(...messages),
+      liveRowIds: async () => [],
+      sheetChanged: async (link) => void bumped.push(link),
+      logger: silentLogger,
+      now: () => now,
+    });
+    expect(answer.status).toBe(200);
+    expect(published).toEqual([]);
+    expect(bumped).toEqual(['leads']);
+  });
 });

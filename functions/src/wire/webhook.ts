@@ -44,5 +44,10 @@ export const WebhookBody = v.variant('kind', [
     ids: v.array(uuid),
   }),
   v.strictObject({ ...common, kind: v.literal('headers') }),
+  /**
+   * Rows or columns moved without a data change (empty rows inserted): nothing to publish, but
+   * the row positions applyToSheet keeps are stale (the webhook bumps the link's sheet epoch).
+   */
+  v.strictObject({ ...common, kind: v.literal('layout'), changeType: v.string() }),
 ]);
 export type WebhookBody = v.InferOutput<typeof WebhookBody>;
