@@ -8,7 +8,7 @@
  * like applyToDb, so their echoes are recognised; sheet writes are RAW values.batchUpdate.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ID_HEADER, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { ID_HEADER, isBlankRow, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import {
   canonicalRow,
   jsonExpr,
@@ -126,7 +126,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     slice.forEach((values, i) => {
       const row = start + i + 2;
       // A blank row between data rows (a person inserted it, or cleared one): nothing to sync.
-      if (values.every((v) => v === '' || v === null || v === undefined)) return;
+      if (isBlankRow(values)) return;
       let rowId = ids[i]!;
       const fresh = rowId === '' || seenIds.has(rowId); // no id yet, or a pasted copy
       if (fresh) {

@@ -9,7 +9,9 @@ import { columnLetters, quoteTitle, rowSpanA1 } from '../../functions/src/adapte
 import {
   chunksUnder,
   ID_HEADER,
+  isBlankRow,
   MAX_PAYLOAD_BYTES,
+  readTabValues,
   type SheetValue,
 } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
@@ -43,20 +45,10 @@ export class SheetGrid {
 
   /** The whole tab in one read (UNFORMATTED_VALUE, dates as serial numbers). */
   async read(): Promise<Grid> {
-    const values = await this.api.call('read', 'values.get', () =>
-      this.api.client.spreadsheets.values.get({
-        spreadsheetId: this.spreadsheetId,
-        range: quoteTitle(this.title),
-        valueRenderOption: 'UNFORMATTED_VALUE',
-        dateTimeRenderOption: 'SERIAL_NUMBER',
-        majorDimension: 'ROWS',
-      }),
-    );
-    const grid = (values.values ?? []) as SheetValue[][];
-    const headers = (grid[0] ?? []).map((h) => String(h ?? '').trim());
+    const { grid, headers } = await readTabValues(this.api, this.spreadsheetId, this.title);
     const rows = grid.slice(1);
     // Trailing empty rows are not data.
-    while (rows.length > 0 && rows.at(-1)!.every((v) => v === '' || v === null)) rows.pop();
+    while (rows.length > 0 && isBlankRow(rows.at(-1)!)) rows.pop();
     return { headers, idColumn: headers.indexOf(ID_HEADER), rows };
   }
 

@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { ID_HEADER, SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
@@ -16,42 +15,7 @@ import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
 import { tabValues } from '../support/sheet-state.ts';
-
-class SlowStore extends MemoryVersionStore {
-  commitsInFlight = 0;
-  maxCommitsInFlight = 0;
-  override async commitRows(...args: Parameters<MemoryVersionStore['commitRows']>) {
-    this.commitsInFlight++;
-    this.maxCommitsInFlight = Math.max(this.maxCommitsInFlight, this.commitsInFlight);
-    await new Promise((r) => setTimeout(r, 400));
-    try {
-      return await super.commitRows(...args);
-    } finally {
-      this.commitsInFlight--;
-    }
-  }
-}
-
-let outboxId = 1;
-function change(op: DbChangeMessage['op'], id: number, cells: Record<string, unknown>): DbChangeMessage {
-  return {
-    outboxId: String(outboxId++),
-    index: 0,
-    changeId: outboxId * 1000,
-    link: 'leads',
-    table: 'public.leads',
-    op,
-    keyColumns: ['id'],
-    key: { id },
-    cells: cells as DbChangeMessage['cells'],
-    ...(op === 'DELETE' ? { old: { id, ...cells } as DbChangeMessage['cells'] } : {}),
-    types: { id: 'integer', name: 'text', score: 'integer' },
-    origin: 'db',
-    dot: null,
-    txid: String(outboxId),
-    time: new Date().toISOString(),
-  };
-}
+import { leadsChange, SlowStore } from '../support/slow-store.ts';
 
 describe('applyToSheet with flushes overlapping the previous commit', () => {
   let emulator: Emulator;
@@ -88,10 +52,10 @@ describe('applyToSheet with flushes overlapping the previous commit', () => {
     const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
 
     const results = await Promise.all([
-      submit(change('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),
-      submit(change('UPDATE', 1, { score: 2 })),
-      submit(change('INSERT', 2, { id: 2, name: 'Bo', score: 5 })),
-      submit(change('UPDATE', 2, { name: 'Bob' })),
+      submit(leadsChange('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),
+      submit(leadsChange('UPDATE', 1, { score: 2 })),
+      submit(leadsChange('INSERT', 2, { id: 2, name: 'Bo', score: 5 })),
+      submit(leadsChange('UPDATE', 2, { name: 'Bob' })),
     ]);
     expect(results).toEqual(['ack', 'ack', 'ack', 'ack']);
     expect(store.maxCommitsInFlight).toBeGreaterThan(1); // the flushes did overlap
@@ -104,7 +68,10 @@ describe('applyToSheet with flushes overlapping the previous commit', () => {
     const [doc1] = [...(await store.readRows('leads', [String(rows[1]![3])])).values()];
     expect(doc1?.cells.score?.value).toBe(2);
 
-    await Promise.all([submit(change('UPDATE', 1, { name: 'Ada L.' })), submit(change('DELETE', 1, {}))]);
+    await Promise.all([
+      submit(leadsChange('UPDATE', 1, { name: 'Ada L.' })),
+      submit(leadsChange('DELETE', 1, {})),
+    ]);
     await group.drain();
     rows = tabValues(emulator, spreadsheetId, 'Leads!A1:D');
     expect(rows.slice(1).map((r) => r.slice(0, 3))).toEqual([[2, 'Bob', 5]]);

@@ -9,7 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { ID_HEADER, SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
@@ -17,42 +16,7 @@ import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
 import { tabValues } from '../support/sheet-state.ts';
-
-class SlowStore extends MemoryVersionStore {
-  commitsInFlight = 0;
-  maxCommitsInFlight = 0;
-  override async commitRows(...args: Parameters<MemoryVersionStore['commitRows']>) {
-    this.commitsInFlight++;
-    this.maxCommitsInFlight = Math.max(this.maxCommitsInFlight, this.commitsInFlight);
-    await new Promise((r) => setTimeout(r, 400));
-    try {
-      return await super.commitRows(...args);
-    } finally {
-      this.commitsInFlight--;
-    }
-  }
-}
-
-let outboxId = 1;
-function change(op: DbChangeMessage['op'], id: number, cells: Record<string, unknown>): DbChangeMessage {
-  return {
-    outboxId: String(outboxId++),
-    index: 0,
-    changeId: outboxId * 1000,
-    link: 'leads',
-    table: 'public.leads',
-    op,
-    keyColumns: ['id'],
-    key: op === 'TRUNCATE' ? {} : { id },
-    cells: cells as DbChangeMessage['cells'],
-    ...(op === 'DELETE' ? { old: { id, ...cells } as DbChangeMessage['cells'] } : {}),
-    types: { id: 'integer', name: 'text', score: 'integer' },
-    origin: 'db',
-    dot: null,
-    txid: String(outboxId),
-    time: new Date().toISOString(),
-  };
-}
+import { leadsChange, SlowStore } from '../support/slow-store.ts';
 
 describe('applyToSheet and TRUNCATE', () => {
   let emulator: Emulator;
@@ -98,8 +62,8 @@ describe('applyToSheet and TRUNCATE', () => {
         .map((r) => r.slice(0, 3));
 
     await Promise.all([
-      submit(change('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),
-      submit(change('INSERT', 2, { id: 2, name: 'Bo', score: 2 })),
+      submit(leadsChange('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),
+      submit(leadsChange('INSERT', 2, { id: 2, name: 'Bo', score: 2 })),
     ]);
     await group.drain();
     expect(synced()).toEqual([
@@ -107,14 +71,14 @@ describe('applyToSheet and TRUNCATE', () => {
       [2, 'Bo', 2],
     ]);
 
-    const insert3 = change('INSERT', 3, { id: 3, name: 'Cy', score: 3 });
-    const truncate = change('TRUNCATE', 0, {});
+    const insert3 = leadsChange('INSERT', 3, { id: 3, name: 'Cy', score: 3 });
+    const truncate = leadsChange('TRUNCATE', 0, {});
     const results = await Promise.all([
       submit(insert3), // its commit overlaps the truncate's flush
       submit(truncate),
       submit(truncate), // another bucket's copy
-      submit(change('INSERT', 1, { id: 1, name: 'Ada again', score: 10 })),
-      submit(change('UPDATE', 1, { score: 11 })),
+      submit(leadsChange('INSERT', 1, { id: 1, name: 'Ada again', score: 10 })),
+      submit(leadsChange('UPDATE', 1, { score: 11 })),
       submit(truncate), // a redelivery
     ]);
     expect(results).toEqual(['ack', 'ack', 'ack', 'ack', 'ack', 'ack']);

@@ -5,8 +5,8 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { encodeRowFormat1 } from '../../functions/src/adapters/firestore-codec.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { encodeRowFormat1 } from '../support/firestore-format1.ts';
 import { uniqueName } from '../support/names.ts';
 import { row } from '../support/version-store-contract.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRow, encodeRow, encodeRowFormat1 } from '../../functions/src/adapters/firestore-codec.ts';
+import { decodeRow, encodeRow } from '../../functions/src/adapters/firestore-codec.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
+import { encodeRowFormat1 } from '../support/firestore-format1.ts';
 
 const doc: RowDocument = {
   rowId: '7f1c2d3e-4b5a-4c6d-8e7f-901234567890',

@@ -33,38 +33,6 @@ export function encodeRow(doc: RowDocument): Stored {
   };
 }
 
-/** Format 1 (cells and events as maps), as earlier versions wrote it; kept for tests. */
-export function encodeRowFormat1(doc: RowDocument): Stored {
-  const cells: Stored = {};
-  for (const [column, state] of Object.entries(doc.cells)) {
-    cells[column] = {
-      value: text(state.value),
-      dot: state.dot,
-      time: hlc(state.time),
-      echoed: state.echoed,
-      sheetValue: text(state.sheetValue),
-      sheetWrittenAt: state.sheetWrittenAt,
-      contender: state.contender
-        ? {
-            value: text(state.contender.value),
-            dot: state.contender.dot,
-            time: hlc(state.contender.time),
-            shownAt: state.contender.shownAt,
-          }
-        : null,
-    };
-  }
-  return {
-    rowId: doc.rowId,
-    key: doc.key === null ? null : text(doc.key),
-    vv: { sheet: doc.vv.sheet, db: doc.vv.db },
-    cells,
-    tombstone: doc.tombstone ? { dot: doc.tombstone.dot, time: hlc(doc.tombstone.time) } : null,
-    events: doc.events,
-    eventsFloor: doc.eventsFloor,
-  };
-}
-
 export function decodeRow(path: string, data: Stored): RowDocument {
   try {
     if (typeof data.cells === 'string') {

@@ -136,7 +136,10 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     );
     const started = performance.now();
     /** How long the oldest change waited before this flush began (relay, Pub/Sub, the window). */
-    const queuedMs = Math.max(0, now() - Math.min(...deliveries.map((d) => Date.parse(d.message.time))));
+    // A loop, not Math.min(...): a bulk statement puts hundreds of thousands of changes in a flush.
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const { message } of deliveries) oldest = Math.min(oldest, Date.parse(message.time));
+    const queuedMs = Math.max(0, now() - oldest);
     const phaseMs: Record<string, number> = {};
     const phase = (name: string) => {
       phaseMs[name] = Math.round(performance.now() - started);
@@ -375,16 +378,15 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         writeRequests: result.writeRequests,
         queuedMs,
         ...phaseMs,
-        latencyMs: Math.max(0, writtenAt - Math.min(...deliveries.map((d) => Date.parse(d.message.time)))),
+        latencyMs: Math.max(0, writtenAt - oldest),
       });
     }
   }
 
   /** Waits until every link's Sheets API could write (GroupCommitOptions.ready). */
+  const apis = [...new Set([...deps.links.values()].map((l) => l.tab.api))];
   async function ready(): Promise<void> {
-    await Promise.all(
-      [...new Set([...deps.links.values()].map((l) => l.tab.api))].map((api) => api.writeReady()),
-    );
+    await Promise.all(apis.map((api) => api.writeReady()));
   }
 
   return { flush, stats, ready };

@@ -164,17 +164,7 @@ export class SheetTab {
 
   private async readFromApi(): Promise<{ snapshot: TabSnapshot; otherRows: number[] }> {
     let properties = this.properties ?? (await this.readProperties());
-    const values = await this.api.call('read', 'values.get', () =>
-      this.api.client.spreadsheets.values.get({
-        spreadsheetId: this.spreadsheetId,
-        range: quoteTitle(this.title),
-        valueRenderOption: 'UNFORMATTED_VALUE',
-        dateTimeRenderOption: 'SERIAL_NUMBER',
-        majorDimension: 'ROWS',
-      }),
-    );
-    const grid = (values.values ?? []) as SheetValue[][];
-    const headers = (grid[0] ?? []).map((h) => String(h ?? '').trim());
+    const { grid, headers } = await readTabValues(this.api, this.spreadsheetId, this.title);
     const idIndex = headers.indexOf(ID_HEADER);
     const rows = new Map<string, { row: number; values: SheetValue[] }>();
     const duplicateRows: number[] = [];
@@ -186,7 +176,7 @@ export class SheetTab {
         continue;
       }
       if (id !== '') duplicateRows.push(r + 1);
-      if ((grid[r] ?? []).some((v) => v !== '' && v !== null)) otherRows.push(r + 1);
+      if (!isBlankRow(grid[r] ?? [])) otherRows.push(r + 1);
     }
     const width = grid.reduce((w, row) => Math.max(w, row.length), 0);
     if (width > properties.columnCount || grid.length > properties.rowCount)
@@ -409,6 +399,33 @@ export class SheetTab {
     );
     stats.writeRequests++;
   }
+}
+
+/**
+ * The whole tab in one values.get (UNFORMATTED_VALUE, dates as serial numbers), with its header
+ * row trimmed: SheetTab's reads and attach/reconcile's (cli/src/sheet-grid.ts).
+ */
+export async function readTabValues(
+  api: SheetsApi,
+  spreadsheetId: string,
+  title: string,
+): Promise<{ grid: SheetValue[][]; headers: string[] }> {
+  const values = await api.call('read', 'values.get', () =>
+    api.client.spreadsheets.values.get({
+      spreadsheetId,
+      range: quoteTitle(title),
+      valueRenderOption: 'UNFORMATTED_VALUE',
+      dateTimeRenderOption: 'SERIAL_NUMBER',
+      majorDimension: 'ROWS',
+    }),
+  );
+  const grid = (values.values ?? []) as SheetValue[][];
+  return { grid, headers: (grid[0] ?? []).map((h) => String(h ?? '').trim()) };
+}
+
+/** A row with no value in any cell. */
+export function isBlankRow(values: readonly (SheetValue | undefined)[]): boolean {
+  return values.every((v) => v === '' || v === null || v === undefined);
 }
 
 /** RAW cell data: a string stays a string even when it starts with "=". */
