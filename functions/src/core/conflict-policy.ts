@@ -84,11 +84,8 @@ function isUndecided(choice: ConflictChoice | Undecided): choice is Undecided {
   return typeof choice === 'object' && choice !== null && 'undecided' in choice;
 }
 
-export function chooseWinner(policy: ColumnPolicy, conflict: ConflictInput): ConflictChoice {
-  if (typeof policy !== 'string') {
-    const choice = policy.resolve(conflict);
-    return isUndecided(choice) ? 'db' : choice;
-  }
+/** The winner under a built-in policy. */
+function chooseWinner(policy: PolicyName, conflict: ConflictInput): ConflictChoice {
   switch (policy) {
     case 'sheet-wins':
       return 'sheet';
