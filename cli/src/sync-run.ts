@@ -59,35 +59,23 @@ export async function runSync(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
   try {
-    return await runLinkCommand(command, deps, options.dryRun, source, index, link.name);
+    if (command === 'reconcile') return await reconcileLink({ ...deps, dryRun: options.dryRun });
+    return await attachLink(deps).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'SHEETSYNC_E250') throw error;
+      // Both sides empty of it: no table, and no sheet rows to create one from.
+      throw new LinkCheckError(source, [
+        {
+          field: `links[${index}].table`,
+          code: 'SHEETSYNC_E250',
+          message: `link "${link.name}": ${(error as Error).message}; the tab holds no rows to create it from`,
+        },
+      ]);
+    });
   } finally {
     // The sheet changed behind applyToSheet's kept snapshot (rows appended, deleted, cells
     // written): make it read the tab again, as the webhook does for a person's edits.
     if (!(command === 'reconcile' && options.dryRun)) await store.bumpSheetEpoch(link.name).catch(() => {});
   }
-}
-
-function runLinkCommand(
-  command: SyncCommand,
-  deps: Parameters<typeof attachLink>[0],
-  dryRun: boolean,
-  source: string,
-  index: number,
-  linkName: string,
-): Promise<SyncResult> {
-  const link = { name: linkName };
-  if (command === 'reconcile') return reconcileLink({ ...deps, dryRun });
-  return attachLink(deps).catch((error: unknown) => {
-    if ((error as { code?: string }).code !== 'SHEETSYNC_E250') throw error;
-    // Both sides empty of it: no table, and no sheet rows to create one from.
-    throw new LinkCheckError(source, [
-      {
-        field: `links[${index}].table`,
-        code: 'SHEETSYNC_E250',
-        message: `link "${link.name}": ${(error as Error).message}; the tab holds no rows to create it from`,
-      },
-    ]);
-  });
 }
 
 /**
