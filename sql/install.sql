@@ -228,7 +228,9 @@ returns text language sql stable as $$
 $$;
 
 -- The concat() parts of `,"column",value` for each column that differs between rows n and o,
--- in column order (all NULL when no column differs).
+-- in column order (all NULL when no column differs). Primary key columns are left out: the
+-- UPDATE query pairs n and o by key equality, so they never differ there (a key that changed
+-- goes to the rekey query, which records whole rows).
 create or replace function sheetsync.changed_cells_parts(rel oid)
 returns text[] language sql stable as $$
   select array_agg(format('case when %s then %L || %s end',
@@ -237,14 +239,20 @@ returns text[] language sql stable as $$
            sheetsync.json_value_expr('n', a.attname, a.atttypid, a.attnotnull)) order by a.attnum)
     from pg_attribute a
    where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
+     and not exists (select 1 from pg_index i where i.indrelid = rel and i.indisprimary and a.attnum = any (i.indkey::int2[]))
 $$;
 
--- Whether any column differs between rows n and o.
+-- Whether any column other than the primary key differs between rows n and o ('false' when the
+-- table has no other column). The tests run cheapest first (by-value types, then other
+-- fixed-length ones, then variable-length ones), since OR stops at the first column that
+-- differs; an unchanged row pays for all of them.
 create or replace function sheetsync.any_changed_expr(rel oid)
 returns text language sql stable as $$
-  select string_agg(sheetsync.distinct_expr(a.attname, a.atttypid), ' or ' order by a.attnum)
-    from pg_attribute a
+  select coalesce(string_agg(sheetsync.distinct_expr(a.attname, a.atttypid), ' or '
+                             order by case when t.typbyval then 0 when t.typlen > 0 then 1 else 2 end, a.attnum), 'false')
+    from pg_attribute a join pg_type t on t.oid = a.atttypid
    where a.attrelid = rel and a.attnum > 0 and not a.attisdropped
+     and not exists (select 1 from pg_index i where i.indrelid = rel and i.indisprimary and a.attnum = any (i.indkey::int2[]))
 $$;
 
 -- `lhs.col = rhs.col and ...` over the primary key columns.

@@ -34,7 +34,7 @@ describe('capture triggers', () => {
     (
       await db.sql<
         Omit<Row, 'changes'>[]
-      >`select id::text, link, op, origin, dot, change_count, body::json as stored, key_columns, column_types from sheetsync.outbox order by id`
+      >`select id::text, link, op, origin, dot, change_count, body::json as stored, key_columns, column_types from sheetsync.outbox order by outbox.id`
     ).map((row): Row => ({ ...row, changes: row.stored.map(storedChangeParts) }));
 
   beforeAll(async () => {
@@ -84,6 +84,20 @@ describe('capture triggers', () => {
     expect(rows.map((r) => r.stored)).toEqual([
       [[{ id: 1 }, 'qty', 6]],
       [[{ id: 2 }, 'price', null, 'tags', ['x']]],
+    ]);
+  });
+
+  it('captures UPDATEs of a table that has only key columns: nothing for a no-op, a key change for a new key', async () => {
+    await db.sql`create table pairs (a int, b text, primary key (a, b))`;
+    await watchTable(db.sql, 'pairs');
+    await db.sql`insert into pairs values (1, 'x'), (2, 'y')`;
+    await db.sql`delete from sheetsync.outbox`;
+    await db.sql`update pairs set a = a, b = b`; // no-op
+    expect(await outbox()).toEqual([]);
+    await db.sql`update pairs set b = 'z' where a = 2`;
+    const all = (await outbox()).flatMap((r) => r.changes);
+    expect(all).toEqual([
+      { k: { a: 2, b: 'z' }, pk: { a: 2, b: 'y' }, c: { a: 2, b: 'z' }, o: { a: 2, b: 'y' } },
     ]);
   });
 
