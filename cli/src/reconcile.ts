@@ -21,7 +21,7 @@ import {
   type RowUpsert,
   writeRows,
 } from '../../functions/src/adapters/table/table-writer.ts';
-import { type Cells, type CellValue, stableText } from '../../functions/src/core/cell-value.ts';
+import { type Cells, type CellValue, sameValue, stableText } from '../../functions/src/core/cell-value.ts';
 import { fromSheet, toSheet } from '../../functions/src/core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../../functions/src/core/column-type.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
@@ -106,6 +106,15 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   const seenKeys = new Set<string>();
   const seenIds = new Set<string>();
   const sheetWrites: Array<{ row: number; column: number; value: SheetValue }> = [];
+  /**
+   * Rows the sheet holds without a sync id (or with a pasted copy's): their new ids, and their
+   * table inserts. The ids go to the sheet first, after a check that no row moved; the inserts
+   * follow. Inserted first, a run stopped before the ids were written (rows moved, a failed
+   * write) would leave table rows the sheet cannot name, and the next run would insert them again.
+   */
+  const idWrites: Array<{ row: number; column: number; value: SheetValue }> = [];
+  const freshUpserts: RowUpsert[] = [];
+  const freshRow = new Map<string, number>();
   /** Row documents of rows with cells written to the sheet: committed once those are written. */
   const afterSheetWrites: RowCommit[] = [];
   const sheetDeletes: number[] = [];
@@ -132,6 +141,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       if (fresh) {
         rowId = randomUUID();
         newIds.push({ row, rowId });
+        freshRow.set(rowId, row);
       }
       seenIds.add(rowId);
       const cells: Cells = {};
@@ -151,7 +161,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
           r.rowsDeletedFromSheet++;
         } else {
           const key = doc?.key ?? undefined;
-          upserts.push({
+          (fresh ? freshUpserts : upserts).push({
             rowId,
             dot: `sheet:${(doc?.vv.sheet ?? 0) + 1}`,
             key: undefined,
@@ -222,12 +232,61 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     });
     r.idsAssigned += newIds.length;
     if (!deps.dryRun) {
-      for (const { row, rowId } of newIds) sheetWrites.push({ row, column: idColumn, value: rowId });
+      for (const { row, rowId } of newIds) idWrites.push({ row, column: idColumn, value: rowId });
       // Rows written now are on both sides: the table pass below must not take them for lone rows.
       for (const key of await applyDbWrites(deps, table, upserts, commits, now)) seenKeys.add(keyId(key));
       if (commits.length > 0) await store.commitRows(link.name, commits);
     }
     deps.onProgress?.(Math.min(start + CHUNK, total), total);
+  }
+
+  let idHeader = sheet.idColumn >= 0;
+  if (!deps.dryRun && idWrites.length > 0) {
+    await checkRowsStayed(grid, idColumn, sheet.rows, 'ids');
+    if (!idHeader) idWrites.unshift({ row: 1, column: idColumn, value: ID_HEADER });
+    idHeader = true;
+    await grid.writeCells(idWrites);
+    for (const { row, value } of idWrites) {
+      if (row < 2) continue;
+      const values = sheet.rows[row - 2] ?? [];
+      values[idColumn] = value;
+      sheet.rows[row - 2] = values;
+    }
+    for (let i = 0; i < freshUpserts.length; i += CHUNK) {
+      const commits: RowCommit[] = [];
+      const keys = await applyDbWrites(deps, table, freshUpserts.slice(i, i + CHUNK), commits, now);
+      for (const key of keys) seenKeys.add(keyId(key));
+      // The documents as the sheet shows the rows now: committed at once, so a run stopped from
+      // here on finds the rows in the table (and a next run sends what the table filled in).
+      if (commits.length > 0) await store.commitRows(link.name, commits);
+      // What the table filled in (an identity key, a column default, a value it normalised) goes
+      // to the sheet as well, so both sides end up the same in this run; the documents that say
+      // so are committed after that write, like every row whose cells are written to the sheet.
+      const dbRows = await sql.begin((tx) => readRowsForUpdate(tx, { ...table, columns }, keys));
+      const at = now();
+      for (const { next } of commits) {
+        const dbRow = next.key ? dbRows.get(keyId(next.key)) : undefined;
+        const row = freshRow.get(next.rowId);
+        const cells = { ...next.cells };
+        let filled = false;
+        for (const [column, c] of sheetColumnOf) {
+          const value = dbRow?.[column];
+          if (row === undefined || value === undefined || sameValue(value, cells[column]?.value ?? null))
+            continue;
+          filled = true;
+          sheetWrites.push({ row, column: c, value: toSheet(value, types[column]!) });
+          cells[column] = {
+            value,
+            dot: cells[column]?.dot ?? 'db:1',
+            time: { wall: at, logical: 0 },
+            echoed: true,
+            sheetValue: value,
+            sheetWrittenAt: at,
+          };
+        }
+        if (filled) afterSheetWrites.push({ next: { ...next, cells } });
+      }
+    }
   }
 
   // Rows only the table holds.
@@ -310,14 +369,13 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         })),
       );
     }
-    if (sheet.idColumn < 0 && (r.idsAssigned > 0 || appended || appends.length > 0))
+    if (!idHeader && (appended || appends.length > 0))
       sheetWrites.push({ row: 1, column: idColumn, value: ID_HEADER });
     // Sheet writes go by the row positions read at the start; rows a person inserted, deleted or
-    // sorted since would take other rows' cells. One read of the id column tells, and the run
-    // stops before writing (E506). Only where no row got a new id: those rows' table rows and
-    // documents are already written, and stopping would leave them without their id on the sheet.
-    if (sheet.idColumn >= 0 && r.idsAssigned === 0 && (sheetWrites.length > 0 || sheetDeletes.length > 0))
-      await checkRowsStayed(grid, sheet.idColumn, sheet.rows);
+    // sorted since would take other rows' cells. One read of the id column tells (every data row
+    // has its id by now), and the run stops before writing (E506).
+    if (idHeader && (sheetWrites.length > 0 || sheetDeletes.length > 0))
+      await checkRowsStayed(grid, idColumn, sheet.rows, 'cells');
     if (sheetWrites.length > 0) await grid.writeCells(sheetWrites);
     for (let i = 0; i < afterSheetWrites.length; i += CHUNK)
       await store.commitRows(link.name, afterSheetWrites.slice(i, i + CHUNK));
@@ -328,20 +386,39 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
 }
 
 /**
- * Throws SHEETSYNC_E506 when a row read at the start holds another sync id now (rows were
- * inserted, deleted or sorted meanwhile, or the script gave an id-less row its id).
+ * Throws SHEETSYNC_E506 when a row read at the start is not where it was: it holds another sync
+ * id now, or, for a row that had none, other values (rows were inserted, deleted or sorted
+ * meanwhile, or the script gave an id-less row its id). Rows with ids cost one read of the id
+ * column; id-less rows, one read of the tab. `stage` says what the run has not done yet.
  */
-async function checkRowsStayed(grid: SheetGrid, idColumn: number, rows: readonly SheetValue[][]) {
-  const now = await grid.readColumn(idColumn);
+async function checkRowsStayed(
+  grid: SheetGrid,
+  idColumn: number,
+  rows: readonly SheetValue[][],
+  stage: 'ids' | 'cells',
+) {
+  const idOf = (values: readonly SheetValue[] | undefined) => String(values?.[idColumn] ?? '');
+  const idless = rows.some((values) => idOf(values) === '' && !isBlankRow(values));
+  const now = idless ? (await grid.read()).rows : (await grid.readColumn(idColumn)).map((id) => [id]);
+  const idNow = (i: number) => String((idless ? now[i]?.[idColumn] : now[i]?.[0]) ?? '');
+  const content = (values: readonly SheetValue[] | undefined) =>
+    JSON.stringify((values ?? []).map((v) => v ?? ''))
+      .replace(/(,"")+]$/, ']')
+      .replace(/^\[""]$/, '[]');
   for (let i = 0; i < rows.length; i++) {
-    const before = String(rows[i]?.[idColumn] ?? '');
-    const after = String(now[i] ?? '');
-    if (before === after) continue;
+    const before = idOf(rows[i]);
+    const after = idNow(i);
+    const moved = before !== after || (before === '' && content(rows[i]) !== content(now[i]));
+    if (!moved) continue;
+    const what = before === '' ? 'held a row without a sync id' : `held sync id "${before}"`;
     throw new SheetsyncError(
       'SHEETSYNC_E506',
-      `the sheet's rows changed while reconcile ran (row ${i + 2} held sync id "${before}", now "${after}"): ` +
-        'rows were inserted, deleted or sorted. The table is repaired; no cell of an existing sheet row ' +
-        'was written or deleted. Run reconcile again while nobody reorganises the sheet.',
+      `the sheet's rows changed while reconcile ran (row ${i + 2} ${what}, now ${after === '' ? 'other values' : `"${after}"`}): ` +
+        'rows were inserted, deleted or sorted. ' +
+        (stage === 'ids'
+          ? 'Rows with a sync id are repaired in the table; the rows without a sync id were not added to the table and got no id. '
+          : 'The table is repaired; ') +
+        'No cell of an existing sheet row was written or deleted. Run reconcile again while nobody reorganises the sheet.',
       'retry',
     );
   }

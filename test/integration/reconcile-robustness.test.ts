@@ -6,7 +6,8 @@
  * - a sheet write that fails leaves no row document saying the sheet shows the new value, so the
  *   next run writes the table's value to the sheet instead of sending the sheet's old one back;
  * - rows a person inserts while reconcile runs: it stops before writing (SHEETSYNC_E506) instead of
- *   writing cells into the rows that moved into the old positions.
+ *   writing cells into the rows that moved into the old positions, also in a run that gives rows
+ *   their first sync id: those rows reach the table only after their ids are on the sheet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachLink } from '../../cli/src/attach.ts';
@@ -36,6 +37,7 @@ describe('reconcile robustness', () => {
           { title: 'People', sheetId: 0 },
           { title: 'Pets', sheetId: 1 },
           { title: 'Cities', sheetId: 2 },
+          { title: 'Towns', sheetId: 3 },
         ],
       },
       'api',
@@ -52,6 +54,8 @@ describe('reconcile robustness', () => {
     await db.sql`insert into public.pets values (1, 'Rex'), (2, 'Tom')`;
     await db.sql`create table public.cities (id bigint primary key, name text)`;
     await db.sql`insert into public.cities values (1, 'Oslo'), (2, 'Lima'), (3, 'Pune')`;
+    await db.sql`create table public.towns (id bigint generated always as identity primary key, name text not null)`;
+    await db.sql`insert into public.towns (name) values ('Bree'), ('Hobbiton')`;
   });
   afterAll(() => emulator?.close());
 
@@ -157,5 +161,93 @@ describe('reconcile robustness', () => {
     const result = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: false });
     expect(result).toMatchObject({ cellsToSheet: 1, cellsToDb: 0 });
     expect(cities()).toEqual([[], [1, 'Oslo'], [2, 'Lima, Peru'], [3, 'Pune']]);
+  });
+  it('gives id-less rows their ids before inserting them, and stops with E506 instead when rows moved', async () => {
+    const link = parseConfig({
+      links: [{ name: 'towns', spreadsheetId, sheet: 'Towns', table: 'public.towns' }],
+    }).links[0]!;
+    const store = new MemoryVersionStore();
+    await attachLink({ sql: db.sql, sheetsApi: api, store, link });
+    // Two rows typed below the data through the API (no script here, so no ids), and a rename.
+    await api.client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Towns!B4:B5',
+      valueInputOption: 'RAW',
+      requestBody: { values: [['Bywater'], ['Tuckborough']] },
+    });
+    await db.sql`update public.towns set name = 'Bree-hill' where id = 1`;
+    const towns = () => tabValues(emulator, spreadsheetId, 'Towns!A2:C6');
+    const before = towns();
+
+    // A person inserts a row above the data while reconcile compares (at its first store read).
+    let inserted = false;
+    const interfering = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (property !== 'readRows') return value.bind(target);
+        return async (...args: unknown[]) => {
+          if (!inserted) {
+            inserted = true;
+            await api.client.spreadsheets.batchUpdate({
+              spreadsheetId,
+              requestBody: {
+                requests: [
+                  {
+                    insertDimension: { range: { sheetId: 3, dimension: 'ROWS', startIndex: 1, endIndex: 2 } },
+                  },
+                ],
+              },
+            });
+          }
+          return value.apply(target, args);
+        };
+      },
+    }) as VersionStore;
+    await expect(
+      reconcileLink({ sql: db.sql, sheetsApi: api, store: interfering, link, dryRun: false }),
+    ).rejects.toMatchObject({
+      code: 'SHEETSYNC_E506',
+      message: expect.stringMatching(/without a sync id were not added/),
+    });
+    expect(inserted).toBe(true);
+    // No id landed on a row that moved into an id-less row's old place, and the id-less rows did
+    // not reach the table (without their ids on the sheet, the next run would insert them again).
+    expect(towns()).toEqual([[], ...before.slice(0, 4)]);
+    expect((await db.sql`select name from public.towns order by id`).map((r) => r.name)).toEqual([
+      'Bree-hill',
+      'Hobbiton',
+    ]);
+
+    const result = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: false });
+    expect(result).toMatchObject({ idsAssigned: 2, rowsInsertedInDb: 2, cellsToSheet: 1 });
+    const after = towns();
+    expect(after.map((r) => r.slice(0, 2))).toEqual([
+      [],
+      [1, 'Bree-hill'],
+      [2, 'Hobbiton'],
+      [3, 'Bywater'],
+      [4, 'Tuckborough'],
+    ]);
+    const rows = await db.sql`select id::int, name from public.towns order by id`;
+    expect(rows).toEqual([
+      { id: 1, name: 'Bree-hill' },
+      { id: 2, name: 'Hobbiton' },
+      { id: 3, name: 'Bywater' },
+      { id: 4, name: 'Tuckborough' },
+    ]);
+    // Each new row's id on the sheet is the one its document holds, with the key it got.
+    for (const row of after.slice(3)) {
+      const doc = (await store.readRows('towns', [String(row[2])])).get(String(row[2]));
+      expect(doc?.key).toEqual({ id: String(row[0]) });
+    }
+    const again = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: true });
+    expect(again).toMatchObject({
+      idsAssigned: 0,
+      rowsInsertedInDb: 0,
+      cellsToSheet: 0,
+      cellsToDb: 0,
+      rowsAppendedToSheet: 0,
+    });
   });
 });
