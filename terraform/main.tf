@@ -35,7 +35,7 @@ locals {
       database = true, secrets = { DATABASE_URL = google_secret_manager_secret.database_url.secret_id }
     }
     apply_to_sheet = {
-      name     = "sheetsync-apply-to-sheet", entry_point = "applyToSheet", memory = "512Mi", cpu = "1"
+      name     = "sheetsync-apply-to-sheet", entry_point = "applyToSheet", memory = var.apply_to_sheet_memory, cpu = "1"
       timeout  = 120, concurrency = 80, min_instances = 0, max_instances = 1
       database = false, secrets = {}
     }

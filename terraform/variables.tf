@@ -151,6 +151,12 @@ variable "apply_to_db_max_instances" {
   default     = 3
 }
 
+variable "apply_to_sheet_memory" {
+  description = "Memory of applyToSheet, which keeps a copy of each synced tab: 512Mi holds tabs up to about 3 million cells; a tab near the 10-million-cell cap needs 2Gi (it peaked at 1.1 GB reading one: README, big-tab benchmark)."
+  type        = string
+  default     = "512Mi"
+}
+
 variable "log_level" {
   description = "SHEETSYNC_LOG_LEVEL of the functions (DEBUG, INFO, WARNING, ERROR)."
   type        = string

@@ -176,6 +176,42 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
     const byRow = (a: readonly [string, number, unknown], b: readonly [string, number, unknown]) =>
       a[1] - b[1];
 
+    it('keeps the snapshot of a tab that is slow to read ten times its read time, when that exceeds the age', async () => {
+      const id = randomUUID();
+      const { spreadsheetId, tab, state } = await keptTab([
+        ['n', ID_HEADER],
+        [1, id],
+      ]);
+      // Every read of the tab's values takes 5 s on the test's clock.
+      const values = api.client.spreadsheets.values;
+      const get = values.get.bind(values);
+      values.get = (async (...args: unknown[]) => {
+        state.now += 5_000;
+        return (get as (...a: unknown[]) => unknown)(...args);
+      }) as unknown as typeof values.get;
+      try {
+        await tab.read();
+        await api.client.spreadsheets.values.update({
+          spreadsheetId,
+          range: "'Leads'!A2",
+          valueInputOption: 'RAW',
+          requestBody: { values: [[2]] },
+        });
+        // 31 s after the read: older than maxSnapshotAgeMs, younger than 10 × 5 s.
+        state.now += 31_000;
+        expect((await tab.read()).rows.get(id)?.values[0]).toBe(1);
+        state.now += 19_500;
+        expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
+        expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1 });
+        // A change the webhook reported is read at once, however slow the tab.
+        state.token++;
+        await tab.read();
+        expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 1 });
+      } finally {
+        values.get = get;
+      }
+    });
+
     it('serves reads from the kept snapshot while the token is unchanged, and reads again when it changes or ages', async () => {
       const id = randomUUID();
       const { spreadsheetId, tab, state } = await keptTab([

@@ -69,6 +69,9 @@ export interface SheetTabOptions {
    * A kept snapshot is read again after this long even when the token has not changed, so a
    * change the webhook never saw (another API client; an Apps Script that could not reach the
    * webhook) is picked up within this time. Default 30 s (one read request every 30 s at most).
+   * A tab whose read takes longer than a tenth of this is kept ten times its last read's
+   * duration instead, so those reads take at most a tenth of the time (a tab near the
+   * 10-million-cell cap takes seconds to read: README, big-tab benchmark).
    */
   maxSnapshotAgeMs?: number;
   now?: () => number;
@@ -84,6 +87,8 @@ interface KeptSnapshot {
   snapshot: TabSnapshot;
   token: unknown;
   at: number;
+  /** How long the read that made it took (ms). */
+  readMs: number;
   /** Rows (1-based, below the header) holding values but no id of `rows`: id-less rows, copies. */
   otherRows: number[];
 }
@@ -150,7 +155,7 @@ export class SheetTab {
       changeToken &&
       kept &&
       Object.is(kept.token, token) &&
-      now() - kept.at < (this.options.maxSnapshotAgeMs ?? 30_000)
+      now() - kept.at < Math.max(this.options.maxSnapshotAgeMs ?? 30_000, 10 * kept.readMs)
     ) {
       this.readCounts.keptReads++;
       return kept.snapshot;
@@ -158,7 +163,7 @@ export class SheetTab {
     const at = now();
     const { snapshot, otherRows } = await this.readFromApi();
     this.readCounts.apiReads++;
-    this.kept = changeToken ? { snapshot, token, at, otherRows } : undefined;
+    this.kept = changeToken ? { snapshot, token, at, readMs: Math.max(0, now() - at), otherRows } : undefined;
     return snapshot;
   }
 
