@@ -107,7 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
             );
           },
           liveRowIds: (link) => store.liveRowIds(link),
-          sheetChanged: (link) => store.bumpSheetEpoch(link),
+          sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
           logger,
         },
       );
@@ -153,7 +153,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           l.name,
           {
             tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet, {
-              changeToken: () => store.sheetEpoch(l.name),
+              changeToken: () => store.sheetEpochs(l.name),
             }),
             addMissingHeaders: l.addMissingHeaders,
           },

@@ -120,7 +120,7 @@ const webhookDeps = once(() => ({
     );
   },
   liveRowIds: (link: string) => store().liveRowIds(link),
-  sheetChanged: (link: string) => store().bumpSheetEpoch(link),
+  sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
   logger,
 }));
 
@@ -186,7 +186,7 @@ const applyToSheetGroup = once(() => {
         l.name,
         {
           tab: new SheetTab(sheetsApi(), l.spreadsheetId, l.sheet, {
-            changeToken: () => store().sheetEpoch(l.name),
+            changeToken: () => store().sheetEpochs(l.name),
           }),
           addMissingHeaders: l.addMissingHeaders,
         },

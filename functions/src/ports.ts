@@ -24,6 +24,12 @@ export interface RowCommit {
   conflicts?: readonly ConflictRecord[];
 }
 
+/** VersionStore.sheetEpochs. */
+export interface SheetEpochs {
+  rows: number;
+  values: number;
+}
+
 export interface VersionStore {
   /** The row documents of `rowIds` in one batched read; unknown rows are absent. */
   readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>>;
@@ -48,14 +54,19 @@ export interface VersionStore {
    */
   liveRowIds(link: string): Promise<string[]>;
   /**
-   * A counter that changes whenever the link's sheet may have changed other than by
-   * applyToSheet: the webhook bumps it for every event it accepts (an edit, a paste, a row
-   * inserted, deleted or sorted), the CLI after it writes to the sheet. applyToSheet keeps its
-   * last read of the tab while the counter stays the same (adapters/sheets/sheet-tab.ts), so a
-   * flush costs no Sheets API read. 0 for a link never bumped.
+   * Counters that change whenever the link's sheet may have changed other than by applyToSheet.
+   * `rows`: rows may have moved or appeared (a row inserted, deleted, sorted or added, a header
+   * changed; the CLI after it writes to the sheet). `values`: cells of rows that already had
+   * their sync id were edited in place (rows did not move). The webhook bumps one of them for
+   * every event it accepts. applyToSheet keeps its last read of the tab while both stay the same
+   * (adapters/sheets/sheet-tab.ts), so a flush costs no Sheets API read; after a `values` change
+   * it reads only the rows it writes. 0 for a link never bumped.
    */
+  sheetEpochs(link: string): Promise<SheetEpochs>;
+  /** The `rows` counter of sheetEpochs. */
   sheetEpoch(link: string): Promise<number>;
-  bumpSheetEpoch(link: string): Promise<void>;
+  /** Bumps the `rows` counter (the default) or the `values` one. */
+  bumpSheetEpoch(link: string, kind?: 'rows' | 'values'): Promise<void>;
   /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */
   listOpenConflicts(link: string, limit?: number): Promise<ConflictRecord[]>;
   /**

@@ -202,11 +202,11 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
         expect((await tab.read()).rows.get(id)?.values[0]).toBe(1);
         state.now += 19_500;
         expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
-        expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1 });
+        expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1, verifiedRows: 0 });
         // A change the webhook reported is read at once, however slow the tab.
         state.token++;
         await tab.read();
-        expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 1 });
+        expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 1, verifiedRows: 0 });
       } finally {
         values.get = get;
       }
@@ -231,11 +231,11 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       });
       expect((await tab.read()).rows.get(id)?.values[0]).toBe(1);
       expect(api.counts.reads).toBe(readsAfterFirst);
-      expect(tab.readCounts).toEqual({ apiReads: 1, keptReads: 1 });
+      expect(tab.readCounts).toEqual({ apiReads: 1, keptReads: 1, verifiedRows: 0 });
       // ...until the token changes (the webhook saw a sheet event)...
       state.token++;
       expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
-      expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1 });
+      expect(tab.readCounts).toEqual({ apiReads: 2, keptReads: 1, verifiedRows: 0 });
       // ...or the snapshot is older than maxSnapshotAgeMs.
       await api.client.spreadsheets.values.update({
         spreadsheetId,
@@ -247,7 +247,7 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       expect((await tab.read()).rows.get(id)?.values[0]).toBe(2);
       state.now += 2_000;
       expect((await tab.read()).rows.get(id)?.values[0]).toBe(3);
-      expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 2 });
+      expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 2, verifiedRows: 0 });
     });
 
     it('keeps the snapshot true through its own updates, deletes and appends (equal to a fresh read after each)', async () => {
@@ -283,6 +283,61 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
         expect(tab.readCounts.apiReads).toBe(apiReads); // served from the kept snapshot
         expect(view(kept), `round ${round}`).toEqual(await fresh(spreadsheetId));
       }
+    });
+
+    it('after in-place edits keeps the positions and reads again only the rows it verifies', async () => {
+      const ids = Array.from({ length: 5 }, () => randomUUID());
+      const { spreadsheetId } = await newTab([
+        ['n', 'name', ID_HEADER],
+        ...ids.map((id, i) => [i, `r${i}`, id]),
+      ]);
+      const state = { rows: 0, values: 0 };
+      const tab = new SheetTab(api, spreadsheetId, 'Leads', { changeToken: async () => ({ ...state }) });
+      await tab.read();
+      const edit = (range: string, values: unknown[][]) =>
+        api.client.spreadsheets.values.update({
+          spreadsheetId,
+          range: `'Leads'!${range}`,
+          valueInputOption: 'RAW',
+          requestBody: { values },
+        });
+      await edit('B4', [['edited']]);
+      await edit('B6', [['also edited']]);
+      state.values++;
+      const reads = api.counts.reads;
+      const snapshot = await tab.read();
+      expect(tab.readCounts).toEqual({ apiReads: 1, keptReads: 1, verifiedRows: 0 });
+      const verified = await tab.verify(snapshot, [ids[2]!, ids[1]!]);
+      expect(verified).toBe(snapshot);
+      expect(api.counts.reads - reads).toBe(1); // one values.batchGet
+      expect(verified.rows.get(ids[2]!)).toEqual({ row: 4, values: [2, 'edited', ids[2]] });
+      expect(verified.rows.get(ids[1]!)?.values[1]).toBe('r1');
+      expect(verified.rows.get(ids[4]!)?.values[1]).toBe('r4'); // not asked for: not read
+      expect(tab.readCounts.verifiedRows).toBe(2);
+      await tab.verify(await tab.read(), [ids[2]!]);
+      expect(api.counts.reads - reads).toBe(1); // already current
+      // Another in-place edit makes every row's values stale again.
+      state.values++;
+      await tab.verify(await tab.read(), [ids[4]!]);
+      expect((await tab.read()).rows.get(ids[4]!)?.values[1]).toBe('also edited');
+      expect(tab.readCounts).toMatchObject({ apiReads: 1, verifiedRows: 3 });
+
+      // A row moved although only values were reported (a cut and paste): its id is not where the
+      // snapshot has it, so the whole tab is read again.
+      await edit('A2:C3', [
+        [1, 'r1', ids[1]],
+        [0, 'r0', ids[0]],
+      ]);
+      state.values++;
+      const moved = await tab.verify(await tab.read(), [ids[0]!]);
+      expect(moved).not.toBe(snapshot);
+      expect(tab.readCounts.apiReads).toBe(2);
+      expect(moved.rows.get(ids[0]!)?.row).toBe(3);
+      expect(moved.rows.get(ids[1]!)?.row).toBe(2);
+      // A rows change still reads the whole tab.
+      state.rows++;
+      await tab.read();
+      expect(tab.readCounts.apiReads).toBe(3);
     });
 
     it('reads again after a write fails, and after a write that adds columns', async () => {

@@ -24,6 +24,8 @@ import { uniqueName } from './names.ts';
 export interface DbToSheetStack {
   emulator: Emulator;
   api: SheetsApi;
+  /** applyToSheet's tab (its readCounts say how it read the sheet). */
+  tab: SheetTab;
   store: FirestoreVersionStore;
   applyToSheet: ReturnType<typeof createApplyToSheet>;
   spreadsheetId: string;
@@ -81,13 +83,14 @@ export async function startDbToSheetStack(
   await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
   const relay: RunningRelay = startRelay({ sql, bus, topic, logger, pollIntervalMs: 200 });
   stops.unshift(() => relay.stop());
+  const sheetTab = new SheetTab(api, spreadsheetId, tab, { changeToken: () => store.sheetEpochs(link) });
   const applyToSheet = createApplyToSheet({
     store,
     links: new Map([
       [
         link,
         {
-          tab: new SheetTab(api, spreadsheetId, tab, { changeToken: () => store.sheetEpoch(link) }),
+          tab: sheetTab,
           addMissingHeaders: false,
         },
       ],
@@ -107,6 +110,7 @@ export async function startDbToSheetStack(
   return {
     emulator,
     api,
+    tab: sheetTab,
     store,
     applyToSheet,
     spreadsheetId,

@@ -237,6 +237,20 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect(await store.sheetEpoch(`${epochLink}-other`)).toBe(0);
     });
 
+    it('counts in-place edits apart from row changes', async () => {
+      const store = open();
+      const epochLink = `${link}-epochs`;
+      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 0, values: 0 });
+      await Promise.all([
+        store.bumpSheetEpoch(epochLink, 'values'),
+        store.bumpSheetEpoch(epochLink, 'values'),
+      ]);
+      await store.bumpSheetEpoch(epochLink, 'rows');
+      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 1, values: 2 });
+      expect(await store.sheetEpoch(epochLink)).toBe(1);
+      expect(await store.sheetEpochs(`${epochLink}-other`)).toEqual({ rows: 0, values: 0 });
+    });
+
     it('keeps links apart', async () => {
       const store = open();
       const rowId = randomUUID();

@@ -157,4 +157,33 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
     expect(published).toEqual([]);
     expect(bumped).toEqual(['leads']);
   });
+
+  it('bumps the values epoch for an edit of rows that all had ids, the rows epoch otherwise', async () => {
+    const bumps: string[] = [];
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      publish: async () => {},
+      liveRowIds: async () => [],
+      sheetChanged: async (link, kind) => void bumps.push(`${link}:${kind}`),
+      logger: silentLogger,
+      now: () => now,
+    };
+    const edit = event();
+    const withNew = {
+      ...event(),
+      rows: [...edit.rows, { rowId: randomUUID(), row: 3, isNew: true, cells: {} }],
+    };
+    const { rows: _rows, ...base } = event();
+    for (const body of [
+      edit,
+      withNew,
+      { ...base, kind: 'structure', changeType: 'REMOVE_ROW', ids: [], eventId: randomUUID() },
+      { ...base, kind: 'layout', changeType: 'INSERT_ROW' },
+    ]) {
+      expect((await handleWebhook(request(body), deps)).status).toBe(200);
+    }
+    expect(bumps).toEqual(['leads:values', 'leads:rows', 'leads:rows', 'leads:rows']);
+  });
 });

@@ -29,7 +29,7 @@ import { applyResolution, conflictNotFound, type ResolutionChoice } from '../cor
 import { keyId } from '../core/key-id.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, VersionStore } from '../ports.ts';
+import type { RowCommit, SheetEpochs, VersionStore } from '../ports.ts';
 import { decodeConflict, decodeRow, encodeConflict, encodeRow } from './firestore-codec.ts';
 import { type RetryOptions, withContentionRetry } from './firestore-retry.ts';
 
@@ -131,17 +131,27 @@ export class FirestoreVersionStore implements VersionStore {
     return snapshot.docs.map((d) => d.id);
   }
 
-  async sheetEpoch(link: string): Promise<number> {
+  async sheetEpochs(link: string): Promise<SheetEpochs> {
     const snapshot = await this.firestore.collection(this.root).doc(link).get();
-    const epoch = snapshot.get('sheetEpoch');
-    return typeof epoch === 'number' ? epoch : 0;
+    const count = (field: string) => {
+      const value = snapshot.get(field);
+      return typeof value === 'number' ? value : 0;
+    };
+    return { rows: count('sheetEpoch'), values: count('sheetValuesEpoch') };
   }
 
-  async bumpSheetEpoch(link: string): Promise<void> {
+  async sheetEpoch(link: string): Promise<number> {
+    return (await this.sheetEpochs(link)).rows;
+  }
+
+  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
     await this.firestore
       .collection(this.root)
       .doc(link)
-      .set({ sheetEpoch: FieldValue.increment(1) }, { merge: true });
+      .set(
+        { [kind === 'rows' ? 'sheetEpoch' : 'sheetValuesEpoch']: FieldValue.increment(1) },
+        { merge: true },
+      );
   }
 
   async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {

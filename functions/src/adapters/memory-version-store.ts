@@ -10,7 +10,7 @@ import { applyResolution, conflictNotFound, type ResolutionChoice } from '../cor
 import { keyId } from '../core/key-id.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, VersionStore } from '../ports.ts';
+import type { RowCommit, SheetEpochs, VersionStore } from '../ports.ts';
 
 interface LinkState {
   rows: Map<string, RowDocument>;
@@ -36,14 +36,19 @@ export class MemoryVersionStore implements VersionStore {
     return [...this.state(link).rows.values()].filter((doc) => !doc.tombstone).map((doc) => doc.rowId);
   }
 
-  private readonly epochs = new Map<string, number>();
+  private readonly epochs = new Map<string, SheetEpochs>();
 
-  async sheetEpoch(link: string): Promise<number> {
-    return this.epochs.get(link) ?? 0;
+  async sheetEpochs(link: string): Promise<SheetEpochs> {
+    return { ...(this.epochs.get(link) ?? { rows: 0, values: 0 }) };
   }
 
-  async bumpSheetEpoch(link: string): Promise<void> {
-    this.epochs.set(link, (this.epochs.get(link) ?? 0) + 1);
+  async sheetEpoch(link: string): Promise<number> {
+    return (await this.sheetEpochs(link)).rows;
+  }
+
+  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
+    const epochs = this.epochs.get(link) ?? { rows: 0, values: 0 };
+    this.epochs.set(link, { ...epochs, [kind]: epochs[kind] + 1 });
   }
 
   async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {

@@ -180,11 +180,13 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const liveIds = truncating ? await deps.store.liveRowIds(link) : [];
 
     phase('keysMs');
-    const snapshot = await tab.read();
-    phase('tabReadMs');
     const readIds = new Set(
       [...rowIds, ...reinserts, ...pendingIds, ...liveIds].filter((id): id is string => id !== undefined),
     );
+    // After in-place edits in the sheet, the rows this flush decides on are read again (and
+    // their positions proven by their ids), not the whole tab.
+    const snapshot = await tab.verify(await tab.read(), readIds);
+    phase('tabReadMs');
     const docs = await deps.store.readRows(link, [...readIds]);
     for (const rowId of readIds) {
       const pending = pendingDocs.get(rowId);

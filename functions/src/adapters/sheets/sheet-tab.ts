@@ -59,10 +59,12 @@ export interface WriteStats {
 export interface SheetTabOptions {
   /**
    * A token that changes whenever the tab may have changed other than through this SheetTab
-   * (VersionStore.sheetEpoch: the webhook bumps it for every sheet event it accepts). While it
+   * (VersionStore.sheetEpochs: the webhook bumps it for every sheet event it accepts). While it
    * stays the same, read() returns the snapshot kept from the last read, brought up to date
    * with this SheetTab's own writes, and costs no Sheets API read. Without it every read()
-   * reads the tab.
+   * reads the tab. A token `{rows, values}` tells in-place edits (`values`: cells of rows that
+   * had their sync id changed, no row moved) from the rest: after those, read() keeps the
+   * snapshot and verify() reads again only the rows a flush is about to write.
    */
   changeToken?: () => Promise<unknown>;
   /**
@@ -81,11 +83,32 @@ export interface SheetTabOptions {
 export interface ReadCounts {
   apiReads: number;
   keptReads: number;
+  /** Rows verify() read again after in-place edits. */
+  verifiedRows: number;
+}
+
+/** Runs of consecutive rows verify() reads in one request; more read the whole tab. */
+const MAX_VERIFY_RUNS = 100;
+
+/** A change token's parts: `{rows, values}` as VersionStore.sheetEpochs gives, or one value. */
+function splitToken(token: unknown): { rows: unknown; values: unknown } {
+  if (token && typeof token === 'object' && 'rows' in token && 'values' in token) {
+    const { rows, values } = token as { rows: unknown; values: unknown };
+    return { rows, values };
+  }
+  return { rows: token, values: undefined };
 }
 
 interface KeptSnapshot {
   snapshot: TabSnapshot;
   token: unknown;
+  /** The `values` part of a two-part token when the snapshot's values were last all current. */
+  valuesToken: unknown;
+  /**
+   * Set when cells were edited in place since the snapshot was read: which rows' values are
+   * current again (read by verify(), since). Undefined while all are current.
+   */
+  verified?: Set<string>;
   at: number;
   /** How long the read that made it took (ms). */
   readMs: number;
@@ -94,7 +117,7 @@ interface KeptSnapshot {
 }
 
 export class SheetTab {
-  readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0 };
+  readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0, verifiedRows: 0 };
   private kept: KeptSnapshot | undefined;
 
   constructor(
@@ -149,7 +172,7 @@ export class SheetTab {
     const { changeToken } = this.options;
     // The token is taken before the read: a sheet change during the read bumps it, and the next
     // read() then reads again.
-    const token = changeToken ? await changeToken() : undefined;
+    const { rows: token, values: valuesToken } = splitToken(changeToken ? await changeToken() : undefined);
     const kept = this.kept;
     if (
       changeToken &&
@@ -157,14 +180,78 @@ export class SheetTab {
       Object.is(kept.token, token) &&
       now() - kept.at < Math.max(this.options.maxSnapshotAgeMs ?? 30_000, 10 * kept.readMs)
     ) {
+      if (!Object.is(kept.valuesToken, valuesToken)) {
+        // Cells were edited in place: the positions hold, the values of any row may be stale.
+        kept.valuesToken = valuesToken;
+        kept.verified = new Set();
+      }
       this.readCounts.keptReads++;
       return kept.snapshot;
     }
     const at = now();
     const { snapshot, otherRows } = await this.readFromApi();
     this.readCounts.apiReads++;
-    this.kept = changeToken ? { snapshot, token, at, readMs: Math.max(0, now() - at), otherRows } : undefined;
+    this.kept = changeToken
+      ? { snapshot, token, valuesToken, at, readMs: Math.max(0, now() - at), otherRows }
+      : undefined;
     return snapshot;
+  }
+
+  /**
+   * Makes the values of rows `rowIds` of `snapshot` current before a flush decides on them:
+   * after in-place edits (see changeToken) their rows are read again, in one values.batchGet of
+   * the runs of consecutive rows, and each row's id proves it is still where the snapshot has it.
+   * Returns the snapshot to use: `snapshot` itself, or a fresh read of the whole tab when a row
+   * is not where it was, or when the rows are too scattered for one request.
+   */
+  async verify(snapshot: TabSnapshot, rowIds: Iterable<string>): Promise<TabSnapshot> {
+    const kept = this.kept;
+    if (!kept?.verified || kept.snapshot !== snapshot || snapshot.idColumn === null) return snapshot;
+    const verified = kept.verified;
+    const targets = [...new Set(rowIds)]
+      .filter((id) => snapshot.rows.has(id) && !verified.has(id))
+      .map((id) => ({ id, row: snapshot.rows.get(id)!.row }))
+      .sort((a, b) => a.row - b.row);
+    if (targets.length === 0) return snapshot;
+    const runs: Array<{ from: number; to: number }> = [];
+    for (const { row } of targets) {
+      const last = runs.at(-1);
+      if (last && row <= last.to + 1) last.to = row;
+      else runs.push({ from: row, to: row });
+    }
+    if (runs.length > MAX_VERIFY_RUNS) return this.readAgain();
+    const lastColumn = columnLetters(Math.max(snapshot.headers.length, snapshot.idColumn + 1) - 1);
+    const answer = await this.api.call('read', 'values.batchGet', () =>
+      this.api.client.spreadsheets.values.batchGet({
+        spreadsheetId: this.spreadsheetId,
+        ranges: runs.map((r) => `${quoteTitle(this.title)}!A${r.from}:${lastColumn}${r.to}`),
+        valueRenderOption: 'UNFORMATTED_VALUE',
+        dateTimeRenderOption: 'SERIAL_NUMBER',
+        majorDimension: 'ROWS',
+      }),
+    );
+    const fresh = new Map<number, SheetValue[]>();
+    answer.valueRanges?.forEach((range, i) => {
+      const values = (range.values ?? []) as SheetValue[][];
+      for (let row = runs[i]!.from; row <= runs[i]!.to; row++)
+        fresh.set(row, values[row - runs[i]!.from] ?? []);
+    });
+    for (const { id, row } of targets) {
+      const values = fresh.get(row) ?? [];
+      if (String(values[snapshot.idColumn] ?? '') !== id) return this.readAgain();
+    }
+    for (const { id, row } of targets) {
+      snapshot.rows.get(id)!.values = fresh.get(row)!;
+      verified.add(id);
+    }
+    this.readCounts.verifiedRows += targets.length;
+    return snapshot;
+  }
+
+  /** Drops the kept snapshot and reads the tab. */
+  private async readAgain(): Promise<TabSnapshot> {
+    this.kept = undefined;
+    return this.read();
   }
 
   private async readFromApi(): Promise<{ snapshot: TabSnapshot; otherRows: number[] }> {
@@ -268,6 +355,7 @@ export class SheetTab {
       setCells(values, append.cells);
       values[snapshot.idColumn!] = append.rowId;
       snapshot.rows.set(append.rowId, { row: last, values });
+      kept.verified?.add(append.rowId); // all its values are the ones just written
     }
     snapshot.lastRow = last;
     if (last > snapshot.rowCount) {

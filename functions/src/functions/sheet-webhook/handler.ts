@@ -32,10 +32,12 @@ export interface WebhookDeps {
   liveRowIds(link: string): Promise<Iterable<string>>;
   /**
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
-   * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. Runs alongside the
-   * replay claim, so a replayed event is told too (harmless: one more read of the tab).
+   * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
+   * event is an edit of rows that all had their sync id already (no row moved or appeared),
+   * `rows` otherwise. Runs alongside the replay claim, so a replayed event is told too
+   * (harmless: one more read).
    */
-  sheetChanged?(link: string): Promise<void>;
+  sheetChanged?(link: string, kind: 'rows' | 'values'): Promise<void>;
   logger: Logger;
   now?: () => number;
   /** Largest accepted body. Default 10 MiB. */
@@ -103,7 +105,10 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // at most one read of the tab; the changes are still published only after the bump.
   const [claim, bump] = await Promise.allSettled([
     deps.replayGuard.claim(event.eventId, now()),
-    deps.sheetChanged?.(link.name),
+    deps.sheetChanged?.(
+      link.name,
+      event.kind === 'edit' && event.rows.every((row) => !row.isNew) ? 'values' : 'rows',
+    ),
   ]);
   if (claim.status === 'rejected') throw claim.reason;
   if (!claim.value) return fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
