@@ -354,8 +354,9 @@ export class SheetTab {
       const values: SheetValue[] = snapshot.headers.map(() => '');
       setCells(values, append.cells);
       values[snapshot.idColumn!] = append.rowId;
+      // Not marked verified after in-place edits: the position counted from the last row is the
+      // one thing an edit reported as in place (a paste below the last row) could have changed.
       snapshot.rows.set(append.rowId, { row: last, values });
-      kept.verified?.add(append.rowId); // all its values are the ones just written
     }
     snapshot.lastRow = last;
     if (last > snapshot.rowCount) {
