@@ -100,7 +100,7 @@ const bench: Benchmark = {
             'leads',
             {
               tab: new SheetTab(api, spreadsheetId, 'Leads', {
-                changeToken: () => store.sheetEpoch('leads'),
+                changeToken: () => store.sheetEpochs('leads'),
               }),
               addMissingHeaders: false,
             },
