@@ -59,6 +59,33 @@ describe('reconcile robustness', () => {
   });
   afterAll(() => emulator?.close());
 
+  /**
+   * `store`, except that its first readRows (reconcile's first store read, after it read the tab)
+   * first inserts an empty row above the data of tab `sheetId`, as a person might meanwhile.
+   */
+  function insertingRowAtFirstRead(store: VersionStore, sheetId: number) {
+    let inserted = false;
+    const wrapped = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (property !== 'readRows') return value.bind(target);
+        return async (...args: unknown[]) => {
+          if (!inserted) {
+            inserted = true;
+            const range = { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 2 };
+            await api.client.spreadsheets.batchUpdate({
+              spreadsheetId,
+              requestBody: { requests: [{ insertDimension: { range } }] },
+            });
+          }
+          return value.apply(target, args);
+        };
+      },
+    }) as VersionStore;
+    return { store: wrapped, inserted: () => inserted };
+  }
+
   it('skips a blank row inserted between data rows, and repairs the drifted cell', async () => {
     const link = parseConfig({
       links: [{ name: 'people', spreadsheetId, sheet: 'People', table: 'public.people' }],
@@ -126,35 +153,12 @@ describe('reconcile robustness', () => {
     await db.sql`update public.cities set name = 'Lima, Peru' where id = 2`;
 
     // A person inserts a row above the data while reconcile compares (at its first store read).
-    let inserted = false;
-    const interfering = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (typeof value !== 'function') return value;
-        if (property !== 'readRows') return value.bind(target);
-        return async (...args: unknown[]) => {
-          if (!inserted) {
-            inserted = true;
-            await api.client.spreadsheets.batchUpdate({
-              spreadsheetId,
-              requestBody: {
-                requests: [
-                  {
-                    insertDimension: { range: { sheetId: 2, dimension: 'ROWS', startIndex: 1, endIndex: 2 } },
-                  },
-                ],
-              },
-            });
-          }
-          return value.apply(target, args);
-        };
-      },
-    }) as VersionStore;
+    const { store: interfering, inserted } = insertingRowAtFirstRead(store, 2);
     const cities = () => tabValues(emulator, spreadsheetId, 'Cities!A2:B5').map((r) => r.slice(0, 2));
     await expect(
       reconcileLink({ sql: db.sql, sheetsApi: api, store: interfering, link, dryRun: false }),
     ).rejects.toMatchObject({ code: 'SHEETSYNC_E506', message: expect.stringMatching(/row 2 held sync id/) });
-    expect(inserted).toBe(true);
+    expect(inserted()).toBe(true);
     // Lima's new name did not go to row 3, where Lima sat when reconcile read the tab (Oslo now).
     expect(cities()).toEqual([[], [1, 'Oslo'], [2, 'Lima'], [3, 'Pune']]);
 
@@ -180,37 +184,14 @@ describe('reconcile robustness', () => {
     const before = towns();
 
     // A person inserts a row above the data while reconcile compares (at its first store read).
-    let inserted = false;
-    const interfering = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (typeof value !== 'function') return value;
-        if (property !== 'readRows') return value.bind(target);
-        return async (...args: unknown[]) => {
-          if (!inserted) {
-            inserted = true;
-            await api.client.spreadsheets.batchUpdate({
-              spreadsheetId,
-              requestBody: {
-                requests: [
-                  {
-                    insertDimension: { range: { sheetId: 3, dimension: 'ROWS', startIndex: 1, endIndex: 2 } },
-                  },
-                ],
-              },
-            });
-          }
-          return value.apply(target, args);
-        };
-      },
-    }) as VersionStore;
+    const { store: interfering, inserted } = insertingRowAtFirstRead(store, 3);
     await expect(
       reconcileLink({ sql: db.sql, sheetsApi: api, store: interfering, link, dryRun: false }),
     ).rejects.toMatchObject({
       code: 'SHEETSYNC_E506',
       message: expect.stringMatching(/without a sync id were not added/),
     });
-    expect(inserted).toBe(true);
+    expect(inserted()).toBe(true);
     // No id landed on a row that moved into an id-less row's old place, and the id-less rows did
     // not reach the table (without their ids on the sheet, the next run would insert them again).
     expect(towns()).toEqual([[], ...before.slice(0, 4)]);
