@@ -76,6 +76,13 @@ export interface SheetTabOptions {
    * 10-million-cell cap takes seconds to read: README, big-tab benchmark).
    */
   maxSnapshotAgeMs?: number;
+  /**
+   * A tab whose grid holds more cells than this is read without its values: the header row and
+   * the id column give the positions, and verify() reads the rows a flush decides on (a kept
+   * copy of every value of a tab near the 10-million-cell cap is ≈ 520 MB and takes seconds to
+   * read). Needs changeToken. Default 2,000,000.
+   */
+  positionsOnlyAboveCells?: number;
   now?: () => number;
 }
 
@@ -189,12 +196,93 @@ export class SheetTab {
       return kept.snapshot;
     }
     const at = now();
-    const { snapshot, otherRows } = await this.readFromApi();
+    const positions =
+      changeToken && !this.valuesNeeded && (await this.isBig())
+        ? await this.readPositionsFromApi(kept?.snapshot.idColumn ?? undefined)
+        : undefined;
+    this.valuesNeeded = false;
+    const { snapshot, otherRows } = positions ?? (await this.readFromApi());
     this.readCounts.apiReads++;
     this.kept = changeToken
-      ? { snapshot, token, valuesToken, at, readMs: Math.max(0, now() - at), otherRows }
+      ? {
+          snapshot,
+          token,
+          valuesToken,
+          at,
+          readMs: Math.max(0, now() - at),
+          otherRows,
+          ...(positions ? { verified: new Set<string>() } : {}),
+        }
       : undefined;
     return snapshot;
+  }
+
+  /** Set when the next read must read the values too (verify() could not do with positions). */
+  private valuesNeeded = false;
+
+  private async isBig(): Promise<boolean> {
+    const { rowCount, columnCount } = this.properties ?? (await this.readProperties());
+    return rowCount * columnCount > (this.options.positionsOnlyAboveCells ?? 2_000_000);
+  }
+
+  /**
+   * A big tab's positions without its values: its header row and id column, in one
+   * values.batchGet when the id column is where the last read found it, two otherwise. Every
+   * row's values stay unknown until verify() reads them; so do rows holding values but no id,
+   * so the positions of rows appended after them may be counted short: verify() proves each
+   * row's position by its id before it is written. Undefined for a tab without an id column.
+   */
+  private async readPositionsFromApi(
+    knownIdColumn: number | undefined,
+  ): Promise<{ snapshot: TabSnapshot; otherRows: number[] } | undefined> {
+    let properties = this.properties ?? (await this.readProperties());
+    const title = quoteTitle(this.title);
+    const idRange = (column: number) => `${title}!${columnLetters(column)}2:${columnLetters(column)}`;
+    const get = (ranges: string[]) =>
+      this.api.call('read', 'values.batchGet', () =>
+        this.api.client.spreadsheets.values.batchGet({
+          spreadsheetId: this.spreadsheetId,
+          ranges,
+          valueRenderOption: 'UNFORMATTED_VALUE',
+          dateTimeRenderOption: 'SERIAL_NUMBER',
+          majorDimension: 'COLUMNS',
+        }),
+      );
+    const first = await get(
+      knownIdColumn === undefined ? [`${title}!1:1`] : [`${title}!1:1`, idRange(knownIdColumn)],
+    );
+    const headers = ((first.valueRanges?.[0]?.values ?? []) as SheetValue[][]).map((c) =>
+      String(c?.[0] ?? '').trim(),
+    );
+    const idIndex = headers.indexOf(ID_HEADER);
+    if (idIndex < 0) return undefined;
+    const column =
+      idIndex === knownIdColumn ? first.valueRanges?.[1] : (await get([idRange(idIndex)])).valueRanges?.[0];
+    const ids = ((column?.values ?? [])[0] ?? []) as SheetValue[];
+    const rows = new Map<string, { row: number; values: SheetValue[] }>();
+    const duplicateRows: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = String(ids[i] ?? '');
+      if (id === '') continue;
+      if (rows.has(id)) duplicateRows.push(i + 2);
+      else rows.set(id, { row: i + 2, values: [] });
+    }
+    if (headers.length > properties.columnCount || ids.length + 1 > properties.rowCount)
+      properties = await this.readProperties();
+    return {
+      snapshot: {
+        sheetId: properties.sheetId,
+        title: this.title,
+        columnCount: properties.columnCount,
+        rowCount: properties.rowCount,
+        headers,
+        idColumn: idIndex,
+        rows,
+        duplicateRows,
+        lastRow: Math.max(1, ids.length + 1),
+      },
+      otherRows: [],
+    };
   }
 
   /**
@@ -204,11 +292,18 @@ export class SheetTab {
    * Returns the snapshot to use: `snapshot` itself, or a fresh read of the whole tab when a row
    * is not where it was, or when the rows are too scattered for one request.
    */
-  async verify(snapshot: TabSnapshot, rowIds: Iterable<string>): Promise<TabSnapshot> {
+  async verify(snapshot: TabSnapshot, rowIds: Iterable<string>, retried = false): Promise<TabSnapshot> {
     const kept = this.kept;
     if (!kept?.verified || kept.snapshot !== snapshot || snapshot.idColumn === null) return snapshot;
     const verified = kept.verified;
-    const targets = [...new Set(rowIds)]
+    const ids = [...new Set(rowIds)];
+    // A row that is not where the snapshot has it: the positions are read again and the rows
+    // verified once more (a big tab), or the whole tab is read.
+    const again = async () => {
+      if (!retried && (await this.isBig())) return this.verify(await this.readAgain(false), ids, true);
+      return this.readAgain(true);
+    };
+    const targets = ids
       .filter((id) => snapshot.rows.has(id) && !verified.has(id))
       .map((id) => ({ id, row: snapshot.rows.get(id)!.row }))
       .sort((a, b) => a.row - b.row);
@@ -219,7 +314,7 @@ export class SheetTab {
       if (last && row <= last.to + 1) last.to = row;
       else runs.push({ from: row, to: row });
     }
-    if (runs.length > MAX_VERIFY_RUNS) return this.readAgain();
+    if (runs.length > MAX_VERIFY_RUNS) return this.readAgain(true);
     const lastColumn = columnLetters(Math.max(snapshot.headers.length, snapshot.idColumn + 1) - 1);
     const answer = await this.api.call('read', 'values.batchGet', () =>
       this.api.client.spreadsheets.values.batchGet({
@@ -238,7 +333,7 @@ export class SheetTab {
     });
     for (const { id, row } of targets) {
       const values = fresh.get(row) ?? [];
-      if (String(values[snapshot.idColumn] ?? '') !== id) return this.readAgain();
+      if (String(values[snapshot.idColumn] ?? '') !== id) return again();
     }
     for (const { id, row } of targets) {
       snapshot.rows.get(id)!.values = fresh.get(row)!;
@@ -248,9 +343,10 @@ export class SheetTab {
     return snapshot;
   }
 
-  /** Drops the kept snapshot and reads the tab. */
-  private async readAgain(): Promise<TabSnapshot> {
+  /** Drops the kept snapshot and reads the tab: the whole of it with `values`. */
+  private async readAgain(values: boolean): Promise<TabSnapshot> {
     this.kept = undefined;
+    this.valuesNeeded = values;
     return this.read();
   }
 
