@@ -9,9 +9,14 @@
  *   cells) in the same run. Median of READS reads each. The local sheet runs in this process, so
  *   the figure includes its serialising of the response (Google's side, in a deployment).
  * - snapshotHeapMb: the V8 heap the kept snapshot holds (after a full GC), big tab and baseline.
- * - inPlaceEditReadSeconds: what a flush reads after an in-place edit of the big tab (the
- *   `values` sheet epoch: the kept snapshot, and 10 rows spread over the tab read again with
- *   their ids checked, in one values.batchGet); baseline: reading the whole big tab.
+ * - rowsChangeReadSeconds: what a flush reads of the big tab after rows were inserted, deleted
+ *   or sorted (the `rows` sheet epoch: applyToSheet's SheetTab reads a tab over 2M cells without
+ *   its values, the header row and the id column, then 10 rows spread over the tab with their ids
+ *   checked, in one values.batchGet); baseline: reading the whole big tab.
+ * - inPlaceEditReadSeconds: the same after an in-place edit (the `values` sheet epoch: the kept
+ *   positions, and the 10 rows read again); baseline: reading the whole big tab.
+ * - keptHeapMb: the heap applyToSheet's SheetTab holds for the big tab after those flushes;
+ *   baseline: a snapshot of all its values (snapshotHeapMb).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -97,27 +102,50 @@ const bench: Benchmark = {
             `${rows} rows: read ${seconds.at(-1)!.toFixed(2)} s, snapshot ${heapMb.at(-1)!.toFixed(0)} MB`,
           );
         }
-        // After an in-place edit (the webhook's `values` epoch): the kept snapshot, and the rows
-        // of a flush read again. A flush of 10 rows spread over the tab: 10 runs.
+        // applyToSheet's tab (a change token): a tab over 2M cells is read without its values.
+        // After a rows change (rows inserted, deleted, sorted: the `rows` epoch) and after an
+        // in-place edit (the `values` epoch), a flush of 10 rows spread over the tab: the read,
+        // and those rows read again with their ids checked (10 runs, one values.batchGet).
         const epochs = { rows: 0, values: 0 };
-        const kept = new SheetTab(api, spreadsheetId, 'Big', { changeToken: async () => ({ ...epochs }) });
+        let kept: SheetTab | undefined = new SheetTab(api, spreadsheetId, 'Big', {
+          changeToken: async () => ({ ...epochs }),
+        });
         const first = await kept.read();
+        if (first.rows.size !== rows) throw new Error(`read ${first.rows.size} of ${rows} rows`);
         const ids = [...first.rows.keys()];
-        const inPlace: number[] = [];
-        for (let i = 0; i < READS; i++) {
-          epochs.values++;
-          const flush = Array.from(
-            { length: 10 },
-            (_, k) => ids[Math.floor(((k + i / READS) * ids.length) / 10)]!,
-          );
+        const flushOf = (i: number) =>
+          Array.from({ length: 10 }, (_, k) => ids[Math.floor(((k + i / READS) * ids.length) / 10)]!);
+        const flush = async (epoch: 'rows' | 'values', i: number) => {
+          epochs[epoch]++;
           const started = performance.now();
-          const snapshot = await kept.verify(await kept.read(), flush);
-          inPlace.push((performance.now() - started) / 1000);
-          if (snapshot !== first || kept.readCounts.apiReads !== 1) throw new Error('the tab was read again');
-          if (kept.readCounts.verifiedRows !== 10 * (i + 1)) throw new Error('the rows were not read again');
-        }
+          await kept!.verify(await kept!.read(), flushOf(i));
+          return (performance.now() - started) / 1000;
+        };
+        const rowsChange: number[] = [];
+        const inPlace: number[] = [];
+        for (let i = 0; i < READS; i++) rowsChange.push(await flush('rows', i));
+        for (let i = 0; i < READS; i++) inPlace.push(await flush('values', i));
+        const { apiReads, verifiedRows } = kept.readCounts;
+        if (apiReads !== 1 + READS) throw new Error(`read the tab ${apiReads} times`);
+        if (rows * COLUMNS > 2_000_000 && verifiedRows !== 2 * READS * 10)
+          throw new Error(`verified ${verifiedRows} rows`);
+        gc();
+        const withKept = process.memoryUsage().heapUsed;
+        kept = undefined;
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+        const keptHeapMb = (withKept - process.memoryUsage().heapUsed) / 1e6;
+        progress(
+          `${rows} rows kept: after a rows change ${median(rowsChange).toFixed(3)} s, after an in-place edit ${median(inPlace).toFixed(4)} s, ${keptHeapMb.toFixed(0)} MB`,
+        );
         emulator.model.delete(spreadsheetId);
-        return { seconds: median(seconds), heapMb: median(heapMb), inPlaceSeconds: median(inPlace) };
+        return {
+          seconds: median(seconds),
+          heapMb: median(heapMb),
+          rowsChangeSeconds: median(rowsChange),
+          inPlaceSeconds: median(inPlace),
+          keptHeapMb,
+        };
       };
       const base = await measure('base', BASE_ROWS);
       const big = await measure('big', BIG_ROWS);
@@ -138,6 +166,21 @@ const bench: Benchmark = {
           unit: 'MB',
           baseline: base.heapMb,
           ratio: big.heapMb / base.heapMb,
+        },
+        // A flush after rows were inserted, deleted or sorted in the big tab: its positions
+        // read again, and the flush's rows; against reading the whole big tab.
+        rowsChangeReadSeconds: {
+          value: big.rowsChangeSeconds,
+          unit: 's',
+          baseline: big.seconds,
+          ratio: big.rowsChangeSeconds / big.seconds,
+        },
+        // What applyToSheet keeps of the big tab, against a copy of all its values.
+        keptHeapMb: {
+          value: big.keptHeapMb,
+          unit: 'MB',
+          baseline: big.heapMb,
+          ratio: big.keptHeapMb / big.heapMb,
         },
         // The flush's read after an in-place edit, against reading the whole big tab again.
         inPlaceEditReadSeconds: {

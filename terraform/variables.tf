@@ -152,7 +152,7 @@ variable "apply_to_db_max_instances" {
 }
 
 variable "apply_to_sheet_memory" {
-  description = "Memory of applyToSheet, which keeps a copy of each synced tab: 512Mi holds tabs up to about 3 million cells; a tab near the 10-million-cell cap needs 2Gi (it peaked at 1.1 GB reading one: README, big-tab benchmark)."
+  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, below 2M cells, its values): 512Mi holds tabs up to about 2 million cells; a tab near the 10-million-cell cap needs 2Gi (reading one peaked at 0.96 GB with V8's heap capped at 700 MB and ran out of memory at 400 MB: README, big-tab benchmark)."
   type        = string
   default     = "512Mi"
 }

@@ -196,9 +196,12 @@ export class SheetTab {
       return kept.snapshot;
     }
     const at = now();
+    // The kept copy is let go before the read: a big tab's two copies need not fit at once.
+    const idColumn = kept?.snapshot.idColumn ?? undefined;
+    this.kept = undefined;
     const positions =
       changeToken && !this.valuesNeeded && (await this.isBig())
-        ? await this.readPositionsFromApi(kept?.snapshot.idColumn ?? undefined)
+        ? await this.readPositionsFromApi(idColumn)
         : undefined;
     this.valuesNeeded = false;
     const { snapshot, otherRows } = positions ?? (await this.readFromApi());
