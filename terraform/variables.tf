@@ -152,7 +152,7 @@ variable "apply_to_db_max_instances" {
 }
 
 variable "apply_to_sheet_memory" {
-  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, below 2M cells, its values): 512Mi holds tabs up to about 2 million cells; a tab near the 10-million-cell cap needs 2Gi (reading one peaked at 0.96 GB with V8's heap capped at 700 MB and ran out of memory at 400 MB: README, big-tab benchmark)."
+  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, up to 1M cells, its values): 512Mi holds tabs up to about 4 million cells (reading one peaked at 430 MB); a tab near the 10-million-cell cap needs 2Gi (0.96 GB: README, Design notes, Large tabs)."
   type        = string
   default     = "512Mi"
 }

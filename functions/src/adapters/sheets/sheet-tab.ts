@@ -80,7 +80,7 @@ export interface SheetTabOptions {
    * A tab whose grid holds more cells than this is read without its values: the header row and
    * the id column give the positions, and verify() reads the rows a flush decides on (a kept
    * copy of every value of a tab near the 10-million-cell cap is ≈ 520 MB and takes seconds to
-   * read). Needs changeToken. Default 2,000,000.
+   * read). Needs changeToken. Default 1,000,000 (a tab of 2M cells read whole peaked at 590 MB).
    */
   positionsOnlyAboveCells?: number;
   now?: () => number;
@@ -225,7 +225,7 @@ export class SheetTab {
 
   private async isBig(): Promise<boolean> {
     const { rowCount, columnCount } = this.properties ?? (await this.readProperties());
-    return rowCount * columnCount > (this.options.positionsOnlyAboveCells ?? 2_000_000);
+    return rowCount * columnCount > (this.options.positionsOnlyAboveCells ?? 1_000_000);
   }
 
   /**
