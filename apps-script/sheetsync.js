@@ -22,6 +22,12 @@ const SHEETSYNC_REJECTED_TAB = '_sheetsync_rejected';
 /** Apps Script caps a cell at 50,000 characters; queued bodies are split into chunks below that. */
 const SHEETSYNC_CHUNK = 40000;
 const SHEETSYNC_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Most sync ids in one structure event (100,000 ids are 3.9 MB; the webhook refuses bodies over
+ * 10 MiB). A tab with more sends 16 events instead, each with the ids that start with one hex
+ * digit (`idPrefix`). The Script Property SHEETSYNC_STRUCTURE_IDS overrides it.
+ */
+const SHEETSYNC_STRUCTURE_IDS = 100000;
 
 /** Simple trigger: adds the sheetsync menu. */
 function onOpen() {
@@ -121,7 +127,18 @@ function handleChange(e) {
     syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
       const context = sheetContext_(sheet);
       const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
-      send_(basePayload_(sheet, context, 'structure', { changeType: String(e.changeType), ids: ids }));
+      const changeType = String(e.changeType);
+      const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
+      if (ids.length <= limit) {
+        send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids }));
+        return;
+      }
+      '0123456789abcdef'.split('').forEach((prefix) => {
+        const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
+        send_(
+          basePayload_(sheet, context, 'structure', { changeType: changeType, idPrefix: prefix, ids: part }),
+        );
+      });
     });
   });
 }

@@ -122,6 +122,22 @@ describe('sheetWebhook', () => {
     ]);
   });
 
+  it("takes a big tab's structure event in parts: only rows whose id starts with the part's digit", async () => {
+    const id = (prefix: string) => `${prefix}${randomUUID().slice(1)}`;
+    const [keptA, goneA, goneB] = [id('a'), id('a'), id('b')];
+    const { deps, published } = setup({ liveRowIds: async () => [keptA, goneA, goneB] });
+    const body = event({ kind: 'structure', changeType: 'REMOVE_ROW', idPrefix: 'a', ids: [keptA] });
+    delete (body as Record<string, unknown>).rows;
+    expect((await handleWebhook(request(body), deps)).status).toBe(200);
+    const changes = (published as Array<{ data: { changes: SheetChangeMessage[] } }>).flatMap(
+      (m) => m.data.changes,
+    );
+    expect(changes.map((c) => [c.op, c.rowId])).toEqual([['delete', goneA]]);
+    const wrong = event({ kind: 'structure', changeType: 'REMOVE_ROW', idPrefix: 'A', ids: [] });
+    delete (wrong as Record<string, unknown>).rows;
+    expect((await handleWebhook(request(wrong), deps)).status).toBe(400);
+  });
+
   it.each([
     ['a forged signature', () => request(event(), { secret: 'not-the-secret-at-all' }), 401],
     ['a stale timestamp', () => request(event(), { ts: now - 6 * 60_000 }), 401],

@@ -42,6 +42,11 @@ export const WebhookBody = v.variant('kind', [
     changeType: v.string(),
     /** Every sync id present in the tab after the change: rows missing from it were deleted. */
     ids: v.array(uuid),
+    /**
+     * Set when a big tab's ids come in 16 events: `ids` then lists the ids present that start
+     * with this hex digit, and only rows whose id does are looked at.
+     */
+    idPrefix: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]$/, 'one lower-case hex digit'))),
   }),
   v.strictObject({ ...common, kind: v.literal('headers') }),
   /**

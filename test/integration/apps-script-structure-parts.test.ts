@@ -1,0 +1,134 @@
+/**
+ * The real apps-script/ code in the local sheet's Apps Script runtime, against the real webhook
+ * handler: a tab with more sync ids than one structure event may carry (the webhook refuses bodies
+ * over 10 MiB; the script's limit is 100,000 ids, lowered here through its Script Property) sends
+ * its ids in 16 events, one per first hex digit, and the rows deleted are found all the same.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sheets } from '@googleapis/sheets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { parseConfig } from '../../functions/src/config.ts';
+import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { silentLogger } from '../../functions/src/log.ts';
+import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
+
+const secret = 'apps-script-structure-secret';
+
+describe("apps-script/: a big tab's structure event in parts", () => {
+  let emulator: Emulator;
+  let webhook: Server;
+  const scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
+  const spreadsheetId = `script-${randomUUID()}`;
+  const live = new Set<string>();
+  const deleted: string[] = [];
+  const structureEvents: Array<{ idPrefix?: string; ids: string[] }> = [];
+
+  beforeAll(async () => {
+    // The script as shipped, and one helper the test calls to lower the ids per event.
+    for (const name of readdirSync('apps-script')) {
+      if (name.endsWith('.js') || name === 'appsscript.json')
+        copyFileSync(join('apps-script', name), join(scriptDir, name));
+    }
+    writeFileSync(
+      join(scriptDir, 'test-helper.js'),
+      "function setStructureIds(n) { PropertiesService.getScriptProperties().setProperty('SHEETSYNC_STRUCTURE_IDS', String(n)); }\n",
+    );
+    const deps = {
+      config: parseConfig({
+        links: [{ name: 'leads', spreadsheetId, sheet: 'Leads', table: 'public.leads' }],
+      }),
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      publish: async (messages: Array<{ data: { changes: SheetChangeMessage[] } }>) => {
+        for (const change of messages.flatMap((m) => m.data.changes)) {
+          if (change.op === 'delete') {
+            live.delete(change.rowId);
+            deleted.push(change.rowId);
+          } else live.add(change.rowId);
+        }
+      },
+      liveRowIds: async () => [...live],
+      logger: silentLogger,
+    };
+    webhook = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const rawBody = Buffer.concat(chunks);
+        const body = JSON.parse(rawBody.toString('utf8')) as {
+          kind: string;
+          idPrefix?: string;
+          ids: string[];
+        };
+        if (body.kind === 'structure') structureEvents.push({ idPrefix: body.idPrefix, ids: body.ids });
+        const answer = await handleWebhook(
+          { method: req.method ?? 'GET', headers: req.headers, rawBody },
+          deps,
+        );
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    const address = webhook.address();
+    const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    emulator = await createEmulator({ port: 0, appsScript: { scriptDir, timeScale: 0.001 } });
+    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
+    await sheets({ version: 'v4', rootUrl: `${emulator.url}/` }).spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Leads!A1',
+      valueInputOption: 'RAW',
+      requestBody: { values: [['id', 'name']] },
+    });
+    for (const [fn, args] of [
+      ['setup', [webhookUrl, secret, 'Leads']],
+      ['setStructureIds', [4]],
+    ] as const) {
+      const run = await emulator.appsScript!.run(spreadsheetId, fn, [...args]);
+      expect(run.status, run.error).toBe('COMPLETED');
+    }
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+    await new Promise((r) => webhook?.close(r));
+    rmSync(scriptDir, { recursive: true, force: true });
+  });
+
+  async function act(...actions: unknown[]) {
+    const res = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${spreadsheetId}/userActions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ actions }),
+    });
+    expect(res.status).toBe(200);
+  }
+
+  it('sends 16 events of ids by first digit, and the deleted rows are found', async () => {
+    await act({
+      type: 'edit',
+      range: 'Leads!A2:B21',
+      values: Array.from({ length: 20 }, (_, i) => [String(i + 1), `name ${i + 1}`]),
+    });
+    expect(live.size).toBe(20);
+    const grid = (
+      await sheets({ version: 'v4', rootUrl: `${emulator.url}/` }).spreadsheets.values.get({
+        spreadsheetId,
+        range: 'Leads!C2:C21',
+      })
+    ).data.values as string[][];
+    const gone = grid.slice(4, 8).map((r) => r[0]!);
+
+    await act({ type: 'deleteRows', sheet: 'Leads', index: 5, count: 4 });
+    expect(deleted.sort()).toEqual([...gone].sort());
+    expect(structureEvents.map((e) => e.idPrefix)).toEqual('0123456789abcdef'.split(''));
+    for (const e of structureEvents) expect(e.ids.every((id) => id.startsWith(e.idPrefix!))).toBe(true);
+    expect(structureEvents.flatMap((e) => e.ids).length).toBe(16);
+    expect(live.size).toBe(16);
+  });
+});
