@@ -28,6 +28,12 @@ const SHEETSYNC_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
  * digit (`idPrefix`). The Script Property SHEETSYNC_STRUCTURE_IDS overrides it.
  */
 const SHEETSYNC_STRUCTURE_IDS = 100000;
+/**
+ * Most characters of rows in one edit event: a bigger paste is sent as several edit events, in
+ * order, each with some of its rows (the webhook refuses bodies over 10 MiB). The Script Property
+ * SHEETSYNC_EDIT_CHARS overrides it.
+ */
+const SHEETSYNC_EDIT_CHARS = 4000000;
 
 /** Simple trigger: adds the sheetsync menu. */
 function onOpen() {
@@ -101,8 +107,39 @@ function handleEdit(e) {
   if (!isSynced_(sheet)) return;
   withLock_(() => {
     const payload = editPayload_(sheet, e.range);
-    if (payload) send_(payload);
+    if (payload) sendInParts_(payload);
   });
+}
+
+/**
+ * Sends an edit event, split into several by its rows when they are too many characters for one
+ * request (SHEETSYNC_EDIT_CHARS); each part is an event of its own.
+ * @param {Object} payload
+ */
+function sendInParts_(payload) {
+  const limit = Number(scriptProperties_().SHEETSYNC_EDIT_CHARS) || SHEETSYNC_EDIT_CHARS;
+  if (payload.kind !== 'edit' || JSON.stringify(payload.rows).length <= limit) {
+    send_(payload);
+    return;
+  }
+  let part = [];
+  let size = 0;
+  const sendPart = () => {
+    const event = {};
+    for (const key in payload) event[key] = payload[key];
+    event.eventId = Utilities.getUuid();
+    event.rows = part;
+    send_(event);
+    part = [];
+    size = 0;
+  };
+  payload.rows.forEach((row) => {
+    const length = JSON.stringify(row).length + 1;
+    if (part.length > 0 && size + length > limit) sendPart();
+    part.push(row);
+    size += length;
+  });
+  if (part.length > 0) sendPart();
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The real apps-script/ code in the local sheet's Apps Script runtime, against the real webhook
- * handler: a tab with more sync ids than one structure event may carry (the webhook refuses bodies
- * over 10 MiB; the script's limit is 100,000 ids, lowered here through its Script Property) sends
- * its ids in 16 events, one per first hex digit, and the rows deleted are found all the same.
+ * handler, with events that would be too big for one request (the webhook refuses bodies over
+ * 10 MiB; the script's limits, 100,000 ids and 4M characters of rows, are lowered here through its
+ * Script Properties): a paste is sent as several edit events, and a tab's sync ids as 16
+ * structure events, one per first hex digit; every row arrives and the rows deleted are found.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.t
 
 const secret = 'apps-script-structure-secret';
 
-describe("apps-script/: a big tab's structure event in parts", () => {
+describe("apps-script/: a big tab's events in parts", () => {
   let emulator: Emulator;
   let webhook: Server;
   const scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
@@ -28,6 +29,7 @@ describe("apps-script/: a big tab's structure event in parts", () => {
   const live = new Set<string>();
   const deleted: string[] = [];
   const structureEvents: Array<{ idPrefix?: string; ids: string[] }> = [];
+  const editEvents: number[] = [];
 
   beforeAll(async () => {
     // The script as shipped, and one helper the test calls to lower the ids per event.
@@ -37,7 +39,7 @@ describe("apps-script/: a big tab's structure event in parts", () => {
     }
     writeFileSync(
       join(scriptDir, 'test-helper.js'),
-      "function setStructureIds(n) { PropertiesService.getScriptProperties().setProperty('SHEETSYNC_STRUCTURE_IDS', String(n)); }\n",
+      'function setLimits(ids, chars) { PropertiesService.getScriptProperties().setProperties({ SHEETSYNC_STRUCTURE_IDS: String(ids), SHEETSYNC_EDIT_CHARS: String(chars) }); }\n',
     );
     const deps = {
       config: parseConfig({
@@ -67,6 +69,7 @@ describe("apps-script/: a big tab's structure event in parts", () => {
           ids: string[];
         };
         if (body.kind === 'structure') structureEvents.push({ idPrefix: body.idPrefix, ids: body.ids });
+        if (body.kind === 'edit') editEvents.push((body as unknown as { rows: unknown[] }).rows.length);
         const answer = await handleWebhook(
           { method: req.method ?? 'GET', headers: req.headers, rawBody },
           deps,
@@ -87,7 +90,7 @@ describe("apps-script/: a big tab's structure event in parts", () => {
     });
     for (const [fn, args] of [
       ['setup', [webhookUrl, secret, 'Leads']],
-      ['setStructureIds', [4]],
+      ['setLimits', [4, 300]],
     ] as const) {
       const run = await emulator.appsScript!.run(spreadsheetId, fn, [...args]);
       expect(run.status, run.error).toBe('COMPLETED');
@@ -109,13 +112,17 @@ describe("apps-script/: a big tab's structure event in parts", () => {
     expect(res.status).toBe(200);
   }
 
-  it('sends 16 events of ids by first digit, and the deleted rows are found', async () => {
+  it("sends a big paste in several edit events, a big tab's ids in 16, and every row arrives", async () => {
     await act({
       type: 'edit',
       range: 'Leads!A2:B21',
       values: Array.from({ length: 20 }, (_, i) => [String(i + 1), `name ${i + 1}`]),
     });
+    // 20 new rows of about 60 characters each, at most 300 characters a part.
     expect(live.size).toBe(20);
+    expect(editEvents.length).toBeGreaterThan(3);
+    expect(editEvents.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(Math.max(...editEvents)).toBeLessThanOrEqual(5);
     const grid = (
       await sheets({ version: 'v4', rootUrl: `${emulator.url}/` }).spreadsheets.values.get({
         spreadsheetId,
