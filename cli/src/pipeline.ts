@@ -106,7 +106,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
               })),
             );
           },
-          liveRowIds: (link) => store.liveRowIds(link),
+          liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
           logger,
         },

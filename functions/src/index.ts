@@ -119,7 +119,7 @@ const webhookDeps = once(() => ({
       messages.map((m) => ({ data: Buffer.from(JSON.stringify(m.data)), orderingKey: m.orderingKey })),
     );
   },
-  liveRowIds: (link: string) => store().liveRowIds(link),
+  liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
   sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
   logger,
 }));

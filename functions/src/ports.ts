@@ -51,8 +51,10 @@ export interface VersionStore {
   /**
    * The ids of the link's rows that are not deleted. A query, so only for rare work: the
    * webhook runs it after a structural change to find rows that left the sheet.
+   * With `idPrefix` (one lower-case hex digit), only the rows whose id starts with it: a big
+   * tab's structure event comes in 16 such parts, and each reads a sixteenth of the rows.
    */
-  liveRowIds(link: string): Promise<string[]>;
+  liveRowIds(link: string, idPrefix?: string): Promise<string[]>;
   /**
    * Counters that change whenever the link's sheet may have changed other than by applyToSheet.
    * `rows`: rows may have moved or appeared (a row inserted, deleted, sorted or added, a header

@@ -228,6 +228,21 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect(await store.liveRowIds(`${liveLink}-empty`)).toEqual([]);
     });
 
+    it('lists the live rows whose id starts with a hex digit', async () => {
+      const store = open();
+      const liveLink = `${link}-prefix`;
+      const id = (digit: string) => `${digit}${randomUUID().slice(1)}`;
+      const [a1, a2, b, f, gone] = [id('a'), id('a'), id('b'), id('f'), id('a')];
+      await store.commitRows(liveLink, [
+        ...[a1, a2, b, f].map((rowId) => ({ next: row(rowId, { n: 1 }) })),
+        { next: row(gone, { n: 2 }, { tombstone: { dot: 'sheet:1', time: { wall: 5, logical: 0 } } }) },
+      ]);
+      expect((await store.liveRowIds(liveLink, 'a')).sort()).toEqual([a1, a2].sort());
+      expect(await store.liveRowIds(liveLink, 'f')).toEqual([f]);
+      expect(await store.liveRowIds(liveLink, '0')).toEqual([]);
+      expect((await store.liveRowIds(liveLink)).length).toBe(4);
+    });
+
     it('counts sheet changes per link: 0 until bumped, then one more per bump', async () => {
       const store = open();
       const epochLink = `${link}-epoch`;

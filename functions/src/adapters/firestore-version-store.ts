@@ -19,6 +19,7 @@
  */
 import {
   type DocumentReference,
+  FieldPath,
   FieldValue,
   type Firestore,
   type Transaction,
@@ -125,9 +126,16 @@ export class FirestoreVersionStore implements VersionStore {
     return counts;
   }
 
-  async liveRowIds(link: string): Promise<string[]> {
+  async liveRowIds(link: string, idPrefix?: string): Promise<string[]> {
     const rows = this.row(link, '_').parent;
-    const snapshot = await rows.where('tombstone', '==', null).select().get();
+    let query = rows.where('tombstone', '==', null);
+    if (idPrefix !== undefined) {
+      // Document ids are the rows' sync ids: the ones starting with the digit sort between it
+      // and the next character.
+      const next = String.fromCharCode(idPrefix.charCodeAt(0) + 1);
+      query = query.where(FieldPath.documentId(), '>=', idPrefix).where(FieldPath.documentId(), '<', next);
+    }
+    const snapshot = await query.select().get();
     return snapshot.docs.map((d) => d.id);
   }
 

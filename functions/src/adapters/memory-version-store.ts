@@ -32,8 +32,10 @@ export class MemoryVersionStore implements VersionStore {
     return found;
   }
 
-  async liveRowIds(link: string): Promise<string[]> {
-    return [...this.state(link).rows.values()].filter((doc) => !doc.tombstone).map((doc) => doc.rowId);
+  async liveRowIds(link: string, idPrefix?: string): Promise<string[]> {
+    return [...this.state(link).rows.values()]
+      .filter((doc) => !doc.tombstone && (idPrefix === undefined || doc.rowId.startsWith(idPrefix)))
+      .map((doc) => doc.rowId);
   }
 
   private readonly epochs = new Map<string, SheetEpochs>();

@@ -29,7 +29,7 @@ export interface WebhookDeps {
    */
   publish(messages: SheetBatchMessage[]): Promise<void>;
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
-  liveRowIds(link: string): Promise<Iterable<string>>;
+  liveRowIds(link: string, idPrefix?: string): Promise<Iterable<string>>;
   /**
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
    * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
@@ -141,7 +141,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     }
   } else if (event.kind === 'structure') {
     const present = new Set(event.ids);
-    for (const rowId of await deps.liveRowIds(link.name)) {
+    for (const rowId of await deps.liveRowIds(link.name, event.idPrefix)) {
       if (present.has(rowId)) continue;
       if (event.idPrefix !== undefined && rowId.charAt(0).toLowerCase() !== event.idPrefix) continue;
       messages.push({
