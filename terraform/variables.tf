@@ -152,7 +152,7 @@ variable "apply_to_db_max_instances" {
 }
 
 variable "apply_to_sheet_memory" {
-  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, up to 1M cells, its values): 512Mi holds tabs up to about 1 million cells; bigger tabs want 2Gi, because a few cases still read a tab whole (a TRUNCATE, a flush spread over more than 100 runs of rows), and a tab of 2M cells read whole peaked at 590 MB (README, Design notes, Large tabs)."
+  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, up to 1M cells, its values): 512Mi holds tabs up to about 4 million cells (reading one peaked at 430 MB); a tab near the 10-million-cell cap needs 2Gi (0.96 GB: README, Design notes, Large tabs)."
   type        = string
   default     = "512Mi"
 }

@@ -415,6 +415,56 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       expect(tab.readCounts.verifiedRows).toBeGreaterThan(live.length);
     });
 
+    it('checks only the id cells of rows a flush deletes, and reads scattered rows of a big tab in parts', async () => {
+      const sheet = await createEmulator({ port: 0 });
+      onTestFinished(() => sheet.close());
+      const own = new SheetsApi({ rootUrl: sheet.url, logger: silentLogger, readsPerMinute: 600 });
+      const spreadsheetId = `tab-test-${randomUUID()}`;
+      sheet.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 7 }] }, 'api');
+      const ids = Array.from({ length: 300 }, () => randomUUID());
+      const put = (range: string, values: unknown[][]) =>
+        own.client.spreadsheets.values.update({
+          spreadsheetId,
+          range: `'Leads'!${range}`,
+          valueInputOption: 'RAW',
+          requestBody: { values },
+        });
+      await put('A1', [['n', 'name', ID_HEADER], ...ids.map((id, i) => [i, `r${i}`, id])]);
+      const state = { rows: 0, values: 0 };
+      const tab = new SheetTab(own, spreadsheetId, 'Leads', {
+        changeToken: async () => ({ ...state }),
+        positionsOnlyAboveCells: 0,
+      });
+      const snapshot = await tab.read();
+      const reads = () => own.counts.reads;
+      let before = reads();
+      // Positions just read: rows only deleted need nothing more.
+      expect(await tab.verify(snapshot, [], ids.slice(0, 5))).toBe(snapshot);
+      expect(reads()).toBe(before);
+      // After an in-place edit: their id cells, in one request; their values stay unread.
+      state.values++;
+      await tab.verify(await tab.read(), [], ids.slice(0, 5));
+      expect(reads()).toBe(before + 1);
+      expect(snapshot.rows.get(ids[0]!)?.values).toEqual([]);
+      // 150 scattered rows to write (every other one): 150 runs, read in two requests, not whole.
+      before = reads();
+      const scattered = ids.filter((_, i) => i % 2 === 0);
+      expect(await tab.verify(snapshot, scattered)).toBe(snapshot);
+      expect(reads()).toBe(before + 2);
+      expect(snapshot.rows.get(ids[298]!)?.values).toEqual([298, 'r298', ids[298]]);
+      expect(tab.readCounts.apiReads).toBe(1);
+      // Two rows swapped by a paste, reported as an in-place edit: a deleted row's id cell shows
+      // it, and the positions are read again.
+      await put('A2:C3', [
+        [1, 'r1', ids[1]],
+        [0, 'r0', ids[0]],
+      ]);
+      state.values++;
+      const moved = await tab.verify(await tab.read(), [], [ids[0]!]);
+      expect(tab.readCounts.apiReads).toBe(2);
+      expect(moved.rows.get(ids[0]!)?.row).toBe(3);
+    });
+
     it('reads again after a write fails, and after a write that adds columns', async () => {
       const id = randomUUID();
       const { tab } = await keptTab([

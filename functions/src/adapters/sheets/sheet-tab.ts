@@ -94,8 +94,19 @@ export interface ReadCounts {
   verifiedRows: number;
 }
 
-/** Runs of consecutive rows verify() reads in one request; more read the whole tab. */
+/** Runs of consecutive rows verify() reads in one request (a small tab with more is read whole). */
 const MAX_VERIFY_RUNS = 100;
+
+/** Sorted row numbers as runs of consecutive rows. */
+function runsOf(rows: number[]): Array<{ from: number; to: number }> {
+  const runs: Array<{ from: number; to: number }> = [];
+  for (const row of rows) {
+    const last = runs.at(-1);
+    if (last && row <= last.to + 1) last.to = row;
+    else runs.push({ from: row, to: row });
+  }
+  return runs;
+}
 
 /** A change token's parts: `{rows, values}` as VersionStore.sheetEpochs gives, or one value. */
 function splitToken(token: unknown): { rows: unknown; values: unknown } {
@@ -116,6 +127,8 @@ interface KeptSnapshot {
    * current again (read by verify(), since). Undefined while all are current.
    */
   verified?: Set<string>;
+  /** Whether the positions are as read, with no in-place edit since (which could have moved rows). */
+  positionsFresh: boolean;
   at: number;
   /** How long the read that made it took (ms). */
   readMs: number;
@@ -191,6 +204,7 @@ export class SheetTab {
         // Cells were edited in place: the positions hold, the values of any row may be stale.
         kept.valuesToken = valuesToken;
         kept.verified = new Set();
+        kept.positionsFresh = false;
       }
       this.readCounts.keptReads++;
       return kept.snapshot;
@@ -214,6 +228,7 @@ export class SheetTab {
           at,
           readMs: Math.max(0, now() - at),
           otherRows,
+          positionsFresh: true,
           ...(positions ? { verified: new Set<string>() } : {}),
         }
       : undefined;
@@ -290,54 +305,76 @@ export class SheetTab {
 
   /**
    * Makes the values of rows `rowIds` of `snapshot` current before a flush decides on them:
-   * after in-place edits (see changeToken) their rows are read again, in one values.batchGet of
-   * the runs of consecutive rows, and each row's id proves it is still where the snapshot has it.
-   * Returns the snapshot to use: `snapshot` itself, or a fresh read of the whole tab when a row
-   * is not where it was, or when the rows are too scattered for one request.
+   * after in-place edits (see changeToken), and for a tab read without its values, their rows
+   * are read again, in values.batchGet requests of the runs of consecutive rows, and each row's
+   * id proves it is still where the snapshot has it. Rows in `positionOnly` (rows the flush only
+   * deletes) need their place, not their values: only their id cells are read, and only after
+   * in-place edits since the positions were read. Returns the snapshot to use: `snapshot`
+   * itself, or a fresh read when a row is not where it was (for a big tab, its positions and the
+   * rows once more), or when a small tab's rows are too scattered for one request.
    */
-  async verify(snapshot: TabSnapshot, rowIds: Iterable<string>, retried = false): Promise<TabSnapshot> {
+  async verify(
+    snapshot: TabSnapshot,
+    rowIds: Iterable<string>,
+    positionOnly: Iterable<string> = [],
+    retried = false,
+  ): Promise<TabSnapshot> {
     const kept = this.kept;
-    if (!kept?.verified || kept.snapshot !== snapshot || snapshot.idColumn === null) return snapshot;
+    const idColumn = snapshot.idColumn;
+    if (!kept?.verified || kept.snapshot !== snapshot || idColumn === null) return snapshot;
     const verified = kept.verified;
     const ids = [...new Set(rowIds)];
-    // A row that is not where the snapshot has it: the positions are read again and the rows
-    // verified once more (a big tab), or the whole tab is read.
+    const valueIds = new Set(ids);
+    const placeIds = [...new Set(positionOnly)].filter((id) => !valueIds.has(id));
     const again = async () => {
-      if (!retried && (await this.isBig())) return this.verify(await this.readAgain(false), ids, true);
+      if (!retried && (await this.isBig()))
+        return this.verify(await this.readAgain(false), ids, placeIds, true);
       return this.readAgain(true);
     };
-    const targets = ids
-      .filter((id) => snapshot.rows.has(id) && !verified.has(id))
-      .map((id) => ({ id, row: snapshot.rows.get(id)!.row }))
-      .sort((a, b) => a.row - b.row);
-    if (targets.length === 0) return snapshot;
-    const runs: Array<{ from: number; to: number }> = [];
-    for (const { row } of targets) {
-      const last = runs.at(-1);
-      if (last && row <= last.to + 1) last.to = row;
-      else runs.push({ from: row, to: row });
+    const rowsOf = (list: string[]) =>
+      list
+        .filter((id) => snapshot.rows.has(id) && !verified.has(id))
+        .map((id) => ({ id, row: snapshot.rows.get(id)!.row }))
+        .sort((a, b) => a.row - b.row);
+    const targets = rowsOf(ids);
+    const places = kept.positionsFresh ? [] : rowsOf(placeIds);
+    if (targets.length === 0 && places.length === 0) return snapshot;
+    const valueRuns = runsOf(targets.map((t) => t.row));
+    const placeRuns = runsOf(places.map((t) => t.row));
+    const big = await this.isBig();
+    if (!big && valueRuns.length + placeRuns.length > MAX_VERIFY_RUNS) return this.readAgain(true);
+    const title = quoteTitle(this.title);
+    const lastColumn = columnLetters(Math.max(snapshot.headers.length, idColumn + 1) - 1);
+    const idLetter = columnLetters(idColumn);
+    const ranges = [
+      ...valueRuns.map((r) => `${title}!A${r.from}:${lastColumn}${r.to}`),
+      ...placeRuns.map((r) => `${title}!${idLetter}${r.from}:${idLetter}${r.to}`),
+    ];
+    const answers: SheetValue[][][] = [];
+    for (let i = 0; i < ranges.length; i += MAX_VERIFY_RUNS) {
+      const answer = await this.api.call('read', 'values.batchGet', () =>
+        this.api.client.spreadsheets.values.batchGet({
+          spreadsheetId: this.spreadsheetId,
+          ranges: ranges.slice(i, i + MAX_VERIFY_RUNS),
+          valueRenderOption: 'UNFORMATTED_VALUE',
+          dateTimeRenderOption: 'SERIAL_NUMBER',
+          majorDimension: 'ROWS',
+        }),
+      );
+      for (const range of answer.valueRanges ?? []) answers.push((range.values ?? []) as SheetValue[][]);
     }
-    if (runs.length > MAX_VERIFY_RUNS) return this.readAgain(true);
-    const lastColumn = columnLetters(Math.max(snapshot.headers.length, snapshot.idColumn + 1) - 1);
-    const answer = await this.api.call('read', 'values.batchGet', () =>
-      this.api.client.spreadsheets.values.batchGet({
-        spreadsheetId: this.spreadsheetId,
-        ranges: runs.map((r) => `${quoteTitle(this.title)}!A${r.from}:${lastColumn}${r.to}`),
-        valueRenderOption: 'UNFORMATTED_VALUE',
-        dateTimeRenderOption: 'SERIAL_NUMBER',
-        majorDimension: 'ROWS',
-      }),
-    );
-    const fresh = new Map<number, SheetValue[]>();
-    answer.valueRanges?.forEach((range, i) => {
-      const values = (range.values ?? []) as SheetValue[][];
-      for (let row = runs[i]!.from; row <= runs[i]!.to; row++)
-        fresh.set(row, values[row - runs[i]!.from] ?? []);
-    });
-    for (const { id, row } of targets) {
-      const values = fresh.get(row) ?? [];
-      if (String(values[snapshot.idColumn] ?? '') !== id) return again();
-    }
+    const byRow = (runs: Array<{ from: number; to: number }>, offset: number) => {
+      const found = new Map<number, SheetValue[]>();
+      runs.forEach((run, i) => {
+        const values = answers[offset + i] ?? [];
+        for (let row = run.from; row <= run.to; row++) found.set(row, values[row - run.from] ?? []);
+      });
+      return found;
+    };
+    const fresh = byRow(valueRuns, 0);
+    const idCells = byRow(placeRuns, valueRuns.length);
+    for (const { id, row } of targets) if (String(fresh.get(row)?.[idColumn] ?? '') !== id) return again();
+    for (const { id, row } of places) if (String(idCells.get(row)?.[0] ?? '') !== id) return again();
     for (const { id, row } of targets) {
       snapshot.rows.get(id)!.values = fresh.get(row)!;
       verified.add(id);
