@@ -7,23 +7,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sheets } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
+import { startWebhookServer, userActions, type WebhookServer } from '../support/webhook-server.ts';
 
 const secret = 'apps-script-structure-secret';
 
 describe("apps-script/: a big tab's events in parts", () => {
   let emulator: Emulator;
-  let webhook: Server;
+  let webhook: WebhookServer;
   const scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
   const spreadsheetId = `script-${randomUUID()}`;
   const live = new Set<string>();
@@ -58,28 +57,13 @@ describe("apps-script/: a big tab's events in parts", () => {
       liveRowIds: async () => [...live],
       logger: silentLogger,
     };
-    webhook = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        const rawBody = Buffer.concat(chunks);
-        const body = JSON.parse(rawBody.toString('utf8')) as {
-          kind: string;
-          idPrefix?: string;
-          ids: string[];
-        };
-        if (body.kind === 'structure') structureEvents.push({ idPrefix: body.idPrefix, ids: body.ids });
-        if (body.kind === 'edit') editEvents.push((body as unknown as { rows: unknown[] }).rows.length);
-        const answer = await handleWebhook(
-          { method: req.method ?? 'GET', headers: req.headers, rawBody },
-          deps,
-        );
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-      });
+    webhook = await startWebhookServer(deps, (_request, rawBody) => {
+      const body = JSON.parse(rawBody.toString('utf8')) as { kind: string; idPrefix?: string; ids: string[] };
+      if (body.kind === 'structure') structureEvents.push({ idPrefix: body.idPrefix, ids: body.ids });
+      if (body.kind === 'edit') editEvents.push((body as unknown as { rows: unknown[] }).rows.length);
+      return undefined;
     });
-    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
-    const address = webhook.address();
-    const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    const webhookUrl = webhook.url;
     emulator = await createEmulator({ port: 0, appsScript: { scriptDir, timeScale: 0.001 } });
     emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
     await sheets({ version: 'v4', rootUrl: `${emulator.url}/` }).spreadsheets.values.update({
@@ -99,17 +83,12 @@ describe("apps-script/: a big tab's events in parts", () => {
 
   afterAll(async () => {
     await emulator?.close();
-    await new Promise((r) => webhook?.close(r));
+    await webhook?.close();
     rmSync(scriptDir, { recursive: true, force: true });
   });
 
   async function act(...actions: unknown[]) {
-    const res = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${spreadsheetId}/userActions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actions }),
-    });
-    expect(res.status).toBe(200);
+    expect((await userActions(emulator.url, spreadsheetId, actions)).status).toBe(200);
   }
 
   it("sends a big paste in several edit events, a big tab's ids in 16, and every row arrives", async () => {

@@ -3,21 +3,20 @@
  * webhook handler over HTTP: ids, signed events, deletions, and the queue while the webhook is down.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { sheets } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
+import { startWebhookServer, userActions, type WebhookServer } from '../support/webhook-server.ts';
 
 const secret = 'apps-script-test-secret';
 
 describe('apps-script/ in the local sheet, against sheetWebhook', () => {
   let emulator: Emulator;
-  let webhook: Server;
+  let webhook: WebhookServer;
   let webhookUrl: string;
   let up = true;
   const published: SheetChangeMessage[] = [];
@@ -45,24 +44,8 @@ describe('apps-script/ in the local sheet, against sheetWebhook', () => {
       liveRowIds: async () => [...live],
       logger: silentLogger,
     };
-    webhook = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        if (!up) {
-          res.writeHead(503).end();
-          return;
-        }
-        const answer = await handleWebhook(
-          { method: req.method ?? 'GET', headers: req.headers, rawBody: Buffer.concat(chunks) },
-          deps,
-        );
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
-    const address = webhook.address();
-    webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    webhook = await startWebhookServer(deps, () => (up ? undefined : { status: 503 }));
+    webhookUrl = webhook.url;
     emulator = await createEmulator({ port: 0, appsScript: { scriptDir: 'apps-script', timeScale: 0.001 } });
     emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
     const api = sheets({ version: 'v4', rootUrl: `${emulator.url}/` });
@@ -78,15 +61,11 @@ describe('apps-script/ in the local sheet, against sheetWebhook', () => {
 
   afterAll(async () => {
     await emulator?.close();
-    await new Promise((r) => webhook?.close(r));
+    await webhook?.close();
   });
 
   async function act(...actions: unknown[]) {
-    const res = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${spreadsheetId}/userActions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actions }),
-    });
+    const res = await userActions(emulator.url, spreadsheetId, actions);
     expect(res.status).toBe(200);
     return res.json();
   }
