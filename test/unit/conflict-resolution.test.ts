@@ -186,15 +186,44 @@ describe('resolving a conflict', () => {
     });
   });
 
-  it('the same edit reaching the table before the echo is decided the same way', () => {
+  it('the same edit reaching the table before the echo waits for it, then is decided the same way', () => {
     const { row, conflict } = openConflict();
     const change = resolutionChange(applyResolution(conflict, 'sheet', 200), 200)!;
     const echo = row.toDb(change, 210)!;
     const typed = row.sheetEdit({ status: 'typed' }, 215);
-    expect(row.toDb(typed, 216)).toBeNull();
+    // Whether the person saw the resolution is known once applyToSheet recorded when it showed it.
+    expect(() => row.toDb(typed, 216)).toThrow('applyToDb: defer');
     row.toSheet(echo, 220);
+    expect(row.toDb(typed, 221, { attempt: 2 })).toBeNull();
     expect([row.sheet.status, row.db.status]).toEqual(['won', 'won']);
     expect(row.conflicts[1]).toMatchObject({ sheet: { value: 'typed' }, db: { value: 'won' } });
+  });
+
+  it('an edit typed after the sheet showed the resolution, reaching the table before applyToSheet recorded it, applies', () => {
+    const { row, conflict } = openConflict();
+    const change = resolutionChange(applyResolution(conflict, 'sheet', 200), 200)!;
+    const echo = row.toDb(change, 210)!;
+    row.sheet.status = 'won'; // applyToSheet wrote the echo at 212 and has not committed yet
+    const typed = row.sheetEdit({ status: 'typed' }, 215); // the person saw 'won'
+    expect(() => row.toDb(typed, 216)).toThrow('applyToDb: defer');
+    row.toSheet(echo, 212);
+    const typedEcho = row.toDb(typed, 221, { attempt: 2 });
+    expect(typedEcho).not.toBeNull();
+    expect(row.conflicts).toHaveLength(1); // no conflict: the edit came after the resolution
+    expect(row.db.status).toBe('typed');
+  });
+
+  it('when the echo does not come within the deferrals, the edit is decided as concurrent', () => {
+    const { row, conflict } = openConflict();
+    const change = resolutionChange(applyResolution(conflict, 'sheet', 200), 200)!;
+    row.toDb(change, 210);
+    const typed = row.sheetEdit({ status: 'typed' }, 215);
+    expect(row.toDb(typed, 216, { attempt: 5 })).toBeNull();
+    expect(row.conflicts[1]).toMatchObject({
+      reason: 'concurrent',
+      status: 'open',
+      sheet: { value: 'typed' },
+    });
   });
 
   it('under last-writer-wins the later edit wins over the resolution on both sides', () => {

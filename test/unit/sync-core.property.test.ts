@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { ConflictPolicy } from '../../functions/src/core/conflict-policy.ts';
 import { dbManaged, editable, Simulation, type Step } from './sync-core-simulation.ts';
 
-const numRuns = 1000;
+// A failure prints its seed: FC_SEED=<seed> reruns that case; FC_NUM_RUNS searches longer.
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 1000);
+if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
 const queue = fc.constantFrom('toDb' as const, 'toSheet' as const);
 const columns = fc.array(fc.nat(2), { minLength: 1, maxLength: 2 });
 /**

@@ -149,6 +149,12 @@ export function mergeSheetChange(
     // its echo has written it there, and an edit made before that had not seen it. (Resolutions
     // come one after another from one desk and count as sequential.)
     const resolved = onSheet && state !== undefined && madeByResolution(base, state.dot);
+    if (resolved && !state.echoed && !sameValue(value, state.value) && mayDefer) {
+      // A person's resolution is on its way to the sheet: whether this edit was made before or
+      // after the sheet showed it is known once applyToSheet records when it wrote it.
+      deferred.push(column);
+      continue;
+    }
     const unseen = overwritten || (resolved && !state.echoed);
     if (unseen && (state.dot.startsWith('db:') || resolved) && !sameValue(value, state.value)) {
       // The DB value (or a resolution's) was shown on the sheet after this edit was made, or is
@@ -189,8 +195,10 @@ export function mergeSheetChange(
       value: decided,
       dot,
       time: state ? receive(state.time, change.time) : change.time,
-      // No DB change means no echo to wait for.
-      echoed: !writesDb,
+      // No DB change means no echo to wait for. Not so for a resolution: its value reaches the
+      // sheet only through an echo, and the DB holding it already means an attempt whose
+      // document commit was lost wrote it, with this same dot, and its echo is on the way.
+      echoed: onSheet && !writesDb,
       // The sheet shows this edit unless sheetsync wrote the cell after it was made. A resolution
       // was not made on the sheet, which keeps showing what it showed: the echo writes the value.
       sheetValue: onSheet && (change.time.wall > writtenAt || !state) ? value : (state?.sheetValue ?? null),
