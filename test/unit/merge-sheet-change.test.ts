@@ -154,6 +154,26 @@ describe('mergeSheetChange', () => {
     }
   });
 
+  it('records the synced DB value as well when this edit had not seen it and the table moved on', () => {
+    // Typed at 99, before the sheet showed 'open' (at 100); an earlier attempt wrote it over
+    // 'open' and lost its commit and its record; then a DB client wrote 'later'.
+    const forced = mergeSheetChange(synced(), edit({ status: 'mine' }, 99), context({ status: 'later' }, 5));
+    expect(forced).toMatchObject({
+      kind: 'apply',
+      write: 'none',
+      outcomes: [{ kind: 'keep-db', value: 'later' }],
+    });
+    if (forced.kind === 'apply') {
+      expect(forced.conflicts.map((c) => [c.reason, c.sheet.value, c.db.value, c.status])).toEqual([
+        ['unobserved', 'mine', 'later', 'open'],
+        ['unobserved', 'mine', 'open', 'open'],
+      ]);
+    }
+    // An edit made after the sheet showed 'open' had seen it: only the unobserved DB value.
+    const seen = mergeSheetChange(synced(), edit({ status: 'mine' }, 150), context({ status: 'later' }, 5));
+    if (seen.kind === 'apply') expect(seen.conflicts.map((c) => c.db.value)).toEqual(['later']);
+  });
+
   it('re-applies its own write from an attempt whose document commit was lost', () => {
     const decision = mergeSheetChange(synced(), edit({ status: 'won' }, 150), context({ status: 'won' }, 2));
     expect(decision).toMatchObject({ kind: 'apply', dot: 'sheet:3', write: 'none' });

@@ -139,6 +139,20 @@ export function mergeSheetChange(
         ...record(column, 'unobserved', value, { value: kept, dot: null, time: null }),
         status: 'open',
       });
+      // The value the row last synced was overwritten as well: by the DB, or by an attempt of
+      // this very change whose document commit (and conflict record) was lost. If this edit was
+      // made before the sheet showed that value, it is a losing value too, and recorded.
+      if (
+        state?.dot.startsWith('db:') &&
+        change.time.wall <= state.sheetWrittenAt &&
+        !sameValue(value, known) &&
+        !sameValue(kept, known)
+      ) {
+        conflicts.push({
+          ...record(column, 'unobserved', value, { value: known, dot: state.dot, time: state.time }),
+          status: 'open',
+        });
+      }
       outcomes.push({ column, kind: 'keep-db', value: kept });
       continue;
     }
