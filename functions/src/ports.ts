@@ -65,8 +65,6 @@ export interface VersionStore {
    * it reads only the rows it writes. 0 for a link never bumped.
    */
   sheetEpochs(link: string): Promise<SheetEpochs>;
-  /** The `rows` counter of sheetEpochs. */
-  sheetEpoch(link: string): Promise<number>;
   /** Bumps the `rows` counter (the default) or the `values` one. */
   bumpSheetEpoch(link: string, kind?: 'rows' | 'values'): Promise<void>;
   /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */

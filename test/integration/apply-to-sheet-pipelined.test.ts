@@ -41,7 +41,7 @@ describe('applyToSheet with flushes overlapping the previous commit', () => {
         [
           'leads',
           {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') }),
             addMissingHeaders: false,
           },
         ],

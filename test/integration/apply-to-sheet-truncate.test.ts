@@ -47,7 +47,7 @@ describe('applyToSheet and TRUNCATE', () => {
         [
           'leads',
           {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') }),
             addMissingHeaders: false,
           },
         ],

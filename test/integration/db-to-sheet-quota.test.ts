@@ -72,7 +72,7 @@ describe('database → sheet under quota and faults', () => {
         [
           'leads',
           {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpoch('leads') }),
+            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') }),
             addMissingHeaders: false,
           },
         ],

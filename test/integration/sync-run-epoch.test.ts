@@ -43,10 +43,10 @@ describe('attach and reconcile tell applyToSheet the sheet changed', () => {
       [1, 'Ada'],
       [2, 'Grace'],
     ]);
-    expect(await store.sheetEpoch('people')).toBe(1);
+    expect((await store.sheetEpochs('people')).rows).toBe(1);
     await runSync(services, 'reconcile', 'people', { dryRun: true });
-    expect(await store.sheetEpoch('people')).toBe(1);
+    expect((await store.sheetEpochs('people')).rows).toBe(1);
     await runSync(services, 'reconcile', 'people', { dryRun: false });
-    expect(await store.sheetEpoch('people')).toBe(2);
+    expect((await store.sheetEpochs('people')).rows).toBe(2);
   });
 });

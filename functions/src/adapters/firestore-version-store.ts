@@ -148,10 +148,6 @@ export class FirestoreVersionStore implements VersionStore {
     return { rows: count('sheetEpoch'), values: count('sheetValuesEpoch') };
   }
 
-  async sheetEpoch(link: string): Promise<number> {
-    return (await this.sheetEpochs(link)).rows;
-  }
-
   async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
     await this.firestore
       .collection(this.root)

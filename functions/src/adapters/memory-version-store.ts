@@ -44,10 +44,6 @@ export class MemoryVersionStore implements VersionStore {
     return { ...(this.epochs.get(link) ?? { rows: 0, values: 0 }) };
   }
 
-  async sheetEpoch(link: string): Promise<number> {
-    return (await this.sheetEpochs(link)).rows;
-  }
-
   async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
     const epochs = this.epochs.get(link) ?? { rows: 0, values: 0 };
     this.epochs.set(link, { ...epochs, [kind]: epochs[kind] + 1 });

@@ -186,17 +186,11 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     // After in-place edits in the sheet (and for a big tab read without its values), the rows
     // this flush decides on are read again, their positions proven by their ids, not the whole
     // tab. Rows it only deletes (a DELETE, a TRUNCATE) need their place, not their values.
-    const valueIds = new Set(
-      [
-        ...rowIds.filter((id, i) => id !== undefined && deliveries[i]!.message.op !== 'DELETE'),
-        ...reinserts,
-      ].filter((id): id is string => id !== undefined),
-    );
-    const snapshot = await tab.verify(
-      await tab.read(),
-      valueIds,
-      [...readIds].filter((id) => !valueIds.has(id)),
-    );
+    const valueIds = [
+      ...rowIds.filter((_, i) => deliveries[i]!.message.op !== 'DELETE'),
+      ...reinserts,
+    ].filter((id): id is string => id !== undefined);
+    const snapshot = await tab.verify(await tab.read(), valueIds, readIds);
     phase('tabReadMs');
     const docs = await deps.store.readRows(link, [...readIds]);
     for (const rowId of readIds) {

@@ -341,8 +341,8 @@ export class SheetTab {
     if (targets.length === 0 && places.length === 0) return snapshot;
     const valueRuns = runsOf(targets.map((t) => t.row));
     const placeRuns = runsOf(places.map((t) => t.row));
-    const big = await this.isBig();
-    if (!big && valueRuns.length + placeRuns.length > MAX_VERIFY_RUNS) return this.readAgain(true);
+    if (valueRuns.length + placeRuns.length > MAX_VERIFY_RUNS && !(await this.isBig()))
+      return this.readAgain(true);
     const title = quoteTitle(this.title);
     const lastColumn = columnLetters(Math.max(snapshot.headers.length, idColumn + 1) - 1);
     const idLetter = columnLetters(idColumn);

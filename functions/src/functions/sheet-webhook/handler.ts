@@ -143,7 +143,6 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     const present = new Set(event.ids);
     for (const rowId of await deps.liveRowIds(link.name, event.idPrefix)) {
       if (present.has(rowId)) continue;
-      if (event.idPrefix !== undefined && rowId.charAt(0).toLowerCase() !== event.idPrefix) continue;
       messages.push({
         v: 1,
         link: link.name,
