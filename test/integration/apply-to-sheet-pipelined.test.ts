@@ -5,17 +5,11 @@
  * and its document (else the UPDATE would be decided against nothing). The store here is slowed
  * down so the second flush always runs while the first commit is under way.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { ID_HEADER, SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
-import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
-import { silentLogger } from '../../functions/src/log.ts';
-import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { ID_HEADER } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { tabValues } from '../support/sheet-state.ts';
-import { leadsChange, SlowStore } from '../support/slow-store.ts';
+import { leadsChange, slowApplyToSheet } from '../support/slow-store.ts';
 
 describe('applyToSheet with flushes overlapping the previous commit', () => {
   let emulator: Emulator;
@@ -25,31 +19,9 @@ describe('applyToSheet with flushes overlapping the previous commit', () => {
   afterAll(() => emulator.close());
 
   it('an UPDATE flushed while the INSERT is still committing updates the new row, and a DELETE after both removes it', async () => {
-    const spreadsheetId = `pipelined-${randomUUID()}`;
-    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
-    const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 600 });
-    await api.client.spreadsheets.values.update({
-      spreadsheetId,
-      range: 'Leads!A1',
-      valueInputOption: 'RAW',
-      requestBody: { values: [['id', 'name', 'score']] },
-    });
-    const store = new SlowStore();
-    const apply = createApplyToSheet({
-      store,
-      links: new Map([
-        [
-          'leads',
-          {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') }),
-            addMissingHeaders: false,
-          },
-        ],
-      ]),
-      logger: silentLogger,
-    });
-    const group = new GroupCommit<DbDelivery, string>(apply.flush, { windowMs: 5, maxItems: 1 });
-    const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
+    const { spreadsheetId, store, group, submit } = await slowApplyToSheet(emulator, 'pipelined', [
+      ['id', 'name', 'score'],
+    ]);
 
     const results = await Promise.all([
       submit(leadsChange('INSERT', 1, { id: 1, name: 'Ada', score: 1 })),

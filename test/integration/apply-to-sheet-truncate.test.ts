@@ -6,17 +6,11 @@
  * truncate's copies (one per key bucket) and a redelivery change nothing more; a row without a
  * sync id stays.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { ID_HEADER, SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
-import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
-import { silentLogger } from '../../functions/src/log.ts';
-import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
+import { ID_HEADER } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { tabValues } from '../support/sheet-state.ts';
-import { leadsChange, SlowStore } from '../support/slow-store.ts';
+import { leadsChange, slowApplyToSheet } from '../support/slow-store.ts';
 
 describe('applyToSheet and TRUNCATE', () => {
   let emulator: Emulator;
@@ -26,36 +20,10 @@ describe('applyToSheet and TRUNCATE', () => {
   afterAll(() => emulator.close());
 
   it('deletes what was written before it, keeps what comes after, and repeats as a duplicate', async () => {
-    const spreadsheetId = `truncate-${randomUUID()}`;
-    emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
-    const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 600 });
-    await api.client.spreadsheets.values.update({
-      spreadsheetId,
-      range: 'Leads!A1',
-      valueInputOption: 'RAW',
-      requestBody: {
-        values: [
-          ['id', 'name', 'score'],
-          ['', 'a note, not synced'],
-        ],
-      },
-    });
-    const store = new SlowStore();
-    const apply = createApplyToSheet({
-      store,
-      links: new Map([
-        [
-          'leads',
-          {
-            tab: new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') }),
-            addMissingHeaders: false,
-          },
-        ],
-      ]),
-      logger: silentLogger,
-    });
-    const group = new GroupCommit<DbDelivery, string>(apply.flush, { windowMs: 5, maxItems: 1 });
-    const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
+    const { spreadsheetId, store, group, submit } = await slowApplyToSheet(emulator, 'truncate', [
+      ['id', 'name', 'score'],
+      ['', 'a note, not synced'],
+    ]);
     const synced = () =>
       tabValues(emulator, spreadsheetId, 'Leads!A2:D')
         .filter((r) => r[3])

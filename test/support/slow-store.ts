@@ -1,8 +1,16 @@
 /**
  * For tests of applyToSheet's overlapping flushes: a version store whose commits take 400 ms (so
- * the next flush always runs while one is under way), and outbox changes built by hand.
+ * the next flush always runs while one is under way), outbox changes built by hand, and
+ * applyToSheet over both (slowApplyToSheet).
  */
+import { randomUUID } from 'node:crypto';
+import type { Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
+import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
+import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
+import { silentLogger } from '../../functions/src/log.ts';
 import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
 
 export class SlowStore extends MemoryVersionStore {
@@ -45,4 +53,31 @@ export function leadsChange(
     txid: String(outboxId),
     time: new Date().toISOString(),
   };
+}
+
+/**
+ * applyToSheet for link `leads` on tab "Leads" of a new spreadsheet in `emulator` (its first rows
+ * `values`), over a SlowStore, with the kept tab snapshot as deployed; `submit` hands it one
+ * change per flush through a GroupCommit.
+ */
+export async function slowApplyToSheet(emulator: Emulator, name: string, values: unknown[][]) {
+  const spreadsheetId = `${name}-${randomUUID()}`;
+  emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
+  const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 600 });
+  await api.client.spreadsheets.values.update({
+    spreadsheetId,
+    range: 'Leads!A1',
+    valueInputOption: 'RAW',
+    requestBody: { values },
+  });
+  const store = new SlowStore();
+  const tab = new SheetTab(api, spreadsheetId, 'Leads', { changeToken: () => store.sheetEpochs('leads') });
+  const apply = createApplyToSheet({
+    store,
+    links: new Map([['leads', { tab, addMissingHeaders: false }]]),
+    logger: silentLogger,
+  });
+  const group = new GroupCommit<DbDelivery, string>(apply.flush, { windowMs: 5, maxItems: 1 });
+  const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
+  return { spreadsheetId, store, group, submit };
 }
