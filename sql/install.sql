@@ -459,6 +459,63 @@ begin
 end
 $fn$;
 
+-- Records the current values of columns `cols` of the rows of `tbl` whose primary keys are in
+-- `keys` (a JSON array of key objects, as the outbox encodes them) as one more DB change of each
+-- row (origin 'db'), as the capture trigger would for an UPDATE that changed those columns.
+-- applyToDb calls it, in its transaction and holding the rows' locks, for a DB value it kept
+-- without having seen it while the sheet may show an edit instead (the deferral cap,
+-- docs/design/sync-core.md): applyToSheet then shows the kept value on the sheet again. Nothing
+-- for a table that is not watched. Returns the number of changes recorded.
+create or replace function sheetsync.reshow(tbl regclass, keys jsonb, cols text[])
+returns integer language plpgsql as $fn$
+declare
+  chunk constant int := 1000;
+  v_link text;
+  v_keys text[];
+  v_cells text[];
+  v_count integer;
+begin
+  select w.link into v_link from sheetsync.watched w where w.table_oid = tbl;
+  if v_link is null or coalesce(jsonb_array_length(keys), 0) = 0 then
+    return 0;
+  end if;
+  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum)) into v_keys
+    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
+   where i.indrelid = tbl and i.indisprimary;
+  select array_agg(format('%L || %s', ',' || to_json(a.attname::text)::text || ',',
+                          sheetsync.json_value_expr('n', a.attname, a.atttypid, a.attnotnull)) order by a.attnum)
+    into v_cells
+    from pg_attribute a
+   where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped and a.attname::text = any (cols);
+  if v_keys is null or v_cells is null then
+    return 0;
+  end if;
+  execute format(
+    'with c as (select (row_number() over () - 1) / %s as grp, %s as c from %s n'
+    '  where (%s) in (select %s from jsonb_populate_recordset(null::%s, $1) k)),'
+    ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
+    '   select $2, $3, ''UPDATE'', ''db'', null, $4, $5, ''['' || string_agg(c, '','') || '']'', count(*) from c group by grp'
+    '   returning change_count)'
+    ' select coalesce(sum(change_count), 0)::int from ins',
+    chunk,
+    sheetsync.concat_expr(array['''['''] || sheetsync.object_parts(tbl, 'n', true) || array['''}'''] || v_cells || array[''']''']),
+    tbl,
+    (select string_agg(format('n.%I', k), ', ') from unnest(v_keys) k),
+    (select string_agg(format('k.%I', k), ', ') from unnest(v_keys) k),
+    tbl)
+    into v_count
+    using keys, v_link,
+          (select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = tbl),
+          v_keys,
+          (select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
+             from pg_attribute a where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped);
+  if v_count > 0 then
+    perform pg_notify('sheetsync_outbox', '');
+  end if;
+  return v_count;
+end
+$fn$;
+
 -- Attaches capture to `tbl` and records the link it feeds (default: the table's name).
 create or replace function sheetsync.watch(tbl regclass, link text default null)
 returns void language plpgsql as $fn$

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { readOutboxRows } from '../../functions/src/adapters/postgres-outbox.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import {
   createApplyToDb,
@@ -9,6 +10,7 @@ import {
   type SheetDelivery,
 } from '../../functions/src/functions/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
+import { outboxRowToChanges } from '../../functions/src/relay/outbox-messages.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
@@ -240,6 +242,39 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     // A later redelivery is a duplicate; the row is still there once.
     expect(await retrying.flush([{ ...typed, attempt: 3 }])).toEqual(['ack']);
     expect(await rows()).toHaveLength(1);
+  });
+
+  it('keeps a DB value it never saw after 5 deliveries, and records it in the outbox again for the sheet', async () => {
+    const rowId = randomUUID();
+    await apply.flush([message(rowId, { name: 'Reshown', score: 1 }, { isNew: true })]);
+    const [{ id } = { id: '' }] = await db.sql<
+      { id: string }[]
+    >`select id::text from leads where name = 'Reshown'`;
+    // A DB client writes the cell; applyToSheet has shown it on the sheet but not recorded it yet,
+    // and a person types over it there.
+    await db.sql`update leads set score = 2 where id = ${id}`;
+    const typed = message(rowId, { score: 3 });
+    for (const attempt of [1, 2, 3, 4]) {
+      expect(await apply.flush([{ ...typed, attempt }]), `attempt ${attempt}`).toEqual(['retry']);
+    }
+    const before = await db.sql<{ id: string }[]>`select max(id)::text as id from sheetsync.outbox`;
+    expect(await apply.flush([{ ...typed, attempt: 5 }])).toEqual(['ack']);
+    expect(await db.sql`select score from leads where id = ${id}`).toEqual([{ score: 2 }]);
+    // The kept value goes to the sheet again as a DB change of that cell alone.
+    const rows = await readOutboxRows(
+      db.sql,
+      (
+        await db.sql<{ id: string }[]>`select id::text from sheetsync.outbox where id > ${before[0]!.id ?? 0}`
+      ).map((r) => r.id),
+    );
+    const changes = rows.flatMap(outboxRowToChanges);
+    expect(changes.map((c) => [c.origin, c.dot, c.op, c.key, c.cells])).toEqual([
+      ['db', null, 'UPDATE', { id }, { score: 2 }],
+    ]);
+    const open = (await store.listOpenConflicts('leads', 1000)).filter((c) => c.rowId === rowId);
+    expect(open.map((c) => [c.reason, c.column, c.sheet.value, c.db.value])).toEqual([
+      ['unobserved', 'score', 3, 2],
+    ]);
   });
 
   it('a flush released early: the next one sees the documents still being committed', async () => {

@@ -67,4 +67,33 @@ describe('database → sheet after in-place edits of the sheet', () => {
     ]);
     expect(stack.tab.readCounts.apiReads).toBe(before.apiReads + 1); // the ids did not match
   });
+
+  it('shows a DB value again over an edit (sheetsync.reshow, applyToDb at its deferral cap)', async () => {
+    await waitFor("Alan's row on the sheet", async () => rows()[2]?.[2] === 'alan@y');
+    const rowId = String(rows()[2]![3]);
+    const before = (await stack.store.readRows('leads', [rowId])).get(rowId)?.cells.email;
+    expect(before?.dot).toMatch(/^db:/);
+    // A person types over Alan's email, which the table keeps (applyToDb kept the DB value it
+    // had not seen after 5 deliveries of the edit): the value is sent to the sheet again.
+    await edit('C4', [['alan@typed']]);
+    await stack.store.bumpSheetEpoch('leads', 'values');
+    expect(
+      await db.sql`select sheetsync.reshow('public.leads'::regclass, '[{"id": 3}]'::jsonb, array['email'])`,
+    ).toEqual([{ reshow: 1 }]);
+    await waitFor("Alan's kept email back on the sheet", async () => rows()[2]?.[2] === 'alan@y');
+    expect(rows().map((r) => r.slice(0, 3))).toEqual([
+      [2, 'Grace H.', 'grace@typed'],
+      [1, 'Ada L.', 'ada@x'],
+      [3, 'Alan', 'alan@y'],
+    ]);
+    // The row document still credits the value to the DB write that made it (dot and time).
+    const after = (await stack.store.readRows('leads', [rowId])).get(rowId)?.cells.email;
+    expect(after).toMatchObject({
+      value: 'alan@y',
+      dot: before!.dot,
+      time: before!.time,
+      sheetValue: 'alan@y',
+    });
+    expect(after!.sheetWrittenAt).toBeGreaterThan(before!.sheetWrittenAt);
+  });
 });

@@ -128,6 +128,30 @@ describe('mergeDbChange', () => {
     if (del.kind === 'apply') expect(del.next.tombstone).toMatchObject({ dot: 'db:10' });
   });
 
+  it('shows again a DB value it already recorded (a reshow), keeping that write’s dot and time', () => {
+    // applyToDb kept 'ada' at the deferral cap while the sheet showed a person's 'bob'.
+    const decision = mergeDbChange(doc(), fromOutbox(8, { owner: 'ada' }), {
+      sheetRow: { status: 'won', owner: 'bob' },
+      now: 400,
+    });
+    expect(decision).toMatchObject({ kind: 'apply', write: 'update', cells: { owner: 'ada' } });
+    if (decision.kind !== 'apply') return;
+    expect(decision.next.cells.owner).toMatchObject({
+      value: 'ada',
+      dot: 'db:5',
+      time: { wall: 50, logical: 0 },
+      sheetValue: 'ada',
+      sheetWrittenAt: 400,
+    });
+    expect(decision.next.vv.db).toBe(8);
+    // Where the sheet shows it already, nothing is written.
+    const shown = mergeDbChange(doc(), fromOutbox(8, { owner: 'ada' }), {
+      sheetRow: { status: 'won', owner: 'ada' },
+      now: 400,
+    });
+    expect(shown).toMatchObject({ kind: 'apply', write: 'none', cells: {} });
+  });
+
   it('stamps the time a sheet write completed', () => {
     const stamped = stampSheetWrites(doc(), ['owner', 'missing'], 999);
     expect(stamped.cells.owner?.sheetWrittenAt).toBe(999);

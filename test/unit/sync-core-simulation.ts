@@ -87,6 +87,8 @@ export class Simulation {
   applied = new Map<string, number>();
   /** Crashes of applyToSheet between its sheet write and its document commit. */
   sheetCrashes = 0;
+  /** DB values applyToDb sent to the sheet again at the deferral cap (sheetsync.reshow). */
+  reshows = 0;
   /** Ids of the conflicts a person resolved (the records in `conflicts` stay as decided). */
   resolved = new Set<string>();
   /** Resolutions that sent a change (taking the DB value sends none). */
@@ -376,6 +378,17 @@ export class Simulation {
           this.derived.set(`${value}/${column}`, { id: String(value), side: 'db', column, time: now, past });
       }
       this.writeDb(written, 'sheet', decision.dot, now);
+    }
+    if (decision.reshow.length > 0 && !this.dbDeleted) {
+      // sheetsync.reshow: the kept DB values go to the outbox again, as a DB change.
+      const cells: Cells = {};
+      const pasts: Record<string, ReadonlySet<string>> = {};
+      for (const column of decision.reshow) {
+        cells[column] = this.db[column]!.value;
+        pasts[column] = this.db[column]!.past;
+      }
+      this.reshows += 1;
+      this.publishOutbox('upsert', cells, pasts, 'db', null, now);
     }
     consumer.pending = { next: decision.next, conflicts: decision.conflicts, key: message.change.eventId! };
   }

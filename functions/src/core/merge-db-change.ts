@@ -102,6 +102,13 @@ export function mergeDbChange(
       const superseded = isEcho ? counter > dot.counter : !state.echoed;
       if (superseded) continue;
     }
+    if (!isEcho && state?.dot.startsWith('db:') && sameValue(state.value, value)) {
+      // The value the cell already holds from the DB: applyToDb sent it again (sheetsync.reshow,
+      // at the deferral cap) because the sheet may show an edit instead. It is shown again; it is
+      // the same write, so it keeps that write's dot and time.
+      show(column, state, value);
+      continue;
+    }
     if (isEcho && !state && value === null) {
       // The sheet change carried no value for this cell, or one applyToDb refused (a wrong type,
       // reported in the errors tab), and the database left it empty: the DB added nothing, so the

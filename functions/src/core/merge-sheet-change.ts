@@ -55,6 +55,12 @@ export type SheetDecision =
       write: 'none' | 'upsert' | 'delete';
       cells: Cells;
       outcomes: SheetCellOutcome[];
+      /**
+       * Columns whose DB value this change kept without having seen it (the deferral cap), while
+       * the sheet may show this change's value: applyToDb records their current DB values in the
+       * outbox again (`sheetsync.reshow`, a DB change), and applyToSheet shows them on the sheet.
+       */
+      reshow: string[];
       /** The row document to commit (through `mergeRowDocuments`) after PostgreSQL committed. */
       next: RowDocument;
       conflicts: ConflictRecord[];
@@ -92,7 +98,7 @@ export function mergeSheetChange(
     const conflicts = Object.entries(change.cells).map(([column, value]) =>
       record(column, 'deleted', value, { value: null, dot: base.tombstone!.dot, time: base.tombstone!.time }),
     );
-    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], next, conflicts };
+    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], reshow: [], next, conflicts };
   }
 
   const { dbRow } = context;
@@ -107,7 +113,16 @@ export function mergeSheetChange(
       }
     }
     next.tombstone = { dot, time: change.time };
-    return { kind: 'apply', dot, write: dbRow ? 'delete' : 'none', cells: {}, outcomes: [], next, conflicts };
+    return {
+      kind: 'apply',
+      dot,
+      write: dbRow ? 'delete' : 'none',
+      cells: {},
+      outcomes: [],
+      reshow: [],
+      next,
+      conflicts,
+    };
   }
 
   if (!dbRow && Object.keys(base.cells).length > 0) {
@@ -116,13 +131,14 @@ export function mergeSheetChange(
     const conflicts = Object.entries(change.cells).map(([column, value]) =>
       record(column, 'deleted', value, { value: null, dot: null, time: null }),
     );
-    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], next, conflicts };
+    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], reshow: [], next, conflicts };
   }
 
   const writes: Cells = {};
   const outcomes: SheetCellOutcome[] = [];
   const conflicts: ConflictRecord[] = [];
   const deferred: string[] = [];
+  const reshow: string[] = [];
   for (const [column, value] of Object.entries(change.cells)) {
     const state = base.cells[column];
     const current = dbRow?.[column];
@@ -153,6 +169,9 @@ export function mergeSheetChange(
           status: 'open',
         });
       }
+      // The sheet may show this edit (typed after the sheet showed the DB value, which
+      // applyToSheet has not recorded yet): the kept value is shown on the sheet again.
+      reshow.push(column);
       outcomes.push({ column, kind: 'keep-db', value: kept });
       continue;
     }
@@ -223,7 +242,7 @@ export function mergeSheetChange(
   }
   if (deferred.length > 0) return { kind: 'defer', columns: deferred };
   const write = Object.keys(writes).length > 0 ? 'upsert' : 'none';
-  return { kind: 'apply', dot, write, cells: writes, outcomes, next, conflicts };
+  return { kind: 'apply', dot, write, cells: writes, outcomes, reshow, next, conflicts };
 }
 
 type Side = { value: Cells[string]; dot: string | null; time: Hlc | null };

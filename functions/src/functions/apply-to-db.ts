@@ -279,6 +279,8 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
 
       const upserts: RowUpsert[] = [];
       const deletes: RowDelete[] = [];
+      /** Per row: its key and the columns whose kept DB value goes to the sheet again. */
+      const reshows = new Map<string, { key: Cells; columns: Set<string> }>();
       const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
       /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
       const deferredRows = new Set<string>();
@@ -328,6 +330,14 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           next,
           conflicts: [...(commits.get(change.rowId)?.conflicts ?? []), ...decision.conflicts],
         });
+        // A later change of the row in this flush that writes a column shows its own value.
+        const reshow = reshows.get(change.rowId);
+        for (const column of Object.keys(decision.cells)) reshow?.columns.delete(column);
+        if (decision.reshow.length > 0 && key && dbRow) {
+          const columns = reshow?.columns ?? new Set<string>();
+          for (const column of decision.reshow) columns.add(column);
+          reshows.set(change.rowId, { key, columns });
+        }
         if (decision.write === 'delete' && key) deletes.push({ rowId: change.rowId, dot: decision.dot, key });
         if (decision.write === 'upsert') {
           upserts.push({
@@ -343,6 +353,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
 
       const merged = mergeUpserts(upserts);
       const result = await writeRows(tx, schema, merged, deletes);
+      await reshowKept(tx, schema, reshows, result.keys);
       // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
       const insertedNow = merged.flatMap((u) =>
         !u.key && result.keys.has(u.rowId) ? [{ row_id: u.rowId, key: result.keys.get(u.rowId) }] : [],
@@ -525,6 +536,30 @@ function keyFromCells(schema: TableSchema, cells: Cells): Cells | undefined {
     key[column] = value;
   }
   return key;
+}
+
+/**
+ * Records the DB values a sheet change kept at the deferral cap as DB changes once more
+ * (sql/install.sql, sheetsync.reshow), one call per set of columns, after this flush's writes
+ * (a row they changed is found by its key after the write).
+ */
+async function reshowKept(
+  tx: postgres.TransactionSql,
+  schema: TableSchema,
+  reshows: ReadonlyMap<string, { key: Cells; columns: ReadonlySet<string> }>,
+  keysAfterWrite: ReadonlyMap<string, Record<string, unknown>>,
+): Promise<void> {
+  const byColumns = new Map<string, { columns: string[]; keys: unknown[] }>();
+  for (const [rowId, { key, columns }] of reshows) {
+    if (columns.size === 0) continue;
+    const sorted = [...columns].sort();
+    const group = byColumns.get(sorted.join('\u0000')) ?? { columns: sorted, keys: [] };
+    group.keys.push(keysAfterWrite.get(rowId) ?? key);
+    byColumns.set(sorted.join('\u0000'), group);
+  }
+  for (const { columns, keys } of byColumns.values()) {
+    await tx`select sheetsync.reshow(${schema.qualified}::regclass, ${JSON.stringify(keys)}::text::jsonb, ${columns}::text[])`;
+  }
 }
 
 /** One write per row: later changes of a row in the batch fold into the first. */
