@@ -163,17 +163,25 @@ function handleChange(e) {
   withLock_(() => {
     syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
       const context = sheetContext_(sheet);
+      // The event's time is when the ids were read: a row sheetsync appends after that is missing
+      // from the list without having been deleted, and the server tells the two apart by it.
+      const readAt = Date.now();
       const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
       const changeType = String(e.changeType);
       const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
       if (ids.length <= limit) {
-        send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids }));
+        send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids, time: readAt }));
         return;
       }
       '0123456789abcdef'.split('').forEach((prefix) => {
         const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
         send_(
-          basePayload_(sheet, context, 'structure', { changeType: changeType, idPrefix: prefix, ids: part }),
+          basePayload_(sheet, context, 'structure', {
+            changeType: changeType,
+            idPrefix: prefix,
+            ids: part,
+            time: readAt,
+          }),
         );
       });
     });

@@ -73,6 +73,7 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       doc.events = { 'event-1': { counter: 1, wall: 99 } };
       doc.vv = { sheet: 1, db: 1 };
       doc.tombstone = { dot: 'sheet:1', time: { wall: 99, logical: 1 } };
+      doc.onSheetSince = 42;
       await store.commitRows(link, [{ next: doc }]);
       expect((await store.readRows(link, [rowId])).get(rowId)).toEqual(doc);
     });

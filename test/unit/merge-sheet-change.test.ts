@@ -52,6 +52,24 @@ const context = (dbRow: RowChange['cells'] | null, attempt = 1) => ({
 });
 
 describe('mergeSheetChange', () => {
+  it('a row created by a sheet edit is on the sheet from the edit’s time', () => {
+    const decision = mergeSheetChange(undefined, edit({ status: 'new' }, 120), context(null));
+    expect(decision).toMatchObject({ kind: 'apply', write: 'upsert', next: { onSheetSince: 120 } });
+  });
+
+  it('ignores a structure event’s delete of a row that reached the sheet after the ids were read', () => {
+    const appended = { ...synced(), onSheetSince: 150 };
+    const early = mergeSheetChange(appended, { ...edit({}, 140), op: 'delete' }, context({ status: 'open' }));
+    expect(early).toMatchObject({ kind: 'apply', write: 'none', conflicts: [] });
+    if (early.kind === 'apply') expect(early.next.tombstone).toBeNull();
+    const late = mergeSheetChange(appended, { ...edit({}, 160), op: 'delete' }, context({ status: 'open' }));
+    expect(late).toMatchObject({ kind: 'apply', write: 'delete' });
+    if (late.kind === 'apply') expect(late.next.tombstone).not.toBeNull();
+    // A document written before onSheetSince was kept: deleted as before.
+    const old = mergeSheetChange(synced(), { ...edit({}, 140), op: 'delete' }, context({ status: 'open' }));
+    expect(old).toMatchObject({ kind: 'apply', write: 'delete' });
+  });
+
   it('applies an edit made after the DB value was shown, with the next sheet dot', () => {
     const decision = mergeSheetChange(
       synced(),

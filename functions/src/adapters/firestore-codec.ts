@@ -29,6 +29,7 @@ export function encodeRow(doc: RowDocument): Stored {
     tombstone: doc.tombstone ? { dot: doc.tombstone.dot, time: hlc(doc.tombstone.time) } : null,
     events: JSON.stringify(doc.events),
     eventsFloor: doc.eventsFloor,
+    ...(doc.onSheetSince === undefined ? {} : { onSheetSince: doc.onSheetSince }),
     format: 2,
   };
 }
@@ -44,6 +45,7 @@ export function decodeRow(path: string, data: Stored): RowDocument {
         tombstone: (data.tombstone as RowDocument['tombstone']) ?? null,
         events: typeof data.events === 'string' ? (JSON.parse(data.events) as RowDocument['events']) : {},
         eventsFloor: (data.eventsFloor as number) ?? 0,
+        ...(typeof data.onSheetSince === 'number' ? { onSheetSince: data.onSheetSince } : {}),
       };
     }
     const cells: Record<string, CellState> = {};

@@ -79,7 +79,8 @@ export function mergeSheetChange(
   if (known) return { kind: 'duplicate', dot: `sheet:${known.counter}` };
   if (doc && change.time.wall <= doc.eventsFloor) return { kind: 'duplicate', dot: null };
 
-  const base = doc ?? emptyRowDocument(change.rowId);
+  // A row created by this sheet edit is on the sheet from the edit's time on.
+  const base = doc ?? { ...emptyRowDocument(change.rowId), onSheetSince: change.time.wall };
   const counter = base.vv.sheet + 1;
   const dot = `sheet:${counter}`;
   const next: RowDocument = trimEvents({
@@ -102,6 +103,11 @@ export function mergeSheetChange(
   }
 
   const { dbRow } = context;
+  if (change.op === 'delete' && base.onSheetSince !== undefined && change.time.wall < base.onSheetSince) {
+    // A delete found by a `structure` event whose ids were read before the row reached the sheet
+    // (applyToSheet appended it after the read): the row is missing from that list, not deleted.
+    return { kind: 'apply', dot, write: 'none', cells: {}, outcomes: [], reshow: [], next, conflicts: [] };
+  }
   if (change.op === 'delete') {
     const conflicts: ConflictRecord[] = [];
     for (const [column, state] of Object.entries(base.cells)) {

@@ -63,6 +63,14 @@ export interface RowDocument {
   events: Record<string, RememberedEvent>;
   /** Wall time of the newest event id evicted from `events`; older unknown events are replays. */
   eventsFloor: number;
+  /**
+   * Wall time (ms) from which the row is known to be on the sheet: just after applyToSheet
+   * appended it there, or the time of the sheet edit that created it. A `structure` event lists
+   * the ids the tab held when the script read them, at the event's time: a row that reached the
+   * sheet after that is missing from it without having been deleted. Absent in documents written
+   * before it was kept.
+   */
+  onSheetSince?: number;
 }
 
 /** How many event ids a row remembers (a document stays far below Firestore's 1 MiB). */
@@ -105,6 +113,7 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
     tombstone = next.tombstone;
   }
   const events = includesAll(next.events, stored.events) ? next.events : { ...stored.events, ...next.events };
+  const since = [stored.onSheetSince, next.onSheetSince].filter((t) => t !== undefined);
   return trimEvents({
     rowId: next.rowId,
     key: next.key ?? stored.key,
@@ -113,6 +122,7 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
     tombstone,
     events,
     eventsFloor: Math.max(stored.eventsFloor, next.eventsFloor),
+    ...(since.length > 0 ? { onSheetSince: Math.min(...since) } : {}),
   });
 }
 

@@ -347,7 +347,10 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const writtenAt = now();
     const commits: RowCommit[] = [];
     for (const [rowId, doc] of working) {
-      if (doc) commits.push({ next: stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt) });
+      if (!doc) continue;
+      const stamped = stampSheetWrites(doc, written.get(rowId) ?? [], writtenAt);
+      // An appended row is on the sheet from now on (RowDocument.onSheetSince).
+      commits.push({ next: appends.has(rowId) ? { ...stamped, onSheetSince: writtenAt } : stamped });
     }
     for (const { next } of commits) pendingDocs.set(next.rowId, next);
     const commit = commitConcurrently(deps.store, link, commits).finally(() => {
