@@ -127,7 +127,10 @@ async function fillSheet(
         }
         writeRequests += await grid.appendRows(sheetId, rows);
         const writtenAt = now();
-        const next = docs.map((d) => syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt));
+        const next = docs.map((d) => ({
+          ...syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt),
+          onSheetSince: writtenAt, // RowDocument.onSheetSince: on the sheet from the append on
+        }));
         // The documents of one chunk are written while the next chunk is read and appended: at
         // most one chunk in flight, so memory stays bounded by two chunks.
         await pending;

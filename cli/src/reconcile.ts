@@ -298,7 +298,13 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   const flushAppends = async () => {
     if (appends.length === 0) return;
     await grid.appendRows(sheetId, appends.splice(0));
-    await store.createRows(link.name, appendDocs.splice(0));
+    // On the sheet from now on (RowDocument.onSheetSince): a structure event whose ids were read
+    // before does not delete them.
+    const appendedAt = now();
+    await store.createRows(
+      link.name,
+      appendDocs.splice(0).map((doc) => ({ ...doc, onSheetSince: appendedAt })),
+    );
   };
   let appended = false;
   const dbDeletes: Array<{ rowId: string; key: Cells }> = [];

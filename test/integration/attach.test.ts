@@ -92,6 +92,11 @@ describe('attach and reconcile', () => {
     expect(JSON.stringify(sheet)).toContain('hiddenByUser');
     const keys = await store.rowIdsForKeys('people', [{ id: '1' }, { id: '250' }]);
     expect([...keys.values()]).toEqual([ids[0], ids[249]]);
+    // Each row is on the sheet from its chunk's append on (RowDocument.onSheetSince).
+    const attached = await store.readRows('people', [ids[0] as string, ids[249] as string]);
+    const since = [...attached.values()].map((d) => d.onSheetSince ?? 0);
+    expect(since.every((t) => t > 0 && t <= Date.now())).toBe(true);
+    expect(since[1]).toBeGreaterThanOrEqual(since[0]!);
 
     // Nothing drifted yet.
     const clean = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link: people, dryRun: true });
