@@ -107,6 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
             );
           },
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
+          structure: store,
           sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
           logger,
         },

@@ -24,6 +24,16 @@ export interface RowCommit {
   conflicts?: readonly ConflictRecord[];
 }
 
+/**
+ * One id bucket (the first two hex digits of a row id) of a structure event the webhook checked:
+ * a digest of the bucket's ids on the sheet, and a time by which every live row of the bucket not
+ * among them had been sent a delete (webhook handler, "Structure checks").
+ */
+export interface StructureCheck {
+  digest: string;
+  checkedAt: number;
+}
+
 /** VersionStore.sheetEpochs. */
 export interface SheetEpochs {
   rows: number;
@@ -55,6 +65,16 @@ export interface VersionStore {
    * tab's structure event comes in 16 such parts, and each reads a sixteenth of the rows.
    */
   liveRowIds(link: string, idPrefix?: string): Promise<string[]>;
+  /**
+   * The ids of the link's live rows first stored after `since` (ms, by the store's clock; a row
+   * stored before the store kept that time is never listed). With `liveRowIds` of the id buckets
+   * whose ids changed, it lets the webhook check a structure event without reading every row.
+   */
+  liveRowIdsCreatedSince(link: string, since: number): Promise<string[]>;
+  /** What the webhook last checked of the link's structure, per id bucket (StructureCheck). */
+  structureChecks(link: string): Promise<Record<string, StructureCheck>>;
+  /** Records checks, per bucket keeping the one with the later `checkedAt`. */
+  recordStructureChecks(link: string, checks: Readonly<Record<string, StructureCheck>>): Promise<void>;
   /**
    * Counters that change whenever the link's sheet may have changed other than by applyToSheet.
    * `rows`: rows may have moved or appeared (a row inserted, deleted, sorted or added, a header

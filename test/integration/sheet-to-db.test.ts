@@ -111,6 +111,9 @@ describe('sheet → database', () => {
     const last = h.tabValues().length;
     await h.act([{ type: 'deleteRows', sheet: 'Rows', index: last - 3, count: 3 }]);
     await converged(490);
+    // The webhook recorded what it checked, per id bucket (structure-check.ts), in Firestore.
+    const checks = await h.store.structureChecks(h.link);
+    expect(Object.keys(checks)).toHaveLength(256);
   });
 
   it('moving a row', async () => {

@@ -244,6 +244,66 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       expect((await store.liveRowIds(liveLink)).length).toBe(4);
     });
 
+    it('lists the live rows whose id starts with two hex digits', async () => {
+      const store = open();
+      const liveLink = `${link}-prefix2`;
+      const id = (digits: string) => `${digits}${randomUUID().slice(2)}`;
+      const [a9, a9b, aa, b0] = [id('a9'), id('a9'), id('aa'), id('b0')];
+      await store.commitRows(
+        liveLink,
+        [a9, a9b, aa, b0].map((rowId) => ({ next: row(rowId, { n: 1 }) })),
+      );
+      expect((await store.liveRowIds(liveLink, 'a9')).sort()).toEqual([a9, a9b].sort());
+      expect(await store.liveRowIds(liveLink, 'aa')).toEqual([aa]);
+      expect(await store.liveRowIds(liveLink, 'af')).toEqual([]);
+    });
+
+    it('lists the live rows first stored after a time, however they were stored', async () => {
+      const store = open();
+      const sinceLink = `${link}-since`;
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+      const [old, committed, created, deleted] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await store.commitRows(sinceLink, [{ next: row(old, { n: 1 }) }]);
+      await tick();
+      const since = Date.now();
+      await tick();
+      await store.commitRows(sinceLink, [
+        { next: row(committed, { n: 2 }) },
+        { next: row(deleted, { n: 3 }, { tombstone: { dot: 'sheet:1', time: { wall: 5, logical: 0 } } }) },
+      ]);
+      await store.createRows(sinceLink, [row(created, { n: 4 })]);
+      // Rewriting a row keeps the time it was first stored.
+      await store.commitRows(sinceLink, [{ next: row(old, { n: 5 }, { vv: { sheet: 0, db: 2 } }) }]);
+      expect((await store.liveRowIdsCreatedSince(sinceLink, since)).sort()).toEqual(
+        [committed, created].sort(),
+      );
+      expect((await store.liveRowIdsCreatedSince(sinceLink, since - 10_000)).sort()).toEqual(
+        [old, committed, created].sort(),
+      );
+      expect(await store.liveRowIdsCreatedSince(sinceLink, Date.now() + 1000)).toEqual([]);
+    });
+
+    it('records structure checks per bucket, the later one winning', async () => {
+      const store = open();
+      const checkLink = `${link}-checks`;
+      expect(await store.structureChecks(checkLink)).toEqual({});
+      await store.recordStructureChecks(checkLink, {
+        '00': { digest: 'a', checkedAt: 10 },
+        ff: { digest: 'b', checkedAt: 10 },
+      });
+      await store.recordStructureChecks(checkLink, {
+        '00': { digest: 'c', checkedAt: 20 },
+        ff: { digest: 'stale', checkedAt: 5 },
+        '7a': { digest: 'd', checkedAt: 1 },
+      });
+      expect(await store.structureChecks(checkLink)).toEqual({
+        '00': { digest: 'c', checkedAt: 20 },
+        ff: { digest: 'b', checkedAt: 10 },
+        '7a': { digest: 'd', checkedAt: 1 },
+      });
+      expect(await store.structureChecks(`${checkLink}-other`)).toEqual({});
+    });
+
     it('counts sheet changes per link: 0 until bumped, then one more per bump', async () => {
       const store = open();
       const epochLink = `${link}-epoch`;

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { type SheetChangeMessage, sheetChangeOrderingKey } from '../../functions/src/wire/sheet-change.ts';
+import { row } from '../support/version-store-contract.ts';
 
 const secret = 'test-secret-0123456789';
 const now = 1_800_000_000_000;
@@ -140,6 +142,52 @@ describe('sheetWebhook', () => {
     const wrong = event({ kind: 'structure', changeType: 'REMOVE_ROW', idPrefix: 'A', ids: [] });
     delete (wrong as Record<string, unknown>).rows;
     expect((await handleWebhook(request(wrong), deps)).status).toBe(400);
+  });
+
+  it('with structure checks: reads only changed buckets, and records a check only once the deletes are out', async () => {
+    const store = new MemoryVersionStore({ now: () => now - 3_600_000 });
+    const ids = Array.from({ length: 200 }, () => randomUUID());
+    await store.createRows(
+      'leads',
+      ids.map((rowId) => row(rowId, { n: 1 })),
+    );
+    const reads: Array<string | undefined> = [];
+    let failPublish = true;
+    const { deps, published } = setup({
+      liveRowIds: async (link, prefix) => {
+        reads.push(prefix);
+        return store.liveRowIds(link, prefix);
+      },
+      structure: store,
+      publish: async (messages) => {
+        if (failPublish) throw new Error('Pub/Sub unavailable');
+        published.push(...messages);
+      },
+    });
+    const structure = (onSheet: string[]) => {
+      const body = event({ kind: 'structure', changeType: 'REMOVE_ROW', ids: onSheet });
+      delete (body as Record<string, unknown>).rows;
+      return request(body);
+    };
+    const deleted = (): string[] =>
+      (published as Array<{ data: { changes: SheetChangeMessage[] } }>).flatMap((m) =>
+        m.data.changes.map((c) => c.rowId),
+      );
+    const gone = ids[0]!;
+    // The first event reads every live row; its publish fails: nothing recorded, the script retries.
+    expect((await handleWebhook(structure(ids.slice(1)), deps)).status).toBe(503);
+    expect(await store.structureChecks('leads')).toEqual({});
+    failPublish = false;
+    expect((await handleWebhook(structure(ids.slice(1)), deps)).status).toBe(200);
+    expect(deleted()).toEqual([gone]);
+    expect(reads).toEqual([undefined, undefined]);
+    // A sort: no bucket changed, no live row read, nothing deleted.
+    expect((await handleWebhook(structure([...ids.slice(1)].reverse()), deps)).status).toBe(200);
+    expect(reads).toHaveLength(2);
+    // One more row deleted: only its bucket is read.
+    expect((await handleWebhook(structure(ids.slice(2)), deps)).status).toBe(200);
+    expect(reads.slice(2)).toEqual([ids[1]!.slice(0, 2)]);
+    expect(deleted()).toEqual([gone, ids[1]]);
   });
 
   it.each([

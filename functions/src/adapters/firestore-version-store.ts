@@ -30,7 +30,7 @@ import { applyResolution, conflictNotFound, type ResolutionChoice } from '../cor
 import { keyId } from '../core/key-id.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, SheetEpochs, VersionStore } from '../ports.ts';
+import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
 import { decodeConflict, decodeRow, encodeConflict, encodeRow } from './firestore-codec.ts';
 import { type RetryOptions, withContentionRetry } from './firestore-retry.ts';
 
@@ -43,6 +43,8 @@ export interface FirestoreVersionStoreOptions {
   maxWritesPerTransaction?: number;
   /** createRows' batches in flight at once. Default 4. */
   createConcurrency?: number;
+  /** The clock of `createdAt` (when a row document was first stored). */
+  now?: () => number;
 }
 
 /** Rows per createRows batch: a row and its key document are two of a batch's 500 writes. */
@@ -56,8 +58,10 @@ export class FirestoreVersionStore implements VersionStore {
   private readonly retry: RetryOptions;
   private readonly maxWrites: number;
   private readonly createConcurrency: number;
+  private readonly now: () => number;
 
   constructor(options: FirestoreVersionStoreOptions) {
+    this.now = options.now ?? Date.now;
     this.firestore = options.firestore;
     this.root = options.root ?? 'sheetsync_links';
     this.retry = options.retry ?? {};
@@ -132,11 +136,43 @@ export class FirestoreVersionStore implements VersionStore {
     if (idPrefix !== undefined) {
       // Document ids are the rows' sync ids: the ones starting with the digit sort between it
       // and the next character.
-      const next = String.fromCharCode(idPrefix.charCodeAt(0) + 1);
+      const next = idPrefix.slice(0, -1) + String.fromCharCode(idPrefix.charCodeAt(idPrefix.length - 1) + 1);
       query = query.where(FieldPath.documentId(), '>=', idPrefix).where(FieldPath.documentId(), '<', next);
     }
     const snapshot = await query.select().get();
     return snapshot.docs.map((d) => d.id);
+  }
+
+  async liveRowIdsCreatedSince(link: string, since: number): Promise<string[]> {
+    // A range on one field (its automatic single-field index); deleted rows are left out here,
+    // since an equality on `tombstone` with it would need a composite index.
+    const snapshot = await this.row(link, '_')
+      .parent.where('createdAt', '>', since)
+      .select('tombstone')
+      .get();
+    return snapshot.docs.filter((d) => d.get('tombstone') == null).map((d) => d.id);
+  }
+
+  async structureChecks(link: string): Promise<Record<string, StructureCheck>> {
+    const snapshot = await this.structure(link).get();
+    return parseChecks(snapshot.get('buckets'));
+  }
+
+  async recordStructureChecks(link: string, checks: Readonly<Record<string, StructureCheck>>): Promise<void> {
+    const ref = this.structure(link);
+    await withContentionRetry(this.retry, () =>
+      this.firestore.runTransaction(
+        async (tx) => {
+          const stored = parseChecks((await tx.get(ref)).get('buckets'));
+          for (const [bucket, check] of Object.entries(checks)) {
+            if (!stored[bucket] || stored[bucket].checkedAt < check.checkedAt) stored[bucket] = check;
+          }
+          // One text field: nothing queries the buckets, so they are not indexed.
+          tx.set(ref, { buckets: JSON.stringify(stored) });
+        },
+        { maxAttempts: 1 },
+      ),
+    );
   }
 
   async sheetEpochs(link: string): Promise<SheetEpochs> {
@@ -214,7 +250,9 @@ export class FirestoreVersionStore implements VersionStore {
       if (doc.key && (!before?.key || keyId(before.key) !== keyId(doc.key))) {
         tx.set(this.key(link, keyId(doc.key)), { rowId: doc.rowId, key: JSON.stringify(doc.key) });
       }
-      tx.set(rowRefs[i]!, encodeRow(doc));
+      // When the row was first stored, kept across rewrites (liveRowIdsCreatedSince).
+      const createdAt = snapshot.exists ? snapshot.get('createdAt') : this.now();
+      tx.set(rowRefs[i]!, typeof createdAt === 'number' ? { ...encodeRow(doc), createdAt } : encodeRow(doc));
       for (const conflict of commit.conflicts ?? []) {
         if (existingConflicts.has(conflict.id)) continue;
         existingConflicts.add(conflict.id);
@@ -237,8 +275,9 @@ export class FirestoreVersionStore implements VersionStore {
     try {
       await withContentionRetry(this.retry, () => {
         const batch = this.firestore.batch();
+        const createdAt = this.now();
         for (const doc of docs) {
-          batch.create(this.row(link, doc.rowId), encodeRow(doc));
+          batch.create(this.row(link, doc.rowId), { ...encodeRow(doc), createdAt });
           if (doc.key)
             batch.set(this.key(link, keyId(doc.key)), { rowId: doc.rowId, key: JSON.stringify(doc.key) });
         }
@@ -287,6 +326,10 @@ export class FirestoreVersionStore implements VersionStore {
     if (chunk.length > 0) yield chunk;
   }
 
+  private structure(link: string): DocumentReference {
+    return this.firestore.collection(this.root).doc(link).collection('state').doc('structure');
+  }
+
   private row(link: string, rowId: string): DocumentReference {
     return this.firestore.collection(this.root).doc(link).collection('rows').doc(rowId);
   }
@@ -298,4 +341,8 @@ export class FirestoreVersionStore implements VersionStore {
   private conflicts(link: string) {
     return this.firestore.collection(this.root).doc(link).collection('conflicts');
   }
+}
+
+function parseChecks(stored: unknown): Record<string, StructureCheck> {
+  return typeof stored === 'string' ? (JSON.parse(stored) as Record<string, StructureCheck>) : {};
 }

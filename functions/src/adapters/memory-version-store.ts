@@ -10,10 +10,13 @@ import { applyResolution, conflictNotFound, type ResolutionChoice } from '../cor
 import { keyId } from '../core/key-id.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, SheetEpochs, VersionStore } from '../ports.ts';
+import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
 
 interface LinkState {
   rows: Map<string, RowDocument>;
+  /** rowId → when the row was first stored. */
+  created: Map<string, number>;
+  structure: Record<string, StructureCheck>;
   keys: Map<string, string>;
   conflicts: Map<string, ConflictRecord>;
 }
@@ -21,6 +24,11 @@ interface LinkState {
 export class MemoryVersionStore implements VersionStore {
   private readonly links = new Map<string, LinkState>();
   private closed = false;
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
     const state = this.state(link);
@@ -36,6 +44,24 @@ export class MemoryVersionStore implements VersionStore {
     return [...this.state(link).rows.values()]
       .filter((doc) => !doc.tombstone && (idPrefix === undefined || doc.rowId.startsWith(idPrefix)))
       .map((doc) => doc.rowId);
+  }
+
+  async liveRowIdsCreatedSince(link: string, since: number): Promise<string[]> {
+    const state = this.state(link);
+    return [...state.rows.values()]
+      .filter((doc) => !doc.tombstone && (state.created.get(doc.rowId) ?? -Infinity) > since)
+      .map((doc) => doc.rowId);
+  }
+
+  async structureChecks(link: string): Promise<Record<string, StructureCheck>> {
+    return structuredClone(this.state(link).structure);
+  }
+
+  async recordStructureChecks(link: string, checks: Readonly<Record<string, StructureCheck>>): Promise<void> {
+    const stored = this.state(link).structure;
+    for (const [bucket, check] of Object.entries(checks)) {
+      if (!stored[bucket] || stored[bucket].checkedAt < check.checkedAt) stored[bucket] = { ...check };
+    }
   }
 
   private readonly epochs = new Map<string, SheetEpochs>();
@@ -72,6 +98,7 @@ export class MemoryVersionStore implements VersionStore {
         state.keys.delete(keyId(before.key));
       }
       if (merged.key) state.keys.set(keyId(merged.key), rowId);
+      if (!before) state.created.set(rowId, this.now());
       state.rows.set(rowId, merged);
       for (const conflict of commit.conflicts ?? []) {
         if (!state.conflicts.has(conflict.id)) state.conflicts.set(conflict.id, structuredClone(conflict));
@@ -91,6 +118,7 @@ export class MemoryVersionStore implements VersionStore {
         continue;
       }
       if (doc.key) state.keys.set(keyId(doc.key), doc.rowId);
+      state.created.set(doc.rowId, this.now());
       state.rows.set(doc.rowId, structuredClone(doc));
     }
     if (merges.length > 0)
@@ -131,7 +159,7 @@ export class MemoryVersionStore implements VersionStore {
     if (this.closed) throw new SheetsyncError('SHEETSYNC_E403', 'The version store is closed', 'permanent');
     let state = this.links.get(link);
     if (!state) {
-      state = { rows: new Map(), keys: new Map(), conflicts: new Map() };
+      state = { rows: new Map(), created: new Map(), structure: {}, keys: new Map(), conflicts: new Map() };
       this.links.set(link, state);
     }
     return state;

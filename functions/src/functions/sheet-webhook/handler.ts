@@ -17,6 +17,7 @@ import { WebhookBody } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
+import { planStructureCheck, type StructurePlan, type StructureStore } from './structure-check.ts';
 
 export interface WebhookDeps {
   config: SheetsyncConfig;
@@ -30,6 +31,11 @@ export interface WebhookDeps {
   publish(messages: SheetBatchMessage[]): Promise<void>;
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
   liveRowIds(link: string, idPrefix?: string): Promise<Iterable<string>>;
+  /**
+   * The version store's structure checks (structure-check.ts): with them a structure event reads
+   * the live rows only of the id buckets whose ids changed. Without them, every live row.
+   */
+  structure?: Omit<StructureStore, 'liveRowIds'>;
   /**
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
    * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
@@ -125,6 +131,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 
   const recorded = now();
   const messages: SheetChangeMessage[] = [];
+  let plan: StructurePlan | undefined;
   if (event.kind === 'edit') {
     for (const row of event.rows) {
       messages.push({
@@ -141,7 +148,25 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     }
   } else if (event.kind === 'structure') {
     const present = new Set(event.ids);
-    for (const rowId of await deps.liveRowIds(link.name, event.idPrefix)) {
+    if (deps.structure) {
+      const structure = deps.structure;
+      plan = await planStructureCheck(
+        {
+          liveRowIds: deps.liveRowIds,
+          liveRowIdsCreatedSince: (l, since) => structure.liveRowIdsCreatedSince(l, since),
+          structureChecks: (l) => structure.structureChecks(l),
+          recordStructureChecks: (l, checks) => structure.recordStructureChecks(l, checks),
+        },
+        link.name,
+        {
+          ids: event.ids,
+          time: event.time,
+          ...(event.idPrefix === undefined ? {} : { idPrefix: event.idPrefix }),
+        },
+        now(),
+      );
+    }
+    for (const rowId of plan ? plan.candidates : await deps.liveRowIds(link.name, event.idPrefix)) {
       if (present.has(rowId)) continue;
       messages.push({
         v: 1,
@@ -167,11 +192,19 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       body: { error: { code: 'SHEETSYNC_E607', message: 'publishing failed; retry later' } },
     };
   }
+  if (plan && deps.structure) {
+    // Only now that the deletes are published: a check recorded before would let a retry of a
+    // failed event skip them. Failing to record costs the next event more reads, nothing else.
+    await deps.structure.recordStructureChecks(link.name, plan.checks).catch((error: Error) => {
+      deps.logger.warn(`webhook could not record its structure check: ${error.message}`, { link: link.name });
+    });
+  }
   deps.logger.info('webhook published sheet changes', {
     link: link.name,
     op: event.kind,
     count: messages.length,
     messages: batches.length,
+    ...(plan ? { structureBucketsRead: plan.bucketsRead, structureRowsRead: plan.rowsRead } : {}),
     publishMs: now() - publishStarted,
     // Where the request's time went (the sheet-to-db bench sums these): from the script's event
     // to the request's arrival, signature check, JSON and schema validation, the replay guard and
