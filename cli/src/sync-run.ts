@@ -9,9 +9,9 @@ import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.t
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
-import { type AttachResult, attachLink } from './attach.ts';
+import { type AttachResult, attachLink } from '../../functions/src/sync/attach.ts';
 import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
-import { type ReconcileResult, reconcileLink } from './reconcile.ts';
+import { type ReconcileResult, reconcileLink } from '../../functions/src/sync/reconcile.ts';
 
 export type SyncCommand = 'attach' | 'reconcile';
 export type SyncResult = AttachResult | ReconcileResult;

@@ -34,6 +34,7 @@ import { createApplyToDb, type DeliveryOutcome } from './functions/apply-to-db.t
 import { createApplyToSheet } from './functions/apply-to-sheet.ts';
 import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
+import { reconcileHttpHandler } from './functions/reconcile-http.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
@@ -218,14 +219,13 @@ const relayHandler = once(() =>
 );
 http('outboxRelay', (req, res) => relayHandler()(req, res));
 
-http('reconcile', async (_req, res) => {
-  // The full compare runs from the CLI today (`sheetsync reconcile`); the scheduled function
-  // answers with a clear error until it is wired here, so a Cloud Scheduler alert shows it.
-  logger.error('reconcile is not available as a function in this version', { code: 'SHEETSYNC_E901' });
-  res.status(501).json({
-    error: {
-      code: 'SHEETSYNC_E901',
-      message: 'reconcile is not available as a function yet; run sheetsync reconcile',
-    },
-  });
-});
+const reconcileHandler = once(() =>
+  reconcileHttpHandler({
+    links: config().links,
+    sql: sql(),
+    sheetsApi: sheetsApi(),
+    store: store(),
+    logger,
+  }),
+);
+http('reconcile', (req, res) => reconcileHandler()(req, res));

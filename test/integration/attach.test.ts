@@ -5,8 +5,8 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { attachLink } from '../../cli/src/attach.ts';
-import { reconcileLink } from '../../cli/src/reconcile.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';

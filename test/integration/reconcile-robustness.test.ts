@@ -10,8 +10,8 @@
  *   their first sync id: those rows reach the table only after their ids are on the sheet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachLink } from '../../cli/src/attach.ts';
-import { reconcileLink } from '../../cli/src/reconcile.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';

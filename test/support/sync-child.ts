@@ -9,9 +9,9 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import postgres from 'postgres';
-import { attachLink } from '../../cli/src/attach.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
 import { holdHeapGrowth } from '../../cli/src/heap-growth.ts';
-import { reconcileLink } from '../../cli/src/reconcile.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';

@@ -633,7 +633,7 @@ export class SheetTab {
 
 /**
  * The whole tab in one values.get (UNFORMATTED_VALUE, dates as serial numbers), with its header
- * row trimmed: SheetTab's reads and attach/reconcile's (cli/src/sheet-grid.ts).
+ * row trimmed: SheetTab's reads and attach/reconcile's (functions/src/sync/sheet-grid.ts).
  */
 export async function readTabValues(
   api: SheetsApi,

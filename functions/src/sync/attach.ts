@@ -16,17 +16,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
-import { ID_HEADER, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { canonicalRow, jsonExpr } from '../../functions/src/adapters/table/table-reader.ts';
-import { describeTable, type TableSchema } from '../../functions/src/adapters/table/table-schema.ts';
-import { ident } from '../../functions/src/adapters/table/table-writer.ts';
-import type { Cells } from '../../functions/src/core/cell-value.ts';
-import { toSheet } from '../../functions/src/core/coercion.ts';
-import { parseColumnType } from '../../functions/src/core/column-type.ts';
-import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
-import type { VersionStore } from '../../functions/src/ports.ts';
-import type { LinkConfig } from '../../functions/src/wire/config.ts';
+import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
+import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
+import { canonicalRow, jsonExpr } from '../adapters/table/table-reader.ts';
+import { describeTable, type TableSchema } from '../adapters/table/table-schema.ts';
+import { ident } from '../adapters/table/table-writer.ts';
+import type { Cells } from '../core/cell-value.ts';
+import { toSheet } from '../core/coercion.ts';
+import { parseColumnType } from '../core/column-type.ts';
+import { syncedRowDocument } from '../core/reconcile-plan.ts';
+import type { VersionStore } from '../ports.ts';
+import type { LinkConfig } from '../wire/config.ts';
 import { attachFromSheet } from './attach-from-sheet.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { SheetGrid } from './sheet-grid.ts';

@@ -3,9 +3,9 @@
  * missing, with column types inferred from the sheet's values, then every sheet row is inserted
  * through reconcile (rows without a sync id get one).
  */
-import { ID_HEADER, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import { splitTableName, type TableSchema } from '../../functions/src/adapters/table/table-schema.ts';
-import { ident } from '../../functions/src/adapters/table/table-writer.ts';
+import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
+import { splitTableName, type TableSchema } from '../adapters/table/table-schema.ts';
+import { ident } from '../adapters/table/table-writer.ts';
 import type { AttachResult, SyncDeps } from './attach.ts';
 import { reconcileLink } from './reconcile.ts';
 import type { Grid, SheetGrid } from './sheet-grid.ts';

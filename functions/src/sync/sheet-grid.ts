@@ -5,7 +5,7 @@
  * 2 MB, each request paced and retried by SheetsApi).
  */
 import type { sheets_v4 } from '@googleapis/sheets';
-import { columnLetters, quoteTitle, rowSpanA1 } from '../../functions/src/adapters/sheets/a1.ts';
+import { columnLetters, quoteTitle, rowSpanA1 } from '../adapters/sheets/a1.ts';
 import {
   chunksUnder,
   ID_HEADER,
@@ -13,8 +13,8 @@ import {
   MAX_PAYLOAD_BYTES,
   readTabValues,
   type SheetValue,
-} from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+} from '../adapters/sheets/sheet-tab.ts';
+import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 
 export interface Grid {
   headers: string[];

@@ -8,34 +8,20 @@
  * like applyToDb, so their echoes are recognised; sheet writes are RAW values.batchUpdate.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ID_HEADER, isBlankRow, type SheetValue } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import {
-  canonicalRow,
-  jsonExpr,
-  readRowsForUpdate,
-} from '../../functions/src/adapters/table/table-reader.ts';
-import { describeTable, matchHeaders } from '../../functions/src/adapters/table/table-schema.ts';
-import {
-  ident,
-  inSheetTransaction,
-  type RowUpsert,
-  writeRows,
-} from '../../functions/src/adapters/table/table-writer.ts';
-import { type Cells, type CellValue, sameValue, stableText } from '../../functions/src/core/cell-value.ts';
-import { fromSheet, toSheet } from '../../functions/src/core/coercion.ts';
-import { type ColumnType, parseColumnType } from '../../functions/src/core/column-type.ts';
-import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
-import { tick } from '../../functions/src/core/hlc.ts';
-import { keyId } from '../../functions/src/core/key-id.ts';
-import {
-  matchesSynced,
-  planCell,
-  planLoneRow,
-  syncedRowDocument,
-} from '../../functions/src/core/reconcile-plan.ts';
-import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
-import { SheetsyncError } from '../../functions/src/errors.ts';
-import type { RowCommit } from '../../functions/src/ports.ts';
+import { ID_HEADER, isBlankRow, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
+import { canonicalRow, jsonExpr, readRowsForUpdate } from '../adapters/table/table-reader.ts';
+import { describeTable, matchHeaders } from '../adapters/table/table-schema.ts';
+import { ident, inSheetTransaction, type RowUpsert, writeRows } from '../adapters/table/table-writer.ts';
+import { type Cells, type CellValue, sameValue, stableText } from '../core/cell-value.ts';
+import { fromSheet, toSheet } from '../core/coercion.ts';
+import { type ColumnType, parseColumnType } from '../core/column-type.ts';
+import type { ConflictRecord } from '../core/conflict-record.ts';
+import { tick } from '../core/hlc.ts';
+import { keyId } from '../core/key-id.ts';
+import { matchesSynced, planCell, planLoneRow, syncedRowDocument } from '../core/reconcile-plan.ts';
+import { emptyRowDocument, type RowDocument } from '../core/row-document.ts';
+import { SheetsyncError } from '../errors.ts';
+import type { RowCommit } from '../ports.ts';
 import type { SyncDeps } from './attach.ts';
 import { linkColumns } from './attach.ts';
 import { SheetGrid } from './sheet-grid.ts';
