@@ -21,6 +21,7 @@ import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { AttachResult } from '../../functions/src/sync/attach.ts';
+import { driftFound, type ReconcileResult } from '../../functions/src/sync/reconcile.ts';
 import { holdHeapGrowth } from './heap-growth.ts';
 import {
   type LocalInfo,
@@ -30,7 +31,6 @@ import {
   readLocalInfo,
   runOnStack,
 } from './local-stack.ts';
-import { driftFound, type ReconcileResult } from '../../functions/src/sync/reconcile.ts';
 import { runSync, type SyncCommand, type SyncResult } from './sync-run.ts';
 
 export const SYNC_USAGE = `  attach       the first sync of a link: fills an empty sheet from the table, or an empty (or

@@ -8,10 +8,10 @@ import type postgres from 'postgres';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
-import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
 import { type AttachResult, attachLink } from '../../functions/src/sync/attach.ts';
-import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
 import { type ReconcileResult, reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
+import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
 
 export type SyncCommand = 'attach' | 'reconcile';
 export type SyncResult = AttachResult | ReconcileResult;

@@ -3,16 +3,16 @@
  * @googleapis/sheets): table → empty sheet, sheet → missing table, and drift planted on both
  * sides behind the pipeline's back.
  */
-import { Firestore } from '@google-cloud/firestore';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import type { Firestore } from '@google-cloud/firestore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../emulator/src/server.ts';
+import type { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { describeTable } from '../../functions/src/adapters/table/table-schema.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { silentLogger } from '../../functions/src/log.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
@@ -26,26 +26,8 @@ describe('attach and reconcile', () => {
   const spreadsheetId = uniqueName('attach');
 
   beforeAll(async () => {
-    emulator = await createEmulator({ port: 0 });
-    emulator.model.create(
-      {
-        spreadsheetId,
-        sheets: [
-          { title: 'People', sheetId: 0 },
-          { title: 'Typed', sheetId: 1 },
-        ],
-      },
-      'api',
-    );
-    api = new SheetsApi({
-      rootUrl: emulator.url,
-      logger: silentLogger,
-      writesPerMinute: 600,
-      readsPerMinute: 600,
-    });
-    const [host, port] = inject('firestoreEmulatorHost').split(':');
-    firestore = new Firestore({ projectId: 'sheetsync-test', host, port: Number(port), ssl: false });
-    store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
+    ({ emulator, api } = await startLocalSheet(spreadsheetId, ['People', 'Typed']));
+    ({ firestore, store } = emulatorVersionStore());
   });
   afterAll(async () => {
     await firestore?.terminate();

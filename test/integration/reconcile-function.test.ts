@@ -5,15 +5,16 @@
  * with ?link=, only reports with ?dryRun=true, and answers 500 for a link that fails while the
  * others still run.
  */
-import { Firestore } from '@google-cloud/firestore';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import type { Firestore } from '@google-cloud/firestore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../emulator/src/server.ts';
+import type { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { reconcileHttpHandler } from '../../functions/src/functions/reconcile-http.ts';
-import { createLogger, silentLogger } from '../../functions/src/log.ts';
+import { createLogger } from '../../functions/src/log.ts';
 import { attachLink } from '../../functions/src/sync/attach.ts';
+import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
@@ -61,26 +62,8 @@ describe('the reconcile function', () => {
   }
 
   beforeAll(async () => {
-    emulator = await createEmulator({ port: 0 });
-    emulator.model.create(
-      {
-        spreadsheetId,
-        sheets: [
-          { title: 'People', sheetId: 0 },
-          { title: 'Pets', sheetId: 1 },
-        ],
-      },
-      'api',
-    );
-    api = new SheetsApi({
-      rootUrl: emulator.url,
-      logger: silentLogger,
-      writesPerMinute: 600,
-      readsPerMinute: 600,
-    });
-    const [host, port] = inject('firestoreEmulatorHost').split(':');
-    firestore = new Firestore({ projectId: 'sheetsync-test', host, port: Number(port), ssl: false });
-    store = new FirestoreVersionStore({ firestore, root: uniqueName('links') });
+    ({ emulator, api } = await startLocalSheet(spreadsheetId, ['People', 'Pets']));
+    ({ firestore, store } = emulatorVersionStore());
     await db.sql`create table public.people (id int primary key, name text)`;
     await db.sql`insert into public.people select i, 'person ' || i from generate_series(1, 20) i`;
     await db.sql`create table public.pets (id int primary key, kind text)`;

@@ -10,14 +10,15 @@
  *   their first sync id: those rows reach the table only after their ids are on the sheet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import type { Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
@@ -29,25 +30,7 @@ describe('reconcile robustness', () => {
   let api: SheetsApi;
 
   beforeAll(async () => {
-    emulator = await createEmulator({ port: 0 });
-    emulator.model.create(
-      {
-        spreadsheetId,
-        sheets: [
-          { title: 'People', sheetId: 0 },
-          { title: 'Pets', sheetId: 1 },
-          { title: 'Cities', sheetId: 2 },
-          { title: 'Towns', sheetId: 3 },
-        ],
-      },
-      'api',
-    );
-    api = new SheetsApi({
-      rootUrl: emulator.url,
-      logger: silentLogger,
-      writesPerMinute: 600,
-      readsPerMinute: 600,
-    });
+    ({ emulator, api } = await startLocalSheet(spreadsheetId, ['People', 'Pets', 'Cities', 'Towns']));
     await db.sql`create table public.people (id bigint primary key, name text)`;
     await db.sql`insert into public.people values (1, 'Ada'), (2, 'Grace'), (3, 'Alan')`;
     await db.sql`create table public.pets (id bigint primary key, name text)`;

@@ -9,13 +9,13 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import postgres from 'postgres';
-import { attachLink } from '../../functions/src/sync/attach.ts';
 import { holdHeapGrowth } from '../../cli/src/heap-growth.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { silentLogger } from '../../functions/src/log.ts';
+import { attachLink } from '../../functions/src/sync/attach.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 
 export interface SyncChildInput {
   command: 'attach' | 'reconcile' | 'reconcile --dry-run';
