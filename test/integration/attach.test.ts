@@ -177,4 +177,51 @@ describe('attach and reconcile', () => {
       idsAssigned: 0,
     });
   });
+
+  it('fits a tab under Google’s 10M-cell cap by deleting its empty columns, or stops before writing', async () => {
+    // Another tab holds 9,924,200 cells; a new tab is 1,000 × 26 (26,000 more).
+    const capped = uniqueName('capped');
+    emulator.model.create(
+      {
+        spreadsheetId: capped,
+        sheets: [
+          { title: 'Wide', sheetId: 0 },
+          { title: 'Narrow', sheetId: 1 },
+          { title: 'Filler', sheetId: 2, rowCount: 381_700 },
+        ],
+      },
+      'api',
+    );
+    await db.sql`create table public.capped (id int primary key, name text)`;
+    await db.sql`insert into public.capped select i, 'n' || i from generate_series(1, 2000) i`;
+    const total = () => emulator.model.get(capped)!.totalCells();
+    expect(total()).toBe(381_700 * 26 + 2 * 26_000);
+
+    // 2,001 rows × 26 columns would pass the cap; × 3 columns (id, name, _sheetsync_id) fits.
+    const wide = parseConfig({
+      links: [{ name: 'capped', spreadsheetId: capped, sheet: 'Wide', table: 'public.capped' }],
+    }).links[0]!;
+    expect(await attachLink({ sql: db.sql, sheetsApi: api, store, link: wide })).toMatchObject({
+      mode: 'table-to-sheet',
+      rows: 2000,
+    });
+    const sheet = emulator.model.get(capped)!.sheetByTitle('Wide')!;
+    expect([sheet.rowCount, sheet.columnCount]).toEqual([2001, 3]);
+    expect(tabValues(emulator, capped, 'Wide!A2001:B2001')).toEqual([[2000, 'n2000']]);
+
+    // 30,000 rows do not fit even 3 columns wide: refused before anything is written.
+    await db.sql`create table public.toomany (id int primary key, name text)`;
+    await db.sql`insert into public.toomany select i, 'n' || i from generate_series(1, 30000) i`;
+    const narrow = parseConfig({
+      links: [{ name: 'toomany', spreadsheetId: capped, sheet: 'Narrow', table: 'public.toomany' }],
+    }).links[0]!;
+    const before = total();
+    await expect(attachLink({ sql: db.sql, sheetsApi: api, store, link: narrow })).rejects.toMatchObject({
+      code: 'SHEETSYNC_E507',
+      message: expect.stringContaining('nothing was written'),
+    });
+    expect(total()).toBe(before);
+    expect(tabValues(emulator, capped, 'Narrow')).toEqual([]);
+    expect(await store.liveRowIds('toomany')).toEqual([]);
+  });
 });

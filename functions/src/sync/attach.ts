@@ -25,6 +25,7 @@ import type { Cells } from '../core/cell-value.ts';
 import { toSheet } from '../core/coercion.ts';
 import { parseColumnType } from '../core/column-type.ts';
 import { syncedRowDocument } from '../core/reconcile-plan.ts';
+import { SheetsyncError } from '../errors.ts';
 import type { VersionStore } from '../ports.ts';
 import type { LinkConfig } from '../wire/config.ts';
 import { attachFromSheet } from './attach-from-sheet.ts';
@@ -89,7 +90,7 @@ async function fillSheet(
   const kept = existingHeaders.filter((h) => h !== '' && h !== ID_HEADER);
   const headers = [...kept, ...columns.map((c) => c.name).filter((n) => !kept.includes(n)), ID_HEADER];
   const sheetId = await grid.sheetId();
-  let writeRequests = await prepareHeaders(grid, sheetId, headers);
+  let writeRequests = await prepareHeaders(grid, sheetId, headers, total);
   const idColumn = headers.length - 1;
   const time = { wall: now(), logical: 0 };
   const chunkRows = deps.chunkRows ?? 4000;
@@ -154,19 +155,60 @@ async function fillSheet(
  * Writes the header row and hides and protects the id column (a warning only, as SheetTab does),
  * growing the grid's columns when needed.
  */
-async function prepareHeaders(grid: SheetGrid, sheetId: number, headers: string[]): Promise<number> {
+/** Google's limit of cells per spreadsheet, counted over every tab's whole grid, empty cells too. */
+export const MAX_CELLS_PER_SPREADSHEET = 10_000_000;
+
+/**
+ * Headers, the hidden and protected id column, and a grid the rows fit in. Google counts every
+ * cell of every tab's grid against the 10-million-cell cap, empty ones too, and a new tab is 26
+ * columns wide, so appending 384,615 rows of a 6-column table to one failed the cap after writing
+ * most of them. When the `rows` data rows would not fit, the tab's columns right of the synced
+ * ones (empty: the tab has no data rows) are deleted first; when they still would not fit,
+ * attach stops here, before writing anything (SHEETSYNC_E507).
+ */
+async function prepareHeaders(
+  grid: SheetGrid,
+  sheetId: number,
+  headers: string[],
+  rows: number,
+): Promise<number> {
   const meta = await grid.api.call('read', 'spreadsheets.get', () =>
     grid.api.client.spreadsheets.get({
       spreadsheetId: grid.spreadsheetId,
-      fields: 'sheets.properties(sheetId,gridProperties(columnCount))',
+      fields: 'sheets.properties(sheetId,gridProperties(rowCount,columnCount))',
     }),
   );
-  const props = meta.sheets?.find((s) => s.properties?.sheetId === sheetId)?.properties;
-  const columnCount = props?.gridProperties?.columnCount ?? 26;
+  const sizes = (meta.sheets ?? []).map((s) => ({
+    sheetId: s.properties?.sheetId,
+    rows: s.properties?.gridProperties?.rowCount ?? 1000,
+    columns: s.properties?.gridProperties?.columnCount ?? 26,
+  }));
+  const own = sizes.find((s) => s.sheetId === sheetId) ?? { rows: 1000, columns: 26 };
+  const columnCount = own.columns;
+  const others = sizes.filter((s) => s.sheetId !== sheetId).reduce((n, s) => n + s.rows * s.columns, 0);
+  // appendCells adds rows after the header row, growing the grid only past its last row.
+  const rowsAfter = Math.max(own.rows, rows + 1);
+  const fits = (columns: number) => others + rowsAfter * columns <= MAX_CELLS_PER_SPREADSHEET;
+  const trim = !fits(Math.max(columnCount, headers.length)) && columnCount > headers.length;
+  if (!fits(headers.length)) {
+    throw new SheetsyncError(
+      'SHEETSYNC_E507',
+      `tab "${grid.title}" cannot hold ${rows} rows of ${headers.length} columns: with the spreadsheet's other tabs (${others} cells) that is ${others + rowsAfter * headers.length} cells, over Google's limit of ${MAX_CELLS_PER_SPREADSHEET} per spreadsheet; nothing was written. Sync fewer columns (the link's "columns"), give the tab a spreadsheet of its own, or delete unused tabs, rows and columns.`,
+    );
+  }
   const idColumn = headers.length - 1;
   const requests = [
     ...(headers.length > columnCount
       ? [{ appendDimension: { sheetId, dimension: 'COLUMNS', length: headers.length - columnCount } }]
+      : []),
+    ...(trim
+      ? [
+          {
+            deleteDimension: {
+              range: { sheetId, dimension: 'COLUMNS', startIndex: headers.length, endIndex: columnCount },
+            },
+          },
+        ]
       : []),
     {
       updateDimensionProperties: {
