@@ -133,6 +133,76 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
     expect(snapshot.rows.get(id)?.row).toBe(2);
   });
 
+  it('appends past a 26-column grid at Google’s cell cap by deleting its empty columns; stops where they hold values', async () => {
+    // Its own local sheet: the shared one's per-minute read quota is the other tests'.
+    const local = await createEmulator({ port: 0 });
+    onTestFinished(() => local.close());
+    const client = new SheetsApi({
+      rootUrl: local.url,
+      logger: silentLogger,
+      writesPerMinute: 600,
+      readsPerMinute: 600,
+    });
+    // A tab of 1,000 × 26 beside one of 9,969,986 cells: 1,500 rows appended 26 columns wide
+    // would pass the 10M cap, 3 columns wide (id, name, _sheetsync_id) they fit.
+    const setUp = async (note?: string) => {
+      const spreadsheetId = `cap-${randomUUID()}`;
+      local.model.create(
+        {
+          spreadsheetId,
+          sheets: [
+            { title: 'Leads', sheetId: 7 },
+            { title: 'Filler', sheetId: 8, rowCount: 383_461 },
+          ],
+        },
+        'api',
+      );
+      const values = note ? [['id', 'name'], [], ['', '', '', '', '', note]] : [['id', 'name']];
+      await client.client.spreadsheets.values.update({
+        spreadsheetId,
+        range: 'Leads!A1',
+        valueInputOption: 'RAW',
+        requestBody: { values },
+      });
+      return {
+        spreadsheetId,
+        model: local.model.get(spreadsheetId)!,
+        tab: new SheetTab(client, spreadsheetId, 'Leads'),
+      };
+    };
+    const rows = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ rowId: randomUUID(), cells: { id: i + 1, name: `n${i + 1}` } }));
+    const lastRow = (spreadsheetId: string) => {
+      const leads = local.model.get(spreadsheetId)!.sheetByTitle('Leads')!;
+      return [leads.rowCount, leads.columnCount];
+    };
+
+    const { spreadsheetId, model, tab } = await setUp();
+    expect(model.totalCells()).toBeLessThanOrEqual(10_000_000);
+    await tab.write(await tab.read(), { updates: [], appends: rows(1500), deletes: [], addHeaders: [] });
+    expect(lastRow(spreadsheetId)).toEqual([1501, 3]);
+    const written = await client.client.spreadsheets.values.get({
+      spreadsheetId,
+      range: 'Leads!A1501:B1501',
+    });
+    expect(written.data.values).toEqual([['1500', 'n1500']]);
+
+    // A value right of the synced columns (a person's note) is never deleted: the write fails
+    // with a code that says why, and the tab is as it was.
+    const noted = await setUp('a note');
+    const before = noted.model.totalCells();
+    await expect(
+      noted.tab.write(await noted.tab.read(), {
+        updates: [],
+        appends: rows(1500),
+        deletes: [],
+        addHeaders: [],
+      }),
+    ).rejects.toMatchObject({ code: 'SHEETSYNC_E508', message: expect.stringContaining('hold values') });
+    expect(noted.model.totalCells()).toBe(before);
+    expect(lastRow(noted.spreadsheetId)).toEqual([1000, 26]);
+  });
+
   it('names a missing tab with a clear error', async () => {
     const { spreadsheetId } = await newTab([]);
     await expect(new SheetTab(api, spreadsheetId, 'Nope').read()).rejects.toMatchObject({

@@ -616,8 +616,69 @@ export class SheetTab {
       }
       stats.rowsAppended = rows.length;
     }
-    for (const chunk of chunksUnder(requests, MAX_PAYLOAD_BYTES)) await this.batchUpdate(chunk, stats);
+    for (const chunk of chunksUnder(requests, MAX_PAYLOAD_BYTES)) {
+      await this.batchUpdateUnderCellCap(snapshot, headers.length, chunk, stats);
+    }
     return stats;
+  }
+
+  /**
+   * Google counts every cell of every tab's grid against a spreadsheet's 10M cells, empty cells
+   * too, and a new tab is 26 columns wide: a tab syncing 7 columns fills the spreadsheet at about
+   * 384,000 rows. When appended rows would pass the cap, the tab's columns right of the synced
+   * ones are deleted if they hold no value, and the request (which Google applied in none of its
+   * parts) is sent again. When they hold values, or the rows still do not fit, the write fails
+   * with SHEETSYNC_E508 (the changes are retried, and dead-lettered in the end: none is lost).
+   */
+  private async batchUpdateUnderCellCap(
+    snapshot: TabSnapshot,
+    width: number,
+    requests: sheets_v4.Schema$Request[],
+    stats: WriteStats,
+  ): Promise<void> {
+    try {
+      await this.batchUpdate(requests, stats);
+      return;
+    } catch (error) {
+      if (!isCellLimit(error) || !requests.some((r) => r.appendCells)) throw error;
+      if (!(await this.deleteEmptyColumns(snapshot, width, stats))) throw tabFull(this.title, error, false);
+    }
+    await this.batchUpdate(requests, stats).catch((error: unknown) => {
+      throw isCellLimit(error) ? tabFull(this.title, error, true) : error;
+    });
+  }
+
+  /** Deletes the tab's columns right of the first `width` when no cell in them holds a value. */
+  private async deleteEmptyColumns(
+    snapshot: TabSnapshot,
+    width: number,
+    stats: WriteStats,
+  ): Promise<boolean> {
+    const { columnCount } = await this.readProperties();
+    if (columnCount <= width) return false;
+    const range = `${quoteTitle(this.title)}!${columnLetters(width)}:${columnLetters(columnCount - 1)}`;
+    const found = await this.api.call('read', 'values.get', () =>
+      this.api.client.spreadsheets.values.get({ spreadsheetId: this.spreadsheetId, range }),
+    );
+    if ((found.values ?? []).some((row) => row.some((value) => value !== '' && value != null))) return false;
+    await this.batchUpdate(
+      [
+        {
+          deleteDimension: {
+            range: {
+              sheetId: snapshot.sheetId,
+              dimension: 'COLUMNS',
+              startIndex: width,
+              endIndex: columnCount,
+            },
+          },
+        },
+      ],
+      stats,
+    );
+    snapshot.columnCount = width;
+    if (this.properties) this.properties.columnCount = width;
+    return true;
   }
 
   private async batchUpdate(requests: sheets_v4.Schema$Request[], stats: WriteStats): Promise<void> {
@@ -629,6 +690,24 @@ export class SheetTab {
     );
     stats.writeRequests++;
   }
+}
+
+/** Google's answer to a request that would grow a spreadsheet past its 10M cells. */
+function isCellLimit(error: unknown): boolean {
+  return (
+    error instanceof SheetsyncError &&
+    error.code === 'SHEETSYNC_E501' &&
+    /number of cells in the workbook above the limit/i.test(error.message)
+  );
+}
+
+function tabFull(title: string, cause: unknown, trimmed: boolean): SheetsyncError {
+  return new SheetsyncError(
+    'SHEETSYNC_E508',
+    `tab "${title}" cannot take more rows: its spreadsheet is at Google's limit of 10,000,000 cells (every tab's whole grid counts, empty cells too)${trimmed ? ', even with the empty columns right of the synced ones deleted' : ', and the columns right of the synced ones hold values'}. Delete unused tabs, rows or columns, or move the link's tab to a spreadsheet of its own; the changes are retried meanwhile.`,
+    'permanent',
+    { cause },
+  );
 }
 
 /**
