@@ -45,7 +45,7 @@ locals {
       database = true, secrets = { DATABASE_URL = google_secret_manager_secret.database_url.secret_id }
     }
     reconcile = {
-      name     = "sheetsync-reconcile", entry_point = "reconcile", memory = "1Gi", cpu = "1"
+      name     = "sheetsync-reconcile", entry_point = "reconcile", memory = var.reconcile_memory, cpu = "1"
       timeout  = 1800, concurrency = 1, min_instances = 0, max_instances = 1
       database = true, secrets = { DATABASE_URL = google_secret_manager_secret.database_url.secret_id }
     }

@@ -157,6 +157,12 @@ variable "apply_to_sheet_memory" {
   default     = "512Mi"
 }
 
+variable "reconcile_memory" {
+  description = "Memory of the scheduled reconcile, which reads whole tabs: 1Gi holds about 8 million cells (a 300,000-row x 7-column link peaked at 381 MB, about 96 MB per million cells more); a tab near the 10-million-cell cap needs 2Gi."
+  type        = string
+  default     = "1Gi"
+}
+
 variable "log_level" {
   description = "SHEETSYNC_LOG_LEVEL of the functions (DEBUG, INFO, WARNING, ERROR)."
   type        = string
