@@ -167,6 +167,8 @@ describe('attach and reconcile', () => {
     expect(ids.every((id) => typeof id === 'string' && id.length === 36)).toBe(true);
     const docs = await store.readRows('typed', ids as string[]);
     expect(docs.size).toBe(3);
+    // On the sheet with their ids from the id write on (RowDocument.onSheetSince).
+    expect([...docs.values()].every((d) => (d.onSheetSince ?? 0) > 0)).toBe(true);
     // A second run finds nothing to do.
     const again = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link: typed, dryRun: true });
     expect(again).toMatchObject({

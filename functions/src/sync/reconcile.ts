@@ -232,6 +232,9 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     if (!idHeader) idWrites.unshift({ row: 1, column: idColumn, value: ID_HEADER });
     idHeader = true;
     await grid.writeCells(idWrites);
+    // The rows carry their ids on the sheet from now on (RowDocument.onSheetSince): a structure
+    // event whose ids were read before lacks them without their having been deleted.
+    const idsWrittenAt = now();
     for (const { row, value } of idWrites) {
       if (row < 2) continue;
       const values = sheet.rows[row - 2] ?? [];
@@ -242,6 +245,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       const commits: RowCommit[] = [];
       const keys = await applyDbWrites(deps, table, freshUpserts.slice(i, i + CHUNK), commits, now);
       for (const key of keys) seenKeys.add(keyId(key));
+      for (const commit of commits) commit.next = { ...commit.next, onSheetSince: idsWrittenAt };
       // The documents as the sheet shows the rows now: committed at once, so a run stopped from
       // here on finds the rows in the table (and a next run sends what the table filled in).
       if (commits.length > 0) await store.commitRows(link.name, commits);
