@@ -139,6 +139,33 @@ describe('the webhook at the edge', () => {
     ]);
   });
 
+  it('a row deleted while the webhook is down takes no row the database added meanwhile', async () => {
+    const before = (await count()) as number;
+    await converged(before);
+    mode = 'refuse';
+    // A person deletes a row; the script reads the ids and queues the structure event.
+    const gone = h.tabValues()[2]![1];
+    await h.act([{ type: 'deleteRows', sheet: 'Rows', index: 2, count: 1 }]);
+    expect(queued()).toBeGreaterThanOrEqual(1);
+    // Meanwhile the database adds two rows, and applyToSheet appends them to the sheet.
+    await h.sql`insert into orders (name, qty) values ('db while down', 7), ('db while down too', 8)`;
+    await waitFor('the two rows on the sheet', async () =>
+      h.tabValues().some((r) => r[1] === 'db while down too'),
+    );
+    // The webhook returns: the queued event lists neither new row, which must stay.
+    mode = 'pass';
+    await h.runScript('flushQueue');
+    expect(queued()).toBe(0);
+    await converged(before + 1);
+    const names = (await h.sql`select name from orders order by name`).map((r) => r.name);
+    expect(names).toContain('db while down');
+    expect(names).toContain('db while down too');
+    expect(names).not.toContain(gone);
+    // Leave the rows as the next tests expect them: the database's two rows go again.
+    await h.sql`delete from orders where name like 'db while down%'`;
+    await converged(before - 1);
+  });
+
   /** A signed request as the script sends it. */
   function signed(body: string, timestamp = Date.now(), secret = h.secret) {
     const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
