@@ -25,7 +25,7 @@ import { createEmulator } from '../emulator/src/server.ts';
 import { SheetTab, type TabSnapshot } from '../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../functions/src/adapters/sheets/sheets-api.ts';
 import { silentLogger } from '../functions/src/log.ts';
-import { type Benchmark, median } from './lib.ts';
+import { againstBaseline, type Benchmark, median } from './lib.ts';
 
 const COLUMNS = 7;
 const BIG_ROWS = 1_428_000;
@@ -150,45 +150,20 @@ const bench: Benchmark = {
       const base = await measure('base', BASE_ROWS);
       const big = await measure('big', BIG_ROWS);
       return {
-        tabReadSeconds: {
-          value: big.seconds,
-          unit: 's',
-          baseline: base.seconds,
-          ratio: big.seconds / base.seconds,
-        },
+        tabReadSeconds: againstBaseline(big.seconds, 's', base.seconds),
         tabReadCellsPerSec: {
           value: ((BIG_ROWS + 1) * COLUMNS) / big.seconds,
           unit: 'cells/s',
           baseline: ((BASE_ROWS + 1) * COLUMNS) / base.seconds,
         },
-        snapshotHeapMb: {
-          value: big.heapMb,
-          unit: 'MB',
-          baseline: base.heapMb,
-          ratio: big.heapMb / base.heapMb,
-        },
+        snapshotHeapMb: againstBaseline(big.heapMb, 'MB', base.heapMb),
         // A flush after rows were inserted, deleted or sorted in the big tab: its positions
         // read again, and the flush's rows; against reading the whole big tab.
-        rowsChangeReadSeconds: {
-          value: big.rowsChangeSeconds,
-          unit: 's',
-          baseline: big.seconds,
-          ratio: big.rowsChangeSeconds / big.seconds,
-        },
+        rowsChangeReadSeconds: againstBaseline(big.rowsChangeSeconds, 's', big.seconds),
         // What applyToSheet keeps of the big tab, against a copy of all its values.
-        keptHeapMb: {
-          value: big.keptHeapMb,
-          unit: 'MB',
-          baseline: big.heapMb,
-          ratio: big.keptHeapMb / big.heapMb,
-        },
+        keptHeapMb: againstBaseline(big.keptHeapMb, 'MB', big.heapMb),
         // The flush's read after an in-place edit, against reading the whole big tab again.
-        inPlaceEditReadSeconds: {
-          value: big.inPlaceSeconds,
-          unit: 's',
-          baseline: big.seconds,
-          ratio: big.inPlaceSeconds / big.seconds,
-        },
+        inPlaceEditReadSeconds: againstBaseline(big.inPlaceSeconds, 's', big.seconds),
       };
     } finally {
       await emulator.close();

@@ -21,6 +21,11 @@ export interface Metric {
   target?: string;
 }
 
+/** A metric with its same-run baseline and their ratio. */
+export function againstBaseline(value: number, unit: string, baseline: number): Metric {
+  return { value, unit, baseline, ratio: value / baseline };
+}
+
 export interface BenchContext {
   /** Progress for a long run, to stderr so stdout keeps the table and the JSON. */
   progress(message: string): void;

@@ -16,7 +16,7 @@ import { startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { FirestoreVersionStore } from '../functions/src/adapters/firestore-version-store.ts';
 import { emptyRowDocument, type RowDocument } from '../functions/src/core/row-document.ts';
 import { planStructureCheck } from '../functions/src/functions/sheet-webhook/structure-check.ts';
-import { type Benchmark, median } from './lib.ts';
+import { againstBaseline, type Benchmark, median } from './lib.ts';
 
 const ROWS = Number(process.env.STRUCTURE_BENCH_ROWS ?? 20_000);
 const DELETIONS = 7;
@@ -71,7 +71,13 @@ const benchmark: Benchmark = {
       /** One event handled as the webhook handles it; the rows it finds deleted. */
       const handle = async (onSheet: string[]) => {
         const started = performance.now();
-        const plan = await planStructureCheck(store, link, { ids: onSheet, time: Date.now() }, Date.now());
+        const plan = await planStructureCheck(
+          store,
+          (l, prefix) => store.liveRowIds(l, prefix),
+          link,
+          { ids: onSheet, time: Date.now() },
+          Date.now(),
+        );
         const present = new Set(onSheet);
         const deleted = [...plan.candidates].filter((id) => !present.has(id));
         const ms = performance.now() - started;
@@ -103,10 +109,10 @@ const benchmark: Benchmark = {
       const deleteMs = median(deletions.map((d) => d.ms));
       const deleteReads = median(deletions.map((d) => d.reads));
       return {
-        deleteRowReads: { value: deleteReads, unit: 'reads', baseline: ROWS, ratio: deleteReads / ROWS },
-        deleteRowCheckMs: { value: deleteMs, unit: 'ms', baseline: baselineMs, ratio: deleteMs / baselineMs },
-        sortReads: { value: sort.reads, unit: 'reads', baseline: ROWS, ratio: sort.reads / ROWS },
-        sortCheckMs: { value: sort.ms, unit: 'ms', baseline: baselineMs, ratio: sort.ms / baselineMs },
+        deleteRowReads: againstBaseline(deleteReads, 'reads', ROWS),
+        deleteRowCheckMs: againstBaseline(deleteMs, 'ms', baselineMs),
+        sortReads: againstBaseline(sort.reads, 'reads', ROWS),
+        sortCheckMs: againstBaseline(sort.ms, 'ms', baselineMs),
       };
     } finally {
       await firestore.terminate();

@@ -470,24 +470,24 @@ create or replace function sheetsync.reshow(tbl regclass, keys jsonb, cols text[
 returns integer language plpgsql as $fn$
 declare
   chunk constant int := 1000;
+  -- The key columns and column types as capture records them (capture_plan: rare, so not cached).
+  v_plan jsonb := sheetsync.capture_plan(tbl, 'DELETE');
   v_link text;
   v_keys text[];
   v_cells text[];
   v_count integer;
 begin
   select w.link into v_link from sheetsync.watched w where w.table_oid = tbl;
-  if v_link is null or coalesce(jsonb_array_length(keys), 0) = 0 then
+  if v_link is null or coalesce(jsonb_array_length(keys), 0) = 0 or v_plan->'keys' is null then
     return 0;
   end if;
-  select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum)) into v_keys
-    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
-   where i.indrelid = tbl and i.indisprimary;
+  v_keys := array(select jsonb_array_elements_text(v_plan->'keys'));
   select array_agg(format('%L || %s', ',' || to_json(a.attname::text)::text || ',',
                           sheetsync.json_value_expr('n', a.attname, a.atttypid, a.attnotnull)) order by a.attnum)
     into v_cells
     from pg_attribute a
    where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped and a.attname::text = any (cols);
-  if v_keys is null or v_cells is null then
+  if v_cells is null then
     return 0;
   end if;
   execute format(
@@ -506,9 +506,7 @@ begin
     into v_count
     using keys, v_link,
           (select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = tbl),
-          v_keys,
-          (select jsonb_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
-             from pg_attribute a where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped);
+          v_keys, v_plan->'types';
   if v_count > 0 then
     perform pg_notify('sheetsync_outbox', '');
   end if;

@@ -38,7 +38,6 @@ import { reconcileHttpHandler } from './functions/reconcile-http.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
-import type { StructureCheck } from './ports.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
@@ -122,12 +121,8 @@ const webhookDeps = once(() => ({
     );
   },
   liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
-  structure: {
-    liveRowIdsCreatedSince: (link: string, since: number) => store().liveRowIdsCreatedSince(link, since),
-    structureChecks: (link: string) => store().structureChecks(link),
-    recordStructureChecks: (link: string, checks: Record<string, StructureCheck>) =>
-      store().recordStructureChecks(link, checks),
-  },
+  structure: store(),
+
   sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
   logger,
 }));

@@ -95,7 +95,13 @@ async function run(steps: Step[]) {
     const present = new Set(event.ids);
     // The full read, as before structure checks, and as applyToDb decides a delete.
     const full = (await store.liveRowIds(link)).filter((id) => !present.has(id));
-    const plan = await planStructureCheck(store, link, event, clock);
+    const plan = await planStructureCheck(
+      store,
+      (l, prefix) => store.liveRowIds(l, prefix),
+      link,
+      event,
+      clock,
+    );
     const found = [...plan.candidates].filter((id) => !present.has(id));
     expect(found.sort(), 'the rows a full read finds').toEqual(full.sort());
     if (fail) return false; // the publish failed: nothing recorded, the event is sent again

@@ -23,7 +23,13 @@ async function setup(rows: number) {
   clock += 20 * minute; // the rows were stored well before the events below
   /** A structure event with these ids, read at the clock, handled a second later (as the webhook). */
   const check = async (onSheet: string[]) => {
-    const plan = await planStructureCheck(store, 'leads', { ids: onSheet, time: clock }, clock + 1000);
+    const plan = await planStructureCheck(
+      store,
+      (l, prefix) => store.liveRowIds(l, prefix),
+      'leads',
+      { ids: onSheet, time: clock },
+      clock + 1000,
+    );
     const present = new Set(onSheet);
     const deletes = [...plan.candidates].filter((id) => !present.has(id)).sort();
     await store.recordStructureChecks('leads', plan.checks);
@@ -86,12 +92,8 @@ describe('structure checks', () => {
     // Stored a moment before the check, but (commits in flight) not seen by it.
     await store.commitRows('leads', [{ next: row(late, { n: 2 }) }]);
     const first = await planStructureCheck(
-      {
-        liveRowIds: async () => ids, // the query ran before the late row's commit landed
-        structureChecks: (l) => store.structureChecks(l),
-        liveRowIdsCreatedSince: (l, since) => store.liveRowIdsCreatedSince(l, since),
-        recordStructureChecks: (l, checks) => store.recordStructureChecks(l, checks),
-      },
+      store,
+      async () => ids, // the query ran before the late row's commit landed
       'leads',
       { ids, time: now() },
       now() + 1000,
@@ -111,6 +113,7 @@ describe('structure checks', () => {
     const gone = inA[0]!;
     const plan = await planStructureCheck(
       store,
+      (l, prefix) => store.liveRowIds(l, prefix),
       'leads',
       { ids: inA.filter((id) => id !== gone), idPrefix: 'a', time: now() },
       now() + 1000,

@@ -553,9 +553,10 @@ async function reshowKept(
   for (const [rowId, { key, columns }] of reshows) {
     if (columns.size === 0) continue;
     const sorted = [...columns].sort();
-    const group = byColumns.get(sorted.join('\u0000')) ?? { columns: sorted, keys: [] };
+    const id = sorted.join('\u0000');
+    const group = byColumns.get(id) ?? { columns: sorted, keys: [] };
     group.keys.push(keysAfterWrite.get(rowId) ?? key);
-    byColumns.set(sorted.join('\u0000'), group);
+    byColumns.set(id, group);
   }
   for (const { columns, keys } of byColumns.values()) {
     await tx`select sheetsync.reshow(${schema.qualified}::regclass, ${JSON.stringify(keys)}::text::jsonb, ${columns}::text[])`;

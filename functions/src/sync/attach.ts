@@ -89,8 +89,9 @@ async function fillSheet(
   // Keep headers a person already typed (in their order); add the missing columns and the id.
   const kept = existingHeaders.filter((h) => h !== '' && h !== ID_HEADER);
   const headers = [...kept, ...columns.map((c) => c.name).filter((n) => !kept.includes(n)), ID_HEADER];
-  const sheetId = await grid.sheetId();
-  let writeRequests = await prepareHeaders(grid, sheetId, headers, total);
+  const prepared = await prepareHeaders(grid, headers, total);
+  const { sheetId } = prepared;
+  let writeRequests = prepared.writeRequests;
   const idColumn = headers.length - 1;
   const time = { wall: now(), logical: 0 };
   const chunkRows = deps.chunkRows ?? 4000;
@@ -168,22 +169,25 @@ export const MAX_CELLS_PER_SPREADSHEET = 10_000_000;
  */
 async function prepareHeaders(
   grid: SheetGrid,
-  sheetId: number,
   headers: string[],
   rows: number,
-): Promise<number> {
+): Promise<{ sheetId: number; writeRequests: number }> {
+  // One read gives the tab's id and every tab's grid size.
   const meta = await grid.api.call('read', 'spreadsheets.get', () =>
     grid.api.client.spreadsheets.get({
       spreadsheetId: grid.spreadsheetId,
-      fields: 'sheets.properties(sheetId,gridProperties(rowCount,columnCount))',
+      fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
     }),
   );
   const sizes = (meta.sheets ?? []).map((s) => ({
     sheetId: s.properties?.sheetId,
+    title: s.properties?.title,
     rows: s.properties?.gridProperties?.rowCount ?? 1000,
     columns: s.properties?.gridProperties?.columnCount ?? 26,
   }));
-  const own = sizes.find((s) => s.sheetId === sheetId) ?? { rows: 1000, columns: 26 };
+  const own = sizes.find((s) => s.title === grid.title);
+  if (own?.sheetId == null) throw new Error(`spreadsheet ${grid.spreadsheetId} has no tab "${grid.title}"`);
+  const sheetId = own.sheetId;
   const columnCount = own.columns;
   const others = sizes.filter((s) => s.sheetId !== sheetId).reduce((n, s) => n + s.rows * s.columns, 0);
   // appendCells adds rows after the header row, growing the grid only past its last row.
@@ -234,5 +238,5 @@ async function prepareHeaders(
     }),
   );
   await grid.writeCells(headers.map((value, column) => ({ row: 1, column, value })));
-  return 2;
+  return { sheetId, writeRequests: 2 };
 }

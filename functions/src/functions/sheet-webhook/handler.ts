@@ -35,7 +35,7 @@ export interface WebhookDeps {
    * The version store's structure checks (structure-check.ts): with them a structure event reads
    * the live rows only of the id buckets whose ids changed. Without them, every live row.
    */
-  structure?: Omit<StructureStore, 'liveRowIds'>;
+  structure?: StructureStore;
   /**
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
    * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
@@ -149,20 +149,12 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   } else if (event.kind === 'structure') {
     const present = new Set(event.ids);
     if (deps.structure) {
-      const structure = deps.structure;
+      const { ids, time, idPrefix } = event;
       plan = await planStructureCheck(
-        {
-          liveRowIds: deps.liveRowIds,
-          liveRowIdsCreatedSince: (l, since) => structure.liveRowIdsCreatedSince(l, since),
-          structureChecks: (l) => structure.structureChecks(l),
-          recordStructureChecks: (l, checks) => structure.recordStructureChecks(l, checks),
-        },
+        deps.structure,
+        deps.liveRowIds,
         link.name,
-        {
-          ids: event.ids,
-          time: event.time,
-          ...(event.idPrefix === undefined ? {} : { idPrefix: event.idPrefix }),
-        },
+        { ids, time, ...(idPrefix === undefined ? {} : { idPrefix }) },
         now(),
       );
     }

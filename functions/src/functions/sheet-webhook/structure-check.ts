@@ -28,8 +28,8 @@ const WHOLE_SCOPE_SHARE = 0.25;
 /** Bucket queries in flight at once. */
 const QUERY_CONCURRENCY = 8;
 
+/** The version store's part in structure checks (VersionStore). */
 export interface StructureStore {
-  liveRowIds(link: string, idPrefix?: string): Promise<Iterable<string>>;
   liveRowIdsCreatedSince(link: string, since: number): Promise<Iterable<string>>;
   structureChecks(link: string): Promise<Record<string, StructureCheck>>;
   recordStructureChecks(link: string, checks: Readonly<Record<string, StructureCheck>>): Promise<void>;
@@ -67,6 +67,7 @@ export function bucketDigests(ids: readonly string[], scope: readonly string[]):
 
 export async function planStructureCheck(
   store: StructureStore,
+  liveRowIds: (link: string, idPrefix?: string) => Promise<Iterable<string>>,
   link: string,
   event: { ids: readonly string[]; idPrefix?: string; time: number },
   now: number,
@@ -85,12 +86,12 @@ export async function planStructureCheck(
     }
   };
   if (changed.size > scope.length * WHOLE_SCOPE_SHARE) {
-    take(await store.liveRowIds(link, event.idPrefix), changed);
+    take(await liveRowIds(link, event.idPrefix), changed);
   } else {
     const queue = [...changed];
     const worker = async () => {
       for (let bucket = queue.shift(); bucket !== undefined; bucket = queue.shift()) {
-        take(await store.liveRowIds(link, bucket), changed);
+        take(await liveRowIds(link, bucket), changed);
       }
     };
     await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, queue.length) }, worker));
