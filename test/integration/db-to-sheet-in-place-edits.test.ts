@@ -86,8 +86,14 @@ describe('database → sheet after in-place edits of the sheet', () => {
       [1, 'Ada L.', 'ada@x'],
       [3, 'Alan', 'alan@y'],
     ]);
-    // The row document still credits the value to the DB write that made it (dot and time).
-    const after = (await stack.store.readRows('leads', [rowId])).get(rowId)?.cells.email;
+    // The row document still credits the value to the DB write that made it (dot and time). It
+    // is committed after the sheet write: wait for the commit that records the new showing.
+    const email = async () => (await stack.store.readRows('leads', [rowId])).get(rowId)?.cells.email;
+    await waitFor(
+      'the reshow recorded',
+      async () => ((await email())?.sheetWrittenAt ?? 0) > before!.sheetWrittenAt,
+    );
+    const after = await email();
     expect(after).toMatchObject({
       value: 'alan@y',
       dot: before!.dot,
