@@ -7,6 +7,9 @@
 //
 // Order: while anything is queued, new events queue behind it and the queue is sent oldest
 // first, stopping at the first failure, so the server sees one tab's events in the order made.
+//
+// Answers: the webhook may answer an edit with `reidentify` (rows sorted without their hidden
+// ids); the script then writes those ids (followAnswer_) and sends a `layout` event.
 
 /**
  * Sends one event, or queues it when the webhook cannot take it now.
@@ -16,9 +19,13 @@ function send_(payload) {
   const body = JSON.stringify(payload);
   const queue = queueSheet_();
   if (queue.getLastRow() === 0) {
-    const outcome = deliver_(body);
-    if (outcome === 'delivered') return;
-    if (outcome === 'rejected') return reject_(payload.eventId, body);
+    const delivery = deliver_(body);
+    if (delivery.outcome === 'delivered') {
+      const sheet = followAnswer_(payload, delivery.answer);
+      if (sheet) send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
+      return;
+    }
+    if (delivery.outcome === 'rejected') return reject_(payload.eventId, body);
   }
   enqueue_(queue, payload.eventId, body);
   deliverQueued_();
@@ -30,29 +37,89 @@ function deliverQueued_() {
   if (!queue || queue.getLastRow() === 0) return;
   const rows = queue.getDataRange().getValues();
   let done = 0;
+  const relaid = [];
   for (let i = 0; i < rows.length; i++) {
     const body = rows[i].slice(3).join('');
-    const outcome = deliver_(body);
-    if (outcome === 'retry') {
+    const delivery = deliver_(body);
+    if (delivery.outcome === 'retry') {
       queue.getRange(i + 1, 3).setValue(Number(rows[i][2] || 0) + 1);
       break;
     }
-    if (outcome === 'rejected') reject_(String(rows[i][0]), body);
+    if (delivery.outcome === 'rejected') reject_(String(rows[i][0]), body);
+    else {
+      const sheet = followAnswer_(JSON.parse(body), delivery.answer);
+      if (sheet) relaid.push(sheet);
+    }
     done++;
   }
   if (done > 0) queue.deleteRows(1, done);
+  // After the delivered ones left the queue: a layout event may queue behind the rest.
+  relaid.forEach((sheet) => {
+    send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
+  });
+}
+
+/**
+ * Follows the webhook's answer to a delivered event. `reidentify` lists rows sorted without
+ * their hidden ids: the row at `row` carried id `from` and holds the values of row `to`. The ids
+ * are written only when every listed row still has the id and the values the event sent (none
+ * moved or was edited since); otherwise nothing is written and the rows keep their ids.
+ * @param {Object} payload the delivered event
+ * @param {Object|null} answer the webhook's JSON answer
+ * @return {GoogleAppsScript.Spreadsheet.Sheet|null} the tab whose ids were written
+ */
+function followAnswer_(payload, answer) {
+  const moves = answer && Array.isArray(answer.reidentify) ? answer.reidentify : [];
+  if (payload.kind !== 'edit' || moves.length === 0) return null;
+  const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(payload.sheet);
+  if (!sheet || sheet.getSheetId() !== payload.sheetId) return null;
+  const context = sheetContext_(sheet);
+  const sent = {};
+  payload.rows.forEach((row) => {
+    sent[row.rowId] = row;
+  });
+  let first = Infinity;
+  let last = 0;
+  moves.forEach((move) => {
+    first = Math.min(first, move.row);
+    last = Math.max(last, move.row);
+  });
+  if (first < 2 || last > sheet.getLastRow()) return null;
+  const block = sheet.getRange(first, 1, last - first + 1, context.headers.length).getValues();
+  const idIndex = context.idColumn - 1;
+  const unchanged = moves.every((move) => {
+    const values = block[move.row - first];
+    const row = sent[move.from];
+    if (!row || String(values[idIndex]) !== move.from || !SHEETSYNC_UUID.test(String(move.to))) return false;
+    return Object.keys(row.cells).every((header) => {
+      const c = context.headers.indexOf(header);
+      return c >= 0 && cellValue_(values[c], context.timeZone) === row.cells[header];
+    });
+  });
+  if (!unchanged) {
+    console.warn('sheetsync: rows sorted without their ids changed again before their ids could be written');
+    return null;
+  }
+  moves.forEach((move) => {
+    block[move.row - first][idIndex] = move.to;
+  });
+  sheet
+    .getRange(first, context.idColumn, block.length, 1)
+    .setValues(block.map((values) => [values[idIndex]]));
+  return sheet;
 }
 
 /**
  * POSTs a body to the webhook.
  * @param {string} body
- * @return {string} 'delivered', 'retry' (try again later) or 'rejected' (will never be accepted)
+ * @return {{outcome: string, answer: Object|null}} outcome 'delivered', 'retry' (try again later)
+ *   or 'rejected' (will never be accepted); answer the webhook's JSON answer to a delivery
  */
 function deliver_(body) {
   const props = scriptProperties_();
   const url = props.SHEETSYNC_WEBHOOK_URL;
   const secret = props.SHEETSYNC_SECRET;
-  if (!url || !secret) return 'retry'; // not set up yet: keep the event until it is
+  if (!url || !secret) return { outcome: 'retry', answer: null }; // not set up yet: keep the event until it is
   const timestamp = String(Date.now());
   const signature = hex_(Utilities.computeHmacSha256Signature(`${timestamp}.${body}`, secret));
   let response;
@@ -67,18 +134,27 @@ function deliver_(body) {
     });
   } catch (error) {
     console.warn(`sheetsync: webhook unreachable, event queued: ${error}`);
-    return 'retry';
+    return { outcome: 'retry', answer: null };
   }
   const code = response.getResponseCode();
   // 409: this event id was already received (an earlier try got through); nothing to resend.
-  if ((code >= 200 && code < 300) || code === 409) return 'delivered';
+  if ((code >= 200 && code < 300) || code === 409) return { outcome: 'delivered', answer: answer_(response) };
   // 400 and 413 are final for this body; 401 (wrong secret or clock) and 5xx/429 are not.
   if (code === 400 || code === 413) {
     console.error(`sheetsync: webhook rejected an event (${code}): ${response.getContentText()}`);
-    return 'rejected';
+    return { outcome: 'rejected', answer: null };
   }
   console.warn(`sheetsync: webhook answered ${code}, event queued`);
-  return 'retry';
+  return { outcome: 'retry', answer: null };
+}
+
+/** The JSON body of an answer, or null (an empty or non-JSON body). */
+function answer_(response) {
+  try {
+    return JSON.parse(response.getContentText());
+  } catch (_error) {
+    return null;
+  }
 }
 
 function enqueue_(queue, eventId, body) {

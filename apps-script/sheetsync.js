@@ -260,7 +260,7 @@ function editPayload_(sheet, range) {
       .setValues(block.map((values) => [values[idIndex]]));
   }
   if (rows.length === 0) return null;
-  return basePayload_(sheet, context, 'edit', { rows: rows });
+  return basePayload_(sheet, context, 'edit', { rows: rows, canReidentify: true });
 }
 
 /**

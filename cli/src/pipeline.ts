@@ -108,6 +108,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           },
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           structure: store,
+          readRows: (link, rowIds) => store.readRows(link, rowIds),
           sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
           logger,
         },

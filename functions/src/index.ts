@@ -122,6 +122,7 @@ const webhookDeps = once(() => ({
   },
   liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
   structure: store(),
+  readRows: (link: string, rowIds: readonly string[]) => store().readRows(link, rowIds),
 
   sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
   logger,

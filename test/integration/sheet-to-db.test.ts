@@ -105,6 +105,45 @@ describe('sheet → database', () => {
     await converged(503);
   });
 
+  it('sorting a range that leaves out the hidden id column re-identifies the rows', async () => {
+    // Select the visible columns A:F and sort them: the values move, the ids in G stay. The
+    // webhook recognises the rows' own values in another order and the script rewrites the ids
+    // (sheet-webhook/reidentify.ts); applied as edits, every sorted row would take another row's
+    // values and sku (a rekey into a unique violation).
+    const before = await h.sql`select * from items order by sku`;
+    const last = h.tabValues().length;
+    const idAt = (h.tabValues()[0] as string[]).indexOf('_sheetsync_id');
+    expect(idAt).toBe(COLUMNS.length);
+    const idsBefore = h.tabValues().map((r) => r[idAt]);
+    await h.act([
+      {
+        type: 'sortRange',
+        range: `Rows!A2:F${last}`,
+        sortSpecs: [{ dimensionIndex: 2, sortOrder: 'ASCENDING' }],
+      },
+    ]);
+    await waitFor('the ids to follow the sorted rows', async () =>
+      h.tabValues().some((r, i) => r[idAt] !== idsBefore[i]),
+    );
+    await converged(503);
+    expect(await h.sql`select * from items order by sku`).toEqual(before);
+    // Sorted by qty: the sheet's order is not the one the ids were in.
+    const qty = h
+      .tabValues()
+      .slice(1)
+      .map((r) => Number(r[2]));
+    expect(qty).toEqual([...qty].sort((a, b) => a - b));
+    // An edit of a sorted row reaches that row in the table.
+    const sku = String(h.tabValues()[1]![0]);
+    await h.act([{ type: 'edit', range: 'Rows!E2', values: [['after the range sort']] }]);
+    await waitFor(
+      'the note on the sorted row',
+      async () =>
+        (await h.sql`select note from items where sku = ${sku}`)[0]?.note === 'after the range sort',
+    );
+    await converged(503);
+  });
+
   it('deleting rows in the middle and at the end', async () => {
     await h.act([{ type: 'deleteRows', sheet: 'Rows', index: 200, count: 10 }]);
     await converged(493);

@@ -222,13 +222,15 @@ function mapAll(items: CellValue[], each: (item: CellValue) => Coerced): Coerced
 }
 
 /** A finite number as plain decimal text (no exponent). */
-function decimalText(value: number): string {
+/** A number as plain decimal text (no exponent). */
+export function decimalText(value: number): string {
   const text = String(value);
   if (!/e/i.test(text)) return text;
   return Math.abs(value) >= 1 ? BigInt(Math.round(value)).toString() : value.toFixed(20);
 }
 
-function normaliseDecimal(text: string): string | undefined {
+/** Decimal text without a plus sign, leading or trailing zeros; undefined when not decimal. */
+export function normaliseDecimal(text: string): string | undefined {
   const match = decimalPattern.exec(text);
   if (!match || (match[2] === '' && (match[3] ?? '') === '')) return undefined;
   const whole = (match[2] ?? '').replace(/^0+(?=\d)/, '') || '0';

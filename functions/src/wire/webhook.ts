@@ -35,7 +35,16 @@ const common = {
 };
 
 export const WebhookBody = v.variant('kind', [
-  v.strictObject({ ...common, kind: v.literal('edit'), rows: v.pipe(v.array(WebhookRow), v.minLength(1)) }),
+  v.strictObject({
+    ...common,
+    kind: v.literal('edit'),
+    rows: v.pipe(v.array(WebhookRow), v.minLength(1)),
+    /**
+     * Set by scripts that follow a `reidentify` answer (sheet-webhook/reidentify.ts): rows sorted
+     * without their ids are then re-identified instead of applied as edits.
+     */
+    canReidentify: v.optional(v.boolean()),
+  }),
   v.strictObject({
     ...common,
     kind: v.literal('structure'),

@@ -122,19 +122,20 @@ export interface HeaderMatch {
  */
 export function matchHeaders(headers: readonly string[], table: TableSchema): HeaderMatch {
   const byName = new Map(table.columns.map((c) => [c.name, c]));
-  const byLoose = new Map(table.columns.map((c) => [loose(c.name), c]));
+  const byLoose = new Map(table.columns.map((c) => [looseColumnName(c.name), c]));
   const columns = new Map<string, TableColumn>();
   const unknown: string[] = [];
   for (const header of headers) {
     if (header === '' || header === '_sheetsync_id') continue;
-    const column = byName.get(header) ?? byLoose.get(loose(header));
+    const column = byName.get(header) ?? byLoose.get(looseColumnName(header));
     if (column && !column.generated) columns.set(header, column);
     else unknown.push(header);
   }
   return { columns, unknown };
 }
 
-function loose(name: string): string {
+/** A header or column name compared loosely: case, spaces, `_` and `-` do not matter. */
+export function looseColumnName(name: string): string {
   return name
     .trim()
     .toLowerCase()

@@ -8,13 +8,18 @@
  * [kept in the rejected tab]; 401 bad or stale signature [queued, retried]; 405 not POST;
  * 409 replayed event id [done: the event got through before]; 413 too large [rejected tab];
  * 503 publish failed [queued, retried]. Nothing is published for a rejected request.
+ * An edit of rows sorted without their hidden ids is answered 200 (or 409) with `reidentify`,
+ * the ids the script writes into the id column [it then sends a `layout` event]; nothing is
+ * published for it (reidentify.ts).
  */
 import * as v from 'valibot';
+import type { RowDocument } from '../../core/row-document.ts';
 import type { Logger } from '../../log.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
-import { WebhookBody } from '../../wire/webhook.ts';
+import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
+import { findRowPermutation, type RowMove } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
 import { planStructureCheck, type StructurePlan, type StructureStore } from './structure-check.ts';
@@ -31,6 +36,12 @@ export interface WebhookDeps {
   publish(messages: SheetBatchMessage[]): Promise<void>;
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
   liveRowIds(link: string, idPrefix?: string): Promise<Iterable<string>>;
+  /**
+   * The row documents of some rows (VersionStore.readRows): with them an edit event of rows
+   * sorted without their hidden ids is recognised (reidentify.ts) and answered with the ids the
+   * script should write, instead of being applied as edits. Without them, every edit is applied.
+   */
+  readRows?(link: string, rowIds: readonly string[]): Promise<ReadonlyMap<string, RowDocument>>;
   /**
    * The version store's structure checks (structure-check.ts): with them a structure event reads
    * the live rows only of the id buckets whose ids changed. Without them, every live row.
@@ -109,18 +120,39 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // The replay claim and the sheet-epoch bump are independent writes (two Firestore round trips
   // in a deployment): they run together. A replay bumps the epoch too, which costs applyToSheet
   // at most one read of the tab; the changes are still published only after the bump.
-  const [claim, bump] = await Promise.allSettled([
+  // Whether the edit is rows sorted without their ids reads those rows' documents: alongside too.
+  const sorted =
+    event.kind === 'edit' && event.canReidentify && deps.readRows
+      ? sortedWithoutIds(event.rows, (ids) => deps.readRows!(link.name, ids))
+      : Promise.resolve(null);
+  const [claim, bump, permutation] = await Promise.allSettled([
     deps.replayGuard.claim(event.eventId, now()),
     deps.sheetChanged?.(
       link.name,
       event.kind === 'edit' && event.rows.every((row) => !row.isNew) ? 'values' : 'rows',
     ),
+    sorted,
   ]);
   if (claim.status === 'rejected') throw claim.reason;
-  if (!claim.value) return fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
-  if (bump.status === 'rejected') {
+  if (!claim.value) {
+    // A retry whose first answer the script did not get: it needs the ids again (it writes them
+    // only where the rows still show what the event sent).
+    const body: Record<string, unknown> = {
+      error: { code: 'SHEETSYNC_E606', message: `event ${event.eventId} was already received` },
+    };
+    if (permutation.status === 'fulfilled' && permutation.value) body.reidentify = permutation.value;
+    deps.logger.warn(`webhook rejected a request: event ${event.eventId} was already received`, {
+      code: 'SHEETSYNC_E606',
+      status: 409,
+    });
+    return { status: 409, body };
+  }
+  if (bump.status === 'rejected' || permutation.status === 'rejected') {
+    const reason = (
+      bump.status === 'rejected' ? bump.reason : (permutation as PromiseRejectedResult).reason
+    ) as Error;
     await deps.replayGuard.release(event.eventId).catch(() => {});
-    deps.logger.error(`webhook could not record the sheet change: ${(bump.reason as Error).message}`, {
+    deps.logger.error(`webhook could not record the sheet change: ${reason.message}`, {
       code: 'SHEETSYNC_E607',
     });
     return {
@@ -132,6 +164,17 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   const recorded = now();
   const messages: SheetChangeMessage[] = [];
   let plan: StructurePlan | undefined;
+  const moves = permutation.value;
+  if (moves) {
+    // Nothing to publish: the table already holds these rows' values; the sheet only needs its
+    // ids to follow them (the script writes them), and applyToSheet's positions to be read again
+    // after that (the script's `layout` event).
+    deps.logger.info('webhook found rows sorted without their sync ids; the script re-identifies them', {
+      link: link.name,
+      rows: moves.length,
+    });
+    return { status: 200, body: { published: 0, reidentify: moves } };
+  }
   if (event.kind === 'edit') {
     for (const row of event.rows) {
       messages.push({
@@ -209,6 +252,21 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     latencyMs: Math.max(0, now() - event.time),
   });
   return { status: 200, body: { published: messages.length } };
+}
+
+/**
+ * The moves when `rows` are rows sorted without their ids (reidentify.ts), or null. Only an event
+ * that can be one reads documents: two or more rows, none new, all with the same columns.
+ */
+async function sortedWithoutIds(
+  rows: readonly WebhookRow[],
+  readRows: (ids: readonly string[]) => Promise<ReadonlyMap<string, RowDocument>>,
+): Promise<RowMove[] | null> {
+  if (rows.length < 2 || rows.some((row) => row.isNew)) return null;
+  const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
+  if (columns === '' || rows.some((row) => Object.keys(row.cells).sort().join('\u0000') !== columns))
+    return null;
+  return findRowPermutation(rows, await readRows(rows.map((row) => row.rowId)));
 }
 
 function header(request: WebhookRequest, name: string): string | undefined {

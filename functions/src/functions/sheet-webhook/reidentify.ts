@@ -1,0 +1,129 @@
+/**
+ * Re-identifying rows after a sort that left out the hidden id column.
+ *
+ * Row identity on the sheet is the hidden `_sheetsync_id` column. A person who selects the
+ * visible columns and sorts them ("Data → Sort range", a filter's sort) moves the values but not
+ * the ids: the script then reports each sorted row as an edit of the row whose id stayed at that
+ * position. Applied as edits, that would rewrite every sorted row of the table with another
+ * row's values (and turn key columns into rekeys and unique violations).
+ *
+ * The webhook recognises such an event: every row already had its id, the event carries every
+ * synced column of each row, and the rows whose values differ from what sheetsync knows the
+ * sheet shows (the row documents' `sheetValue`) hold, between them, exactly those rows' known
+ * values in another order. Nothing is published for it; the answer tells the script which id
+ * each moved row should have, and the script writes them into the id column (apps-script/).
+ * A paste that happens to be such a permutation is treated the same, which is harmless: the
+ * rows then show what they showed before, only at other positions.
+ *
+ * Values are compared loosely (cellKey), because the event holds the sheet's raw values and the
+ * documents canonical ones: numbers by their decimal text, timestamps by their instant, JSON by
+ * its structure. Two different values that compare equal could only swap the ids of two rows
+ * that look alike; a known value that differs from the sheet's (a change not shown yet) makes
+ * the event not a permutation, and it is applied as edits, as before.
+ */
+
+import { looseColumnName } from '../../adapters/table/table-schema.ts';
+import { type CellValue, stableText } from '../../core/cell-value.ts';
+import { decimalText, normaliseDecimal } from '../../core/coercion.ts';
+import type { RowDocument } from '../../core/row-document.ts';
+import type { WebhookRow } from '../../wire/webhook.ts';
+
+/** The row at sheet row `row` carried id `from` in the event and holds the values of row `to`. */
+export interface RowMove {
+  row: number;
+  from: string;
+  to: string;
+}
+
+/**
+ * The moves that explain `rows` as a permutation of their own known values, or null when the
+ * event is not one (then it is an edit). `docs` holds the row documents of the rows' ids.
+ */
+export function findRowPermutation(
+  rows: readonly WebhookRow[],
+  docs: ReadonlyMap<string, RowDocument>,
+): RowMove[] | null {
+  if (rows.length < 2) return null;
+  const ids = new Set<string>();
+  let columns: string[] | undefined;
+  const own: string[] = [];
+  const now: string[] = [];
+  for (const row of rows) {
+    if (row.isNew || ids.has(row.rowId)) return null;
+    ids.add(row.rowId);
+    const doc = docs.get(row.rowId);
+    if (!doc || doc.tombstone) return null;
+    const docColumns = Object.keys(doc.cells).sort();
+    if (docColumns.length === 0) return null;
+    if (!columns) columns = docColumns;
+    else if (docColumns.join('\u0000') !== columns.join('\u0000')) return null;
+    const headers = headerFor(row.cells);
+    const values: string[] = [];
+    for (const column of columns) {
+      const header = headers(column);
+      // A sort of some of the columns really moves values between rows: an edit.
+      if (header === undefined) return null;
+      values.push(cellKey(row.cells[header] ?? null));
+    }
+    now.push(values.join('\u0000'));
+    own.push(columns.map((column) => cellKey(doc.cells[column]?.sheetValue ?? null)).join('\u0000'));
+  }
+  // The rows whose values are not their own known ones must hold each other's.
+  const available = new Map<string, string[]>();
+  const moved: number[] = [];
+  rows.forEach((row, i) => {
+    if (now[i] === own[i]) return;
+    moved.push(i);
+    const list = available.get(own[i]!);
+    if (list) list.push(row.rowId);
+    else available.set(own[i]!, [row.rowId]);
+  });
+  if (moved.length < 2) return null;
+  const moves: RowMove[] = [];
+  for (const i of moved) {
+    const to = available.get(now[i]!)?.pop();
+    if (to === undefined) return null;
+    moves.push({ row: rows[i]!.row, from: rows[i]!.rowId, to });
+  }
+  return moves;
+}
+
+/** The event header of a column: the same name, or the same loosely (as matchHeaders does). */
+function headerFor(cells: Readonly<Record<string, unknown>>): (column: string) => string | undefined {
+  const byLoose = new Map<string, string>();
+  for (const header of Object.keys(cells))
+    if (!byLoose.has(looseColumnName(header))) byLoose.set(looseColumnName(header), header);
+  return (column) => (Object.hasOwn(cells, column) ? column : byLoose.get(looseColumnName(column)));
+}
+
+const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * A value's comparison key, the same for a raw sheet value and the canonical value it stands for:
+ * empty and NULL alike, numbers (and decimal text) by their normalised decimal text, ISO
+ * timestamps by their instant, JSON text by its structure.
+ */
+export function cellKey(value: CellValue): string {
+  if (value === null || value === '') return '';
+  if (typeof value === 'boolean') return value ? 'b:true' : 'b:false';
+  if (typeof value === 'number') return `n:${normaliseDecimal(decimalText(value)) ?? String(value)}`;
+  if (typeof value === 'string') {
+    const number = normaliseDecimal(value);
+    if (number !== undefined) return `n:${number}`;
+    if (isoTimestamp.test(value)) {
+      const ms = Date.parse(value);
+      if (!Number.isNaN(ms)) return `t:${ms}`;
+    }
+    const first = value.trimStart()[0];
+    if (first === '{' || first === '[') {
+      try {
+        return `j:${stableText(JSON.parse(value) as CellValue)}`;
+      } catch {
+        // not JSON: plain text
+      }
+    }
+    if (value.toLowerCase() === 'true' || value.toLowerCase() === 'false') return `b:${value.toLowerCase()}`;
+    return `s:${value}`;
+  }
+  return `j:${stableText(value)}`;
+}

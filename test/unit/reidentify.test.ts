@@ -1,0 +1,253 @@
+/**
+ * Rows sorted without their hidden ids (functions/src/functions/sheet-webhook/reidentify.ts):
+ * recognised from the rows' documents, answered with the ids to write, and nothing published.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/src/config.ts';
+import type { RowDocument } from '../../functions/src/core/row-document.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { cellKey, findRowPermutation } from '../../functions/src/functions/sheet-webhook/reidentify.ts';
+import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { silentLogger } from '../../functions/src/log.ts';
+import type { WebhookRow } from '../../functions/src/wire/webhook.ts';
+import { row } from '../support/version-store-contract.ts';
+
+const ids = Array.from({ length: 4 }, () => randomUUID());
+/** What sheetsync knows the sheet shows, row by row (canonical values). */
+const known = [
+  { sku: 'A-1', qty: 3, price: '9.5', seen: '2026-11-26T10:00:00.000Z' },
+  { sku: 'B-2', qty: 1, price: '12', seen: null },
+  { sku: 'C-3', qty: 7, price: '0.25', seen: '2026-11-26T11:30:00.000Z' },
+  { sku: 'D-4', qty: 2, price: null, seen: null },
+];
+const docs = new Map<string, RowDocument>(ids.map((id, i) => [id, row(id, known[i]!)]));
+
+/** The same rows as the sheet holds them (raw values, as the script sends them). */
+const raw = [
+  { sku: 'A-1', qty: 3, price: 9.5, seen: '2026-11-26T11:00:00.000+01:00' },
+  { sku: 'B-2', qty: 1, price: 12, seen: '' },
+  { sku: 'C-3', qty: 7, price: 0.25, seen: '2026-11-26T11:30:00.000Z' },
+  { sku: 'D-4', qty: 2, price: '', seen: '' },
+];
+
+/** The event after the values were sorted into `order` (indexes into raw) and the ids stayed. */
+function sortedEvent(order: number[]): WebhookRow[] {
+  return order.map((from, position) => ({
+    rowId: ids[position]!,
+    row: position + 2,
+    isNew: false,
+    cells: { ...raw[from]! },
+  }));
+}
+
+describe('findRowPermutation', () => {
+  it('finds the id each moved row should carry, across raw and canonical forms', () => {
+    // Sorted by qty descending: C-3, A-1, D-4, B-2.
+    const moves = findRowPermutation(sortedEvent([2, 0, 3, 1]), docs);
+    expect(moves).toEqual([
+      { row: 2, from: ids[0], to: ids[2] },
+      { row: 3, from: ids[1], to: ids[0] },
+      { row: 4, from: ids[2], to: ids[3] },
+      { row: 5, from: ids[3], to: ids[1] },
+    ]);
+  });
+
+  it('leaves out rows that did not move', () => {
+    const moves = findRowPermutation(sortedEvent([1, 0, 2, 3]), docs);
+    expect(moves).toEqual([
+      { row: 2, from: ids[0], to: ids[1] },
+      { row: 3, from: ids[1], to: ids[0] },
+    ]);
+  });
+
+  it('is null for real edits: a changed value, values not all among the rows, one moved row', () => {
+    const edited = sortedEvent([1, 0, 2, 3]);
+    edited[0]!.cells.qty = 99;
+    expect(findRowPermutation(edited, docs)).toBeNull();
+    const copied = sortedEvent([0, 0, 2, 3]);
+    expect(findRowPermutation(copied, docs)).toBeNull();
+    const unchanged = sortedEvent([0, 1, 2, 3]);
+    expect(findRowPermutation(unchanged, docs)).toBeNull();
+  });
+
+  it('is null when the event lacks a synced column (a sort of some columns moves values between rows)', () => {
+    const some = sortedEvent([1, 0, 2, 3]).map((r) => {
+      const { price: _price, ...cells } = r.cells;
+      return { ...r, cells };
+    });
+    expect(findRowPermutation(some, docs)).toBeNull();
+  });
+
+  it('is null for new rows, unknown or deleted rows, and rows whose known values lag the sheet', () => {
+    const withNew = sortedEvent([1, 0, 2, 3]);
+    withNew[2]!.isNew = true;
+    expect(findRowPermutation(withNew, docs)).toBeNull();
+    const partial = new Map(docs);
+    partial.delete(ids[3]!);
+    expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), partial)).toBeNull();
+    const deleted = new Map(docs);
+    deleted.set(ids[1]!, {
+      ...docs.get(ids[1]!)!,
+      tombstone: { dot: 'db:9', time: { wall: 2, logical: 0 } },
+    });
+    expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), deleted)).toBeNull();
+    // A DB change of row 0 not shown yet: its known value is not among the sheet's rows.
+    const lagging = new Map(docs);
+    lagging.set(ids[0]!, row(ids[0]!, { ...known[0]!, qty: 4 }));
+    expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), lagging)).toBeNull();
+  });
+
+  it('matches headers to columns loosely, as applyToDb does, and pairs rows of equal values', () => {
+    const twin = randomUUID();
+    const twins = new Map(docs);
+    twins.set(twin, row(twin, known[1]!));
+    const event: WebhookRow[] = [
+      { rowId: ids[1]!, row: 2, isNew: false, cells: { SKU: 'A-1', Qty: 3, Price: 9.5, Seen: raw[0]!.seen } },
+      { rowId: ids[0]!, row: 3, isNew: false, cells: { SKU: 'B-2', Qty: 1, Price: 12, Seen: '' } },
+      { rowId: twin, row: 4, isNew: false, cells: { SKU: 'B-2', Qty: 1, Price: 12, Seen: '' } },
+    ];
+    expect(findRowPermutation(event, twins)).toEqual([
+      { row: 2, from: ids[1], to: ids[0] },
+      { row: 3, from: ids[0], to: ids[1] },
+    ]);
+  });
+});
+
+describe('cellKey', () => {
+  it('is the same for a raw sheet value and its canonical form', () => {
+    expect(cellKey(12.5)).toBe(cellKey('12.50'));
+    expect(cellKey(1e21)).toBe(cellKey('1000000000000000000000'));
+    expect(cellKey('')).toBe(cellKey(null));
+    expect(cellKey('2026-11-26T11:00:00.000+01:00')).toBe(cellKey('2026-11-26T10:00:00.000Z'));
+    expect(cellKey('{"b": [1, 2], "a": null}')).toBe(cellKey({ a: null, b: [1, 2] }));
+    expect(cellKey('TRUE')).toBe(cellKey(true));
+  });
+
+  it('tells different values apart, also where numbers would round', () => {
+    expect(cellKey('12345678901234567890')).not.toBe(cellKey('12345678901234567891'));
+    expect(cellKey('1.5')).not.toBe(cellKey('1.50001'));
+    expect(cellKey('A-1')).not.toBe(cellKey('a-1'));
+    expect(cellKey(0)).not.toBe(cellKey(null));
+    expect(cellKey(false)).not.toBe(cellKey(''));
+  });
+});
+
+describe('sheetWebhook with rows sorted without their ids', () => {
+  const secret = 'test-secret-0123456789';
+  const now = 1_800_000_000_000;
+  const config = parseConfig({
+    links: [{ name: 'items', spreadsheetId: 'ss1', sheet: 'Items', table: 'public.items' }],
+  });
+
+  function setup() {
+    const published: unknown[] = [];
+    const reads: string[][] = [];
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      publish: async (messages) => {
+        published.push(...messages);
+      },
+      liveRowIds: async () => [],
+      readRows: async (link, rowIds) => {
+        expect(link).toBe('items');
+        reads.push([...rowIds]);
+        return new Map(rowIds.flatMap((id) => (docs.has(id) ? [[id, docs.get(id)!] as const] : [])));
+      },
+      logger: silentLogger,
+      now: () => now,
+    };
+    return { deps, published, reads };
+  }
+
+  function request(extra: Record<string, unknown>) {
+    const body = {
+      v: 1,
+      eventId: randomUUID(),
+      kind: 'edit',
+      spreadsheetId: 'ss1',
+      sheet: 'Items',
+      sheetId: 0,
+      headers: ['sku', 'qty', 'price', 'seen', '_sheetsync_id'],
+      time: now - 50,
+      ...extra,
+    };
+    const rawBody = Buffer.from(JSON.stringify(body));
+    return {
+      method: 'POST',
+      headers: {
+        'x-sheetsync-timestamp': String(now),
+        'x-sheetsync-signature': sign(secret, String(now), rawBody),
+      },
+      rawBody,
+    };
+  }
+
+  it('answers the moves and publishes nothing; a retry of the event gets them again', async () => {
+    const { deps, published } = setup();
+    const req = request({ rows: sortedEvent([3, 2, 1, 0]), canReidentify: true });
+    const answer = await handleWebhook(req, deps);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      published: 0,
+      reidentify: [
+        { row: 2, from: ids[0], to: ids[3] },
+        { row: 3, from: ids[1], to: ids[2] },
+        { row: 4, from: ids[2], to: ids[1] },
+        { row: 5, from: ids[3], to: ids[0] },
+      ],
+    });
+    expect(published).toEqual([]);
+    const again = await handleWebhook(req, deps);
+    expect(again.status).toBe(409);
+    expect(again.body.reidentify).toEqual(answer.body.reidentify);
+    expect(published).toEqual([]);
+  });
+
+  it('publishes as edits what is not a permutation, and everything from a script that cannot follow the answer', async () => {
+    const { deps, published, reads } = setup();
+    const edited = sortedEvent([1, 0, 2, 3]);
+    edited[1]!.cells.qty = 40;
+    expect((await handleWebhook(request({ rows: edited, canReidentify: true }), deps)).body).toEqual({
+      published: 4,
+    });
+    expect((await handleWebhook(request({ rows: sortedEvent([1, 0, 2, 3]) }), deps)).body).toEqual({
+      published: 4,
+    });
+    const changes = (
+      published as Array<{ data: { changes: Array<{ rowId: string; cells: unknown }> } }>
+    ).flatMap((m) => m.data.changes);
+    expect(changes).toHaveLength(8);
+    expect(changes.find((c) => c.rowId === ids[1])?.cells).toEqual({ ...raw[0], qty: 40 });
+    // Only the event that could be a permutation read documents.
+    expect(reads).toEqual([ids]);
+  });
+
+  it('reads no documents for one row, new rows or rows with different columns', async () => {
+    const { deps, reads } = setup();
+    const one = sortedEvent([1]);
+    await handleWebhook(request({ rows: one, canReidentify: true }), deps);
+    const mixed = sortedEvent([1, 0]);
+    mixed[1]!.cells = { qty: 3 };
+    await handleWebhook(request({ rows: mixed, canReidentify: true }), deps);
+    const fresh = sortedEvent([1, 0]);
+    fresh[0]!.isNew = true;
+    await handleWebhook(request({ rows: fresh, canReidentify: true }), deps);
+    expect(reads).toEqual([]);
+  });
+
+  it('answers 503 and keeps the event retryable when the documents cannot be read', async () => {
+    const { deps, published } = setup();
+    deps.readRows = async () => {
+      throw new Error('firestore down');
+    };
+    const req = request({ rows: sortedEvent([1, 0, 2, 3]), canReidentify: true });
+    expect((await handleWebhook(req, deps)).status).toBe(503);
+    expect(published).toEqual([]);
+    deps.readRows = async (_link, rowIds) => new Map(rowIds.map((id) => [id, docs.get(id)!]));
+    expect((await handleWebhook(req, deps)).status).toBe(200);
+  });
+});
