@@ -93,10 +93,34 @@ describe('findRowPermutation', () => {
       tombstone: { dot: 'db:9', time: { wall: 2, logical: 0 } },
     });
     expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), deleted)).toBeNull();
-    // A DB change of row 0 not shown yet: its known value is not among the sheet's rows.
+    // Row 0 known (shown and decided) with a qty the sheet does not hold.
     const lagging = new Map(docs);
     lagging.set(ids[0]!, row(ids[0]!, { ...known[0]!, qty: 4 }));
     expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), lagging)).toBeNull();
+  });
+
+  it('matches a row by the value shown or the value decided while a database change is on its way', () => {
+    // Row 0's qty was changed to 4 in the table: the sheet may still show 3, or already show 4
+    // before the document records that it does.
+    const pending = new Map(docs);
+    const doc = row(ids[0]!, known[0]!);
+    doc.cells.qty = { ...doc.cells.qty!, value: 4, dot: 'db:7' };
+    pending.set(ids[0]!, doc);
+    const expected = [
+      { row: 2, from: ids[0], to: ids[1] },
+      { row: 3, from: ids[1], to: ids[0] },
+    ];
+    expect(findRowPermutation(sortedEvent([1, 0, 2, 3]), pending)).toEqual(expected);
+    const shownAlready = sortedEvent([1, 0, 2, 3]);
+    shownAlready[1]!.cells.qty = 4;
+    expect(findRowPermutation(shownAlready, pending)).toEqual(expected);
+    // Unmoved, it is no move either way.
+    const unmoved = sortedEvent([0, 1, 3, 2]);
+    unmoved[0]!.cells.qty = 4;
+    expect(findRowPermutation(unmoved, pending)).toEqual([
+      { row: 4, from: ids[2], to: ids[3] },
+      { row: 5, from: ids[3], to: ids[2] },
+    ]);
   });
 
   it('matches headers to columns loosely, as applyToDb does, and pairs rows of equal values', () => {

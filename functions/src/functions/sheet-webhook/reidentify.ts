@@ -18,8 +18,9 @@
  * Values are compared loosely (cellKey), because the event holds the sheet's raw values and the
  * documents canonical ones: numbers by their decimal text, timestamps by their instant, JSON by
  * its structure. Two different values that compare equal could only swap the ids of two rows
- * that look alike; a known value that differs from the sheet's (a change not shown yet) makes
- * the event not a permutation, and it is applied as edits, as before.
+ * that look alike. A row's values match its document's as the sheet is known to show them or as
+ * decided (a database change on its way to the sheet, or written there and not yet recorded);
+ * a value that matches neither makes the event not a permutation, and it is applied as edits.
  */
 
 import { looseColumnName } from '../../adapters/table/table-schema.ts';
@@ -46,7 +47,9 @@ export function findRowPermutation(
   if (rows.length < 2) return null;
   const ids = new Set<string>();
   let columns: string[] | undefined;
-  const own: string[] = [];
+  /** Each row's known values: as the sheet is known to show them, and as decided (they differ
+   * while a change is on its way to the sheet, or just written there and not yet recorded). */
+  const known: Array<readonly string[]> = [];
   const now: string[] = [];
   for (const row of rows) {
     if (row.isNew || ids.has(row.rowId)) return null;
@@ -66,23 +69,32 @@ export function findRowPermutation(
       values.push(cellKey(row.cells[header] ?? null));
     }
     now.push(values.join('\u0000'));
-    own.push(columns.map((column) => cellKey(doc.cells[column]?.sheetValue ?? null)).join('\u0000'));
+    const cells = columns.map((column) => doc.cells[column]!);
+    const shown = cells.map((cell) => cellKey(cell.sheetValue)).join('\u0000');
+    const decided = cells.map((cell) => cellKey(cell.value)).join('\u0000');
+    known.push(shown === decided ? [shown] : [shown, decided]);
   }
   // The rows whose values are not their own known ones must hold each other's.
   const available = new Map<string, string[]>();
   const moved: number[] = [];
   rows.forEach((row, i) => {
-    if (now[i] === own[i]) return;
+    if (known[i]!.includes(now[i]!)) return;
     moved.push(i);
-    const list = available.get(own[i]!);
-    if (list) list.push(row.rowId);
-    else available.set(own[i]!, [row.rowId]);
+    for (const form of known[i]!) {
+      const list = available.get(form);
+      if (list) list.push(row.rowId);
+      else available.set(form, [row.rowId]);
+    }
   });
   if (moved.length < 2) return null;
+  const taken = new Set<string>();
   const moves: RowMove[] = [];
   for (const i of moved) {
-    const to = available.get(now[i]!)?.pop();
+    const list = available.get(now[i]!) ?? [];
+    let to = list.pop();
+    while (to !== undefined && taken.has(to)) to = list.pop();
     if (to === undefined) return null;
+    taken.add(to);
     moves.push({ row: rows[i]!.row, from: rows[i]!.rowId, to });
   }
   return moves;
