@@ -38,6 +38,7 @@ function deliverQueued_() {
   const rows = queue.getDataRange().getValues();
   let done = 0;
   const relaid = [];
+  const groups = {};
   for (let i = 0; i < rows.length; i++) {
     const body = rows[i].slice(3).join('');
     const delivery = deliver_(body);
@@ -45,18 +46,87 @@ function deliverQueued_() {
       queue.getRange(i + 1, 3).setValue(Number(rows[i][2] || 0) + 1);
       break;
     }
+    const payload = JSON.parse(body);
     if (delivery.outcome === 'rejected') reject_(String(rows[i][0]), body);
-    else {
-      const sheet = followAnswer_(JSON.parse(body), delivery.answer);
+    if (payload.part) {
+      const group = groups[payload.part.group] || { first: i, count: payload.part.count, parts: [] };
+      groups[payload.part.group] = group;
+      group.parts.push({
+        payload: payload,
+        answer: delivery.outcome === 'delivered' ? delivery.answer : null,
+      });
+    } else if (delivery.outcome === 'delivered') {
+      const sheet = followAnswer_(payload, delivery.answer);
       if (sheet) relaid.push(sheet);
     }
     done++;
   }
+  const resend = [];
+  Object.keys(groups).forEach((id) => {
+    const group = groups[id];
+    // Stopped within the group: its parts stay queued and are sent again (the webhook answers a
+    // repeated part 409 with its moves again).
+    if (group.parts.length < group.count) {
+      done = Math.min(done, group.first);
+      return;
+    }
+    const sheet = followGroup_(group.parts, resend);
+    if (sheet) relaid.push(sheet);
+  });
   if (done > 0) queue.deleteRows(1, done);
-  // After the delivered ones left the queue: a layout event may queue behind the rest.
+  // After the delivered ones left the queue: these may queue behind the rest.
+  resend.forEach(send_);
   relaid.forEach((sheet) => {
     send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
   });
+}
+
+/**
+ * Follows the answers to every part of a split edit that may be a sort. When every part was
+ * answered with moves and together they are a permutation of the rows' ids, the ids are written
+ * (followAnswer_). Otherwise the event was no sort: the parts answered with moves were not
+ * applied, so their rows go to `resend` as plain edits.
+ * @param {{payload: Object, answer: Object|null}[]} parts
+ * @param {Object[]} resend
+ * @return {GoogleAppsScript.Spreadsheet.Sheet|null} the tab whose ids were written
+ */
+function followGroup_(parts, resend) {
+  const moves = [];
+  const rows = [];
+  let sorted = true;
+  parts.forEach((part) => {
+    const answered = part.answer && Array.isArray(part.answer.reidentify) ? part.answer.reidentify : null;
+    if (answered) {
+      answered.forEach((move) => {
+        moves.push(move);
+      });
+    } else sorted = false;
+    part.payload.rows.forEach((row) => {
+      rows.push(row);
+    });
+  });
+  if (sorted && isPermutation_(moves)) {
+    const whole = {};
+    for (const key in parts[0].payload) whole[key] = parts[0].payload[key];
+    whole.rows = rows;
+    return followAnswer_(whole, { reidentify: moves });
+  }
+  parts.forEach((part) => {
+    if (!part.answer || !Array.isArray(part.answer.reidentify)) return;
+    const event = {};
+    for (const key in part.payload)
+      if (key !== 'part' && key !== 'canReidentify') event[key] = part.payload[key];
+    event.eventId = Utilities.getUuid();
+    resend.push(event);
+  });
+  return null;
+}
+
+/** Whether the moves take ids only from rows that give theirs: each id leaves one row and lands on one. */
+function isPermutation_(moves) {
+  const from = moves.map((move) => String(move.from)).sort();
+  const to = moves.map((move) => String(move.to)).sort();
+  return from.length > 0 && from.every((id, i) => id === to[i] && (i === 0 || id !== from[i - 1]));
 }
 
 /**
@@ -70,7 +140,7 @@ function deliverQueued_() {
  */
 function followAnswer_(payload, answer) {
   const moves = answer && Array.isArray(answer.reidentify) ? answer.reidentify : [];
-  if (payload.kind !== 'edit' || moves.length === 0) return null;
+  if (payload.kind !== 'edit' || !isPermutation_(moves)) return null;
   const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(payload.sheet);
   if (!sheet || sheet.getSheetId() !== payload.sheetId) return null;
   const context = sheetContext_(sheet);

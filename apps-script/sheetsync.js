@@ -122,24 +122,40 @@ function sendInParts_(payload) {
     send_(payload);
     return;
   }
+  const parts = [];
   let part = [];
   let size = 0;
-  const sendPart = () => {
-    const event = {};
-    for (const key in payload) event[key] = payload[key];
-    event.eventId = Utilities.getUuid();
-    event.rows = part;
-    send_(event);
-    part = [];
-    size = 0;
-  };
   payload.rows.forEach((row) => {
     const length = JSON.stringify(row).length + 1;
-    if (part.length > 0 && size + length > limit) sendPart();
+    if (part.length > 0 && size + length > limit) {
+      parts.push(part);
+      part = [];
+      size = 0;
+    }
     part.push(row);
     size += length;
   });
-  if (part.length > 0) sendPart();
+  if (part.length > 0) parts.push(part);
+  const events = parts.map((rows) => {
+    const event = {};
+    for (const key in payload) event[key] = payload[key];
+    event.eventId = Utilities.getUuid();
+    event.rows = rows;
+    return event;
+  });
+  // Rows that all had their ids may be a sort of the visible columns: its parts travel as one
+  // group through the queue, whose delivery writes the ids only once every part is answered.
+  if (events.length > 1 && payload.canReidentify && payload.rows.every((row) => !row.isNew)) {
+    const group = Utilities.getUuid();
+    const queue = queueSheet_();
+    events.forEach((event, index) => {
+      event.part = { group: group, index: index, count: events.length };
+      enqueue_(queue, event.eventId, JSON.stringify(event));
+    });
+    deliverQueued_();
+    return;
+  }
+  events.forEach(send_);
 }
 
 /**

@@ -5,6 +5,9 @@
  * sheet → database integration tests and `npm run bench -- sheet-to-db`.
  */
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import type postgres from 'postgres';
 import { type Pipeline, startPipeline } from '../cli/src/pipeline.ts';
@@ -30,6 +33,11 @@ export interface SyncHarnessOptions {
   headers: string[];
   /** Multiplies the script's time-trigger periods (the queue flush runs every minute × this). */
   timeScale?: number;
+  /**
+   * Script Properties set after the script's setup (its limits, e.g. SHEETSYNC_EDIT_CHARS), through
+   * a helper file added to a copy of apps-script/.
+   */
+  scriptProperties?: Record<string, string>;
   logger?: Logger;
 }
 
@@ -88,9 +96,23 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     });
     stops.push(() => bus.close());
 
+    let scriptDir = 'apps-script';
+    if (options.scriptProperties) {
+      scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
+      const copy = scriptDir;
+      stops.push(async () => rmSync(copy, { recursive: true, force: true }));
+      for (const name of readdirSync('apps-script')) {
+        if (name.endsWith('.js') || name === 'appsscript.json')
+          copyFileSync(join('apps-script', name), join(copy, name));
+      }
+      writeFileSync(
+        join(copy, 'test-properties.js'),
+        'function setTestProperties(json) { PropertiesService.getScriptProperties().setProperties(JSON.parse(json)); }\n',
+      );
+    }
     const emulator = await createEmulator({
       port: 0,
-      appsScript: { scriptDir: 'apps-script', timeScale: options.timeScale ?? 1 },
+      appsScript: { scriptDir, timeScale: options.timeScale ?? 1 },
     });
     stops.push(() => emulator.close());
     emulator.model.create({ spreadsheetId, sheets: [{ title: tab, sheetId: 0 }] }, 'api');
@@ -136,6 +158,8 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       if (run.status !== 'COMPLETED') throw new Error(`Apps Script ${name} failed: ${run.error}`);
     };
     await runScript('setup', [pipeline.webhookUrl, secret, tab]);
+    if (options.scriptProperties)
+      await runScript('setTestProperties', [JSON.stringify(options.scriptProperties)]);
 
     const act = async (actions: unknown[]): Promise<UserActionResult[]> => {
       const response = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${spreadsheetId}/userActions`, {

@@ -109,6 +109,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           structure: store,
           readRows: (link, rowIds) => store.readRows(link, rowIds),
+          rowIdsForKeys: (link, keys) => store.rowIdsForKeys(link, keys),
           sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
           logger,
         },

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/src/config.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { cellKey, findRowPermutation } from '../../functions/src/functions/sheet-webhook/reidentify.ts';
+import {
+  cellKey,
+  findRowPermutation,
+  keysOfMovedRows,
+} from '../../functions/src/functions/sheet-webhook/reidentify.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
@@ -139,6 +143,52 @@ describe('findRowPermutation', () => {
   });
 });
 
+describe('a part of a split sort', () => {
+  // Rows 0 and 1 of the table form a part; rows 2 and 3 are in another part.
+  const keyed = new Map<string, RowDocument>(
+    ids.map((id, i) => [id, row(id, known[i]!, { key: { sku: known[i]!.sku } })]),
+  );
+  const part = (order: number[]): WebhookRow[] => sortedEvent(order).slice(0, 2);
+
+  it('names the keys among the moved rows values, in the form of the rows own keys', () => {
+    expect(keysOfMovedRows(part([2, 3, 0, 1]), keyed)).toEqual([{ sku: 'C-3' }, { sku: 'D-4' }]);
+    expect(keysOfMovedRows(part([0, 3, 2, 1]), keyed)).toEqual([{ sku: 'D-4' }]);
+    const numeric = new Map<string, RowDocument>([
+      [ids[0]!, row(ids[0]!, { n: 1, label: 'a' }, { key: { n: '1' } })],
+      [ids[1]!, row(ids[1]!, { n: 2, label: 'b' }, { key: { n: 2 } })],
+    ]);
+    const rows: WebhookRow[] = [
+      { rowId: ids[0]!, row: 2, isNew: false, cells: { n: 7, label: 'x' } },
+      { rowId: ids[1]!, row: 3, isNew: false, cells: { n: '8', label: 'y' } },
+    ];
+    // A bigint key is decimal text, an integer key a number.
+    expect(keysOfMovedRows(rows, numeric)).toEqual([{ n: '7' }, { n: 8 }]);
+    // No key among the values: no keys.
+    const noKey = rows.map((r) => ({ ...r, cells: { label: r.cells.label! } }));
+    const labelled = new Map(
+      [...numeric].map(([id, d]) => [id, row(id, { label: d.cells.label!.value }, { key: d.key })]),
+    );
+    expect(keysOfMovedRows(noKey, labelled)).toBeUndefined();
+  });
+
+  it('moves a part s rows to rows of other parts whose values they hold', () => {
+    const rows = part([2, 3, 0, 1]);
+    expect(findRowPermutation(rows, keyed)).toBeNull();
+    const others = new Map([ids[2]!, ids[3]!].map((id) => [id, keyed.get(id)!]));
+    expect(findRowPermutation(rows, keyed, others)).toEqual([
+      { row: 2, from: ids[0], to: ids[2] },
+      { row: 3, from: ids[1], to: ids[3] },
+    ]);
+    // One moved row is enough in a part; a row that holds nobody's values is not.
+    expect(findRowPermutation(part([0, 3, 2, 1]), keyed, others)).toEqual([
+      { row: 3, from: ids[1], to: ids[3] },
+    ]);
+    const edited = part([2, 3, 0, 1]);
+    edited[1]!.cells.qty = 50;
+    expect(findRowPermutation(edited, keyed, others)).toBeNull();
+  });
+});
+
 describe('cellKey', () => {
   it('is the same for a raw sheet value and its canonical form', () => {
     expect(cellKey(12.5)).toBe(cellKey('12.50'));
@@ -261,6 +311,42 @@ describe('sheetWebhook with rows sorted without their ids', () => {
     fresh[0]!.isNew = true;
     await handleWebhook(request({ rows: fresh, canReidentify: true }), deps);
     expect(reads).toEqual([]);
+  });
+
+  it('answers a part of a split sort with moves to rows of other parts, found by key', async () => {
+    const { deps, published, reads } = setup();
+    const keyed = new Map<string, RowDocument>(
+      ids.map((id, i) => [id, row(id, known[i]!, { key: { sku: known[i]!.sku } })]),
+    );
+    const keysAsked: unknown[] = [];
+    deps.readRows = async (_link, rowIds) => {
+      reads.push([...rowIds]);
+      return new Map(rowIds.map((id) => [id, keyed.get(id)!]));
+    };
+    deps.rowIdsForKeys = async (_link, keys) => {
+      keysAsked.push(...keys);
+      const bySku = new Map(known.map((k, i) => [k.sku, ids[i]!]));
+      return new Map(keys.map((k) => [String(k.sku), bySku.get(String(k.sku))!]));
+    };
+    const rows = sortedEvent([2, 3, 0, 1]).slice(0, 2);
+    const part = { group: randomUUID(), index: 0, count: 2 };
+    const answer = await handleWebhook(request({ rows, canReidentify: true, part }), deps);
+    expect(answer.body).toEqual({
+      published: 0,
+      reidentify: [
+        { row: 2, from: ids[0], to: ids[2] },
+        { row: 3, from: ids[1], to: ids[3] },
+      ],
+    });
+    expect(keysAsked).toEqual([{ sku: 'C-3' }, { sku: 'D-4' }]);
+    expect(reads).toEqual([
+      [ids[0], ids[1]],
+      [ids[2], ids[3]],
+    ]);
+    expect(published).toEqual([]);
+    // The same rows without `part` are no permutation on their own: published as edits.
+    const whole = await handleWebhook(request({ rows, canReidentify: true }), deps);
+    expect(whole.body).toEqual({ published: 2 });
   });
 
   it('answers 503 and keeps the event retryable when the documents cannot be read', async () => {

@@ -44,6 +44,19 @@ export const WebhookBody = v.variant('kind', [
      * without their ids are then re-identified instead of applied as edits.
      */
     canReidentify: v.optional(v.boolean()),
+    /**
+     * Set on the parts of an edit the script split (too many characters for one request) that
+     * may be a sort: `index` of `count` parts of `group`. A part of a sort is re-identified
+     * against rows of the other parts too; the script writes the ids only once every part's
+     * answer is in and together they are a permutation.
+     */
+    part: v.optional(
+      v.strictObject({
+        group: uuid,
+        index: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        count: v.pipe(v.number(), v.integer(), v.minValue(2)),
+      }),
+    ),
   }),
   v.strictObject({
     ...common,

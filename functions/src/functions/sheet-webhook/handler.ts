@@ -13,13 +13,14 @@
  * published for it (reidentify.ts).
  */
 import * as v from 'valibot';
+import type { Cells } from '../../core/cell-value.ts';
 import type { RowDocument } from '../../core/row-document.ts';
 import type { Logger } from '../../log.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
-import { findRowPermutation, type RowMove } from './reidentify.ts';
+import { findRowPermutation, keysOfMovedRows, type RowMove } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
 import { planStructureCheck, type StructurePlan, type StructureStore } from './structure-check.ts';
@@ -42,6 +43,11 @@ export interface WebhookDeps {
    * script should write, instead of being applied as edits. Without them, every edit is applied.
    */
   readRows?(link: string, rowIds: readonly string[]): Promise<ReadonlyMap<string, RowDocument>>;
+  /**
+   * Row ids by primary key (VersionStore.rowIdsForKeys): a part of a split sort finds the rows of
+   * the other parts whose values its rows hold by the keys among those values.
+   */
+  rowIdsForKeys?(link: string, keys: readonly Cells[]): Promise<ReadonlyMap<string, string>>;
   /**
    * The version store's structure checks (structure-check.ts): with them a structure event reads
    * the live rows only of the id buckets whose ids changed. Without them, every live row.
@@ -123,7 +129,11 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // Whether the edit is rows sorted without their ids reads those rows' documents: alongside too.
   const sorted =
     event.kind === 'edit' && event.canReidentify && deps.readRows
-      ? sortedWithoutIds(event.rows, (ids) => deps.readRows!(link.name, ids))
+      ? sortedWithoutIds(
+          event.rows,
+          (ids) => deps.readRows!(link.name, ids),
+          event.part && deps.rowIdsForKeys ? (keys) => deps.rowIdsForKeys!(link.name, keys) : undefined,
+        )
       : Promise.resolve(null);
   const [claim, bump, permutation] = await Promise.allSettled([
     deps.replayGuard.claim(event.eventId, now()),
@@ -256,17 +266,28 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 
 /**
  * The moves when `rows` are rows sorted without their ids (reidentify.ts), or null. Only an event
- * that can be one reads documents: two or more rows, none new, all with the same columns.
+ * that can be one reads documents: two or more rows (or a part of a split event), none new, all
+ * with the same columns. A part (`rowIdsForKeys` given) also finds, by the keys among its moved
+ * rows' values, the rows of other parts whose values they hold.
  */
 async function sortedWithoutIds(
   rows: readonly WebhookRow[],
   readRows: (ids: readonly string[]) => Promise<ReadonlyMap<string, RowDocument>>,
+  rowIdsForKeys?: (keys: readonly Cells[]) => Promise<ReadonlyMap<string, string>>,
 ): Promise<RowMove[] | null> {
-  if (rows.length < 2 || rows.some((row) => row.isNew)) return null;
+  if (rows.length < (rowIdsForKeys ? 1 : 2) || rows.some((row) => row.isNew)) return null;
   const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
   if (columns === '' || rows.some((row) => Object.keys(row.cells).sort().join('\u0000') !== columns))
     return null;
-  return findRowPermutation(rows, await readRows(rows.map((row) => row.rowId)));
+  const docs = await readRows(rows.map((row) => row.rowId));
+  const within = findRowPermutation(rows, docs);
+  if (within || !rowIdsForKeys) return within;
+  const keys = keysOfMovedRows(rows, docs);
+  if (!keys || keys.length === 0) return null;
+  const found = await rowIdsForKeys(keys);
+  const outside = [...new Set(found.values())].filter((id) => !docs.has(id));
+  if (outside.length === 0) return null;
+  return findRowPermutation(rows, docs, await readRows(outside));
 }
 
 function header(request: WebhookRequest, name: string): string | undefined {

@@ -24,7 +24,7 @@
  */
 
 import { looseColumnName } from '../../adapters/table/table-schema.ts';
-import { type CellValue, stableText } from '../../core/cell-value.ts';
+import { type Cells, type CellValue, stableText } from '../../core/cell-value.ts';
 import { decimalText, normaliseDecimal } from '../../core/coercion.ts';
 import type { RowDocument } from '../../core/row-document.ts';
 import type { WebhookRow } from '../../wire/webhook.ts';
@@ -39,16 +39,109 @@ export interface RowMove {
 /**
  * The moves that explain `rows` as a permutation of their own known values, or null when the
  * event is not one (then it is an edit). `docs` holds the row documents of the rows' ids.
+ *
+ * `others` are documents of rows outside the event, for one part of a sort whose event was split
+ * (the script checks that the parts' moves together are a permutation before it writes any):
+ * moved rows may then hold their values too, and one moved row is enough.
  */
 export function findRowPermutation(
   rows: readonly WebhookRow[],
   docs: ReadonlyMap<string, RowDocument>,
+  others: ReadonlyMap<string, RowDocument> = new Map(),
 ): RowMove[] | null {
-  if (rows.length < 2) return null;
+  const shape = rowShapes(rows, docs);
+  if (!shape) return null;
+  const { known, now, columns } = shape;
+  // The rows whose values are not their own known ones must hold each other's (or others').
+  const available = new Map<string, string[]>();
+  const offer = (rowId: string, forms: readonly string[]) => {
+    for (const form of forms) {
+      const list = available.get(form);
+      if (list) list.push(rowId);
+      else available.set(form, [rowId]);
+    }
+  };
+  const moved: number[] = [];
+  rows.forEach((row, i) => {
+    if (known[i]!.includes(now[i]!)) return;
+    moved.push(i);
+    offer(row.rowId, known[i]!);
+  });
+  let outside = 0;
+  for (const [rowId, doc] of others) {
+    if (shape.ids.has(rowId) || doc.tombstone) continue;
+    const forms = knownForms(doc, columns);
+    if (!forms) continue;
+    offer(rowId, forms);
+    outside++;
+  }
+  if (moved.length < (outside > 0 ? 1 : 2)) return null;
+  const taken = new Set<string>();
+  const moves: RowMove[] = [];
+  for (const i of moved) {
+    const list = available.get(now[i]!) ?? [];
+    let to = list.pop();
+    while (to !== undefined && taken.has(to)) to = list.pop();
+    if (to === undefined) return null;
+    taken.add(to);
+    moves.push({ row: rows[i]!.row, from: rows[i]!.rowId, to });
+  }
+  return moves;
+}
+
+/**
+ * The primary keys named by the values of the rows that do not hold their own known values, for
+ * finding the rows whose values they hold when those are outside the event. A key value is put in
+ * the canonical form of the row's own document's key (a number, or text), so it names the same
+ * key document. Undefined when the event cannot be part of a sort or a key is not among the values.
+ */
+export function keysOfMovedRows(
+  rows: readonly WebhookRow[],
+  docs: ReadonlyMap<string, RowDocument>,
+): Cells[] | undefined {
+  const shape = rowShapes(rows, docs);
+  if (!shape) return undefined;
+  const keys: Cells[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (shape.known[i]!.includes(shape.now[i]!)) continue;
+    const own = docs.get(row.rowId)!.key;
+    if (!own) return undefined;
+    const headers = headerFor(row.cells);
+    const key: Cells = {};
+    for (const [column, ownValue] of Object.entries(own)) {
+      const header = headers(column);
+      const raw = header === undefined ? null : (row.cells[header] ?? null);
+      if (raw === null || raw === '') return undefined;
+      if (typeof ownValue === 'number') {
+        const number = typeof raw === 'number' ? raw : Number(raw);
+        if (typeof raw === 'boolean' || !Number.isFinite(number)) return undefined;
+        key[column] = number;
+      } else if (typeof ownValue === 'string') {
+        const text =
+          typeof raw === 'number' ? (normaliseDecimal(decimalText(raw)) ?? String(raw)) : String(raw);
+        key[column] = uuidText.test(ownValue) ? text.toLowerCase() : text;
+      } else {
+        key[column] = raw;
+      }
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
+const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Each row's values now and its known values (as the sheet is known to show them, and as
+ * decided: they differ while a change is on its way to the sheet, or just written there and not
+ * yet recorded), as comparison keys over the synced columns; null when the event cannot be a sort
+ * (a new, unknown, deleted or repeated row, rows with different columns, a synced column missing:
+ * a sort of some of the columns really moves values between rows).
+ */
+function rowShapes(rows: readonly WebhookRow[], docs: ReadonlyMap<string, RowDocument>) {
+  if (rows.length === 0) return null;
   const ids = new Set<string>();
   let columns: string[] | undefined;
-  /** Each row's known values: as the sheet is known to show them, and as decided (they differ
-   * while a change is on its way to the sheet, or just written there and not yet recorded). */
   const known: Array<readonly string[]> = [];
   const now: string[] = [];
   for (const row of rows) {
@@ -64,40 +157,23 @@ export function findRowPermutation(
     const values: string[] = [];
     for (const column of columns) {
       const header = headers(column);
-      // A sort of some of the columns really moves values between rows: an edit.
       if (header === undefined) return null;
       values.push(cellKey(row.cells[header] ?? null));
     }
     now.push(values.join('\u0000'));
-    const cells = columns.map((column) => doc.cells[column]!);
-    const shown = cells.map((cell) => cellKey(cell.sheetValue)).join('\u0000');
-    const decided = cells.map((cell) => cellKey(cell.value)).join('\u0000');
-    known.push(shown === decided ? [shown] : [shown, decided]);
+    known.push(knownForms(doc, columns)!);
   }
-  // The rows whose values are not their own known ones must hold each other's.
-  const available = new Map<string, string[]>();
-  const moved: number[] = [];
-  rows.forEach((row, i) => {
-    if (known[i]!.includes(now[i]!)) return;
-    moved.push(i);
-    for (const form of known[i]!) {
-      const list = available.get(form);
-      if (list) list.push(row.rowId);
-      else available.set(form, [row.rowId]);
-    }
-  });
-  if (moved.length < 2) return null;
-  const taken = new Set<string>();
-  const moves: RowMove[] = [];
-  for (const i of moved) {
-    const list = available.get(now[i]!) ?? [];
-    let to = list.pop();
-    while (to !== undefined && taken.has(to)) to = list.pop();
-    if (to === undefined) return null;
-    taken.add(to);
-    moves.push({ row: rows[i]!.row, from: rows[i]!.rowId, to });
-  }
-  return moves;
+  return { ids, columns: columns!, known, now };
+}
+
+/** A document's known values over `columns` (one or two forms), or null if it lacks one. */
+function knownForms(doc: RowDocument, columns: readonly string[]): readonly string[] | null {
+  const cells = columns.map((column) => doc.cells[column]);
+  if (cells.some((cell) => cell === undefined) || Object.keys(doc.cells).length !== columns.length)
+    return null;
+  const shown = cells.map((cell) => cellKey(cell!.sheetValue)).join('\u0000');
+  const decided = cells.map((cell) => cellKey(cell!.value)).join('\u0000');
+  return shown === decided ? [shown] : [shown, decided];
 }
 
 /** The event header of a column: the same name, or the same loosely (as matchHeaders does). */
