@@ -86,6 +86,8 @@ create table if not exists sheetsync.watched (
   link text not null,
   watched_at timestamptz not null default now()
 );
+-- The capture trigger function watch generated for the table (sheetsync.generate_capture).
+alter table sheetsync.watched add column if not exists capture_function text;
 
 -- The capture trigger builds each change's JSON text with one concat() per row, from dynamic SQL
 -- made for the table's columns: the expressions below are built once per statement and
@@ -268,8 +270,11 @@ $$;
 -- when there is none), the column types ("types"), the key column that may chunk by key range
 -- ("dense": a single, non-deferrable integer key), and the SQL that stores a statement's changes
 -- ("main"; an UPDATE's "rekey" for rows whose key changed), where the chunk expression is left
--- as a marker (chr(1) || 'grp' || chr(1)) to fill in per statement.
-create or replace function sheetsync.capture_plan(rel oid, op text)
+-- as a marker (chr(1) || 'grp' || chr(1)) to fill in per statement. `args` are the expressions
+-- the SQL stores as the outbox row's link, table_name, op, origin, dot, key_columns and
+-- column_types: parameters for EXECUTE ... USING, or a generated function's variables.
+drop function if exists sheetsync.capture_plan(oid, text);
+create or replace function sheetsync.capture_plan(rel oid, op text, args text default '$1, $2, $7, $3, $4, $5, $6')
 returns jsonb language plpgsql stable as $fn$
 declare
   chunk constant int := 1000;
@@ -277,7 +282,7 @@ declare
   -- Stores the changes of the query %s, which yields (grp, c): c is a change's JSON text, grp
   -- its chunk (NULL: not stored). A chunk holds at most `chunk` changes.
   v_insert constant text := 'insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count) '
-    'select $1, $2, $7, $3, $4, $5, $6, ''['' || string_agg(c, '','') || '']'', count(*) '
+    'select ' || replace(args, '%', '%%') || ', ''['' || string_agg(c, '','') || '']'', count(*) '
     'from (%s) x where grp is not null group by grp';
   v_keys text[];
   v_key_type oid;
@@ -324,7 +329,7 @@ begin
       '    from sheetsync_new n left join sheetsync_old o on %4$s'
       '   where o.%1$I is null or %5$s) x group by grp),'
       ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
-      '   select $1, $2, $7, $3, $4, $5, $6, s, n from g where grp is not null)'
+      '   select ' || replace(args, '%', '%%') || ', s, n from g where grp is not null)'
       ' select coalesce(sum(n) filter (where grp is null), 0) from g',
       v_keys[1],
       marker,
@@ -346,6 +351,22 @@ begin
       sheetsync.key_join(rel, 'a', 'o'), sheetsync.key_join(rel, 'a', 'n'))));
 end
 $fn$;
+
+-- What the capture SQL of table `rel` was built from: its columns, its primary key (the
+-- constraint's columns and deferrability, found through the index on conrelid), and this
+-- install of capture_plan (running the install script again replaces it). PL/pgSQL, not SQL:
+-- it keeps the query's plan for the session (a SQL function is planned on every call, which cost
+-- a one-row statement more than the rest of its capture).
+create or replace function sheetsync.capture_fingerprint(rel oid)
+returns text language plpgsql stable as $$
+begin
+  return (select md5(string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attisdropped), ',' order by a.attnum)
+             || '|' || coalesce((select concat_ws(':', c.conkey::text, c.condeferrable) from pg_constraint c
+                                  where c.conrelid = rel and c.contype = 'p'), '-')
+             || '|' || (select p.xmin::text from pg_proc p where p.oid = 'sheetsync.capture_plan(oid, text, text)'::regprocedure))
+    from pg_attribute a where a.attrelid = rel and a.attnum > 0);
+end
+$$;
 
 -- The statement-level capture trigger. TG_ARGV[0] is the link name. The transition tables are
 -- sheetsync_new (INSERT, UPDATE) and sheetsync_old (UPDATE, DELETE).
@@ -375,15 +396,8 @@ declare
   v_count bigint;
   v_unpaired bigint;
 begin
-  -- The fingerprint: the columns, the primary key, and this install of capture_plan (running the
-  -- install script again replaces it, so sessions rebuild their SQL after an upgrade).
-  select md5(string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attisdropped), ',' order by a.attnum)
-             || '|' || coalesce((select concat_ws(':', i.indkey::text, c.condeferrable) from pg_index i
-                                  left join pg_constraint c on c.conindid = i.indexrelid and c.contype = 'p'
-                                  where i.indrelid = TG_RELID and i.indisprimary), '-')
-             || '|' || (select p.xmin::text from pg_proc p where p.oid = 'sheetsync.capture_plan(oid, text)'::regprocedure))
-    into v_fingerprint
-    from pg_attribute a where a.attrelid = TG_RELID and a.attnum > 0;
+  -- Sessions rebuild their SQL when the table or the install changed.
+  v_fingerprint := sheetsync.capture_fingerprint(TG_RELID);
   v_plan := nullif(current_setting(v_setting, true), '')::jsonb;
   if v_plan is null or v_plan->>'fingerprint' is distinct from v_fingerprint then
     v_plan := sheetsync.capture_plan(TG_RELID, TG_OP) || jsonb_build_object('fingerprint', v_fingerprint);
@@ -428,6 +442,108 @@ begin
   return null;
 end
 $fn$;
+
+-- A capture trigger function for one table, generated by watch: the capture SQL of each kind of
+-- statement as static statements, whose plans PL/pgSQL prepares once per session, where
+-- sheetsync.capture() plans its dynamic SQL on every statement (EXECUTE never keeps a plan).
+-- That planning was most of what capture cost a one-row statement: about 1 ms, three times the
+-- statement, against about 0.1 ms here (README, Design notes, Capture per table). When the table
+-- changed after watch generated it (its fingerprint differs), the function runs the body of
+-- sheetsync.capture() instead, built from the catalog as it is then; watch again regenerates it.
+-- Returns the function's name (in schema sheetsync).
+create or replace function sheetsync.generate_capture(tbl regclass)
+returns text language plpgsql as $gen$
+declare
+  marker constant text := chr(1) || 'grp' || chr(1);
+  by_position constant text := '(row_number() over () - 1) / 1000';
+  args constant text := 'v_link, v_table, TG_OP, v_origin, v_dot, v_keys, v_types';
+  v_name text := 'capture_' || tbl::oid;
+  v_generic text := (select p.prosrc from pg_proc p where p.oid = 'sheetsync.capture()'::regprocedure);
+  v_ins jsonb := sheetsync.capture_plan(tbl, 'INSERT', args);
+  v_upd jsonb := sheetsync.capture_plan(tbl, 'UPDATE', args);
+  v_del jsonb := sheetsync.capture_plan(tbl, 'DELETE', args);
+  v_dense text := v_ins->>'dense';
+  v_probe text := '';
+  v_body text;
+begin
+  if v_ins->'keys' is null then
+    raise exception using errcode = '55000',
+      message = format('SHEETSYNC_E201: table %s has no primary key, so its changes cannot be captured', tbl),
+      hint = 'Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)), then call sheetsync.watch again.';
+  end if;
+  if v_dense is not null then
+    -- As in sheetsync.capture(): chunks by key range when the first 1000 keys are dense.
+    v_probe := format($p$
+  if TG_OP = 'DELETE' then
+    select min(k), max(k), count(*) into v_min, v_max, v_count from (select %1$I as k from sheetsync_old limit 1000) s;
+  else
+    select min(k), max(k), count(*) into v_min, v_max, v_count from (select %1$I as k from sheetsync_new limit 1000) s;
+  end if;
+  v_dense := v_count > 0 and v_max::numeric - v_min < 4::numeric * v_count;
+$p$, v_dense);
+  end if;
+  v_body := format($b$
+declare
+  v_link constant text := TG_ARGV[0];
+  v_origin constant text := coalesce(nullif(current_setting('sheetsync.origin', true), ''), 'db');
+  v_dot constant text := nullif(current_setting('sheetsync.dot', true), '');
+  v_table constant text := format('%%I.%%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+  v_keys constant text[] := %1$L;
+  v_types constant jsonb := %2$L;
+  v_min bigint;
+  v_max bigint;
+  v_count bigint;
+  v_unpaired bigint;
+  v_dense boolean := false;
+begin
+  if sheetsync.capture_fingerprint(TG_RELID) is distinct from %3$L then
+    -- The table changed since this function was generated: sheetsync.capture()'s body.
+    %4$s;
+  end if;
+%5$s
+  if TG_OP = 'INSERT' then
+    if v_dense then
+      %6$s;
+    else
+      %7$s;
+    end if;
+  elsif TG_OP = 'UPDATE' then
+    if v_dense then
+      %8$s into v_unpaired;
+    else
+      %9$s into v_unpaired;
+    end if;
+    if v_unpaired > 0 then
+      %10$s;
+    end if;
+  elsif TG_OP = 'DELETE' then
+    if v_dense then
+      %11$s;
+    else
+      %12$s;
+    end if;
+  end if;
+  perform pg_notify('sheetsync_outbox', '');
+  return null;
+end
+$b$,
+    array(select jsonb_array_elements_text(v_ins->'keys')),
+    v_ins->'types',
+    sheetsync.capture_fingerprint(tbl),
+    v_generic,
+    v_probe,
+    replace(v_ins->>'main', marker, case when v_dense is null then by_position else format('n.%I >> 9', v_dense) end),
+    replace(v_ins->>'main', marker, by_position),
+    replace(v_upd->>'main', marker, case when v_dense is null then by_position else format('n.%I >> 9', v_dense) end),
+    replace(v_upd->>'main', marker, by_position),
+    v_upd->>'rekey',
+    replace(v_del->>'main', marker, case when v_dense is null then by_position else format('o.%I >> 9', v_dense) end),
+    replace(v_del->>'main', marker, by_position));
+  execute format('create or replace function sheetsync.%I() returns trigger language plpgsql '
+                 'set work_mem = ''64MB'' set jit = off set enable_mergejoin = off as %L', v_name, v_body);
+  return v_name;
+end
+$gen$;
 
 -- The TRUNCATE capture trigger (statement-level; a TRUNCATE trigger has no transition tables,
 -- and the rows are gone). TG_ARGV[0] is the link name. It records one change with an empty key,
@@ -520,6 +636,7 @@ returns void language plpgsql as $fn$
 declare
   v_kind "char";
   v_link text;
+  v_function text;
 begin
   select c.relkind into v_kind from pg_class c where c.oid = tbl;
   if v_kind not in ('r', 'p') then
@@ -533,16 +650,18 @@ begin
       hint = format('Add a primary key, e.g. ALTER TABLE %1$s ADD PRIMARY KEY (id), or ALTER TABLE %1$s ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY; then call sheetsync.watch again.', tbl);
   end if;
   v_link := coalesce(nullif(link, ''), (select c.relname::text from pg_class c where c.oid = tbl));
-  insert into sheetsync.watched (table_oid, table_name, link) values (tbl, tbl::text, v_link)
-    on conflict (table_oid) do update set table_name = excluded.table_name, link = excluded.link;
   perform sheetsync.drop_capture(tbl);
+  v_function := sheetsync.generate_capture(tbl);
+  insert into sheetsync.watched (table_oid, table_name, link, capture_function) values (tbl, tbl::text, v_link, v_function)
+    on conflict (table_oid) do update
+      set table_name = excluded.table_name, link = excluded.link, capture_function = excluded.capture_function;
   -- A trigger with transition tables may have only one event, hence three triggers.
   execute format('create trigger sheetsync_capture_insert after insert on %s referencing new table as sheetsync_new '
-    'for each statement execute function sheetsync.capture(%L)', tbl, v_link);
+    'for each statement execute function sheetsync.%I(%L)', tbl, v_function, v_link);
   execute format('create trigger sheetsync_capture_update after update on %s referencing old table as sheetsync_old new table as sheetsync_new '
-    'for each statement execute function sheetsync.capture(%L)', tbl, v_link);
+    'for each statement execute function sheetsync.%I(%L)', tbl, v_function, v_link);
   execute format('create trigger sheetsync_capture_delete after delete on %s referencing old table as sheetsync_old '
-    'for each statement execute function sheetsync.capture(%L)', tbl, v_link);
+    'for each statement execute function sheetsync.%I(%L)', tbl, v_function, v_link);
   execute format('create trigger sheetsync_capture_truncate after truncate on %s '
     'for each statement execute function sheetsync.capture_truncate(%L)', tbl, v_link);
 end
@@ -555,11 +674,16 @@ begin
   execute format('drop trigger if exists sheetsync_capture_update on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_delete on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_truncate on %s', tbl);
+  perform 1 from sheetsync.watched w where w.table_oid = tbl and w.capture_function is not null;
+  if found then
+    execute format('drop function if exists sheetsync.%I()', (select w.capture_function from sheetsync.watched w where w.table_oid = tbl));
+  end if;
 end
 $fn$;
 
--- Upgrade: tables watched before TRUNCATE was captured get its trigger (once; a table whose
--- capture triggers are gone is left alone).
+-- Upgrade: every table still watched is watched again, so its generated capture function is
+-- built by this install (and its TRUNCATE trigger exists); a table whose capture triggers are
+-- gone is left alone. Running this script is how capture is upgraded (README, Deploy).
 do $$
 declare
   r record;
@@ -567,10 +691,8 @@ begin
   for r in
     select w.table_oid::regclass as tbl, w.link from sheetsync.watched w
      where exists (select 1 from pg_trigger t where t.tgrelid = w.table_oid and t.tgname = 'sheetsync_capture_insert')
-       and not exists (select 1 from pg_trigger t where t.tgrelid = w.table_oid and t.tgname = 'sheetsync_capture_truncate')
   loop
-    execute format('create trigger sheetsync_capture_truncate after truncate on %s '
-      'for each statement execute function sheetsync.capture_truncate(%L)', r.tbl, r.link);
+    perform sheetsync.watch(r.tbl, r.link);
   end loop;
 end
 $$;

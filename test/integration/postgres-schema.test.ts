@@ -251,6 +251,88 @@ describe('capture triggers', () => {
       ['DELETE', [{ k: { id: 1 }, o: { id: 1, amount: '4' } }]],
     ]);
     expect(rows.at(-1)!.column_types).toEqual({ id: 'integer', amount: 'bigint' });
+    // Until then the generated function ran sheetsync.capture()'s body; watch builds it afresh.
+    await watchTable(db.sql, 'evolving');
+    const [generated] = await db.sql`select p.prosrc from sheetsync.watched w
+      join pg_proc p on p.proname = w.capture_function where w.table_oid = 'evolving'::regclass`;
+    expect(generated?.prosrc).toContain('"amount"');
+    expect(generated?.prosrc).not.toContain('"note"');
+    await db.sql`insert into evolving values (2, 5)`;
+    expect((await outbox()).filter((r) => r.link === 'evolving').at(-1)?.changes).toEqual([
+      { k: { id: 2 }, c: { id: 2, amount: '5' } },
+    ]);
+  });
+
+  it('runs a capture function generated for the table, which records what the generic one does', async () => {
+    // Two identical tables: `fast` as watch leaves it, `generic` with sheetsync.capture() itself.
+    for (const name of ['fast', 'generic']) {
+      await db.sql.unsafe(
+        `create table ${name} (id bigint primary key, name text, qty int, price numeric(12,2), tags text[], doc jsonb, seen timestamptz)`,
+      );
+      await watchTable(db.sql, name, 'same');
+    }
+    for (const [event, tables] of [
+      ['insert', 'new table as sheetsync_new'],
+      ['update', 'old table as sheetsync_old new table as sheetsync_new'],
+      ['delete', 'old table as sheetsync_old'],
+    ] as const) {
+      await db.sql.unsafe(`drop trigger sheetsync_capture_${event} on generic;
+        create trigger sheetsync_capture_${event} after ${event} on generic referencing ${tables}
+        for each statement execute function sheetsync.capture('same')`);
+    }
+    const [fast] = await db.sql`select tgfoid::regproc::text as fn, 'fast'::regclass::oid::int as oid
+      from pg_trigger where tgrelid = 'fast'::regclass and tgname = 'sheetsync_capture_update'`;
+    expect(fast?.fn).toBe(`sheetsync.capture_${fast?.oid}`);
+    const statements = [
+      // Dense keys (chunked by key range), then sparse ones (chunked by position).
+      `insert into T select g, 'n' || g, g % 7, g * 0.5, array['a', 'b'], jsonb_build_object('g', g), timestamptz '2026-11-26 10:00:00+00' + g * interval '1 second' from generate_series(1, 1500) g`,
+      `insert into T select g * 100000, null, null, null, null, null, null from generate_series(1, 30) g`,
+      `update T set qty = qty + 1 where id <= 1200`,
+      `update T set name = name where id <= 10`,
+      `update T set price = null, doc = '{"x": [1, "y"]}' where id % 3 = 0`,
+      `update T set id = id + 10000000 where id > 100000`,
+      `delete from T where id between 100 and 1400`,
+    ];
+    for (const statement of statements) {
+      for (const table of ['fast', 'generic']) await db.sql.unsafe(statement.replaceAll('T', table));
+    }
+    const recorded = async (table: string) =>
+      (
+        await db.sql`select op, origin, change_count, key_columns, column_types, body
+          from sheetsync.outbox where table_name = ${`public.${table}`} order by id`
+      ).map((row) => ({ ...row }));
+    const generated = await recorded('fast');
+    expect(generated.length).toBeGreaterThan(statements.length);
+    expect(generated).toEqual(await recorded('generic'));
+  });
+
+  it('drops the generated function on unwatch; installing again regenerates the others', async () => {
+    await db.sql`create table passing (id int primary key, v text)`;
+    await watchTable(db.sql, 'passing');
+    const functions = async () =>
+      (
+        await db.sql`select proname::text from pg_proc where pronamespace = 'sheetsync'::regnamespace
+          and proname::text in (select capture_function from sheetsync.watched) order by 1`
+      ).map((r) => r.proname as string);
+    const named = async (table: string) =>
+      (await db.sql`select capture_function from sheetsync.watched where table_oid = ${table}::regclass`)[0]
+        ?.capture_function as string;
+    const passing = await named('passing');
+    expect(await functions()).toContain(passing);
+    const before =
+      await db.sql`select oid::int, xmin::text from pg_proc where proname = ${await named('items')}`;
+    await installSchema(db.sql);
+    const after =
+      await db.sql`select oid::int, xmin::text from pg_proc where proname = ${await named('items')}`;
+    expect(after).toHaveLength(1);
+    expect(after[0]!.xmin).not.toBe(before[0]!.xmin);
+    await unwatchTable(db.sql, 'passing');
+    const [left] = await db.sql`select count(*)::int as n from pg_proc where proname = ${passing}`;
+    expect(left?.n).toBe(0);
+    await db.sql`insert into passing values (1, 'not captured')`;
+    const [captured] =
+      await db.sql`select count(*)::int as n from sheetsync.outbox where table_name = 'public.passing'`;
+    expect(captured?.n).toBe(0);
   });
 
   it('sends one NOTIFY per capturing statement', async () => {
