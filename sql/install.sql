@@ -692,7 +692,14 @@ begin
     select w.table_oid::regclass as tbl, w.link from sheetsync.watched w
      where exists (select 1 from pg_trigger t where t.tgrelid = w.table_oid and t.tgname = 'sheetsync_capture_insert')
   loop
-    perform sheetsync.watch(r.tbl, r.link);
+    begin
+      perform sheetsync.watch(r.tbl, r.link);
+    exception when insufficient_privilege then
+      -- Capture goes on through the function generated before (it notices the new install and
+      -- builds its SQL afresh each statement) until the table's owner runs watch.
+      raise warning 'sheetsync: could not regenerate capture for %: %', r.tbl, sqlerrm
+        using hint = format('Run select sheetsync.watch(%L, %L) as the owner of the table.', r.tbl::text, r.link);
+    end;
   end loop;
 end
 $$;

@@ -2,7 +2,8 @@
  * Capture (sql/install.sql through functions/src/adapters/postgres-schema.ts): what the
  * statement-level triggers record in sheetsync.outbox, against a real PostgreSQL.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readOutboxRows } from '../../functions/src/adapters/postgres-outbox.ts';
 import { installSchema, unwatchTable, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
@@ -369,6 +370,49 @@ describe('capture triggers', () => {
     expect(rows).toEqual([{ link: 'scratch', change_count: 1 }]);
     const [watched] = await db.sql`select count(*)::int as n from sheetsync.watched where link = 'scratch'`;
     expect(watched?.n).toBe(0);
+  });
+});
+
+describe('installing again as a role that does not own a watched table', () => {
+  const db = useTestDatabase();
+  const suffix = Math.random().toString(16).slice(2, 10);
+  const installer = `sheetsync_installer_${suffix}`;
+  const owner = `sheetsync_owner_${suffix}`;
+
+  afterAll(async () => {
+    await db.sql.unsafe(`drop owned by ${installer}, ${owner} cascade`).catch(() => {});
+    await db.sql.unsafe(`drop role if exists ${installer}`);
+    await db.sql.unsafe(`drop role if exists ${owner}`);
+  });
+
+  it('warns, finishes the install, and capture goes on', async () => {
+    // The installer owns the sheetsync schema and may add triggers to the table (TRIGGER
+    // privilege), but only the table's owner may drop them, as watch does to regenerate.
+    await db.sql.unsafe(`create role ${installer}; create role ${owner};
+      grant create on database ${db.url.split('/').pop()} to ${installer};
+      grant create on schema public to ${owner}`);
+    const warnings: string[] = [];
+    const sql = postgres(db.url, { max: 1, onnotice: (n) => warnings.push(String(n.message)) });
+    try {
+      await sql.unsafe(`set role ${installer}`);
+      await installSchema(sql);
+      // The table's writers need to reach the outbox, as any writer of a watched table does.
+      await sql.unsafe(`grant usage on schema sheetsync to ${owner};
+        grant insert on sheetsync.outbox to ${owner}`);
+      await sql.unsafe(`set role ${owner}`);
+      await sql.unsafe(`create table guarded (id int primary key, v text);
+        grant trigger on guarded to ${installer}`);
+      await sql.unsafe(`set role ${installer}`);
+      await watchTable(sql, 'guarded');
+      await installSchema(sql);
+      expect(warnings.join('\n')).toMatch(/could not regenerate capture for guarded/);
+      await sql.unsafe(`set role ${owner}`);
+      await sql.unsafe(`insert into guarded values (1, 'still captured')`);
+    } finally {
+      await sql.end();
+    }
+    const rows = await db.sql`select change_count from sheetsync.outbox where table_name = 'public.guarded'`;
+    expect(rows).toEqual([{ change_count: 1 }]);
   });
 });
 
