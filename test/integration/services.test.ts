@@ -1,6 +1,9 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, inject, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../cli/src/services/gcloud-emulator.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 
@@ -30,3 +33,36 @@ describe('test services', () => {
     await firestore.terminate();
   });
 });
+
+describe('starting an emulator', () => {
+  it('starts again on another port when its port was taken between the pick and the bind', async () => {
+    // A port someone holds, handed out first, as a race with another run would.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const picked: number[] = [];
+    let emulator: RunningEmulator | undefined;
+    try {
+      emulator = await startEmulator('pubsub', {
+        pickPort: async () => {
+          const port = picked.length === 0 ? taken : await freePortForTest();
+          picked.push(port);
+          return port;
+        },
+      });
+      expect(picked).toHaveLength(2);
+      expect(emulator.host).toBe(`127.0.0.1:${picked[1]}`);
+    } finally {
+      await emulator?.stop();
+      holder.close();
+    }
+  }, 120_000);
+});
+
+async function freePortForTest(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

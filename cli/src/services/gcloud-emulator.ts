@@ -40,11 +40,43 @@ const READY: Record<EmulatorKind, RegExp> = {
 };
 
 /** Starts one emulator and resolves when it accepts requests. */
+const PORT_TAKEN = /Address already in use|BindException/i;
+
+type EmulatorOptions = {
+  port?: number;
+  timeoutMs?: number;
+  onLog?: (line: string) => void;
+  /** Picks the port when `port` is not given (default: one free now). */
+  pickPort?: () => Promise<number>;
+};
+
+/**
+ * Starts an emulator. On a free port of its own choosing (no `port` given) a start that fails
+ * because another process took the port between the check and the bind is tried again on another
+ * one, up to 3 times (runs that start emulators side by side race for ports).
+ */
 export async function startEmulator(
   kind: EmulatorKind,
-  options: { port?: number; timeoutMs?: number; onLog?: (line: string) => void } = {},
+  options: EmulatorOptions = {},
 ): Promise<RunningEmulator> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmulatorOnce(kind, options.port ?? (await (options.pickPort ?? freePort)()), options);
+    } catch (error) {
+      const portTaken = /Address already in use|BindException|address already in use/.test(
+        String((error as Error).message),
+      );
+      if (options.port !== undefined || !portTaken || attempt >= 3) throw error;
+      options.onLog?.(`${kind} emulator: its port was taken meanwhile; starting again on another`);
+    }
+  }
+}
+
+async function startEmulatorOnce(
+  kind: EmulatorKind,
+  port: number,
+  options: EmulatorOptions,
+): Promise<RunningEmulator> {
   const host = `127.0.0.1:${port}`;
   const args =
     kind === 'pubsub'
@@ -74,6 +106,11 @@ export async function startEmulator(
       if (READY[kind].test(output)) {
         clearTimeout(timer);
         resolve();
+      } else if (PORT_TAKEN.test(output)) {
+        // The Pub/Sub emulator keeps running without its port: stop it now, not at the timeout.
+        clearTimeout(timer);
+        void stop();
+        reject(new EmulatorUnavailableError(kind, `its port was taken; it printed:\n${output}`));
       }
     };
     child.stdout?.on('data', onData);
