@@ -25,6 +25,7 @@ import postgres from 'postgres';
 import { type RunningEmulator, startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
 import { type Logger, type LogLabels, silentLogger } from '../functions/src/log.ts';
+import { benchDatabase } from './database.ts';
 import { type Benchmark, median, percentile } from './lib.ts';
 import { type SyncHarness, startSyncHarness } from './sheet-sync-harness.ts';
 
@@ -56,10 +57,12 @@ const benchmark: Benchmark = {
         () => (pubsub as RunningEmulator).stop(),
         () => (firestore as RunningEmulator).stop(),
       );
+      // A database of its own: the server's others keep neither its tables nor its schema version.
+      const database = await benchDatabase(pg.url);
+      stops.push(() => database.drop());
       const table = `bench_items_${randomBytes(4).toString('hex')}`;
-      const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+      const sql = postgres(database.url, { max: 2, onnotice: () => {} });
       stops.push(() => sql.end({ timeout: 5 }));
-      stops.push(() => sql.unsafe(`drop table if exists public.${table}, public.${table}_plain`));
 
       // The functions' log lines that carry phase timings.
       const flushes: LogLabels[] = [];
@@ -74,7 +77,7 @@ const benchmark: Benchmark = {
       };
       const harness: SyncHarness = await startSyncHarness({
         logger,
-        databaseUrl: pg.url,
+        databaseUrl: database.url,
         pubsubEmulatorHost: pubsub.host,
         firestoreEmulatorHost: firestore.host,
         table: `public.${table}`,
