@@ -273,8 +273,9 @@ $$;
 -- as a marker (chr(1) || 'grp' || chr(1)) to fill in per statement. `args` are the expressions
 -- the SQL stores as the outbox row's link, table_name, op, origin, dot, key_columns and
 -- column_types: parameters for EXECUTE ... USING, or a generated function's variables.
-drop function if exists sheetsync.capture_plan(oid, text);
-create or replace function sheetsync.capture_plan(rel oid, op text, args text default '$1, $2, $7, $3, $4, $5, $6')
+-- (A version of this script that was never released took `args` in capture_plan itself.)
+drop function if exists sheetsync.capture_plan(oid, text, text);
+create or replace function sheetsync.capture_plan_for(rel oid, op text, args text)
 returns jsonb language plpgsql stable as $fn$
 declare
   chunk constant int := 1000;
@@ -352,9 +353,18 @@ begin
 end
 $fn$;
 
+-- capture_plan_for with the statement's values as EXECUTE parameters: $1 link, $2 table, $3
+-- origin, $4 dot, $5 key columns, $6 column types, $7 op. Its signature is the one earlier
+-- versions had, so running an earlier install script over this one replaces it and adds no
+-- overload.
+create or replace function sheetsync.capture_plan(rel oid, op text)
+returns jsonb language sql stable as $$
+  select sheetsync.capture_plan_for(rel, op, '$1, $2, $7, $3, $4, $5, $6')
+$$;
+
 -- What the capture SQL of table `rel` was built from: its columns, its primary key (the
 -- constraint's columns and deferrability, found through the index on conrelid), and this
--- install of capture_plan (running the install script again replaces it). PL/pgSQL, not SQL:
+-- install of capture_plan_for (running the install script again replaces it). PL/pgSQL, not SQL:
 -- it keeps the query's plan for the session (a SQL function is planned on every call, which cost
 -- a one-row statement more than the rest of its capture).
 create or replace function sheetsync.capture_fingerprint(rel oid)
@@ -363,7 +373,7 @@ begin
   return (select md5(string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attisdropped), ',' order by a.attnum)
              || '|' || coalesce((select concat_ws(':', c.conkey::text, c.condeferrable) from pg_constraint c
                                   where c.conrelid = rel and c.contype = 'p'), '-')
-             || '|' || (select p.xmin::text from pg_proc p where p.oid = 'sheetsync.capture_plan(oid, text, text)'::regprocedure))
+             || '|' || (select p.xmin::text from pg_proc p where p.oid = 'sheetsync.capture_plan_for(oid, text, text)'::regprocedure))
     from pg_attribute a where a.attrelid = rel and a.attnum > 0);
 end
 $$;
@@ -459,9 +469,9 @@ declare
   args constant text := 'v_link, v_table, TG_OP, v_origin, v_dot, v_keys, v_types';
   v_name text := 'capture_' || tbl::oid;
   v_generic text := (select p.prosrc from pg_proc p where p.oid = 'sheetsync.capture()'::regprocedure);
-  v_ins jsonb := sheetsync.capture_plan(tbl, 'INSERT', args);
-  v_upd jsonb := sheetsync.capture_plan(tbl, 'UPDATE', args);
-  v_del jsonb := sheetsync.capture_plan(tbl, 'DELETE', args);
+  v_ins jsonb := sheetsync.capture_plan_for(tbl, 'INSERT', args);
+  v_upd jsonb := sheetsync.capture_plan_for(tbl, 'UPDATE', args);
+  v_del jsonb := sheetsync.capture_plan_for(tbl, 'DELETE', args);
   v_dense text := v_ins->>'dense';
   v_probe text := '';
   v_body text;
