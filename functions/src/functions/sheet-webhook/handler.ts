@@ -147,15 +147,9 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   if (!claim.value) {
     // A retry whose first answer the script did not get: it needs the ids again (it writes them
     // only where the rows still show what the event sent).
-    const body: Record<string, unknown> = {
-      error: { code: 'SHEETSYNC_E606', message: `event ${event.eventId} was already received` },
-    };
-    if (permutation.status === 'fulfilled' && permutation.value) body.reidentify = permutation.value;
-    deps.logger.warn(`webhook rejected a request: event ${event.eventId} was already received`, {
-      code: 'SHEETSYNC_E606',
-      status: 409,
-    });
-    return { status: 409, body };
+    const replayed = fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
+    if (permutation.status === 'fulfilled' && permutation.value) replayed.body.reidentify = permutation.value;
+    return replayed;
   }
   if (bump.status === 'rejected' || permutation.status === 'rejected') {
     const reason = (
