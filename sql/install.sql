@@ -679,14 +679,19 @@ $fn$;
 
 create or replace function sheetsync.drop_capture(tbl regclass)
 returns void language plpgsql as $fn$
+declare
+  v_function regprocedure;
 begin
   execute format('drop trigger if exists sheetsync_capture_insert on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_update on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_delete on %s', tbl);
   execute format('drop trigger if exists sheetsync_capture_truncate on %s', tbl);
-  perform 1 from sheetsync.watched w where w.table_oid = tbl and w.capture_function is not null;
-  if found then
-    execute format('drop function if exists sheetsync.%I()', (select w.capture_function from sheetsync.watched w where w.table_oid = tbl));
+  -- The generated function goes too, unless another table's triggers call it (after a dump and
+  -- restore, another table may have been given this table's OID, and so its function's name).
+  v_function := (select to_regprocedure(format('sheetsync.%I()', w.capture_function))
+                   from sheetsync.watched w where w.table_oid = tbl and w.capture_function is not null);
+  if v_function is not null and not exists (select 1 from pg_trigger t where t.tgfoid = v_function) then
+    execute format('drop function %s', v_function);
   end if;
 end
 $fn$;

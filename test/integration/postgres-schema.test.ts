@@ -336,6 +336,23 @@ describe('capture triggers', () => {
     expect(captured?.n).toBe(0);
   });
 
+  it('keeps a generated function that another table s triggers call when its own table is unwatched', async () => {
+    // After a dump and restore a table may carry another's OID, and so the name of the function
+    // the restored triggers of the first one call.
+    await db.sql`create table first_owner (id int primary key, v text)`;
+    await db.sql`create table restored (id int primary key, v text)`;
+    await watchTable(db.sql, 'first_owner');
+    const [{ fn } = { fn: '' }] =
+      await db.sql`select capture_function as fn from sheetsync.watched where table_oid = 'first_owner'::regclass`;
+    await db.sql.unsafe(`create trigger sheetsync_capture_insert after insert on restored
+      referencing new table as sheetsync_new for each statement execute function sheetsync.${fn}('restored')`);
+    await unwatchTable(db.sql, 'first_owner');
+    await db.sql`insert into restored values (1, 'still captured')`;
+    const rows =
+      await db.sql`select link, change_count from sheetsync.outbox where table_name = 'public.restored'`;
+    expect(rows).toEqual([{ link: 'restored', change_count: 1 }]);
+  });
+
   it('sends one NOTIFY per capturing statement', async () => {
     const seen: string[] = [];
     const listener = await db.sql.listen('sheetsync_outbox', (payload) => seen.push(payload));
