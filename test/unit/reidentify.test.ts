@@ -300,6 +300,33 @@ describe('sheetWebhook with rows sorted without their ids', () => {
     expect(reads).toEqual([ids]);
   });
 
+  it('reads a sample of a big edit first: all documents only when it may be a sort', async () => {
+    const { deps, reads } = setup();
+    const many: string[] = Array.from({ length: 40 }, () => randomUUID());
+    const manyDocs = new Map(many.map((id, i) => [id, row(id, { sku: `S-${i}`, qty: i })]));
+    deps.readRows = async (_link, rowIds) => {
+      reads.push([...rowIds]);
+      return new Map(rowIds.map((id) => [id, manyDocs.get(id)!]));
+    };
+    const rowsWith = (values: (i: number) => { sku: string; qty: number }) =>
+      many.map((id, i) => ({ rowId: id, row: i + 2, isNew: false, cells: values(i) }));
+    // New values in every row: 16 documents read, published as edits.
+    const edit = await handleWebhook(
+      request({ rows: rowsWith((i) => ({ sku: `S-${i}`, qty: 100 + i })), canReidentify: true }),
+      deps,
+    );
+    expect(edit.body).toEqual({ published: 40 });
+    expect(reads.map((r) => r.length)).toEqual([16]);
+    // Reversed: the sample may be a sort, so the other 24 are read, and it is one.
+    reads.length = 0;
+    const sort = await handleWebhook(
+      request({ rows: rowsWith((i) => ({ sku: `S-${39 - i}`, qty: 39 - i })), canReidentify: true }),
+      deps,
+    );
+    expect(reads.map((r) => r.length)).toEqual([16, 24]);
+    expect((sort.body.reidentify as unknown[]).length).toBe(40);
+  });
+
   it('reads no documents for one row, new rows or rows with different columns', async () => {
     const { deps, reads } = setup();
     const one = sortedEvent([1]);

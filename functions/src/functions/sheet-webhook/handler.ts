@@ -20,7 +20,14 @@ import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
-import { findRowPermutation, keysOfMovedRows, type RowMove } from './reidentify.ts';
+import {
+  findRowPermutation,
+  keysOfMovedRows,
+  mayBeSorted,
+  type RowMove,
+  SORT_SAMPLE,
+  sortSample,
+} from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
 import { planStructureCheck, type StructurePlan, type StructureStore } from './structure-check.ts';
@@ -261,7 +268,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 /**
  * The moves when `rows` are rows sorted without their ids (reidentify.ts), or null. Only an event
  * that can be one reads documents: two or more rows (or a part of a split event), none new, all
- * with the same columns. A part (`rowIdsForKeys` given) also finds, by the keys among its moved
+ * with the same columns; of a bigger one, a sample first (mayBeSorted). A part (`rowIdsForKeys` given) also finds, by the keys among its moved
  * rows' values, the rows of other parts whose values they hold.
  */
 async function sortedWithoutIds(
@@ -273,7 +280,17 @@ async function sortedWithoutIds(
   const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
   if (columns === '' || rows.some((row) => Object.keys(row.cells).sort().join('\u0000') !== columns))
     return null;
-  const docs = await readRows(rows.map((row) => row.rowId));
+  let docs: ReadonlyMap<string, RowDocument>;
+  if (rowIdsForKeys || rows.length <= SORT_SAMPLE) {
+    docs = await readRows(rows.map((row) => row.rowId));
+  } else {
+    // A sample first: an ordinary bulk edit stops here (a part's values may be in other parts,
+    // so a part reads all).
+    const sample = await readRows(sortSample(rows).map((row) => row.rowId));
+    if (!mayBeSorted(rows, sample)) return null;
+    const rest = await readRows(rows.filter((row) => !sample.has(row.rowId)).map((row) => row.rowId));
+    docs = new Map([...sample, ...rest]);
+  }
   const within = findRowPermutation(rows, docs);
   if (within || !rowIdsForKeys) return within;
   const keys = keysOfMovedRows(rows, docs);
