@@ -106,18 +106,11 @@ function followGroup_(parts, resend) {
     });
   });
   if (sorted && isPermutation_(moves)) {
-    const whole = {};
-    for (const key in parts[0].payload) whole[key] = parts[0].payload[key];
-    whole.rows = rows;
-    return followAnswer_(whole, { reidentify: moves });
+    return followAnswer_(eventWith_(parts[0].payload, { rows: rows }), { reidentify: moves });
   }
   parts.forEach((part) => {
     if (!part.answer || !Array.isArray(part.answer.reidentify)) return;
-    const event = {};
-    for (const key in part.payload)
-      if (key !== 'part' && key !== 'canReidentify') event[key] = part.payload[key];
-    event.eventId = Utilities.getUuid();
-    resend.push(event);
+    resend.push(eventWith_(part.payload, { eventId: Utilities.getUuid() }, ['part', 'canReidentify']));
   });
   return null;
 }

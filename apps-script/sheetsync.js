@@ -136,13 +136,7 @@ function sendInParts_(payload) {
     size += length;
   });
   if (part.length > 0) parts.push(part);
-  const events = parts.map((rows) => {
-    const event = {};
-    for (const key in payload) event[key] = payload[key];
-    event.eventId = Utilities.getUuid();
-    event.rows = rows;
-    return event;
-  });
+  const events = parts.map((rows) => eventWith_(payload, { eventId: Utilities.getUuid(), rows: rows }));
   // Rows that all had their ids may be a sort of the visible columns: its parts travel as one
   // group through the queue, whose delivery writes the ids only once every part is answered.
   if (events.length > 1 && payload.canReidentify && payload.rows.every((row) => !row.isNew)) {
@@ -332,6 +326,19 @@ function readIds_(sheet, context) {
     .map((row) => String(row[0] || ''));
 }
 
+/**
+ * A copy of an event with `fields` set, leaving out the keys named in `without`.
+ * @param {Object} payload
+ * @param {Object} fields
+ * @param {string[]=} without
+ */
+function eventWith_(payload, fields, without) {
+  const event = {};
+  for (const key in payload) if (!without || without.indexOf(key) < 0) event[key] = payload[key];
+  for (const key in fields) event[key] = fields[key];
+  return event;
+}
+
 function basePayload_(sheet, context, kind, extra) {
   const payload = {
     v: 1,
@@ -343,8 +350,7 @@ function basePayload_(sheet, context, kind, extra) {
     headers: context.headers,
     time: Date.now(),
   };
-  for (const key in extra) payload[key] = extra[key];
-  return payload;
+  return eventWith_(payload, extra);
 }
 
 /** A cell as JSON: dates in the spreadsheet's time zone, everything else as the sheet holds it. */

@@ -65,6 +65,20 @@ export interface UserActionResult {
   triggers: Array<{ functionName: string; status: string; error?: string }>;
 }
 
+/**
+ * A copy of apps-script/ (its .js files and manifest) in a new temporary directory, with `files`
+ * (name → source) added: test helpers the script runtime can call. The caller removes it.
+ */
+export function scriptCopy(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
+  for (const name of readdirSync('apps-script')) {
+    if (name.endsWith('.js') || name === 'appsscript.json')
+      copyFileSync(join('apps-script', name), join(dir, name));
+  }
+  for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
+  return dir;
+}
+
 let harnesses = 0;
 
 export async function startSyncHarness(options: SyncHarnessOptions): Promise<SyncHarness> {
@@ -98,17 +112,12 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
 
     let scriptDir = 'apps-script';
     if (options.scriptProperties) {
-      scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
-      const copy = scriptDir;
+      const copy = scriptCopy({
+        'test-properties.js':
+          'function setTestProperties(json) { PropertiesService.getScriptProperties().setProperties(JSON.parse(json)); }\n',
+      });
+      scriptDir = copy;
       stops.push(async () => rmSync(copy, { recursive: true, force: true }));
-      for (const name of readdirSync('apps-script')) {
-        if (name.endsWith('.js') || name === 'appsscript.json')
-          copyFileSync(join('apps-script', name), join(copy, name));
-      }
-      writeFileSync(
-        join(copy, 'test-properties.js'),
-        'function setTestProperties(json) { PropertiesService.getScriptProperties().setProperties(JSON.parse(json)); }\n',
-      );
     }
     const emulator = await createEmulator({
       port: 0,

@@ -28,7 +28,6 @@ import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts
 import { SheetTab } from './adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from './adapters/sheets/sheets-api.ts';
 import { parseConfig } from './config.ts';
-import type { Cells } from './core/cell-value.ts';
 import { loadConflictPolicies, loadResolvers } from './custom-resolver.ts';
 import { SheetsyncError } from './errors.ts';
 import { createApplyToDb, type DeliveryOutcome } from './functions/apply-to-db.ts';
@@ -123,9 +122,7 @@ const webhookDeps = once(() => ({
   },
   liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
   structure: store(),
-  readRows: (link: string, rowIds: readonly string[]) => store().readRows(link, rowIds),
-  rowIdsForKeys: (link: string, keys: readonly Cells[]) => store().rowIdsForKeys(link, keys),
-
+  documents: store(),
   sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
   logger,
 }));

@@ -6,11 +6,10 @@
  * structure events, one per first hex digit; every row arrives and the rows deleted are found.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { sheets } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
@@ -23,7 +22,11 @@ const secret = 'apps-script-structure-secret';
 describe("apps-script/: a big tab's events in parts", () => {
   let emulator: Emulator;
   let webhook: WebhookServer;
-  const scriptDir = mkdtempSync(join(tmpdir(), 'sheetsync-script-'));
+  // The script as shipped, and one helper the test calls to lower the ids per event.
+  const scriptDir = scriptCopy({
+    'test-helper.js':
+      'function setLimits(ids, chars) { PropertiesService.getScriptProperties().setProperties({ SHEETSYNC_STRUCTURE_IDS: String(ids), SHEETSYNC_EDIT_CHARS: String(chars) }); }\n',
+  });
   const spreadsheetId = `script-${randomUUID()}`;
   const live = new Set<string>();
   const deleted: string[] = [];
@@ -31,15 +34,6 @@ describe("apps-script/: a big tab's events in parts", () => {
   const editEvents: number[] = [];
 
   beforeAll(async () => {
-    // The script as shipped, and one helper the test calls to lower the ids per event.
-    for (const name of readdirSync('apps-script')) {
-      if (name.endsWith('.js') || name === 'appsscript.json')
-        copyFileSync(join('apps-script', name), join(scriptDir, name));
-    }
-    writeFileSync(
-      join(scriptDir, 'test-helper.js'),
-      'function setLimits(ids, chars) { PropertiesService.getScriptProperties().setProperties({ SHEETSYNC_STRUCTURE_IDS: String(ids), SHEETSYNC_EDIT_CHARS: String(chars) }); }\n',
-    );
     const deps = {
       config: parseConfig({
         links: [{ name: 'leads', spreadsheetId, sheet: 'Leads', table: 'public.leads' }],

@@ -226,10 +226,13 @@ describe('sheetWebhook with rows sorted without their ids', () => {
         published.push(...messages);
       },
       liveRowIds: async () => [],
-      readRows: async (link, rowIds) => {
-        expect(link).toBe('items');
-        reads.push([...rowIds]);
-        return new Map(rowIds.flatMap((id) => (docs.has(id) ? [[id, docs.get(id)!] as const] : [])));
+      documents: {
+        readRows: async (link, rowIds) => {
+          expect(link).toBe('items');
+          reads.push([...rowIds]);
+          return new Map(rowIds.flatMap((id) => (docs.has(id) ? [[id, docs.get(id)!] as const] : [])));
+        },
+        rowIdsForKeys: async () => new Map(),
       },
       logger: silentLogger,
       now: () => now,
@@ -304,7 +307,7 @@ describe('sheetWebhook with rows sorted without their ids', () => {
     const { deps, reads } = setup();
     const many: string[] = Array.from({ length: 40 }, () => randomUUID());
     const manyDocs = new Map(many.map((id, i) => [id, row(id, { sku: `S-${i}`, qty: i })]));
-    deps.readRows = async (_link, rowIds) => {
+    deps.documents!.readRows = async (_link, rowIds) => {
       reads.push([...rowIds]);
       return new Map(rowIds.map((id) => [id, manyDocs.get(id)!]));
     };
@@ -346,11 +349,11 @@ describe('sheetWebhook with rows sorted without their ids', () => {
       ids.map((id, i) => [id, row(id, known[i]!, { key: { sku: known[i]!.sku } })]),
     );
     const keysAsked: unknown[] = [];
-    deps.readRows = async (_link, rowIds) => {
+    deps.documents!.readRows = async (_link, rowIds) => {
       reads.push([...rowIds]);
       return new Map(rowIds.map((id) => [id, keyed.get(id)!]));
     };
-    deps.rowIdsForKeys = async (_link, keys) => {
+    deps.documents!.rowIdsForKeys = async (_link, keys) => {
       keysAsked.push(...keys);
       const bySku = new Map(known.map((k, i) => [k.sku, ids[i]!]));
       return new Map(keys.map((k) => [String(k.sku), bySku.get(String(k.sku))!]));
@@ -378,13 +381,13 @@ describe('sheetWebhook with rows sorted without their ids', () => {
 
   it('answers 503 and keeps the event retryable when the documents cannot be read', async () => {
     const { deps, published } = setup();
-    deps.readRows = async () => {
+    deps.documents!.readRows = async () => {
       throw new Error('firestore down');
     };
     const req = request({ rows: sortedEvent([1, 0, 2, 3]), canReidentify: true });
     expect((await handleWebhook(req, deps)).status).toBe(503);
     expect(published).toEqual([]);
-    deps.readRows = async (_link, rowIds) => new Map(rowIds.map((id) => [id, docs.get(id)!]));
+    deps.documents!.readRows = async (_link, rowIds) => new Map(rowIds.map((id) => [id, docs.get(id)!]));
     expect((await handleWebhook(req, deps)).status).toBe(200);
   });
 });

@@ -13,9 +13,9 @@
  * published for it (reidentify.ts).
  */
 import * as v from 'valibot';
-import type { Cells } from '../../core/cell-value.ts';
 import type { RowDocument } from '../../core/row-document.ts';
 import type { Logger } from '../../log.ts';
+import type { VersionStore } from '../../ports.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
@@ -45,16 +45,12 @@ export interface WebhookDeps {
   /** The live (not deleted) row ids sheetsync knows for a link, to find deleted rows. */
   liveRowIds(link: string, idPrefix?: string): Promise<Iterable<string>>;
   /**
-   * The row documents of some rows (VersionStore.readRows): with them an edit event of rows
-   * sorted without their hidden ids is recognised (reidentify.ts) and answered with the ids the
-   * script should write, instead of being applied as edits. Without them, every edit is applied.
+   * The version store's row documents: with them an edit event of rows sorted without their
+   * hidden ids is recognised (reidentify.ts) and answered with the ids the script should write,
+   * instead of being applied as edits (rowIdsForKeys finds, for a part of a split sort, the rows
+   * of the other parts). Without them, every edit is applied.
    */
-  readRows?(link: string, rowIds: readonly string[]): Promise<ReadonlyMap<string, RowDocument>>;
-  /**
-   * Row ids by primary key (VersionStore.rowIdsForKeys): a part of a split sort finds the rows of
-   * the other parts whose values its rows hold by the keys among those values.
-   */
-  rowIdsForKeys?(link: string, keys: readonly Cells[]): Promise<ReadonlyMap<string, string>>;
+  documents?: Pick<VersionStore, 'readRows' | 'rowIdsForKeys'>;
   /**
    * The version store's structure checks (structure-check.ts): with them a structure event reads
    * the live rows only of the id buckets whose ids changed. Without them, every live row.
@@ -135,12 +131,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // at most one read of the tab; the changes are still published only after the bump.
   // Whether the edit is rows sorted without their ids reads those rows' documents: alongside too.
   const sorted =
-    event.kind === 'edit' && event.canReidentify && deps.readRows
-      ? sortedWithoutIds(
-          event.rows,
-          (ids) => deps.readRows!(link.name, ids),
-          event.part && deps.rowIdsForKeys ? (keys) => deps.rowIdsForKeys!(link.name, keys) : undefined,
-        )
+    event.kind === 'edit' && event.canReidentify && deps.documents
+      ? sortedWithoutIds(event.rows, deps.documents, link.name, event.part !== undefined)
       : Promise.resolve(null);
   const [claim, bump, permutation] = await Promise.allSettled([
     deps.replayGuard.claim(event.eventId, now()),
@@ -268,37 +260,39 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 /**
  * The moves when `rows` are rows sorted without their ids (reidentify.ts), or null. Only an event
  * that can be one reads documents: two or more rows (or a part of a split event), none new, all
- * with the same columns; of a bigger one, a sample first (mayBeSorted). A part (`rowIdsForKeys` given) also finds, by the keys among its moved
- * rows' values, the rows of other parts whose values they hold.
+ * with the same columns; of a bigger one, a sample first (mayBeSorted). A part also finds, by the
+ * keys among its moved rows' values, the rows of other parts whose values they hold.
  */
 async function sortedWithoutIds(
   rows: readonly WebhookRow[],
-  readRows: (ids: readonly string[]) => Promise<ReadonlyMap<string, RowDocument>>,
-  rowIdsForKeys?: (keys: readonly Cells[]) => Promise<ReadonlyMap<string, string>>,
+  documents: Pick<VersionStore, 'readRows' | 'rowIdsForKeys'>,
+  link: string,
+  part: boolean,
 ): Promise<RowMove[] | null> {
-  if (rows.length < (rowIdsForKeys ? 1 : 2) || rows.some((row) => row.isNew)) return null;
+  if (rows.length < (part ? 1 : 2) || rows.some((row) => row.isNew)) return null;
   const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
   if (columns === '' || rows.some((row) => Object.keys(row.cells).sort().join('\u0000') !== columns))
     return null;
+  const read = (ids: readonly string[]) => documents.readRows(link, ids);
   let docs: ReadonlyMap<string, RowDocument>;
-  if (rowIdsForKeys || rows.length <= SORT_SAMPLE) {
-    docs = await readRows(rows.map((row) => row.rowId));
+  if (part || rows.length <= SORT_SAMPLE) {
+    docs = await read(rows.map((row) => row.rowId));
   } else {
     // A sample first: an ordinary bulk edit stops here (a part's values may be in other parts,
     // so a part reads all).
-    const sample = await readRows(sortSample(rows).map((row) => row.rowId));
+    const sample = await read(sortSample(rows).map((row) => row.rowId));
     if (!mayBeSorted(rows, sample)) return null;
-    const rest = await readRows(rows.filter((row) => !sample.has(row.rowId)).map((row) => row.rowId));
+    const rest = await read(rows.filter((row) => !sample.has(row.rowId)).map((row) => row.rowId));
     docs = new Map([...sample, ...rest]);
   }
   const within = findRowPermutation(rows, docs);
-  if (within || !rowIdsForKeys) return within;
+  if (within || !part) return within;
   const keys = keysOfMovedRows(rows, docs);
   if (!keys || keys.length === 0) return null;
-  const found = await rowIdsForKeys(keys);
+  const found = await documents.rowIdsForKeys(link, keys);
   const outside = [...new Set(found.values())].filter((id) => !docs.has(id));
   if (outside.length === 0) return null;
-  return findRowPermutation(rows, docs, await readRows(outside));
+  return findRowPermutation(rows, docs, await read(outside));
 }
 
 function header(request: WebhookRequest, name: string): string | undefined {
