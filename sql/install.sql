@@ -587,12 +587,10 @@ $fn$;
 
 -- Records the current values of columns `cols` of the rows of `tbl` whose primary keys are in
 -- `keys` (a JSON array of key objects, as the outbox encodes them) as one more DB change of each
--- row (origin 'db'), as the capture trigger would for an UPDATE that changed those columns.
--- applyToDb calls it, in its transaction and holding the rows' locks, for a DB value it kept
--- without having seen it while the sheet may show an edit instead (the deferral cap,
--- docs/design/sync-core.md): applyToSheet then shows the kept value on the sheet again. Nothing
--- for a table that is not watched. Returns the number of changes recorded.
-create or replace function sheetsync.reshow(tbl regclass, keys jsonb, cols text[])
+-- row (origin 'db', operation `p_op`, 'UPDATE' or 'INSERT'), in the form the capture trigger stores
+-- an UPDATE that kept the key. Nothing for a table that is not watched. Returns the number of
+-- changes recorded. Used by reshow and restore.
+create or replace function sheetsync.record_rows(tbl regclass, keys jsonb, cols text[], p_op text)
 returns integer language plpgsql as $fn$
 declare
   chunk constant int := 1000;
@@ -603,6 +601,9 @@ declare
   v_cells text[];
   v_count integer;
 begin
+  if p_op is null or p_op not in ('UPDATE', 'INSERT') then
+    raise exception 'sheetsync.record_rows records UPDATE or INSERT changes, not %', p_op;
+  end if;
   select w.link into v_link from sheetsync.watched w where w.table_oid = tbl;
   if v_link is null or coalesce(jsonb_array_length(keys), 0) = 0 or v_plan->'keys' is null then
     return 0;
@@ -620,7 +621,7 @@ begin
     'with c as (select (row_number() over () - 1) / %s as grp, %s as c from %s n'
     '  where (%s) in (select %s from jsonb_populate_recordset(null::%s, $1) k)),'
     ' ins as (insert into sheetsync.outbox (link, table_name, op, origin, dot, key_columns, column_types, body, change_count)'
-    '   select $2, $3, ''UPDATE'', ''db'', null, $4, $5, ''['' || string_agg(c, '','') || '']'', count(*) from c group by grp'
+    '   select $2, $3, $6, ''db'', null, $4, $5, ''['' || string_agg(c, '','') || '']'', count(*) from c group by grp'
     '   returning change_count)'
     ' select coalesce(sum(change_count), 0)::int from ins',
     chunk,
@@ -632,12 +633,31 @@ begin
     into v_count
     using keys, v_link,
           (select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = tbl),
-          v_keys, v_plan->'types';
+          v_keys, v_plan->'types', p_op;
   if v_count > 0 then
     perform pg_notify('sheetsync_outbox', '');
   end if;
   return v_count;
 end
+$fn$;
+
+-- applyToDb calls it, in its transaction and holding the rows' locks, for a DB value it kept
+-- without having seen it while the sheet may show an edit instead (the deferral cap,
+-- docs/design/sync-core.md): applyToSheet then shows the kept value on the sheet again.
+create or replace function sheetsync.reshow(tbl regclass, keys jsonb, cols text[])
+returns integer language sql as $fn$
+  select sheetsync.record_rows(tbl, keys, cols, 'UPDATE')
+$fn$;
+
+-- Records every column of the rows of `tbl` whose keys are in `keys` as an INSERT: applyToDb
+-- calls it for rows deleted on the sheet that the database refused to delete (a foreign key
+-- refers to them), and applyToSheet appends such a row to the sheet again, with its sync id.
+create or replace function sheetsync.restore(tbl regclass, keys jsonb)
+returns integer language sql as $fn$
+  select sheetsync.record_rows(tbl, keys,
+    array(select a.attname::text from pg_attribute a
+           where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped order by a.attnum),
+    'INSERT')
 $fn$;
 
 -- Attaches capture to `tbl` and records the link it feeds (default: the table's name).

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readOutboxRows } from '../../functions/src/adapters/postgres-outbox.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { describeTable, matchHeaders } from '../../functions/src/adapters/table/table-schema.ts';
 import { inSheetTransaction, writeRows } from '../../functions/src/adapters/table/table-writer.ts';
+import { outboxRowToChanges } from '../../functions/src/relay/outbox-messages.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 
 describe('table writer (real PostgreSQL)', () => {
@@ -117,6 +119,77 @@ describe('table writer (real PostgreSQL)', () => {
     expect(names.map((r) => r.name)).toEqual(['Dorothy', 'Katherine']);
   });
 
+  it('deletes rows, and reports alone a row a foreign key still refers to', async () => {
+    const table = await describeTable(db.sql, 'people');
+    const ids = await db.sql<{ id: string }[]>`
+      insert into people (name) values ('Del 1'), ('Del 2'), ('Del 3') returning id::text as id`;
+    await db.sql`create table public.visits (id int primary key, person bigint references public.people (id))`;
+    await db.sql`insert into public.visits values (1, ${ids[1]!.id})`;
+    const result = await inSheetTransaction(db.sql, (tx) =>
+      writeRows(
+        tx,
+        table,
+        [],
+        ids.map(({ id }, i) => ({ dot: 'sheet:2', rowId: `d${i}`, key: { id } })),
+      ),
+    );
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        rowId: 'd1',
+        op: 'delete',
+        sqlState: '23503',
+        message: expect.stringContaining('visits'),
+      }),
+    ]);
+    expect([...result.deleted].sort()).toEqual(['d0', 'd2']);
+    const left = await db.sql`select name from people where name like 'Del %' order by name`;
+    expect(left.map((r) => r.name)).toEqual(['Del 2']);
+  });
+
+  it('reports alone a row a trigger of the table refuses (RAISE EXCEPTION)', async () => {
+    await db.sql.unsafe(`
+      create table public.guarded (id int primary key, qty int);
+      create function public.guard() returns trigger language plpgsql as $$
+      begin
+        if tg_op = 'DELETE' then
+          if old.qty > 100 then raise exception 'rows with stock cannot be deleted'; end if;
+          return old;
+        end if;
+        if new.qty < 0 then raise exception 'qty must not be negative'; end if;
+        return new;
+      end $$;
+      create trigger guard before insert or update or delete on public.guarded
+        for each row execute function public.guard();
+      insert into public.guarded values (1, 500), (2, 0), (3, 7);
+    `);
+    const table = await describeTable(db.sql, 'guarded');
+    const result = await inSheetTransaction(db.sql, (tx) =>
+      writeRows(
+        tx,
+        table,
+        [
+          { dot: 'sheet:3', rowId: 'u3', key: { id: 3 }, cells: { qty: -1 } },
+          { dot: 'sheet:3', rowId: 'u4', key: undefined, cells: { id: 4, qty: 4 } },
+        ],
+        [
+          { dot: 'sheet:4', rowId: 'd1', key: { id: 1 } },
+          { dot: 'sheet:4', rowId: 'd2', key: { id: 2 } },
+        ],
+      ),
+    );
+    expect(result.errors.map((e) => [e.rowId, e.op, e.sqlState, e.message])).toEqual([
+      ['u3', 'upsert', 'P0001', 'qty must not be negative'],
+      ['d1', 'delete', 'P0001', 'rows with stock cannot be deleted'],
+    ]);
+    expect([...result.deleted]).toEqual(['d2']);
+    const rows = await db.sql`select id, qty from public.guarded order by id`;
+    expect(rows).toEqual([
+      { id: 1, qty: 500 },
+      { id: 3, qty: 7 },
+      { id: 4, qty: 4 },
+    ]);
+  });
+
   it('recreates a row the sheet edits after the table lost it', async () => {
     const table = await describeTable(db.sql, 'people');
     const [row] = await db.sql`insert into people (name) values ('Gone') returning id::text as id`;
@@ -174,5 +247,46 @@ describe('table writer with capture', () => {
       { origin: 'sheet', dot: 'sheet:1', change_count: 2 },
       { origin: 'sheet', dot: 'sheet:2', change_count: 1 },
     ]);
+  });
+
+  it('restore records the current rows as DB inserts of every column (for refused deletes)', async () => {
+    await db.sql`delete from sheetsync.outbox`;
+    await db.sql`create table public.parts (a int, b text, qty int, note text, primary key (a, b))`;
+    await watchTable(db.sql, 'public.parts', 'parts');
+    await db.sql`insert into public.parts values (1, 'x', 5, null), (2, 'y', 6, 'kept'), (3, 'z', 7, 'other')`;
+    await db.sql`delete from sheetsync.outbox`;
+    const [{ n } = { n: 0 }] = await db.sql<{ n: number }[]>`
+      select sheetsync.restore('public.parts'::regclass, ${JSON.stringify([
+        { a: 2, b: 'y' },
+        { a: 1, b: 'x' },
+        { a: 9, b: 'gone' },
+      ])}::text::jsonb) as n`;
+    expect(n).toBe(2);
+    const rows = await readOutboxRows(
+      db.sql,
+      (await db.sql<{ id: string }[]>`select id::text as id from sheetsync.outbox`).map((r) => r.id),
+    );
+    const changes = rows.flatMap(outboxRowToChanges);
+    expect(
+      changes.map((c) => ({ op: c.op, origin: c.origin, link: c.link, key: c.key, cells: c.cells })),
+    ).toEqual(
+      expect.arrayContaining([
+        {
+          op: 'INSERT',
+          origin: 'db',
+          link: 'parts',
+          key: { a: 1, b: 'x' },
+          cells: { a: 1, b: 'x', qty: 5, note: null },
+        },
+        {
+          op: 'INSERT',
+          origin: 'db',
+          link: 'parts',
+          key: { a: 2, b: 'y' },
+          cells: { a: 2, b: 'y', qty: 6, note: 'kept' },
+        },
+      ]),
+    );
+    expect(changes).toHaveLength(2);
   });
 });

@@ -128,6 +128,36 @@ describe('mergeDbChange', () => {
     if (del.kind === 'apply') expect(del.next.tombstone).toMatchObject({ dot: 'db:10' });
   });
 
+  it('appends again a live row whose sheet row is gone when the DB inserts it (a refused delete’s restore)', () => {
+    // The sheet deleted the row; the database refused (a foreign key) and recorded the row's
+    // values as an INSERT. status still awaits its echo (sheet:3): shown, its claim kept.
+    const restore = fromOutbox(8, { id: 1, status: 'won', owner: 'ada' });
+    const decision = mergeDbChange(doc(), restore, { sheetRow: null, now: 400, inserted: true });
+    expect(decision).toMatchObject({
+      kind: 'apply',
+      write: 'append',
+      cells: { id: 1, status: 'won', owner: 'ada' },
+    });
+    if (decision.kind !== 'apply') return;
+    expect(decision.next.cells.status).toMatchObject({ dot: 'sheet:3', echoed: false });
+    expect(decision.next.cells.owner).toMatchObject({ value: 'ada', sheetValue: 'ada', sheetWrittenAt: 400 });
+    expect(decision.next.vv.db).toBe(8);
+    // The same change as an UPDATE, or with the row still on the sheet, appends nothing.
+    expect(mergeDbChange(doc(), restore, { sheetRow: null, now: 400 })).toMatchObject({ write: 'none' });
+    expect(
+      mergeDbChange(doc(), restore, {
+        sheetRow: { id: 1, status: 'won', owner: 'ada' },
+        now: 400,
+        inserted: true,
+      }),
+    ).toMatchObject({ write: 'none' });
+    // A deleted row stays deleted.
+    const deleted = { ...doc(), tombstone: { dot: 'db:6', time: { wall: 1, logical: 0 } } };
+    expect(mergeDbChange(deleted, restore, { sheetRow: null, now: 400, inserted: true })).toMatchObject({
+      write: 'none',
+    });
+  });
+
   it('shows again a DB value it already recorded (a reshow), keeping that write’s dot and time', () => {
     // applyToDb kept 'ada' at the deferral cap while the sheet showed a person's 'bob'.
     const decision = mergeDbChange(doc(), fromOutbox(8, { owner: 'ada' }), {

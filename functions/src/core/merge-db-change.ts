@@ -28,6 +28,12 @@ export interface DbMergeContext {
   now: number;
   /** The row's primary key, for a row the document does not know yet. */
   key?: Cells;
+  /**
+   * The change is a DB INSERT. Of a row the document knows as live, it is the row coming back:
+   * applyToDb records one for a row deleted on the sheet whose delete the database refused
+   * (sheetsync.restore); with no sheet row carrying its id, it is appended again.
+   */
+  inserted?: boolean;
 }
 
 export type DbDecision =
@@ -74,7 +80,8 @@ export function mergeDbChange(
     return { kind: 'apply', write: context.sheetRow ? 'delete' : 'none', cells: {}, next };
   }
 
-  const appending = !doc && context.sheetRow === null;
+  // A new row, or a live row the database inserted again with no sheet row (its restore).
+  const appending = context.sheetRow === null && (!doc || (context.inserted === true && !isEcho));
   const writes: Cells = {};
   const show = (column: string, state: CellState, target: CellValue) => {
     if (context.sheetRow === null && !appending) {
@@ -100,7 +107,11 @@ export function mergeDbChange(
     if (state?.dot.startsWith('sheet:')) {
       const counter = sheetCounter(state.dot);
       const superseded = isEcho ? counter > dot.counter : !state.echoed;
-      if (superseded) continue;
+      if (superseded) {
+        // A restored row still shows every column; the sheet edit on its way keeps its claim.
+        if (appending) writes[column] = value;
+        continue;
+      }
     }
     if (!isEcho && state?.dot.startsWith('db:') && sameValue(state.value, value)) {
       // The value the cell already holds from the DB: applyToDb sent it again (sheetsync.reshow,

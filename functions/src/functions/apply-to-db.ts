@@ -279,6 +279,8 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
 
       const upserts: RowUpsert[] = [];
       const deletes: RowDelete[] = [];
+      /** What a deleted row's commit was before its delete: kept if the database refuses the delete. */
+      const beforeDelete = new Map<string, RowCommit | undefined>();
       /** Per row: its key and the columns whose kept DB value goes to the sheet again. */
       const reshows = new Map<string, { key: Cells; columns: Set<string> }>();
       const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
@@ -325,6 +327,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
         }
         // A row found by its key (typed, or in sheetsync.row_ids) records that key.
         const next = !decision.next.key && dbRow && key ? { ...decision.next, key } : decision.next;
+        if (decision.write === 'delete') beforeDelete.set(change.rowId, commits.get(change.rowId));
         working.set(change.rowId, next);
         commits.set(change.rowId, {
           next,
@@ -354,6 +357,14 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       const merged = mergeUpserts(upserts);
       const result = await writeRows(tx, schema, merged, deletes);
       await reshowKept(tx, schema, reshows, result.keys);
+      // Rows the database would not delete (another table's foreign key refers to them) go back
+      // on the sheet: recorded as DB inserts of their current values, which applyToSheet appends
+      // with their sync ids (mergeDbChange).
+      const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
+      const restored = deletes.filter((d) => refused.has(d.rowId));
+      if (restored.length > 0) {
+        await tx`select sheetsync.restore(${schema.qualified}::regclass, ${JSON.stringify(restored.map((d) => d.key))}::text::jsonb)`;
+      }
       // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
       const insertedNow = merged.flatMap((u) =>
         !u.key && result.keys.has(u.rowId) ? [{ row_id: u.rowId, key: result.keys.get(u.rowId) }] : [],
@@ -365,10 +376,11 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           from jsonb_to_recordset(${JSON.stringify(insertedNow)}::text::jsonb) as r(row_id text, key jsonb)
           on conflict (link, row_id) do update set key = excluded.key`;
       }
-      if (deletes.length > 0) {
+      const deleted = deletes.filter((d) => !refused.has(d.rowId));
+      if (deleted.length > 0) {
         await tx`
           delete from sheetsync.row_ids
-          where link = ${link} and row_id = any(${deletes.map((d) => d.rowId)}::uuid[])`;
+          where link = ${link} and row_id = any(${deleted.map((d) => d.rowId)}::uuid[])`;
       }
       const rowOf = new Map(
         deliveries.map(({ message }) => [
@@ -377,6 +389,20 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
         ]),
       );
       for (const error of result.errors) {
+        if (error.op === 'delete') {
+          // The row stays as this flush's earlier changes of it left it.
+          const before = beforeDelete.get(error.rowId);
+          if (before) commits.set(error.rowId, before);
+          else commits.delete(error.rowId);
+          problems.push({
+            link,
+            rowId: error.rowId,
+            code: 'SHEETSYNC_E412',
+            message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back at the end of the sheet`,
+            ...(rowOf.get(error.rowId) ?? {}),
+          });
+          continue;
+        }
         commits.delete(error.rowId); // not applied: nothing to record
         problems.push({
           link,

@@ -264,6 +264,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         sheetRow: pendingRows.get(rowId) ?? sheetRow(snapshot, rowId, headerOf, message, typeOf),
         now: now(),
         key: keys[i]!,
+        inserted: isDbInsert(message),
       });
       if (decision.kind === 'duplicate') return;
       if (decision.kind === 'defer') {

@@ -1,6 +1,7 @@
 /**
  * The errors tab: problems with what people typed (a value of the wrong type for its column
- * SHEETSYNC_E407, a header not in the table E408, a row the database refused E409) are appended
+ * SHEETSYNC_E407, a header not in the table E408, a row the database refused E409, a delete it
+ * refused E412) are appended
  * to a tab `_sheetsync_errors` of the link's spreadsheet, one row per problem, with what to do.
  *
  * Why a tab and not a cell note: a note must land on the cell's current position, which needs a
@@ -52,6 +53,8 @@ const REMEDIES: Record<string, string> = {
     'Rename the header to a column of the table (case, spaces and underscores are ignored), or add the column to the table. Values under this header are not synced.',
   SHEETSYNC_E409:
     'Fix the row so the database accepts it (see the error). The row was not saved; your next edit of it is applied.',
+  SHEETSYNC_E412:
+    'The row is still in the database, usually because rows of another table refer to it (see the error), so it was put back at the end of the sheet. Change or delete those rows first, then delete this row again.',
 };
 
 export function remedyFor(code: string): string {
@@ -87,7 +90,7 @@ export function errorRows(
       '',
       '',
       `${problems.length - max} more problems in this batch are not listed here`,
-      'See the function logs (codes SHEETSYNC_E407-E409) for every problem.',
+      'See the function logs (codes SHEETSYNC_E407-E409, E412) for every problem.',
     ]);
   }
   return rows;

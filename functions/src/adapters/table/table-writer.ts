@@ -5,9 +5,10 @@
  * which also casts every value to its column's type. Values are always parameters; identifiers
  * come from the catalog (table-schema.ts) and are quoted, never taken from sheet text.
  *
- * When a statement fails on data (SQLSTATE class 22 data exception or 23 integrity constraint),
- * its rows are retried one by one under savepoints, so one bad row is reported and the others
- * still apply.
+ * When a statement fails on data (SQLSTATE class 22 data exception or 23 integrity constraint,
+ * or P0001, an exception a trigger of the table raised to refuse the row), its rows are retried
+ * one by one under savepoints, so one bad row is reported and the others still apply. Deletes
+ * too: a row another table's foreign key refers to is refused alone.
  */
 import type postgres from 'postgres';
 import type { TableSchema } from './table-schema.ts';
@@ -32,6 +33,8 @@ export interface RowDelete {
 
 export interface RowError {
   rowId: string;
+  /** What the database refused: writing the row's values, or deleting it. */
+  op: 'upsert' | 'delete';
   /** SQLSTATE, e.g. 23505 unique violation, 23502 not null, 22P02 invalid text. */
   sqlState: string;
   message: string;
@@ -68,7 +71,7 @@ export async function writeRows(
   }
   for (const rows of groups.values()) {
     await setDot(tx, rows[0]!.dot);
-    await withRowFallback(tx, rows, result, (sp, batch, into) =>
+    await withRowFallback(tx, rows, result, 'upsert', (sp, batch, into) =>
       batch[0]!.key ? updateRows(sp, table, batch, into) : insertRows(sp, table, batch, into),
     );
   }
@@ -76,7 +79,10 @@ export async function writeRows(
   for (const row of deletes) deletesByDot.set(row.dot, [...(deletesByDot.get(row.dot) ?? []), row]);
   for (const [dot, rows] of deletesByDot) {
     await setDot(tx, dot);
-    await deleteRows(tx, table, rows, result);
+    // A row another table's foreign key refers to is refused alone; the others are deleted.
+    await withRowFallback(tx, rows, result, 'delete', (sp, batch, into) =>
+      deleteRows(sp, table, batch, into),
+    );
   }
   return result;
 }
@@ -89,17 +95,22 @@ async function setDot(tx: postgres.TransactionSql, dot: string): Promise<void> {
   await tx`select set_config('sheetsync.dot', ${dot}, true)`;
 }
 
-/** Writes `rows` under a savepoint; on a data error, row by row. Keys land only on success. */
-async function withRowFallback(
+/**
+ * Writes `rows` under a savepoint; on a data error, row by row. Keys and deletions land only on
+ * success.
+ */
+async function withRowFallback<T extends { rowId: string }>(
   tx: postgres.TransactionSql,
-  rows: RowUpsert[],
+  rows: T[],
   result: WriteResult,
-  write: (sp: postgres.TransactionSql, rows: RowUpsert[], into: WriteResult) => Promise<void>,
+  op: RowError['op'],
+  write: (sp: postgres.TransactionSql, rows: T[], into: WriteResult) => Promise<void>,
 ): Promise<void> {
-  const attempt = async (batch: RowUpsert[]) => {
+  const attempt = async (batch: T[]) => {
     const scratch: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
     await tx.savepoint((sp) => write(sp, batch, scratch));
     for (const [rowId, key] of scratch.keys) result.keys.set(rowId, key);
+    for (const rowId of scratch.deleted) result.deleted.add(rowId);
   };
   try {
     await attempt(rows);
@@ -107,7 +118,7 @@ async function withRowFallback(
   } catch (error) {
     if (!isDataError(error)) throw error;
     if (rows.length === 1) {
-      result.errors.push(rowError(rows[0]!.rowId, error));
+      result.errors.push(rowError(rows[0]!.rowId, op, error));
       return;
     }
   }
@@ -116,7 +127,7 @@ async function withRowFallback(
       await attempt([row]);
     } catch (error) {
       if (!isDataError(error)) throw error;
-      result.errors.push(rowError(row.rowId, error));
+      result.errors.push(rowError(row.rowId, op, error));
     }
   }
 }
@@ -218,7 +229,7 @@ async function insertRows(
 async function deleteRows(
   tx: postgres.TransactionSql,
   table: TableSchema,
-  rows: readonly RowDelete[],
+  rows: RowDelete[],
   result: WriteResult,
 ) {
   const keyCols = table.primaryKey;
@@ -251,12 +262,13 @@ function keyFrom(row: Record<string, unknown>, keyCols: readonly string[]): Key 
 
 function isDataError(error: unknown): error is postgres.PostgresError {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23)/.test(code);
+  return typeof code === 'string' && (/^(22|23)/.test(code) || code === 'P0001');
 }
 
-function rowError(rowId: string, error: postgres.PostgresError): RowError {
+function rowError(rowId: string, op: RowError['op'], error: postgres.PostgresError): RowError {
   return {
     rowId,
+    op,
     sqlState: error.code,
     message: error.message,
     ...(error.column_name ? { column: error.column_name } : {}),

@@ -1,0 +1,113 @@
+/**
+ * A row deleted on the sheet that the database will not delete (another table's foreign key
+ * references it): the rest of the flush still applies, the row comes back on the sheet with its
+ * sync id and the table's values, and the errors tab says why. Through the real apps-script/,
+ * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { useTestDatabase } from '../support/postgres.ts';
+import { waitFor } from '../support/wait.ts';
+
+const COLUMNS = ['sku', 'name', 'qty'];
+const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
+
+describe('a sheet delete the database refuses', () => {
+  const db = useTestDatabase();
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      databaseUrl: db.url,
+      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+      table: 'public.items',
+      headers: COLUMNS,
+      createTable: async (sql) => {
+        await sql`create table public.items (sku text primary key, name text, qty integer)`;
+        await sql`create table public.orders (id int primary key, sku text not null references public.items (sku))`;
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function converged(rows: number): Promise<void> {
+    let last: string[] = [];
+    try {
+      await waitFor(
+        `the table to equal the sheet with ${rows} rows`,
+        async () => {
+          last = await tableVsSheet(h, TABLE, COLUMNS);
+          const [counted] = await h.sql`select count(*)::int as count from public.items`;
+          if (counted?.count !== rows) last.push(`table has ${counted?.count} rows, expected ${rows}`);
+          return last.length === 0;
+        },
+        30_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${last.slice(0, 10).join('\n')}`);
+    }
+  }
+
+  const skus = () =>
+    h
+      .tabValues()
+      .slice(1)
+      .map((r) => String(r[0]));
+
+  it('keeps the row in both places, applies the other deletes, and reports why', async () => {
+    await h.act([
+      {
+        type: 'edit',
+        range: 'Rows!A2:C7',
+        values: [
+          ['A-1', 'anvil', 1],
+          ['B-2', 'bolt', 2],
+          ['C-3', 'chain', 3],
+          ['D-4', 'drill', 4],
+          ['E-5', 'emery', 5],
+          ['F-6', 'file', 6],
+        ],
+      },
+    ]);
+    await converged(6);
+    await h.sql`insert into public.orders values (1, 'C-3')`;
+    const idAt = (h.tabValues()[0] as string[]).indexOf('_sheetsync_id');
+    const idOfC3 = h.tabValues().find((r) => r[0] === 'C-3')![idAt];
+    const problemsBefore = h.problems.length;
+
+    // Rows 3-5 of the sheet: B-2 and D-4 are deletable, C-3 is referenced by an order.
+    await h.act([{ type: 'deleteRows', sheet: 'Rows', index: 2, count: 3 }]);
+
+    await waitFor('C-3 back on the sheet', async () => skus().includes('C-3'), 30_000);
+    await converged(4);
+    expect(skus().sort()).toEqual(['A-1', 'C-3', 'E-5', 'F-6']);
+    // The same row, not a copy: its sync id came back with it.
+    expect(h.tabValues().find((r) => r[0] === 'C-3')![idAt]).toBe(idOfC3);
+    const refused = h.problems.slice(problemsBefore);
+    expect(refused.map((p) => p.code)).toEqual(['SHEETSYNC_E412']);
+    expect(refused[0]!.message).toMatch(/refused to delete the row \(23503\)/);
+    expect(refused[0]!.message).toMatch(/orders/);
+
+    // The restored row syncs as before, both ways.
+    await h.act([{ type: 'edit', range: `Rows!C${skus().indexOf('C-3') + 2}`, values: [[30]] }]);
+    await waitFor(
+      'qty 30',
+      async () => (await h.sql`select qty from items where sku = 'C-3'`)[0]?.qty === 30,
+    );
+    await h.sql`update items set name = 'chain, long' where sku = 'C-3'`;
+    await waitFor('the new name on the sheet', async () =>
+      h.tabValues().some((r) => r[0] === 'C-3' && r[1] === 'chain, long'),
+    );
+    await converged(4);
+
+    // Once nothing references it, deleting it works.
+    await h.sql`delete from public.orders`;
+    await h.act([{ type: 'deleteRows', sheet: 'Rows', index: skus().indexOf('C-3') + 1, count: 1 }]);
+    await converged(3);
+    expect(skus().sort()).toEqual(['A-1', 'E-5', 'F-6']);
+  }, 120_000);
+});
