@@ -126,6 +126,66 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     expect(await db.sql`select * from leads where name = 'Doomed'`).toEqual([]);
   });
 
+  it('a delete a foreign key refuses, checked at COMMIT (deferred): the row is kept and restored, the rest applies', async () => {
+    await db.sql.unsafe(`
+      create table public.owners (id int primary key, name text);
+      create table public.pets (id int primary key,
+        owner int references public.owners (id) deferrable initially deferred);
+    `);
+    await watchTable(db.sql, 'public.owners', 'owners');
+    const refusedProblems: RowProblem[] = [];
+    const owners = createApplyToDb({
+      sql: db.sql,
+      store,
+      links: new Map([['owners', { table: 'public.owners', policy: { default: 'last-writer-wins' } }]]),
+      logger: silentLogger,
+      reportProblems: async (p) => {
+        refusedProblems.push(...p);
+      },
+    });
+    const [kept, edited, gone] = [randomUUID(), randomUUID(), randomUUID()];
+    const row = (
+      rowId: string,
+      cells: SheetChangeMessage['cells'],
+      extra: Partial<SheetChangeMessage> = {},
+    ) => ({
+      message: [{ ...change(rowId, cells, extra), link: 'owners' }],
+      attempt: 1,
+    });
+    await owners.flush([
+      row(kept, { id: 1, name: 'Ada' }, { isNew: true }),
+      row(edited, { id: 2, name: 'Bo' }, { isNew: true }),
+      row(gone, { id: 3, name: 'Cy' }, { isNew: true }),
+    ]);
+    await db.sql`insert into public.pets values (10, 1)`;
+    await db.sql`delete from sheetsync.outbox`;
+
+    const outcomes = await owners.flush([
+      row(kept, {}, { op: 'delete' }),
+      row(edited, { name: 'Bea' }),
+      row(gone, {}, { op: 'delete' }),
+    ]);
+    expect(outcomes).toEqual(['ack', 'ack', 'ack']);
+    expect(await db.sql`select id, name from public.owners order by id`).toEqual([
+      { id: 1, name: 'Ada' },
+      { id: 2, name: 'Bea' },
+    ]);
+    expect(refusedProblems.map((p) => [p.rowId, p.code])).toEqual([[kept, 'SHEETSYNC_E412']]);
+    expect(refusedProblems[0]!.message).toContain('pets');
+    const docs = await store.readRows('owners', [kept, edited, gone]);
+    expect(docs.get(kept)?.tombstone).toBeFalsy();
+    expect(docs.get(gone)?.tombstone).toBeTruthy();
+    expect(docs.get(edited)?.cells.name?.value).toBe('Bea');
+    // The kept row is recorded for the sheet as a DB insert of its values (sheetsync.restore).
+    const ids = (
+      await db.sql<{ id: string }[]>`select id::text as id from sheetsync.outbox where op = 'INSERT'`
+    ).map((r) => r.id);
+    const restored = (await readOutboxRows(db.sql, ids)).flatMap(outboxRowToChanges);
+    expect(restored.map((c) => [c.origin, c.key, c.cells])).toEqual([
+      ['db', { id: 1 }, { id: 1, name: 'Ada' }],
+    ]);
+  });
+
   it('reports a bad cell, ignores an unknown header, and still applies the rest of the row', async () => {
     problems.length = 0;
     const rowId = randomUUID();

@@ -260,7 +260,8 @@ function keyFrom(row: Record<string, unknown>, keyCols: readonly string[]): Key 
   return Object.fromEntries(keyCols.map((k) => [k, row[`k_${k}`]]));
 }
 
-function isDataError(error: unknown): error is postgres.PostgresError {
+/** A refusal of the row's data: class 22 or 23, or a trigger's RAISE EXCEPTION (P0001). */
+export function isDataError(error: unknown): error is postgres.PostgresError {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (/^(22|23)/.test(code) || code === 'P0001');
 }
