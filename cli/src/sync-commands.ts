@@ -213,6 +213,15 @@ function summary(r: ReconcileResult): string {
     `  rows: ${r.rowsInsertedInDb} inserted in the table, ${r.rowsAppendedToSheet} appended to the sheet, ` +
       `${r.rowsDeletedFromDb} deleted from the table, ${r.rowsDeletedFromSheet} deleted from the sheet`,
     `  ids assigned: ${r.idsAssigned}; sheet cells that do not fit their column: ${r.badCells.length}`,
+    ...r.deletesRefused
+      .slice(0, 10)
+      .map(
+        (d) =>
+          `  kept in the table and put back on the sheet (SHEETSYNC_E412): row ${d.rowId}, key ${JSON.stringify(d.key)}: ${d.message}`,
+      ),
+    ...(r.deletesRefused.length > 10
+      ? [`  … and ${r.deletesRefused.length - 10} more rows the table would not delete`]
+      : []),
   ].join('\n');
 }
 

@@ -206,6 +206,7 @@ describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bu
       rowsDeletedFromDb: 0,
       rowsDeletedFromSheet: 0,
       idsAssigned: 0,
+      deletesRefused: [],
       badCells: [],
       dryRun: true,
     });

@@ -17,7 +17,7 @@ import { parseConfig } from '../../functions/src/config.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { driftFound, reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
@@ -30,7 +30,13 @@ describe('reconcile robustness', () => {
   let api: SheetsApi;
 
   beforeAll(async () => {
-    ({ emulator, api } = await startLocalSheet(spreadsheetId, ['People', 'Pets', 'Cities', 'Towns']));
+    ({ emulator, api } = await startLocalSheet(spreadsheetId, [
+      'People',
+      'Pets',
+      'Cities',
+      'Towns',
+      'Owners',
+    ]));
     await db.sql`create table public.people (id bigint primary key, name text)`;
     await db.sql`insert into public.people values (1, 'Ada'), (2, 'Grace'), (3, 'Alan')`;
     await db.sql`create table public.pets (id bigint primary key, name text)`;
@@ -39,6 +45,10 @@ describe('reconcile robustness', () => {
     await db.sql`insert into public.cities values (1, 'Oslo'), (2, 'Lima'), (3, 'Pune')`;
     await db.sql`create table public.towns (id bigint generated always as identity primary key, name text not null)`;
     await db.sql`insert into public.towns (name) values ('Bree'), ('Hobbiton')`;
+    await db.sql`create table public.owners (id bigint primary key, name text)`;
+    await db.sql`insert into public.owners values (1, 'Ann'), (2, 'Ben'), (3, 'Cat'), (4, 'Dan')`;
+    await db.sql`create table public.dogs (id int primary key, owner bigint references public.owners (id))`;
+    await db.sql`insert into public.dogs values (1, 2)`;
   });
   afterAll(() => emulator?.close());
 
@@ -68,6 +78,59 @@ describe('reconcile robustness', () => {
     }) as VersionStore;
     return { store: wrapped, inserted: () => inserted };
   }
+
+  it('rows the sheet lost go back with their own ids: one the table would not delete, one the table changed', async () => {
+    const link = parseConfig({
+      links: [{ name: 'owners', spreadsheetId, sheet: 'Owners', table: 'public.owners' }],
+    }).links[0]!;
+    const store = new MemoryVersionStore();
+    await attachLink({ sql: db.sql, sheetsApi: api, store, link });
+    const rows = () => tabValues(emulator, spreadsheetId, 'Owners!A2:C9').filter((r) => r.length > 0);
+    const idOf = new Map(rows().map((r) => [r[0], r[2]]));
+    // Behind sheetsync's back: rows 2 (Ben, whom a dog refers to), 3 (Cat) and 4 (Dan) leave the
+    // sheet, and the table changes Dan's name.
+    const sheetId = (await api.client.spreadsheets.get({ spreadsheetId })).data.sheets!.find(
+      (t) => t.properties?.title === 'Owners',
+    )!.properties!.sheetId!;
+    await api.client.spreadsheets.batchUpdate({
+      spreadsheetId,
+      requestBody: {
+        requests: [
+          { deleteDimension: { range: { sheetId, dimension: 'ROWS', startIndex: 2, endIndex: 5 } } },
+        ],
+      },
+    });
+    await db.sql`update public.owners set name = 'Dan II' where id = 4`;
+
+    const result = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: false });
+    expect(result).toMatchObject({ rowsDeletedFromDb: 1, rowsAppendedToSheet: 2 });
+    expect(result.deletesRefused).toEqual([
+      { rowId: idOf.get(2), key: { id: '2' }, message: expect.stringMatching(/dogs.*23503/) },
+    ]);
+    expect(await db.sql`select id::int, name from public.owners order by id`).toEqual([
+      { id: 1, name: 'Ann' },
+      { id: 2, name: 'Ben' },
+      { id: 4, name: 'Dan II' },
+    ]);
+    // Back on the sheet under the ids they had, and their documents and keys name them.
+    expect(rows().map((r) => [r[0], r[1], r[2]])).toEqual([
+      [1, 'Ann', idOf.get(1)],
+      [4, 'Dan II', idOf.get(4)],
+      [2, 'Ben', idOf.get(2)],
+    ]);
+    const docs = await store.readRows('owners', [idOf.get(2) as string, idOf.get(4) as string]);
+    expect(
+      [...docs.values()].map((d) => [d.tombstone ?? null, d.cells.name?.value, d.cells.name?.sheetValue]),
+    ).toEqual([
+      [null, 'Ben', 'Ben'],
+      [null, 'Dan II', 'Dan II'],
+    ]);
+    const keys = await store.rowIdsForKeys('owners', [{ id: '2' }, { id: '4' }]);
+    expect([...keys.values()]).toEqual([idOf.get(2), idOf.get(4)]);
+    // Nothing left to repair.
+    const again = await reconcileLink({ sql: db.sql, sheetsApi: api, store, link, dryRun: true });
+    expect(driftFound(again)).toBe(false);
+  });
 
   it('skips a blank row inserted between data rows, and repairs the drifted cell', async () => {
     const link = parseConfig({

@@ -90,6 +90,7 @@ describe(`reconcile of a ${ROWS}-row link`, () => {
       rowsDeletedFromDb: 0,
       rowsDeletedFromSheet: 0,
       idsAssigned: 0,
+      deletesRefused: [],
       badCells: [],
       dryRun: true,
     });

@@ -42,6 +42,30 @@ export function syncedRowDocument(
   return doc;
 }
 
+/**
+ * The document of a live row put back on the sheet (with its own sync id) holding the table's
+ * values `cells`, shown at `writtenAt`: a row the sheet lost whose table row changed since, or
+ * that the table would not delete (a foreign key refers to it). A cell whose value the document
+ * already holds keeps its dot and time; one the table changed behind sheetsync's back takes the
+ * value as synced now.
+ */
+export function shownAgainDocument(
+  doc: RowDocument,
+  cells: Cells,
+  time: Hlc,
+  writtenAt: number,
+): RowDocument {
+  const next: RowDocument = { ...doc, cells: { ...doc.cells }, onSheetSince: writtenAt };
+  for (const [column, value] of Object.entries(cells)) {
+    const state = next.cells[column];
+    next.cells[column] =
+      state && sameValue(state.value, value)
+        ? { ...state, sheetValue: value, sheetWrittenAt: writtenAt }
+        : { value, dot: ATTACH_DOT, time, echoed: true, sheetValue: value, sheetWrittenAt: writtenAt };
+  }
+  return next;
+}
+
 export type CellPlan =
   | { kind: 'same' }
   /** The sheet drifted: write its value to the DB. */

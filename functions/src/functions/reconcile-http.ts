@@ -85,14 +85,22 @@ export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
         });
         const ms = now() - started;
         outcomes.push({ link: link.name, ok: true, ms, ...result });
-        const { badCells, ...counts } = result;
+        const { badCells, deletesRefused, ...counts } = result;
         deps.logger.info('reconciled a link', {
           link: link.name,
           op: 'reconcile',
           ms,
           ...counts,
           badCells: badCells.length,
+          deletesRefused: deletesRefused.length,
         });
+        for (const refused of deletesRefused.slice(0, 20)) {
+          deps.logger.warn(`reconcile kept a row the table would not delete: ${refused.message}`, {
+            link: link.name,
+            rowId: refused.rowId,
+            code: 'SHEETSYNC_E412',
+          });
+        }
         for (const bad of badCells.slice(0, 20)) {
           deps.logger.warn(`reconcile left a cell that does not fit its column: ${bad.message}`, {
             link: link.name,

@@ -18,7 +18,13 @@ import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { tick } from '../core/hlc.ts';
 import { keyId } from '../core/key-id.ts';
-import { matchesSynced, planCell, planLoneRow, syncedRowDocument } from '../core/reconcile-plan.ts';
+import {
+  matchesSynced,
+  planCell,
+  planLoneRow,
+  shownAgainDocument,
+  syncedRowDocument,
+} from '../core/reconcile-plan.ts';
 import { emptyRowDocument, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { RowCommit } from '../ports.ts';
@@ -36,6 +42,12 @@ export interface ReconcileResult {
   rowsDeletedFromDb: number;
   rowsDeletedFromSheet: number;
   idsAssigned: number;
+  /**
+   * Rows deleted on the sheet that the table would not delete (a foreign key refers to them, or
+   * a trigger refused): they stay in the table and were put back on the sheet (counted in
+   * rowsAppendedToSheet, not in rowsDeletedFromDb).
+   */
+  deletesRefused: Array<{ rowId: string; key: Cells; message: string }>;
   /** Sheet cells whose value does not fit the column (left alone; fix them in the sheet). */
   badCells: Array<{ row: number; column: string; message: string }>;
   dryRun: boolean;
@@ -83,6 +95,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     rowsDeletedFromDb: 0,
     rowsDeletedFromSheet: 0,
     idsAssigned: 0,
+    deletesRefused: [],
     badCells: [],
     dryRun: deps.dryRun,
   };
@@ -285,6 +298,12 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   // so a table far larger than the sheet (reconcile as attach) does not sit in memory.
   const appends: SheetValue[][] = [];
   const appendDocs: RowDocument[] = [];
+  /** Live rows appended again with their own sync id, and their values from the table. */
+  const shownAgain: Array<{ doc: RowDocument; cells: Cells }> = [];
+  const sheetRowOf = (rowId: string, cells: Cells): SheetValue[] =>
+    Array.from({ length: Math.max(sheet.headers.length, idColumn + 1) }, (_, i) =>
+      i === idColumn ? rowId : columnAt[i] ? toSheet(cells[columnAt[i]!] ?? null, types[columnAt[i]!]!) : '',
+    );
   const flushAppends = async () => {
     if (appends.length === 0) return;
     await grid.appendRows(sheetId, appends.splice(0));
@@ -295,9 +314,19 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       link.name,
       appendDocs.splice(0).map((doc) => ({ ...doc, onSheetSince: appendedAt })),
     );
+    const time = { wall: appendedAt, logical: 0 };
+    const again = shownAgain.splice(0);
+    for (let i = 0; i < again.length; i += CHUNK) {
+      await store.commitRows(
+        link.name,
+        again
+          .slice(i, i + CHUNK)
+          .map(({ doc, cells }) => ({ next: shownAgainDocument(doc, cells, time, appendedAt) })),
+      );
+    }
   };
   let appended = false;
-  const dbDeletes: Array<{ rowId: string; key: Cells }> = [];
+  const dbDeletes: Array<{ rowId: string; key: Cells; doc: RowDocument; cells: Cells }> = [];
   const cursor = sql
     .unsafe(
       `select jsonb_build_object(${object}) as row from ${table.qualified} as t order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
@@ -321,24 +350,23 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       const rowId = rowIds.get(keyId(key));
       const doc = rowId ? docs.get(rowId) : undefined;
       const plan = planLoneRow('db', doc, doc ? matchesSynced(doc, cells) : false);
-      if (plan.kind === 'delete-db' && rowId) {
-        dbDeletes.push({ rowId, key });
+      if (plan.kind === 'delete-db' && rowId && doc) {
+        dbDeletes.push({ rowId, key, doc, cells });
         r.rowsDeletedFromDb++;
         continue;
       }
       r.rowsAppendedToSheet++;
       if (deps.dryRun) continue;
-      const newId = randomUUID();
-      appends.push(
-        Array.from({ length: Math.max(sheet.headers.length, idColumn + 1) }, (_, i) =>
-          i === idColumn
-            ? newId
-            : columnAt[i]
-              ? toSheet(cells[columnAt[i]!] ?? null, types[columnAt[i]!]!)
-              : '',
-        ),
-      );
-      appendDocs.push(syncedRowDocument(newId, key, cells, { wall: now(), logical: 0 }, now()));
+      if (rowId && doc && !doc.tombstone) {
+        // The sheet lost a row whose table row changed since: it goes back with its own id, so
+        // its document (and key) name the row on the sheet, not a row no sheet row carries.
+        appends.push(sheetRowOf(rowId, cells));
+        shownAgain.push({ doc, cells });
+      } else {
+        const newId = randomUUID();
+        appends.push(sheetRowOf(newId, cells));
+        appendDocs.push(syncedRowDocument(newId, key, cells, { wall: now(), logical: 0 }, now()));
+      }
     }
     if (appends.length >= APPEND_ROWS) {
       appended = true;
@@ -347,7 +375,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   }
   if (!deps.dryRun) {
     if (dbDeletes.length > 0) {
-      await inSheetTransaction(sql, (tx) =>
+      const written = await inSheetTransaction(sql, (tx) =>
         writeRows(
           tx,
           table,
@@ -355,14 +383,31 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
           dbDeletes.map((d) => ({ rowId: d.rowId, dot: 'sheet:1', key: d.key })),
         ),
       );
+      // A row the table would not delete (a foreign key refers to it) goes back on the sheet.
+      const refused = new Map(written.errors.map((e) => [e.rowId, e]));
+      for (const d of dbDeletes) {
+        const error = refused.get(d.rowId);
+        if (!error) continue;
+        r.rowsDeletedFromDb--;
+        r.rowsAppendedToSheet++;
+        r.deletesRefused.push({
+          rowId: d.rowId,
+          key: d.key,
+          message: `${error.message} (SQLSTATE ${error.sqlState})`,
+        });
+        appends.push(sheetRowOf(d.rowId, d.cells));
+        shownAgain.push({ doc: d.doc, cells: d.cells });
+      }
       await store.commitRows(
         link.name,
-        dbDeletes.map((d) => ({
-          next: {
-            ...emptyRowDocument(d.rowId, d.key),
-            tombstone: { dot: 'sheet:1', time: { wall: now(), logical: 0 } },
-          },
-        })),
+        dbDeletes
+          .filter((d) => !refused.has(d.rowId))
+          .map((d) => ({
+            next: {
+              ...emptyRowDocument(d.rowId, d.key),
+              tombstone: { dot: 'sheet:1', time: { wall: now(), logical: 0 } },
+            },
+          })),
       );
     }
     if (!idHeader && (appended || appends.length > 0))
