@@ -125,8 +125,9 @@ function isPermutation_(moves) {
 /**
  * Follows the webhook's answer to a delivered event. `reidentify` lists rows sorted without
  * their hidden ids: the row at `row` carried id `from` and holds the values of row `to`. The ids
- * are written only when every listed row still has the id and the values the event sent (none
- * moved or was edited since); otherwise nothing is written and the rows keep their ids.
+ * are written only when every listed row still has the id the event sent, and either the values
+ * it sent or values no other row of the event had (an edit since, not another move); otherwise
+ * nothing is written and the rows keep their ids.
  * @param {Object} payload the delivered event
  * @param {Object|null} answer the webhook's JSON answer
  * @return {GoogleAppsScript.Spreadsheet.Sheet|null} the tab whose ids were written
@@ -150,17 +151,33 @@ function followAnswer_(payload, answer) {
   if (first < 2 || last > sheet.getLastRow()) return null;
   const block = sheet.getRange(first, 1, last - first + 1, context.headers.length).getValues();
   const idIndex = context.idColumn - 1;
-  const unchanged = moves.every((move) => {
+  const headers = Object.keys(payload.rows[0].cells);
+  /** The row's values as the event would carry them, one string. */
+  const valuesKey = (cells) => JSON.stringify(headers.map((header) => cells[header]));
+  const sentKeys = {};
+  payload.rows.forEach((row) => {
+    sentKeys[valuesKey(row.cells)] = row.rowId;
+  });
+  // A row whose values changed since the event was either edited (a person typed into a sorted
+  // row before its id came: that edit's trigger waits for this one's lock and then reads the id
+  // written here, so it reaches the right row) or moved again, holding another sent row's
+  // values (another sort: nothing is written, and that sort's own event re-identifies the rows
+  // from the ids they still have).
+  const followable = moves.every((move) => {
     const values = block[move.row - first];
     const row = sent[move.from];
     if (!row || String(values[idIndex]) !== move.from || !SHEETSYNC_UUID.test(String(move.to))) return false;
-    return Object.keys(row.cells).every((header) => {
+    const now = {};
+    for (const header of headers) {
       const c = context.headers.indexOf(header);
-      return c >= 0 && cellValue_(values[c], context.timeZone) === row.cells[header];
-    });
+      if (c < 0) return false;
+      now[header] = cellValue_(values[c], context.timeZone);
+    }
+    const key = valuesKey(now);
+    return key === valuesKey(row.cells) || sentKeys[key] === undefined;
   });
-  if (!unchanged) {
-    console.warn('sheetsync: rows sorted without their ids changed again before their ids could be written');
+  if (!followable) {
+    console.warn('sheetsync: rows sorted without their ids moved again before their ids could be written');
     return null;
   }
   moves.forEach((move) => {

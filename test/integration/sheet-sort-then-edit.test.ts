@@ -1,0 +1,189 @@
+/**
+ * A person sorts the visible columns (not the hidden id column) and types into a sorted row
+ * before the script has written the ids that follow the rows. The typed cell reaches the sheet
+ * while the sort's trigger waits for the webhook's answer; the edit's own trigger waits for the
+ * script lock. The ids must still follow the rows, and the typed value must reach the row it was
+ * typed into, not the row whose id stayed in that position. Through the real apps-script/, the
+ * webhook, Google's Pub/Sub and Firestore emulators, applyToDb and PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import type { RowDocument } from '../../functions/src/core/row-document.ts';
+import { useTestDatabase } from '../support/postgres.ts';
+import { waitFor } from '../support/wait.ts';
+
+const COLUMNS = ['sku', 'name', 'qty', 'note'];
+const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
+
+describe('typing into rows sorted without their ids, before the ids follow', () => {
+  const db = useTestDatabase();
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      databaseUrl: db.url,
+      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
+      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+      table: 'public.items',
+      headers: COLUMNS,
+      createTable: (sql) =>
+        sql`create table public.items (sku text primary key, name text, qty integer, note text)`,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function converged(rows: number): Promise<void> {
+    let last: string[] = [];
+    try {
+      await waitFor(
+        `the table to equal the sheet with ${rows} rows`,
+        async () => {
+          last = await tableVsSheet(h, TABLE, COLUMNS);
+          const [counted] = await h.sql`select count(*)::int as count from public.items`;
+          if (counted?.count !== rows) last.push(`table has ${counted?.count} rows, expected ${rows}`);
+          return last.length === 0;
+        },
+        30_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${last.slice(0, 10).join('\n')}`);
+    }
+  }
+
+  /**
+   * Whether the store is being read by the webhook's check for rows sorted without their ids
+   * (sheet-webhook/handler.ts), not by applyToSheet taking the echoes of earlier edits.
+   */
+  const fromSortCheck = () => new Error().stack?.includes('sortedWithoutIds') ?? false;
+
+  /** Writes cells through the Sheets API, as a person's typing that no trigger has seen yet. */
+  async function typeSilently(range: string, values: unknown[][]): Promise<void> {
+    const response = await fetch(
+      `${h.emulator.url}/v4/spreadsheets/${h.spreadsheetId}/values/${encodeURIComponent(range)}?valueInputOption=USER_ENTERED`,
+      { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ values }) },
+    );
+    if (!response.ok) throw new Error(`writing ${range} failed: ${await response.text()}`);
+  }
+
+  it('the ids follow the rows and the typed value reaches the row it was typed into', async () => {
+    await h.act([
+      {
+        type: 'edit',
+        range: 'Rows!A2:D7',
+        values: [
+          ['S-1', 'one', 1, ''],
+          ['S-2', 'two', 2, ''],
+          ['S-3', 'three', 3, ''],
+          ['S-4', 'four', 4, ''],
+          ['S-5', 'five', 5, ''],
+          ['S-6', 'six', 6, ''],
+        ],
+      },
+    ]);
+    await converged(6);
+
+    // While the webhook looks at the sort (it reads the rows' documents), the person types into
+    // the first sorted row: S-6 after a descending sort by qty, in the position S-1's id stayed.
+    const readRows = h.store.readRows.bind(h.store);
+    let typed = false;
+    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
+      if (!typed && fromSortCheck()) {
+        typed = true;
+        await typeSilently('Rows!D2', [['typed right after the sort']]);
+      }
+      return readRows(link, ids);
+    };
+    try {
+      await h.act([
+        {
+          type: 'sortRange',
+          range: 'Rows!A2:D7',
+          sortSpecs: [{ dimensionIndex: 2, sortOrder: 'DESCENDING' }],
+        },
+      ]);
+    } finally {
+      h.store.readRows = readRows;
+    }
+    expect(typed).toBe(true);
+    // The edit's trigger runs after the sort's (the script lock): the same cell, as typed.
+    await h.act([{ type: 'edit', range: 'Rows!D2', values: [['typed right after the sort']] }]);
+
+    await waitFor(
+      'the note on S-6',
+      async () =>
+        (await h.sql`select note from items where sku = 'S-6'`)[0]?.note === 'typed right after the sort',
+      30_000,
+    );
+    await converged(6);
+    expect(
+      h
+        .tabValues()
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['S-6', 'S-5', 'S-4', 'S-3', 'S-2', 'S-1']);
+    const notes = await h.sql`select sku, note from items where note <> '' order by sku`;
+    expect(notes).toEqual([{ sku: 'S-6', note: 'typed right after the sort' }]);
+  }, 120_000);
+
+  it('a second sort before the ids follow: its own event re-identifies the rows', async () => {
+    const before = await h.sql`select * from items order by sku`;
+    // While the webhook looks at a sort by name, the person sorts again, by sku: the rows hold
+    // other sorted rows' values when the script comes to write the ids.
+    const readRows = h.store.readRows.bind(h.store);
+    let sortedAgain = false;
+    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
+      if (!sortedAgain && fromSortCheck()) {
+        sortedAgain = true;
+        const response = await fetch(`${h.emulator.url}/v4/spreadsheets/${h.spreadsheetId}:batchUpdate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            requests: [
+              {
+                sortRange: {
+                  range: {
+                    sheetId: 0,
+                    startRowIndex: 1,
+                    endRowIndex: 7,
+                    startColumnIndex: 0,
+                    endColumnIndex: 4,
+                  },
+                  sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }],
+                },
+              },
+            ],
+          }),
+        });
+        if (!response.ok) throw new Error(`the second sort failed: ${await response.text()}`);
+      }
+      return readRows(link, ids);
+    };
+    try {
+      await h.act([
+        {
+          type: 'sortRange',
+          range: 'Rows!A2:D7',
+          sortSpecs: [{ dimensionIndex: 1, sortOrder: 'ASCENDING' }],
+        },
+      ]);
+    } finally {
+      h.store.readRows = readRows;
+    }
+    expect(sortedAgain).toBe(true);
+    // The second sort's own trigger (it sorts what is already sorted: the same values).
+    await h.act([
+      { type: 'sortRange', range: 'Rows!A2:D7', sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }] },
+    ]);
+    await converged(6);
+    expect(
+      h
+        .tabValues()
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['S-1', 'S-2', 'S-3', 'S-4', 'S-5', 'S-6']);
+    expect(await h.sql`select * from items order by sku`).toEqual(before);
+  }, 120_000);
+});
