@@ -109,7 +109,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           structure: store,
           documents: store,
-          sheetChanged: (link, kind) => store.bumpSheetEpoch(link, kind),
+          sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
+          holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
           logger,
         },
       );

@@ -123,7 +123,9 @@ const webhookDeps = once(() => ({
   liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
   structure: store(),
   documents: store(),
-  sheetChanged: (link: string, kind: 'rows' | 'values') => store().bumpSheetEpoch(link, kind),
+  sheetChanged: (link: string, kind: 'rows' | 'values', hold?: number) =>
+    store().bumpSheetEpoch(link, kind, hold),
+  holdSheetWrites: (link: string, until: number) => store().holdSheetWrites(link, until),
   logger,
 }));
 

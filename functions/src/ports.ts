@@ -34,10 +34,24 @@ export interface StructureCheck {
   checkedAt: number;
 }
 
+/**
+ * The longest a write hold lasts (SheetEpochs.holdUntil), should the script's `layout` event that
+ * ends it not come: the webhook's answer, the script's id write and its next request take about
+ * a second.
+ */
+export const WRITE_HOLD_MS = 10_000;
+
 /** VersionStore.sheetEpochs. */
 export interface SheetEpochs {
   rows: number;
   values: number;
+  /**
+   * Until when (ms since the epoch, by the webhook's clock) applyToSheet holds its writes to the
+   * tab: an edit may be rows sorted without their hidden ids, and until the script has written
+   * the ids that follow the rows, a row's id names the row whose values it held before (the
+   * webhook handler, "write hold"). 0: no hold.
+   */
+  holdUntil: number;
 }
 
 export interface VersionStore {
@@ -85,8 +99,13 @@ export interface VersionStore {
    * it reads only the rows it writes. 0 for a link never bumped.
    */
   sheetEpochs(link: string): Promise<SheetEpochs>;
-  /** Bumps the `rows` counter (the default) or the `values` one. */
-  bumpSheetEpoch(link: string, kind?: 'rows' | 'values'): Promise<void>;
+  /**
+   * Bumps the `rows` counter (the default) or the `values` one. With `hold`, sets the write hold
+   * (`holdUntil`) to it in the same write (0 clears it).
+   */
+  bumpSheetEpoch(link: string, kind?: 'rows' | 'values', hold?: number): Promise<void>;
+  /** Sets the write hold of the link's tab (`SheetEpochs.holdUntil`), or clears it (0). */
+  holdSheetWrites(link: string, until: number): Promise<void>;
   /** Open conflicts (manual, or decided without seeing the DB change), oldest first. */
   listOpenConflicts(link: string, limit?: number): Promise<ConflictRecord[]>;
   /**

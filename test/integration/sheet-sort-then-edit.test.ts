@@ -186,4 +186,52 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
     ).toEqual(['S-1', 'S-2', 'S-3', 'S-4', 'S-5', 'S-6']);
     expect(await h.sql`select * from items order by sku`).toEqual(before);
   }, 120_000);
+
+  it('a database change of a sorted row waits for the ids, then lands in that row', async () => {
+    // While the webhook looks at a sort by qty (ascending), the table renames S-3: the position
+    // that holds S-3's id holds another row's values until the script has written the ids.
+    const readRows = h.store.readRows.bind(h.store);
+    let renamed = false;
+    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
+      if (!renamed && fromSortCheck()) {
+        renamed = true;
+        await waitFor('the write hold', async () => (await h.store.sheetEpochs(link)).holdUntil > Date.now());
+        await h.sql`update items set name = 'three, renamed' where sku = 'S-3'`;
+        // Time for the change to reach applyToSheet (relay, Pub/Sub, its flush) and be written.
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      return readRows(link, ids);
+    };
+    try {
+      await h.act([
+        {
+          type: 'sortRange',
+          range: 'Rows!A2:D7',
+          sortSpecs: [{ dimensionIndex: 2, sortOrder: 'DESCENDING' }],
+        },
+      ]);
+    } finally {
+      h.store.readRows = readRows;
+    }
+    expect(renamed).toBe(true);
+    await waitFor('the new name on the sheet', async () =>
+      h.tabValues().some((r) => r[0] === 'S-3' && r[1] === 'three, renamed'),
+    );
+    await converged(6);
+    expect(
+      h
+        .tabValues()
+        .slice(1)
+        .map((r) => [r[0], r[1]]),
+    ).toEqual([
+      ['S-6', 'six'],
+      ['S-5', 'five'],
+      ['S-4', 'four'],
+      ['S-3', 'three, renamed'],
+      ['S-2', 'two'],
+      ['S-1', 'one'],
+    ]);
+    // The hold ended with the script's layout event.
+    expect((await h.store.sheetEpochs(h.link)).holdUntil).toBe(0);
+  }, 120_000);
 });

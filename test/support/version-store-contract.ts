@@ -316,15 +316,30 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
     it('counts in-place edits apart from row changes', async () => {
       const store = open();
       const epochLink = `${link}-epochs`;
-      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 0, values: 0 });
+      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 0, values: 0, holdUntil: 0 });
       await Promise.all([
         store.bumpSheetEpoch(epochLink, 'values'),
         store.bumpSheetEpoch(epochLink, 'values'),
       ]);
       await store.bumpSheetEpoch(epochLink, 'rows');
-      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 1, values: 2 });
+      expect(await store.sheetEpochs(epochLink)).toEqual({ rows: 1, values: 2, holdUntil: 0 });
       expect((await store.sheetEpochs(epochLink)).rows).toBe(1);
-      expect(await store.sheetEpochs(`${epochLink}-other`)).toEqual({ rows: 0, values: 0 });
+      expect(await store.sheetEpochs(`${epochLink}-other`)).toEqual({ rows: 0, values: 0, holdUntil: 0 });
+    });
+
+    it('holds sheet writes until a time: set with a bump or alone, kept by other bumps, cleared with 0', async () => {
+      const store = open();
+      const holdLink = `${link}-hold`;
+      await store.bumpSheetEpoch(holdLink, 'values', 5_000);
+      expect(await store.sheetEpochs(holdLink)).toEqual({ rows: 0, values: 1, holdUntil: 5_000 });
+      await store.bumpSheetEpoch(holdLink, 'values');
+      expect(await store.sheetEpochs(holdLink)).toEqual({ rows: 0, values: 2, holdUntil: 5_000 });
+      await store.holdSheetWrites(holdLink, 0);
+      expect(await store.sheetEpochs(holdLink)).toEqual({ rows: 0, values: 2, holdUntil: 0 });
+      await store.holdSheetWrites(holdLink, 7_000);
+      await store.bumpSheetEpoch(holdLink, 'rows', 0);
+      expect(await store.sheetEpochs(holdLink)).toEqual({ rows: 1, values: 2, holdUntil: 0 });
+      expect((await store.sheetEpochs(`${holdLink}-other`)).holdUntil).toBe(0);
     });
 
     it('keeps links apart', async () => {

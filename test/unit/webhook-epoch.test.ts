@@ -5,11 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { parseConfig } from '../../functions/src/config.ts';
+import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
+import { WRITE_HOLD_MS } from '../../functions/src/ports.ts';
 
 const secret = 'test-secret-0123456789';
 const now = 1_800_000_000_000;
@@ -185,5 +188,68 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       expect((await handleWebhook(request(body), deps)).status).toBe(200);
     }
     expect(bumps).toEqual(['leads:values', 'leads:rows', 'leads:rows', 'leads:rows']);
+  });
+
+  it('holds sheet writes from an edit that may be a sort: kept for a sort, cleared when it is none, and by the script’s REIDENTIFY', async () => {
+    const store = new MemoryVersionStore();
+    const [a, b] = [randomUUID(), randomUUID()];
+    const synced = (rowId: string, name: string) =>
+      syncedRowDocument(rowId, { id: name }, { id: name, name }, { wall: 1, logical: 0 }, 1);
+    await store.commitRows('leads', [{ next: synced(a, 'Ada') }, { next: synced(b, 'Bo') }]);
+    const holds: Array<number | undefined> = [];
+    const deps: WebhookDeps = {
+      config,
+      secrets: [secret],
+      replayGuard: memoryReplayGuard(),
+      publish: async () => {},
+      liveRowIds: async () => [],
+      documents: store,
+      sheetChanged: async (link, kind, hold) => {
+        holds.push(hold);
+        await store.bumpSheetEpoch(link, kind, hold);
+      },
+      holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
+      logger: silentLogger,
+      now: () => now,
+    };
+    const edit = (rows: Array<{ rowId: string; row: number; cells: Record<string, string> }>) => ({
+      ...event(),
+      canReidentify: true,
+      rows: rows.map((r) => ({ ...r, isNew: false })),
+    });
+    // The two rows hold each other's values: a sort, answered with the ids; the hold stays.
+    const sort = await handleWebhook(
+      request(
+        edit([
+          { rowId: a, row: 2, cells: { id: 'Bo', name: 'Bo' } },
+          { rowId: b, row: 3, cells: { id: 'Ada', name: 'Ada' } },
+        ]),
+      ),
+      deps,
+    );
+    expect(sort.body.reidentify).toHaveLength(2);
+    expect(holds).toEqual([now + WRITE_HOLD_MS]);
+    expect((await store.sheetEpochs('leads')).holdUntil).toBe(now + WRITE_HOLD_MS);
+    // The script wrote the ids and says so: the hold ends with that event's bump.
+    const { rows: _rows, ...base } = event();
+    await handleWebhook(request({ ...base, kind: 'layout', changeType: 'REIDENTIFY' }), deps);
+    expect(holds.at(-1)).toBe(0);
+    expect((await store.sheetEpochs('leads')).holdUntil).toBe(0);
+    // An edit of two rows that is no sort is held from its arrival and released before the answer.
+    const plain = await handleWebhook(
+      request(
+        edit([
+          { rowId: a, row: 2, cells: { id: 'Ada', name: 'Ada Lovelace' } },
+          { rowId: b, row: 3, cells: { id: 'Bo', name: 'Bo Diddley' } },
+        ]),
+      ),
+      deps,
+    );
+    expect(plain.body).toEqual({ published: 2 });
+    expect(holds.at(-1)).toBe(now + WRITE_HOLD_MS);
+    expect((await store.sheetEpochs('leads')).holdUntil).toBe(0);
+    // One row cannot be a sort: no hold at all.
+    await handleWebhook(request(edit([{ rowId: a, row: 2, cells: { id: 'Ada', name: 'Ada' } }])), deps);
+    expect(holds.at(-1)).toBeUndefined();
   });
 });

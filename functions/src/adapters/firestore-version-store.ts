@@ -181,17 +181,28 @@ export class FirestoreVersionStore implements VersionStore {
       const value = snapshot.get(field);
       return typeof value === 'number' ? value : 0;
     };
-    return { rows: count('sheetEpoch'), values: count('sheetValuesEpoch') };
+    return {
+      rows: count('sheetEpoch'),
+      values: count('sheetValuesEpoch'),
+      holdUntil: count('sheetHoldUntil'),
+    };
   }
 
-  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
+  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows', hold?: number): Promise<void> {
     await this.firestore
       .collection(this.root)
       .doc(link)
       .set(
-        { [kind === 'rows' ? 'sheetEpoch' : 'sheetValuesEpoch']: FieldValue.increment(1) },
+        {
+          [kind === 'rows' ? 'sheetEpoch' : 'sheetValuesEpoch']: FieldValue.increment(1),
+          ...(hold === undefined ? {} : { sheetHoldUntil: hold }),
+        },
         { merge: true },
       );
+  }
+
+  async holdSheetWrites(link: string, until: number): Promise<void> {
+    await this.firestore.collection(this.root).doc(link).set({ sheetHoldUntil: until }, { merge: true });
   }
 
   async listOpenConflicts(link: string, limit = 100): Promise<ConflictRecord[]> {

@@ -67,12 +67,25 @@ export class MemoryVersionStore implements VersionStore {
   private readonly epochs = new Map<string, SheetEpochs>();
 
   async sheetEpochs(link: string): Promise<SheetEpochs> {
-    return { ...(this.epochs.get(link) ?? { rows: 0, values: 0 }) };
+    return this.epochsOf(link);
   }
 
-  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows'): Promise<void> {
-    const epochs = this.epochs.get(link) ?? { rows: 0, values: 0 };
-    this.epochs.set(link, { ...epochs, [kind]: epochs[kind] + 1 });
+  // Read and written in one synchronous step, so concurrent bumps all count.
+  private epochsOf(link: string): SheetEpochs {
+    return { ...(this.epochs.get(link) ?? { rows: 0, values: 0, holdUntil: 0 }) };
+  }
+
+  async bumpSheetEpoch(link: string, kind: 'rows' | 'values' = 'rows', hold?: number): Promise<void> {
+    const epochs = this.epochsOf(link);
+    this.epochs.set(link, {
+      ...epochs,
+      [kind]: epochs[kind] + 1,
+      ...(hold === undefined ? {} : { holdUntil: hold }),
+    });
+  }
+
+  async holdSheetWrites(link: string, until: number): Promise<void> {
+    this.epochs.set(link, { ...this.epochsOf(link), holdUntil: until });
   }
 
   async rowIdsForKeys(link: string, keys: readonly Cells[]): Promise<Map<string, string>> {

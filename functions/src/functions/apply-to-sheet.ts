@@ -23,7 +23,7 @@ import {
 } from '../core/merge-db-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
-import type { RowCommit, VersionStore } from '../ports.ts';
+import { type RowCommit, type SheetEpochs, type VersionStore, WRITE_HOLD_MS } from '../ports.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
 import type { RowChange } from '../wire/row-change.ts';
 import type { DeliveryOutcome } from './apply-to-db.ts';
@@ -51,6 +51,15 @@ export interface ApplyToSheetDeps {
 export interface FlushStats {
   writeRequests: number;
   cellsWritten: number;
+}
+
+/** How often a flush held by the webhook (SheetEpochs.holdUntil) looks again. */
+const HOLD_POLL_MS = 100;
+
+/** The write hold in a SheetTab's change token (VersionStore.sheetEpochs), 0 without one. */
+function heldUntil(token: unknown): number {
+  const hold = (token as Partial<SheetEpochs> | undefined)?.holdUntil;
+  return typeof hold === 'number' ? hold : 0;
 }
 
 export function createApplyToSheet(deps: ApplyToSheetDeps) {
@@ -190,7 +199,17 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       ...rowIds.filter((_, i) => deliveries[i]!.message.op !== 'DELETE'),
       ...reinserts,
     ].filter((id): id is string => id !== undefined);
-    const snapshot = await tab.verify(await tab.read(), valueIds, readIds);
+    let read = await tab.read();
+    // While the script writes the ids of rows sorted without them, a row's id names the row whose
+    // values it held before the sort: the webhook holds the tab's writes (SheetEpochs.holdUntil)
+    // until the script's next event. Wait, reading the token (and then the tab) again.
+    for (let polls = 0; heldUntil(tab.lastToken) > now() && polls < WRITE_HOLD_MS / HOLD_POLL_MS; polls++) {
+      if (polls === 0) deps.logger.info('sheet writes held: rows may be sorted without their ids', { link });
+      await new Promise((resolve) => setTimeout(resolve, HOLD_POLL_MS));
+      read = await tab.read();
+      phase('heldMs');
+    }
+    const snapshot = await tab.verify(read, valueIds, readIds);
     phase('tabReadMs');
     const docs = await deps.store.readRows(link, [...readIds]);
     for (const rowId of readIds) {

@@ -138,6 +138,8 @@ interface KeptSnapshot {
 
 export class SheetTab {
   readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0, verifiedRows: 0 };
+  /** The change token the last read() took (VersionStore.sheetEpochs, with its write hold). */
+  lastToken: unknown;
   private kept: KeptSnapshot | undefined;
 
   constructor(
@@ -192,7 +194,8 @@ export class SheetTab {
     const { changeToken } = this.options;
     // The token is taken before the read: a sheet change during the read bumps it, and the next
     // read() then reads again.
-    const { rows: token, values: valuesToken } = splitToken(changeToken ? await changeToken() : undefined);
+    this.lastToken = changeToken ? await changeToken() : undefined;
+    const { rows: token, values: valuesToken } = splitToken(this.lastToken);
     const kept = this.kept;
     if (
       changeToken &&

@@ -15,7 +15,7 @@
 import * as v from 'valibot';
 import type { RowDocument } from '../../core/row-document.ts';
 import type { Logger } from '../../log.ts';
-import type { VersionStore } from '../../ports.ts';
+import { type VersionStore, WRITE_HOLD_MS } from '../../ports.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
@@ -63,7 +63,16 @@ export interface WebhookDeps {
    * `rows` otherwise. Runs alongside the replay claim, so a replayed event is told too
    * (harmless: one more read).
    */
-  sheetChanged?(link: string, kind: 'rows' | 'values'): Promise<void>;
+  sheetChanged?(link: string, kind: 'rows' | 'values', hold?: number): Promise<void>;
+  /**
+   * Sets or clears (0) applyToSheet's write hold of a link's tab (VersionStore.holdSheetWrites).
+   * An edit that may be rows sorted without their ids holds the tab's writes from its arrival
+   * (`sheetChanged` with `hold`): if it is such a sort, until the script's `layout` event of
+   * changeType REIDENTIFY, sent once it wrote the ids (or WRITE_HOLD_MS); if not, this clears
+   * it. Until the ids are written, a row's id names the row whose values it held before the
+   * sort, and a database change written by id would land in another row.
+   */
+  holdSheetWrites?(link: string, until: number): Promise<void>;
   logger: Logger;
   now?: () => number;
   /** Largest accepted body. Default 10 MiB. */
@@ -130,8 +139,22 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // in a deployment): they run together. A replay bumps the epoch too, which costs applyToSheet
   // at most one read of the tab; the changes are still published only after the bump.
   // Whether the edit is rows sorted without their ids reads those rows' documents: alongside too.
+  // An edit that may be such a sort holds applyToSheet's writes to the tab from now (in the same
+  // write as the bump) until its ids are written; the script's `layout` event after it wrote
+  // them clears the hold. The script sends a spreadsheet's events one at a time (its lock), so
+  // one hold per link does.
+  const maySort =
+    event.kind === 'edit' &&
+    event.canReidentify === true &&
+    deps.documents !== undefined &&
+    maySortRows(event.rows, event.part !== undefined);
+  const hold = maySort
+    ? received + WRITE_HOLD_MS
+    : event.kind === 'layout' && event.changeType === 'REIDENTIFY'
+      ? 0
+      : undefined;
   const sorted =
-    event.kind === 'edit' && event.canReidentify && deps.documents
+    maySort && event.kind === 'edit' && deps.documents
       ? sortedWithoutIds(event.rows, deps.documents, link.name, event.part !== undefined)
       : Promise.resolve(null);
   const [claim, bump, permutation] = await Promise.allSettled([
@@ -139,128 +162,157 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     deps.sheetChanged?.(
       link.name,
       event.kind === 'edit' && event.rows.every((row) => !row.isNew) ? 'values' : 'rows',
+      hold,
     ),
     sorted,
   ]);
-  if (claim.status === 'rejected') throw claim.reason;
-  if (!claim.value) {
-    // A retry whose first answer the script did not get: it needs the ids again (it writes them
-    // only where the rows still show what the event sent).
-    const replayed = fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
-    if (permutation.status === 'fulfilled' && permutation.value) replayed.body.reidentify = permutation.value;
-    return replayed;
-  }
-  if (bump.status === 'rejected' || permutation.status === 'rejected') {
-    const reason = (
-      bump.status === 'rejected' ? bump.reason : (permutation as PromiseRejectedResult).reason
-    ) as Error;
-    await deps.replayGuard.release(event.eventId).catch(() => {});
-    deps.logger.error(`webhook could not record the sheet change: ${reason.message}`, {
-      code: 'SHEETSYNC_E607',
-    });
-    return {
-      status: 503,
-      body: { error: { code: 'SHEETSYNC_E607', message: 'recording the change failed; retry later' } },
-    };
-  }
+  // Not a sort after all (or the check failed): the hold goes now, alongside the rest.
+  const released =
+    maySort && !(permutation.status === 'fulfilled' && permutation.value)
+      ? deps.holdSheetWrites?.(link.name, 0).catch((error: Error) => {
+          deps.logger.warn(`webhook could not clear the sheet write hold: ${error.message}`, {
+            link: link.name,
+          });
+        })
+      : undefined;
+  const answer = async (): Promise<WebhookResponse> => {
+    if (claim.status === 'rejected') throw claim.reason;
+    if (!claim.value) {
+      // A retry whose first answer the script did not get: it needs the ids again (it writes them
+      // only where the rows still show what the event sent).
+      const replayed = fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
+      if (permutation.status === 'fulfilled' && permutation.value)
+        replayed.body.reidentify = permutation.value;
+      return replayed;
+    }
+    if (bump.status === 'rejected' || permutation.status === 'rejected') {
+      const reason = (
+        bump.status === 'rejected' ? bump.reason : (permutation as PromiseRejectedResult).reason
+      ) as Error;
+      await deps.replayGuard.release(event.eventId).catch(() => {});
+      deps.logger.error(`webhook could not record the sheet change: ${reason.message}`, {
+        code: 'SHEETSYNC_E607',
+      });
+      return {
+        status: 503,
+        body: { error: { code: 'SHEETSYNC_E607', message: 'recording the change failed; retry later' } },
+      };
+    }
 
-  const recorded = now();
-  const messages: SheetChangeMessage[] = [];
-  let plan: StructurePlan | undefined;
-  const moves = permutation.value;
-  if (moves) {
-    // Nothing to publish: the table already holds these rows' values; the sheet only needs its
-    // ids to follow them (the script writes them), and applyToSheet's positions to be read again
-    // after that (the script's `layout` event).
-    deps.logger.info('webhook found rows sorted without their sync ids; the script re-identifies them', {
+    const recorded = now();
+    const messages: SheetChangeMessage[] = [];
+    let plan: StructurePlan | undefined;
+    const moves = permutation.value;
+    if (moves) {
+      // Nothing to publish: the table already holds these rows' values; the sheet only needs its
+      // ids to follow them (the script writes them), and applyToSheet's positions to be read again
+      // after that (the script's `layout` event).
+      deps.logger.info('webhook found rows sorted without their sync ids; the script re-identifies them', {
+        link: link.name,
+        rows: moves.length,
+      });
+      return { status: 200, body: { published: 0, reidentify: moves } };
+    }
+    if (event.kind === 'edit') {
+      for (const row of event.rows) {
+        messages.push({
+          v: 1,
+          link: link.name,
+          rowId: row.rowId,
+          op: 'upsert',
+          cells: row.cells,
+          isNew: row.isNew,
+          eventId: event.eventId,
+          time: event.time,
+          row: row.row,
+        });
+      }
+    } else if (event.kind === 'structure') {
+      const present = new Set(event.ids);
+      if (deps.structure) {
+        const { ids, time, idPrefix } = event;
+        plan = await planStructureCheck(
+          deps.structure,
+          deps.liveRowIds,
+          link.name,
+          { ids, time, ...(idPrefix === undefined ? {} : { idPrefix }) },
+          now(),
+        );
+      }
+      for (const rowId of plan ? plan.candidates : await deps.liveRowIds(link.name, event.idPrefix)) {
+        if (present.has(rowId)) continue;
+        messages.push({
+          v: 1,
+          link: link.name,
+          rowId,
+          op: 'delete',
+          cells: {},
+          isNew: false,
+          eventId: event.eventId,
+          time: event.time,
+        });
+      }
+    }
+    const batches = sheetChangesToBatches(messages);
+    const publishStarted = now();
+    try {
+      if (batches.length > 0) await deps.publish(batches);
+    } catch (error) {
+      await deps.replayGuard.release(event.eventId).catch(() => {});
+      deps.logger.error(`webhook could not publish: ${(error as Error).message}`, { code: 'SHEETSYNC_E607' });
+      return {
+        status: 503,
+        body: { error: { code: 'SHEETSYNC_E607', message: 'publishing failed; retry later' } },
+      };
+    }
+    if (plan && deps.structure) {
+      // Only now that the deletes are published: a check recorded before would let a retry of a
+      // failed event skip them. Failing to record costs the next event more reads, nothing else.
+      await deps.structure.recordStructureChecks(link.name, plan.checks).catch((error: Error) => {
+        deps.logger.warn(`webhook could not record its structure check: ${error.message}`, {
+          link: link.name,
+        });
+      });
+    }
+    deps.logger.info('webhook published sheet changes', {
       link: link.name,
-      rows: moves.length,
+      op: event.kind,
+      count: messages.length,
+      messages: batches.length,
+      ...(plan ? { structureBucketsRead: plan.bucketsRead, structureRowsRead: plan.rowsRead } : {}),
+      publishMs: now() - publishStarted,
+      // Where the request's time went (the sheet-to-db bench sums these): from the script's event
+      // to the request's arrival, signature check, JSON and schema validation, the replay guard and
+      // sheet epoch, splitting into batches.
+      arrivalMs: Math.max(0, received - event.time),
+      verifyMs: verified - received,
+      parseMs: validated - verified,
+      recordMs: recorded - validated,
+      batchMs: publishStarted - recorded,
+      latencyMs: Math.max(0, now() - event.time),
     });
-    return { status: 200, body: { published: 0, reidentify: moves } };
-  }
-  if (event.kind === 'edit') {
-    for (const row of event.rows) {
-      messages.push({
-        v: 1,
-        link: link.name,
-        rowId: row.rowId,
-        op: 'upsert',
-        cells: row.cells,
-        isNew: row.isNew,
-        eventId: event.eventId,
-        time: event.time,
-        row: row.row,
-      });
-    }
-  } else if (event.kind === 'structure') {
-    const present = new Set(event.ids);
-    if (deps.structure) {
-      const { ids, time, idPrefix } = event;
-      plan = await planStructureCheck(
-        deps.structure,
-        deps.liveRowIds,
-        link.name,
-        { ids, time, ...(idPrefix === undefined ? {} : { idPrefix }) },
-        now(),
-      );
-    }
-    for (const rowId of plan ? plan.candidates : await deps.liveRowIds(link.name, event.idPrefix)) {
-      if (present.has(rowId)) continue;
-      messages.push({
-        v: 1,
-        link: link.name,
-        rowId,
-        op: 'delete',
-        cells: {},
-        isNew: false,
-        eventId: event.eventId,
-        time: event.time,
-      });
-    }
-  }
-  const batches = sheetChangesToBatches(messages);
-  const publishStarted = now();
+    return { status: 200, body: { published: messages.length } };
+  };
   try {
-    if (batches.length > 0) await deps.publish(batches);
-  } catch (error) {
-    await deps.replayGuard.release(event.eventId).catch(() => {});
-    deps.logger.error(`webhook could not publish: ${(error as Error).message}`, { code: 'SHEETSYNC_E607' });
-    return {
-      status: 503,
-      body: { error: { code: 'SHEETSYNC_E607', message: 'publishing failed; retry later' } },
-    };
+    return await answer();
+  } finally {
+    await released;
   }
-  if (plan && deps.structure) {
-    // Only now that the deletes are published: a check recorded before would let a retry of a
-    // failed event skip them. Failing to record costs the next event more reads, nothing else.
-    await deps.structure.recordStructureChecks(link.name, plan.checks).catch((error: Error) => {
-      deps.logger.warn(`webhook could not record its structure check: ${error.message}`, { link: link.name });
-    });
-  }
-  deps.logger.info('webhook published sheet changes', {
-    link: link.name,
-    op: event.kind,
-    count: messages.length,
-    messages: batches.length,
-    ...(plan ? { structureBucketsRead: plan.bucketsRead, structureRowsRead: plan.rowsRead } : {}),
-    publishMs: now() - publishStarted,
-    // Where the request's time went (the sheet-to-db bench sums these): from the script's event
-    // to the request's arrival, signature check, JSON and schema validation, the replay guard and
-    // sheet epoch, splitting into batches.
-    arrivalMs: Math.max(0, received - event.time),
-    verifyMs: verified - received,
-    parseMs: validated - verified,
-    recordMs: recorded - validated,
-    batchMs: publishStarted - recorded,
-    latencyMs: Math.max(0, now() - event.time),
-  });
-  return { status: 200, body: { published: messages.length } };
 }
 
 /**
- * The moves when `rows` are rows sorted without their ids (reidentify.ts), or null. Only an event
- * that can be one reads documents: two or more rows (or a part of a split event), none new, all
- * with the same columns; of a bigger one, a sample first (mayBeSorted). A part also finds, by the
+ * Whether an edit can be rows sorted without their ids: two or more rows (or a part of a split
+ * event), none new, all with the same columns. Only such an edit reads documents.
+ */
+function maySortRows(rows: readonly WebhookRow[], part: boolean): boolean {
+  if (rows.length < (part ? 1 : 2) || rows.some((row) => row.isNew)) return false;
+  const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
+  return columns !== '' && rows.every((row) => Object.keys(row.cells).sort().join('\u0000') === columns);
+}
+
+/**
+ * The moves when `rows` (maySortRows) are rows sorted without their ids (reidentify.ts), or
+ * null. Of a bigger event, a sample of documents first (mayBeSorted). A part also finds, by the
  * keys among its moved rows' values, the rows of other parts whose values they hold.
  */
 async function sortedWithoutIds(
@@ -269,10 +321,6 @@ async function sortedWithoutIds(
   link: string,
   part: boolean,
 ): Promise<RowMove[] | null> {
-  if (rows.length < (part ? 1 : 2) || rows.some((row) => row.isNew)) return null;
-  const columns = Object.keys(rows[0]!.cells).sort().join('\u0000');
-  if (columns === '' || rows.some((row) => Object.keys(row.cells).sort().join('\u0000') !== columns))
-    return null;
   const read = (ids: readonly string[]) => documents.readRows(link, ids);
   let docs: ReadonlyMap<string, RowDocument>;
   if (part || rows.length <= SORT_SAMPLE) {
