@@ -5,7 +5,8 @@
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -34,23 +35,7 @@ describe('a sheet delete the database refuses', () => {
     await h?.stop();
   });
 
-  async function converged(rows: number): Promise<void> {
-    let last: string[] = [];
-    try {
-      await waitFor(
-        `the table to equal the sheet with ${rows} rows`,
-        async () => {
-          last = await tableVsSheet(h, TABLE, COLUMNS);
-          const [counted] = await h.sql`select count(*)::int as count from public.items`;
-          if (counted?.count !== rows) last.push(`table has ${counted?.count} rows, expected ${rows}`);
-          return last.length === 0;
-        },
-        30_000,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${last.slice(0, 10).join('\n')}`);
-    }
-  }
+  const converged = (rows: number) => waitForConvergence(h, TABLE, COLUMNS, rows);
 
   const skus = () =>
     h

@@ -7,8 +7,9 @@
  * webhook, Google's Pub/Sub and Firestore emulators, applyToDb and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
+import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -35,29 +36,34 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
     await h?.stop();
   });
 
-  async function converged(rows: number): Promise<void> {
-    let last: string[] = [];
-    try {
-      await waitFor(
-        `the table to equal the sheet with ${rows} rows`,
-        async () => {
-          last = await tableVsSheet(h, TABLE, COLUMNS);
-          const [counted] = await h.sql`select count(*)::int as count from public.items`;
-          if (counted?.count !== rows) last.push(`table has ${counted?.count} rows, expected ${rows}`);
-          return last.length === 0;
-        },
-        30_000,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${last.slice(0, 10).join('\n')}`);
-    }
-  }
+  const converged = (rows: number) => waitForConvergence(h, TABLE, COLUMNS, rows);
 
   /**
-   * Whether the store is being read by the webhook's check for rows sorted without their ids
-   * (sheet-webhook/handler.ts), not by applyToSheet taking the echoes of earlier edits.
+   * Sorts A2:D7 (the visible columns) as a person would, and runs `meanwhile` once while
+   * the webhook looks at that sort: when it reads the rows' documents in its check for rows
+   * sorted without their ids (sheet-webhook/handler.ts), not when applyToSheet reads them for
+   * the echoes of earlier edits. Returns whether `meanwhile` ran.
    */
-  const fromSortCheck = () => new Error().stack?.includes('sortedWithoutIds') ?? false;
+  async function sortWhile(
+    sortSpec: { dimensionIndex: number; sortOrder: 'ASCENDING' | 'DESCENDING' },
+    meanwhile: (link: string) => Promise<void>,
+  ): Promise<boolean> {
+    const readRows = h.store.readRows.bind(h.store);
+    let ran = false;
+    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
+      if (!ran && new Error().stack?.includes('sortedWithoutIds')) {
+        ran = true;
+        await meanwhile(link);
+      }
+      return readRows(link, ids);
+    };
+    try {
+      await h.act([{ type: 'sortRange', range: 'Rows!A2:D7', sortSpecs: [sortSpec] }]);
+    } finally {
+      h.store.readRows = readRows;
+    }
+    return ran;
+  }
 
   /** Writes cells through the Sheets API, as a person's typing that no trigger has seen yet. */
   async function typeSilently(range: string, values: unknown[][]): Promise<void> {
@@ -87,26 +93,9 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
 
     // While the webhook looks at the sort (it reads the rows' documents), the person types into
     // the first sorted row: S-6 after a descending sort by qty, in the position S-1's id stayed.
-    const readRows = h.store.readRows.bind(h.store);
-    let typed = false;
-    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
-      if (!typed && fromSortCheck()) {
-        typed = true;
-        await typeSilently('Rows!D2', [['typed right after the sort']]);
-      }
-      return readRows(link, ids);
-    };
-    try {
-      await h.act([
-        {
-          type: 'sortRange',
-          range: 'Rows!A2:D7',
-          sortSpecs: [{ dimensionIndex: 2, sortOrder: 'DESCENDING' }],
-        },
-      ]);
-    } finally {
-      h.store.readRows = readRows;
-    }
+    const typed = await sortWhile({ dimensionIndex: 2, sortOrder: 'DESCENDING' }, () =>
+      typeSilently('Rows!D2', [['typed right after the sort']]),
+    );
     expect(typed).toBe(true);
     // The edit's trigger runs after the sort's (the script lock): the same cell, as typed.
     await h.act([{ type: 'edit', range: 'Rows!D2', values: [['typed right after the sort']] }]);
@@ -132,46 +121,29 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
     const before = await h.sql`select * from items order by sku`;
     // While the webhook looks at a sort by name, the person sorts again, by sku: the rows hold
     // other sorted rows' values when the script comes to write the ids.
-    const readRows = h.store.readRows.bind(h.store);
-    let sortedAgain = false;
-    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
-      if (!sortedAgain && fromSortCheck()) {
-        sortedAgain = true;
-        const response = await fetch(`${h.emulator.url}/v4/spreadsheets/${h.spreadsheetId}:batchUpdate`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            requests: [
-              {
-                sortRange: {
-                  range: {
-                    sheetId: 0,
-                    startRowIndex: 1,
-                    endRowIndex: 7,
-                    startColumnIndex: 0,
-                    endColumnIndex: 4,
-                  },
-                  sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }],
+    const sortedAgain = await sortWhile({ dimensionIndex: 1, sortOrder: 'ASCENDING' }, async () => {
+      const response = await fetch(`${h.emulator.url}/v4/spreadsheets/${h.spreadsheetId}:batchUpdate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          requests: [
+            {
+              sortRange: {
+                range: {
+                  sheetId: 0,
+                  startRowIndex: 1,
+                  endRowIndex: 7,
+                  startColumnIndex: 0,
+                  endColumnIndex: 4,
                 },
+                sortSpecs: [{ dimensionIndex: 0, sortOrder: 'ASCENDING' }],
               },
-            ],
-          }),
-        });
-        if (!response.ok) throw new Error(`the second sort failed: ${await response.text()}`);
-      }
-      return readRows(link, ids);
-    };
-    try {
-      await h.act([
-        {
-          type: 'sortRange',
-          range: 'Rows!A2:D7',
-          sortSpecs: [{ dimensionIndex: 1, sortOrder: 'ASCENDING' }],
-        },
-      ]);
-    } finally {
-      h.store.readRows = readRows;
-    }
+            },
+          ],
+        }),
+      });
+      if (!response.ok) throw new Error(`the second sort failed: ${await response.text()}`);
+    });
     expect(sortedAgain).toBe(true);
     // The second sort's own trigger (it sorts what is already sorted: the same values).
     await h.act([
@@ -188,31 +160,14 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
   }, 120_000);
 
   it('a database change of a sorted row waits for the ids, then lands in that row', async () => {
-    // While the webhook looks at a sort by qty (ascending), the table renames S-3: the position
+    // While the webhook looks at a sort by qty (descending), the table renames S-3: the position
     // that holds S-3's id holds another row's values until the script has written the ids.
-    const readRows = h.store.readRows.bind(h.store);
-    let renamed = false;
-    h.store.readRows = async (link: string, ids: readonly string[]): Promise<Map<string, RowDocument>> => {
-      if (!renamed && fromSortCheck()) {
-        renamed = true;
-        await waitFor('the write hold', async () => (await h.store.sheetEpochs(link)).holdUntil > Date.now());
-        await h.sql`update items set name = 'three, renamed' where sku = 'S-3'`;
-        // Time for the change to reach applyToSheet (relay, Pub/Sub, its flush) and be written.
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-      return readRows(link, ids);
-    };
-    try {
-      await h.act([
-        {
-          type: 'sortRange',
-          range: 'Rows!A2:D7',
-          sortSpecs: [{ dimensionIndex: 2, sortOrder: 'DESCENDING' }],
-        },
-      ]);
-    } finally {
-      h.store.readRows = readRows;
-    }
+    const renamed = await sortWhile({ dimensionIndex: 2, sortOrder: 'DESCENDING' }, async (link) => {
+      await waitFor('the write hold', async () => (await h.store.sheetEpochs(link)).holdUntil > Date.now());
+      await h.sql`update items set name = 'three, renamed' where sku = 'S-3'`;
+      // Time for the change to reach applyToSheet (relay, Pub/Sub, its flush) and be written.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    });
     expect(renamed).toBe(true);
     await waitFor('the new name on the sheet', async () =>
       h.tabValues().some((r) => r[0] === 'S-3' && r[1] === 'three, renamed'),

@@ -5,7 +5,8 @@
  * After each action the table must equal the sheet by sync id, in every column.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -32,26 +33,8 @@ describe('sheet → database', () => {
     await h?.stop();
   });
 
-  /** Waits until the table equals the sheet and holds `rows` rows. */
-  async function converged(rows: number, timeoutMs = 30_000): Promise<void> {
-    let last: string[] = [];
-    try {
-      await waitFor(
-        `the table to equal the sheet with ${rows} rows`,
-        async () => {
-          last = await tableVsSheet(h, TABLE, COLUMNS);
-          const [counted] = await h.sql`select count(*)::int as count from public.items`;
-          const count = counted?.count;
-          if (count !== rows) last.push(`table has ${count} rows, expected ${rows}`);
-          return last.length === 0;
-        },
-        timeoutMs,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${last.slice(0, 10).join('\n')}`);
-    }
-    expect(last).toEqual([]);
-  }
+  const converged = (rows: number, timeoutMs?: number) =>
+    waitForConvergence(h, TABLE, COLUMNS, rows, timeoutMs);
 
   it('typing a value', async () => {
     await h.act([
