@@ -4,8 +4,10 @@
  * sync id and the table's values, and the errors tab says why. Through the real apps-script/,
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
@@ -65,6 +67,7 @@ describe('a sheet delete the database refuses', () => {
     const problemsBefore = h.problems.length;
 
     // Rows 3-5 of the sheet: B-2 and D-4 are deletable, C-3 is referenced by an order.
+    const deletedAt = Date.now();
     await h.act([{ type: 'deleteRows', sheet: 'Rows', index: 2, count: 3 }]);
 
     await waitFor('C-3 back on the sheet', async () => skus().includes('C-3'), 30_000);
@@ -76,6 +79,43 @@ describe('a sheet delete the database refuses', () => {
     expect(refused.map((p) => p.code)).toEqual(['SHEETSYNC_E412']);
     expect(refused[0]!.message).toMatch(/refused to delete the row \(23503\)/);
     expect(refused[0]!.message).toMatch(/orders/);
+
+    // A structure event whose ids were read before the row came back lacks it (one was on its
+    // way, or waiting in the script's queue): no one deleted it again, so it is not deleted again.
+    const stale = {
+      v: 1,
+      eventId: randomUUID(),
+      kind: 'structure',
+      changeType: 'REMOVE_ROW',
+      spreadsheetId: h.spreadsheetId,
+      sheet: 'Rows',
+      sheetId: 0,
+      headers: h.tabValues()[0],
+      time: deletedAt,
+      ids: h
+        .tabValues()
+        .slice(1)
+        .map((r) => r[idAt])
+        .filter((id) => id !== idOfC3),
+    };
+    const raw = Buffer.from(JSON.stringify(stale));
+    const ts = String(Date.now());
+    const answer = await fetch(h.pipeline.webhookUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-sheetsync-timestamp': ts,
+        'x-sheetsync-signature': sign(h.secret, ts, raw),
+      },
+      body: raw,
+    });
+    expect(answer.status).toBe(200);
+    await waitFor('the stale event taken', async () => {
+      const doc = (await h.store.readRows(h.link, [idOfC3 as string])).get(idOfC3 as string);
+      return doc !== undefined && stale.eventId in doc.events;
+    });
+    await converged(4);
+    expect(h.problems.slice(problemsBefore).map((p) => p.code)).toEqual(['SHEETSYNC_E412']);
 
     // The restored row syncs as before, both ways.
     await h.act([{ type: 'edit', range: `Rows!C${skus().indexOf('C-3') + 2}`, values: [[30]] }]);

@@ -5,7 +5,7 @@ import {
   resolutionEventId,
 } from '../../functions/src/core/conflict-resolution.ts';
 import { mergeSheetChange } from '../../functions/src/core/merge-sheet-change.ts';
-import type { RowDocument } from '../../functions/src/core/row-document.ts';
+import { mergeRowDocuments, type RowDocument } from '../../functions/src/core/row-document.ts';
 import type { RowChange } from '../../functions/src/wire/row-change.ts';
 
 const rowId = '7f1c2d3e-4b5a-4c6d-8e7f-901234567890';
@@ -68,6 +68,19 @@ describe('mergeSheetChange', () => {
     // A document written before onSheetSince was kept: deleted as before.
     const old = mergeSheetChange(synced(), { ...edit({}, 140), op: 'delete' }, context({ status: 'open' }));
     expect(old).toMatchObject({ kind: 'apply', write: 'delete' });
+  });
+
+  it('a row that came back is on the sheet from its return: a delete found by ids read before it is ignored', () => {
+    // On the sheet from 150; deleted there, the database refused, and it was appended again at 300
+    // (applyToSheet's commit, merged into the stored document).
+    const back = mergeRowDocuments({ ...synced(), onSheetSince: 150 }, { ...synced(), onSheetSince: 300 });
+    expect(back.onSheetSince).toBe(300);
+    expect(mergeRowDocuments(back, { ...synced(), onSheetSince: 150 }).onSheetSince).toBe(300);
+    // A structure event whose ids were read at 200 (before the return) lacks it: not a delete.
+    const stale = mergeSheetChange(back, { ...edit({}, 200), op: 'delete' }, context({ status: 'open' }));
+    expect(stale).toMatchObject({ kind: 'apply', write: 'none' });
+    const fresh = mergeSheetChange(back, { ...edit({}, 310), op: 'delete' }, context({ status: 'open' }));
+    expect(fresh).toMatchObject({ kind: 'apply', write: 'delete' });
   });
 
   it('applies an edit made after the DB value was shown, with the next sheet dot', () => {

@@ -65,10 +65,11 @@ export interface RowDocument {
   eventsFloor: number;
   /**
    * Wall time (ms) from which the row is known to be on the sheet: just after applyToSheet
-   * appended it there, or the time of the sheet edit that created it. A `structure` event lists
-   * the ids the tab held when the script read them, at the event's time: a row that reached the
-   * sheet after that is missing from it without having been deleted. Absent in documents written
-   * before it was kept.
+   * appended it there, or the time of the sheet edit that created it; after a row came back
+   * (a delete the database refused, a row reconcile put back), the time it came back: merges
+   * keep the later time. A `structure` event lists the ids the tab held when the script read
+   * them, at the event's time: a row that reached the sheet after that is missing from it
+   * without having been deleted. Absent in documents written before it was kept.
    */
   onSheetSince?: number;
 }
@@ -122,7 +123,7 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
     tombstone,
     events,
     eventsFloor: Math.max(stored.eventsFloor, next.eventsFloor),
-    ...(since.length > 0 ? { onSheetSince: Math.min(...since) } : {}),
+    ...(since.length > 0 ? { onSheetSince: Math.max(...since) } : {}),
   });
 }
 
