@@ -22,7 +22,7 @@ function send_(payload) {
     const delivery = deliver_(body);
     if (delivery.outcome === 'delivered') {
       const sheet = followAnswer_(payload, delivery.answer);
-      if (sheet) send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
+      if (sheet) sendReidentified_(sheet);
       return;
     }
     if (delivery.outcome === 'rejected') return reject_(payload.eventId, body);
@@ -76,9 +76,16 @@ function deliverQueued_() {
   if (done > 0) queue.deleteRows(1, done);
   // After the delivered ones left the queue: these may queue behind the rest.
   resend.forEach(send_);
-  relaid.forEach((sheet) => {
-    send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
-  });
+  relaid.forEach(sendReidentified_);
+}
+
+/**
+ * Tells the webhook the ids of rows sorted without them were written: a `layout` event, so
+ * applyToSheet reads the positions again and its write hold ends.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ */
+function sendReidentified_(sheet) {
+  send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'REIDENTIFY' }));
 }
 
 /**
@@ -138,9 +145,14 @@ function followAnswer_(payload, answer) {
   const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(payload.sheet);
   if (!sheet || sheet.getSheetId() !== payload.sheetId) return null;
   const context = sheetContext_(sheet);
+  const headers = Object.keys(payload.rows[0].cells);
+  /** The row's values as the event would carry them, one string. */
+  const valuesKey = (cells) => JSON.stringify(headers.map((header) => cells[header]));
   const sent = {};
+  const sentKeys = {};
   payload.rows.forEach((row) => {
     sent[row.rowId] = row;
+    sentKeys[valuesKey(row.cells)] = true;
   });
   let first = Infinity;
   let last = 0;
@@ -151,13 +163,6 @@ function followAnswer_(payload, answer) {
   if (first < 2 || last > sheet.getLastRow()) return null;
   const block = sheet.getRange(first, 1, last - first + 1, context.headers.length).getValues();
   const idIndex = context.idColumn - 1;
-  const headers = Object.keys(payload.rows[0].cells);
-  /** The row's values as the event would carry them, one string. */
-  const valuesKey = (cells) => JSON.stringify(headers.map((header) => cells[header]));
-  const sentKeys = {};
-  payload.rows.forEach((row) => {
-    sentKeys[valuesKey(row.cells)] = row.rowId;
-  });
   // A row whose values changed since the event was either edited (a person typed into a sorted
   // row before its id came: that edit's trigger waits for this one's lock and then reads the id
   // written here, so it reaches the right row) or moved again, holding another sent row's
@@ -174,7 +179,7 @@ function followAnswer_(payload, answer) {
       now[header] = cellValue_(values[c], context.timeZone);
     }
     const key = valuesKey(now);
-    return key === valuesKey(row.cells) || sentKeys[key] === undefined;
+    return key === valuesKey(row.cells) || !sentKeys[key];
   });
   if (!followable) {
     console.warn('sheetsync: rows sorted without their ids moved again before their ids could be written');

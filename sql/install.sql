@@ -473,6 +473,9 @@ declare
   v_upd jsonb := sheetsync.capture_plan_for(tbl, 'UPDATE', args);
   v_del jsonb := sheetsync.capture_plan_for(tbl, 'DELETE', args);
   v_dense text := v_ins->>'dense';
+  -- The chunk of a change when the statement's keys are dense (the probe below): its key's range.
+  v_by_new_key constant text := case when v_dense is null then by_position else format('n.%I >> 9', v_dense) end;
+  v_by_old_key constant text := case when v_dense is null then by_position else format('o.%I >> 9', v_dense) end;
   v_probe text := '';
   v_body text;
 begin
@@ -542,12 +545,12 @@ $b$,
     sheetsync.capture_fingerprint(tbl),
     v_generic,
     v_probe,
-    replace(v_ins->>'main', marker, case when v_dense is null then by_position else format('n.%I >> 9', v_dense) end),
+    replace(v_ins->>'main', marker, v_by_new_key),
     replace(v_ins->>'main', marker, by_position),
-    replace(v_upd->>'main', marker, case when v_dense is null then by_position else format('n.%I >> 9', v_dense) end),
+    replace(v_upd->>'main', marker, v_by_new_key),
     replace(v_upd->>'main', marker, by_position),
     v_upd->>'rekey',
-    replace(v_del->>'main', marker, case when v_dense is null then by_position else format('o.%I >> 9', v_dense) end),
+    replace(v_del->>'main', marker, v_by_old_key),
     replace(v_del->>'main', marker, by_position));
   execute format('create or replace function sheetsync.%I() returns trigger language plpgsql '
                  'set work_mem = ''64MB'' set jit = off set enable_mergejoin = off as %L', v_name, v_body);

@@ -143,20 +143,19 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // write as the bump) until its ids are written; the script's `layout` event after it wrote
   // them clears the hold. The script sends a spreadsheet's events one at a time (its lock), so
   // one hold per link does.
-  const maySort =
+  const sorted =
     event.kind === 'edit' &&
-    event.canReidentify === true &&
-    deps.documents !== undefined &&
-    maySortRows(event.rows, event.part !== undefined);
+    event.canReidentify &&
+    deps.documents &&
+    maySortRows(event.rows, event.part !== undefined)
+      ? sortedWithoutIds(event.rows, deps.documents, link.name, event.part !== undefined)
+      : undefined;
+  const maySort = sorted !== undefined;
   const hold = maySort
     ? received + WRITE_HOLD_MS
     : event.kind === 'layout' && event.changeType === 'REIDENTIFY'
       ? 0
       : undefined;
-  const sorted =
-    maySort && event.kind === 'edit' && deps.documents
-      ? sortedWithoutIds(event.rows, deps.documents, link.name, event.part !== undefined)
-      : Promise.resolve(null);
   const [claim, bump, permutation] = await Promise.allSettled([
     deps.replayGuard.claim(event.eventId, now()),
     deps.sheetChanged?.(
