@@ -654,7 +654,7 @@ $fn$;
 
 -- Records every column of the rows of `tbl` whose keys are in `keys` as an INSERT: applyToDb
 -- calls it for rows deleted on the sheet that the database refused to delete (a foreign key
--- refers to them), and applyToSheet appends such a row to the sheet again, with its sync id.
+-- refers to them), and applyToSheet puts such a row on the sheet again, with its sync id.
 create or replace function sheetsync.restore(tbl regclass, keys jsonb)
 returns integer language sql as $fn$
   select sheetsync.record_rows(tbl, keys,

@@ -1,7 +1,7 @@
 /**
  * A row deleted on the sheet that the database will not delete (another table's foreign key
- * references it): the rest of the flush still applies, the row comes back on the sheet with its
- * sync id and the table's values, and the errors tab says why. Through the real apps-script/,
+ * references it): the rest of the flush still applies, the row comes back on the sheet where it
+ * was, with its sync id and the table's values, and the errors tab says why. Through the real apps-script/,
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
  */
 import { randomUUID } from 'node:crypto';
@@ -46,21 +46,11 @@ describe('a sheet delete the database refuses', () => {
       .map((r) => String(r[0]));
 
   it('keeps the row in both places, applies the other deletes, and reports why', async () => {
-    await h.act([
-      {
-        type: 'edit',
-        range: 'Rows!A2:C7',
-        values: [
-          ['A-1', 'anvil', 1],
-          ['B-2', 'bolt', 2],
-          ['C-3', 'chain', 3],
-          ['D-4', 'drill', 4],
-          ['E-5', 'emery', 5],
-          ['F-6', 'file', 6],
-        ],
-      },
-    ]);
+    // Rows from the table: applyToSheet has seen them on the tab, so it knows where each was.
+    await h.sql`insert into public.items values ('A-1', 'anvil', 1), ('B-2', 'bolt', 2), ('C-3', 'chain', 3),
+      ('D-4', 'drill', 4), ('E-5', 'emery', 5), ('F-6', 'file', 6)`;
     await converged(6);
+    expect(skus()).toEqual(['A-1', 'B-2', 'C-3', 'D-4', 'E-5', 'F-6']);
     await h.sql`insert into public.orders values (1, 'C-3')`;
     const idAt = (h.tabValues()[0] as string[]).indexOf('_sheetsync_id');
     const idOfC3 = h.tabValues().find((r) => r[0] === 'C-3')![idAt];
@@ -72,7 +62,8 @@ describe('a sheet delete the database refuses', () => {
 
     await waitFor('C-3 back on the sheet', async () => skus().includes('C-3'), 30_000);
     await converged(4);
-    expect(skus().sort()).toEqual(['A-1', 'C-3', 'E-5', 'F-6']);
+    // Where it was: below A-1, as B-2 above it is gone.
+    expect(skus()).toEqual(['A-1', 'C-3', 'E-5', 'F-6']);
     // The same row, not a copy: its sync id came back with it.
     expect(h.tabValues().find((r) => r[0] === 'C-3')![idAt]).toBe(idOfC3);
     const refused = h.problems.slice(problemsBefore);

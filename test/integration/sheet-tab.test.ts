@@ -10,7 +10,9 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
   let api: SheetsApi;
 
   beforeAll(async () => {
-    emulator = await createEmulator({ port: 0 });
+    // Google's per-minute read quota would hold these tests back (they read far more often than
+    // sheetsync does); test/integration/db-to-sheet-quota.test.ts is the one about the quota.
+    emulator = await createEmulator({ port: 0, quotas: { readPerUser: 600, readPerProject: 3000 } });
     api = new SheetsApi({
       rootUrl: emulator.url,
       logger: silentLogger,
@@ -118,6 +120,43 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       [3, ids[3]],
       [4, ids[4]],
     ]);
+  });
+
+  it('puts rows back at their rows after the deletes, top-down, and appends one past the last row', async () => {
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    const { spreadsheetId, tab } = await newTab([['n', ID_HEADER], ...ids.map((id, i) => [i, id])]);
+    const back = Array.from({ length: 4 }, () => randomUUID());
+    const stats = await tab.write(await tab.read(), {
+      updates: [],
+      appends: [{ rowId: back[3]!, cells: { n: 'appended' } }],
+      // After the delete the tab holds rows 0, 2, 3, 4 at rows 2-5. The rows asked for are
+      // where the rows end up: row 1 is the header's (row 2 instead), the second row 3 goes
+      // below the first, and row 40 is past the end.
+      inserts: [
+        { rowId: back[0]!, row: 3, cells: { n: 'first at 3' } },
+        { rowId: back[1]!, row: 3, cells: { n: 'second at 3' } },
+        { rowId: back[2]!, row: 40, cells: { n: 'past the end' } },
+        { rowId: randomUUID(), row: 1, cells: { n: 'above the header' } },
+      ],
+      deletes: [ids[1]!],
+      addHeaders: [],
+    });
+    expect(stats).toMatchObject({ writeRequests: 1, rowsDeleted: 1, rowsAppended: 5 });
+    const rows = await grid(spreadsheetId);
+    expect(rows.map((r) => r[0])).toEqual([
+      'n',
+      'above the header',
+      'first at 3',
+      'second at 3',
+      0,
+      2,
+      3,
+      4,
+      'past the end',
+      'appended',
+    ]);
+    expect(rows[2]![1]).toBe(back[0]);
+    expect(rows[8]![1]).toBe(back[2]);
   });
 
   it('reports pasted copies of an id', async () => {
@@ -320,7 +359,7 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
       expect(tab.readCounts).toEqual({ apiReads: 3, keptReads: 2, verifiedRows: 0 });
     });
 
-    it('keeps the snapshot true through its own updates, deletes and appends (equal to a fresh read after each)', async () => {
+    it('keeps the snapshot true through its own updates, deletes, appends and rows put back (equal to a fresh read after each)', async () => {
       const ids = Array.from({ length: 12 }, () => randomUUID());
       // Row 8 holds a value but no id (typed, not yet synced): appends go below the last row with values.
       const { spreadsheetId, tab } = await keptTab([
@@ -346,13 +385,59 @@ describe('SheetTab against the local sheet through @googleapis/sheets', () => {
           const rowId = fresh_ < ids.length ? ids[fresh_++]! : randomUUID();
           return { rowId, cells: { n: 100 + round, name: `a${round}` } };
         });
-        await tab.write(snapshot, { updates, appends, deletes, addHeaders: [] });
-        live = [...live.filter((id) => !deletes.includes(id)), ...appends.map((a) => a.rowId)];
+        // Rows put back in the middle (some past the end, appended instead).
+        const inserts = Array.from({ length: next(3) }, () => ({
+          rowId: randomUUID(),
+          row: 2 + next(live.length + 3),
+          cells: { n: 200 + round, name: `i${round}` },
+        }));
+        await tab.write(snapshot, { updates, appends, inserts, deletes, addHeaders: [] });
+        live = [
+          ...live.filter((id) => !deletes.includes(id)),
+          ...appends.map((a) => a.rowId),
+          ...inserts.map((i) => i.rowId),
+        ];
         const apiReads = tab.readCounts.apiReads;
         const kept = await tab.read();
         expect(tab.readCounts.apiReads).toBe(apiReads); // served from the kept snapshot
         expect(view(kept), `round ${round}`).toEqual(await fresh(spreadsheetId));
       }
+    });
+
+    it('knows where rows deleted in the sheet were, from the read before: below the row that was above them', async () => {
+      const ids = Array.from({ length: 6 }, () => randomUUID());
+      const { spreadsheetId, tab, state } = await keptTab([['n', ID_HEADER], ...ids.map((id, i) => [i, id])]);
+      await tab.read();
+      // Someone deletes rows 0, 2 and 3 (sheet rows 2, 4, 5) in the sheet.
+      await api.client.spreadsheets.batchUpdate({
+        spreadsheetId,
+        requestBody: {
+          requests: [
+            { deleteDimension: { range: { sheetId: 7, dimension: 'ROWS', startIndex: 3, endIndex: 5 } } },
+            { deleteDimension: { range: { sheetId: 7, dimension: 'ROWS', startIndex: 1, endIndex: 2 } } },
+          ],
+        },
+      });
+      state.token++;
+      const snapshot = await tab.read(); // rows 1, 4, 5 at sheet rows 2-4
+      expect(tab.returnRow(ids[0]!, snapshot, [])).toBe(2); // the first row: under the header
+      expect(tab.returnRow(ids[2]!, snapshot, [])).toBe(3); // below row 1
+      expect(tab.returnRow(ids[3]!, snapshot, [])).toBe(3); // below row 2, gone too: below row 1
+      expect(tab.returnRow(ids[3]!, snapshot, [ids[1]!])).toBe(2); // row 1 deleted by the same write
+      expect(tab.returnRow(ids[1]!, snapshot, [])).toBeUndefined(); // still there
+      expect(tab.returnRow(randomUUID(), snapshot, [])).toBeUndefined(); // never seen
+
+      // Put back, it is on the tab again (and the kept snapshot agrees with a fresh read).
+      await tab.write(snapshot, {
+        updates: [],
+        appends: [],
+        inserts: [{ rowId: ids[2]!, row: tab.returnRow(ids[2]!, snapshot, [])!, cells: { n: 2 } }],
+        deletes: [],
+        addHeaders: [],
+      });
+      expect((await grid(spreadsheetId)).map((r) => r[0])).toEqual(['n', 1, 2, 4, 5]);
+      expect(view(await tab.read())).toEqual(await fresh(spreadsheetId));
+      expect(tab.returnRow(ids[2]!, await tab.read(), [])).toBeUndefined();
     });
 
     it('after in-place edits keeps the positions and reads again only the rows it verifies', async () => {

@@ -31,7 +31,8 @@ export interface DbMergeContext {
   /**
    * The change is a DB INSERT. Of a row the document knows as live, it is the row coming back:
    * applyToDb records one for a row deleted on the sheet whose delete the database refused
-   * (sheetsync.restore); with no sheet row carrying its id, it is appended again.
+   * (sheetsync.restore); with no sheet row carrying its id, it is written as a new row again
+   * (`append`; applyToSheet puts it where it was when it knows, SheetTab.returnRow).
    */
   inserted?: boolean;
 }

@@ -368,8 +368,8 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           const result = await writeRows(tx, schema, merged, deletes);
           await reshowKept(tx, schema, reshows, result.keys);
           // Rows the database would not delete (another table's foreign key refers to them) go back
-          // on the sheet: recorded as DB inserts of their current values, which applyToSheet appends
-          // with their sync ids (mergeDbChange).
+          // on the sheet: recorded as DB inserts of their current values, which applyToSheet puts
+          // back with their sync ids (mergeDbChange, SheetTab.returnRow).
           const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
           const restored = deletes.filter((d) => refused.has(d.rowId));
           if (restored.length > 0) {
@@ -408,7 +408,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
                 link,
                 rowId: error.rowId,
                 code: 'SHEETSYNC_E412',
-                message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back at the end of the sheet`,
+                message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back on the sheet`,
                 ...(rowOf.get(error.rowId) ?? {}),
               });
               continue;

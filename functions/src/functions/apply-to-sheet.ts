@@ -10,7 +10,7 @@
  * decision then finds the sheet already showing the values and writes nothing new.
  */
 import { createHash } from 'node:crypto';
-import type { SheetTab, SheetValue, TabSnapshot } from '../adapters/sheets/sheet-tab.ts';
+import type { SheetTab, SheetValue, TabSnapshot, TabWrite } from '../adapters/sheets/sheet-tab.ts';
 import type { Cells } from '../core/cell-value.ts';
 import { fromDb, fromSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
@@ -233,6 +233,8 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const appends = new Map<string, Record<string, SheetValue>>();
     /** New rows go to the sheet in the order the database committed them, whatever the bucket. */
     const appendOrder = new Map<string, number>();
+    /** Rows coming back after a delete the database refused: put where they were, when known. */
+    const returnRows = new Set<string>();
     const deletes = new Set<string>();
     const pendingRows = new Map<string, Cells>();
     /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
@@ -328,6 +330,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
 
     /** Takes a decision into the row's working document and this flush's sheet writes. */
     function show(rowId: string, decision: Extract<DbDecision, { kind: 'apply' }>, message: DbChangeMessage) {
+      const known = current(rowId) !== undefined;
       working.set(rowId, decision.next);
       const sheetCells: Record<string, SheetValue> = {};
       for (const [column, value] of Object.entries(decision.cells)) {
@@ -339,6 +342,8 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       written.set(rowId, columns);
       if (decision.write === 'append') {
         if (!appends.has(rowId)) appendOrder.set(rowId, message.changeId);
+        // A row with a live document: a delete the database refused brings it back.
+        if (known) returnRows.add(rowId);
         appends.set(rowId, { ...appends.get(rowId), ...sheetCells });
         pendingRows.set(rowId, { ...decision.cells });
       } else if (decision.write === 'update') {
@@ -353,11 +358,18 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       }
     }
 
+    const ordered = [...appends].sort(([a], [b]) => (appendOrder.get(a) ?? 0) - (appendOrder.get(b) ?? 0));
+    const inserts: NonNullable<TabWrite['inserts']> = [];
+    for (const [rowId, cells] of ordered) {
+      const row = returnRows.has(rowId) ? tab.returnRow(rowId, snapshot, [...deletes]) : undefined;
+      if (row !== undefined) inserts.push({ rowId, row, cells });
+    }
     const result = await tab.write(snapshot, {
       updates: [...updates].map(([rowId, cells]) => ({ rowId, cells })),
-      appends: [...appends]
-        .sort(([a], [b]) => (appendOrder.get(a) ?? 0) - (appendOrder.get(b) ?? 0))
+      appends: ordered
+        .filter(([rowId]) => !inserts.some((i) => i.rowId === rowId))
         .map(([rowId, cells]) => ({ rowId, cells })),
+      inserts,
       deletes: [...deletes],
       addHeaders,
     });

@@ -54,7 +54,7 @@ const REMEDIES: Record<string, string> = {
   SHEETSYNC_E409:
     'Fix the row so the database accepts it (see the error). The row was not saved; your next edit of it is applied.',
   SHEETSYNC_E412:
-    'The row is still in the database, usually because rows of another table refer to it (see the error), so it was put back at the end of the sheet. Change or delete those rows first, then delete this row again.',
+    'The row is still in the database, usually because rows of another table refer to it (see the error), so it was put back on the sheet (where it was, when sheetsync had seen the tab since the row was added; otherwise at the end). Change or delete those rows first, then delete this row again.',
 };
 
 export function remedyFor(code: string): string {

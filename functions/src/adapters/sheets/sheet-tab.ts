@@ -43,6 +43,11 @@ export interface TabWrite {
   updates: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
   /** New rows, appended at the end with their sync ids. */
   appends: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
+  /**
+   * Rows put back at a row (1-based, as the tab stands after `deletes`) with their sync ids:
+   * rows the database would not delete. A row past the last row is appended instead.
+   */
+  inserts?: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
   /** Rows to delete, by sync id. */
   deletes: string[];
   /** Headers to add after the last header (table columns the sheet lacks). */
@@ -213,8 +218,10 @@ export class SheetTab {
       return kept.snapshot;
     }
     const at = now();
-    // The kept copy is let go before the read: a big tab's two copies need not fit at once.
+    // The kept copy is let go before the read: a big tab's two copies need not fit at once. Its
+    // ids in row order stay (one reference per row) to tell where rows that vanish were.
     const idColumn = kept?.snapshot.idColumn ?? undefined;
+    const before = kept ? idsInRowOrder(kept.snapshot) : undefined;
     this.kept = undefined;
     const positions =
       changeToken && !this.valuesNeeded && (await this.isBig())
@@ -223,6 +230,7 @@ export class SheetTab {
     this.valuesNeeded = false;
     const { snapshot, otherRows } = positions ?? (await this.readFromApi());
     this.readCounts.apiReads++;
+    if (before) this.rememberVanished(before, snapshot);
     this.kept = changeToken
       ? {
           snapshot,
@@ -236,6 +244,55 @@ export class SheetTab {
         }
       : undefined;
     return snapshot;
+  }
+
+  /**
+   * Rows that were on the tab at one read and gone at the next (deleted in the sheet), each with
+   * the id of the row that was above it then (null: it was the first row under the header).
+   * returnRow() puts a row the database would not delete back there. The most recent
+   * MAX_VANISHED are kept; a read that finds more rows gone than that records none of them.
+   */
+  private readonly vanished = new Map<string, string | null>();
+
+  private rememberVanished(before: string[], after: TabSnapshot): void {
+    let gone = 0;
+    for (const id of before) if (!after.rows.has(id)) gone++;
+    if (gone === 0 || gone > MAX_VANISHED) return;
+    let above: string | null = null;
+    for (const id of before) {
+      if (!after.rows.has(id)) {
+        this.vanished.delete(id); // re-inserted: the newest last
+        this.vanished.set(id, above);
+      }
+      above = id;
+    }
+    for (const id of this.vanished.keys()) {
+      if (this.vanished.size <= MAX_VANISHED) break;
+      this.vanished.delete(id);
+    }
+  }
+
+  /**
+   * Where a row that vanished from the tab goes back: below the row that was above it when it
+   * was last seen (below that row's own upper row if it vanished too), as a row (1-based) of
+   * the tab after `deletes`. Undefined when this SheetTab did not see the row vanish.
+   */
+  returnRow(rowId: string, snapshot: TabSnapshot, deletes: readonly string[]): number | undefined {
+    let above = this.vanished.get(rowId);
+    for (let hops = 0; above !== undefined && hops <= MAX_VANISHED; hops++) {
+      if (above === null) return 2;
+      const target = snapshot.rows.get(above);
+      if (target) {
+        let deletedAbove = 0;
+        for (const id of deletes) {
+          const row = snapshot.rows.get(id)?.row;
+          if (row !== undefined && row <= target.row) deletedAbove++;
+        }
+        return target.row + 1 - deletedAbove;
+      }
+      above = this.vanished.get(above);
+    }
+    return undefined;
   }
 
   /** Set when the next read must read the values too (verify() could not do with positions). */
@@ -431,7 +488,8 @@ export class SheetTab {
    * `snapshot` is it) shows the tab as this write left it: cells updated, deleted rows gone and
    * the rows below moved up, appended rows at the end with their positions.
    */
-  async write(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
+  async write(snapshot: TabSnapshot, requested: TabWrite): Promise<WriteStats> {
+    const write = placeInserts(snapshot, requested);
     let stats: WriteStats;
     try {
       stats = await this.writeOnce(snapshot, write);
@@ -441,6 +499,7 @@ export class SheetTab {
       this.invalidate();
       throw error;
     }
+    for (const insert of write.inserts) this.vanished.delete(insert.rowId);
     // New columns change the grid's width and the headers: read again next time.
     if (write.addHeaders.length > 0 || snapshot.idColumn === null) this.invalidate();
     else if (this.kept?.snapshot === snapshot) this.applyToKept(this.kept, write);
@@ -448,7 +507,7 @@ export class SheetTab {
   }
 
   /** Brings the kept snapshot up to date with a write that succeeded (no new columns). */
-  private applyToKept(kept: KeptSnapshot, write: TabWrite): void {
+  private applyToKept(kept: KeptSnapshot, write: PlacedWrite): void {
     const { snapshot } = kept;
     const columnOf = new Map(snapshot.headers.map((h, i) => [h, i]));
     const setCells = (values: SheetValue[], cells: Record<string, SheetValue>) => {
@@ -484,6 +543,17 @@ export class SheetTab {
       kept.otherRows = kept.otherRows.map(shift);
       snapshot.duplicateRows = snapshot.duplicateRows.map(shift);
     }
+    // Each insert moves the rows at and below its row down by one (ascending, as written).
+    for (const insert of write.inserts) {
+      const down = (row: number) => (row >= insert.row ? row + 1 : row);
+      for (const target of snapshot.rows.values()) target.row = down(target.row);
+      kept.otherRows = kept.otherRows.map(down);
+      snapshot.duplicateRows = snapshot.duplicateRows.map(down);
+      const values: SheetValue[] = snapshot.headers.map(() => '');
+      setCells(values, insert.cells);
+      values[snapshot.idColumn!] = insert.rowId;
+      snapshot.rows.set(insert.rowId, { row: insert.row, values });
+    }
     // appendCells writes after the last row holding values.
     let last = 1;
     for (const target of snapshot.rows.values()) if (target.row > last) last = target.row;
@@ -504,7 +574,7 @@ export class SheetTab {
     }
   }
 
-  private async writeOnce(snapshot: TabSnapshot, write: TabWrite): Promise<WriteStats> {
+  private async writeOnce(snapshot: TabSnapshot, write: PlacedWrite): Promise<WriteStats> {
     const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
     const headers = [...snapshot.headers];
     const newHeaders = write.addHeaders.filter((h) => !headers.includes(h));
@@ -602,22 +672,48 @@ export class SheetTab {
       });
     }
     stats.rowsDeleted = rowsToDelete.length;
+    const rowData = (row: { rowId: string; cells: Record<string, SheetValue> }) => {
+      const values: sheets_v4.Schema$CellData[] = headers.map(() => ({}));
+      for (const [header, value] of Object.entries(row.cells)) {
+        const column = columnOf.get(header);
+        if (column !== undefined && column !== idColumn) values[column] = cellData(value);
+      }
+      values[idColumn] = cellData(row.rowId);
+      return { values };
+    };
+    // Rows put back where they were, top-down, each moving the rows below it down one.
+    for (const insert of write.inserts) {
+      requests.push(
+        {
+          insertDimension: {
+            range: {
+              sheetId: snapshot.sheetId,
+              dimension: 'ROWS',
+              startIndex: insert.row - 1,
+              endIndex: insert.row,
+            },
+            // Formatting from the row above, not the header's, for a row put back under it.
+            inheritFromBefore: insert.row > 2,
+          },
+        },
+        {
+          updateCells: {
+            start: { sheetId: snapshot.sheetId, rowIndex: insert.row - 1, columnIndex: 0 },
+            rows: [rowData(insert)],
+            fields: 'userEnteredValue',
+          },
+        },
+      );
+    }
+    stats.rowsAppended += write.inserts.length;
     if (write.appends.length > 0) {
-      const rows = write.appends.map((append) => {
-        const values: sheets_v4.Schema$CellData[] = headers.map(() => ({}));
-        for (const [header, value] of Object.entries(append.cells)) {
-          const column = columnOf.get(header);
-          if (column !== undefined && column !== idColumn) values[column] = cellData(value);
-        }
-        values[idColumn] = cellData(append.rowId);
-        return { values };
-      });
+      const rows = write.appends.map(rowData);
       for (const chunk of chunksUnder(rows, MAX_PAYLOAD_BYTES)) {
         requests.push({
           appendCells: { sheetId: snapshot.sheetId, rows: chunk, fields: 'userEnteredValue' },
         });
       }
-      stats.rowsAppended = rows.length;
+      stats.rowsAppended += rows.length;
     }
     for (const chunk of chunksUnder(requests, MAX_PAYLOAD_BYTES)) {
       await this.batchUpdateUnderCellCap(snapshot, headers.length, chunk, stats);
@@ -643,7 +739,7 @@ export class SheetTab {
       await this.batchUpdate(requests, stats);
       return;
     } catch (error) {
-      if (!isCellLimit(error) || !requests.some((r) => r.appendCells)) throw error;
+      if (!isCellLimit(error) || !requests.some((r) => r.appendCells || r.insertDimension)) throw error;
       if (!(await this.deleteEmptyColumns(snapshot, width, stats))) throw tabFull(this.title, error, false);
     }
     await this.batchUpdate(requests, stats).catch((error: unknown) => {
@@ -693,6 +789,48 @@ export class SheetTab {
     );
     stats.writeRequests++;
   }
+}
+
+/** How many vanished rows a SheetTab remembers (SheetTab.returnRow). */
+const MAX_VANISHED = 10_000;
+
+/** A snapshot's row ids in the order of their rows. */
+function idsInRowOrder(snapshot: TabSnapshot): string[] {
+  const byRow: string[] = [];
+  for (const [id, { row }] of snapshot.rows) byRow[row] = id;
+  return byRow.filter((id) => id !== undefined);
+}
+
+/** A TabWrite with its inserts placed: rows within the tab, ascending, distinct. */
+type PlacedWrite = Omit<TabWrite, 'inserts'> & {
+  inserts: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
+};
+
+/**
+ * Places a write's inserts in the tab as it will stand after the write's deletes: in ascending
+ * order of their rows, each below the header and below the one before (two rows asked for the
+ * same row keep their order); one that would land past the last row holding values is
+ * appended instead, ahead of the write's own appends.
+ */
+export function placeInserts(snapshot: TabSnapshot, write: TabWrite): PlacedWrite {
+  const asked = [...(write.inserts ?? [])].sort((a, b) => a.row - b.row);
+  if (asked.length === 0) return { ...write, inserts: [] };
+  const deleted = new Set(write.deletes.filter((id) => snapshot.rows.has(id)));
+  let last = snapshot.lastRow - deleted.size;
+  const inserts: PlacedWrite['inserts'] = [];
+  const appended: TabWrite['appends'] = [];
+  let previous = 1;
+  for (const insert of asked) {
+    const row = Math.max(insert.row, previous + 1, 2);
+    if (row > last) {
+      appended.push({ rowId: insert.rowId, cells: insert.cells });
+      continue;
+    }
+    inserts.push({ ...insert, row });
+    previous = row;
+    last++;
+  }
+  return { ...write, inserts, appends: [...appended, ...write.appends] };
 }
 
 /** Google's answer to a request that would grow a spreadsheet past its 10M cells. */
