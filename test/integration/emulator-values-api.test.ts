@@ -109,6 +109,44 @@ describe('spreadsheets.values.update (UpdateValuesResponse)', () => {
     });
   });
 
+  it('a cell holds at most 50,000 characters: a longer entry fails the whole request (RAW, USER_ENTERED, updateCells)', async () => {
+    const message = 'Your input contains more than the maximum of 50000 characters in a single cell.';
+    const fits = 'x'.repeat(50_000);
+    await put('Sheet1!A1', [[fits]]);
+    expect((await get('Sheet1!A1')).values).toEqual([[fits]]);
+    for (const option of ['RAW', 'USER_ENTERED']) {
+      const { status, body } = await failure(put('Sheet1!A2:B2', [['kept?', `${fits}y`]], option));
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: { code: 400, status: 'INVALID_ARGUMENT', message } });
+    }
+    const { status } = await failure(
+      client.spreadsheets.batchUpdate({
+        spreadsheetId,
+        requestBody: {
+          requests: [
+            {
+              appendCells: {
+                sheetId: 0,
+                rows: [{ values: [{ userEnteredValue: { stringValue: 'kept?' } }] }],
+                fields: 'userEnteredValue',
+              },
+            },
+            {
+              updateCells: {
+                start: { sheetId: 0, rowIndex: 3, columnIndex: 0 },
+                rows: [{ values: [{ userEnteredValue: { stringValue: `${fits}y` } }] }],
+                fields: 'userEnteredValue',
+              },
+            },
+          ],
+        },
+      }),
+    );
+    expect(status).toBe(400);
+    // Nothing of the failed requests was written.
+    expect((await get('Sheet1!A1:B4')).values).toEqual([[fits]]);
+  });
+
   it('a write past the grid fails with "exceeds grid limits" (values.update never resizes the sheet)', async () => {
     const { status, body } = await failure(put('Sheet1!A1000', [['x'], ['y']]));
     expect(status).toBe(400);

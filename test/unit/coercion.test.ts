@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coerceSheetCells, fromDb, fromSheet, toSheet } from '../../functions/src/core/coercion.ts';
+import {
+  coerceSheetCells,
+  fromDb,
+  fromSheet,
+  isSheetPreviewOf,
+  SHEET_CELL_MAX_CHARS,
+  sheetPreview,
+  tooLongForSheet,
+  toSheet,
+} from '../../functions/src/core/coercion.ts';
 import { parseColumnType } from '../../functions/src/core/column-type.ts';
 
 const t = parseColumnType;
@@ -148,4 +157,49 @@ describe('round trip: a canonical value shown on the sheet reads back as itself'
       );
     });
   }
+});
+
+describe('values too long for a sheet cell (Google: 50,000 characters)', () => {
+  const text = (n: number) => 'abcdefghij'.repeat(Math.ceil(n / 10)).slice(0, n);
+
+  it('are shown as their start and a note, exactly at the limit; shorter ones as they are', () => {
+    expect(toSheet(text(50_000), t('text'))).toBe(text(50_000));
+    const shown = toSheet(text(60_001), t('text')) as string;
+    expect(shown).toHaveLength(SHEET_CELL_MAX_CHARS);
+    expect(shown.startsWith(text(49_000))).toBe(true);
+    expect(shown).toMatch(/… \[sheetsync: 60,001 characters in the database, .*replaces them all\]$/);
+    expect(tooLongForSheet(text(60_001), t('text'))).toBe(true);
+    expect(tooLongForSheet(text(50_000), t('text'))).toBe(false);
+    expect(tooLongForSheet(null, t('text'))).toBe(false);
+  });
+
+  it('never cut a character in half (a surrogate pair at the cut)', () => {
+    const note = sheetPreview(text(60_000)).length - sheetPreview(text(60_000)).indexOf('… [sheetsync');
+    const cut = SHEET_CELL_MAX_CHARS - note;
+    const emoji = `${text(cut - 1)}😀${text(20_000)}`; // the pair spans the cut
+    const shown = sheetPreview(emoji);
+    expect(shown.length).toBeLessThanOrEqual(SHEET_CELL_MAX_CHARS);
+    expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(shown)).toBe(false); // no lone high surrogate
+    expect(shown.startsWith(text(cut - 1))).toBe(true);
+    expect(shown[cut - 1]).toBe('…');
+  });
+
+  it('json, arrays and text are previewed in their sheet form; the preview is recognised only for its own value', () => {
+    const doc = { items: Array.from({ length: 5_000 }, (_, i) => ({ i, s: 'words' })) };
+    const shown = toSheet(doc, t('jsonb'));
+    expect(shown).toBe(sheetPreview(JSON.stringify(doc)));
+    expect(isSheetPreviewOf(shown, doc, t('jsonb'))).toBe(true);
+    expect(isSheetPreviewOf(shown, { ...doc, more: 1 }, t('jsonb'))).toBe(false);
+    const long = text(70_000);
+    expect(isSheetPreviewOf(toSheet(long, t('text')), long, t('text'))).toBe(true);
+    expect(isSheetPreviewOf(toSheet(long, t('text')), `${long}x`, t('text'))).toBe(false);
+    expect(isSheetPreviewOf(text(49_999), text(49_999), t('text'))).toBe(false);
+    expect(isSheetPreviewOf(toSheet(long, t('text')), null, t('text'))).toBe(false);
+    expect(isSheetPreviewOf(42, long, t('text'))).toBe(false);
+    // A value ending like the note but typed by a person is taken as it is.
+    expect(fromSheet(toSheet(long, t('text')), t('text'))).toEqual({
+      ok: true,
+      value: toSheet(long, t('text')),
+    });
+  });
 });

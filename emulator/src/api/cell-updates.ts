@@ -12,6 +12,7 @@ import { gridRange, requireSheet } from '../model/operations.ts';
 import type { Sheet } from '../model/sheet.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
+import { checkCellLength } from '../model/user-input.ts';
 import { growToFit } from '../model/values.ts';
 
 interface ExtendedValue {
@@ -45,8 +46,14 @@ function parseMask(fields: string | undefined): Mask {
 }
 
 function enteredValue(value: ExtendedValue): { value?: CellValue; formula?: string } {
-  if (value.formulaValue !== undefined) return { formula: value.formulaValue };
-  if (value.stringValue !== undefined) return { value: value.stringValue };
+  if (value.formulaValue !== undefined) {
+    checkCellLength(value.formulaValue);
+    return { formula: value.formulaValue };
+  }
+  if (value.stringValue !== undefined) {
+    checkCellLength(value.stringValue);
+    return { value: value.stringValue };
+  }
   if (value.numberValue !== undefined) return { value: value.numberValue };
   if (value.boolValue !== undefined) return { value: value.boolValue };
   return {};

@@ -11,12 +11,28 @@
  * Anything else stays text. A JSON number or boolean is taken as is.
  */
 import type { Cell, CellFormat, CellValue } from './cell.ts';
+import { invalidArgument } from './errors.ts';
 import { serialFromUtc } from './number-format.ts';
+
+/**
+ * "Cells can contain up to 50,000 characters" (Google Sheets' limits): a longer entry, text or
+ * formula, fails the whole request with 400 INVALID_ARGUMENT and this message, as Google's does.
+ */
+export const MAX_CELL_CHARACTERS = 50_000;
+
+export function checkCellLength(input: string): void {
+  if (input.length > MAX_CELL_CHARACTERS) {
+    throw invalidArgument(
+      `Your input contains more than the maximum of ${MAX_CELL_CHARACTERS} characters in a single cell.`,
+    );
+  }
+}
 
 /** The cell a user entry produces, or undefined for an empty entry (which clears the cell). */
 export function parseUserEntered(input: CellValue): Cell | undefined {
   if (typeof input !== 'string') return { value: input };
   if (input === '') return undefined;
+  checkCellLength(input);
   if (input.startsWith("'")) return { value: input.slice(1) };
   if (input.startsWith('=') && input.length > 1) return { formula: input };
   const text = input.trim();
@@ -28,6 +44,7 @@ export function parseUserEntered(input: CellValue): Cell | undefined {
 /** The cell a RAW entry produces: "The values the user has entered will not be parsed." */
 export function parseRaw(input: CellValue): Cell | undefined {
   if (input === '') return undefined;
+  if (typeof input === 'string') checkCellLength(input);
   return { value: input };
 }
 

@@ -61,8 +61,57 @@ export function fromDb(value: CellValue, type: ColumnType): Coerced {
   return scalarFromSheet(value, type);
 }
 
-/** A canonical value in the sheet's natural form (written with RAW input: text stays text). */
+/**
+ * Google's limit on one cell: "Cells can contain up to 50,000 characters". A write of a longer
+ * one fails the whole request (400), so such a value goes to the sheet as its preview.
+ */
+export const SHEET_CELL_MAX_CHARS = 50_000;
+
+/**
+ * What the sheet shows of a text too long for a cell: its start and a note that says so, in
+ * SHEET_CELL_MAX_CHARS characters (UTF-16 units, never half a surrogate pair). The note ends the
+ * cell, so a person sees it.
+ */
+export function sheetPreview(text: string): string {
+  const note = `… [sheetsync: ${text.length.toLocaleString('en-US')} characters in the database, more than a sheet cell holds; what you type here replaces them all]`;
+  let keep = SHEET_CELL_MAX_CHARS - note.length;
+  const last = text.charCodeAt(keep - 1);
+  if (last >= 0xd800 && last <= 0xdbff) keep--;
+  return text.slice(0, keep) + note;
+}
+
+/**
+ * Whether a sheet cell shows the preview (sheetPreview) of `value`: the sheet sending it back (a
+ * paste or copy of the row, a reconcile read) is not a new value.
+ */
+export function isSheetPreviewOf(
+  sheet: SheetValue | undefined,
+  value: CellValue | undefined,
+  type: ColumnType,
+): boolean {
+  if (typeof sheet !== 'string' || sheet.length < SHEET_CELL_MAX_CHARS - 1_000 || !sheet.endsWith(']'))
+    return false;
+  if (value === null || value === undefined) return false;
+  const text = fullSheetValue(value, type);
+  return typeof text === 'string' && text.length > SHEET_CELL_MAX_CHARS && sheetPreview(text) === sheet;
+}
+
+/** Whether a value is too long for a sheet cell (it is shown as its preview). */
+export function tooLongForSheet(value: CellValue, type: ColumnType): boolean {
+  const text = fullSheetValue(value, type);
+  return typeof text === 'string' && text.length > SHEET_CELL_MAX_CHARS;
+}
+
+/**
+ * A canonical value in the sheet's natural form (written with RAW input: text stays text); text
+ * too long for a cell as its preview (sheetPreview).
+ */
 export function toSheet(value: CellValue, type: ColumnType): SheetValue {
+  const shown = fullSheetValue(value, type);
+  return typeof shown === 'string' && shown.length > SHEET_CELL_MAX_CHARS ? sheetPreview(shown) : shown;
+}
+
+function fullSheetValue(value: CellValue, type: ColumnType): SheetValue {
   if (value === null) return '';
   if (type.array > 0 || type.kind === 'json') return JSON.stringify(value);
   switch (type.kind) {

@@ -39,7 +39,13 @@ import {
   writeRows,
 } from '../adapters/table/table-writer.ts';
 import type { Cells } from '../core/cell-value.ts';
-import { type CellError, coerceSheetCells, type SheetValue } from '../core/coercion.ts';
+import {
+  type CellError,
+  coerceSheetCells,
+  isSheetPreviewOf,
+  SHEET_CELL_MAX_CHARS,
+  type SheetValue,
+} from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
 import { keyId } from '../core/key-id.ts';
@@ -197,6 +203,10 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     const changeProblems: RowProblem[][] = deliveries.map(() => []);
     /** An unknown header is reported once per flush, not once per row of a paste. */
     const unknownHeaders = new Set<string>();
+    /** Per change: cells that may show sheetsync's preview of a value too long for the sheet. */
+    const maybePreviews: Array<Array<{ column: string; header: string; value: SheetValue }>> = deliveries.map(
+      () => [],
+    );
 
     // Headers → columns, then values → canonical form. Bad cells are left out and reported.
     const changes = deliveries.map(({ message }, i) => {
@@ -215,8 +225,11 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       const byColumn: Record<string, SheetValue> = {};
       const headerOf = new Map<string, string>();
       for (const [header, column] of match.columns) {
-        byColumn[column.name] = message.cells[header] ?? null;
+        const value = message.cells[header] ?? null;
+        byColumn[column.name] = value;
         headerOf.set(column.name, header);
+        if (typeof value === 'string' && value.length > SHEET_CELL_MAX_CHARS - 1_000)
+          maybePreviews[i]!.push({ column: column.name, header, value });
       }
       const { cells, errors } = coerceSheetCells(byColumn, types);
       changeProblems[i]!.push(...errors.map((e) => cellProblem(link, message, e, headerOf.get(e.column))));
@@ -249,6 +262,20 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       const pending = pendingDocs.get(rowId);
       if (pending) docs.set(rowId, mergeRowDocuments(docs.get(rowId), pending));
     }
+    // A cell that shows the preview applyToSheet wrote of a value too long for a sheet cell
+    // (coercion.sheetPreview), sent back as it is (the row pasted or copied over itself), is not
+    // an edit: the value stays whole in the table.
+    maybePreviews.forEach((cells, i) => {
+      const change = changes[i]!;
+      for (const { column, header, value } of cells) {
+        const state = docs.get(change.rowId)?.cells[column];
+        if (!state || !isSheetPreviewOf(value, state.sheetValue ?? state.value, types[column]!)) continue;
+        delete change.cells[column];
+        changeProblems[i] = changeProblems[i]!.filter(
+          (p) => !(p.code === 'SHEETSYNC_E407' && p.column === header),
+        );
+      }
+    });
     const commits = new Map<string, RowCommit>();
     const read = now();
 

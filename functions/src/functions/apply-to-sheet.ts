@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { SheetTab, SheetValue, TabSnapshot, TabWrite } from '../adapters/sheets/sheet-tab.ts';
 import type { Cells } from '../core/cell-value.ts';
-import { fromDb, fromSheet, toSheet } from '../core/coercion.ts';
+import { fromDb, fromSheet, SHEET_CELL_MAX_CHARS, tooLongForSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
 import {
@@ -335,7 +335,21 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       const sheetCells: Record<string, SheetValue> = {};
       for (const [column, value] of Object.entries(decision.cells)) {
         const h = header(column);
-        if (h !== undefined) sheetCells[h] = toSheet(value, typeOf(column, message));
+        if (h === undefined) continue;
+        const type = typeOf(column, message);
+        const shown = toSheet(value, type);
+        sheetCells[h] = shown;
+        // (A preview is SHEET_CELL_MAX_CHARS long, or one less for a surrogate pair at its cut.)
+        if (
+          typeof shown === 'string' &&
+          shown.length >= SHEET_CELL_MAX_CHARS - 1 &&
+          tooLongForSheet(value, type)
+        ) {
+          deps.logger.warn(
+            `SHEETSYNC_E509: the value of ${column} is longer than a sheet cell holds (50,000 characters); the sheet shows its start and a note, the table keeps it whole`,
+            { link, rowId, column, code: 'SHEETSYNC_E509', op: 'applyToSheet' },
+          );
+        }
       }
       const columns = written.get(rowId) ?? new Set<string>();
       for (const column of Object.keys(decision.cells)) columns.add(column);

@@ -13,7 +13,7 @@ import { canonicalRow, jsonExpr, readRowsForUpdate } from '../adapters/table/tab
 import { describeTable, matchHeaders } from '../adapters/table/table-schema.ts';
 import { ident, inSheetTransaction, type RowUpsert, writeRows } from '../adapters/table/table-writer.ts';
 import { type Cells, type CellValue, sameValue, stableText } from '../core/cell-value.ts';
-import { fromSheet, toSheet } from '../core/coercion.ts';
+import { fromSheet, isSheetPreviewOf, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { tick } from '../core/hlc.ts';
@@ -143,15 +143,26 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
         freshRow.set(rowId, row);
       }
       seenIds.add(rowId);
+      const doc = fresh ? undefined : docs.get(rowId);
+      const db = doc?.key && !doc.tombstone ? dbRows.get(keyId(doc.key)) : undefined;
       const cells: Cells = {};
       for (const [c, name] of columnAt.entries()) {
         if (!name) continue;
-        const coerced = fromSheet((values[c] ?? null) as SheetValue, types[name]!);
+        const raw = (values[c] ?? null) as SheetValue;
+        // The preview of a value too long for a cell (coercion.sheetPreview) is that value: the
+        // table's, or the one last synced (the sheet has not changed since).
+        const state = doc?.cells[name];
+        const previewed = [db?.[name], state?.sheetValue, state?.value].find((v) =>
+          isSheetPreviewOf(raw, v, types[name]!),
+        );
+        if (previewed !== undefined) {
+          cells[name] = previewed;
+          continue;
+        }
+        const coerced = fromSheet(raw, types[name]!);
         if (coerced.ok) cells[name] = coerced.value;
         else r.badCells.push({ row, column: name, message: coerced.message });
       }
-      const doc = fresh ? undefined : docs.get(rowId);
-      const db = doc?.key && !doc.tombstone ? dbRows.get(keyId(doc.key)) : undefined;
       if (doc?.key) seenKeys.add(keyId(doc.key));
       if (!db) {
         const plan = planLoneRow('sheet', doc, doc ? matchesSynced(doc, cells) : false);

@@ -63,6 +63,16 @@ export function remedyFor(code: string): string {
 
 type Cell = string | number;
 
+/**
+ * A value or message cut to `max` characters, saying how long it was: a sheet cell holds 50,000
+ * characters (a longer one fails the whole append), and a problem needs only enough to be found.
+ */
+function clip(text: string, max: number): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length.toLocaleString('en-US')} characters)`;
+}
+
 /** The tab's rows for `problems` (header excluded), capped at MAX_ROWS_PER_REPORT + 1. */
 export function errorRows(
   problems: readonly SheetProblem[],
@@ -77,8 +87,8 @@ export function errorRows(
       p.rowId,
       p.row ?? '',
       p.column ?? '',
-      p.value === undefined || p.value === null ? '' : String(p.value),
-      `${p.code}: ${p.message}`,
+      p.value === undefined || p.value === null ? '' : clip(String(p.value), 1_000),
+      clip(`${p.code}: ${p.message}`, 2_000),
       remedyFor(p.code),
     ]);
   if (problems.length > max) {
