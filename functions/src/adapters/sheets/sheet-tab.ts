@@ -7,7 +7,8 @@
  * - write: at most one `spreadsheets.batchUpdate` for structure (new columns, hiding and
  *   protecting the id column), one `values.batchUpdate` (RAW, so text never becomes a formula)
  *   carrying only the changed cells, and one `spreadsheets.batchUpdate` that deletes rows
- *   bottom-up and appends new rows, each with its sync id. Payloads are split under 2 MB.
+ *   bottom-up, puts back rows where they were (a delete the database refused) and appends new
+ *   rows, each with its sync id. Payloads are split under 2 MB.
  *
  * Formulas and formatting in cells sheetsync does not write are never touched.
  */
@@ -500,7 +501,8 @@ export class SheetTab {
   /**
    * Applies `write` to the tab as read in `snapshot`. Afterwards the kept snapshot (when
    * `snapshot` is it) shows the tab as this write left it: cells updated, deleted rows gone and
-   * the rows below moved up, appended rows at the end with their positions.
+   * the rows below moved up, rows put back (`inserts`) in place with the rows below moved down,
+   * appended rows at the end with their positions.
    */
   async write(snapshot: TabSnapshot, requested: TabWrite): Promise<WriteStats> {
     const write = placeInserts(snapshot, requested);
