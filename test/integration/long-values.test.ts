@@ -6,8 +6,8 @@
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet;
  * attach and reconcile against the local sheet.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
@@ -20,6 +20,7 @@ import { startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** 60,000 characters, different from start to end. */
@@ -81,10 +82,7 @@ describe('values too long for a sheet cell', () => {
     const warnings: string[] = [];
 
     beforeAll(async () => {
-      h = await startSyncHarness({
-        databaseUrl: db.url,
-        pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-        firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+      h = await startTestHarness(db, {
         table: 'public.items',
         headers: ['sku', 'note', 'qty'],
         createTable: (sql) => sql`create table public.items (sku text primary key, note text, qty integer)`,

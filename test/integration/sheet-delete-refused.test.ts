@@ -5,11 +5,12 @@
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty'];
@@ -20,10 +21,7 @@ describe('a sheet delete the database refuses', () => {
   let h: SyncHarness;
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.items',
       headers: COLUMNS,
       createTable: async (sql) => {

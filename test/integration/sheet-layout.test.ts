@@ -5,9 +5,10 @@
  * database change lands in its own row. The local sheet's user actions, sheetWebhook, the Pub/Sub
  * and Firestore emulators, real PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ID_HEADER, type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ID_HEADER, type SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 describe('rows inserted in the sheet, then a database change', () => {
@@ -15,10 +16,7 @@ describe('rows inserted in the sheet, then a database change', () => {
   let h: SyncHarness;
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.towns',
       headers: ['id', 'name'],
       createTable: (sql) => sql`create table public.towns (id int primary key, name text)`,

@@ -6,10 +6,11 @@
  * only once the parts together are a permutation. Whole pipeline: the local sheet, the webhook,
  * the Pub/Sub and Firestore emulators, applyToDb, PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['id', 'name', 'qty'];
@@ -26,10 +27,7 @@ describe('a sort of the visible columns sent in parts', () => {
     log.filter((e) => e.message === 'webhook published sheet changes' && e.op === 'edit');
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.stock',
       headers: COLUMNS,
       createTable: (sql) => sql`create table public.stock (id bigint primary key, name text, qty integer)`,

@@ -6,11 +6,12 @@
  * typed into, not the row whose id stayed in that position. Through the real apps-script/, the
  * webhook, Google's Pub/Sub and Firestore emulators, applyToDb and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'note'];
@@ -21,10 +22,7 @@ describe('typing into rows sorted without their ids, before the ids follow', () 
   let h: SyncHarness;
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.items',
       headers: COLUMNS,
       createTable: (sql) =>

@@ -5,8 +5,8 @@
  * its other cells in the table; the message is acked, so nothing is retried or reported again.
  */
 import { sheets } from '@googleapis/sheets';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ID_HEADER, type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ID_HEADER, type SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { readValues } from '../../emulator/src/model/values.ts';
 import {
   ERRORS_HEADERS,
@@ -17,6 +17,7 @@ import {
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { type Logger, type LogLabels, silentLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'price'];
@@ -35,10 +36,7 @@ describe('sheet → database: per-cell errors in the errors tab', () => {
   };
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.parts',
       headers: COLUMNS,
       logger,

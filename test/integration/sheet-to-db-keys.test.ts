@@ -5,20 +5,11 @@
  * meanwhile. And a sheet edit applied to a table whose key comes from the sheet writes nothing
  * back to the sheet (no echo), while a database-side change does.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  ID_HEADER,
-  type SyncHarness,
-  startSyncHarness,
-  tableVsSheet,
-} from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ID_HEADER, type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
-
-const services = () => ({
-  pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-  firestoreEmulatorHost: inject('firestoreEmulatorHost'),
-});
 
 describe('a table with an identity key', () => {
   const db = useTestDatabase();
@@ -27,9 +18,7 @@ describe('a table with an identity key', () => {
   const TABLE = { schema: 'public', name: 'people', key: ['id'] };
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      ...services(),
+    h = await startTestHarness(db, {
       table: 'public.people',
       headers: COLUMNS,
       createTable: (sql) =>
@@ -107,9 +96,7 @@ describe('no echo', () => {
   const TABLE = { schema: 'public', name: 'stock', key: ['sku'] };
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      ...services(),
+    h = await startTestHarness(db, {
       table: 'public.stock',
       headers: COLUMNS,
       createTable: (sql) => sql`create table public.stock (sku text primary key, name text, qty integer)`,

@@ -5,9 +5,10 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['id', 'name', 'qty'];
@@ -23,10 +24,7 @@ describe('the webhook at the edge', () => {
   let forwarded = 0;
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.orders',
       headers: COLUMNS,
       // An identity key: a new row delivered twice would become two table rows.

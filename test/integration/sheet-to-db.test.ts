@@ -4,10 +4,11 @@
  * changes to applyToDb, which writes PostgreSQL and the Firestore emulator's version store.
  * After each action the table must equal the sheet by sync id, in every column.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { startTestHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'price', 'note', 'color'];
@@ -18,10 +19,7 @@ describe('sheet → database', () => {
   let h: SyncHarness;
 
   beforeAll(async () => {
-    h = await startSyncHarness({
-      databaseUrl: db.url,
-      pubsubEmulatorHost: inject('pubsubEmulatorHost'),
-      firestoreEmulatorHost: inject('firestoreEmulatorHost'),
+    h = await startTestHarness(db, {
       table: 'public.items',
       headers: COLUMNS,
       createTable: (sql) =>
