@@ -374,17 +374,17 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
 
     const ordered = [...appends].sort(([a], [b]) => (appendOrder.get(a) ?? 0) - (appendOrder.get(b) ?? 0));
     const inserts: NonNullable<TabWrite['inserts']> = [];
+    const deleting = [...deletes];
     for (const [rowId, cells] of ordered) {
-      const row = returnRows.has(rowId) ? tab.returnRow(rowId, snapshot, [...deletes]) : undefined;
+      const row = returnRows.has(rowId) ? tab.returnRow(rowId, snapshot, deleting) : undefined;
       if (row !== undefined) inserts.push({ rowId, row, cells });
     }
+    const inserted = new Set(inserts.map((i) => i.rowId));
     const result = await tab.write(snapshot, {
       updates: [...updates].map(([rowId, cells]) => ({ rowId, cells })),
-      appends: ordered
-        .filter(([rowId]) => !inserts.some((i) => i.rowId === rowId))
-        .map(([rowId, cells]) => ({ rowId, cells })),
+      appends: ordered.filter(([rowId]) => !inserted.has(rowId)).map(([rowId, cells]) => ({ rowId, cells })),
       inserts,
-      deletes: [...deletes],
+      deletes: deleting,
       addHeaders,
     });
     phase('tabWriteMs');
