@@ -34,6 +34,15 @@ const SHEETSYNC_STRUCTURE_IDS = 100000;
  * SHEETSYNC_EDIT_CHARS overrides it.
  */
 const SHEETSYNC_EDIT_CHARS = 4000000;
+/**
+ * How long an execution waits for the script lock (ms). An edit or change whose trigger does not
+ * get it in time (another execution held it that long: a big paste, a slow webhook) is kept as a
+ * pending Script Property and sent by the next execution that holds the lock. The Script
+ * Property SHEETSYNC_LOCK_WAIT_MS overrides it.
+ */
+const SHEETSYNC_LOCK_WAIT_MS = 30000;
+/** Script Property keys of pending edits and changes: the prefix, the time, a unique suffix. */
+const SHEETSYNC_PENDING = 'SHEETSYNC_PENDING_';
 
 /** Simple trigger: adds the sheetsync menu. */
 function onOpen() {
@@ -105,10 +114,18 @@ function setup(webhookUrl, secret, tabs) {
 function handleEdit(e) {
   const sheet = e.range.getSheet();
   if (!isSynced_(sheet)) return;
-  withLock_(() => {
+  const ran = withLock_(() => {
     const payload = editPayload_(sheet, e.range);
     if (payload) sendInParts_(payload);
   });
+  if (!ran) {
+    remember_({
+      kind: 'edit',
+      sheet: sheet.getName(),
+      sheetId: sheet.getSheetId(),
+      range: e.range.getA1Notation(),
+    });
+  }
 }
 
 /**
@@ -160,40 +177,44 @@ function sendInParts_(payload) {
 function handleChange(e) {
   // EDIT and FORMAT come with an onEdit (or change no data).
   if (e.changeType === 'EDIT' || e.changeType === 'FORMAT') return;
-  if (e.changeType === 'INSERT_ROW') {
+  const changeType = String(e.changeType);
+  if (!withLock_(() => sendChange_(changeType))) remember_({ kind: 'change', changeType: changeType });
+}
+
+/**
+ * What a change of the spreadsheet's structure sends for each synced tab.
+ * @param {string} changeType onChange's e.changeType
+ */
+function sendChange_(changeType) {
+  if (changeType === 'INSERT_ROW') {
     // Only empty rows: no data to send, but the rows below moved, and the server writes to the
     // sheet by the positions it last read. A small event tells it to read them again.
-    withLock_(() => {
-      syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
-        send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'INSERT_ROW' }));
-      });
+    syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
+      send_(basePayload_(sheet, sheetContext_(sheet), 'layout', { changeType: 'INSERT_ROW' }));
     });
     return;
   }
-  withLock_(() => {
-    syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
-      const context = sheetContext_(sheet);
-      // The event's time is when the ids were read: a row sheetsync appends after that is missing
-      // from the list without having been deleted, and the server tells the two apart by it.
-      const readAt = Date.now();
-      const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
-      const changeType = String(e.changeType);
-      const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
-      if (ids.length <= limit) {
-        send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids, time: readAt }));
-        return;
-      }
-      '0123456789abcdef'.split('').forEach((prefix) => {
-        const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
-        send_(
-          basePayload_(sheet, context, 'structure', {
-            changeType: changeType,
-            idPrefix: prefix,
-            ids: part,
-            time: readAt,
-          }),
-        );
-      });
+  syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
+    const context = sheetContext_(sheet);
+    // The event's time is when the ids were read: a row sheetsync appends after that is missing
+    // from the list without having been deleted, and the server tells the two apart by it.
+    const readAt = Date.now();
+    const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
+    const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
+    if (ids.length <= limit) {
+      send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids, time: readAt }));
+      return;
+    }
+    '0123456789abcdef'.split('').forEach((prefix) => {
+      const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
+      send_(
+        basePayload_(sheet, context, 'structure', {
+          changeType: changeType,
+          idPrefix: prefix,
+          ids: part,
+          time: readAt,
+        }),
+      );
     });
   });
 }
@@ -202,7 +223,7 @@ function handleChange(e) {
 function flushQueue() {
   withLock_(() => {
     deliverQueued_();
-  });
+  }, true);
 }
 
 /** Menu "sheetsync → Status". */
@@ -392,12 +413,62 @@ function syncedSheets_(ss) {
   return ss.getSheets().filter(isSynced_);
 }
 
-function withLock_(fn) {
+/**
+ * Runs fn holding the script lock, after the edits and changes whose triggers could not get it.
+ * @param {function(): void} fn
+ * @param {boolean=} fresh read the pending ones from Script Properties now (the time trigger),
+ *   not from the properties this execution read at its start
+ * @return {boolean} false when the lock was not had in time: fn did not run
+ */
+function withLock_(fn, fresh) {
   const lock = LockService.getScriptLock();
-  lock.waitLock(30000);
+  if (!lock.tryLock(Number(scriptProperties_().SHEETSYNC_LOCK_WAIT_MS) || SHEETSYNC_LOCK_WAIT_MS))
+    return false;
   try {
+    sendPending_(fresh);
     fn();
   } finally {
     lock.releaseLock();
   }
+  return true;
+}
+
+/**
+ * Keeps an edit or change whose trigger could not get the script lock, to be sent by the next
+ * execution that holds it: a Script Property of its own (one call, no lock needed).
+ * @param {Object} pending {kind: 'edit', sheet, sheetId, range} or {kind: 'change', changeType}
+ */
+function remember_(pending) {
+  const key = `${SHEETSYNC_PENDING}${String(Date.now()).padStart(15, '0')}_${Utilities.getUuid()}`;
+  PropertiesService.getScriptProperties().setProperty(key, JSON.stringify(pending));
+  console.warn(`sheetsync: the script lock was busy; the ${pending.kind} is sent by the next run`);
+}
+
+/**
+ * Sends the pending edits and changes, oldest first, as the sheet shows them now: an edit's range
+ * is read again (its values now, which later edits may have changed and sent too), a change sends
+ * the tabs' ids now. Runs holding the script lock.
+ * @param {boolean=} fresh read the Script Properties now instead of this execution's copy
+ */
+function sendPending_(fresh) {
+  const store = PropertiesService.getScriptProperties();
+  const props = fresh ? store.getProperties() : scriptProperties_();
+  const keys = Object.keys(props)
+    .filter((key) => key.indexOf(SHEETSYNC_PENDING) === 0)
+    .sort();
+  keys.forEach((key) => {
+    // Another execution may have sent it since this one read its properties.
+    const json = fresh ? props[key] : store.getProperty(key);
+    if (!json) return;
+    store.deleteProperty(key);
+    const pending = JSON.parse(json);
+    if (pending.kind === 'change') {
+      sendChange_(pending.changeType);
+      return;
+    }
+    const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(pending.sheet);
+    if (!sheet || sheet.getSheetId() !== pending.sheetId || !isSynced_(sheet)) return;
+    const payload = editPayload_(sheet, sheet.getRange(pending.range));
+    if (payload) sendInParts_(payload);
+  });
 }

@@ -38,6 +38,8 @@ export interface SyncHarnessOptions {
    * a helper file added to a copy of apps-script/.
    */
   scriptProperties?: Record<string, string>;
+  /** Files (name → source) added to a copy of apps-script/: functions tests run with runScript. */
+  scriptFiles?: Record<string, string>;
   logger?: Logger;
 }
 
@@ -111,10 +113,11 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     stops.push(() => bus.close());
 
     let scriptDir = 'apps-script';
-    if (options.scriptProperties) {
+    if (options.scriptProperties || options.scriptFiles) {
       const copy = scriptCopy({
         'test-properties.js':
           'function setTestProperties(json) { PropertiesService.getScriptProperties().setProperties(JSON.parse(json)); }\n',
+        ...options.scriptFiles,
       });
       scriptDir = copy;
       stops.push(async () => rmSync(copy, { recursive: true, force: true }));
