@@ -461,14 +461,20 @@ function sendPending_(fresh) {
     const json = fresh ? props[key] : store.getProperty(key);
     if (!json) return;
     store.deleteProperty(key);
-    const pending = JSON.parse(json);
-    if (pending.kind === 'change') {
-      sendChange_(pending.changeType);
-      return;
+    // One that cannot be sent (its range left the grid: rows were deleted since) must not stop
+    // the rest, nor this execution's own event.
+    try {
+      const pending = JSON.parse(json);
+      if (pending.kind === 'change') {
+        sendChange_(pending.changeType);
+        return;
+      }
+      const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(pending.sheet);
+      if (!sheet || sheet.getSheetId() !== pending.sheetId || !isSynced_(sheet)) return;
+      const payload = editPayload_(sheet, sheet.getRange(pending.range));
+      if (payload) sendInParts_(payload);
+    } catch (error) {
+      console.error(`sheetsync: a pending ${json} could not be sent: ${error}`);
     }
-    const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(pending.sheet);
-    if (!sheet || sheet.getSheetId() !== pending.sheetId || !isSynced_(sheet)) return;
-    const payload = editPayload_(sheet, sheet.getRange(pending.range));
-    if (payload) sendInParts_(payload);
   });
 }
