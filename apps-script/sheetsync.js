@@ -13,6 +13,8 @@
 //   REMOVE_ROW, INSERT_COLUMN, REMOVE_COLUMN, INSERT_GRID, REMOVE_GRID, FORMAT, OTHER).
 // - UrlFetchApp.fetch is synchronous; a failed delivery is kept in a hidden queue tab and retried
 //   by a time-driven trigger, so no edit is lost while the functions are down.
+// - Executions run concurrently and serialise on the script lock; one that cannot get it in time
+//   keeps its edit or change as a Script Property, sent by the next one that holds the lock.
 
 /* exported onOpen, setupFromMenu, setup, handleEdit, handleChange, flushQueue, showStatus */
 
