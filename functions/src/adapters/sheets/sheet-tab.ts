@@ -259,14 +259,14 @@ export class SheetTab {
     // Both reads in row order, side by side: a row found where the new read's order continues
     // costs a comparison; only the others are looked up (a tab of 1.4M rows takes ~0.3 s to look
     // up every id, ~0.1 s this way after rows were inserted or deleted; a sort costs the lookups).
-    const now = idsByRow(after);
+    const seen = idsByRow(after);
     const gone: Array<[string, string | null]> = [];
     let above: string | null = null;
     let next = 2;
     for (const id of before) {
       if (id === undefined) continue;
-      while (next < now.length && now[next] === undefined) next++;
-      if (now[next] === id) {
+      while (next < seen.length && seen[next] === undefined) next++;
+      if (seen[next] === id) {
         next++;
       } else {
         const found = after.rows.get(id);
@@ -828,7 +828,7 @@ type PlacedWrite = Omit<TabWrite, 'inserts'> & {
  * same row keep their order); one that would land past the last row holding values is
  * appended instead, ahead of the write's own appends.
  */
-export function placeInserts(snapshot: TabSnapshot, write: TabWrite): PlacedWrite {
+function placeInserts(snapshot: TabSnapshot, write: TabWrite): PlacedWrite {
   const asked = [...(write.inserts ?? [])].sort((a, b) => a.row - b.row);
   if (asked.length === 0) return { ...write, inserts: [] };
   const deleted = new Set(write.deletes.filter((id) => snapshot.rows.has(id)));
