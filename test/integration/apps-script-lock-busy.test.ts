@@ -6,36 +6,28 @@
  * serialises concurrent executions as Google's does, the webhook, Google's Pub/Sub and Firestore
  * emulators, and applyToDb.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 
 const COLUMNS = ['sku', 'name', 'qty'];
 const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
 
 describe('a trigger that finds the script lock busy', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.items',
-      headers: COLUMNS,
-      createTable: (sql) => sql`create table public.items (sku text primary key, name text, qty integer)`,
-      // Triggers wait 300 ms for the lock (30 s by default); the minute trigger stays out of the way.
-      scriptProperties: { SHEETSYNC_LOCK_WAIT_MS: '300' },
-      timeScale: 1_000,
-      scriptFiles: {
-        'hold-lock.js':
-          'function holdLock(ms) { const lock = LockService.getScriptLock(); lock.waitLock(10000); Utilities.sleep(ms); lock.releaseLock(); }\n',
-      },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.items',
+    headers: COLUMNS,
+    createTable: (sql) => sql`create table public.items (sku text primary key, name text, qty integer)`,
+    // Triggers wait 300 ms for the lock (30 s by default); the minute trigger stays out of the way.
+    scriptProperties: { SHEETSYNC_LOCK_WAIT_MS: '300' },
+    timeScale: 1_000,
+    scriptFiles: {
+      'hold-lock.js':
+        'function holdLock(ms) { const lock = LockService.getScriptLock(); lock.waitLock(10000); Utilities.sleep(ms); lock.releaseLock(); }\n',
+    },
   });
 
   const converged = (rows: number) => waitForConvergence(h, TABLE, COLUMNS, rows);

@@ -7,7 +7,6 @@
  * attach and reconcile against the local sheet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
@@ -20,7 +19,7 @@ import { startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** 60,000 characters, different from start to end. */
@@ -78,24 +77,18 @@ describe('values too long for a sheet cell', () => {
   });
 
   describe('the sync pipeline', () => {
-    let h: SyncHarness;
     const warnings: string[] = [];
 
-    beforeAll(async () => {
-      h = await startTestHarness(db, {
-        table: 'public.items',
-        headers: ['sku', 'note', 'qty'],
-        createTable: (sql) => sql`create table public.items (sku text primary key, note text, qty integer)`,
-        logger: createLogger({
-          level: 'WARNING',
-          write: (line) => {
-            warnings.push(line);
-          },
-        }),
-      });
-    }, 60_000);
-    afterAll(async () => {
-      await h?.stop();
+    const h = useSyncHarness(db, {
+      table: 'public.items',
+      headers: ['sku', 'note', 'qty'],
+      createTable: (sql) => sql`create table public.items (sku text primary key, note text, qty integer)`,
+      logger: createLogger({
+        level: 'WARNING',
+        write: (line) => {
+          warnings.push(line);
+        },
+      }),
     });
 
     const rowOf = (sku: string) => h.tabValues().find((r) => r[0] === sku);

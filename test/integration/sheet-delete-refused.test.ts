@@ -5,12 +5,11 @@
  * the webhook, Google's Pub/Sub and Firestore emulators, applyToDb, the relay and applyToSheet.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
 import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty'];
@@ -18,21 +17,14 @@ const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
 
 describe('a sheet delete the database refuses', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.items',
-      headers: COLUMNS,
-      createTable: async (sql) => {
-        await sql`create table public.items (sku text primary key, name text, qty integer)`;
-        await sql`create table public.orders (id int primary key, sku text not null references public.items (sku))`;
-      },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.items',
+    headers: COLUMNS,
+    createTable: async (sql) => {
+      await sql`create table public.items (sku text primary key, name text, qty integer)`;
+      await sql`create table public.orders (id int primary key, sku text not null references public.items (sku))`;
+    },
   });
 
   const converged = (rows: number) => waitForConvergence(h, TABLE, COLUMNS, rows);

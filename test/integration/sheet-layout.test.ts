@@ -5,25 +5,19 @@
  * database change lands in its own row. The local sheet's user actions, sheetWebhook, the Pub/Sub
  * and Firestore emulators, real PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ID_HEADER, type SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ID_HEADER } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 describe('rows inserted in the sheet, then a database change', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.towns',
-      headers: ['id', 'name'],
-      createTable: (sql) => sql`create table public.towns (id int primary key, name text)`,
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.towns',
+    headers: ['id', 'name'],
+    createTable: (sql) => sql`create table public.towns (id int primary key, name text)`,
   });
 
   const row = (id: number) => h.tabValues().find((r) => r[0] === id);

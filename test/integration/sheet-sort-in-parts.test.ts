@@ -6,11 +6,11 @@
  * only once the parts together are a permutation. Whole pipeline: the local sheet, the webhook,
  * the Pub/Sub and Firestore emulators, applyToDb, PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['id', 'name', 'qty'];
@@ -19,29 +19,25 @@ const ROWS = 40;
 
 describe('a sort of the visible columns sent in parts', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
   /** The webhook's answers: rows re-identified per part, and rows published as edits. */
   let log: Array<{ message: string; rows?: number; count?: number; op?: string }> = [];
   const sortedParts = () => log.filter((e) => e.message.startsWith('webhook found rows sorted'));
   const publishedEdits = () =>
     log.filter((e) => e.message === 'webhook published sheet changes' && e.op === 'edit');
 
+  const h = useSyncHarness(db, {
+    table: 'public.stock',
+    headers: COLUMNS,
+    createTable: (sql) => sql`create table public.stock (id bigint primary key, name text, qty integer)`,
+    // About 100 characters a row: parts of 6 rows or so.
+    scriptProperties: { SHEETSYNC_EDIT_CHARS: '600' },
+    logger: createLogger({ level: 'INFO', write: (line) => log.push(JSON.parse(line)) }),
+  });
+
   beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.stock',
-      headers: COLUMNS,
-      createTable: (sql) => sql`create table public.stock (id bigint primary key, name text, qty integer)`,
-      // About 100 characters a row: parts of 6 rows or so.
-      scriptProperties: { SHEETSYNC_EDIT_CHARS: '600' },
-      logger: createLogger({ level: 'INFO', write: (line) => log.push(JSON.parse(line)) }),
-    });
     await h.sql`insert into public.stock select g, 'item ' || g, (g * 37) % 101 from generate_series(1, ${ROWS}) g`;
     await converged();
   }, 120_000);
-
-  afterAll(async () => {
-    await h?.stop();
-  });
 
   async function converged(): Promise<void> {
     let last: string[] = [];

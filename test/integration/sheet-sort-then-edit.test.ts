@@ -6,12 +6,11 @@
  * typed into, not the row whose id stayed in that position. Through the real apps-script/, the
  * webhook, Google's Pub/Sub and Firestore emulators, applyToDb and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'note'];
@@ -19,19 +18,12 @@ const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
 
 describe('typing into rows sorted without their ids, before the ids follow', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.items',
-      headers: COLUMNS,
-      createTable: (sql) =>
-        sql`create table public.items (sku text primary key, name text, qty integer, note text)`,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.items',
+    headers: COLUMNS,
+    createTable: (sql) =>
+      sql`create table public.items (sku text primary key, name text, qty integer, note text)`,
   });
 
   const converged = (rows: number) => waitForConvergence(h, TABLE, COLUMNS, rows);

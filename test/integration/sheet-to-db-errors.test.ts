@@ -5,8 +5,8 @@
  * its other cells in the table; the message is acked, so nothing is retried or reported again.
  */
 import { sheets } from '@googleapis/sheets';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ID_HEADER, type SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ID_HEADER } from '../../bench/sheet-sync-harness.ts';
 import { readValues } from '../../emulator/src/model/values.ts';
 import {
   ERRORS_HEADERS,
@@ -17,14 +17,13 @@ import {
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { type Logger, type LogLabels, silentLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'price'];
 
 describe('sheet → database: per-cell errors in the errors tab', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
   /** applyToDb's flushes (its 'applied sheet changes' log line), to see that none repeats. */
   const applied: LogLabels[] = [];
   const logger: Logger = {
@@ -35,18 +34,12 @@ describe('sheet → database: per-cell errors in the errors tab', () => {
     child: () => logger,
   };
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.parts',
-      headers: COLUMNS,
-      logger,
-      createTable: (sql) =>
-        sql`create table public.parts (sku text primary key, name text, qty integer, price numeric(10,2))`,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.parts',
+    headers: COLUMNS,
+    logger,
+    createTable: (sql) =>
+      sql`create table public.parts (sku text primary key, name text, qty integer, price numeric(10,2))`,
   });
 
   /** The errors tab, read from the local sheet's model (polling spends no quota); [] without it. */

@@ -6,9 +6,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['id', 'name', 'qty'];
@@ -17,22 +17,22 @@ type ProxyMode = 'pass' | 'refuse' | 'lose-answer';
 
 describe('the webhook at the edge', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
   let proxy: Server;
   let proxyUrl: string;
   let mode: ProxyMode = 'pass';
   let forwarded = 0;
 
+  const h = useSyncHarness(db, {
+    table: 'public.orders',
+    headers: COLUMNS,
+    // An identity key: a new row delivered twice would become two table rows.
+    createTable: (sql) =>
+      sql.unsafe(`
+      create table public.orders (id bigint generated always as identity primary key, name text, qty integer);
+      create table public.x (v int); insert into public.x values (1);`),
+  });
+
   beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.orders',
-      headers: COLUMNS,
-      // An identity key: a new row delivered twice would become two table rows.
-      createTable: (sql) =>
-        sql.unsafe(`
-        create table public.orders (id bigint generated always as identity primary key, name text, qty integer);
-        create table public.x (v int); insert into public.x values (1);`),
-    });
     // Between the script and the webhook: passes requests, refuses them (down), or forwards them
     // and then answers 503 as if the answer were lost on the way back.
     proxy = createServer((req, res) => {
@@ -60,7 +60,6 @@ describe('the webhook at the edge', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await h?.stop();
     if (proxy) await new Promise((r) => proxy.close(r));
   });
 

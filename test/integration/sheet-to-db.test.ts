@@ -4,11 +4,10 @@
  * changes to applyToDb, which writes PostgreSQL and the Firestore emulator's version store.
  * After each action the table must equal the sheet by sync id, in every column.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
+import { describe, expect, it } from 'vitest';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { startTestHarness } from '../support/sync-harness.ts';
+import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
 const COLUMNS = ['sku', 'name', 'qty', 'price', 'note', 'color'];
@@ -16,19 +15,12 @@ const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
 
 describe('sheet → database', () => {
   const db = useTestDatabase();
-  let h: SyncHarness;
 
-  beforeAll(async () => {
-    h = await startTestHarness(db, {
-      table: 'public.items',
-      headers: COLUMNS,
-      createTable: (sql) =>
-        sql`create table public.items (sku text primary key, name text, qty integer, price numeric(10,2), note text, color text)`,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await h?.stop();
+  const h = useSyncHarness(db, {
+    table: 'public.items',
+    headers: COLUMNS,
+    createTable: (sql) =>
+      sql`create table public.items (sku text primary key, name text, qty integer, price numeric(10,2), note text, color text)`,
   });
 
   const converged = (rows: number, timeoutMs?: number) =>

@@ -217,16 +217,19 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       canReidentify: true,
       rows: rows.map((r) => ({ ...r, isNew: false })),
     });
+    /** An edit of rows 2 (id a) and 3 (id b) with these values. */
+    const editRows = (second: Record<string, string>, third: Record<string, string>) =>
+      handleWebhook(
+        request(
+          edit([
+            { rowId: a, row: 2, cells: second },
+            { rowId: b, row: 3, cells: third },
+          ]),
+        ),
+        deps,
+      );
     // The two rows hold each other's values: a sort, answered with the ids; the hold stays.
-    const sort = await handleWebhook(
-      request(
-        edit([
-          { rowId: a, row: 2, cells: { id: 'Bo', name: 'Bo' } },
-          { rowId: b, row: 3, cells: { id: 'Ada', name: 'Ada' } },
-        ]),
-      ),
-      deps,
-    );
+    const sort = await editRows({ id: 'Bo', name: 'Bo' }, { id: 'Ada', name: 'Ada' });
     expect(sort.body.reidentify).toHaveLength(2);
     expect(holds).toEqual([now + WRITE_HOLD_MS]);
     expect((await store.sheetEpochs('leads')).holdUntil).toBe(now + WRITE_HOLD_MS);
@@ -236,15 +239,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
     expect(holds.at(-1)).toBe(0);
     expect((await store.sheetEpochs('leads')).holdUntil).toBe(0);
     // An edit of two rows that is no sort is held from its arrival and released before the answer.
-    const plain = await handleWebhook(
-      request(
-        edit([
-          { rowId: a, row: 2, cells: { id: 'Ada', name: 'Ada Lovelace' } },
-          { rowId: b, row: 3, cells: { id: 'Bo', name: 'Bo Diddley' } },
-        ]),
-      ),
-      deps,
-    );
+    const plain = await editRows({ id: 'Ada', name: 'Ada Lovelace' }, { id: 'Bo', name: 'Bo Diddley' });
     expect(plain.body).toEqual({ published: 2 });
     expect(holds.at(-1)).toBe(now + WRITE_HOLD_MS);
     expect((await store.sheetEpochs('leads')).holdUntil).toBe(0);

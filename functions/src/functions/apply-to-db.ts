@@ -279,191 +279,192 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     const commits = new Map<string, RowCommit>();
     const read = now();
 
-    // A constraint declared DEFERRABLE INITIALLY DEFERRED is checked at COMMIT, where a row it
-    // refuses fails the whole transaction instead of its statement (which the writer retries row
-    // by row): then the flush runs once more with every constraint checked per statement, so
-    // that row is reported alone and the rest applies.
-    for (let immediate = false; ; immediate = true) {
-      try {
-        await inSheetTransaction(deps.sql, async (tx) => {
-          if (immediate) await tx`set constraints all immediate`;
-          // New rows applyToDb inserted before (a redelivery, or a retry after the version-store
-          // commit failed): their key from sheetsync.row_ids, and their documents after all.
-          const inserted = new Map<string, Cells>();
-          if (newRows.size > 0) {
-            const found = await tx<Array<{ row_id: string; key: Cells }>>`
-          select row_id::text as row_id, key from sheetsync.row_ids
-          where link = ${link} and row_id = any(${[...newRows]}::uuid[])`;
-            for (const r of found) inserted.set(r.row_id, r.key);
-            if (inserted.size > 0) {
-              for (const [id, doc] of await deps.store.readRows(link, [...inserted.keys()]))
-                docs.set(id, doc);
-            }
+    /**
+     * The flush's transaction; `immediate`: every constraint checked per statement. A constraint
+     * declared DEFERRABLE INITIALLY DEFERRED is checked at COMMIT, where a row it refuses fails
+     * the whole transaction instead of its statement (which the writer retries row by row): then
+     * the flush runs once more with `immediate`, so that row is reported alone and the rest applies.
+     */
+    const applyInTransaction = (immediate: boolean) =>
+      inSheetTransaction(deps.sql, async (tx) => {
+        if (immediate) await tx`set constraints all immediate`;
+        // New rows applyToDb inserted before (a redelivery, or a retry after the version-store
+        // commit failed): their key from sheetsync.row_ids, and their documents after all.
+        const inserted = new Map<string, Cells>();
+        if (newRows.size > 0) {
+          const found = await tx<Array<{ row_id: string; key: Cells }>>`
+        select row_id::text as row_id, key from sheetsync.row_ids
+        where link = ${link} and row_id = any(${[...newRows]}::uuid[])`;
+          for (const r of found) inserted.set(r.row_id, r.key);
+          if (inserted.size > 0) {
+            for (const [id, doc] of await deps.store.readRows(link, [...inserted.keys()])) docs.set(id, doc);
           }
-          const knownKey = (rowId: string) => docs.get(rowId)?.key ?? inserted.get(rowId);
-          // Lock the rows we know, and rows the sheet names by a key it typed.
-          const keys: Cells[] = [];
-          for (const rowId of rowIds) {
-            const key = knownKey(rowId);
-            if (key) keys.push(key);
-          }
-          for (const change of changes) {
-            const typed = keyFromCells(schema, change.cells);
-            if (typed && !knownKey(change.rowId)) keys.push(typed);
-          }
-          const dbRows = await readRowsForUpdate(tx, schema, keys);
+        }
+        const knownKey = (rowId: string) => docs.get(rowId)?.key ?? inserted.get(rowId);
+        // Lock the rows we know, and rows the sheet names by a key it typed.
+        const keys: Cells[] = [];
+        for (const rowId of rowIds) {
+          const key = knownKey(rowId);
+          if (key) keys.push(key);
+        }
+        for (const change of changes) {
+          const typed = keyFromCells(schema, change.cells);
+          if (typed && !knownKey(change.rowId)) keys.push(typed);
+        }
+        const dbRows = await readRowsForUpdate(tx, schema, keys);
 
-          const upserts: RowUpsert[] = [];
-          const deletes: RowDelete[] = [];
-          /** What a deleted row's commit was before its delete: kept if the database refuses the delete. */
-          const beforeDelete = new Map<string, RowCommit | undefined>();
-          /** Per row: its key and the columns whose kept DB value goes to the sheet again. */
-          const reshows = new Map<string, { key: Cells; columns: Set<string> }>();
-          const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
-          /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
-          const deferredRows = new Set<string>();
-          const defaulted = new Set(schema.columns.filter((c) => c.hasDefault).map((c) => c.name));
-          changes.forEach((original, i) => {
-            let change = original;
-            if (deferredRows.has(change.rowId)) {
-              outcomes[i] = 'retry';
-              return;
-            }
-            const doc = working.get(change.rowId);
-            const key = doc?.key ?? inserted.get(change.rowId) ?? keyFromCells(schema, change.cells);
-            const dbRow = key ? (dbRows.get(keyId(key)) ?? null) : null;
-            // A row inserted by an attempt whose document commit was lost: its empty cells in columns
-            // with a default were left to the database then (insertRows), so they are not changes now.
-            if (!doc && inserted.has(change.rowId)) {
-              change = {
-                ...change,
-                cells: Object.fromEntries(
-                  Object.entries(change.cells).filter(([c, v]) => !(v === null && defaulted.has(c))),
-                ),
-              };
-            }
-            const decision = mergeSheetChange(doc, change, {
-              policy,
-              dbRow,
-              now: now(),
-              attempt: deliveries[i]!.attempt,
-            });
-            if (decision.kind === 'duplicate') return;
-            if (decision.kind === 'defer') {
-              outcomes[i] = 'retry';
-              deferredRows.add(change.rowId);
-              return;
-            }
-            for (const problem of changeProblems[i]!) {
-              if (problem.code === 'SHEETSYNC_E408') {
-                if (unknownHeaders.has(problem.column!)) continue;
-                unknownHeaders.add(problem.column!);
-              }
-              problems.push(problem);
-            }
-            // A row found by its key (typed, or in sheetsync.row_ids) records that key.
-            const next = !decision.next.key && dbRow && key ? { ...decision.next, key } : decision.next;
-            if (decision.write === 'delete') beforeDelete.set(change.rowId, commits.get(change.rowId));
-            working.set(change.rowId, next);
-            commits.set(change.rowId, {
-              next,
-              conflicts: [...(commits.get(change.rowId)?.conflicts ?? []), ...decision.conflicts],
-            });
-            // A later change of the row in this flush that writes a column shows its own value.
-            const reshow = reshows.get(change.rowId);
-            for (const column of Object.keys(decision.cells)) reshow?.columns.delete(column);
-            if (decision.reshow.length > 0 && key && dbRow) {
-              const columns = reshow?.columns ?? new Set<string>();
-              for (const column of decision.reshow) columns.add(column);
-              reshows.set(change.rowId, { key, columns });
-            }
-            if (decision.write === 'delete' && key)
-              deletes.push({ rowId: change.rowId, dot: decision.dot, key });
-            if (decision.write === 'upsert') {
-              upserts.push({
-                rowId: change.rowId,
-                dot: decision.dot,
-                key: dbRow ? key! : (doc?.key ?? undefined),
-                cells: decision.cells,
-              });
-              // Later changes of the same row in this batch see this one's values.
-              if (key && dbRow) dbRows.set(keyId(key), { ...dbRow, ...decision.cells });
-            }
+        const upserts: RowUpsert[] = [];
+        const deletes: RowDelete[] = [];
+        /** What a deleted row's commit was before its delete: kept if the database refuses the delete. */
+        const beforeDelete = new Map<string, RowCommit | undefined>();
+        /** Per row: its key and the columns whose kept DB value goes to the sheet again. */
+        const reshows = new Map<string, { key: Cells; columns: Set<string> }>();
+        const working = new Map<string, RowDocument | undefined>(rowIds.map((id) => [id, docs.get(id)]));
+        /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
+        const deferredRows = new Set<string>();
+        const defaulted = new Set(schema.columns.filter((c) => c.hasDefault).map((c) => c.name));
+        changes.forEach((original, i) => {
+          let change = original;
+          if (deferredRows.has(change.rowId)) {
+            outcomes[i] = 'retry';
+            return;
+          }
+          const doc = working.get(change.rowId);
+          const key = doc?.key ?? inserted.get(change.rowId) ?? keyFromCells(schema, change.cells);
+          const dbRow = key ? (dbRows.get(keyId(key)) ?? null) : null;
+          // A row inserted by an attempt whose document commit was lost: its empty cells in columns
+          // with a default were left to the database then (insertRows), so they are not changes now.
+          if (!doc && inserted.has(change.rowId)) {
+            change = {
+              ...change,
+              cells: Object.fromEntries(
+                Object.entries(change.cells).filter(([c, v]) => !(v === null && defaulted.has(c))),
+              ),
+            };
+          }
+          const decision = mergeSheetChange(doc, change, {
+            policy,
+            dbRow,
+            now: now(),
+            attempt: deliveries[i]!.attempt,
           });
-
-          const merged = mergeUpserts(upserts);
-          const result = await writeRows(tx, schema, merged, deletes);
-          await reshowKept(tx, schema, reshows, result.keys);
-          // Rows the database would not delete (another table's foreign key refers to them) go back
-          // on the sheet: recorded as DB inserts of their current values, which applyToSheet puts
-          // back with their sync ids (mergeDbChange, SheetTab.returnRow).
-          const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
-          const restored = deletes.filter((d) => refused.has(d.rowId));
-          if (restored.length > 0) {
-            await tx`select sheetsync.restore(${schema.qualified}::regclass, ${JSON.stringify(restored.map((d) => d.key))}::text::jsonb)`;
+          if (decision.kind === 'duplicate') return;
+          if (decision.kind === 'defer') {
+            outcomes[i] = 'retry';
+            deferredRows.add(change.rowId);
+            return;
           }
-          // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
-          const insertedNow = merged.flatMap((u) =>
-            !u.key && result.keys.has(u.rowId) ? [{ row_id: u.rowId, key: result.keys.get(u.rowId) }] : [],
-          );
-          if (insertedNow.length > 0) {
-            await tx`
-          insert into sheetsync.row_ids (link, row_id, key)
-          select ${link}, r.row_id::uuid, r.key
-          from jsonb_to_recordset(${JSON.stringify(insertedNow)}::text::jsonb) as r(row_id text, key jsonb)
-          on conflict (link, row_id) do update set key = excluded.key`;
-          }
-          const deleted = deletes.filter((d) => !refused.has(d.rowId));
-          if (deleted.length > 0) {
-            await tx`
-          delete from sheetsync.row_ids
-          where link = ${link} and row_id = any(${deleted.map((d) => d.rowId)}::uuid[])`;
-          }
-          const rowOf = new Map(
-            deliveries.map(({ message }) => [
-              message.rowId,
-              { ...(message.row === undefined ? {} : { row: message.row }), time: message.time },
-            ]),
-          );
-          for (const error of result.errors) {
-            if (error.op === 'delete') {
-              // The row stays as this flush's earlier changes of it left it.
-              const before = beforeDelete.get(error.rowId);
-              if (before) commits.set(error.rowId, before);
-              else commits.delete(error.rowId);
-              problems.push({
-                link,
-                rowId: error.rowId,
-                code: 'SHEETSYNC_E412',
-                message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back on the sheet`,
-                ...(rowOf.get(error.rowId) ?? {}),
-              });
-              continue;
+          for (const problem of changeProblems[i]!) {
+            if (problem.code === 'SHEETSYNC_E408') {
+              if (unknownHeaders.has(problem.column!)) continue;
+              unknownHeaders.add(problem.column!);
             }
-            commits.delete(error.rowId); // not applied: nothing to record
+            problems.push(problem);
+          }
+          // A row found by its key (typed, or in sheetsync.row_ids) records that key.
+          const next = !decision.next.key && dbRow && key ? { ...decision.next, key } : decision.next;
+          if (decision.write === 'delete') beforeDelete.set(change.rowId, commits.get(change.rowId));
+          working.set(change.rowId, next);
+          commits.set(change.rowId, {
+            next,
+            conflicts: [...(commits.get(change.rowId)?.conflicts ?? []), ...decision.conflicts],
+          });
+          // A later change of the row in this flush that writes a column shows its own value.
+          const reshow = reshows.get(change.rowId);
+          for (const column of Object.keys(decision.cells)) reshow?.columns.delete(column);
+          if (decision.reshow.length > 0 && key && dbRow) {
+            const columns = reshow?.columns ?? new Set<string>();
+            for (const column of decision.reshow) columns.add(column);
+            reshows.set(change.rowId, { key, columns });
+          }
+          if (decision.write === 'delete' && key)
+            deletes.push({ rowId: change.rowId, dot: decision.dot, key });
+          if (decision.write === 'upsert') {
+            upserts.push({
+              rowId: change.rowId,
+              dot: decision.dot,
+              key: dbRow ? key! : (doc?.key ?? undefined),
+              cells: decision.cells,
+            });
+            // Later changes of the same row in this batch see this one's values.
+            if (key && dbRow) dbRows.set(keyId(key), { ...dbRow, ...decision.cells });
+          }
+        });
+
+        const merged = mergeUpserts(upserts);
+        const result = await writeRows(tx, schema, merged, deletes);
+        await reshowKept(tx, schema, reshows, result.keys);
+        // Rows the database would not delete (another table's foreign key refers to them) go back
+        // on the sheet: recorded as DB inserts of their current values, which applyToSheet puts
+        // back with their sync ids (mergeDbChange, SheetTab.returnRow).
+        const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
+        const restored = deletes.filter((d) => refused.has(d.rowId));
+        if (restored.length > 0) {
+          await tx`select sheetsync.restore(${schema.qualified}::regclass, ${JSON.stringify(restored.map((d) => d.key))}::text::jsonb)`;
+        }
+        // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
+        const insertedNow = merged.flatMap((u) =>
+          !u.key && result.keys.has(u.rowId) ? [{ row_id: u.rowId, key: result.keys.get(u.rowId) }] : [],
+        );
+        if (insertedNow.length > 0) {
+          await tx`
+        insert into sheetsync.row_ids (link, row_id, key)
+        select ${link}, r.row_id::uuid, r.key
+        from jsonb_to_recordset(${JSON.stringify(insertedNow)}::text::jsonb) as r(row_id text, key jsonb)
+        on conflict (link, row_id) do update set key = excluded.key`;
+        }
+        const deleted = deletes.filter((d) => !refused.has(d.rowId));
+        if (deleted.length > 0) {
+          await tx`
+        delete from sheetsync.row_ids
+        where link = ${link} and row_id = any(${deleted.map((d) => d.rowId)}::uuid[])`;
+        }
+        const rowOf = new Map(
+          deliveries.map(({ message }) => [
+            message.rowId,
+            { ...(message.row === undefined ? {} : { row: message.row }), time: message.time },
+          ]),
+        );
+        for (const error of result.errors) {
+          if (error.op === 'delete') {
+            // The row stays as this flush's earlier changes of it left it.
+            const before = beforeDelete.get(error.rowId);
+            if (before) commits.set(error.rowId, before);
+            else commits.delete(error.rowId);
             problems.push({
               link,
               rowId: error.rowId,
-              code: 'SHEETSYNC_E409',
-              message: `the database refused the row (${error.sqlState}): ${error.message}`,
-              ...(error.column ? { column: error.column } : {}),
+              code: 'SHEETSYNC_E412',
+              message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back on the sheet`,
               ...(rowOf.get(error.rowId) ?? {}),
             });
+            continue;
           }
-          for (const [rowId, key] of result.keys) {
-            const commit = commits.get(rowId);
-            if (commit) commits.set(rowId, { ...commit, next: { ...commit.next, key: key as Cells } });
-          }
-        });
-        break;
-      } catch (error) {
-        if (immediate || !isDataError(error)) throw error;
-        // Nothing of the attempt was committed: it starts again from the documents it read.
-        outcomes.fill('ack');
-        problems.length = 0;
-        unknownHeaders.clear();
-        commits.clear();
-      }
+          commits.delete(error.rowId); // not applied: nothing to record
+          problems.push({
+            link,
+            rowId: error.rowId,
+            code: 'SHEETSYNC_E409',
+            message: `the database refused the row (${error.sqlState}): ${error.message}`,
+            ...(error.column ? { column: error.column } : {}),
+            ...(rowOf.get(error.rowId) ?? {}),
+          });
+        }
+        for (const [rowId, key] of result.keys) {
+          const commit = commits.get(rowId);
+          if (commit) commits.set(rowId, { ...commit, next: { ...commit.next, key: key as Cells } });
+        }
+      });
+    try {
+      await applyInTransaction(false);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      // Nothing of the attempt was committed: it starts again from the documents it read.
+      outcomes.fill('ack');
+      problems.length = 0;
+      unknownHeaders.clear();
+      commits.clear();
+      await applyInTransaction(true);
     }
 
     const written = now();

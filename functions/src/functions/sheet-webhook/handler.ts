@@ -174,7 +174,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
           });
         })
       : undefined;
-  const answer = async (): Promise<WebhookResponse> => {
+  // The hold's release (if any) is awaited before the answer, whatever the answer.
+  try {
     if (claim.status === 'rejected') throw claim.reason;
     if (!claim.value) {
       // A retry whose first answer the script did not get: it needs the ids again (it writes them
@@ -291,9 +292,6 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       latencyMs: Math.max(0, now() - event.time),
     });
     return { status: 200, body: { published: messages.length } };
-  };
-  try {
-    return await answer();
   } finally {
     await released;
   }
