@@ -109,6 +109,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           structure: store,
           documents: store,
+          held: store,
           sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
           holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
           logger,

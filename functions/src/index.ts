@@ -123,6 +123,7 @@ const webhookDeps = once(() => ({
   liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
   structure: store(),
   documents: store(),
+  held: store(),
   sheetChanged: (link: string, kind: 'rows' | 'values', hold?: number) =>
     store().bumpSheetEpoch(link, kind, hold),
   holdSheetWrites: (link: string, until: number) => store().holdSheetWrites(link, until),

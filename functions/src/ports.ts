@@ -4,6 +4,7 @@
  */
 import type { Cells, CellValue } from './core/cell-value.ts';
 import type { ConflictRecord } from './core/conflict-record.ts';
+import type { HeldChange } from './core/mass-change.ts';
 import type { RowDocument } from './core/row-document.ts';
 
 // ─── Version store (Firestore) ──────────────────────────────────────────────────────────────
@@ -54,7 +55,35 @@ export interface SheetEpochs {
   holdUntil: number;
 }
 
-export interface VersionStore {
+/**
+ * Changes the mass-change guard holds (core/mass-change.ts), kept beside the link's rows:
+ * `sheetsync_links/{link}/held/{id}` with the row ids in `…/held/{id}/rows/{n}`.
+ */
+export interface HeldChangeStore {
+  /**
+   * Records a held change and the rows it would delete. A change whose id is stored already is
+   * left as it is (a retried event or run holds it once); resolves with the stored change.
+   */
+  holdChange(change: HeldChange, rowIds: readonly string[]): Promise<HeldChange>;
+  /** The link's changes with status `held`, oldest first. */
+  heldChanges(link: string): Promise<HeldChange[]>;
+  /** One change (any status) with its rows, or undefined. */
+  heldChange(link: string, id: string): Promise<{ change: HeldChange; rowIds: string[] } | undefined>;
+  /** The rows of the link's changes still held, which new checks must not count or hold again. */
+  heldRowIds(link: string): Promise<Set<string>>;
+  /**
+   * Records a person's decision. Refuses (SHEETSYNC_E421) a change that is unknown or decided
+   * already, so two people cannot both act on it.
+   */
+  decideHeldChange(
+    link: string,
+    id: string,
+    status: 'approved' | 'discarded',
+    at: number,
+  ): Promise<HeldChange>;
+}
+
+export interface VersionStore extends HeldChangeStore {
   /** The row documents of `rowIds` in one batched read; unknown rows are absent. */
   readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>>;
   /** rowId by primary key (`keyId(key)` → rowId), by direct reads of the key documents. */

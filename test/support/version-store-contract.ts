@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
 import { keyId } from '../../functions/src/core/key-id.ts';
+import type { HeldChange } from '../../functions/src/core/mass-change.ts';
 import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 
@@ -43,6 +44,23 @@ export function conflict(rowId: string, id: string, patch: Partial<ConflictRecor
     status: 'open',
     detectedAt: 10,
     resolution: null,
+    ...patch,
+  };
+}
+
+export function heldChange(link: string, id: string, patch: Partial<HeldChange> = {}): HeldChange {
+  return {
+    id,
+    link,
+    source: 'structure',
+    side: 'db',
+    count: 30,
+    total: 40,
+    reason: '30 of 40 rows are missing from the sheet',
+    sample: [{ rowId: 'r1', key: { id: 1, tags: ['a', ['b']] } }],
+    evidenceTime: 100,
+    heldAt: 200,
+    status: 'held',
     ...patch,
   };
 }
@@ -348,6 +366,40 @@ export function versionStoreContract(name: string, open: () => VersionStore) {
       await store.commitRows(`${link}-one`, [{ next: row(rowId, { a: 1 }, { key: { id: 1 } }) }]);
       expect((await store.readRows(`${link}-two`, [rowId])).size).toBe(0);
       expect((await store.rowIdsForKeys(`${link}-two`, [{ id: 1 }])).size).toBe(0);
+    });
+
+    it('holds a change once with its rows, lists it until decided, and takes one decision', async () => {
+      const store = open();
+      const held = `${link}-held`;
+      const rows = Array.from({ length: 25_001 }, (_, i) => `row-${i}`);
+      const first = heldChange(held, 'h1', { heldAt: 300 });
+      expect(await store.holdChange(first, rows)).toEqual(first);
+      // A retried event or run holds it once: the stored change stays as it was.
+      expect(await store.holdChange({ ...first, count: 1, heldAt: 999 }, ['other'])).toEqual(first);
+      const second = heldChange(held, 'h2', { heldAt: 250, side: 'sheet', source: 'reconcile' });
+      await store.holdChange(second, ['row-a', 'row-b']);
+      expect(await store.heldChanges(held)).toEqual([second, first]);
+      expect(await store.heldChanges(`${held}-other`)).toEqual([]);
+      const stored = await store.heldChange(held, 'h1');
+      expect(stored?.change).toEqual(first);
+      expect(stored?.rowIds).toEqual(rows);
+      expect((await store.heldRowIds(held)).size).toBe(25_003);
+
+      expect(await store.decideHeldChange(held, 'h1', 'approved', 400)).toEqual({
+        ...first,
+        status: 'approved',
+        decidedAt: 400,
+      });
+      await expect(store.decideHeldChange(held, 'h1', 'discarded', 401)).rejects.toMatchObject({
+        code: 'SHEETSYNC_E421',
+      });
+      await expect(store.decideHeldChange(held, 'nope', 'approved', 401)).rejects.toMatchObject({
+        code: 'SHEETSYNC_E421',
+      });
+      expect(await store.heldChanges(held)).toEqual([second]);
+      expect([...(await store.heldRowIds(held))].sort()).toEqual(['row-a', 'row-b']);
+      expect((await store.heldChange(held, 'h1'))?.change.status).toBe('approved');
+      expect(await store.heldChange(held, 'nope')).toBeUndefined();
     });
   });
 }

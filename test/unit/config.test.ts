@@ -21,7 +21,16 @@ describe('parseConfig', () => {
       ...link,
       conflict: { policy: 'last-writer-wins', columns: {} },
       addMissingHeaders: true,
+      safety: { maxDeleteRows: 20, maxDeleteShare: 0.1 },
     });
+  });
+
+  it("takes a link's mass-change thresholds and names a wrong one", () => {
+    const config = parseConfig({ links: [{ ...link, safety: { maxDeleteRows: 5 } }] });
+    expect(config.links[0]!.safety).toEqual({ maxDeleteRows: 5, maxDeleteShare: 0.1 });
+    expect(problems({ links: [{ ...link, safety: { maxDeleteShare: 2 } }] })).toEqual([
+      'links[0].safety.maxDeleteShare: must be between 0 and 1',
+    ]);
   });
 
   it('names a missing field', () => {

@@ -59,7 +59,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
           });
           return guard.claim(id, at);
         },
-        release: (id) => guard.release(id),
+        complete: (id, at) => guard.complete(id, at),
       },
       sheetChanged: () => {
         steps.push('bump started');
@@ -89,7 +89,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
     expect(steps).toEqual(['claim started', 'bump started', 'bump done', 'published']);
   });
 
-  it('answers 503 when the bump fails: nothing published, the claim released, the retry accepted', async () => {
+  it('answers 503 when the bump fails: nothing published, the event still pending, the retry accepted', async () => {
     const published: unknown[] = [];
     let failBump = true;
     const deps: WebhookDeps = {
@@ -128,7 +128,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
         claim: async () => {
           throw new Error('claim store down');
         },
-        release: async () => {},
+        complete: async () => {},
       },
       sheetChanged: async () => {},
       publish: async (messages) => {

@@ -28,10 +28,12 @@ import type { Cells } from '../core/cell-value.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
 import { keyId } from '../core/key-id.ts';
+import type { HeldChange } from '../core/mass-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
 import { decodeConflict, decodeRow, encodeConflict, encodeRow } from './firestore-codec.ts';
+import { FirestoreHeldChanges } from './firestore-held-changes.ts';
 import { type RetryOptions, withContentionRetry } from './firestore-retry.ts';
 
 export interface FirestoreVersionStoreOptions {
@@ -59,6 +61,7 @@ export class FirestoreVersionStore implements VersionStore {
   private readonly maxWrites: number;
   private readonly createConcurrency: number;
   private readonly now: () => number;
+  private readonly held: FirestoreHeldChanges;
 
   constructor(options: FirestoreVersionStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -67,6 +70,23 @@ export class FirestoreVersionStore implements VersionStore {
     this.retry = options.retry ?? {};
     this.maxWrites = options.maxWritesPerTransaction ?? 450;
     this.createConcurrency = options.createConcurrency ?? 4;
+    this.held = new FirestoreHeldChanges(this.firestore, this.root);
+  }
+
+  holdChange(change: HeldChange, rowIds: readonly string[]) {
+    return this.held.holdChange(change, rowIds);
+  }
+  heldChanges(link: string) {
+    return this.held.heldChanges(link);
+  }
+  heldChange(link: string, id: string) {
+    return this.held.heldChange(link, id);
+  }
+  heldRowIds(link: string) {
+    return this.held.heldRowIds(link);
+  }
+  decideHeldChange(link: string, id: string, status: 'approved' | 'discarded', at: number) {
+    return this.held.decideHeldChange(link, id, status, at);
   }
 
   async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {

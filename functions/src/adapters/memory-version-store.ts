@@ -8,9 +8,11 @@ import type { Cells } from '../core/cell-value.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { applyResolution, conflictNotFound, type ResolutionChoice } from '../core/conflict-resolution.ts';
 import { keyId } from '../core/key-id.ts';
+import type { HeldChange } from '../core/mass-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
+import { MemoryHeldChanges } from './memory-held-changes.ts';
 
 interface LinkState {
   rows: Map<string, RowDocument>;
@@ -26,8 +28,26 @@ export class MemoryVersionStore implements VersionStore {
   private closed = false;
   private readonly now: () => number;
 
+  private readonly held = new MemoryHeldChanges();
+
   constructor(options: { now?: () => number } = {}) {
     this.now = options.now ?? Date.now;
+  }
+
+  holdChange(change: HeldChange, rowIds: readonly string[]) {
+    return this.open(() => this.held.holdChange(change, rowIds));
+  }
+  heldChanges(link: string) {
+    return this.open(() => this.held.heldChanges(link));
+  }
+  heldChange(link: string, id: string) {
+    return this.open(() => this.held.heldChange(link, id));
+  }
+  heldRowIds(link: string) {
+    return this.open(() => this.held.heldRowIds(link));
+  }
+  decideHeldChange(link: string, id: string, status: 'approved' | 'discarded', at: number) {
+    return this.open(() => this.held.decideHeldChange(link, id, status, at));
   }
 
   async readRows(link: string, rowIds: readonly string[]): Promise<Map<string, RowDocument>> {
@@ -166,6 +186,11 @@ export class MemoryVersionStore implements VersionStore {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  private open<T>(call: () => Promise<T>): Promise<T> {
+    this.state('');
+    return call();
   }
 
   private state(link: string): LinkState {

@@ -61,6 +61,23 @@ export const ConflictConfig = v.pipe(
 );
 export type ConflictConfig = v.InferOutput<typeof ConflictConfig>;
 
+/**
+ * The mass-change guard's thresholds (core/mass-change.ts): one event or run that would delete
+ * more than `maxDeleteRows` rows and more than `maxDeleteShare` of the link's rows is held for
+ * a person to approve or discard.
+ */
+export const SafetyConfig = v.strictObject({
+  maxDeleteRows: v.optional(
+    v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(0, 'must be 0 or more')),
+    20,
+  ),
+  maxDeleteShare: v.optional(
+    v.pipe(v.number(), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1')),
+    0.1,
+  ),
+});
+export type SafetyConfig = v.InferOutput<typeof SafetyConfig>;
+
 export const LinkConfig = v.strictObject({
   /** Unique name; appears in logs, Firestore paths and ordering keys. */
   name: v.pipe(
@@ -81,6 +98,7 @@ export const LinkConfig = v.strictObject({
   conflict: v.optional(ConflictConfig, { policy: 'last-writer-wins', columns: {} }),
   /** Whether a table column missing from the sheet is appended as a new header. Default: true. */
   addMissingHeaders: v.optional(v.boolean(), true),
+  safety: v.optional(SafetyConfig, { maxDeleteRows: 20, maxDeleteShare: 0.1 }),
 });
 export type LinkConfig = v.InferOutput<typeof LinkConfig>;
 

@@ -69,6 +69,12 @@ export const WebhookBody = v.variant('kind', [
      * with this hex digit, and only rows whose id does are looked at.
      */
     idPrefix: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]$/, 'one lower-case hex digit'))),
+    /**
+     * Rows of the tab that hold data but no valid sync id (the hidden id column was deleted or
+     * cleared): while there are any, a missing id is no evidence of a deleted row, and the
+     * webhook holds the deletes for a person (core/mass-change.ts).
+     */
+    unidentified: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   }),
   v.strictObject({ ...common, kind: v.literal('headers') }),
   /**

@@ -4,10 +4,14 @@
  * ordering key `${link}/b${bucket}`; wire/sheet-change.ts says why), and answers only after
  * Pub/Sub acked them.
  *
- * Answers (the script's reaction in brackets): 200 published or ignored [done]; 400 malformed
- * [kept in the rejected tab]; 401 bad or stale signature [queued, retried]; 405 not POST;
- * 409 replayed event id [done: the event got through before]; 413 too large [rejected tab];
- * 503 publish failed [queued, retried]. Nothing is published for a rejected request.
+ * Answers (the script's reaction in brackets): 200 published, held or ignored [done]; 400
+ * malformed [kept in the rejected tab]; 401 bad or stale signature [queued, retried]; 405 not
+ * POST; 409 replayed event id [done: the event got through before]; 413 too large [rejected
+ * tab]; 503 publish failed [queued, retried]. Nothing is published for a rejected request. An
+ * event counts as received only once its messages are acked (replay-guard.ts), so a 409 never
+ * stands for an edit that was not published.
+ * A structure event whose deletes the mass-change guard holds is answered 200 with `held`
+ * (structure-deletes.ts): nothing is deleted until a person approves.
  * An edit of rows sorted without their hidden ids is answered 200 (or 409) with `reidentify`,
  * the ids the script writes into the id column [it then sends a `layout` event]; nothing is
  * published for it (reidentify.ts).
@@ -30,7 +34,8 @@ import {
 } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
-import { planStructureCheck, type StructurePlan, type StructureStore } from './structure-check.ts';
+import type { StructureStore } from './structure-check.ts';
+import { type StructureDeletes, type StructureDeletesDeps, structureDeletes } from './structure-deletes.ts';
 
 export interface WebhookDeps {
   config: SheetsyncConfig;
@@ -73,6 +78,8 @@ export interface WebhookDeps {
    * sort, and a database change written by id would land in another row.
    */
   holdSheetWrites?(link: string, until: number): Promise<void>;
+  /** Keeps the deletes the mass-change guard holds; without it nothing is held. */
+  held?: StructureDeletesDeps['held'];
   logger: Logger;
   now?: () => number;
   /** Largest accepted body. Default 10 MiB. */
@@ -189,7 +196,6 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       const reason = (
         bump.status === 'rejected' ? bump.reason : (permutation as PromiseRejectedResult).reason
       ) as Error;
-      await deps.replayGuard.release(event.eventId).catch(() => {});
       deps.logger.error(`webhook could not record the sheet change: ${reason.message}`, {
         code: 'SHEETSYNC_E607',
       });
@@ -200,8 +206,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     }
 
     const recorded = now();
-    const messages: SheetChangeMessage[] = [];
-    let plan: StructurePlan | undefined;
+    let messages: SheetChangeMessage[] = [];
+    let structure: StructureDeletes | undefined;
     const moves = permutation.value;
     if (moves) {
       // Nothing to publish: the table already holds these rows' values; the sheet only needs its
@@ -211,6 +217,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
         link: link.name,
         rows: moves.length,
       });
+      await completed(deps, event.eventId, now());
       return { status: 200, body: { published: 0, reidentify: moves } };
     }
     if (event.kind === 'edit') {
@@ -228,46 +235,25 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
         });
       }
     } else if (event.kind === 'structure') {
-      const present = new Set(event.ids);
-      if (deps.structure) {
-        const { ids, time, idPrefix } = event;
-        plan = await planStructureCheck(
-          deps.structure,
-          deps.liveRowIds,
-          link.name,
-          { ids, time, ...(idPrefix === undefined ? {} : { idPrefix }) },
-          now(),
-        );
-      }
-      for (const rowId of plan ? plan.candidates : await deps.liveRowIds(link.name, event.idPrefix)) {
-        if (present.has(rowId)) continue;
-        messages.push({
-          v: 1,
-          link: link.name,
-          rowId,
-          op: 'delete',
-          cells: {},
-          isNew: false,
-          eventId: event.eventId,
-          time: event.time,
-        });
-      }
+      structure = await structureDeletes(event, link, deps, now());
+      messages = structure.messages;
     }
     const batches = sheetChangesToBatches(messages);
     const publishStarted = now();
     try {
       if (batches.length > 0) await deps.publish(batches);
     } catch (error) {
-      await deps.replayGuard.release(event.eventId).catch(() => {});
       deps.logger.error(`webhook could not publish: ${(error as Error).message}`, { code: 'SHEETSYNC_E607' });
       return {
         status: 503,
         body: { error: { code: 'SHEETSYNC_E607', message: 'publishing failed; retry later' } },
       };
     }
+    await completed(deps, event.eventId, now());
+    const plan = structure?.plan;
     if (plan && deps.structure) {
-      // Only now that the deletes are published: a check recorded before would let a retry of a
-      // failed event skip them. Failing to record costs the next event more reads, nothing else.
+      // Only now that the deletes are published (or held): a check recorded before would let a
+      // retry of a failed event skip them. Failing to record costs the next event more reads.
       await deps.structure.recordStructureChecks(link.name, plan.checks).catch((error: Error) => {
         deps.logger.warn(`webhook could not record its structure check: ${error.message}`, {
           link: link.name,
@@ -291,7 +277,14 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       batchMs: publishStarted - recorded,
       latencyMs: Math.max(0, now() - event.time),
     });
-    return { status: 200, body: { published: messages.length } };
+    const held = structure?.held;
+    return {
+      status: 200,
+      body: {
+        published: messages.length,
+        ...(held ? { held: { id: held.id, rows: held.count, reason: held.reason } } : {}),
+      },
+    };
   } finally {
     await released;
   }
@@ -338,6 +331,18 @@ async function sortedWithoutIds(
   const outside = [...new Set(found.values())].filter((id) => !docs.has(id));
   if (outside.length === 0) return null;
   return findRowPermutation(rows, docs, await read(outside));
+}
+
+/**
+ * Marks the event received. Failing to costs at most a repeat: the script's retry publishes the
+ * event again, and applyToDb drops it by event id.
+ */
+async function completed(deps: WebhookDeps, eventId: string, at: number): Promise<void> {
+  await deps.replayGuard.complete(eventId, at).catch((error: Error) => {
+    deps.logger.warn(`webhook could not mark an event received: ${error.message}`, {
+      code: 'SHEETSYNC_E607',
+    });
+  });
 }
 
 function header(request: WebhookRequest, name: string): string | undefined {
