@@ -81,11 +81,12 @@ export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
           sheetsApi: deps.sheetsApi,
           store: deps.store,
           link,
+          logger: deps.logger,
           dryRun,
         });
         const ms = now() - started;
         outcomes.push({ link: link.name, ok: true, ms, ...result });
-        const { badCells, deletesRefused, ...counts } = result;
+        const { badCells, deletesRefused, held, ...counts } = result;
         deps.logger.info('reconciled a link', {
           link: link.name,
           op: 'reconcile',
@@ -93,6 +94,7 @@ export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
           ...counts,
           badCells: badCells.length,
           deletesRefused: deletesRefused.length,
+          held: held.length,
         });
         for (const refused of deletesRefused.slice(0, 20)) {
           deps.logger.warn(`reconcile kept a row the table would not delete: ${refused.message}`, {

@@ -26,6 +26,7 @@ import { toSheet } from '../core/coercion.ts';
 import { parseColumnType } from '../core/column-type.ts';
 import { syncedRowDocument } from '../core/reconcile-plan.ts';
 import { SheetsyncError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import type { VersionStore } from '../ports.ts';
 import type { LinkConfig } from '../wire/config.ts';
 import { attachFromSheet } from './attach-from-sheet.ts';
@@ -37,6 +38,8 @@ export interface SyncDeps {
   sheetsApi: SheetsApi;
   store: VersionStore;
   link: LinkConfig;
+  /** Where held mass deletes are reported (SHEETSYNC_E420). */
+  logger?: Logger;
   /** Called as rows are done: (done, total). */
   onProgress?: (done: number, total: number) => void;
   /** Rows per cursor fetch and per sheet write. Default 4000. */

@@ -18,6 +18,7 @@ import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
 import { tick } from '../core/hlc.ts';
 import { keyId } from '../core/key-id.ts';
+import type { HeldChange } from '../core/mass-change.ts';
 import {
   matchesSynced,
   planCell,
@@ -30,6 +31,8 @@ import { SheetsyncError } from '../errors.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SyncDeps } from './attach.ts';
 import { linkColumns } from './attach.ts';
+import { idsByKey } from './ids-by-key.ts';
+import { guardDeletes, type HeldDecision } from './reconcile-guard.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
 export interface ReconcileResult {
@@ -50,6 +53,11 @@ export interface ReconcileResult {
   deletesRefused: Array<{ rowId: string; key: Cells; message: string }>;
   /** Sheet cells whose value does not fit the column (left alone; fix them in the sheet). */
   badCells: Array<{ row: number; column: string; message: string }>;
+  /**
+   * Deletes held for a person (reconcile-guard.ts): one side lost more rows than the link's
+   * thresholds allow. Not counted in rowsDeletedFrom*; in a dry run, what would be held.
+   */
+  held: HeldChange[];
   dryRun: boolean;
 }
 
@@ -71,7 +79,9 @@ const CHUNK = 1000;
 /** Rows per append request to the sheet (about 1.3 MB for 7 columns, under the 2 MB advice). */
 const APPEND_ROWS = 4000;
 
-export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promise<ReconcileResult> {
+export async function reconcileLink(
+  deps: SyncDeps & { dryRun: boolean; decision?: HeldDecision },
+): Promise<ReconcileResult> {
   const { link, store, sql } = deps;
   const now = deps.now ?? Date.now;
   const policy = link.conflict.policy;
@@ -97,7 +107,16 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     idsAssigned: 0,
     deletesRefused: [],
     badCells: [],
+    held: [],
     dryRun: deps.dryRun,
+  };
+  const guard = {
+    store,
+    link,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    now,
+    dryRun: deps.dryRun,
+    ...(deps.decision ? { decision: deps.decision } : {}),
   };
   const sheetId = deps.dryRun ? 0 : await grid.sheetId();
   let idColumn = sheet.idColumn;
@@ -117,11 +136,31 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
   /** Row documents of rows with cells written to the sheet: committed once those are written. */
   const afterSheetWrites: RowCommit[] = [];
   const sheetDeletes: number[] = [];
+  /** Rows the table lost: deleted from the sheet, or held, once all are known (guardDeletes). */
+  const sheetDeleteCandidates: Array<{ row: number; rowId: string; key: Cells | null; cells: Cells }> = [];
   const total = sheet.rows.length;
+  // Rows without an id that show the table's key get the id sheetsync knows for it (ids-by-key.ts).
+  const taken = new Set(sheet.rows.map((values) => String(values[idColumn] ?? '')).filter((id) => id !== ''));
+  const keyAt = new Map(
+    table.primaryKey.flatMap((k) => (sheetColumnOf.has(k) ? [[k, sheetColumnOf.get(k)!] as const] : [])),
+  );
+  const keyColumns = {
+    at: keyAt.size === table.primaryKey.length ? keyAt : new Map<string, number>(),
+    types,
+  };
 
   for (let start = 0; start < sheet.rows.length; start += CHUNK) {
     const slice = sheet.rows.slice(start, start + CHUNK);
     const ids = slice.map((values) => String(values[idColumn] ?? ''));
+    const byKey = await idsByKey(
+      store,
+      link.name,
+      slice,
+      ids.flatMap((id, i) => (id === '' && !isBlankRow(slice[i]!) ? [i] : [])),
+      keyColumns,
+      taken,
+    );
+    for (const [i, rowId] of byKey) ids[i] = rowId;
     const docs = await store.readRows(
       link.name,
       ids.filter((id) => id !== ''),
@@ -136,12 +175,13 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       // A blank row between data rows (a person inserted it, or cleared one): nothing to sync.
       if (isBlankRow(values)) return;
       let rowId = ids[i]!;
-      const fresh = rowId === '' || seenIds.has(rowId); // no id yet, or a pasted copy
+      const known = byKey.has(i) && docs.get(rowId)?.tombstone === null;
+      const fresh = rowId === '' || seenIds.has(rowId) || (byKey.has(i) && !known); // no id yet, or a pasted copy
       if (fresh) {
         rowId = randomUUID();
         newIds.push({ row, rowId });
         freshRow.set(rowId, row);
-      }
+      } else if (known) newIds.push({ row, rowId });
       seenIds.add(rowId);
       const doc = fresh ? undefined : docs.get(rowId);
       const db = doc?.key && !doc.tombstone ? dbRows.get(keyId(doc.key)) : undefined;
@@ -167,8 +207,7 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       if (!db) {
         const plan = planLoneRow('sheet', doc, doc ? matchesSynced(doc, cells) : false);
         if (plan.kind === 'delete-sheet') {
-          sheetDeletes.push(row);
-          r.rowsDeletedFromSheet++;
+          sheetDeleteCandidates.push({ row, rowId, key: doc?.key ?? null, cells });
         } else {
           const key = doc?.key ?? undefined;
           (fresh ? freshUpserts : upserts).push({
@@ -343,7 +382,9 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       `select jsonb_build_object(${object}) as row from ${table.qualified} as t order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
     )
     .cursor(CHUNK);
+  let tableRows = 0;
   for await (const batch of cursor) {
+    tableRows += batch.length;
     const lone = batch
       .map(({ row }) => canonicalRow({ ...table, columns }, row as Record<string, unknown>))
       .map((cells) => ({
@@ -363,7 +404,6 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
       const plan = planLoneRow('db', doc, doc ? matchesSynced(doc, cells) : false);
       if (plan.kind === 'delete-db' && rowId && doc) {
         dbDeletes.push({ rowId, key, doc, cells });
-        r.rowsDeletedFromDb++;
         continue;
       }
       r.rowsAppendedToSheet++;
@@ -382,6 +422,34 @@ export async function reconcileLink(deps: SyncDeps & { dryRun: boolean }): Promi
     if (appends.length >= APPEND_ROWS) {
       appended = true;
       await flushAppends();
+    }
+  }
+  // The guard sees each side's deletes whole: more than the link's thresholds are held.
+  const dbSide = await guardDeletes(guard, 'db', dbDeletes, tableRows);
+  const sheetSide = await guardDeletes(guard, 'sheet', sheetDeleteCandidates, total);
+  for (const held of [dbSide.held, sheetSide.held]) if (held) r.held.push(held);
+  dbDeletes.splice(0, dbDeletes.length, ...dbSide.deletes);
+  r.rowsDeletedFromDb = dbDeletes.length;
+  r.rowsDeletedFromSheet = sheetSide.deletes.length;
+  for (const d of sheetSide.deletes) sheetDeletes.push(d.row);
+  // Rows a person wants back: on the sheet with their own id, or in the table from the sheet.
+  r.rowsAppendedToSheet += dbSide.restores.length;
+  r.rowsInsertedInDb += sheetSide.restores.length;
+  if (!deps.dryRun) {
+    for (const d of dbSide.restores) {
+      appends.push(sheetRowOf(d.rowId, d.cells));
+      shownAgain.push({ doc: d.doc, cells: d.cells });
+    }
+    const restoreUpserts = sheetSide.restores.map((d) => ({
+      rowId: d.rowId,
+      dot: 'sheet:1',
+      key: undefined,
+      cells: { ...d.key, ...withoutNullKeys(d.cells, table.primaryKey) },
+    }));
+    for (let i = 0; i < restoreUpserts.length; i += CHUNK) {
+      const commits: RowCommit[] = [];
+      await applyDbWrites(deps, table, restoreUpserts.slice(i, i + CHUNK), commits, now);
+      if (commits.length > 0) await store.commitRows(link.name, commits);
     }
   }
   if (!deps.dryRun) {
