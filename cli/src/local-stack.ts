@@ -140,8 +140,8 @@ export async function callStack(stack: LocalStack, path: string, body?: unknown)
  */
 export async function runOnStack(
   stack: LocalStack,
-  command: 'attach' | 'reconcile',
-  body: { link: string; dryRun?: boolean },
+  command: 'attach' | 'reconcile' | 'approve' | 'discard',
+  body: { link?: string; dryRun?: boolean; id?: string },
   onProgress: (done: number, total: number) => void,
 ): Promise<unknown> {
   let response: Response;

@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     progress('stopped');
     return 0;
   }
-  if (command === 'attach' || command === 'reconcile') {
+  if (command === 'attach' || command === 'reconcile' || command === 'approve' || command === 'discard') {
     process.env.METADATA_SERVER_DETECTION ??= 'none';
     return runSyncCommand(command, rest);
   }

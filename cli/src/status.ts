@@ -33,12 +33,21 @@ export function formatStatus(report: StatusReport): string {
     ...report.lastErrors
       .slice(-5)
       .map((e) => `    ${new Date(e.at).toISOString()} ${e.code ?? ''} ${e.message}`.replace(/ {2,}/g, ' ')),
+    `  held changes     ${report.held.length}${report.held.length > 0 ? ' (nothing of them applied until a person decides)' : ''}`,
+    ...report.held.flatMap((h) => [
+      `    ${h.id} · link ${h.link} · ${h.count} rows · ${h.reason}`,
+      `      e.g. ${h.sample
+        .slice(0, 3)
+        .map((s) => (s.key ? JSON.stringify(s.key) : s.rowId))
+        .join(', ')}`,
+      `      sheetsync approve ${h.id}   deletes them · sheetsync discard ${h.id}   puts them back`,
+    ]),
   ];
   return `${lines.join('\n')}\n`;
 }
 
-export const STATUS_USAGE = `  status       relay lag, outbox depth, pending and dead-lettered messages, open conflicts and
-               the last errors of the running \`npm start\`
+export const STATUS_USAGE = `  status       relay lag, outbox depth, pending and dead-lettered messages, open conflicts,
+               held mass changes and the last errors of the running \`npm start\`
                --state-dir DIR   its state directory (default .sheetsync)   --json   as JSON
 `;
 

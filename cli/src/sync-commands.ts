@@ -21,6 +21,7 @@ import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { AttachResult } from '../../functions/src/sync/attach.ts';
+import type { DecidedChange } from '../../functions/src/sync/held-decisions.ts';
 import { driftFound, type ReconcileResult } from '../../functions/src/sync/reconcile.ts';
 import { holdHeapGrowth } from './heap-growth.ts';
 import {
@@ -31,7 +32,7 @@ import {
   readLocalInfo,
   runOnStack,
 } from './local-stack.ts';
-import { runSync, type SyncCommand, type SyncResult } from './sync-run.ts';
+import { findHeldLink, runSync, type SyncCommand, type SyncResult } from './sync-run.ts';
 
 export const SYNC_USAGE = `  attach       the first sync of a link: fills an empty sheet from the table, or an empty (or
                missing) table from the sheet; reconciles when both hold rows
@@ -39,8 +40,12 @@ export const SYNC_USAGE = `  attach       the first sync of a link: fills an emp
   reconcile    compares sheet and table by sync id and repairs drift, with a summary
                --link NAME  [--config FILE]  [--dry-run]  [--json]  [--state-dir DIR]
                exit code 3 with --dry-run when drift was found
-  (without --config, attach and reconcile work on the running \`npm start\` of --state-dir,
-   default .sheetsync; with --config they read DATABASE_URL, SHEETSYNC_SHEETS_API_URL,
+  approve      applies a mass change held for a person (\`sheetsync status\` lists them): ID
+               [--link NAME]  [--config FILE]  [--json]  [--state-dir DIR]
+  discard      puts the rows of a held mass change back on the side that lost them: ID
+               [--link NAME]  [--config FILE]  [--json]  [--state-dir DIR]
+  (without --config, these work on the running \`npm start\` of --state-dir, default
+   .sheetsync; with --config they read DATABASE_URL, SHEETSYNC_SHEETS_API_URL,
    FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT, the first two defaulting to its local.json)
 `;
 
@@ -58,9 +63,12 @@ interface Where {
 
 export async function runSyncCommand(command: SyncCommand, args: string[]): Promise<number> {
   let values: { link?: string; config?: string; json?: boolean; 'dry-run'?: boolean; 'state-dir': string };
+  let positionals: string[];
+  const decision = command === 'approve' || command === 'discard';
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args,
+      allowPositionals: decision,
       options: {
         link: { type: 'string' },
         config: { type: 'string' },
@@ -69,15 +77,16 @@ export async function runSyncCommand(command: SyncCommand, args: string[]): Prom
         'state-dir': { type: 'string', default: '.sheetsync' },
       },
       strict: true,
-    }).values as typeof values;
+    }) as { values: typeof values; positionals: string[] });
   } catch (error) {
     process.stderr.write(`sheetsync ${command}: ${(error as Error).message}\n\n${SYNC_USAGE}`);
     return 2;
   }
-  if (command === 'attach' && values['dry-run']) {
-    process.stderr.write(`sheetsync attach: --dry-run is an option of reconcile\n\n${SYNC_USAGE}`);
+  if (command !== 'reconcile' && values['dry-run']) {
+    process.stderr.write(`sheetsync ${command}: --dry-run is an option of reconcile\n\n${SYNC_USAGE}`);
     return 2;
   }
+  if (decision) return runDecisionCommand(command, positionals, values);
   if (!values.link) {
     process.stderr.write(`sheetsync ${command}: --link NAME is required\n\n${SYNC_USAGE}`);
     return 2;
@@ -169,12 +178,54 @@ function readLooseLocalInfo(
   }
 }
 
+/** `sheetsync approve|discard ID [--link NAME]`: a person's decision on a held mass change. */
+async function runDecisionCommand(
+  command: 'approve' | 'discard',
+  positionals: string[],
+  values: { link?: string; config?: string; json?: boolean; 'state-dir': string },
+): Promise<number> {
+  const [id, ...extra] = positionals;
+  if (!id || extra.length > 0) {
+    process.stderr.write(
+      `sheetsync ${command}: give one held change id (sheetsync status lists them)\n\n${SYNC_USAGE}`,
+    );
+    return 2;
+  }
+  const where = await locate(values.config ?? process.env.SHEETSYNC_CONFIG, values['state-dir']);
+  const bar = progressBar(command, values.json === true);
+  let decided: DecidedChange;
+  try {
+    decided = (
+      where.stack
+        ? await runOnStack(
+            where.stack,
+            command,
+            { id, ...(values.link ? { link: values.link } : {}) },
+            bar.update,
+          )
+        : await runDirect(where.services!, command, values.link, false, bar.update, id)
+    ) as DecidedChange;
+  } finally {
+    bar.end();
+  }
+  write(values.json, decided, () => {
+    const { change } = decided;
+    const what =
+      command === 'approve'
+        ? `deleted from the ${change.side === 'db' ? 'table' : 'sheet'}`
+        : `put back on the ${change.side === 'db' ? 'sheet' : 'table'}`;
+    return `${change.status} held change ${change.id} of link ${change.link}: its ${change.count} rows ${what} (rows changed since are kept)\n${summary(decided.reconcile)}`;
+  });
+  return 0;
+}
+
 async function runDirect(
   where: NonNullable<Where['services']>,
   command: SyncCommand,
-  linkName: string,
+  linkName: string | undefined,
   dryRun: boolean,
   onProgress: (done: number, total: number) => void,
+  heldId?: string,
 ): Promise<SyncResult> {
   const config = loadConfigFile(where.configFile);
   if (!where.databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
@@ -194,10 +245,13 @@ async function runDirect(
   });
   const store = new FirestoreVersionStore({ firestore });
   const sheetsApi = new SheetsApi({ ...(where.sheetsApiUrl ? { rootUrl: where.sheetsApiUrl } : {}), logger });
+  const services = { sql, sheetsApi, store, config, source: where.configFile };
   try {
-    return await runSync({ sql, sheetsApi, store, config, source: where.configFile }, command, linkName, {
+    const link = heldId ? await findHeldLink(services, heldId, linkName) : linkName!;
+    return await runSync(services, command, link, {
       dryRun,
       onProgress,
+      ...(heldId ? { heldId } : {}),
     });
   } finally {
     await sql.end({ timeout: 5 });
@@ -213,6 +267,11 @@ function summary(r: ReconcileResult): string {
     `  rows: ${r.rowsInsertedInDb} inserted in the table, ${r.rowsAppendedToSheet} appended to the sheet, ` +
       `${r.rowsDeletedFromDb} deleted from the table, ${r.rowsDeletedFromSheet} deleted from the sheet`,
     `  ids assigned: ${r.idsAssigned}; sheet cells that do not fit their column: ${r.badCells.length}`,
+    ...r.held.map(
+      (h) =>
+        `  ${r.dryRun ? 'would hold' : 'held'} for a person (SHEETSYNC_E420): ${h.reason}; ` +
+        `sheetsync approve ${h.id} deletes them, sheetsync discard ${h.id} puts them back`,
+    ),
     ...r.deletesRefused
       .slice(0, 10)
       .map(

@@ -5,16 +5,19 @@
  * return the same result, so the command prints the same output either way.
  */
 import type postgres from 'postgres';
+import { heldChangeNotOpen } from '../../functions/src/adapters/held-change-errors.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import { type AttachResult, attachLink } from '../../functions/src/sync/attach.ts';
+import { type DecidedChange, decideHeld } from '../../functions/src/sync/held-decisions.ts';
 import { type ReconcileResult, reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
 import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
 
-export type SyncCommand = 'attach' | 'reconcile';
-export type SyncResult = AttachResult | ReconcileResult;
+/** attach, reconcile, and a person's decision on a held change (which runs reconcile). */
+export type SyncCommand = 'attach' | 'reconcile' | 'approve' | 'discard';
+export type SyncResult = AttachResult | ReconcileResult | DecidedChange;
 
 export interface SyncServices {
   sql: postgres.Sql;
@@ -42,11 +45,21 @@ export function findLink(
   return { link, index };
 }
 
+/**
+ * The link holding held change `id` (`linkName` when given), or SHEETSYNC_E421 naming where it
+ * was looked for.
+ */
+export async function findHeldLink(services: SyncServices, id: string, linkName?: string): Promise<string> {
+  const names = linkName ? [linkName] : services.config.links.map((l) => l.name);
+  for (const name of names) if (await services.store.heldChange(name, id)) return name;
+  throw heldChangeNotOpen(names.join(', '), id, undefined);
+}
+
 export async function runSync(
   services: SyncServices,
   command: SyncCommand,
   linkName: string,
-  options: { dryRun: boolean; onProgress?: (done: number, total: number) => void },
+  options: { dryRun: boolean; heldId?: string; onProgress?: (done: number, total: number) => void },
 ): Promise<SyncResult> {
   const { sql, sheetsApi, store, source } = services;
   const { link, index } = findLink(services.config, linkName, source);
@@ -60,6 +73,8 @@ export async function runSync(
   };
   try {
     if (command === 'reconcile') return await reconcileLink({ ...deps, dryRun: options.dryRun });
+    if (command === 'approve' || command === 'discard')
+      return await decideHeld({ ...deps, id: options.heldId ?? '', decision: command });
     return await attachLink(deps).catch((error: unknown) => {
       if ((error as { code?: string }).code !== 'SHEETSYNC_E250') throw error;
       // Both sides empty of it: no table, and no sheet rows to create one from.
@@ -96,7 +111,7 @@ async function checkLink(
   } catch (error) {
     if (!(error instanceof LinkCheckError)) throw error;
     const problems = error.problems
-      .filter((p) => command === 'reconcile' || p.code !== 'SHEETSYNC_E250')
+      .filter((p) => command !== 'attach' || p.code !== 'SHEETSYNC_E250')
       .map((p) => ({ ...p, field: p.field.replace(/^links\[0\]/, `links[${index}]`) }));
     if (problems.length > 0) throw new LinkCheckError(source, problems);
   }

@@ -11,49 +11,12 @@
  * (exit 3, nothing changed) and repaired by `reconcile`; once the stack stops, the commands exit 1
  * with SHEETSYNC_E752 saying to run `npm start` or pass --config.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type CliStack, startCliStack } from '../support/cli-stack.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
-import { waitFor } from '../support/wait.ts';
-
-const ROOT = join(import.meta.dirname, '../..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A directory that looks like a clone of this checkout, without its `.sheetsync`. */
-function cloneLikeDirectory(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sheetsync-clone-'));
-  for (const entry of readdirSync(ROOT)) {
-    if (entry === '.sheetsync' || entry === '.git' || entry === 'test-artifacts') continue;
-    symlinkSync(join(ROOT, entry), join(dir, entry));
-  }
-  return dir;
-}
-
-/** The environment of a person's shell: none of the variables that name services. */
-function bareEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, METADATA_SERVER_DETECTION: 'none' };
-  for (const name of [
-    'DATABASE_URL',
-    'SHEETSYNC_SHEETS_API_URL',
-    'SHEETSYNC_CONFIG',
-    'SHEETSYNC_STANDINS',
-    'FIRESTORE_EMULATOR_HOST',
-    'PUBSUB_EMULATOR_HOST',
-    'GOOGLE_CLOUD_PROJECT',
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
 
 const modes = [
   {
@@ -77,25 +40,9 @@ const modes = [
 
 describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bus, env: modeEnv }) => {
   const db = useTestDatabase();
-  const cwd = cloneLikeDirectory();
-  let stack: ChildProcess;
-  let exited: Promise<number | null>;
-  let output = '';
+  let cli: CliStack;
   let info: Record<string, unknown>;
-
-  function sheetsync(args: string[]): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(
-        'npx',
-        ['tsx', 'cli/src/main.ts', ...args],
-        { cwd, env: bareEnv(), timeout: 120_000 },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
-  }
+  const sheetsync = (args: string[]) => cli.sheetsync(args);
 
   /** The demo tab's rows by name: name → [email, score]. */
   async function sheetRows(): Promise<Map<string, [string, string]>> {
@@ -110,61 +57,21 @@ describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bu
   }
 
   beforeAll(async () => {
-    stack = spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', 'start'], {
-      cwd,
-      env: { ...bareEnv(), DATABASE_URL: db.url, ...modeEnv() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.stdout!.on('data', (chunk) => {
-      output += chunk;
-    });
-    stack.stderr!.on('data', (chunk) => {
-      output += chunk;
-    });
-    exited = new Promise((resolve) => stack.on('exit', (code) => resolve(code)));
-    const failed = exited.then((code) => {
-      throw new Error(`sheetsync start exited ${code} before it was ready:\n${output}`);
-    });
-    failed.catch(() => {});
-    await Promise.race([
-      waitFor('"sheetsync ready"', async () => output.includes('\nsheetsync ready'), 150_000),
-      failed,
-    ]);
-    info = JSON.parse(readFileSync(join(cwd, '.sheetsync/local.json'), 'utf8'));
-    // The demo rows were applied: nothing published and not yet applied, the outbox drained.
-    await waitFor(
-      'the demo rows synced',
-      async () => {
-        const status = (await (await fetch(new URL('/api/status', info.dashboardUrl as string))).json()) as {
-          inFlight: { sheetChanges: number; dbChanges: number };
-          outbox: { changes: number } | null;
-        };
-        return (
-          status.inFlight.dbChanges === 0 &&
-          status.inFlight.sheetChanges === 0 &&
-          status.outbox?.changes === 0
-        );
-      },
-      60_000,
-    );
+    cli = await startCliStack({ DATABASE_URL: db.url, ...modeEnv() });
+    info = cli.info;
   }, 240_000);
 
-  afterAll(async () => {
-    if (stack?.exitCode === null) {
-      stack.kill('SIGINT');
-      await exited;
-    }
-  });
+  afterAll(() => cli?.stop());
 
   it('local.json says how to reach the services, and no secret', () => {
     expect(info).toMatchObject({
       databaseUrl: db.url,
       spreadsheetId: 'sheetsync-demo',
       sheet: 'Leads',
-      pid: stack.pid,
+      pid: cli.process.pid,
       store,
       bus,
-      configFile: join(cwd, '.sheetsync/links.json'),
+      configFile: join(cli.cwd, '.sheetsync/links.json'),
     });
     for (const field of ['sheetsApiUrl', 'gridUrl', 'webhookUrl', 'dashboardUrl']) {
       expect(info[field]).toMatch(/^http:\/\/127\.0\.0\.1:\d+(\/|$)/);
@@ -177,10 +84,10 @@ describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bu
       expect(info).not.toHaveProperty('firestoreEmulatorHost');
       expect(info).not.toHaveProperty('pubsubEmulatorHost');
     }
-    const secret = readFileSync(join(cwd, '.sheetsync/webhook-secret'), 'utf8').trim();
+    const secret = readFileSync(join(cli.cwd, '.sheetsync/webhook-secret'), 'utf8').trim();
     expect(secret.length).toBeGreaterThan(10);
-    expect(readFileSync(join(cwd, '.sheetsync/local.json'), 'utf8')).not.toContain(secret);
-    expect(output).not.toContain(secret);
+    expect(readFileSync(join(cli.cwd, '.sheetsync/local.json'), 'utf8')).not.toContain(secret);
+    expect(cli.output()).not.toContain(secret);
   });
 
   it('status --json and a clean reconcile --dry-run --json, with no flags', async () => {
@@ -208,6 +115,7 @@ describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bu
       idsAssigned: 0,
       deletesRefused: [],
       badCells: [],
+      held: [],
       dryRun: true,
     });
   }, 120_000);
@@ -260,8 +168,8 @@ describe.each(modes)('the CLI against a running npm start ($mode)', ({ store, bu
   }, 60_000);
 
   it('once the stack stopped, local.json is stale: exit 1, run npm start or pass --config', async () => {
-    stack.kill('SIGINT');
-    expect(await exited).toBe(0);
+    cli.process.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
     const [reconcile, attach, status] = await Promise.all([
       sheetsync(['reconcile', '--link', 'leads', '--dry-run']),
       sheetsync(['attach', '--link', 'leads']),

@@ -1,5 +1,6 @@
-// The dashboard's script: renders each StatusReport from /api/events (server-sent events), and
-// the open conflicts from /api/conflicts with a button per side that resolves through the API.
+// The dashboard's script: renders each StatusReport from /api/events (server-sent events), the
+// open conflicts from /api/conflicts with a button per side that resolves through the API, and
+// the held mass changes with approve and discard buttons (POST /api/approve, /api/discard).
 const $ = (id) => document.getElementById(id);
 const SERIES = ['sheetToDb', 'dbToSheet', 'lagMs', 'conflicts', 'errors'];
 /** The plots show the last two minutes. */
@@ -40,6 +41,52 @@ function render(report) {
           )),
   );
   if (report.openConflicts !== shownConflicts) void loadConflicts();
+  renderHeld(report.held ?? []);
+}
+
+let shownHeld = '';
+
+function renderHeld(held) {
+  const ids = held.map((h) => h.id).join(',');
+  if (ids === shownHeld) return;
+  shownHeld = ids;
+  $('held').hidden = held.length === 0;
+  document.querySelector('#held-table tbody').replaceChildren(
+    ...held.map((h) => {
+      const tr = document.createElement('tr');
+      tr.dataset.held = h.id;
+      const sample = h.sample.slice(0, 3).map((s) => (s.key ? JSON.stringify(s.key) : s.rowId.slice(0, 8)));
+      tr.append(cell(h.link), cell(`${h.count} of ${h.total}`), cell(h.reason), cell(sample.join(', ')));
+      const td = document.createElement('td');
+      for (const [decision, label] of [
+        ['approve', h.side === 'db' ? 'delete them from the table' : 'delete them from the sheet'],
+        ['discard', h.side === 'db' ? 'put them back on the sheet' : 'put them back in the table'],
+      ]) {
+        const button = Object.assign(document.createElement('button'), { textContent: label });
+        button.dataset.decision = decision;
+        button.addEventListener('click', () => decide(h, decision, td));
+        td.append(button);
+      }
+      tr.append(td);
+      return tr;
+    }),
+  );
+}
+
+async function decide(held, decision, td) {
+  for (const button of td.querySelectorAll('button')) button.disabled = true;
+  const response = await fetch(`/api/${decision}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: held.id, link: held.link }),
+  });
+  if (!response.ok) {
+    const { error } = await response.json();
+    alert(`${error.code ?? ''} ${error.message}`);
+    for (const button of td.querySelectorAll('button')) button.disabled = false;
+    return;
+  }
+  shownHeld = '';
 }
 
 let shownConflicts = -1;

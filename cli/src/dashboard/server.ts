@@ -9,6 +9,7 @@
  *   GET  /api/stack                      {pid, links, store, bus}: which process answers here
  *   POST /api/attach                     {"link": NAME}: attach run by the stack (sync-jobs.ts)
  *   POST /api/reconcile                  {"link": NAME, "dryRun": BOOL}: reconcile run by the stack
+ *   POST /api/approve, /api/discard      {"id": HELD}: a person's decision on a held mass change
  *
  * attach and reconcile answer their result, the JSON `sheetsync attach|reconcile --json` prints;
  * asked with `accept: application/x-ndjson`, a stream of lines instead: `{"progress": {done,
@@ -27,6 +28,7 @@ import { join } from 'node:path';
 import type postgres from 'postgres';
 import { SheetsyncError } from '../../../functions/src/errors.ts';
 import { parseResolveConflictRequest, type StatusReport } from '../../../functions/src/wire/dashboard.ts';
+import type { SyncCommand } from '../sync-run.ts';
 import type { Metrics } from './metrics.ts';
 import type { ConflictDesk } from './open-conflicts.ts';
 import type { SyncJobs } from './sync-jobs.ts';
@@ -122,7 +124,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       totals: snapshot.totals,
       series: snapshot.series,
       lastErrors: snapshot.lastErrors,
+      held: await heldChanges(),
     };
+  };
+  const heldChanges = async (): Promise<StatusReport['held']> => {
+    if (!options.sync) return [];
+    try {
+      return await options.sync.held();
+    } catch (error) {
+      metrics.error(`listing held changes failed: ${(error as Error).message}`, codeOf(error));
+      return [];
+    }
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
@@ -152,9 +164,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         bus: options.bus,
       });
     }
-    if (req.method === 'POST' && (path === '/api/attach' || path === '/api/reconcile') && options.sync) {
-      const command = path === '/api/attach' ? 'attach' : 'reconcile';
-      const run = options.sync.begin(command, await readJson(req));
+    const command = /^\/api\/(attach|reconcile|approve|discard)$/.exec(path)?.[1] as SyncCommand | undefined;
+    if (req.method === 'POST' && command && options.sync) {
+      const run = await options.sync.begin(command, await readJson(req));
       if (!(req.headers.accept ?? '').includes('application/x-ndjson')) {
         return json(res, 200, await run(() => {}));
       }

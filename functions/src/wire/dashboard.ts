@@ -46,5 +46,22 @@ export const StatusReport = v.object({
   totals: v.object({ sheetToDb: count, dbToSheet: count, redeliveries: count, errors: count }),
   series: v.record(v.string(), v.array(v.number())),
   lastErrors: v.array(v.object({ at: v.number(), message: v.string(), code: v.nullable(v.string()) })),
+  /** Mass changes held for a person (core/mass-change.ts: HeldChange), oldest first. */
+  held: v.array(
+    v.object({
+      id: v.string(),
+      link: v.string(),
+      source: v.picklist(['structure', 'reconcile']),
+      side: v.picklist(['db', 'sheet']),
+      count,
+      total: count,
+      reason: v.string(),
+      sample: v.array(v.object({ rowId: v.string(), key: v.nullable(v.record(v.string(), v.unknown())) })),
+      evidenceTime: v.number(),
+      heldAt: v.number(),
+      status: v.picklist(['held', 'approved', 'discarded']),
+      decidedAt: v.optional(v.number()),
+    }),
+  ),
 });
 export type StatusReport = v.InferOutput<typeof StatusReport>;
