@@ -384,4 +384,21 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     expect(doc?.vv.sheet).toBe(2);
     expect(doc?.key).toBeTruthy();
   });
+
+  it('a row that came back under a new id keeps its table row when its old id is deleted', async () => {
+    // The hidden id column was cleared: the row came back under a new id, which took its key over.
+    const old = randomUUID();
+    await apply.flush([message(old, { id: '', name: 'Hedy', score: 1 }, { isNew: true })]);
+    const key = (await store.readRows('leads', [old])).get(old)!.key!;
+    const renewed = randomUUID();
+    // Its values in the table are news to the new id's document: deferred, then decided.
+    const again = message(renewed, { id: key.id as string, name: 'Hedy', score: 2 }, { isNew: true });
+    expect(await apply.flush([again])).toEqual(['retry']);
+    expect(await apply.flush([{ ...again, attempt: 5 }])).toEqual(['ack']);
+    expect([...(await store.rowIdsForKeys('leads', [key])).values()]).toEqual([renewed]);
+    // The old id is missing from the sheet: its delete must not take the row the new id shows.
+    expect(await apply.flush([message(old, {}, { op: 'delete' })])).toEqual(['ack']);
+    expect(await db.sql`select name from leads where id = ${key.id as string}`).toEqual([{ name: 'Hedy' }]);
+    expect((await store.readRows('leads', [old])).get(old)?.tombstone).toBeTruthy();
+  });
 });

@@ -391,6 +391,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           }
         });
 
+        await keepRowsOwnedByOthers(deps.store, link, deletes, commits);
         const merged = mergeUpserts(upserts);
         const result = await writeRows(tx, schema, merged, deletes);
         await reshowKept(tx, schema, reshows, result.keys);
@@ -666,4 +667,33 @@ function cellProblem(
     message: `"${String(error.value)}" does not fit column ${error.column} (${error.type}): ${error.message}`,
     time: message.time,
   };
+}
+
+/**
+ * Leaves out of `deletes` (in place) the rows whose key another sync id now owns: its key
+ * document names another row, or a row of this flush that is not deleted holds it. That happens
+ * when a row lost its id (the hidden column cleared or deleted) and came back under a new one:
+ * the old id's document still names the key, and deleting by it would delete the row the new id
+ * shows. Only the old document is tombstoned; the table row stays.
+ */
+async function keepRowsOwnedByOthers(
+  store: Pick<VersionStore, 'rowIdsForKeys'>,
+  link: string,
+  deletes: RowDelete[],
+  commits: ReadonlyMap<string, RowCommit>,
+): Promise<void> {
+  if (deletes.length === 0) return;
+  const owners = await store.rowIdsForKeys(
+    link,
+    deletes.map((d) => d.key as Cells),
+  );
+  const heldHere = new Map<string, string>();
+  for (const [rowId, { next }] of commits)
+    if (next.key && !next.tombstone) heldHere.set(keyId(next.key), rowId);
+  const kept = deletes.filter((d) => {
+    const id = keyId(d.key as Cells);
+    const owner = heldHere.get(id) ?? owners.get(id);
+    return owner === undefined || owner === d.rowId;
+  });
+  deletes.splice(0, deletes.length, ...kept);
 }
