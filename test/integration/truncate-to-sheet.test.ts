@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createLogger } from '../../functions/src/log.ts';
 import { type DbToSheetStack, startDbToSheetStack } from '../support/db-to-sheet-stack.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
@@ -18,9 +19,14 @@ describe('TRUNCATE → sheet', () => {
   let spreadsheetId: string;
   let store: DbToSheetStack['store'];
   let stack: DbToSheetStack | undefined;
+  const warnings: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     stack = await startDbToSheetStack(db.sql, {
+      logger: createLogger({
+        level: 'WARNING',
+        write: (line) => warnings.push(JSON.parse(line) as Record<string, unknown>),
+      }),
       table: 'public.leads',
       headers: ['id', 'name', 'score', 'note'],
       createTable: (sql) =>
@@ -108,6 +114,10 @@ describe('TRUNCATE → sheet', () => {
     const docs = await store.readRows('leads', rowIds);
     expect(docs.size).toBe(1000);
     for (const doc of docs.values()) expect(doc.tombstone?.dot).toBe(`db:${Number(outboxId) * 1000}`);
+    // Not held (an operator's act), but said at WARNING with the rows that left the sheet.
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ severity: 'WARNING', code: 'SHEETSYNC_E422', count: 1000, link: 'leads' }),
+    );
   });
 
   it('TRUNCATE then INSERTs in one transaction leaves exactly the new rows, keys used before among them', async () => {

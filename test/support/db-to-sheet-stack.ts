@@ -15,7 +15,7 @@ import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
-import { createLogger, silentLogger } from '../../functions/src/log.ts';
+import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus, Subscription } from '../../functions/src/ports.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
@@ -41,6 +41,8 @@ export interface DbToSheetOptions {
   headers: string[];
   link?: string;
   tab?: string;
+  /** applyToSheet's and the relay's logger (default: silent, or stdout with DEBUG_SYNC set). */
+  logger?: Logger;
 }
 
 export async function startDbToSheetStack(
@@ -50,7 +52,7 @@ export async function startDbToSheetStack(
   const link = options.link ?? 'leads';
   const tab = options.tab ?? 'Leads';
   const spreadsheetId = uniqueName(link);
-  const logger = process.env.DEBUG_SYNC ? createLogger() : silentLogger;
+  const logger = options.logger ?? (process.env.DEBUG_SYNC ? createLogger() : silentLogger);
   const stops: Array<() => Promise<unknown>> = [];
   const emulator = await createEmulator({ port: 0 });
   stops.unshift(() => emulator.close());

@@ -187,6 +187,17 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const truncating = deliveries.some(({ message }) => isTruncate(message));
     const pendingIds = truncating ? [...pendingDocs.keys()] : [];
     const liveIds = truncating ? await deps.store.liveRowIds(link) : [];
+    // A TRUNCATE is the operator's own act, so it is not held (core/mass-change.ts), but a
+    // whole tab going is worth a line a person finds.
+    if (truncating)
+      deps.logger.warn(
+        `the table of link ${link} was truncated: its ${liveIds.length} rows leave the sheet`,
+        {
+          code: 'SHEETSYNC_E422',
+          link,
+          count: liveIds.length,
+        },
+      );
 
     phase('keysMs');
     const readIds = new Set(
