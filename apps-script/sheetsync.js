@@ -202,9 +202,19 @@ function sendChange_(changeType) {
     // from the list without having been deleted, and the server tells the two apart by it.
     const readAt = Date.now();
     const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
+    // Rows with data but no id mean ids were lost (the id column deleted or cleared), not rows:
+    // the webhook then holds the deletes for a person instead of applying them.
+    const unidentified = unidentifiedRows_(sheet, context, ids.length);
     const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
     if (ids.length <= limit) {
-      send_(basePayload_(sheet, context, 'structure', { changeType: changeType, ids: ids, time: readAt }));
+      send_(
+        basePayload_(sheet, context, 'structure', {
+          changeType: changeType,
+          ids: ids,
+          time: readAt,
+          unidentified: unidentified,
+        }),
+      );
       return;
     }
     '0123456789abcdef'.split('').forEach((prefix) => {
@@ -215,6 +225,7 @@ function sendChange_(changeType) {
           idPrefix: prefix,
           ids: part,
           time: readAt,
+          unidentified: unidentified,
         }),
       );
     });
@@ -337,6 +348,28 @@ function ensureIdColumn_(sheet) {
     .setDescription('sheetsync row ids: do not edit')
     .setWarningOnly(true);
   return column;
+}
+
+/**
+ * How many rows below the header hold data but no valid sync id. Reads the tab's values only when
+ * there are fewer ids than rows, so a tab whose rows all have ids costs nothing more.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ * @param {{headers: string[], idColumn: number}} context
+ * @param {number} idCount valid ids read from the id column
+ * @return {number}
+ */
+function unidentifiedRows_(sheet, context, idCount) {
+  const last = sheet.getLastRow();
+  if (last - 1 <= idCount) return 0;
+  const idIndex = context.idColumn - 1;
+  const values = sheet
+    .getRange(2, 1, last - 1, Math.max(context.headers.length, context.idColumn))
+    .getValues();
+  let count = 0;
+  values.forEach((row) => {
+    if (!SHEETSYNC_UUID.test(String(row[idIndex] || '')) && !isBlank_(row, idIndex)) count++;
+  });
+  return count;
 }
 
 /** The id column's values from row 2 down, as strings. */

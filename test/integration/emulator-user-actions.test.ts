@@ -80,6 +80,27 @@ describe('moveRows', () => {
   });
 });
 
+describe('insertColumns and deleteColumns', () => {
+  // "changeType: The type of change (EDIT, INSERT_ROW, INSERT_COLUMN, REMOVE_ROW, REMOVE_COLUMN,
+  // INSERT_GRID, REMOVE_GRID, FORMAT, or OTHER)", and no onEdit: Apps Script, Event objects.
+  it('inserts and deletes columns by zero-based index, firing only onChange', async () => {
+    await admin.userActions(id, [{ type: 'insertColumns', sheet: 'Sheet1', index: 1, count: 2 }]);
+    expect(
+      (await client.spreadsheets.values.get({ spreadsheetId: id, range: 'Sheet1!A1:E1' })).data.values,
+    ).toEqual([['name', '', '', 'score', 'team']]);
+    expect(reported()).toEqual(['change INSERT_COLUMN']);
+    recorder.reports.length = 0;
+    await admin.userActions(id, [{ type: 'deleteColumns', sheet: 0, index: 0, count: 3 }]);
+    expect(
+      (await client.spreadsheets.values.get({ spreadsheetId: id, range: 'Sheet1!A1:B2' })).data.values,
+    ).toEqual([
+      ['score', 'team'],
+      ['30', 'red'],
+    ]);
+    expect(reported()).toEqual(['change REMOVE_COLUMN']);
+  });
+});
+
 describe('sortRange', () => {
   it('sorts by SortSpecs with dimensionIndex counted across the whole sheet', async () => {
     await admin.userActions(id, [

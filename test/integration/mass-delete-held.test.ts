@@ -1,7 +1,8 @@
 /**
  * Issue 17, "Done when": a person deleting 30 of a 40-row tab's rows in one action deletes nothing
  * in the table until `sheetsync approve ID`; `sheetsync status --json` lists the change under
- * `held`; `sheetsync discard ID` puts the rows back on the sheet. Through the whole local stack
+ * `held`; `sheetsync discard ID` puts the rows back on the sheet. Deleting the hidden id column
+ * deletes nothing in the table, and discarding that held change gives the rows their ids back. Through the whole local stack
  * (`sheetsync start` as a child process, the real Apps Script in the local sheet, the webhook,
  * the version store), with the CLI as a person runs it, in both modes of the stack: the CLI
  * connects to Google's Firestore emulator itself, or asks the stack that holds the in-process
@@ -106,6 +107,44 @@ describe.each(modes)('a mass delete in the sheet waits for a person ($mode)', ({
     });
     expect(await tableCount()).toBe(10);
     expect(await sheetRowCount()).toBe(10);
+    expect(await held()).toEqual([]);
+  }, 180_000);
+
+  it('deleting the hidden id column deletes nothing; discard gives the rows their ids back', async () => {
+    const base = `${cli.info.sheetsApiUrl as string}/v4/spreadsheets/sheetsync-demo/values`;
+    const grid = async () =>
+      ((await (await fetch(`${base}/Leads`)).json()) as { values: unknown[][] }).values;
+    const before = await grid();
+    const idColumn = (before[0] as string[]).indexOf('_sheetsync_id');
+    expect(idColumn).toBeGreaterThan(0);
+    const response = await fetch(
+      `${cli.info.sheetsApiUrl as string}/_emulator/v1/spreadsheets/sheetsync-demo/userActions`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          actions: [{ type: 'deleteColumns', sheet: 'Leads', index: idColumn, count: 1 }],
+        }),
+      },
+    );
+    expect(response.status).toBe(200);
+    const [change] = await waitFor('the change held', async () => {
+      const list = await held();
+      return list.length > 0 && list;
+    });
+    expect(change).toMatchObject({ count: 10, side: 'db' });
+    expect(await tableCount()).toBe(10);
+
+    const discard = await cli.sheetsync(['discard', change!.id]);
+    expect(discard.code, discard.stderr).toBe(0);
+    // Matched by their key: the same rows under the same ids, nothing inserted or appended.
+    expect(discard.stdout).toContain('rows: 0 inserted in the table, 0 appended to the sheet, 0 deleted');
+    const after = await grid();
+    const byKey = (rows: unknown[][], at: number) =>
+      new Map(rows.slice(1).map((r) => [String(r[0]), String(r[at] ?? '')]));
+    const afterIdColumn = (after[0] as string[]).indexOf('_sheetsync_id');
+    expect(byKey(after, afterIdColumn)).toEqual(byKey(before, idColumn));
+    expect(await tableCount()).toBe(10);
     expect(await held()).toEqual([]);
   }, 180_000);
 });

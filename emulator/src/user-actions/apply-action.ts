@@ -9,6 +9,8 @@
  * | edit of a block (paste)     | e.range = the block, no value or oldValue | EDIT         |
  * | insertRows                  | none                                      | INSERT_ROW   |
  * | deleteRows                  | none                                      | REMOVE_ROW   |
+ * | insertColumns               | none                                      | INSERT_COLUMN|
+ * | deleteColumns               | none                                      | REMOVE_COLUMN|
  * | sortRange                   | e.range = the sorted range                | OTHER        |
  * | moveRows (rows with data)   | e.range = the moved rows, full width      | OTHER        |
  * | moveRows (empty rows)       | none                                      | OTHER        |
@@ -107,6 +109,22 @@ export function applyUserAction(
         return {
           result: { sheetId: sheet.sheetId, rowCount: sheet.rowCount },
           firing: { change: 'REMOVE_ROW' },
+        };
+      }
+      case 'insertColumns':
+      case 'deleteColumns': {
+        const sheet = sheetOf(spreadsheet, action.sheet);
+        const range = {
+          sheetId: sheet.sheetId,
+          dimension: 'COLUMNS' as const,
+          startIndex: action.index,
+          endIndex: action.index + action.count,
+        };
+        if (action.type === 'insertColumns') insertDimension(spreadsheet, emit, range);
+        else deleteDimension(spreadsheet, emit, range);
+        return {
+          result: { sheetId: sheet.sheetId, columnCount: sheet.columnCount },
+          firing: { change: action.type === 'insertColumns' ? 'INSERT_COLUMN' : 'REMOVE_COLUMN' },
         };
       }
       case 'sortRange': {

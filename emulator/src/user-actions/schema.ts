@@ -1,7 +1,8 @@
 /**
  * The body of `POST /_emulator/v1/spreadsheets/{id}/userActions` (DESIGN.md §3): the Sheets
  * API's own conventions. `range` is A1 notation; `index`, `count` and `destinationIndex` are
- * zero-based row indexes like a DimensionRange (index 0 is the header row); `sortSpecs` are the
+ * zero-based row indexes like a DimensionRange (index 0 is the header row), column indexes for
+ * the column actions (index 0 is column A); `sortSpecs` are the
  * API's SortSpec objects with `dimensionIndex` counted across the whole sheet. `sheet` is a tab
  * title or a sheetId.
  */
@@ -20,6 +21,8 @@ export const UserActionSchema = v.variant('type', [
   }),
   v.strictObject({ type: v.literal('insertRows'), sheet: sheetRef, index, count }),
   v.strictObject({ type: v.literal('deleteRows'), sheet: sheetRef, index, count }),
+  v.strictObject({ type: v.literal('insertColumns'), sheet: sheetRef, index, count }),
+  v.strictObject({ type: v.literal('deleteColumns'), sheet: sheetRef, index, count }),
   v.strictObject({
     type: v.literal('sortRange'),
     range: v.pipe(v.string(), v.minLength(1)),
