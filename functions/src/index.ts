@@ -11,7 +11,8 @@
  *
  * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
- * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL.
+ * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL,
+ * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
  * instance share a group commit.
  */
@@ -23,6 +24,7 @@ import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-frame
 import { auth } from '@googleapis/sheets';
 import postgres from 'postgres';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
+import { postgresTls } from './adapters/postgres-tls.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
 import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
 import { SheetTab } from './adapters/sheets/sheet-tab.ts';
@@ -88,7 +90,10 @@ const resolvers = process.env.SHEETSYNC_LINKS
       throw error;
     })
   : new Map<string, never>();
-const sql = once(() => postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {} }));
+// Deployed, the connection verifies Cloud SQL's server certificate (adapters/postgres-tls.ts).
+const sql = once(() =>
+  postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {}, ...postgresTls(process.env) }),
+);
 const firestore = once(
   () =>
     new Firestore({
