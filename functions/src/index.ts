@@ -13,6 +13,7 @@
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
  * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL,
  * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
+ * What each function reaches, and so what its service account is granted: function-needs.ts.
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
  * instance share a group commit.
  */

@@ -34,8 +34,17 @@ export function memoryReplayGuard(): ReplayGuard {
   };
 }
 
+/**
+ * The collection of claim markers, and their field that Firestore's TTL policy deletes them by
+ * (terraform/firestore.tf, google_firestore_field.webhook_event_ttl).
+ */
+export const REPLAY_MARKERS = { collection: 'sheetsync_webhook_events', expiresField: 'expireAt' } as const;
+
 /** One document per event id under `{root}`; `create()` fails with ALREADY_EXISTS on a replay. */
-export function firestoreReplayGuard(firestore: Firestore, root = 'sheetsync_webhook_events'): ReplayGuard {
+export function firestoreReplayGuard(
+  firestore: Firestore,
+  root: string = REPLAY_MARKERS.collection,
+): ReplayGuard {
   const ALREADY_EXISTS = 6;
   return {
     async claim(eventId, nowMs) {
@@ -43,7 +52,7 @@ export function firestoreReplayGuard(firestore: Firestore, root = 'sheetsync_web
         await firestore
           .collection(root)
           .doc(eventId)
-          .create({ expireAt: new Date(nowMs + CLAIM_TTL_MS) });
+          .create({ [REPLAY_MARKERS.expiresField]: new Date(nowMs + CLAIM_TTL_MS) });
         return true;
       } catch (error) {
         if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
