@@ -39,6 +39,7 @@ import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { reconcileHttpHandler } from './functions/reconcile-http.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
+import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
@@ -136,11 +137,23 @@ const webhookDeps = once(() => ({
 }));
 
 http('sheetWebhook', async (req, res) => {
-  const answer = await handleWebhook(
-    { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-    { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
-  );
-  res.status(answer.status).json(answer.body);
+  try {
+    const answer = await handleWebhook(
+      { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
+      { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
+    );
+    res.status(answer.status).json(answer.body);
+  } catch (error) {
+    // functions-framework would answer its own text 500; the script retries a 5xx either way.
+    logger.error(`webhook failed: ${(error as Error).message}`, { code: 'SHEETSYNC_E623' });
+    res.status(500).json({ error: { code: 'SHEETSYNC_E623', message: 'the webhook failed; retry later' } });
+  }
+});
+// functions-framework parses a JSON body before any function runs (up to 1 GB, HTML errors):
+// deployed, the webhook checks size and signature on the raw body first (raw-body-gate.ts).
+gateFrameworkServer('sheetWebhook', webhookGate({ secrets: () => webhookDeps().secrets, logger }), {
+  failureCode: 'SHEETSYNC_E623',
+  logger,
 });
 
 /** The body Pub/Sub pushes through Eventarc: `data.message.data` is base64. */
