@@ -28,6 +28,7 @@ export const RESOURCE_TYPES = [
   'google_cloudfunctions2_function',
   'google_compute_global_address',
   'google_firestore_database',
+  'google_firestore_field',
   'google_logging_metric',
   'google_monitoring_alert_policy',
   'google_monitoring_dashboard',
@@ -56,6 +57,7 @@ export const RESOURCE_TYPES = [
 export const DATA_SOURCE_TYPES = [
   'google_compute_network',
   'google_project',
+  'google_sql_ca_certs',
   'google_sql_database_instance',
 ] as const;
 

@@ -12,7 +12,6 @@ import { parse } from '@cdktf/hcl2json';
 /** Roles granted at project level, each because IAM has no finer resource for it. */
 export const PROJECT_ROLES_ALLOWED = new Set([
   'roles/datastore.user', // Firestore IAM is per project (databases have no IAM policy of their own)
-  'roles/cloudsql.client', // connect permission is checked per project
   'roles/artifactregistry.writer', // the gcf-artifacts repository is created by Cloud Functions itself
   'roles/logging.logWriter', // Cloud Build writes build logs
 ]);

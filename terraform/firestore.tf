@@ -12,3 +12,19 @@ resource "google_firestore_database" "sheetsync" {
   deletion_policy                   = "DELETE"
   depends_on                        = [google_project_service.required]
 }
+
+# The webhook's replay markers (functions/src/functions/sheet-webhook/replay-guard.ts): one
+# document per event id in sheetsync_webhook_events, whose expireAt is 15 minutes after the claim.
+# Firestore's TTL policy deletes each marker after that time (usually within a day of it), so the
+# collection stays about one day of events deep.
+resource "google_firestore_field" "webhook_event_ttl" {
+  project    = var.project_id
+  database   = google_firestore_database.sheetsync.name
+  collection = "sheetsync_webhook_events"
+  field      = "expireAt"
+
+  # No index on expireAt: nothing queries by it, and an index on a timestamp that only grows would
+  # concentrate a burst of writes on one index range.
+  index_config {}
+  ttl_config {}
+}

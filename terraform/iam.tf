@@ -1,7 +1,10 @@
-# One service account per function, each with only what its function does (README "Service
-# accounts"). Grants are on the topic, subscription, secret or bucket wherever IAM allows it;
-# the only project-level roles are Firestore (no finer resource exists for it), the Cloud SQL
-# client, and what Cloud Build needs to write the function images and logs.
+# One service account per function, each with only what its function's code reaches: the
+# table in functions/src/function-needs.ts, which test/unit/function-needs.test.ts checks against
+# the code and against these grants (a missing or an unneeded role fails it). Grants are on the
+# topic, subscription, secret or bucket wherever IAM allows it; the only project-level roles are
+# Firestore (no finer resource exists for it) and what Cloud Build needs to write the function
+# images and logs. No function has roles/cloudsql.client: they reach Cloud SQL by private IP with a
+# password (sql.tf), which IAM does not check; that role is for the Auth Proxy and connectors.
 
 resource "google_service_account" "function" {
   for_each     = local.functions
@@ -29,18 +32,16 @@ resource "google_service_account" "build" {
 }
 
 locals {
-  # Who publishes where: the webhook splits edits into sheet changes; applyToDb sends permanent
-  # failures to the dead-letter topic itself (per-cell errors go to the spreadsheet's errors tab
-  # through the Sheets API, not through Pub/Sub); the relay drains the outbox; applyToSheet
-  # dead-letters what it cannot write.
+  # Who publishes where: the webhook splits edits into sheet changes; the relay drains the outbox.
+  # Nothing else publishes: Pub/Sub's service agent moves what the apply functions give up on to
+  # the dead-letter topics (below), and per-cell errors go to the spreadsheet's errors tab.
   publishers = {
-    "sheet_webhook/sheet_changes"   = { fn = "sheet_webhook", topic = google_pubsub_topic.sheet_changes.id }
-    "apply_to_db/sheet_dead_letter" = { fn = "apply_to_db", topic = google_pubsub_topic.dead_letter["sheet_changes"].id }
-    "outbox_relay/db_changes"       = { fn = "outbox_relay", topic = google_pubsub_topic.db_changes.id }
-    "apply_to_sheet/db_dead_letter" = { fn = "apply_to_sheet", topic = google_pubsub_topic.dead_letter["db_changes"].id }
+    "sheet_webhook/sheet_changes" = { fn = "sheet_webhook", topic = google_pubsub_topic.sheet_changes.id }
+    "outbox_relay/db_changes"     = { fn = "outbox_relay", topic = google_pubsub_topic.db_changes.id }
   }
-  firestore_users  = toset(["apply_to_db", "apply_to_sheet", "reconcile"])
-  cloudsql_clients = toset([for key, fn in local.functions : key if fn.database])
+  # The webhook reads and writes Firestore on every request (replay guard, sheet epochs, row
+  # documents); the relay alone does not touch it.
+  firestore_users = toset(["sheet_webhook", "apply_to_db", "apply_to_sheet", "reconcile"])
 }
 
 resource "google_pubsub_topic_iam_member" "publisher" {
@@ -54,13 +55,6 @@ resource "google_project_iam_member" "firestore_user" {
   for_each = local.firestore_users
   project  = var.project_id
   role     = "roles/datastore.user"
-  member   = google_service_account.function[each.key].member
-}
-
-resource "google_project_iam_member" "cloudsql_client" {
-  for_each = local.cloudsql_clients
-  project  = var.project_id
-  role     = "roles/cloudsql.client"
   member   = google_service_account.function[each.key].member
 }
 

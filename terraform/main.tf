@@ -60,6 +60,9 @@ locals {
     SHEETSYNC_LOG_LEVEL          = var.log_level
     SHEETSYNC_RELAY_DRAIN_MS     = tostring(var.relay_drain_seconds * 1000)
     GOOGLE_CLOUD_PROJECT         = var.project_id
+    # The Cloud SQL server the database functions verify (sql.tf); public certificates, not secrets.
+    SHEETSYNC_DATABASE_CA       = local.database_ca
+    SHEETSYNC_DATABASE_INSTANCE = local.connection_name
     # Stack traces in Cloud Logging point into functions/src, through the bundle's source map.
     NODE_OPTIONS = "--enable-source-maps"
   }

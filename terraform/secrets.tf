@@ -30,7 +30,8 @@ resource "google_secret_manager_secret" "database_url" {
 
 resource "google_secret_manager_secret_version" "database_url" {
   secret = google_secret_manager_secret.database_url.id
-  # Private IP through the VPC connector; Cloud SQL only accepts encrypted connections (sql.tf).
+  # Private IP through the VPC connector; Cloud SQL only accepts encrypted connections, and the
+  # functions verify the server against its CAs (sql.tf), which overrides this sslmode.
   secret_data_wo         = "postgres://${urlencode(var.database_user)}:${urlencode(var.database_password)}@${local.database_host}:5432/${urlencode(var.database_name)}?sslmode=require"
   secret_data_wo_version = var.secret_values_version
 }

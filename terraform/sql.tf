@@ -6,6 +6,12 @@
 # underlying Cloud Run service outside Terraform, which the next deploy could undo, and the
 # Cloud SQL Node connector would add a dependency and a cold-start handshake. Private IP keeps
 # the database off the internet (no public IP at all), and postgres.js connects with a plain URL.
+#
+# Server verification: the functions check the server's certificate against the instance's own
+# server CAs (SHEETSYNC_DATABASE_CA) and its name against the instance (SHEETSYNC_DATABASE_INSTANCE;
+# functions/src/adapters/postgres-tls.ts). `sslmode=require` alone encrypts without checking who
+# answers. A CA rotation: add the upcoming CA (`gcloud sql ssl server-ca-certs create`), run
+# `terraform apply` (the functions then trust both), rotate, apply again.
 
 locals {
   existing_instance = var.cloudsql_create ? null : {
@@ -14,6 +20,15 @@ locals {
   }
   database_host   = var.cloudsql_create ? google_sql_database_instance.sheetsync[0].private_ip_address : data.google_sql_database_instance.existing[0].private_ip_address
   connection_name = var.cloudsql_create ? google_sql_database_instance.sheetsync[0].connection_name : var.cloudsql_connection_name
+  # Every server CA the instance trusts: the current one and, during a rotation, the upcoming one.
+  database_ca = join("\n", [for ca in data.google_sql_ca_certs.sheetsync.certs : ca.cert])
+}
+
+data "google_sql_ca_certs" "sheetsync" {
+  instance = var.cloudsql_create ? google_sql_database_instance.sheetsync[0].name : local.existing_instance.name
+  project  = var.cloudsql_create ? var.project_id : local.existing_instance.project
+  # Read once the created instance exists (its CAs are made with it), not at plan time.
+  depends_on = [google_sql_database_instance.sheetsync]
 }
 
 data "google_sql_database_instance" "existing" {

@@ -1,7 +1,8 @@
 /**
  * The emulator's HTTP server: the Sheets API v4 routes, the admin routes under /_emulator/v1,
  * and whatever other parts mount with `addRoute` (user actions, the grid). See
- * emulator/ARCHITECTURE.md.
+ * emulator/ARCHITECTURE.md. Every route answers only requests that cannot come from another web
+ * page (a loopback Host on this port, its own Origin or none, JSON bodies): http/local-only.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { type FaultConfig, FaultInjector } from './faults.ts';
 import { mountGrid } from './grid/routes.ts';
 import { parseJsonBody, readBody } from './http/body.ts';
 import { applyFieldMask } from './http/field-mask.ts';
+import { refuseNonLocal } from './http/local-only.ts';
 import {
   compileRoute,
   matchRoute,
@@ -69,7 +71,18 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     routes.push(compileRoute(method, pattern, handler, routeOptions));
   };
 
+  const boundHost = options.host ?? '127.0.0.1';
+  // The bound address is a name for this server too, unless it is a wildcard (http/local-only.ts).
+  const extraHosts = ['0.0.0.0', '::', ''].includes(boundHost)
+    ? []
+    : [boundHost.includes(':') ? `[${boundHost}]` : boundHost];
   const server = createServer((req, res) => {
+    const refusal = refuseNonLocal(req, req.socket.localPort ?? 0, extraHosts);
+    if (refusal) {
+      req.resume();
+      sendJson(res, 403, new SheetsApiError('PERMISSION_DENIED', refusal.message).toBody());
+      return;
+    }
     dispatch(routes, quotas, faults, req, res).catch((error: unknown) => {
       console.error('emulator: request failed', error);
       if (!res.headersSent)

@@ -11,7 +11,9 @@
  *
  * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
- * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL.
+ * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL,
+ * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
+ * What each function reaches, and so what its service account is granted: function-needs.ts.
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
  * instance share a group commit.
  */
@@ -23,6 +25,7 @@ import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-frame
 import { auth } from '@googleapis/sheets';
 import postgres from 'postgres';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
+import { postgresTls } from './adapters/postgres-tls.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
 import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
 import { SheetTab } from './adapters/sheets/sheet-tab.ts';
@@ -36,6 +39,7 @@ import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { reconcileHttpHandler } from './functions/reconcile-http.ts';
 import { handleWebhook } from './functions/sheet-webhook/handler.ts';
+import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
@@ -88,7 +92,10 @@ const resolvers = process.env.SHEETSYNC_LINKS
       throw error;
     })
   : new Map<string, never>();
-const sql = once(() => postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {} }));
+// Deployed, the connection verifies Cloud SQL's server certificate (adapters/postgres-tls.ts).
+const sql = once(() =>
+  postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {}, ...postgresTls(process.env) }),
+);
 const firestore = once(
   () =>
     new Firestore({
@@ -131,11 +138,23 @@ const webhookDeps = once(() => ({
 }));
 
 http('sheetWebhook', async (req, res) => {
-  const answer = await handleWebhook(
-    { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-    { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
-  );
-  res.status(answer.status).json(answer.body);
+  try {
+    const answer = await handleWebhook(
+      { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
+      { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
+    );
+    res.status(answer.status).json(answer.body);
+  } catch (error) {
+    // functions-framework would answer its own text 500; the script retries a 5xx either way.
+    logger.error(`webhook failed: ${(error as Error).message}`, { code: 'SHEETSYNC_E623' });
+    res.status(500).json({ error: { code: 'SHEETSYNC_E623', message: 'the webhook failed; retry later' } });
+  }
+});
+// functions-framework parses a JSON body before any function runs (up to 1 GB, HTML errors):
+// deployed, the webhook checks size and signature on the raw body first (raw-body-gate.ts).
+gateFrameworkServer('sheetWebhook', webhookGate({ secrets: () => webhookDeps().secrets, logger }), {
+  failureCode: 'SHEETSYNC_E623',
+  logger,
 });
 
 /** The body Pub/Sub pushes through Eventarc: `data.message.data` is base64. */

@@ -3,8 +3,10 @@
  * the version store lives inside `npm start`), over PostgreSQL, the Firestore emulator and the
  * local sheet: the answer is the command's --json result (plain, or NDJSON with progress), bad
  * requests are refused with their code, one run per link at a time, and a POST that is not JSON
- * or comes from another origin is refused before anything runs.
+ * or comes from another origin, or any request with another Host (DNS rebinding), is refused
+ * before anything runs.
  */
+import { request } from 'node:http';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Metrics } from '../../cli/src/dashboard/metrics.ts';
@@ -191,10 +193,42 @@ describe('the dashboard runs attach and reconcile', () => {
       post('/api/conflicts/x/resolve', { take: 'db' }, { origin: 'http://evil.example' }),
       post('/api/reconcile', { link: 'people', dryRun: true }, { origin: own }),
     ]);
-    expect(plain.status).toBe(415);
+    expect(plain.status).toBe(403);
+    expect(await plain.json()).toMatchObject({ error: { code: 'SHEETSYNC_E763' } });
     expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ error: { code: 'SHEETSYNC_E762' } });
     expect(foreignResolve.status).toBe(403);
     expect(sameOrigin.status).toBe(200);
     expect(await sameOrigin.json()).toMatchObject({ dryRun: true, rowsCompared: 3 });
   });
+
+  it('answers only its own Host: a DNS-rebound page cannot read the API', async () => {
+    // A page on evil.example whose name now points at 127.0.0.1 sends Host: evil.example.
+    const port = Number(new URL(dashboard.url).port);
+    const rebound = await rawGet(port, '/api/conflicts', 'evil.example');
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toMatchObject({ error: { code: 'SHEETSYNC_E761' } });
+    expect((await rawGet(port, '/api/events', `evil.example:${port}`)).status).toBe(403);
+    expect((await rawGet(port, '/', `127.0.0.1:${port + 1}`)).status).toBe(403);
+    expect((await rawGet(port, '/api/conflicts', `localhost:${port}`)).status).toBe(200);
+    expect((await rawGet(port, '/api/stack', `127.0.0.1:${port}`)).status).toBe(200);
+  });
 });
+
+/** A GET with the Host header given (fetch sends the URL's own). */
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      // The event stream never ends: its first line is enough.
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (res.headers['content-type']?.startsWith('text/event-stream')) res.destroy();
+      });
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

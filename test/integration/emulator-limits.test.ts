@@ -33,9 +33,11 @@ async function failure(
 }
 
 const admin = (path: string, body: unknown) =>
-  fetch(`${emulator.url}/_emulator/v1/${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) =>
-    r.json(),
-  );
+  fetch(`${emulator.url}/_emulator/v1/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then((r) => r.json());
 
 describe('quotas (Usage limits)', () => {
   it('the 61st write of one user in a window gets 429 RESOURCE_EXHAUSTED, and the window refills', async () => {
@@ -111,6 +113,7 @@ describe('limits and bad input keep the server running', () => {
       `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/A1?valueInputOption=RAW`,
       {
         method: 'PUT',
+        headers: { 'content-type': 'application/json' },
         body: huge,
       },
     );
@@ -129,6 +132,7 @@ describe('limits and bad input keep the server running', () => {
     const { spreadsheetId } = emulator.model.create();
     const response = await fetch(`${emulator.url}/v4/spreadsheets/${spreadsheetId}:batchUpdate`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: '{nope',
     });
     expect(response.status).toBe(400);

@@ -217,6 +217,7 @@ describe('bad input', () => {
   it('a body that is not JSON gets a 400 and the server keeps serving', async () => {
     const response = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${id}/userActions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: '{nope',
     });
     expect(response.status).toBe(400);

@@ -8,6 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -47,11 +48,14 @@ const LINKS = {
   links: [{ name: 'leads', spreadsheetId: 'sheet-1', sheet: 'Leads', table: 'public.leads' }],
 };
 
-/** Starts functions-framework on the unpacked archive; resolves with its start-up output. */
-function serve(dir: string, target: string, links: object = LINKS): Promise<string> {
+/**
+ * Starts functions-framework on the unpacked archive; resolves with its start-up output. Without
+ * a `port` it stops the server once started; with one, the server keeps answering there.
+ */
+function serve(dir: string, target: string, links: object = LINKS, port?: number): Promise<string> {
   const child = spawn(
     process.execPath,
-    [frameworkMain, `--target=${target}`, `--source=${dir}`, '--port=0'],
+    [frameworkMain, `--target=${target}`, `--source=${dir}`, `--port=${port ?? 0}`],
     {
       env: {
         ...process.env,
@@ -73,7 +77,7 @@ function serve(dir: string, target: string, links: object = LINKS): Promise<stri
       output += chunk.toString();
       if (/URL: http/.test(output)) {
         clearTimeout(timer);
-        child.kill('SIGKILL');
+        if (port === undefined) child.kill('SIGKILL');
         resolve(output);
       }
     };
@@ -126,6 +130,22 @@ describe('npm run package', () => {
       expect(output).toContain(`Signature type: ${signature}`);
     });
   }
+
+  it('serves the webhook behind its raw-body gate: malformed JSON gets a JSON refusal, not HTML', async () => {
+    // As deployed: functions-framework's own main, the target from its command line.
+    const unpacked = join(workDir, 'unzip-webhook-gate');
+    execFileSync('unzip', ['-q', packaged.zipPath, '-d', unpacked]);
+    const port = await freePort();
+    await serve(unpacked, 'sheetWebhook', LINKS, port);
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"v":1,',
+    });
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: 'SHEETSYNC_E603', message: expect.any(String) } });
+  });
 
   describe('with --config naming custom conflict resolvers', () => {
     let custom: PackageResult;
@@ -215,3 +235,14 @@ describe('npm run package', () => {
     });
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

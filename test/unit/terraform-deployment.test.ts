@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { REPLAY_MARKERS } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -107,5 +108,14 @@ describe('the deployment in terraform/', () => {
       );
     const variables = readFileSync(join(moduleDir, 'variables.tf'), 'utf8');
     expect(variables).toMatch(/var\.relay_drain_seconds > 60/);
+  });
+
+  it("deletes the webhook's replay markers by Firestore TTL, on the field the guard writes", () => {
+    const ttl = Object.values(module.resource.google_firestore_field ?? {}).map((blocks) => blocks[0]!);
+    const markers = ttl.filter((field) => field.collection === REPLAY_MARKERS.collection);
+    expect(markers).toHaveLength(1);
+    expect(markers[0]!.field).toBe(REPLAY_MARKERS.expiresField);
+    expect(markers[0]!.ttl_config).toEqual([{}]);
+    expect(markers[0]!.database).toBe(ref('google_firestore_database.sheetsync.name'));
   });
 });

@@ -28,7 +28,7 @@ afterAll(() => {
 });
 
 describe('IAM in terraform/', () => {
-  it('grants no broad role, and project-wide only Firestore, Cloud SQL client and build roles', async () => {
+  it('grants no broad role, and project-wide only Firestore and build roles', async () => {
     const { grants, problems } = await checkIam(moduleDir);
     expect(problems).toEqual([]);
     const roles = new Set(grants.map((g) => g.role));
@@ -36,7 +36,6 @@ describe('IAM in terraform/', () => {
       'roles/pubsub.publisher',
       'roles/secretmanager.secretAccessor',
       'roles/datastore.user',
-      'roles/cloudsql.client',
       'roles/run.invoker',
     ])
       expect(roles).toContain(expected);

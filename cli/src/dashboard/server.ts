@@ -18,14 +18,16 @@
  * Errors answer `{error: {code, message}}`: 400 for a bad request, 404 for an unknown conflict or
  * link, 409 for a conflict already resolved or whose cell changed since, or a link being synced,
  * 422 when a link does not match the services, 500 otherwise. It listens on 127.0.0.1 only and
- * has no auth, so a POST must be JSON (`content-type: application/json`, which a page of another
- * origin cannot send without a CORS preflight, never granted here) and, when it says its origin,
- * come from this one: other web pages open in the browser cannot drive it.
+ * has no auth, so every request must be one no other web page can make or read
+ * (emulator/src/http/local-only.ts): a Host of 127.0.0.1 or localhost on this port (DNS
+ * rebinding: SHEETSYNC_E761), its own Origin or none (E762), and a body only as JSON (E763);
+ * each refused with 403 before anything runs.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type postgres from 'postgres';
+import { type LocalRefusalReason, refuseNonLocal } from '../../../emulator/src/http/local-only.ts';
 import { SheetsyncError } from '../../../functions/src/errors.ts';
 import { parseResolveConflictRequest, type StatusReport } from '../../../functions/src/wire/dashboard.ts';
 import type { SyncCommand } from '../sync-run.ts';
@@ -139,7 +141,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method === 'POST') refuseForeignPost(req);
+    const refusal = refuseNonLocal(req, req.socket.localPort ?? 0);
+    if (refusal) throw new SheetsyncError(LOCAL_REFUSAL_CODES[refusal.reason], refusal.message, 'permanent');
     const asset = ASSETS[path];
     if (req.method === 'GET' && asset) {
       const type = TYPES[asset.split('.').pop()!]!;
@@ -211,42 +214,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
 }
 
+/** A request that may come from another web page, by why (emulator/src/http/local-only.ts). */
+const LOCAL_REFUSAL_CODES = {
+  host: 'SHEETSYNC_E761',
+  origin: 'SHEETSYNC_E762',
+  'content-type': 'SHEETSYNC_E763',
+} as const satisfies Record<LocalRefusalReason, `SHEETSYNC_E${number}`>;
+
 function statusOf(code: string | null, error: unknown): number {
-  if (error instanceof HttpRefusal) return error.status;
+  if ((Object.values(LOCAL_REFUSAL_CODES) as Array<string | null>).includes(code)) return 403;
   if (code === 'SHEETSYNC_E751' || code === 'SHEETSYNC_E754') return 400;
   if (code === 'SHEETSYNC_E401' || code === 'SHEETSYNC_E101') return 404;
   if (code === 'SHEETSYNC_E402' || code === 'SHEETSYNC_E410' || code === 'SHEETSYNC_E755') return 409;
   if ((error as Error)?.name === 'LinkCheckError') return 422;
   return 500;
-}
-
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** See the header: POSTs must be JSON and, when they name an origin, come from this one. */
-function refuseForeignPost(req: IncomingMessage): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw new HttpRefusal(415, 'the dashboard API takes POST bodies as application/json only');
-  }
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    throw new HttpRefusal(403, `requests from origin ${origin} are refused`);
-  }
-  const port = req.socket.localPort;
-  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-    throw new HttpRefusal(403, `requests from origin ${origin} are refused`);
-  }
 }
 
 /** The NDJSON answer of a run: progress lines (at most 4 a second), a heartbeat, the end. */

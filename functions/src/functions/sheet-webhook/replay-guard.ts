@@ -43,17 +43,29 @@ export function memoryReplayGuard(): ReplayGuard {
 }
 
 /**
+ * The collection of claim markers, and their field that Firestore's TTL policy deletes them by
+ * (terraform/firestore.tf, google_firestore_field.webhook_event_ttl).
+ */
+export const REPLAY_MARKERS = { collection: 'sheetsync_webhook_events', expiresField: 'expireAt' } as const;
+
+/**
  * One document per event id under `{root}`: `{state: 'pending' | 'done', expireAt}`. A marker
  * without `state` was written by an earlier version, which claimed only after publishing
  * nothing more: it counts as done.
  */
-export function firestoreReplayGuard(firestore: Firestore, root = 'sheetsync_webhook_events'): ReplayGuard {
+export function firestoreReplayGuard(
+  firestore: Firestore,
+  root: string = REPLAY_MARKERS.collection,
+): ReplayGuard {
   const ALREADY_EXISTS = 6;
   const marker = (eventId: string) => firestore.collection(root).doc(eventId);
   return {
     async claim(eventId, nowMs) {
       try {
-        await marker(eventId).create({ state: 'pending', expireAt: new Date(nowMs + CLAIM_TTL_MS) });
+        await marker(eventId).create({
+          state: 'pending',
+          [REPLAY_MARKERS.expiresField]: new Date(nowMs + CLAIM_TTL_MS),
+        });
         return true;
       } catch (error) {
         if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
@@ -61,7 +73,10 @@ export function firestoreReplayGuard(firestore: Firestore, root = 'sheetsync_web
       }
     },
     async complete(eventId, nowMs) {
-      await marker(eventId).set({ state: 'done', expireAt: new Date(nowMs + CLAIM_TTL_MS) });
+      await marker(eventId).set({
+        state: 'done',
+        [REPLAY_MARKERS.expiresField]: new Date(nowMs + CLAIM_TTL_MS),
+      });
     },
   };
 }
