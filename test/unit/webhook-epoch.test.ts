@@ -43,7 +43,7 @@ const event = () => ({
 });
 
 describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
-  it('starts the claim and the bump together and publishes only after both finished', async () => {
+  it('claims first, bumps only a claimed event, and publishes only after the bump', async () => {
     const steps: string[] = [];
     let finishBump!: () => void;
     let finishClaim!: () => void;
@@ -77,16 +77,25 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       logger: silentLogger,
       now: () => now,
     };
-    const answer = handleWebhook(request(event()), deps);
+    const body = event();
+    const answer = handleWebhook(request(body), deps);
     await new Promise((r) => setTimeout(r, 10));
-    // Both started before either finished; nothing is published while the bump is under way.
-    expect(steps).toEqual(['claim started', 'bump started']);
+    // No state changes before the claim says the event is new.
+    expect(steps).toEqual(['claim started']);
     finishClaim();
     await new Promise((r) => setTimeout(r, 10));
+    // Nothing is published while the bump is under way.
     expect(steps).toEqual(['claim started', 'bump started']);
     finishBump();
     expect((await answer).status).toBe(200);
     expect(steps).toEqual(['claim started', 'bump started', 'bump done', 'published']);
+    // A replay changes nothing: no bump, nothing published.
+    steps.length = 0;
+    const replay = handleWebhook(request(body), deps);
+    await new Promise((r) => setTimeout(r, 10));
+    finishClaim();
+    expect((await replay).status).toBe(409);
+    expect(steps).toEqual(['claim started']);
   });
 
   it('answers 503 when the bump fails: nothing published, the event still pending, the retry accepted', async () => {

@@ -65,8 +65,7 @@ export interface WebhookDeps {
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
    * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
    * event is an edit of rows that all had their sync id already (no row moved or appeared),
-   * `rows` otherwise. Runs alongside the replay claim, so a replayed event is told too
-   * (harmless: one more read).
+   * `rows` otherwise. Runs after the replay claim: a replayed event changes nothing.
    */
   sheetChanged?(link: string, kind: 'rows' | 'values', hold?: number): Promise<void>;
   /**
@@ -142,14 +141,13 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     deps.logger.warn('webhook event for a tab that no link names; ignored', { code: 'SHEETSYNC_E605' });
     return { status: 200, body: { ignored: true, reason: 'no link for this spreadsheet and tab' } };
   }
-  // The replay claim and the sheet-epoch bump are independent writes (two Firestore round trips
-  // in a deployment): they run together. A replay bumps the epoch too, which costs applyToSheet
-  // at most one read of the tab; the changes are still published only after the bump.
-  // Whether the edit is rows sorted without their ids reads those rows' documents: alongside too.
-  // An edit that may be such a sort holds applyToSheet's writes to the tab from now (in the same
-  // write as the bump) until its ids are written; the script's `layout` event after it wrote
-  // them clears the hold. The script sends a spreadsheet's events one at a time (its lock), so
-  // one hold per link does.
+  // The replay claim comes first: a replayed or refused request changes no state (no epoch bump,
+  // no write hold). Whether the edit is rows sorted without their ids reads those rows'
+  // documents: that starts now, alongside the claim. Then the sheet-epoch bump: the changes are
+  // published only after it. An edit that may be such a sort holds applyToSheet's writes to the
+  // tab from then (in the same write as the bump) until its ids are written; the script's
+  // `layout` event after it wrote them clears the hold. The script sends a spreadsheet's events
+  // one at a time (its lock), so one hold per link does.
   const sorted =
     event.kind === 'edit' &&
     event.canReidentify &&
@@ -163,8 +161,16 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     : event.kind === 'layout' && event.changeType === 'REIDENTIFY'
       ? 0
       : undefined;
-  const [claim, bump, permutation] = await Promise.allSettled([
-    deps.replayGuard.claim(event.eventId, now()),
+  sorted?.catch(() => {}); // awaited below; a failure before then is not unhandled
+  if (!(await deps.replayGuard.claim(event.eventId, now()))) {
+    // A retry whose first answer the script did not get: it needs the ids again (it writes them
+    // only where the rows still show what the event sent).
+    const replayed = fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
+    const moves = await sorted?.catch(() => null);
+    if (moves) replayed.body.reidentify = moves;
+    return replayed;
+  }
+  const [bump, permutation] = await Promise.allSettled([
     deps.sheetChanged?.(
       link.name,
       event.kind === 'edit' && event.rows.every((row) => !row.isNew) ? 'values' : 'rows',
@@ -183,15 +189,6 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       : undefined;
   // The hold's release (if any) is awaited before the answer, whatever the answer.
   try {
-    if (claim.status === 'rejected') throw claim.reason;
-    if (!claim.value) {
-      // A retry whose first answer the script did not get: it needs the ids again (it writes them
-      // only where the rows still show what the event sent).
-      const replayed = fail(409, 'SHEETSYNC_E606', `event ${event.eventId} was already received`);
-      if (permutation.status === 'fulfilled' && permutation.value)
-        replayed.body.reidentify = permutation.value;
-      return replayed;
-    }
     if (bump.status === 'rejected' || permutation.status === 'rejected') {
       const reason = (
         bump.status === 'rejected' ? bump.reason : (permutation as PromiseRejectedResult).reason
