@@ -69,6 +69,20 @@ export function sentWrite(before: TabSnapshot, write: PlacedWrite): SentWrite {
   return { before, write, anchors };
 }
 
+/**
+ * The index in `order` (row ids from row 2 down) where a row anchored so goes; undefined when its
+ * anchor row is gone (someone deleted it since): the row then goes where it was first placed.
+ */
+function placeByAnchor(
+  order: ReadonlyArray<string | undefined>,
+  anchor: Anchor | undefined,
+): number | undefined {
+  if (!anchor) return undefined;
+  if (anchor.above === null) return anchor.offset - 1;
+  const at = order.indexOf(anchor.above);
+  return at < 0 ? undefined : at + anchor.offset;
+}
+
 const shown = (value: SheetValue | undefined) => (value === null || value === undefined ? '' : value);
 
 /** Whether a read holds the row's values (a tab read for its positions only does not). */
@@ -114,16 +128,7 @@ export function remainingWrite(fresh: TabSnapshot, sent: SentWrite): PlacedWrite
   if (missing.length > 0) {
     const order = rowOrder(fresh, new Set(deletes));
     for (const insert of missing) {
-      const anchor = sent.anchors.get(insert.rowId);
-      const at = anchor?.above ? order.indexOf(anchor.above) : -1;
-      // The row above it gone too (deleted by someone since): where it was first placed.
-      const index = !anchor
-        ? insert.row - 2
-        : anchor.above === null
-          ? anchor.offset - 1
-          : at < 0
-            ? insert.row - 2
-            : at + anchor.offset;
+      const index = placeByAnchor(order, sent.anchors.get(insert.rowId)) ?? insert.row - 2;
       order.splice(index, 0, insert.rowId);
       inserts.push({ ...insert, row: index + 2 });
     }
