@@ -5,7 +5,7 @@
 
 import { requireObject } from './api/params.ts';
 import { sheetPropertiesResource } from './api/spreadsheet-resource.ts';
-import type { FaultConfig } from './faults.ts';
+import { noFaults, parseFaultConfig } from './faults.ts';
 import type { Spreadsheet } from './model/spreadsheet.ts';
 import type { CreateSpreadsheetOptions } from './model/store.ts';
 import type { QuotaConfig } from './quotas.ts';
@@ -44,7 +44,7 @@ export function mountAdminRoutes(emulator: Emulator): void {
   addRoute('POST', `${admin}/reset`, () => {
     model.reset();
     emulator.quotas.reset();
-    emulator.faults.configure({ latencyMs: 0, jitterMs: 0, errorRate: 0, failNext: 0 });
+    emulator.faults.configure(noFaults);
     return {};
   });
 
@@ -60,9 +60,13 @@ export function mountAdminRoutes(emulator: Emulator): void {
   });
 
   addRoute('GET', `${admin}/faults`, () => emulator.faults.config);
-  /** Body: any of latencyMs, jitterMs, errorRate (0..1), errorStatus (500|503), failNext. */
+  /**
+   * Body: any of latencyMs, jitterMs, errorRate (0..1), errorStatus (500|503), failNext,
+   * lostResponseRate (0..1), lostResponseNext, lostResponseAs ('reset'|500), hangRate (0..1),
+   * hangNext, hangApplied, target ('all'|'read'|'write'); see src/faults.ts.
+   */
   addRoute('POST', `${admin}/faults`, async (context) => {
-    emulator.faults.configure(requireObject(await context.body()) as Partial<FaultConfig>);
+    emulator.faults.configure(parseFaultConfig(requireObject(await context.body())));
     return emulator.faults.config;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run emulator -- --port 8090 [--host 127.0.0.1] [--state file.json]
- *   [--apps-script apps-script/] [--time-scale 1] [--write-quota 60] [--read-quota 60] [--project-quota 300] [--latency-ms 0] [--error-rate 0]`
+ *   [--apps-script apps-script/] [--time-scale 1] [--write-quota 60] [--read-quota 60] [--project-quota 300] [--latency-ms 0] [--error-rate 0]
+ *   [--lost-response-rate 0] [--hang-rate 0]`
  * Prints `emulator ready <url>` once it listens.
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     'no-quotas': { type: 'boolean', default: false },
     'latency-ms': { type: 'string' },
     'error-rate': { type: 'string' },
+    'lost-response-rate': { type: 'string' },
+    'hang-rate': { type: 'string' },
     'apps-script': { type: 'string' },
     'time-scale': { type: 'string' },
   },
@@ -46,6 +49,8 @@ const faults = Object.fromEntries(
   Object.entries({
     latencyMs: numberOption('latency-ms', values['latency-ms']),
     errorRate: numberOption('error-rate', values['error-rate']),
+    lostResponseRate: numberOption('lost-response-rate', values['lost-response-rate']),
+    hangRate: numberOption('hang-rate', values['hang-rate']),
   }).filter(([, v]) => v !== undefined),
 );
 

@@ -170,9 +170,17 @@ async function dispatch(
     };
     // Read the body first: a body over the limit or not JSON is refused before anything counts.
     if (method !== 'GET' && method !== 'HEAD' && route.options.quota) await context.body();
-    if (route.options.faults) await faults.apply();
+    const kind = route.options.quota;
+    if (route.options.faults && (await faults.beforeApply(kind)) === 'hang') return untilClosed(res);
     if (route.options.quota) quotas.take(route.options.quota, context.user);
     const result = await route.handler(context);
+    const after = route.options.faults ? faults.afterApply(kind) : 'answer';
+    if (after === 'hang') return untilClosed(res);
+    if (after === 'reset') {
+      res.destroy();
+      return;
+    }
+    if (after === 500) throw new SheetsApiError('INTERNAL', 'Internal error encountered.');
     if (result === undefined || res.headersSent) return;
     const fields = url.searchParams.get('fields');
     sendJson(res, 200, fields ? applyFieldMask(result, fields) : result);
@@ -181,6 +189,12 @@ async function dispatch(
     req.resume();
     sendJson(res, error.httpCode, error.toBody());
   }
+}
+
+/** A request left unanswered until its client gives up (or the emulator closes). */
+function untilClosed(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => res.once('close', () => resolve()));
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

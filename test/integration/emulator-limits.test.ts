@@ -176,6 +176,79 @@ describe('faults', () => {
   });
 });
 
+describe('lost responses and hangs (applied, or not, and unanswered)', () => {
+  const append = (spreadsheetId: string, value: string, options: { timeout?: number } = {}) =>
+    client.spreadsheets.values.append(
+      { spreadsheetId, range: 'A1', valueInputOption: 'RAW', requestBody: { values: [[value]] } },
+      options,
+    );
+  const column = async (spreadsheetId: string) =>
+    (await client.spreadsheets.values.get({ spreadsheetId, range: 'A:A' })).data.values?.map((r) => r[0]);
+  const errorOf = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+    } catch (error) {
+      return error as { status?: number; code?: unknown; message: string; response?: { data?: unknown } };
+    }
+    throw new Error('expected the request to fail');
+  };
+
+  it('lostResponseNext applies the write, then drops the connection', async () => {
+    const { spreadsheetId } = emulator.model.create();
+    await admin('faults', { lostResponseNext: 1, lostResponseAs: 'reset' });
+    const error = await errorOf(append(spreadsheetId, 'a'));
+    expect(error.status).toBeUndefined(); // no answer at all: a network error
+    expect(await column(spreadsheetId)).toEqual(['a']);
+    await append(spreadsheetId, 'b'); // the next request is answered
+    expect(await column(spreadsheetId)).toEqual(['a', 'b']);
+  });
+
+  it("lostResponseAs 500 applies the write, then answers Google's 500 INTERNAL", async () => {
+    const { spreadsheetId } = emulator.model.create();
+    await admin('faults', { lostResponseNext: 1, lostResponseAs: 500 });
+    const error = await errorOf(append(spreadsheetId, 'a'));
+    expect(error.status).toBe(500);
+    expect(error.response?.data).toEqual({
+      error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' },
+    });
+    expect(await column(spreadsheetId)).toEqual(['a']);
+    await admin('faults', { lostResponseAs: 'reset' });
+  });
+
+  it('target "write" loses writes only; reads answer', async () => {
+    const { spreadsheetId } = emulator.model.create();
+    await admin('faults', { lostResponseRate: 1, target: 'write' });
+    await errorOf(append(spreadsheetId, 'a'));
+    expect(await column(spreadsheetId)).toEqual(['a']);
+    await admin('faults', { lostResponseRate: 0, target: 'all' });
+  });
+
+  it('hangNext holds a request open until the client times out; hangApplied says whether it landed', async () => {
+    const { spreadsheetId } = emulator.model.create();
+    await admin('faults', { hangNext: 1, hangApplied: false });
+    const started = Date.now();
+    const error = await errorOf(append(spreadsheetId, 'never', { timeout: 300 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(error.status).toBeUndefined();
+    expect(await column(spreadsheetId)).toBeUndefined();
+    await admin('faults', { hangNext: 1, hangApplied: true });
+    await errorOf(append(spreadsheetId, 'landed', { timeout: 300 }));
+    expect(await column(spreadsheetId)).toEqual(['landed']);
+    await admin('faults', { hangApplied: false });
+  });
+
+  it('refuses an unknown fault or a rate outside 0..1 with a 400 that names it', async () => {
+    const answer = (body: unknown) =>
+      fetch(`${emulator.url}/_emulator/v1/faults`, { method: 'POST', body: JSON.stringify(body) });
+    const unknown = await answer({ lostResponses: 1 });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/lostResponses/);
+    const rate = await answer({ hangRate: 2 });
+    expect(rate.status).toBe(400);
+    expect(((await rate.json()) as { error: { message: string } }).error.message).toMatch(/hangRate/);
+  });
+});
+
 describe('large sheets (the sync tests push 10k-row updates and read 100k-row sheets)', () => {
   // Correctness at size only: speed is a benchmark's business, not a timed test's.
   it('writes 100,000 rows and reads them back', async () => {

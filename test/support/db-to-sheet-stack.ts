@@ -7,12 +7,13 @@
 import { Firestore } from '@google-cloud/firestore';
 import type postgres from 'postgres';
 import { inject } from 'vitest';
+import type { QuotaConfig } from '../../emulator/src/quotas.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
-import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { SheetsApi, type SheetsApiOptions } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
@@ -43,6 +44,10 @@ export interface DbToSheetOptions {
   tab?: string;
   /** applyToSheet's and the relay's logger (default: silent, or stdout with DEBUG_SYNC set). */
   logger?: Logger;
+  /** The local sheet's quotas (default: Google's, 60 writes a minute per user). */
+  quotas?: Partial<QuotaConfig>;
+  /** applyToSheet's Sheets API client (default: 60 writes a minute, Google's backoff and timeout). */
+  sheetsApi?: Omit<SheetsApiOptions, 'rootUrl' | 'logger'>;
 }
 
 export async function startDbToSheetStack(
@@ -54,10 +59,15 @@ export async function startDbToSheetStack(
   const spreadsheetId = uniqueName(link);
   const logger = options.logger ?? (process.env.DEBUG_SYNC ? createLogger() : silentLogger);
   const stops: Array<() => Promise<unknown>> = [];
-  const emulator = await createEmulator({ port: 0 });
+  const emulator = await createEmulator({ port: 0, ...(options.quotas ? { quotas: options.quotas } : {}) });
   stops.unshift(() => emulator.close());
   emulator.model.create({ spreadsheetId, sheets: [{ title: tab, sheetId: 0 }] }, 'api');
-  const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger, writesPerMinute: 60 });
+  const api = new SheetsApi({
+    rootUrl: emulator.url,
+    logger: silentLogger,
+    writesPerMinute: 60,
+    ...options.sheetsApi,
+  });
   await api.client.spreadsheets.values.update({
     spreadsheetId,
     range: `${tab}!A1`,

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
+import { OutcomeUnknownError } from '../adapters/sheets/request-failure.ts';
 import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import { canonicalRow, jsonExpr } from '../adapters/table/table-reader.ts';
@@ -175,11 +176,29 @@ async function prepareHeaders(
   headers: string[],
   rows: number,
 ): Promise<{ sheetId: number; writeRequests: number }> {
-  // One read gives the tab's id and every tab's grid size.
+  for (let round = 1; ; round++) {
+    try {
+      return await prepareHeadersOnce(grid, headers, rows);
+    } catch (error) {
+      // Sent again as it was, a request that landed with its answer lost would grow or trim the
+      // grid twice and protect the id column twice: the next round reads the grid again and asks
+      // only for what is missing.
+      if (!(error instanceof OutcomeUnknownError) || round >= grid.api.maxAttempts) throw error;
+      await grid.api.backoff(round - 1);
+    }
+  }
+}
+
+async function prepareHeadersOnce(
+  grid: SheetGrid,
+  headers: string[],
+  rows: number,
+): Promise<{ sheetId: number; writeRequests: number }> {
+  // One read gives the tab's id, every tab's grid size and the protections already there.
   const meta = await grid.api.call('read', 'spreadsheets.get', () =>
     grid.api.client.spreadsheets.get({
       spreadsheetId: grid.spreadsheetId,
-      fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
+      fields: 'sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),protectedRanges(range))',
     }),
   );
   const sizes = (meta.sheets ?? []).map((s) => ({
@@ -204,6 +223,11 @@ async function prepareHeaders(
     );
   }
   const idColumn = headers.length - 1;
+  const protectedAlready = (meta.sheets ?? [])
+    .find((s) => s.properties?.sheetId === sheetId)
+    ?.protectedRanges?.some(
+      (p) => p.range?.startColumnIndex === idColumn && p.range?.endColumnIndex === idColumn + 1,
+    );
   const requests = [
     ...(headers.length > columnCount
       ? [{ appendDimension: { sheetId, dimension: 'COLUMNS', length: headers.length - columnCount } }]
@@ -224,15 +248,19 @@ async function prepareHeaders(
         fields: 'hiddenByUser',
       },
     },
-    {
-      addProtectedRange: {
-        protectedRange: {
-          range: { sheetId, startColumnIndex: idColumn, endColumnIndex: idColumn + 1 },
-          description: 'sheetsync row ids: do not edit',
-          warningOnly: true,
-        },
-      },
-    },
+    ...(protectedAlready
+      ? []
+      : [
+          {
+            addProtectedRange: {
+              protectedRange: {
+                range: { sheetId, startColumnIndex: idColumn, endColumnIndex: idColumn + 1 },
+                description: 'sheetsync row ids: do not edit',
+                warningOnly: true,
+              },
+            },
+          },
+        ]),
   ];
   await grid.api.call('write', 'spreadsheets.batchUpdate', () =>
     grid.api.client.spreadsheets.batchUpdate({

@@ -12,11 +12,14 @@
  * per flush: `values.append` (RAW, so a typed value is never re-entered as a formula). The first
  * report to a spreadsheet without the tab gets a 400 from the append, then creates the tab with
  * its header and the rows in one `spreadsheets.batchUpdate` (addSheet + appendCells). Writes go
- * through SheetsApi, so they share the link's quota buckets, backoff and retries.
+ * through SheetsApi, so they share the link's quota buckets, backoff and retries; neither is sent
+ * again blind after an unknown outcome (errors-tab-landed.ts).
  */
 import { fnv1a } from '../../core/stable-hash.ts';
 import { SheetsyncError } from '../../errors.ts';
 import { quoteTitle } from './a1.ts';
+import { reportLanded } from './errors-tab-landed.ts';
+import { OutcomeUnknownError } from './request-failure.ts';
 import type { SheetsApi } from './sheets-api.ts';
 
 export const ERRORS_TAB = '_sheetsync_errors';
@@ -119,10 +122,29 @@ export class ErrorsTab {
     return this.options.title ?? ERRORS_TAB;
   }
 
-  /** Appends one row per problem to the spreadsheet's errors tab: one write request. */
+  /**
+   * Appends one row per problem to the spreadsheet's errors tab: one write request. After a
+   * request whose outcome is unknown, the tab is read to see whether the rows landed before they
+   * are sent again (errors-tab-landed.ts).
+   */
   async report(spreadsheetId: string, problems: readonly SheetProblem[]): Promise<void> {
     if (problems.length === 0) return;
     const rows = errorRows(problems, (this.options.now ?? Date.now)());
+    for (let round = 1; ; round++) {
+      try {
+        return await this.send(spreadsheetId, rows);
+      } catch (error) {
+        if (!(error instanceof OutcomeUnknownError) || round >= this.api.maxAttempts) throw error;
+        await this.api.backoff(round - 1);
+        if (await reportLanded(this.api, spreadsheetId, this.title, rows)) {
+          this.known.add(spreadsheetId);
+          return;
+        }
+      }
+    }
+  }
+
+  private async send(spreadsheetId: string, rows: Cell[][]): Promise<void> {
     try {
       await this.append(spreadsheetId, rows);
       this.known.add(spreadsheetId);

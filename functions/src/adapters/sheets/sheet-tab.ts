@@ -4,63 +4,40 @@
  *
  * - read: one `spreadsheets.get` for the tab's properties and one `values.get` of the tab
  *   (UNFORMATTED_VALUE) give the headers, the `_sheetsync_id` column and every row's position;
- * - write: at most one `spreadsheets.batchUpdate` for structure (new columns, hiding and
- *   protecting the id column), one `values.batchUpdate` (RAW, so text never becomes a formula)
- *   carrying only the changed cells, and one `spreadsheets.batchUpdate` that deletes rows
- *   bottom-up, puts back rows where they were (a delete the database refused) and appends new
- *   rows, each with its sync id. Payloads are split under 2 MB.
+ * - write: at most three kinds of request (tab-write-plan.ts): structure, changed cells, and
+ *   rows deleted, put back and appended. A request whose outcome is unknown is not sent again
+ *   as it was: the tab is read again and only what did not land is written (write-remainder.ts).
  *
  * Formulas and formatting in cells sheetsync does not write are never touched.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
 import { SheetsyncError } from '../../errors.ts';
-import { columnLetters, quoteTitle, rowSpanA1 } from './a1.ts';
+import { columnLetters, quoteTitle } from './a1.ts';
+import { OutcomeUnknownError } from './request-failure.ts';
 import type { SheetsApi } from './sheets-api.ts';
+import {
+  ID_HEADER,
+  idsByRow,
+  isBlankRow,
+  type PlacedWrite,
+  type SheetValue,
+  type TabSnapshot,
+  type TabWrite,
+  type WriteStats,
+} from './tab-model.ts';
+import { placeInserts, planWrite } from './tab-write-plan.ts';
+import { remainingWrite, type SentWrite, sentWrite } from './write-remainder.ts';
 
-export const ID_HEADER = '_sheetsync_id';
-/** Google recommends payloads under 2 MB; stay well below. */
-export const MAX_PAYLOAD_BYTES = 1_800_000;
-
-export type SheetValue = string | number | boolean | null;
-
-export interface TabSnapshot {
-  sheetId: number;
-  title: string;
-  columnCount: number;
-  rowCount: number;
-  headers: string[];
-  /** Zero-based column of `_sheetsync_id`, or null when the tab has none yet. */
-  idColumn: number | null;
-  /** rowId → its 1-based row and the row's values (as wide as the headers). */
-  rows: Map<string, { row: number; values: SheetValue[] }>;
-  /** Rows (1-based) whose id cell holds an id seen above it: pasted copies. */
-  duplicateRows: number[];
-  /** The last row (1-based) holding any value; 1 when only headers. */
-  lastRow: number;
-}
-
-export interface TabWrite {
-  /** Existing rows: header → value of the cells to change. */
-  updates: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
-  /** New rows, appended at the end with their sync ids. */
-  appends: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
-  /**
-   * Rows put back at a row (1-based, as the tab stands after `deletes`) with their sync ids:
-   * rows the database would not delete. A row past the last row is appended instead.
-   */
-  inserts?: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
-  /** Rows to delete, by sync id. */
-  deletes: string[];
-  /** Headers to add after the last header (table columns the sheet lacks). */
-  addHeaders: string[];
-}
-
-export interface WriteStats {
-  writeRequests: number;
-  cellsWritten: number;
-  rowsAppended: number;
-  rowsDeleted: number;
-}
+export {
+  chunksUnder,
+  ID_HEADER,
+  isBlankRow,
+  MAX_PAYLOAD_BYTES,
+  type SheetValue,
+  type TabSnapshot,
+  type TabWrite,
+  type WriteStats,
+} from './tab-model.ts';
 
 export interface SheetTabOptions {
   /**
@@ -506,19 +483,36 @@ export class SheetTab {
    */
   async write(snapshot: TabSnapshot, requested: TabWrite): Promise<WriteStats> {
     const write = placeInserts(snapshot, requested);
-    let stats: WriteStats;
-    try {
-      stats = await this.writeOnce(snapshot, write);
-    } catch (error) {
-      // A failed write may have been applied in part, and the cached grid size or sheetId may
-      // be stale: read everything again next time.
-      this.invalidate();
-      throw error;
+    const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
+    let sent: SentWrite | undefined;
+    let tab = snapshot;
+    let rest: PlacedWrite | undefined = write;
+    for (let round = 1; rest; round++) {
+      try {
+        await this.writeOnce(tab, rest, stats);
+        break;
+      } catch (error) {
+        // A failed write may have been applied in part, and the cached grid size or sheetId may
+        // be stale: read everything again next time.
+        this.invalidate();
+        if (!(error instanceof OutcomeUnknownError) || round >= this.api.maxAttempts) throw error;
+        sent ??= sentWrite(snapshot, write);
+        await this.api.backoff(round - 1);
+        tab = await this.read();
+        tab = await this.verify(
+          tab,
+          write.updates.map((u) => u.rowId),
+          write.deletes,
+        );
+        rest = remainingWrite(tab, sent);
+      }
     }
     for (const insert of write.inserts) this.vanished.delete(insert.rowId);
+    // All of it found on the tab by the read after an unknown outcome: that read is kept as is.
+    if (!rest) return stats;
     // New columns change the grid's width and the headers: read again next time.
-    if (write.addHeaders.length > 0 || snapshot.idColumn === null) this.invalidate();
-    else if (this.kept?.snapshot === snapshot) this.applyToKept(this.kept, write);
+    if (rest.addHeaders.length > 0 || tab.idColumn === null) this.invalidate();
+    else if (this.kept?.snapshot === tab) this.applyToKept(this.kept, rest);
     return stats;
   }
 
@@ -590,151 +584,24 @@ export class SheetTab {
     }
   }
 
-  private async writeOnce(snapshot: TabSnapshot, write: PlacedWrite): Promise<WriteStats> {
-    const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
-    const headers = [...snapshot.headers];
-    const newHeaders = write.addHeaders.filter((h) => !headers.includes(h));
-    const needsId = snapshot.idColumn === null;
-    const firstNew = headers.length;
-    headers.push(...newHeaders);
-    if (needsId) headers.push(ID_HEADER);
-    const idColumn = headers.indexOf(ID_HEADER);
-
-    // 1. Structure: room for new columns; the id column hidden and protected (warning only).
-    const structure: sheets_v4.Schema$Request[] = [];
-    if (headers.length > snapshot.columnCount) {
-      structure.push({
-        appendDimension: {
-          sheetId: snapshot.sheetId,
-          dimension: 'COLUMNS',
-          length: headers.length - snapshot.columnCount,
-        },
-      });
-    }
-    if (needsId) {
-      structure.push(
-        {
-          updateDimensionProperties: {
-            range: {
-              sheetId: snapshot.sheetId,
-              dimension: 'COLUMNS',
-              startIndex: idColumn,
-              endIndex: idColumn + 1,
-            },
-            properties: { hiddenByUser: true },
-            fields: 'hiddenByUser',
-          },
-        },
-        {
-          addProtectedRange: {
-            protectedRange: {
-              range: { sheetId: snapshot.sheetId, startColumnIndex: idColumn, endColumnIndex: idColumn + 1 },
-              description: 'sheetsync row ids: do not edit',
-              warningOnly: true,
-            },
-          },
-        },
-      );
-    }
-    if (structure.length > 0) {
-      await this.batchUpdate(structure, stats);
-    }
-
-    // 2. Changed cells, one range per run of adjacent columns in a row.
-    const data: sheets_v4.Schema$ValueRange[] = [];
-    if (firstNew < headers.length) {
-      data.push({
-        range: rowSpanA1(this.title, 1, firstNew, headers.length - 1),
-        values: [headers.slice(firstNew)],
-      });
-    }
-    const columnOf = new Map(headers.map((h, i) => [h, i]));
-    for (const update of write.updates) {
-      const target = snapshot.rows.get(update.rowId);
-      if (!target) continue;
-      const cells = [...Object.entries(update.cells)]
-        .map(([header, value]) => [columnOf.get(header), value] as const)
-        .filter((c): c is readonly [number, SheetValue] => c[0] !== undefined)
-        .sort((a, b) => a[0] - b[0]);
-      for (const run of runs(cells)) {
-        data.push({
-          range: rowSpanA1(this.title, target.row, run[0]![0], run.at(-1)![0]),
-          values: [run.map(([, value]) => value ?? '')],
-        });
-        stats.cellsWritten += run.length;
-      }
-    }
-    for (const chunk of chunksUnder(data, MAX_PAYLOAD_BYTES)) {
+  /** Sends the requests of `write` (planWrite), counting them in `stats` as they go. */
+  private async writeOnce(snapshot: TabSnapshot, write: PlacedWrite, stats: WriteStats): Promise<void> {
+    const plan = planWrite(snapshot, this.title, write);
+    stats.cellsWritten += plan.cellsWritten;
+    stats.rowsAppended += plan.rowsAppended;
+    stats.rowsDeleted += plan.rowsDeleted;
+    if (plan.structure.length > 0) await this.batchUpdate(plan.structure, stats);
+    for (const data of plan.values) {
       await this.api.call('write', 'values.batchUpdate', () =>
         this.api.client.spreadsheets.values.batchUpdate({
           spreadsheetId: this.spreadsheetId,
-          requestBody: { valueInputOption: 'RAW', data: chunk },
+          requestBody: { valueInputOption: 'RAW', data },
         }),
       );
       stats.writeRequests++;
     }
-
-    // 3. Deletes bottom-up (so earlier indexes stay valid), then appends at the end.
-    const rowsToDelete = write.deletes
-      .map((id) => snapshot.rows.get(id)?.row)
-      .filter((r): r is number => r !== undefined)
-      .sort((a, b) => b - a);
-    const requests: sheets_v4.Schema$Request[] = [];
-    for (const [start, end] of descendingRuns(rowsToDelete)) {
-      requests.push({
-        deleteDimension: {
-          range: { sheetId: snapshot.sheetId, dimension: 'ROWS', startIndex: start - 1, endIndex: end },
-        },
-      });
-    }
-    stats.rowsDeleted = rowsToDelete.length;
-    const rowData = (row: { rowId: string; cells: Record<string, SheetValue> }) => {
-      const values: sheets_v4.Schema$CellData[] = headers.map(() => ({}));
-      for (const [header, value] of Object.entries(row.cells)) {
-        const column = columnOf.get(header);
-        if (column !== undefined && column !== idColumn) values[column] = cellData(value);
-      }
-      values[idColumn] = cellData(row.rowId);
-      return { values };
-    };
-    // Rows put back where they were, top-down, each moving the rows below it down one.
-    for (const insert of write.inserts) {
-      requests.push(
-        {
-          insertDimension: {
-            range: {
-              sheetId: snapshot.sheetId,
-              dimension: 'ROWS',
-              startIndex: insert.row - 1,
-              endIndex: insert.row,
-            },
-            // Formatting from the row above, not the header's, for a row put back under it.
-            inheritFromBefore: insert.row > 2,
-          },
-        },
-        {
-          updateCells: {
-            start: { sheetId: snapshot.sheetId, rowIndex: insert.row - 1, columnIndex: 0 },
-            rows: [rowData(insert)],
-            fields: 'userEnteredValue',
-          },
-        },
-      );
-    }
-    stats.rowsAppended += write.inserts.length;
-    if (write.appends.length > 0) {
-      const rows = write.appends.map(rowData);
-      for (const chunk of chunksUnder(rows, MAX_PAYLOAD_BYTES)) {
-        requests.push({
-          appendCells: { sheetId: snapshot.sheetId, rows: chunk, fields: 'userEnteredValue' },
-        });
-      }
-      stats.rowsAppended += rows.length;
-    }
-    for (const chunk of chunksUnder(requests, MAX_PAYLOAD_BYTES)) {
-      await this.batchUpdateUnderCellCap(snapshot, headers.length, chunk, stats);
-    }
-    return stats;
+    for (const requests of plan.rows)
+      await this.batchUpdateUnderCellCap(snapshot, plan.width, requests, stats);
   }
 
   /**
@@ -810,45 +677,6 @@ export class SheetTab {
 /** How many vanished rows a SheetTab remembers (SheetTab.returnRow). */
 const MAX_VANISHED = 10_000;
 
-/** A snapshot's row ids by row (index = 1-based row; rows without an id are holes). */
-function idsByRow(snapshot: TabSnapshot): (string | undefined)[] {
-  const byRow = new Array<string | undefined>(snapshot.lastRow + 1);
-  for (const [id, { row }] of snapshot.rows) byRow[row] = id;
-  return byRow;
-}
-
-/** A TabWrite with its inserts placed: rows within the tab, ascending, distinct. */
-type PlacedWrite = Omit<TabWrite, 'inserts'> & {
-  inserts: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
-};
-
-/**
- * Places a write's inserts in the tab as it will stand after the write's deletes: in ascending
- * order of their rows, each below the header and below the one before (two rows asked for the
- * same row keep their order); one that would land past the last row holding values is
- * appended instead, ahead of the write's own appends.
- */
-function placeInserts(snapshot: TabSnapshot, write: TabWrite): PlacedWrite {
-  const asked = [...(write.inserts ?? [])].sort((a, b) => a.row - b.row);
-  if (asked.length === 0) return { ...write, inserts: [] };
-  const deleted = new Set(write.deletes.filter((id) => snapshot.rows.has(id)));
-  let last = snapshot.lastRow - deleted.size;
-  const inserts: PlacedWrite['inserts'] = [];
-  const appended: TabWrite['appends'] = [];
-  let previous = 1;
-  for (const insert of asked) {
-    const row = Math.max(insert.row, previous + 1, 2);
-    if (row > last) {
-      appended.push({ rowId: insert.rowId, cells: insert.cells });
-      continue;
-    }
-    inserts.push({ ...insert, row });
-    previous = row;
-    last++;
-  }
-  return { ...write, inserts, appends: [...appended, ...write.appends] };
-}
-
 /** Google's answer to a request that would grow a spreadsheet past its 10M cells. */
 function isCellLimit(error: unknown): boolean {
   return (
@@ -887,60 +715,6 @@ export async function readTabValues(
   );
   const grid = (values.values ?? []) as SheetValue[][];
   return { grid, headers: (grid[0] ?? []).map((h) => String(h ?? '').trim()) };
-}
-
-/** A row with no value in any cell. */
-export function isBlankRow(values: readonly (SheetValue | undefined)[]): boolean {
-  return values.every((v) => v === '' || v === null || v === undefined);
-}
-
-/** RAW cell data: a string stays a string even when it starts with "=". */
-function cellData(value: SheetValue): sheets_v4.Schema$CellData {
-  if (value === null || value === '') return {};
-  if (typeof value === 'number') return { userEnteredValue: { numberValue: value } };
-  if (typeof value === 'boolean') return { userEnteredValue: { boolValue: value } };
-  return { userEnteredValue: { stringValue: value } };
-}
-
-/** Groups sorted [column, value] pairs into runs of adjacent columns. */
-function runs<T>(cells: ReadonlyArray<readonly [number, T]>): Array<Array<readonly [number, T]>> {
-  const out: Array<Array<readonly [number, T]>> = [];
-  for (const cell of cells) {
-    const last = out.at(-1);
-    if (last && last.at(-1)![0] + 1 === cell[0]) last.push(cell);
-    else out.push([cell]);
-  }
-  return out;
-}
-
-/** Descending 1-based rows → [start, end] runs of consecutive rows, still bottom-up. */
-function descendingRuns(rows: number[]): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (const row of rows) {
-    const last = out.at(-1);
-    if (last && last[0] - 1 === row) last[0] = row;
-    else out.push([row, row]);
-  }
-  return out;
-}
-
-/** Splits items into chunks whose JSON stays under `limit` bytes. */
-export function chunksUnder<T>(items: T[], limit: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-    if (current.length > 0 && size + bytes > limit) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 export { columnLetters };
