@@ -239,7 +239,11 @@ describe('lost responses and hangs (applied, or not, and unanswered)', () => {
 
   it('refuses an unknown fault or a rate outside 0..1 with a 400 that names it', async () => {
     const answer = (body: unknown) =>
-      fetch(`${emulator.url}/_emulator/v1/faults`, { method: 'POST', body: JSON.stringify(body) });
+      fetch(`${emulator.url}/_emulator/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const unknown = await answer({ lostResponses: 1 });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/lostResponses/);

@@ -87,6 +87,7 @@ async function grid(spreadsheetId: string) {
 const userActions = async (spreadsheetId: string, actions: unknown[]) => {
   const response = await fetch(`${emulator.url}/_emulator/v1/spreadsheets/${spreadsheetId}/userActions`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ actions }),
   });
   expect(response.status).toBe(200);
