@@ -1,0 +1,305 @@
+/**
+ * Nothing the script keeps for later is lost or corrupted: the real apps-script/ in the local
+ * sheet's Apps Script runtime, against the real webhook handler (switchable: failing, hanging,
+ * unreachable). The queue tab keeps bodies exactly (a chunk starting with `=` or `'`, an emoji cut
+ * at a chunk's end, a body over a million characters), an unreadable queued body goes to the
+ * rejected tab without holding up the rest, a queue of 1,000 events (every row of the tab)
+ * drains; and, under the model of Google's limits (emulator/src/apps-script/limits.ts), a pending
+ * edit survives its execution being stopped mid-send and a full Script Properties store, and a
+ * non-ASCII edit is signed and verified end to end.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { sheets } from '@googleapis/sheets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
+import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { userActions } from '../support/webhook-server.ts';
+import { type SwitchableWebhook, startSwitchableWebhook } from './apps-script-webhook.ts';
+
+const TAB = 'Rows';
+const QUEUE = '_sheetsync_queue';
+
+/** Test helpers run through the runtime next to the shipped script. */
+const HELPERS = `
+function removeClock() {
+  ScriptApp.getProjectTriggers()
+    .filter((trigger) => trigger.getHandlerFunction() === 'flushQueue')
+    .forEach((trigger) => ScriptApp.deleteTrigger(trigger));
+}
+function setTestProperties(json) { PropertiesService.getScriptProperties().setProperties(JSON.parse(json)); }
+function holdLock(ms) {
+  const lock = LockService.getScriptLock();
+  lock.waitLock(600000);
+  Utilities.sleep(ms);
+  lock.releaseLock();
+}
+/** Writes rows first..first+count-1 and sends each as its own edit event, as its trigger would. */
+function editRows(first, count) {
+  const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName('${TAB}');
+  const last = first + count - 1;
+  if (last > sheet.getMaxRows()) sheet.insertRowsAfter(sheet.getMaxRows(), last - sheet.getMaxRows());
+  for (let r = first; r <= last; r++) {
+    const range = sheet.getRange(r, 1, 1, 2);
+    range.setValues([['k' + r, 'name ' + r]]);
+    handleEdit({ range: range });
+  }
+}
+/** Fills the Script Properties until the store refuses even one more character. */
+function fillProperties() {
+  const store = PropertiesService.getScriptProperties();
+  let n = 0;
+  [9000, 1000, 100, 10, 1].forEach((size) => {
+    try { for (;; n++) store.setProperty('FILLER_' + n, 'x'.repeat(size)); } catch (error) {}
+  });
+  return n;
+}
+function clearFiller() {
+  const store = PropertiesService.getScriptProperties();
+  store.getKeys().filter((key) => key.indexOf('FILLER_') === 0).forEach((key) => store.deleteProperty(key));
+}
+`;
+
+interface Environment {
+  emulator: Emulator;
+  webhook: SwitchableWebhook;
+  spreadsheetId: string;
+  run(fn: string, args?: unknown[]): Promise<{ status: string; error?: string; result?: unknown }>;
+  act(actions: unknown[]): Promise<Array<{ triggers: Array<{ status: string; error?: string }> }>>;
+  /** Rows with content in a tab, 0 when it does not exist. */
+  rowsOf(title: string): number;
+  /** The `name` cells of the rows published, in order. */
+  names(): unknown[];
+  close(): Promise<void>;
+}
+
+async function startEnvironment(
+  options: {
+    timeScale?: number;
+    limits?: Partial<AppsScriptLimits>;
+    properties?: Record<string, string>;
+  } = {},
+): Promise<Environment> {
+  const spreadsheetId = `queue-${randomUUID()}`;
+  const secret = `secret-${randomUUID()}`;
+  const scriptDir = scriptCopy({ 'test-helpers.js': HELPERS });
+  let emulator: Emulator | undefined;
+  const webhook = await startSwitchableWebhook({
+    spreadsheetId,
+    sheet: TAB,
+    secret,
+    now: () => emulator?.appsScript?.now() ?? Date.now(),
+  });
+  emulator = await createEmulator({
+    port: 0,
+    quotas: { enabled: false },
+    appsScript: {
+      scriptDir,
+      timeScale: options.timeScale ?? 1,
+      ...(options.limits ? { limits: options.limits } : {}),
+    },
+  });
+  emulator.model.create({ spreadsheetId, sheets: [{ title: TAB, sheetId: 0 }] }, 'api');
+  await sheets({ version: 'v4', rootUrl: `${emulator.url}/` }).spreadsheets.values.update({
+    spreadsheetId,
+    range: `${TAB}!A1`,
+    valueInputOption: 'RAW',
+    requestBody: { values: [['id', 'name']] },
+  });
+  const runtime = emulator.appsScript!;
+  const run = (fn: string, args: unknown[] = []) => runtime.run(spreadsheetId, fn, args);
+  for (const [fn, args] of [
+    ['setup', [webhook.url, secret, TAB]],
+    ['setTestProperties', [JSON.stringify(options.properties ?? {})]],
+  ] as const) {
+    const execution = await run(fn, [...args]);
+    expect(execution.status, execution.error).toBe('COMPLETED');
+  }
+  // The tests run flushQueue themselves: the minute trigger goes.
+  const unclocked = await run('removeClock');
+  expect(unclocked.status, unclocked.error).toBe('COMPLETED');
+  // Every worker of the pool started, so an execution starts when asked (the lock tests time it).
+  await Promise.all(Array.from({ length: 4 }, () => run('setTestProperties', ['{}'])));
+  const model = emulator.model;
+  return {
+    emulator,
+    webhook,
+    spreadsheetId,
+    run,
+    async act(actions) {
+      const response = await userActions(emulator!.url, spreadsheetId, actions);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { results: Awaited<ReturnType<Environment['act']>> }).results;
+    },
+    rowsOf: (title) =>
+      model
+        .get(spreadsheetId)
+        .sheets.find((s) => s.title === title)
+        ?.dataExtent().rows ?? 0,
+    names: () => webhook.published.map((change) => change.cells.name),
+    async close() {
+      await emulator?.close();
+      await webhook.close();
+      rmSync(scriptDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const flush = async (env: Environment) => {
+  const execution = await env.run('flushQueue');
+  expect(execution.status, execution.error).toBe('COMPLETED');
+};
+
+describe("the script's queue tab keeps what it holds", () => {
+  let env: Environment;
+  beforeAll(async () => {
+    env = await startEnvironment({});
+  });
+  afterAll(() => env?.close());
+
+  it("keeps a chunk that starts with = or ', and an emoji cut at a chunk's end, exactly", async () => {
+    await env.webhook.setMode('failing');
+    // Each body is over 40,000 characters (one queue chunk); the second chunk starts inside the
+    // value. The emoji runs start one character apart, so one of them is cut inside a pair.
+    const values = [
+      `a${'='.repeat(44_999)}`,
+      `a${"'".repeat(44_999)}`,
+      `x${'😀'.repeat(20_000)}`,
+      `xx${'😀'.repeat(20_000)}`,
+    ];
+    for (const [i, value] of values.entries()) {
+      await env.act([{ type: 'edit', range: `${TAB}!B${i + 2}`, values: [[value]] }]);
+    }
+    expect(env.names()).toEqual([]);
+    expect(env.rowsOf(QUEUE)).toBeGreaterThanOrEqual(4);
+    await env.webhook.setMode('up');
+    await flush(env);
+    expect(env.names()).toEqual(values);
+    expect(env.rowsOf(QUEUE)).toBe(0);
+  });
+
+  it('sets an unreadable queued body aside in the rejected tab and delivers the rest in order', async () => {
+    env.webhook.published.length = 0;
+    await env.webhook.setMode('failing');
+    await env.act([{ type: 'edit', range: `${TAB}!B6`, values: [['before']] }]);
+    const queued = env.rowsOf(QUEUE);
+    expect(queued).toBeGreaterThan(0);
+    // A row as the script writes one, whose body is not JSON (a cell edited by hand, say).
+    await sheets({ version: 'v4', rootUrl: `${env.emulator.url}/` }).spreadsheets.values.update({
+      spreadsheetId: env.spreadsheetId,
+      range: `${QUEUE}!A${queued + 1}`,
+      valueInputOption: 'RAW',
+      requestBody: { values: [[randomUUID(), '2026-01-01', 0, 1, 1, '~{"v":1,"broken']] },
+    });
+    await env.act([{ type: 'edit', range: `${TAB}!B7`, values: [['after']] }]);
+    await env.webhook.setMode('up');
+    await flush(env);
+    expect(env.names()).toEqual(['before', 'after']);
+    expect(env.rowsOf(QUEUE)).toBe(0);
+    const rejected = await sheets({ version: 'v4', rootUrl: `${env.emulator.url}/` }).spreadsheets.values.get(
+      {
+        spreadsheetId: env.spreadsheetId,
+        range: '_sheetsync_rejected',
+      },
+    );
+    expect(JSON.stringify(rejected.data.values)).toContain('{\\"v\\":1,\\"broken');
+  });
+
+  it('drains 1,000 queued events, every row of the queue tab, each delivered once', async () => {
+    env.webhook.published.length = 0;
+    await env.webhook.setMode('failing');
+    const queued = await env.run('editRows', [10, 1_000]);
+    expect(queued.status, queued.error).toBe('COMPLETED');
+    expect(env.rowsOf(QUEUE)).toBe(1_000);
+    await env.webhook.setMode('up');
+    const before = env.webhook.accepted().length;
+    await flush(env);
+    await flush(env);
+    const accepted = env.webhook.accepted().slice(before);
+    expect(accepted).toHaveLength(1_000);
+    expect(new Set(accepted).size).toBe(1_000);
+    expect(env.names()).toEqual(Array.from({ length: 1_000 }, (_, i) => `name ${i + 10}`));
+    expect(env.rowsOf(QUEUE)).toBe(0);
+  });
+
+  it('keeps a body of over a million characters down the rows of the queue and delivers it', async () => {
+    env.webhook.published.length = 0;
+    await env.webhook.setMode('failing');
+    const rows = Array.from({ length: 25 }, (_, i) => [`${String(i).padStart(2, '0')}${'b'.repeat(40_000)}`]);
+    const [result] = await env.act([{ type: 'edit', range: `${TAB}!B2000:B2024`, values: rows }]);
+    expect(result!.triggers.map((t) => t.status)).not.toContain('FAILED');
+    expect(env.rowsOf(QUEUE)).toBeGreaterThan(25);
+    await env.webhook.setMode('up');
+    await flush(env);
+    expect(env.names()).toEqual(rows.map((r) => r[0]));
+    expect(env.rowsOf(QUEUE)).toBe(0);
+  });
+});
+
+describe('under Google limits, a pending edit is sent before it is forgotten', () => {
+  let env: Environment;
+  // A model minute passes in 3 s; an execution is stopped after 30 model seconds (1.5 s),
+  // before a fetch to a hanging webhook gives up (60 model seconds).
+  beforeAll(async () => {
+    env = await startEnvironment({
+      timeScale: 0.05,
+      limits: { executionMs: 30_000 },
+      properties: { SHEETSYNC_LOCK_WAIT_MS: '1000' },
+    });
+  });
+  afterAll(() => env?.close());
+
+  it('keeps a pending edit whose sending execution was stopped mid-send, and sends it next time', async () => {
+    // Holds the lock 25 model seconds (1.25 s); the edit's trigger waits 1 (50 ms) and keeps it.
+    const holding = env.run('holdLock', [25_000]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [edit] = await env.act([{ type: 'edit', range: `${TAB}!B2`, values: [['kept']] }]);
+    expect(edit!.triggers.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect((await holding).status).toBe('COMPLETED');
+    expect(env.names()).toEqual([]);
+    await env.webhook.setMode('hanging');
+    expect(await env.run('flushQueue')).toMatchObject({
+      status: 'FAILED',
+      error: 'Exception: Exceeded maximum execution time',
+    });
+    await env.webhook.setMode('up');
+    await flush(env);
+    expect(env.names()).toEqual(['kept']);
+  });
+});
+
+describe('under Google limits, a pending edit finds Script Properties full', () => {
+  let env: Environment;
+  beforeAll(async () => {
+    env = await startEnvironment({
+      timeScale: 0.02,
+      limits: {},
+      properties: { SHEETSYNC_LOCK_WAIT_MS: '1000' },
+    });
+  });
+  afterAll(() => env?.close());
+
+  it('keeps the pending edit elsewhere and sends it', async () => {
+    const filled = await env.run('fillProperties');
+    expect(filled.result).toBeGreaterThan(50);
+    // Holds the lock 60 model seconds (1.2 s); the edit's trigger waits 1 (20 ms) and keeps it.
+    const holding = env.run('holdLock', [60_000]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [edit] = await env.act([{ type: 'edit', range: `${TAB}!B2`, values: [['kept']] }]);
+    expect(edit!.triggers.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect((await holding).status).toBe('COMPLETED');
+    expect(env.names()).toEqual([]);
+    await flush(env);
+    expect(env.names()).toEqual(['kept']);
+    expect((await env.run('clearFiller')).status).toBe('COMPLETED');
+  });
+
+  it('signs a non-ASCII edit as UTF-8, and the webhook verifies it', async () => {
+    env.webhook.published.length = 0;
+    const text = 'Zoë 😀 – ünïcödé 日本';
+    const [edit] = await env.act([{ type: 'edit', range: `${TAB}!B3`, values: [[text]] }]);
+    expect(edit!.triggers.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(env.names()).toEqual([text]);
+  });
+});
