@@ -66,7 +66,7 @@ function deliverQueued_() {
 /**
  * The unit at the head of the queue: one event, or every part of a split edit that may be a sort
  * (the parts are queued together), or rows that do not read as an event.
- * @return {{rows: number, tries: number, events: {eventId: string, body: string|null, payload: Object|null}[]}|null}
+ * @return {{rows: number, tries: number, events: {eventId: string, body: string, payload: Object|null}[]}|null}
  */
 function queuedUnit_(reader) {
   const first = readQueued_(reader, 1);
@@ -89,7 +89,7 @@ function readQueued_(reader, at) {
   if (!event) return null;
   let payload = null;
   try {
-    if (event.body !== null) payload = JSON.parse(event.body);
+    if (event.readable) payload = JSON.parse(event.body);
   } catch (_error) {
     payload = null;
   }
@@ -109,7 +109,7 @@ function deliverUnit_(unit, relaid, resend) {
       console.error(
         `sheetsync: SHEETSYNC_E610 queued event ${event.eventId} could not be read back; it is kept in ${SHEETSYNC_REJECTED_TAB}`,
       );
-      reject_(event.eventId, event.body === null ? '' : event.body, 'unreadable in the queue');
+      reject_(event.eventId, event.body, 'unreadable in the queue');
       continue;
     }
     const delivery = deliver_(event.body);

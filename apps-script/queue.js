@@ -131,38 +131,51 @@ function queueReader_(queue) {
     rows = queue.getRange(1, 1, count, SHEETSYNC_QUEUE_WIDTH).getValues();
     return rows.length;
   };
+  /** The text of rows[from..from+count-1] as they are: an unreadable event, kept for a person. */
+  const raw = (from, count) =>
+    rows
+      .slice(from, from + count)
+      .map((row) => (unprefix_(row[5]) === null ? String(row[5]) : unprefix_(row[5])))
+      .join('');
   return {
     /**
-     * The event at row `at` (1-based, counted from the head), or null past the end. `body` is
-     * null when the rows do not make a readable event (then `rows` says how many to set aside).
-     * @return {{eventId: string, tries: number, rows: number, body: string|null}|null}
+     * The event at row `at` (1-based, counted from the head), or null past the end. When its rows
+     * do not make an event (`readable` false), `rows` says how many to set aside and `body` holds
+     * their text as it is.
+     * @return {{eventId: string, tries: number, rows: number, body: string, readable: boolean}|null}
      */
     eventAt(at) {
       if (ensure(at) < at) return null;
       const head = rows[at - 1];
       const eventId = unprefix_(head[0]) || String(head[0]);
       const tries = Number(head[2]) || 0;
+      const unreadable = (count) => ({
+        eventId: eventId,
+        tries: tries,
+        rows: count,
+        body: raw(at - 1, count),
+        readable: false,
+      });
       // A row written by an earlier version of this script: the whole body across its columns.
       if (typeof head[3] === 'string') {
         const width = Math.max(queue.getLastColumn(), 4);
         const body = queue.getRange(at, 1, 1, width).getValues()[0].slice(3).join('');
-        return { eventId: String(head[0]), tries: tries, rows: 1, body: body };
+        return { eventId: eventId, tries: tries, rows: 1, body: body, readable: true };
       }
       const parts = Number(head[4]);
-      if (Number(head[3]) !== 1 || !(parts >= 1))
-        return { eventId: eventId, tries: tries, rows: 1, body: null };
+      if (Number(head[3]) !== 1 || !(parts >= 1)) return unreadable(1);
       const available = ensure(at + parts - 1) - at + 1;
       const chunks = [];
       for (let i = 0; i < Math.min(parts, available); i++) {
         const row = rows[at - 1 + i];
         const chunk = unprefix_(row[5]);
         if (chunk === null || Number(row[3]) !== i + 1 || String(row[0]) !== String(head[0])) {
-          return { eventId: eventId, tries: tries, rows: Math.max(i, 1), body: null };
+          return unreadable(Math.max(i, 1));
         }
         chunks.push(chunk);
       }
-      if (chunks.length < parts) return { eventId: eventId, tries: tries, rows: chunks.length, body: null };
-      return { eventId: eventId, tries: tries, rows: parts, body: chunks.join('') };
+      if (chunks.length < parts) return unreadable(chunks.length);
+      return { eventId: eventId, tries: tries, rows: parts, body: chunks.join(''), readable: true };
     },
     /** The first `count` rows were removed from the tab. */
     consumed(count) {

@@ -240,7 +240,10 @@ function flushQueue() {
 /** Menu "sheetsync → Status". */
 function showStatus() {
   const queue = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(SHEETSYNC_QUEUE_TAB);
-  const waiting = queue ? queue.getLastRow() : 0;
+  // An event's first row holds part 1 (a long one goes on below); an older script's rows, text.
+  const parts =
+    queue && queue.getLastRow() > 0 ? queue.getRange(1, 4, queue.getLastRow(), 1).getValues() : [];
+  const waiting = parts.filter((row) => row[0] === 1 || typeof row[0] === 'string').length;
   const url = PropertiesService.getScriptProperties().getProperty('SHEETSYNC_WEBHOOK_URL') || '(not set up)';
   SpreadsheetApp.getUi().alert(`sheetsync\nWebhook: ${url}\nChanges waiting to be sent: ${waiting}`);
 }

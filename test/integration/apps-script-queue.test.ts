@@ -52,12 +52,17 @@ describe("the script's queue tab keeps what it holds", () => {
     await env.act([{ type: 'edit', range: `${TAB}!B6`, values: [['before']] }]);
     const queued = env.rowsOf(QUEUE);
     expect(queued).toBeGreaterThan(0);
-    // A row as the script writes one, whose body is not JSON (a cell edited by hand, say).
+    // Rows as the script writes them, one whose body is not JSON, one edited by hand.
     await sheets({ version: 'v4', rootUrl: `${env.emulator.url}/` }).spreadsheets.values.update({
       spreadsheetId: env.spreadsheetId,
       range: `${QUEUE}!A${queued + 1}`,
       valueInputOption: 'RAW',
-      requestBody: { values: [[randomUUID(), '2026-01-01', 0, 1, 1, '~{"v":1,"broken']] },
+      requestBody: {
+        values: [
+          [randomUUID(), '2026-01-01', 0, 1, 1, '~{"v":1,"broken'],
+          [randomUUID(), '2026-01-01', 0, 1, 1, 'typed over by hand'],
+        ],
+      },
     });
     await env.act([{ type: 'edit', range: `${TAB}!B7`, values: [['after']] }]);
     await env.webhook.setMode('up');
@@ -70,7 +75,9 @@ describe("the script's queue tab keeps what it holds", () => {
         range: '_sheetsync_rejected',
       },
     );
-    expect(JSON.stringify(rejected.data.values)).toContain('{\\"v\\":1,\\"broken');
+    const kept = JSON.stringify(rejected.data.values);
+    expect(kept).toContain('{\\"v\\":1,\\"broken');
+    expect(kept).toContain('typed over by hand');
   });
 
   it('drains 1,000 queued events, every row of the queue tab, each delivered once', async () => {
@@ -97,6 +104,8 @@ describe("the script's queue tab keeps what it holds", () => {
     const [result] = await env.act([{ type: 'edit', range: `${TAB}!B2000:B2024`, values: rows }]);
     expect(result!.triggers.map((t) => t.status)).not.toContain('FAILED');
     expect(env.rowsOf(QUEUE)).toBeGreaterThan(25);
+    // The Status menu counts events, not rows.
+    expect((await env.run('showStatus')).logs.join('\n')).toMatch(/Changes waiting to be sent: 1$/m);
     await env.webhook.setMode('up');
     await flush(env);
     expect(env.names()).toEqual(rows.map((r) => r[0]));
