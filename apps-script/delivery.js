@@ -127,8 +127,10 @@ function deliverUnit_(unit, relaid, resend) {
     const sheet = followGroup_(answered, resend);
     if (sheet) relaid.push(sheet);
   } else if (part) {
-    // Parts missing from the queue: the rest cannot be a whole sort, so each goes as a plain edit.
+    // Parts missing from the queue: the rest cannot be a whole sort, so those answered with moves
+    // (not applied) go again as plain edits.
     answered.forEach((event) => {
+      if (!Array.isArray(event.answer?.reidentify)) return;
       resend.push(eventWith_(event.payload, { eventId: Utilities.getUuid() }, ['part', 'canReidentify']));
     });
   } else if (answered.length === 1 && answered[0].answer) {

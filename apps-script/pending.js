@@ -2,9 +2,10 @@
 // execution held it: a big paste, a slow webhook, a long drain of the queue). Each is kept as a
 // Script Property of its own (one call, no lock needed), or, when the Script Properties are full
 // ("Properties total storage: 500 KB"), as a row of the hidden `_sheetsync_pending` tab
-// (Sheet.appendRow is one operation: concurrent executions each get a row of their own). The
-// next execution that holds the lock sends them, and only then forgets them: an execution
-// stopped on the way leaves them for the one after.
+// (Sheet.appendRow finds the last row and writes below it in one call, so executions appending at
+// once each get a row; the lock holder only removes rows from the top). The next execution that
+// holds the lock sends them, and only then forgets them: an execution stopped on the way leaves
+// them for the one after.
 
 /**
  * Keeps an edit or change whose trigger could not get the script lock, to be sent by the next
