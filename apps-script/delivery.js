@@ -1,82 +1,143 @@
 // sheetsync: signed delivery to the webhook, and the queue that keeps events while it is down.
 //
 // Signature: X-Sheetsync-Timestamp is the send time in milliseconds since the epoch, and
-// X-Sheetsync-Signature is "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+// X-Sheetsync-Signature is "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), over the
+// UTF-8 bytes that are sent.
 // A queued event is signed afresh when it is retried, so a retry after the server's ±5 minute
 // window is accepted; the event id in the body stays the same, so the server applies it once.
 //
 // Order: while anything is queued, new events queue behind it and the queue is sent oldest
 // first, stopping at the first failure, so the server sees one tab's events in the order made.
+// Each delivered event leaves the queue at once (queue.js), so an execution stopped at Google's
+// 6-minute limit loses at most the answer to the one in flight, which is sent again (409).
 //
 // Answers: the webhook may answer an edit with `reidentify` (rows sorted without their hidden
 // ids); the script then writes those ids (followAnswer_) and sends a `layout` event.
 
 /**
- * Sends one event, or queues it when the webhook cannot take it now.
+ * Sends one event, or queues it when the webhook cannot take it now (or this execution has used
+ * its time: the next one sends it).
  * @param {Object} payload
  */
 function send_(payload) {
   const body = JSON.stringify(payload);
   const queue = queueSheet_();
-  if (queue.getLastRow() === 0) {
+  if (queue.getLastRow() === 0 && !overBudget_()) {
     const delivery = deliver_(body);
     if (delivery.outcome === 'delivered') {
       const sheet = followAnswer_(payload, delivery.answer);
       if (sheet) sendReidentified_(sheet);
       return;
     }
-    if (delivery.outcome === 'rejected') return reject_(payload.eventId, body);
+    if (delivery.outcome === 'rejected') return reject_(payload.eventId, body, delivery.reason);
   }
   enqueue_(queue, payload.eventId, body);
   deliverQueued_();
 }
 
-/** Sends queued events oldest first; stops at the first one that cannot be delivered yet. */
+/**
+ * Sends queued events oldest first, removing each from the queue once delivered, until one
+ * cannot be delivered yet or this execution's time budget is spent: Google stops an execution at
+ * 6 minutes wherever it is, and what was delivered before is gone from the queue by then, so the
+ * next run goes on from there. The parts of a split sort travel as one unit (followGroup_).
+ * Runs holding the script lock.
+ */
 function deliverQueued_() {
   const queue = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(SHEETSYNC_QUEUE_TAB);
-  if (!queue || queue.getLastRow() === 0) return;
-  const rows = queue.getDataRange().getValues();
-  let done = 0;
+  if (!queue) return;
+  const reader = queueReader_(queue);
   const relaid = [];
-  const groups = {};
-  for (let i = 0; i < rows.length; i++) {
-    const body = rows[i].slice(3).join('');
-    const delivery = deliver_(body);
-    if (delivery.outcome === 'retry') {
-      queue.getRange(i + 1, 3).setValue(Number(rows[i][2] || 0) + 1);
+  const resend = [];
+  while (!overBudget_()) {
+    const unit = queuedUnit_(reader);
+    if (!unit) break;
+    if (!deliverUnit_(unit, relaid, resend)) {
+      queue.getRange(1, 3).setValue(unit.tries + 1);
       break;
     }
-    const payload = JSON.parse(body);
-    if (delivery.outcome === 'rejected') reject_(String(rows[i][0]), body);
-    if (payload.part) {
-      const group = groups[payload.part.group] || { first: i, count: payload.part.count, parts: [] };
-      groups[payload.part.group] = group;
-      group.parts.push({
-        payload: payload,
-        answer: delivery.outcome === 'delivered' ? delivery.answer : null,
-      });
-    } else if (delivery.outcome === 'delivered') {
-      const sheet = followAnswer_(payload, delivery.answer);
-      if (sheet) relaid.push(sheet);
-    }
-    done++;
+    removeTopRows_(queue, unit.rows);
+    reader.consumed(unit.rows);
   }
-  const resend = [];
-  Object.keys(groups).forEach((id) => {
-    const group = groups[id];
-    // Stopped within the group: its parts stay queued and are sent again (the webhook answers a
-    // repeated part 409 with its moves again).
-    if (group.parts.length < group.count) {
-      done = Math.min(done, group.first);
-      return;
-    }
-    const sheet = followGroup_(group.parts, resend);
-    if (sheet) relaid.push(sheet);
-  });
-  if (done > 0) queue.deleteRows(1, done);
   // After the delivered ones left the queue: these may queue behind the rest.
   resend.forEach(send_);
   relaid.forEach(sendReidentified_);
+}
+
+/**
+ * The unit at the head of the queue: one event, or every part of a split edit that may be a sort
+ * (the parts are queued together), or rows that do not read as an event.
+ * @return {{rows: number, tries: number, events: {eventId: string, body: string, payload: Object|null}[]}|null}
+ */
+function queuedUnit_(reader) {
+  const first = readQueued_(reader, 1);
+  if (!first) return null;
+  const unit = { rows: first.rows, tries: first.tries, events: [first] };
+  const part = first.payload?.part;
+  while (part && unit.events.length < part.count) {
+    const next = readQueued_(reader, unit.rows + 1);
+    const nextPart = next?.payload?.part;
+    if (!nextPart || nextPart.group !== part.group) break;
+    unit.events.push(next);
+    unit.rows += next.rows;
+  }
+  return unit;
+}
+
+/** The event at row `at` of the queue, parsed; payload null when it cannot be read. */
+function readQueued_(reader, at) {
+  const event = reader.eventAt(at);
+  if (!event) return null;
+  let payload = null;
+  try {
+    if (event.readable) payload = JSON.parse(event.body);
+  } catch (_error) {
+    payload = null;
+  }
+  return { eventId: event.eventId, tries: event.tries, rows: event.rows, body: event.body, payload: payload };
+}
+
+/**
+ * Delivers a unit of the queue. An event that cannot be read, or that the webhook refuses for
+ * good, goes to the rejected tab, so it does not hold up the events behind it.
+ * @return {boolean} false when the webhook cannot take it now: the unit stays at the head
+ */
+function deliverUnit_(unit, relaid, resend) {
+  const answered = [];
+  for (let i = 0; i < unit.events.length; i++) {
+    const event = unit.events[i];
+    if (!event.payload) {
+      console.error(
+        `sheetsync: SHEETSYNC_E610 queued event ${event.eventId} could not be read back; it is kept in ${SHEETSYNC_REJECTED_TAB}`,
+      );
+      reject_(event.eventId, event.body, 'unreadable in the queue');
+      continue;
+    }
+    const delivery = deliver_(event.body);
+    // Stopped within a group: all its parts stay queued and are sent again (the webhook answers
+    // a repeated part 409 with its moves again).
+    if (delivery.outcome === 'retry') return false;
+    if (delivery.outcome === 'rejected') reject_(event.eventId, event.body, delivery.reason);
+    answered.push({
+      payload: event.payload,
+      answer: delivery.outcome === 'delivered' ? delivery.answer : null,
+    });
+  }
+  const part = unit.events[0].payload?.part;
+  if (part && answered.length === part.count) {
+    const sheet = followGroup_(answered, resend);
+    if (sheet) relaid.push(sheet);
+  } else if (part) {
+    // Parts missing from the queue: the rest cannot be a whole sort, so those answered with moves
+    // (not applied) go again as plain edits.
+    answered.forEach((event) => {
+      if (!Array.isArray(event.answer?.reidentify)) return;
+      resend.push(eventWith_(event.payload, { eventId: Utilities.getUuid() }, ['part', 'canReidentify']));
+    });
+  } else if (answered.length === 1 && answered[0].answer) {
+    const sheet = followAnswer_(answered[0].payload, answered[0].answer);
+    if (sheet) relaid.push(sheet);
+  }
+  return true;
 }
 
 /**
@@ -197,8 +258,9 @@ function followAnswer_(payload, answer) {
 /**
  * POSTs a body to the webhook.
  * @param {string} body
- * @return {{outcome: string, answer: Object|null}} outcome 'delivered', 'retry' (try again later)
- *   or 'rejected' (will never be accepted); answer the webhook's JSON answer to a delivery
+ * @return {{outcome: string, answer: Object|null, reason?: string}} outcome 'delivered',
+ *   'retry' (try again later) or 'rejected' (will never be accepted, `reason` says why); answer
+ *   the webhook's JSON answer to a delivery
  */
 function deliver_(body) {
   const props = scriptProperties_();
@@ -206,12 +268,16 @@ function deliver_(body) {
   const secret = props.SHEETSYNC_SECRET;
   if (!url || !secret) return { outcome: 'retry', answer: null }; // not set up yet: keep the event until it is
   const timestamp = String(Date.now());
-  const signature = hex_(Utilities.computeHmacSha256Signature(`${timestamp}.${body}`, secret));
+  // The webhook checks the MAC over the bytes it receives: sign and send the same UTF-8 bytes.
+  // Google does not document the charset of the overloads without one.
+  const signature = hex_(
+    Utilities.computeHmacSha256Signature(`${timestamp}.${body}`, secret, Utilities.Charset.UTF_8),
+  );
   let response;
   try {
     response = UrlFetchApp.fetch(url, {
       method: 'post',
-      contentType: 'application/json',
+      contentType: 'application/json; charset=utf-8',
       payload: body,
       headers: { 'X-Sheetsync-Timestamp': timestamp, 'X-Sheetsync-Signature': `sha256=${signature}` },
       muteHttpExceptions: true,
@@ -226,45 +292,30 @@ function deliver_(body) {
   if ((code >= 200 && code < 300) || code === 409) return { outcome: 'delivered', answer: answer_(response) };
   // 400 and 413 are final for this body; 401 (wrong secret or clock) and 5xx/429 are not.
   if (code === 400 || code === 413) {
-    console.error(`sheetsync: webhook rejected an event (${code}): ${response.getContentText()}`);
-    return { outcome: 'rejected', answer: null };
+    const reason = `webhook answered ${code}: ${response.getContentText('UTF-8').slice(0, 1000)}`;
+    console.error(`sheetsync: SHEETSYNC_E613 ${reason}; the event is kept in ${SHEETSYNC_REJECTED_TAB}`);
+    return { outcome: 'rejected', answer: null, reason: reason };
   }
   console.warn(`sheetsync: webhook answered ${code}, event queued`);
   return { outcome: 'retry', answer: null };
 }
 
+/**
+ * Whether this execution has used the time it may spend sending: past it, events wait in the
+ * queue for the next run (SHEETSYNC_DRAIN_MS).
+ */
+function overBudget_() {
+  const budget = Number(scriptProperties_().SHEETSYNC_DRAIN_MS) || SHEETSYNC_DRAIN_MS;
+  return Date.now() - SHEETSYNC_STARTED > budget;
+}
+
 /** The JSON body of an answer, or null (an empty or non-JSON body). */
 function answer_(response) {
   try {
-    return JSON.parse(response.getContentText());
+    return JSON.parse(response.getContentText('UTF-8'));
   } catch (_error) {
     return null;
   }
-}
-
-function enqueue_(queue, eventId, body) {
-  const row = [eventId, new Date().toISOString(), 0];
-  for (let i = 0; i < body.length; i += SHEETSYNC_CHUNK) row.push(body.slice(i, i + SHEETSYNC_CHUNK));
-  queue.appendRow(row);
-}
-
-/** A rejected event is kept, with the reason, in a hidden tab for a person to look at. */
-function reject_(eventId, body) {
-  const ss = SpreadsheetApp.getActiveSpreadsheet();
-  const sheet = ss.getSheetByName(SHEETSYNC_REJECTED_TAB) || ss.insertSheet(SHEETSYNC_REJECTED_TAB);
-  const row = [eventId, new Date().toISOString()];
-  for (let i = 0; i < body.length; i += SHEETSYNC_CHUNK) row.push(body.slice(i, i + SHEETSYNC_CHUNK));
-  sheet.appendRow(row);
-}
-
-function queueSheet_() {
-  const ss = SpreadsheetApp.getActiveSpreadsheet();
-  let queue = ss.getSheetByName(SHEETSYNC_QUEUE_TAB);
-  if (!queue) {
-    queue = ss.insertSheet(SHEETSYNC_QUEUE_TAB);
-    queue.hideSheet();
-  }
-  return queue;
 }
 
 /** @param {number[]} bytes signed bytes, as Utilities returns them */

@@ -14,15 +14,15 @@
 // - UrlFetchApp.fetch is synchronous; a failed delivery is kept in a hidden queue tab and retried
 //   by a time-driven trigger, so no edit is lost while the functions are down.
 // - Executions run concurrently and serialise on the script lock; one that cannot get it in time
-//   keeps its edit or change as a Script Property, sent by the next one that holds the lock.
+//   keeps its edit or change as a Script Property (pending.js), sent by the next one that holds
+//   the lock.
 
 /* exported onOpen, setupFromMenu, setup, handleEdit, handleChange, flushQueue, showStatus */
 
 const SHEETSYNC_ID_HEADER = '_sheetsync_id';
 const SHEETSYNC_QUEUE_TAB = '_sheetsync_queue';
 const SHEETSYNC_REJECTED_TAB = '_sheetsync_rejected';
-/** Apps Script caps a cell at 50,000 characters; queued bodies are split into chunks below that. */
-const SHEETSYNC_CHUNK = 40000;
+const SHEETSYNC_PENDING_TAB = '_sheetsync_pending';
 const SHEETSYNC_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Most sync ids in one structure event (100,000 ids are 3.9 MB; the webhook refuses bodies over
@@ -45,6 +45,15 @@ const SHEETSYNC_EDIT_CHARS = 4000000;
 const SHEETSYNC_LOCK_WAIT_MS = 30000;
 /** Script Property keys of pending edits and changes: the prefix, the time, a unique suffix. */
 const SHEETSYNC_PENDING = 'SHEETSYNC_PENDING_';
+/**
+ * How long an execution may go on sending (ms from its start), queued events and pending edits
+ * included; what is left waits for the next run. Google stops an execution at 6 minutes ("Script
+ * runtime: 6 min / execution") wherever it is: 4 leave room for the last delivery and the rest.
+ * The Script Property SHEETSYNC_DRAIN_MS overrides it.
+ */
+const SHEETSYNC_DRAIN_MS = 240000;
+/** When this execution started: every execution loads the script into a fresh global scope. */
+const SHEETSYNC_STARTED = Date.now();
 
 /** Simple trigger: adds the sheetsync menu. */
 function onOpen() {
@@ -242,7 +251,10 @@ function flushQueue() {
 /** Menu "sheetsync → Status". */
 function showStatus() {
   const queue = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(SHEETSYNC_QUEUE_TAB);
-  const waiting = queue ? queue.getLastRow() : 0;
+  // An event's first row holds part 1 (a long one goes on below); an older script's rows, text.
+  const parts =
+    queue && queue.getLastRow() > 0 ? queue.getRange(1, 4, queue.getLastRow(), 1).getValues() : [];
+  const waiting = parts.filter((row) => row[0] === 1 || typeof row[0] === 'string').length;
   const url = PropertiesService.getScriptProperties().getProperty('SHEETSYNC_WEBHOOK_URL') || '(not set up)';
   SpreadsheetApp.getUi().alert(`sheetsync\nWebhook: ${url}\nChanges waiting to be sent: ${waiting}`);
 }
@@ -466,50 +478,4 @@ function withLock_(fn, fresh) {
     lock.releaseLock();
   }
   return true;
-}
-
-/**
- * Keeps an edit or change whose trigger could not get the script lock, to be sent by the next
- * execution that holds it: a Script Property of its own (one call, no lock needed).
- * @param {Object} pending {kind: 'edit', sheet, sheetId, range} or {kind: 'change', changeType}
- */
-function remember_(pending) {
-  const key = `${SHEETSYNC_PENDING}${String(Date.now()).padStart(15, '0')}_${Utilities.getUuid()}`;
-  PropertiesService.getScriptProperties().setProperty(key, JSON.stringify(pending));
-  console.warn(`sheetsync: the script lock was busy; the ${pending.kind} is sent by the next run`);
-}
-
-/**
- * Sends the pending edits and changes, oldest first, as the sheet shows them now: an edit's range
- * is read again (its values now, which later edits may have changed and sent too), a change sends
- * the tabs' ids now. Runs holding the script lock.
- * @param {boolean=} fresh read the Script Properties now instead of this execution's copy
- */
-function sendPending_(fresh) {
-  const store = PropertiesService.getScriptProperties();
-  const props = fresh ? store.getProperties() : scriptProperties_();
-  const keys = Object.keys(props)
-    .filter((key) => key.indexOf(SHEETSYNC_PENDING) === 0)
-    .sort();
-  keys.forEach((key) => {
-    // Another execution may have sent it since this one read its properties.
-    const json = fresh ? props[key] : store.getProperty(key);
-    if (!json) return;
-    store.deleteProperty(key);
-    // One that cannot be sent (its range left the grid: rows were deleted since) must not stop
-    // the rest, nor this execution's own event.
-    try {
-      const pending = JSON.parse(json);
-      if (pending.kind === 'change') {
-        sendChange_(pending.changeType);
-        return;
-      }
-      const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(pending.sheet);
-      if (!sheet || sheet.getSheetId() !== pending.sheetId || !isSynced_(sheet)) return;
-      const payload = editPayload_(sheet, sheet.getRange(pending.range));
-      if (payload) sendInParts_(payload);
-    } catch (error) {
-      console.error(`sheetsync: a pending ${json} could not be sent: ${error}`);
-    }
-  });
 }

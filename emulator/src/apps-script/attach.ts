@@ -6,12 +6,11 @@
  * - `GET /_emulator/v1/spreadsheets/{id}/executions`: the execution log, oldest first.
  */
 import * as v from 'valibot';
-import type { Logger } from '../../../functions/src/log.ts';
 import type { RouteContext } from '../http/router.ts';
 import { invalidArgument } from '../model/errors.ts';
 import type { SpreadsheetStore } from '../model/store.ts';
 import { createModelBackend } from './model-backend.ts';
-import { AppsScriptRuntime } from './runtime.ts';
+import { AppsScriptRuntime, type AppsScriptRuntimeOptions } from './runtime.ts';
 
 export interface AppsScriptHost {
   model: SpreadsheetStore;
@@ -19,14 +18,8 @@ export interface AppsScriptHost {
   addRoute(method: string, pattern: string, handler: (context: RouteContext) => unknown): void;
 }
 
-export interface AttachAppsScriptOptions {
-  scriptDir: string;
-  user?: string;
-  timeScale?: number;
-  concurrency?: number;
-  executionTimeoutMs?: number;
-  logger?: Logger;
-}
+/** The runtime's options (runtime.ts) but its backend, which is the emulator's model. */
+export type AttachAppsScriptOptions = Omit<AppsScriptRuntimeOptions, 'backend'>;
 
 const RunRequest = v.strictObject({
   function: v.pipe(v.string(), v.regex(/^[A-Za-z_$][\w$]*$/, 'must be a function name')),

@@ -30,6 +30,11 @@ export interface ScriptSpreadsheetBackend {
   /** Strings are parsed as typed input (USER_ENTERED); `{epochMs}` is a date-time. */
   write(spreadsheetId: string, box: GridBox, values: WritableCellValue[][]): void;
   clear(spreadsheetId: string, box: GridBox): void;
+  /**
+   * Sheet.appendRow in one step: the values (parsed as typed input) in the row below the last row
+   * with content, the grid grown by a row when that row is past its end.
+   */
+  appendRow(spreadsheetId: string, sheetId: number, values: WritableCellValue[]): void;
   /** 1-based last row and column with content; 0 when the sheet is empty. */
   extent(spreadsheetId: string, sheetId: number): { lastRow: number; lastColumn: number };
   insertSheet(spreadsheetId: string, title: string, index: number | null): SheetShape;

@@ -15,10 +15,24 @@ import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { SpreadsheetStore } from '../model/store.ts';
 import { clearValues, renderCell } from '../model/values.ts';
 import { emptyScriptState, type ScriptSpreadsheetBackend, type ScriptState } from './backend.ts';
-import type { CellValue, GridBox, SheetShape } from './protocol.ts';
+import type { CellValue, GridBox, SheetShape, WritableCellValue } from './protocol.ts';
 import { formatDate } from './services/format-date.ts';
 
 const DATE_TYPES = new Set(['DATE', 'TIME', 'DATE_TIME']);
+
+/**
+ * A script's value as typed input. A Date is written as the wall-clock text of the sheet's zone,
+ * which USER_ENTERED parsing turns into a date-time serial with a date-time format, as Apps
+ * Script's setValue(Date) does. A string keeps only what UTF-8 can carry: Google holds cell text as
+ * UTF-8 (JSON "MUST be encoded using UTF-8", RFC 8259 §8.1; protobuf strings "must always contain
+ * UTF-8 encoded" text), where a lone surrogate (half an emoji) has no encoding and becomes U+FFFD.
+ */
+function typedInput(value: WritableCellValue, timeZone: string): string | number | boolean {
+  if (typeof value === 'object') return formatDate(value.epochMs, timeZone, 'yyyy-MM-dd HH:mm:ss');
+  return typeof value === 'string' ? value.replace(LONE_SURROGATE, '\uFFFD') : value;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function createModelBackend(model: SpreadsheetStore, baseUrl: () => string): ScriptSpreadsheetBackend {
   const sheetOf = (spreadsheet: Spreadsheet, sheetId: number): Sheet => {
@@ -84,12 +98,29 @@ export function createModelBackend(model: SpreadsheetStore, baseUrl: () => strin
     },
     write(spreadsheetId, box, values) {
       const timeZone = model.get(spreadsheetId).properties.timeZone;
-      // A Date is written as the wall-clock text of the sheet's zone, which USER_ENTERED parsing
-      // turns into a date-time serial with a date-time format, as Apps Script's setValue(Date) does.
-      const cells = values.map((row) =>
-        row.map((v) => (typeof v === 'object' ? formatDate(v.epochMs, timeZone, 'yyyy-MM-dd HH:mm:ss') : v)),
-      );
+      const cells = values.map((row) => row.map((v) => typedInput(v, timeZone)));
       model.mutate(spreadsheetId, 'api', (spreadsheet, emit) => {
+        writeBounded(spreadsheet, emit, bounded(spreadsheet, box), cells, {
+          valueInputOption: 'USER_ENTERED',
+        });
+      });
+    },
+    appendRow(spreadsheetId, sheetId, values) {
+      const timeZone = model.get(spreadsheetId).properties.timeZone;
+      const cells = [values.map((v) => typedInput(v, timeZone))];
+      // One mutation, as Google's appendRow is one operation: an execution appending at the same
+      // time as another deletes rows cannot write into a row that moved.
+      model.mutate(spreadsheetId, 'api', (spreadsheet, emit) => {
+        const sheet = sheetOf(spreadsheet, sheetId);
+        const row = sheet.dataExtent().rows + 1;
+        if (row > sheet.rowCount)
+          insertDimension(spreadsheet, emit, {
+            sheetId,
+            dimension: 'ROWS',
+            startIndex: row - 1,
+            endIndex: row,
+          });
+        const box = { sheetId, row, column: 1, numRows: 1, numColumns: Math.max(cells[0]!.length, 1) };
         writeBounded(spreadsheet, emit, bounded(spreadsheet, box), cells, {
           valueInputOption: 'USER_ENTERED',
         });

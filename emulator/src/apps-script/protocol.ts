@@ -33,6 +33,10 @@ export interface ServiceOps {
   };
   'range.write': { args: [spreadsheetId: string, box: GridBox, values: WritableCellValue[][]]; result: null };
   'range.clear': { args: [spreadsheetId: string, box: GridBox]; result: null };
+  'sheet.appendRow': {
+    args: [spreadsheetId: string, sheetId: number, values: WritableCellValue[]];
+    result: null;
+  };
   'sheet.extent': {
     args: [spreadsheetId: string, sheetId: number];
     result: { lastRow: number; lastColumn: number };
@@ -187,6 +191,17 @@ export interface RunOrder {
   args: unknown[];
   activeUser: string;
   timeZone: string;
+  /** Set when the runtime models Google's limits (limits.ts). */
+  limits?: RunLimits;
+}
+
+/** What a script worker needs of the limits model. */
+export interface RunLimits {
+  /** The model clock: the script's Date reads `clockOrigin + (real now - clockOrigin) / timeScale`. */
+  clockOrigin: number;
+  timeScale: number;
+  /** A person is present (a menu or editor run): without one, SpreadsheetApp.getUi() throws. */
+  hasUi: boolean;
 }
 
 /** Worker to host, once, when it has loaded and listens for run orders. */

@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../../functions/src/log.ts';
 import type { ScriptSpreadsheetBackend } from './backend.ts';
+import { type AppsScriptLimits, GOOGLE_LIMITS, ModelClock, QuotaLedger, type QuotaUsage } from './limits.ts';
 import { LockTable } from './locks.ts';
 import type { ChangeType, GridBox, RunOrder, TriggerEventSpec, TriggerShape } from './protocol.ts';
 import { createScriptHost } from './script-host.ts';
@@ -24,12 +25,23 @@ export interface AppsScriptRuntimeOptions {
   backend: ScriptSpreadsheetBackend;
   /** The person at the keyboard: `e.user` and Session.getActiveUser(). */
   user?: string;
-  /** Multiplies time-driven trigger periods: 0.001 makes `everyMinutes(1)` fire every 60 ms. */
+  /**
+   * Multiplies time-driven trigger periods: 0.001 makes `everyMinutes(1)` fire every 60 ms. With
+   * `limits` it scales the whole model clock (limits.ts): the script's Date and sleeps, lock
+   * waits, the execution limit and the daily quotas.
+   */
   timeScale?: number;
-  /** Executions running at once, across spreadsheets. Default 4. */
+  /** Executions running at once, across spreadsheets (more wait for a worker). Default 4. */
   concurrency?: number;
-  /** Google's limit is 6 minutes. */
+  /** Real milliseconds before an execution is stopped, without `limits`. Default 6 minutes. */
   executionTimeoutMs?: number;
+  /**
+   * Opt-in model of Google's quotas and limits (limits.ts): `true` for Google's numbers, or some
+   * of them changed. Also: getUi throws outside a menu or editor run, a time-driven trigger starts
+   * on schedule while its previous run still runs, and a string signed, digested or sent without a
+   * charset must be ASCII (Google does not document the default).
+   */
+  limits?: true | Partial<AppsScriptLimits>;
   logger?: Logger;
 }
 
@@ -68,21 +80,46 @@ export class AppsScriptRuntime {
   private readonly clocks = new Map<string, { timer: NodeJS.Timeout; running: boolean }>();
   private nextRunId = 1;
   private readonly user: string;
+  private readonly clock: ModelClock | undefined;
+  private readonly ledger: QuotaLedger | undefined;
 
   constructor(private readonly options: AppsScriptRuntimeOptions) {
     this.user = options.user ?? 'user@example.com';
-    const serve = createScriptHost(options.backend, this.locks, {
-      log: (runId, level, message) => {
-        this.logs.get(runId)?.push(message);
-        this.options.logger?.[level === 'warn' ? 'warn' : level]('apps script log', {
-          op: 'appsScript',
-          runId,
-          line: message,
-        });
+    if (options.limits) {
+      this.clock = new ModelClock(options.timeScale ?? 1);
+      const limits = { ...GOOGLE_LIMITS, ...(options.limits === true ? {} : options.limits) };
+      this.ledger = new QuotaLedger(limits, this.clock);
+    }
+    const serve = createScriptHost(
+      options.backend,
+      this.locks,
+      {
+        log: (runId, level, message) => {
+          this.logs.get(runId)?.push(message);
+          this.options.logger?.[level === 'warn' ? 'warn' : level]('apps script log', {
+            op: 'appsScript',
+            runId,
+            line: message,
+          });
+        },
+        triggersChanged: (spreadsheetId) => this.armClocks(spreadsheetId),
       },
-      triggersChanged: (spreadsheetId) => this.armClocks(spreadsheetId),
-    });
-    this.pool = new WorkerPool(serve, options.concurrency ?? 4, options.executionTimeoutMs ?? 360_000);
+      this.ledger,
+    );
+    const timeoutMs = this.ledger
+      ? this.ledger.clock.realMs(this.ledger.limits.executionMs)
+      : (options.executionTimeoutMs ?? 360_000);
+    this.pool = new WorkerPool(serve, options.concurrency ?? 4, timeoutMs);
+  }
+
+  /** The time: the model clock's with `limits`, else the real one. */
+  now(): number {
+    return this.clock ? this.clock.now() : Date.now();
+  }
+
+  /** The day's use of the modelled quotas, or undefined without `limits`. */
+  quotaUsage(): QuotaUsage | undefined {
+    return this.ledger?.usage();
   }
 
   /** Arms the time-driven triggers saved with existing spreadsheets. */
@@ -148,8 +185,11 @@ export class AppsScriptRuntime {
     const started = Date.now();
     const lines: string[] = [];
     this.logs.set(runId, lines);
+    const trigger = type !== 'EDITOR';
+    const refused = this.ledger?.begin(trigger) ?? null;
     let outcome: Awaited<ReturnType<WorkerPool['run']>>;
     try {
+      if (refused) throw new Error(refused);
       const shape = this.options.backend.describe(spreadsheetId);
       const order: RunOrder = {
         kind: 'run',
@@ -162,6 +202,11 @@ export class AppsScriptRuntime {
         activeUser: this.user,
         timeZone: shape.timeZone,
       };
+      if (this.clock) {
+        // Menus and the editor have a person at the sheet; triggers do not.
+        const hasUi = type === 'EDITOR' || type === 'ON_OPEN';
+        order.limits = { clockOrigin: this.clock.origin, timeScale: this.clock.timeScale, hasUi };
+      }
       outcome = await this.pool.run(order);
     } catch (error) {
       outcome = {
@@ -173,6 +218,7 @@ export class AppsScriptRuntime {
     } finally {
       this.locks.releaseAll(runId);
       this.logs.delete(runId);
+      if (this.clock && !refused) this.ledger?.end(trigger, (Date.now() - started) / this.clock.timeScale);
     }
     const execution: Execution = {
       executionId: runId,
@@ -216,8 +262,9 @@ export class AppsScriptRuntime {
       const clock = {
         running: false,
         timer: setInterval(() => {
-          // A tick while the previous run of this trigger still runs is skipped.
-          if (clock.running) return;
+          // A tick while the previous run of this trigger still runs is skipped; with `limits` it
+          // starts another run, as Google's schedule does not wait for the last one.
+          if (clock.running && !this.ledger) return;
           if (!this.options.backend.spreadsheetIds().includes(spreadsheetId)) {
             clearInterval(clock.timer);
             this.clocks.delete(key);
@@ -227,7 +274,7 @@ export class AppsScriptRuntime {
           const event: TriggerEventSpec = {
             type: 'clock',
             triggerUid: trigger.triggerUid,
-            at: Date.now(),
+            at: this.now(),
             timeZone: 'UTC',
           };
           void this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event).finally(() => {

@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ScriptSpreadsheetBackend, ScriptState } from './backend.ts';
+import type { QuotaLedger } from './limits.ts';
 import type { LockTable } from './locks.ts';
 import type {
   FetchRequest,
@@ -33,11 +34,18 @@ type Handlers = {
   [K in keyof ServiceOps]: (runId: number, ...args: ServiceOps[K]['args']) => Reply<ServiceOps[K]['result']>;
 };
 
+/**
+ * @param ledger the limits model's counters, when the runtime models Google's limits: URL Fetch
+ *   calls count against the day's quota, property stores against their sizes, and a fetch waits
+ *   at most its timeout on the model clock
+ */
 export function createScriptHost(
   backend: ScriptSpreadsheetBackend,
   locks: LockTable,
   hooks: ScriptHostHooks,
+  ledger?: QuotaLedger,
 ): (call: ServiceCall, runId: number) => Promise<ServiceReply> {
+  const fetchTimeoutMs = ledger ? ledger.clock.realMs(FETCH_TIMEOUT_MS) : FETCH_TIMEOUT_MS;
   const cache = new Map<string, { value: string; expiresAt: number }>();
   const updateState = (spreadsheetId: string, change: (state: ScriptState) => void) => {
     const state = backend.loadScriptState(spreadsheetId);
@@ -49,6 +57,7 @@ export function createScriptHost(
     'range.read': (_, id, box, render) => backend.read(id, box, render),
     'range.write': (_, id, box, values) => backend.write(id, box, values),
     'range.clear': (_, id, box) => backend.clear(id, box),
+    'sheet.appendRow': (_, id, sheetId, values) => backend.appendRow(id, sheetId, values),
     'sheet.extent': (_, id, sheetId) => backend.extent(id, sheetId),
     'sheet.setHidden': (_, id, sheetId, hidden) => backend.setSheetHidden(id, sheetId, hidden),
     'sheet.insert': (_, id, title, index) => backend.insertSheet(id, title, index),
@@ -59,13 +68,18 @@ export function createScriptHost(
     'protection.update': (_, id, protectedRangeId, change) =>
       backend.updateProtection(id, protectedRangeId, change),
     'protection.remove': (_, id, protectedRangeId) => backend.removeProtection(id, protectedRangeId),
-    'url.fetch': (_, request) => fetchOverHttp(request),
+    'url.fetch': (_, request) => {
+      ledger?.urlFetch();
+      return fetchOverHttp(request, fetchTimeoutMs);
+    },
     'properties.read': (_, id, store) => ({ ...backend.loadScriptState(id).properties[store] }),
     'properties.write': (_, id, store, set, remove) => {
       updateState(id, (state) => {
         const current = remove === 'all' ? {} : { ...state.properties[store] };
         if (remove !== 'all') for (const key of remove) delete current[key];
-        state.properties[store] = { ...current, ...set };
+        const next = { ...current, ...set };
+        ledger?.checkProperties(next, Object.keys(set));
+        state.properties[store] = next;
       });
       return null;
     },
@@ -128,7 +142,7 @@ function newTriggerUid(): string {
   return `${randomInt(1, 9)}${String(randomInt(0, 2 ** 47)).padStart(15, '0')}${randomInt(100, 999)}`;
 }
 
-async function fetchOverHttp(request: FetchRequest): Promise<FetchResponse> {
+async function fetchOverHttp(request: FetchRequest, timeoutMs: number): Promise<FetchResponse> {
   let response: Response;
   try {
     response = await fetch(request.url, {
@@ -139,7 +153,7 @@ async function fetchOverHttp(request: FetchRequest): Promise<FetchResponse> {
           ? (new Uint8Array(request.body).buffer as ArrayBuffer)
           : undefined,
       redirect: request.followRedirects ? 'follow' : 'manual',
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;

@@ -37,3 +37,27 @@ export function createScriptRealm(globals: Record<string, unknown>): ScriptRealm
 export function isDate(value: unknown): value is Date {
   return Object.prototype.toString.call(value) === '[object Date]';
 }
+
+/**
+ * Makes the context's `Date` read the limits model's clock (limits.ts): `Date.now()` and `new
+ * Date()` give `origin + (real now - origin) / timeScale`; dates built from arguments are
+ * unchanged, and `instanceof Date` still holds for every date of the realm.
+ */
+export function installModelClock(context: vm.Context, origin: number, timeScale: number): void {
+  const install = vm.runInContext(
+    `(function (origin, timeScale) {
+      const RealDate = Date;
+      const now = () => Math.floor(origin + (RealDate.now() - origin) / timeScale);
+      function ModelDate(...args) {
+        if (!new.target) return new RealDate(now()).toString();
+        return args.length === 0 ? new RealDate(now()) : new RealDate(...args);
+      }
+      Object.setPrototypeOf(ModelDate, RealDate);
+      ModelDate.prototype = RealDate.prototype;
+      ModelDate.now = now;
+      globalThis.Date = ModelDate;
+    })`,
+    context,
+  ) as (origin: number, timeScale: number) => void;
+  install(origin, timeScale);
+}

@@ -9,7 +9,7 @@ import vm from 'node:vm';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createHostCall, type HostCall } from './host-call.ts';
 import type { RunOrder, RunOutcome, TriggerEventSpec, WorkerReady } from './protocol.ts';
-import { createScriptRealm } from './script-realm.ts';
+import { createScriptRealm, installModelClock } from './script-realm.ts';
 import { createCacheService } from './services/cache-service.ts';
 import { createLockService } from './services/lock-service.ts';
 import { createPropertiesService } from './services/properties-service.ts';
@@ -74,11 +74,17 @@ function buildGlobals(call: HostCall, order: RunOrder) {
   };
   const realm = createScriptRealm({});
   const { toScript } = realm;
+  const limits = order.limits;
+  if (limits) installModelClock(realm.context, limits.clockOrigin, limits.timeScale);
+  /** Real milliseconds for a script's duration (a sleep, a lock wait), on the model clock if any. */
+  const realMs = (ms: number) => (limits ? ms * limits.timeScale : ms);
+  const strictCharsets = limits !== undefined;
   const spreadsheetApp = createSpreadsheetApp({
     call,
     spreadsheetId: order.spreadsheetId,
     activeSheetId: order.event?.type === 'edit' ? order.event.box.sheetId : null,
     timeZone: order.timeZone,
+    hasUi: limits?.hasUi ?? true,
     toScript,
     log: log('info'),
   });
@@ -89,12 +95,12 @@ function buildGlobals(call: HostCall, order: RunOrder) {
   };
   const globals: Record<string, unknown> = {
     SpreadsheetApp: spreadsheetApp,
-    UrlFetchApp: createUrlFetchApp(call, toScript),
+    UrlFetchApp: createUrlFetchApp(call, toScript, strictCharsets),
     PropertiesService: createPropertiesService(call, order.spreadsheetId, toScript),
-    LockService: createLockService(call, order.spreadsheetId, order.activeUser),
+    LockService: createLockService(call, order.spreadsheetId, order.activeUser, realMs),
     CacheService: createCacheService(call, order.spreadsheetId, toScript),
     ScriptApp: createScriptApp(call, order.spreadsheetId, toScript),
-    Utilities: createUtilities(toScript),
+    Utilities: createUtilities(toScript, { realMs, strictCharsets }),
     Session: {
       getActiveUser: () => user,
       getEffectiveUser: () => user,

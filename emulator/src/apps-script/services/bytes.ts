@@ -1,3 +1,5 @@
+import { ScriptException } from '../host-call.ts';
+
 /**
  * Apps Script's Byte[] is a Java byte array: an array of signed integers -128..127.
  * computeHmacSha256Signature, getContent() and base64Decode return that shape.
@@ -15,4 +17,18 @@ export function toBuffer(data: unknown, charset?: string): Buffer {
     return toBuffer((data as { getBytes(): number[] }).getBytes());
   }
   return Buffer.from(String(data), 'utf8');
+}
+
+/**
+ * Google documents the charset of the overloads that take one (Utilities.Charset, a content
+ * type's `charset=`) but not the default of the others, so with the limits model a string that
+ * those would have to encode must be ASCII, where every charset agrees: code that signs or sends
+ * other text must name its charset.
+ */
+export function requireAscii(data: unknown, what: string): void {
+  if (typeof data === 'string' && /[\u0080-\uffff]/.test(data)) {
+    throw new ScriptException(
+      `${what}: the text is not ASCII and no charset was given; Google does not document which charset is used then (the local Apps Script runtime refuses to guess). Pass one, e.g. Utilities.Charset.UTF_8 or a content type with charset=utf-8.`,
+    );
+  }
 }

@@ -5,18 +5,25 @@
  */
 import { type HostCall, ScriptException } from '../host-call.ts';
 
-export function createLockService(call: HostCall, spreadsheetId: string, user: string) {
+/** @param realMs real milliseconds for a wait the script gives (the limits model's clock) */
+export function createLockService(
+  call: HostCall,
+  spreadsheetId: string,
+  user: string,
+  realMs: (ms: number) => number = (ms) => ms,
+) {
+  const wait = (timeoutInMillis: number) => realMs(Math.max(0, Number(timeoutInMillis) || 0));
   const lock = (key: string) => {
     let held = false;
     return {
       tryLock(timeoutInMillis: number) {
         if (held) return true;
-        held = call('lock.acquire', key, Math.max(0, Number(timeoutInMillis) || 0));
+        held = call('lock.acquire', key, wait(timeoutInMillis));
         return held;
       },
       waitLock(timeoutInMillis: number) {
         if (held) return;
-        held = call('lock.acquire', key, Math.max(0, Number(timeoutInMillis) || 0));
+        held = call('lock.acquire', key, wait(timeoutInMillis));
         if (!held)
           throw new ScriptException('Lock timeout: another process was holding the lock for too long.');
       },

@@ -19,6 +19,8 @@ export interface SpreadsheetEnv {
   /** The sheet a person is on: the edited sheet during an onEdit run. */
   activeSheetId: number | null;
   timeZone: string;
+  /** A person is at the sheet (a menu or editor run), so SpreadsheetApp.getUi() has a UI to give. */
+  hasUi: boolean;
   toScript(value: unknown): unknown;
   log(message: string): void;
 }
@@ -34,7 +36,12 @@ export function createSpreadsheetApp(env: SpreadsheetEnv) {
       return new Spreadsheet(env, String(id));
     },
     flush: () => undefined,
-    getUi: () => createUi(env.log),
+    getUi: () => {
+      // "A script can only interact with the UI for the current instance of an open editor":
+      // from a trigger, Google throws this.
+      if (!env.hasUi) throw new ScriptException('Cannot call SpreadsheetApp.getUi() from this context.');
+      return createUi(env.log);
+    },
     ProtectionType: { RANGE: 'RANGE', SHEET: 'SHEET' },
   };
 }
@@ -218,12 +225,14 @@ export class Sheet {
   isColumnHiddenByUser(columnPosition: number) {
     return this.shape().hiddenColumns.includes(columnPosition - 1);
   }
+  /** "If a cell's content begins with =, it's interpreted as a formula": typed input, like setValues. */
   appendRow(rowContents: unknown[]) {
-    const values = Array.from(rowContents, fromScriptValue);
-    const row = this.getLastRow() + 1;
-    if (row > this.getMaxRows()) this.dimension('insert', 'ROWS', row, 1);
-    const box = { sheetId: this.sheetId, row, column: 1, numRows: 1, numColumns: Math.max(values.length, 1) };
-    this.env.call('range.write', this.spreadsheet.getId(), box, [values]);
+    this.env.call(
+      'sheet.appendRow',
+      this.spreadsheet.getId(),
+      this.sheetId,
+      Array.from(rowContents, fromScriptValue),
+    );
     return this;
   }
   protect(): Protection {

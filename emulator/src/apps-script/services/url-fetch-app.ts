@@ -7,7 +7,7 @@
  */
 import { type HostCall, ScriptException } from '../host-call.ts';
 import type { FetchResponse } from '../protocol.ts';
-import { toBuffer, toSignedBytes } from './bytes.ts';
+import { requireAscii, toBuffer, toSignedBytes } from './bytes.ts';
 import { createBlob } from './utilities.ts';
 
 interface FetchParams {
@@ -21,7 +21,12 @@ interface FetchParams {
   escaping?: boolean;
 }
 
-export function createUrlFetchApp(call: HostCall, toScript: (value: unknown) => unknown) {
+/** @param strictCharsets refuse a non-ASCII string payload whose content type names no charset */
+export function createUrlFetchApp(
+  call: HostCall,
+  toScript: (value: unknown) => unknown,
+  strictCharsets = false,
+) {
   const fetchOne = (url: string, params: FetchParams = {}) => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(params.headers ?? {})) headers[name] = String(value);
@@ -36,7 +41,7 @@ export function createUrlFetchApp(call: HostCall, toScript: (value: unknown) => 
         ? Buffer.from(
             new URLSearchParams(Object.entries(payload as object).map(([k, v]) => [k, String(v)])).toString(),
           )
-        : toBuffer(payload);
+        : stringPayload(payload, params.contentType, strictCharsets);
       headers['Content-Type'] = params.contentType ?? 'application/x-www-form-urlencoded';
     } else if (params.contentType) {
       headers['Content-Type'] = params.contentType;
@@ -62,6 +67,15 @@ export function createUrlFetchApp(call: HostCall, toScript: (value: unknown) => 
     fetchAll: (requests: Array<string | ({ url: string } & FetchParams)>) =>
       toScript(requests.map((r) => (typeof r === 'string' ? fetchOne(r) : fetchOne(r.url, r)))),
   };
+}
+
+/** A string payload in its content type's charset (UTF-8 or ISO-8859-1); bytes as they are. */
+function stringPayload(payload: unknown, contentType: string | undefined, strict: boolean): Buffer {
+  if (typeof payload !== 'string') return toBuffer(payload);
+  const charset = /;\s*charset="?([^";]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset === 'iso-8859-1' || charset === 'us-ascii') return Buffer.from(payload, 'latin1');
+  if (charset === undefined && strict) requireAscii(payload, 'UrlFetchApp.fetch payload');
+  return Buffer.from(payload, 'utf8');
 }
 
 function createHttpResponse(response: FetchResponse, toScript: (value: unknown) => unknown) {

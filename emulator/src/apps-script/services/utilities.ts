@@ -5,7 +5,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { ScriptException } from '../host-call.ts';
 import { isDate } from '../script-realm.ts';
-import { toBuffer, toSignedBytes } from './bytes.ts';
+import { requireAscii, toBuffer, toSignedBytes } from './bytes.ts';
 import { formatDate } from './format-date.ts';
 
 const DIGESTS: Record<string, string> = {
@@ -17,11 +17,28 @@ const DIGESTS: Record<string, string> = {
   SHA_512: 'sha512',
 };
 
-export function createUtilities(toScript: (value: unknown) => unknown) {
+export interface UtilitiesOptions {
+  /** Real milliseconds for a sleep (the limits model's clock). */
+  realMs?: (ms: number) => number;
+  /** Refuse non-ASCII text where no charset was given (bytes.ts requireAscii). */
+  strictCharsets?: boolean;
+}
+
+export function createUtilities(toScript: (value: unknown) => unknown, options: UtilitiesOptions = {}) {
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+  const realMs = options.realMs ?? ((ms: number) => ms);
+  /** Bytes of a string or Byte[] argument, refusing a charset-less non-ASCII string when strict. */
+  const bytesOf = (data: unknown, charset: string | undefined, what: string) => {
+    if (options.strictCharsets && charset === undefined) requireAscii(data, what);
+    return toBuffer(data, charset);
+  };
   const hmac = (algorithm: string) => (value: unknown, key: unknown, charset?: string) =>
     toScript(
-      toSignedBytes(createHmac(algorithm, toBuffer(key, charset)).update(toBuffer(value, charset)).digest()),
+      toSignedBytes(
+        createHmac(algorithm, bytesOf(key, charset, 'Utilities.computeHmacSignature'))
+          .update(bytesOf(value, charset, 'Utilities.computeHmacSignature'))
+          .digest(),
+      ),
     );
   return {
     Charset: { US_ASCII: 'US_ASCII', UTF_8: 'UTF_8' },
@@ -34,11 +51,21 @@ export function createUtilities(toScript: (value: unknown) => unknown) {
     computeDigest: (algorithm: string, value: unknown, charset?: string) => {
       const name = DIGESTS[String(algorithm)];
       if (!name) throw new ScriptException(`Invalid argument: algorithm`);
-      return toScript(toSignedBytes(createHash(name).update(toBuffer(value, charset)).digest()));
+      return toScript(
+        toSignedBytes(
+          createHash(name)
+            .update(bytesOf(value, charset, 'Utilities.computeDigest'))
+            .digest(),
+        ),
+      );
     },
-    base64Encode: (data: unknown, charset?: string) => toBuffer(data, charset).toString('base64'),
+    base64Encode: (data: unknown, charset?: string) =>
+      bytesOf(data, charset, 'Utilities.base64Encode').toString('base64'),
     base64EncodeWebSafe: (data: unknown, charset?: string) =>
-      toBuffer(data, charset).toString('base64').replaceAll('+', '-').replaceAll('/', '_'),
+      bytesOf(data, charset, 'Utilities.base64EncodeWebSafe')
+        .toString('base64')
+        .replaceAll('+', '-')
+        .replaceAll('/', '_'),
     base64Decode: (encoded: string) => toScript(toSignedBytes(Buffer.from(String(encoded), 'base64'))),
     base64DecodeWebSafe: (encoded: string) =>
       toScript(toSignedBytes(Buffer.from(String(encoded), 'base64url'))),
@@ -47,7 +74,7 @@ export function createUtilities(toScript: (value: unknown) => unknown) {
     sleep: (milliseconds: number) => {
       const ms = Number(milliseconds);
       if (!(ms >= 0) || ms > 300_000) throw new ScriptException('Invalid argument: milliseconds');
-      Atomics.wait(sleepCell, 0, 0, ms);
+      Atomics.wait(sleepCell, 0, 0, realMs(ms));
     },
     formatDate: (date: Date, timeZone: string, format: string) => {
       if (!isDate(date)) throw new ScriptException('Invalid argument: date');

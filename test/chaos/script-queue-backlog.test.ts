@@ -1,0 +1,115 @@
+/**
+ * Chaos: the script's queue under Google's limits. The real apps-script/ in the local sheet's
+ * Apps Script runtime under the model of Google's limits (emulator/src/apps-script/limits.ts),
+ * with its minute trigger draining the queue as Set up installs it, against the real webhook
+ * handler with latency.
+ *
+ * - A backlog of 2,000 queued events with 300 ms of webhook latency: every minute's drain stops
+ *   within its time budget, before the 6-minute limit; every event is delivered exactly once, in
+ *   order, and the queue tab ends empty.
+ * - A drain that is stopped at the limit where it is (its budget raised past 6 minutes): what it
+ *   delivered has left the queue, the next run goes on from there, and the one event in flight
+ *   when it was stopped is answered 409 when sent again.
+ *
+ * Time is scaled: the model clock runs 20 (then 100) times as fast as real time, and the webhook's
+ * latency is 300 model milliseconds (15 real), so a drain of 10 model minutes takes 30 s.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE, type ScriptHarness, startScriptHarness } from '../integration/apps-script-harness.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+  return true;
+}
+
+/** Queues `count` edit events (rows 2 on) while the webhook fails, in runs of at most 500. */
+async function queueBacklog(h: ScriptHarness, count: number): Promise<void> {
+  await h.webhook.setMode('failing');
+  for (let first = 2; first < count + 2; first += 500) {
+    const run = await h.run('editRows', [first, Math.min(500, count + 2 - first)]);
+    expect(run.status, run.error).toBe('COMPLETED');
+  }
+  expect(h.rowsOf(QUEUE)).toBe(count);
+}
+
+const namesOf = (count: number) => Array.from({ length: count }, (_, i) => `name ${i + 2}`);
+
+describe('chaos: a backlog of 2,000 queued events, 300 ms of webhook latency, the 6-minute limit', () => {
+  const timeScale = 0.05;
+  let h: ScriptHarness;
+  beforeAll(async () => {
+    h = await startScriptHarness({ timeScale, limits: {}, clock: true });
+  });
+  afterAll(() => h?.close());
+
+  it('delivers every event once and in order, each drain within the limit, and empties the queue', async () => {
+    const runtime = h.emulator.appsScript!;
+    await queueBacklog(h, 2_000);
+    const queuedAt = h.webhook.arrivals.length;
+    const executionsBefore = runtime.executions().length;
+    h.webhook.latencyMs = 300 * timeScale;
+    await h.webhook.setMode('up');
+
+    expect(await waitFor(() => h.rowsOf(QUEUE) === 0, 100_000)).toBe(true);
+    await sleep(1_000);
+    const arrivals = h.webhook.arrivals.slice(queuedAt);
+    expect(arrivals.map((a) => a.status).filter((s) => s !== 200)).toEqual([]);
+    expect(new Set(arrivals.map((a) => a.eventId)).size).toBe(2_000);
+    expect(arrivals).toHaveLength(2_000);
+    expect(h.names()).toEqual(namesOf(2_000));
+
+    const executions = runtime.executions().slice(executionsBefore);
+    expect(executions.filter((e) => e.status === 'FAILED')).toEqual([]);
+    const drains = executions.filter((e) => e.functionName === 'flushQueue');
+    // The drain took several runs (each stopped by its budget), none near the limit.
+    expect(drains.filter((e) => e.durationMs > 60_000 * timeScale).length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...drains.map((e) => e.durationMs))).toBeLessThan(300_000 * timeScale);
+  }, 120_000);
+});
+
+describe('chaos: a drain stopped at the 6-minute limit', () => {
+  const timeScale = 0.01;
+  let h: ScriptHarness;
+  beforeAll(async () => {
+    // A budget of 10 model minutes: every drain that has work left is stopped at 6.
+    h = await startScriptHarness({
+      timeScale,
+      limits: {},
+      clock: true,
+      properties: { SHEETSYNC_DRAIN_MS: '600000' },
+    });
+  });
+  afterAll(() => h?.close());
+
+  it('goes on where the stopped one was, and sends the one in flight again (409)', async () => {
+    const runtime = h.emulator.appsScript!;
+    await queueBacklog(h, 300);
+    const queuedAt = h.webhook.arrivals.length;
+    // 3 model seconds an event: a 6-minute run delivers about a hundred.
+    h.webhook.latencyMs = 3_000 * timeScale;
+    await h.webhook.setMode('up');
+
+    expect(await waitFor(() => h.rowsOf(QUEUE) === 0, 60_000)).toBe(true);
+    const stopped = runtime
+      .executions()
+      .filter(
+        (e) => e.functionName === 'flushQueue' && e.error === 'Exception: Exceeded maximum execution time',
+      );
+    expect(stopped.length).toBeGreaterThanOrEqual(2);
+    const arrivals = h.webhook.arrivals.slice(queuedAt);
+    const accepted = arrivals.filter((a) => a.status === 200).map((a) => a.eventId);
+    expect(new Set(accepted).size).toBe(300);
+    expect(accepted).toHaveLength(300);
+    // Sent again: only events whose run was stopped while they were in flight, each answered 409.
+    const again = arrivals.filter((a) => a.status !== 200);
+    expect(again.every((a) => a.status === 409)).toBe(true);
+    expect(again.length).toBeLessThanOrEqual(stopped.length);
+    expect(h.names()).toEqual(namesOf(300));
+  }, 120_000);
+});
