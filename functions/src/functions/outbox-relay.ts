@@ -19,7 +19,8 @@
  * (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { connectPostgres } from '../adapters/postgres-connection.ts';
 import {
   claimOutboxRows,
   deleteOutboxRows,
@@ -149,7 +150,7 @@ function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } 
       'permanent',
     );
   }
-  return { sql: postgres(options.databaseUrl, { max: 3, onnotice: () => {} }), owned: true };
+  return { sql: connectPostgres(options.databaseUrl, 'relay', { max: 3 }), owned: true };
 }
 
 function newCounters(): RelayCounters {
