@@ -32,6 +32,7 @@ import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
+import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 
 export interface RelayOptions {
@@ -105,7 +106,10 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     }
     const changes = rows.flatMap(outboxRowToChanges);
     const started = performance.now();
-    await ctx.bus.publish(ctx.topic, changesToBusMessages(changes));
+    const messages = changesToBusMessages(changes, undefined, {
+      onOversized: (fitted) => reportOversized(ctx.logger, fitted),
+    });
+    await ctx.bus.publish(ctx.topic, messages);
     const ids = rows.map((r) => r.id);
     await ctx.afterPublish?.(ids);
     await deleteOutboxRows(conn, ids);
@@ -128,6 +132,29 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     await conn`rollback`.catch(() => {});
     throw error;
   }
+}
+
+/**
+ * A change too large for a Pub/Sub message went out with its largest values replaced: logged
+ * with its table and key, the columns and sizes, never a value.
+ */
+function reportOversized(logger: Logger, { change, bytes, replaced }: FittedChange): void {
+  const columns = [...new Set(replaced.map((r) => r.column))];
+  logger.warn(
+    `SHEETSYNC_E208: a change of ${change.table} is ${bytes.toLocaleString('en-US')} bytes, more than a Pub/Sub message holds; ` +
+      `${columns.join(', ')} went to the sheet as a preview, the table keeps the whole value`,
+    {
+      code: 'SHEETSYNC_E208',
+      link: change.link,
+      table: change.table,
+      key: JSON.stringify(change.key),
+      change: change.op,
+      changeId: change.changeId,
+      columns: columns.join(','),
+      bytes,
+      chars: Math.max(...replaced.map((r) => r.chars)),
+    },
+  );
 }
 
 function contextOf(options: RelayOptions, counters: RelayCounters): Context {
