@@ -28,6 +28,7 @@ import {
   releaseRelayLock,
   tryRelayLock,
 } from '../adapters/postgres-outbox.ts';
+import { openSession, type PostgresSession } from '../adapters/postgres-session.ts';
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
@@ -95,8 +96,14 @@ interface Context {
   afterPublish: RelayOptions['afterPublish'];
 }
 
-/** One batch: returns the number of row changes published (0 when the outbox was empty). */
-async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
+/**
+ * One batch: returns the number of row changes published (0 when the outbox was empty). `mark`
+ * is when the session took the lock: a batch never goes on in a later session (without the
+ * lock or its claim), and never sends a query on a session that ended (postgres-session.ts).
+ */
+async function relayBatch(session: PostgresSession, mark: number, ctx: Context): Promise<number> {
+  const conn = session.sql;
+  session.check(mark);
   await conn`begin`;
   try {
     const rows = await claimOutboxRows(conn, ctx.maxBatchChanges);
@@ -112,6 +119,7 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     await ctx.bus.publish(ctx.topic, messages);
     const ids = rows.map((r) => r.id);
     await ctx.afterPublish?.(ids);
+    session.check(mark);
     await deleteOutboxRows(conn, ids);
     await conn`commit`;
     const newest = changes[changes.length - 1]!;
@@ -129,7 +137,7 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     });
     return changes.length;
   } catch (error) {
-    await conn`rollback`.catch(() => {});
+    if (!session.lost(mark)) await conn`rollback`.catch(() => {});
     throw error;
   }
 }
@@ -168,8 +176,7 @@ function contextOf(options: RelayOptions, counters: RelayCounters): Context {
   };
 }
 
-function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } {
-  if (options.sql) return { sql: options.sql, owned: false };
+function urlOf(options: Pick<RelayOptions, 'databaseUrl'>): string {
   if (!options.databaseUrl) {
     throw new SheetsyncError(
       'SHEETSYNC_E205',
@@ -177,7 +184,14 @@ function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } 
       'permanent',
     );
   }
-  return { sql: connectPostgres(options.databaseUrl, 'relay', { max: 3 }), owned: true };
+  return options.databaseUrl;
+}
+
+/** The client for LISTEN and the relay's own session (lock, claims) on the same settings. */
+function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean; session: PostgresSession } {
+  if (options.sql) return { sql: options.sql, owned: false, session: openSession(options.sql, 'relay') };
+  const url = urlOf(options);
+  return { sql: connectPostgres(url, 'relay', { max: 1 }), owned: true, session: openSession(url, 'relay') };
 }
 
 function newCounters(): RelayCounters {
@@ -208,7 +222,7 @@ function describeError(error: unknown): { code: string; error: string } {
 export function startRelay(options: RelayOptions): RunningRelay {
   const counters = newCounters();
   const ctx = contextOf(options, counters);
-  const { sql, owned } = clientOf(options);
+  const { sql, owned, session } = clientOf(options);
   const stopper = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
   const pollMs = options.pollIntervalMs ?? 1000;
@@ -240,28 +254,28 @@ export function startRelay(options: RelayOptions): RunningRelay {
       return undefined;
     });
     while (!signal.aborted) {
-      let conn: postgres.ReservedSql | undefined;
+      let mark = session.mark();
       try {
-        conn = await sql.reserve();
-        while (!(await tryRelayLock(conn))) {
+        while (!(await tryRelayLock(session.sql))) {
           if (!counters.active && failures === 0)
             ctx.logger.debug('another relay is active; waiting for its lock');
           await sleep(pollMs, signal);
           if (signal.aborted) return;
+          mark = session.mark();
         }
         counters.active = true;
         ctx.logger.info('relay active', { topic: ctx.topic });
         await ctx.bus.ensureTopic(ctx.topic);
         while (!signal.aborted) {
           notified = false;
-          const published = await relayBatch(conn, ctx);
+          const published = await relayBatch(session, mark, ctx);
           failures = 0;
           if (published === 0) {
-            counters.outboxDepth = (await outboxDepth(conn)).changes;
+            counters.outboxDepth = (await outboxDepth(session.sql)).changes;
             await waitForWork();
           }
         }
-        await releaseRelayLock(conn).catch(() => {});
+        if (!session.lost(mark)) await releaseRelayLock(session.sql).catch(() => {});
       } catch (error) {
         counters.errors++;
         failures++;
@@ -270,13 +284,13 @@ export function startRelay(options: RelayOptions): RunningRelay {
         await sleep(delay, signal);
       } finally {
         counters.active = false;
-        conn?.release();
       }
     }
     await listening?.unlisten().catch(() => {});
   };
 
   const done = run().finally(async () => {
+    await session.end();
     if (owned) await sql.end({ timeout: 5 });
   });
   return {
@@ -305,38 +319,38 @@ export async function drainFor(
 ): Promise<DrainResult> {
   const counters = newCounters();
   const ctx = contextOf(options, counters);
-  const { sql, owned } = clientOf(options);
+  const session = options.sql ? openSession(options.sql, 'relay') : openSession(urlOf(options), 'relay');
   const deadline = Date.now() + ms;
   // Serverless relay (terraform/relay.tf): each invocation keeps relaying until its deadline, so
   // with overlapping invocations a change waits at most `idle` ms, not until the next schedule.
   const idle = Math.min(options.pollIntervalMs ?? 250, 1000);
   const sleep = (wait: number) =>
     new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, deadline - Date.now()))));
-  const conn = await sql.reserve();
+  let mark = session.mark();
   try {
     // The previous invocation may still hold the lock for its last seconds: wait for it.
-    while (!(await tryRelayLock(conn))) {
+    while (!(await tryRelayLock(session.sql))) {
       if (!stayUntilDeadline || Date.now() >= deadline) {
         return { acquired: false, published: 0, batches: 0, remaining: true };
       }
       await sleep(idle);
+      mark = session.mark();
     }
     try {
       await ctx.bus.ensureTopic(ctx.topic);
       let remaining = false;
       while (Date.now() < deadline) {
-        const published = await relayBatch(conn, ctx);
+        const published = await relayBatch(session, mark, ctx);
         remaining = published > 0;
         if (!remaining && !stayUntilDeadline) break;
         if (!remaining) await sleep(idle);
       }
       return { acquired: true, published: counters.published, batches: counters.batches, remaining };
     } finally {
-      await releaseRelayLock(conn).catch(() => {});
+      if (!session.lost(mark)) await releaseRelayLock(session.sql).catch(() => {});
     }
   } finally {
-    conn.release();
-    if (owned) await sql.end({ timeout: 5 });
+    await session.end();
   }
 }
 
