@@ -3,14 +3,17 @@
  * `sheetsync-db-changes`, losing none (DESIGN.md §2, Outbox): each row change keeps its own id,
  * and travels in a batch message per link and key bucket (relay/outbox-messages.ts).
  *
- * Protocol, per batch, on one reserved connection that holds the relay's advisory lock:
+ * Protocol, per batch, on one server session of the relay's own that holds its advisory lock
+ * (adapters/postgres-session.ts):
  *   begin → claim the oldest unpublished rows (FOR UPDATE SKIP LOCKED, id order)
  *         → publish their changes and wait for the bus's acks → delete the rows → commit.
  * A crash anywhere before the commit leaves the rows in place, so the next relay publishes them
  * again: duplicates are possible and carry the same outboxId/changeId; losses are not. Batches
  * are strictly sequential and one relay is active per database (the advisory lock; a second
- * relay waits for it and takes over when the first one's connection dies), so each key's
- * changes reach the bus in commit order.
+ * relay waits for it and takes over when the first one's session ends), so each key's changes
+ * reach the bus in commit order. A session that ended while the relay waited for the bus (a
+ * server restart) is never used again, nor is the batch continued in a new one: the relay takes
+ * the lock again and publishes the batch again.
  *
  * It wakes on NOTIFY sheetsync_outbox (sent once per capturing statement) and polls as a
  * fallback, because a notification is lost while no one listens.
@@ -37,7 +40,10 @@ import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 
 export interface RelayOptions {
-  /** A client to use (not closed by the relay), or a URL to open one with. */
+  /**
+   * A client for LISTEN, whose settings the relay's own session copies (not closed by the
+   * relay); or a URL to open both with.
+   */
   sql?: postgres.Sql;
   databaseUrl?: string;
   bus: Bus;
