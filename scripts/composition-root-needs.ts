@@ -22,6 +22,7 @@ export const SERVICE_MODULES: Readonly<Record<string, Service>> = {
   '@google-cloud/pubsub': 'pubsub',
   './adapters/pubsub-bus.ts': 'pubsub',
   postgres: 'database',
+  './adapters/postgres-connection.ts': 'database',
   '@googleapis/sheets': 'sheets',
   './adapters/sheets/sheets-api.ts': 'sheets',
 };

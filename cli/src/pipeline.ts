@@ -6,7 +6,8 @@
  */
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
@@ -77,8 +78,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+    // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql` installs
+    // and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
+    const sql = connectPostgres(options.databaseUrl, 'sync', { max: 4 });
     stops.push(() => sql.end({ timeout: 5 }));
+    const flushSql = connectPostgres(options.databaseUrl, 'applyToDb', { max: 6 });
+    stops.push(() => flushSql.end({ timeout: 5 }));
+    const relaySql = connectPostgres(options.databaseUrl, 'relay', { max: 2 });
+    stops.push(() => relaySql.end({ timeout: 5 }));
     await installSchema(sql);
     for (const link of config.links) await watchTable(sql, link.table, link.name);
 
@@ -140,7 +147,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = createApplyToDb({
-      sql,
+      sql: flushSql,
       store,
       links: new Map(config.links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
       logger,
@@ -188,7 +195,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       for (const s of subscriptions) await s.close();
     });
     const relay = startRelay({
-      sql,
+      sql: relaySql,
       bus,
       topic: names.dbTopic,
       logger,

@@ -16,12 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
-import postgres from 'postgres';
 import { writeA1 } from '../../emulator/src/model/operations.ts';
 import { createEmulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { createMemoryBus } from '../../functions/src/adapters/memory-bus.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
+import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
@@ -142,7 +142,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     const busKind = google ? 'pubsub-emulator' : 'in-process';
     bus = meteredBus(bus, metrics);
 
-    const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+    const sql = connectPostgres(pg.url, 'command', { max: 2 });
     stops.push(() => sql.end({ timeout: 5 }));
 
     progress('starting the local Google Sheet…');

@@ -14,8 +14,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
-import postgres from 'postgres';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
@@ -233,7 +233,7 @@ async function runDirect(
   // set where the running stack does the work (its dashboard API), which lives on.
   holdHeapGrowth();
   const logger = createLogger({ level: 'WARNING' } as never);
-  const sql = postgres(where.databaseUrl, { max: 4, onnotice: () => {} });
+  const sql = connectPostgres(where.databaseUrl, 'sync', { max: 4 });
   if (where.firestore.host) {
     // The client library prefers this variable over its settings: point both at the stack's.
     process.env.FIRESTORE_EMULATOR_HOST = where.firestore.host;

@@ -23,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { Firestore } from '@google-cloud/firestore';
 import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
 import { auth } from '@googleapis/sheets';
-import postgres from 'postgres';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
+import { connectPostgres } from './adapters/postgres-connection.ts';
 import { postgresTls } from './adapters/postgres-tls.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
 import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
@@ -92,10 +92,13 @@ const resolvers = process.env.SHEETSYNC_LINKS
       throw error;
     })
   : new Map<string, never>();
-// Deployed, the connection verifies Cloud SQL's server certificate (adapters/postgres-tls.ts).
-const sql = once(() =>
-  postgres(env('DATABASE_URL'), { max: 5, onnotice: () => {}, ...postgresTls(process.env) }),
-);
+// One client per kind of work, each with its timeouts (postgres-connection.ts); a deployed
+// function opens only its own. Deployed, each verifies Cloud SQL's server certificate
+// (adapters/postgres-tls.ts).
+const tls = () => postgresTls(process.env);
+const sql = once(() => connectPostgres(env('DATABASE_URL'), 'applyToDb', { max: 5, ...tls() }));
+const relaySql = once(() => connectPostgres(env('DATABASE_URL'), 'relay', { max: 3, ...tls() }));
+const syncSql = once(() => connectPostgres(env('DATABASE_URL'), 'sync', { max: 5, ...tls() }));
 const firestore = once(
   () =>
     new Firestore({
@@ -227,7 +230,7 @@ cloudEvent('applyToSheet', pubsubHandler(parseDbChanges, applyToSheetGroup));
 
 const relayHandler = once(() =>
   outboxRelayHttpHandler({
-    sql: sql(),
+    sql: relaySql(),
     bus: bus(),
     topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
     logger,
@@ -239,7 +242,7 @@ http('outboxRelay', (req, res) => relayHandler()(req, res));
 const reconcileHandler = once(() =>
   reconcileHttpHandler({
     links: config().links,
-    sql: sql(),
+    sql: syncSql(),
     sheetsApi: sheetsApi(),
     store: store(),
     logger,

@@ -1,11 +1,14 @@
 /**
- * The outbox relay as a child process, for the crash test (test/integration/outbox-relay.test.ts).
- * Env: DATABASE_URL, PUBSUB_HOST (emulator host:port), TOPIC, MAX_BATCH (default 1000), and
- * HANG_AFTER_PUBLISH=1: after the first acknowledged publish it prints `PUBLISHED <outbox ids>`
- * and waits, before its commit, to be killed.
+ * The outbox relay as a child process, for the crash test (test/chaos/db-relay-kill.test.ts).
+ * Env: DATABASE_URL, PUBSUB_HOST (emulator host:port), TOPIC, MAX_BATCH (default 1000), and HANG:
+ * - `after-publish`: after the first acknowledged publish it prints `PUBLISHED <outbox ids>` and
+ *   waits, before its commit, to be killed;
+ * - `mid-publish`: its first publish sends only the first half of the batch's messages, prints
+ *   `HALF <messages sent> OF <messages>` and waits, mid-batch, to be killed.
  */
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import type { Bus } from '../../functions/src/ports.ts';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -13,19 +16,32 @@ const env = (name: string) => {
   return value;
 };
 
-const bus = createPubSubBus({ projectId: 'sheetsync-test', apiEndpoint: env('PUBSUB_HOST') });
-const hang = process.env.HANG_AFTER_PUBLISH === '1';
+const hang = () => new Promise<never>(() => {});
+const pubsub = createPubSubBus({ projectId: 'sheetsync-test', apiEndpoint: env('PUBSUB_HOST') });
+const mode = process.env.HANG;
+const bus: Bus =
+  mode === 'mid-publish'
+    ? {
+        ...pubsub,
+        async publish(topic, messages) {
+          const half = Math.ceil(messages.length / 2);
+          await pubsub.publish(topic, messages.slice(0, half));
+          process.stdout.write(`HALF ${half} OF ${messages.length}\n`);
+          return hang();
+        },
+      }
+    : pubsub;
 startRelay({
   databaseUrl: env('DATABASE_URL'),
   bus,
   topic: env('TOPIC'),
   pollIntervalMs: 100,
   maxBatchChanges: Number(process.env.MAX_BATCH ?? 1000),
-  ...(hang
+  ...(mode === 'after-publish'
     ? {
         afterPublish: async (ids: readonly string[]) => {
           process.stdout.write(`PUBLISHED ${ids.join(',')}\n`);
-          await new Promise(() => {});
+          await hang();
         },
       }
     : {}),

@@ -22,18 +22,18 @@
  * too, so per-row order holds.
  *
  * Problems for people (a value of the wrong type for its column E407, a header not in the table
- * E408, a row the database refused E409) go to `reportProblems` once per flush (the sheet's
+ * E408, a row the database refused E409, E413, E414) go to `reportProblems` once per flush (the sheet's
  * errors tab, adapters/sheets/errors-tab.ts), only for changes this flush applied: a duplicate
  * or deferred change reports nothing, so redeliveries add no rows to the tab. The bad cell is
  * left out, the rest of the row is written, and the message is acked: no retry storm. A failed
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 import type postgres from 'postgres';
+import { isRowRefusal, rowRefusalMessage } from '../adapters/postgres-errors.ts';
 import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
 import { describeTable, matchHeaders, type TableSchema } from '../adapters/table/table-schema.ts';
 import {
   inSheetTransaction,
-  isDataError,
   type RowDelete,
   type RowUpsert,
   writeRows,
@@ -445,8 +445,8 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
           problems.push({
             link,
             rowId: error.rowId,
-            code: 'SHEETSYNC_E409',
-            message: `the database refused the row (${error.sqlState}): ${error.message}`,
+            code: error.code,
+            message: rowRefusalMessage(error.sqlState, error.message),
             ...(error.column ? { column: error.column } : {}),
             ...(rowOf.get(error.rowId) ?? {}),
           });
@@ -459,7 +459,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     try {
       await applyInTransaction(false);
     } catch (error) {
-      if (!isDataError(error)) throw error;
+      if (!isRowRefusal(error)) throw error;
       // Nothing of the attempt was committed: it starts again from the documents it read.
       outcomes.fill('ack');
       problems.length = 0;

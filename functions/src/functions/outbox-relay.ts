@@ -3,14 +3,17 @@
  * `sheetsync-db-changes`, losing none (DESIGN.md §2, Outbox): each row change keeps its own id,
  * and travels in a batch message per link and key bucket (relay/outbox-messages.ts).
  *
- * Protocol, per batch, on one reserved connection that holds the relay's advisory lock:
+ * Protocol, per batch, on one server session of the relay's own that holds its advisory lock
+ * (adapters/postgres-session.ts):
  *   begin → claim the oldest unpublished rows (FOR UPDATE SKIP LOCKED, id order)
  *         → publish their changes and wait for the bus's acks → delete the rows → commit.
  * A crash anywhere before the commit leaves the rows in place, so the next relay publishes them
  * again: duplicates are possible and carry the same outboxId/changeId; losses are not. Batches
  * are strictly sequential and one relay is active per database (the advisory lock; a second
- * relay waits for it and takes over when the first one's connection dies), so each key's
- * changes reach the bus in commit order.
+ * relay waits for it and takes over when the first one's session ends), so each key's changes
+ * reach the bus in commit order. A session that ended while the relay waited for the bus (a
+ * server restart) is never used again, nor is the batch continued in a new one: the relay takes
+ * the lock again and publishes the batch again.
  *
  * It wakes on NOTIFY sheetsync_outbox (sent once per capturing statement) and polls as a
  * fallback, because a notification is lost while no one listens.
@@ -19,7 +22,8 @@
  * (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { connectPostgres } from '../adapters/postgres-connection.ts';
 import {
   claimOutboxRows,
   deleteOutboxRows,
@@ -27,14 +31,19 @@ import {
   releaseRelayLock,
   tryRelayLock,
 } from '../adapters/postgres-outbox.ts';
+import { openSession, type PostgresSession } from '../adapters/postgres-session.ts';
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
+import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 
 export interface RelayOptions {
-  /** A client to use (not closed by the relay), or a URL to open one with. */
+  /**
+   * A client for LISTEN, whose settings the relay's own session copies (not closed by the
+   * relay); or a URL to open both with.
+   */
   sql?: postgres.Sql;
   databaseUrl?: string;
   bus: Bus;
@@ -93,8 +102,14 @@ interface Context {
   afterPublish: RelayOptions['afterPublish'];
 }
 
-/** One batch: returns the number of row changes published (0 when the outbox was empty). */
-async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
+/**
+ * One batch: returns the number of row changes published (0 when the outbox was empty). `mark`
+ * is when the session took the lock: a batch never goes on in a later session (without the
+ * lock or its claim), and never sends a query on a session that ended (postgres-session.ts).
+ */
+async function relayBatch(session: PostgresSession, mark: number, ctx: Context): Promise<number> {
+  const conn = session.sql;
+  session.check(mark);
   await conn`begin`;
   try {
     const rows = await claimOutboxRows(conn, ctx.maxBatchChanges);
@@ -104,9 +119,13 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     }
     const changes = rows.flatMap(outboxRowToChanges);
     const started = performance.now();
-    await ctx.bus.publish(ctx.topic, changesToBusMessages(changes));
+    const messages = changesToBusMessages(changes, undefined, {
+      onOversized: (fitted) => reportOversized(ctx.logger, fitted),
+    });
+    await ctx.bus.publish(ctx.topic, messages);
     const ids = rows.map((r) => r.id);
     await ctx.afterPublish?.(ids);
+    session.check(mark);
     await deleteOutboxRows(conn, ids);
     await conn`commit`;
     const newest = changes[changes.length - 1]!;
@@ -124,9 +143,32 @@ async function relayBatch(conn: postgres.Sql, ctx: Context): Promise<number> {
     });
     return changes.length;
   } catch (error) {
-    await conn`rollback`.catch(() => {});
+    if (!session.lost(mark)) await conn`rollback`.catch(() => {});
     throw error;
   }
+}
+
+/**
+ * A change too large for a Pub/Sub message went out with its largest values replaced: logged
+ * with its table and key, the columns and sizes, never a value.
+ */
+function reportOversized(logger: Logger, { change, bytes, replaced }: FittedChange): void {
+  const columns = [...new Set(replaced.map((r) => r.column))];
+  logger.warn(
+    `SHEETSYNC_E208: a change of ${change.table} is ${bytes.toLocaleString('en-US')} bytes, more than a Pub/Sub message holds; ` +
+      `${columns.join(', ')} went to the sheet as a preview, the table keeps the whole value`,
+    {
+      code: 'SHEETSYNC_E208',
+      link: change.link,
+      table: change.table,
+      key: JSON.stringify(change.key),
+      change: change.op,
+      changeId: change.changeId,
+      columns: columns.join(','),
+      bytes,
+      chars: Math.max(...replaced.map((r) => r.chars)),
+    },
+  );
 }
 
 function contextOf(options: RelayOptions, counters: RelayCounters): Context {
@@ -140,8 +182,7 @@ function contextOf(options: RelayOptions, counters: RelayCounters): Context {
   };
 }
 
-function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } {
-  if (options.sql) return { sql: options.sql, owned: false };
+function urlOf(options: Pick<RelayOptions, 'databaseUrl'>): string {
   if (!options.databaseUrl) {
     throw new SheetsyncError(
       'SHEETSYNC_E205',
@@ -149,7 +190,14 @@ function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean } 
       'permanent',
     );
   }
-  return { sql: postgres(options.databaseUrl, { max: 3, onnotice: () => {} }), owned: true };
+  return options.databaseUrl;
+}
+
+/** The client for LISTEN and the relay's own session (lock, claims) on the same settings. */
+function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean; session: PostgresSession } {
+  if (options.sql) return { sql: options.sql, owned: false, session: openSession(options.sql, 'relay') };
+  const url = urlOf(options);
+  return { sql: connectPostgres(url, 'relay', { max: 1 }), owned: true, session: openSession(url, 'relay') };
 }
 
 function newCounters(): RelayCounters {
@@ -180,7 +228,7 @@ function describeError(error: unknown): { code: string; error: string } {
 export function startRelay(options: RelayOptions): RunningRelay {
   const counters = newCounters();
   const ctx = contextOf(options, counters);
-  const { sql, owned } = clientOf(options);
+  const { sql, owned, session } = clientOf(options);
   const stopper = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
   const pollMs = options.pollIntervalMs ?? 1000;
@@ -212,28 +260,28 @@ export function startRelay(options: RelayOptions): RunningRelay {
       return undefined;
     });
     while (!signal.aborted) {
-      let conn: postgres.ReservedSql | undefined;
+      let mark = session.mark();
       try {
-        conn = await sql.reserve();
-        while (!(await tryRelayLock(conn))) {
+        while (!(await tryRelayLock(session.sql))) {
           if (!counters.active && failures === 0)
             ctx.logger.debug('another relay is active; waiting for its lock');
           await sleep(pollMs, signal);
           if (signal.aborted) return;
+          mark = session.mark();
         }
         counters.active = true;
         ctx.logger.info('relay active', { topic: ctx.topic });
         await ctx.bus.ensureTopic(ctx.topic);
         while (!signal.aborted) {
           notified = false;
-          const published = await relayBatch(conn, ctx);
+          const published = await relayBatch(session, mark, ctx);
           failures = 0;
           if (published === 0) {
-            counters.outboxDepth = (await outboxDepth(conn)).changes;
+            counters.outboxDepth = (await outboxDepth(session.sql)).changes;
             await waitForWork();
           }
         }
-        await releaseRelayLock(conn).catch(() => {});
+        if (!session.lost(mark)) await releaseRelayLock(session.sql).catch(() => {});
       } catch (error) {
         counters.errors++;
         failures++;
@@ -242,13 +290,13 @@ export function startRelay(options: RelayOptions): RunningRelay {
         await sleep(delay, signal);
       } finally {
         counters.active = false;
-        conn?.release();
       }
     }
     await listening?.unlisten().catch(() => {});
   };
 
   const done = run().finally(async () => {
+    await session.end();
     if (owned) await sql.end({ timeout: 5 });
   });
   return {
@@ -277,38 +325,38 @@ export async function drainFor(
 ): Promise<DrainResult> {
   const counters = newCounters();
   const ctx = contextOf(options, counters);
-  const { sql, owned } = clientOf(options);
+  const session = options.sql ? openSession(options.sql, 'relay') : openSession(urlOf(options), 'relay');
   const deadline = Date.now() + ms;
   // Serverless relay (terraform/relay.tf): each invocation keeps relaying until its deadline, so
   // with overlapping invocations a change waits at most `idle` ms, not until the next schedule.
   const idle = Math.min(options.pollIntervalMs ?? 250, 1000);
   const sleep = (wait: number) =>
     new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, deadline - Date.now()))));
-  const conn = await sql.reserve();
+  let mark = session.mark();
   try {
     // The previous invocation may still hold the lock for its last seconds: wait for it.
-    while (!(await tryRelayLock(conn))) {
+    while (!(await tryRelayLock(session.sql))) {
       if (!stayUntilDeadline || Date.now() >= deadline) {
         return { acquired: false, published: 0, batches: 0, remaining: true };
       }
       await sleep(idle);
+      mark = session.mark();
     }
     try {
       await ctx.bus.ensureTopic(ctx.topic);
       let remaining = false;
       while (Date.now() < deadline) {
-        const published = await relayBatch(conn, ctx);
+        const published = await relayBatch(session, mark, ctx);
         remaining = published > 0;
         if (!remaining && !stayUntilDeadline) break;
         if (!remaining) await sleep(idle);
       }
       return { acquired: true, published: counters.published, batches: counters.batches, remaining };
     } finally {
-      await releaseRelayLock(conn).catch(() => {});
+      if (!session.lost(mark)) await releaseRelayLock(session.sql).catch(() => {});
     }
   } finally {
-    conn.release();
-    if (owned) await sql.end({ timeout: 5 });
+    await session.end();
   }
 }
 

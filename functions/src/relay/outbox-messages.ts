@@ -21,7 +21,8 @@
  * the blocked share of a link at 1/KEY_BUCKETS and give a link KEY_BUCKETS MB/s. A nacked batch
  * is redelivered whole; its already-applied changes are then duplicates (their dots are covered)
  * and dropped, so batching costs no idempotency. Messages stay under MAX_BATCH_BYTES, far below
- * Pub/Sub's 10 MB per message and request.
+ * Pub/Sub's 10 MB per message and request; a change larger than that alone is made to fit
+ * (oversized-change.ts).
  * Known limit (as before): an UPDATE that changes the primary key is bucketed by its new key, so
  * it is not ordered against earlier changes of the old key in the same relay batch.
  * A TRUNCATE (one change with an empty key) goes to every bucket of its link, after the bucket's
@@ -37,6 +38,7 @@ import {
   dbChangeId,
   dbChangeOrderingKey,
 } from '../wire/db-change.ts';
+import { type FittedChange, fitChange, jsonBytes, MAX_CHANGE_BYTES } from './oversized-change.ts';
 
 /** Ordering keys per link (see the module comment). */
 export const KEY_BUCKETS = 16;
@@ -138,15 +140,24 @@ export function changeToBusMessage(change: DbChangeMessage): BusMessage {
 
 export { DB_CHANGES_TOPIC };
 
+export interface FitOptions {
+  /** A change's JSON stays at or under this (default MAX_CHANGE_BYTES, under Pub/Sub's 10 MB). */
+  maxChangeBytes?: number;
+  /** Told of each change whose largest values were replaced to fit (oversized-change.ts). */
+  onOversized?: (fitted: FittedChange) => void;
+}
+
 /**
  * The bus messages for a relay batch's changes (in outbox order): one batch message per link and
  * key bucket, split further only to stay under MAX_BATCH_BYTES; ordering key `${link}/b${bucket}`.
  * Messages of one key come out in the changes' order. A TRUNCATE goes to each of the link's
- * buckets (the same change, so applying it more than once is a duplicate).
+ * buckets (the same change, so applying it more than once is a duplicate). A change too large
+ * for a Pub/Sub message travels with its largest values replaced (fitChange).
  */
 export function changesToBusMessages(
   changes: readonly DbChangeMessage[],
   buckets: number = KEY_BUCKETS,
+  { maxChangeBytes = MAX_CHANGE_BYTES, onOversized }: FitOptions = {},
 ): BusMessage[] {
   const groups = new Map<string, DbChangeMessage[]>();
   const add = (orderingKey: string, change: DbChangeMessage) => {
@@ -177,7 +188,12 @@ export function changesToBusMessages(
       bytes = 0;
     };
     for (const change of group) {
-      const json = JSON.stringify(change);
+      let json = JSON.stringify(change);
+      if (jsonBytes(json, maxChangeBytes) > maxChangeBytes) {
+        const fitted = fitChange(change, json, maxChangeBytes);
+        onOversized?.(fitted);
+        json = JSON.stringify(fitted.change);
+      }
       if (part.length > 0 && bytes + json.length + 1 > MAX_BATCH_BYTES - 16) emit();
       part.push(json);
       bytes += json.length + 1;

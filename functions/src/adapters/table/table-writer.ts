@@ -5,12 +5,15 @@
  * which also casts every value to its column's type. Values are always parameters; identifiers
  * come from the catalog (table-schema.ts) and are quoted, never taken from sheet text.
  *
- * When a statement fails on data (SQLSTATE class 22 data exception or 23 integrity constraint,
- * or P0001, an exception a trigger of the table raised to refuse the row), its rows are retried
- * one by one under savepoints, so one bad row is reported and the others still apply. Deletes
- * too: a row another table's foreign key refers to is refused alone.
+ * When a statement fails with an error that may be a row's own (postgres-errors.ts: anything the
+ * server sent that does not pass with time: a constraint, an identity column typed into, a value
+ * too large for an index, a column privilege…), its rows are tried again in halves under
+ * savepoints, down to one row alone: a row that still fails alone is reported, and the others
+ * apply. Deletes too: a row another table's foreign key refers to is refused alone. A transient
+ * error (connection, deadlock, timeouts) fails the whole transaction, to be retried.
  */
 import type postgres from 'postgres';
+import { isRowRefusal, type RowRefusalCode, rowRefusalCode } from '../postgres-errors.ts';
 import type { TableSchema } from './table-schema.ts';
 
 export type Key = Record<string, unknown>;
@@ -37,6 +40,8 @@ export interface RowError {
   op: 'upsert' | 'delete';
   /** SQLSTATE, e.g. 23505 unique violation, 23502 not null, 22P02 invalid text. */
   sqlState: string;
+  /** The problem code it is reported with (postgres-errors.ts rowRefusalCode). */
+  code: RowRefusalCode;
   message: string;
   column?: string;
 }
@@ -96,8 +101,9 @@ async function setDot(tx: postgres.TransactionSql, dot: string): Promise<void> {
 }
 
 /**
- * Writes `rows` under a savepoint; on a data error, row by row. Keys and deletions land only on
- * success.
+ * Writes `rows` under a savepoint; on an error that may be a row's own, in halves under savepoints
+ * of their own, down to single rows: k bad rows among n cost about 2k·log2(n) statements, not n.
+ * The halves keep the rows' order. Keys and deletions land only on success.
  */
 async function withRowFallback<T extends { rowId: string }>(
   tx: postgres.TransactionSql,
@@ -106,30 +112,25 @@ async function withRowFallback<T extends { rowId: string }>(
   op: RowError['op'],
   write: (sp: postgres.TransactionSql, rows: T[], into: WriteResult) => Promise<void>,
 ): Promise<void> {
-  const attempt = async (batch: T[]) => {
+  const attempt = async (batch: T[]): Promise<void> => {
     const scratch: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
-    await tx.savepoint((sp) => write(sp, batch, scratch));
+    try {
+      await tx.savepoint((sp) => write(sp, batch, scratch));
+    } catch (error) {
+      if (!isRowRefusal(error)) throw error;
+      if (batch.length === 1) {
+        result.errors.push(rowError(batch[0]!.rowId, op, error));
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await attempt(batch.slice(0, half));
+      await attempt(batch.slice(half));
+      return;
+    }
     for (const [rowId, key] of scratch.keys) result.keys.set(rowId, key);
     for (const rowId of scratch.deleted) result.deleted.add(rowId);
   };
-  try {
-    await attempt(rows);
-    return;
-  } catch (error) {
-    if (!isDataError(error)) throw error;
-    if (rows.length === 1) {
-      result.errors.push(rowError(rows[0]!.rowId, op, error));
-      return;
-    }
-  }
-  for (const row of rows) {
-    try {
-      await attempt([row]);
-    } catch (error) {
-      if (!isDataError(error)) throw error;
-      result.errors.push(rowError(row.rowId, op, error));
-    }
-  }
+  await attempt(rows);
 }
 
 async function updateRows(
@@ -260,17 +261,12 @@ function keyFrom(row: Record<string, unknown>, keyCols: readonly string[]): Key 
   return Object.fromEntries(keyCols.map((k) => [k, row[`k_${k}`]]));
 }
 
-/** A refusal of the row's data: class 22 or 23, or a trigger's RAISE EXCEPTION (P0001). */
-export function isDataError(error: unknown): error is postgres.PostgresError {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (/^(22|23)/.test(code) || code === 'P0001');
-}
-
 function rowError(rowId: string, op: RowError['op'], error: postgres.PostgresError): RowError {
   return {
     rowId,
     op,
     sqlState: error.code,
+    code: rowRefusalCode(error.code),
     message: error.message,
     ...(error.column_name ? { column: error.column_name } : {}),
   };
