@@ -8,8 +8,8 @@
 -- change with a stable id (outbox id, index in the chunk), and keeps per-key order because a key
 -- appears at most once per statement and outbox ids of one key follow its commit order (row
 -- locks serialise writers of one key, and a writer takes its outbox id after its row lock).
--- What the trigger costs, and what was done about it, is in the README (Design notes, Outbox
--- chunks): about 1.5x a 100k-row UPDATE without capture.
+-- What the trigger costs, and what was done about it, is in docs/design/outbox-chunks.md:
+-- about 1.5x a 100k-row UPDATE without capture.
 --
 -- Invariants the relay relies on:
 -- * An outbox row is visible only once its transaction commits; ids are NOT in commit order,
@@ -91,9 +91,9 @@ alter table sheetsync.watched add column if not exists capture_function text;
 
 -- The capture trigger builds each change's JSON text with one concat() per row, from dynamic SQL
 -- made for the table's columns: the expressions below are built once per statement and
--- evaluated per row. Per-row function calls are what a large statement pays for (README, Design
--- notes), so a value is rendered with the cheapest expression that gives the JSON that to_json
--- gives, with int8/numeric/money as strings.
+-- evaluated per row. Per-row function calls are what a large statement pays for
+-- (docs/design/outbox-chunks.md), so a value is rendered with the cheapest expression that gives
+-- the JSON that to_json gives, with int8/numeric/money as strings.
 
 -- The type a domain is ultimately based on (the type itself otherwise).
 create or replace function sheetsync.base_type(typ oid)
@@ -457,7 +457,7 @@ $fn$;
 -- statement as static statements, whose plans PL/pgSQL prepares once per session, where
 -- sheetsync.capture() plans its dynamic SQL on every statement (EXECUTE never keeps a plan).
 -- That planning was most of what capture cost a one-row statement: about 1 ms, three times the
--- statement, against about 0.1 ms here (README, Design notes, Capture per table). When the table
+-- statement, against about 0.1 ms here (docs/design/capture-per-table.md). When the table
 -- changed after watch generated it (its fingerprint differs), the function runs the body of
 -- sheetsync.capture() instead, built from the catalog as it is then; watch again regenerates it.
 -- Returns the function's name (in schema sheetsync).
@@ -562,7 +562,7 @@ $gen$;
 -- and the rows are gone). TG_ARGV[0] is the link name. It records one change with an empty key,
 -- op TRUNCATE: the relay publishes it to every key bucket of the link, after the earlier changes
 -- of each bucket, and applyToSheet deletes every row of the link the database had written before
--- it (README, Design notes, TRUNCATE). TRUNCATE takes an ACCESS EXCLUSIVE lock, so every writer
+-- it (docs/design/truncate.md). TRUNCATE takes an ACCESS EXCLUSIVE lock, so every writer
 -- of the table before it has taken its outbox id before this one, and every writer after it
 -- takes a later one. It fires for each table of a TRUNCATE a, b and for tables a CASCADE adds.
 create or replace function sheetsync.capture_truncate() returns trigger

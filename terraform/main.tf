@@ -1,4 +1,5 @@
-# sheetsync on Google Cloud: see README.md for the flow, the choices and the deploy steps.
+# sheetsync on Google Cloud: see README.md for the flow and the deploy steps, docs/design/ and
+# terraform/README.md for the choices.
 
 data "google_project" "this" {
   project_id = var.project_id

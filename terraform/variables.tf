@@ -152,7 +152,7 @@ variable "apply_to_db_max_instances" {
 }
 
 variable "apply_to_sheet_memory" {
-  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, up to 1M cells, its values): 512Mi holds tabs up to about 4 million cells (reading one peaked at 430 MB); a tab near the 10-million-cell cap needs 2Gi (0.96 GB: README, Design notes, Large tabs)."
+  description = "Memory of applyToSheet, which keeps each synced tab's row positions (and, up to 1M cells, its values): 512Mi holds tabs up to about 4 million cells (reading one peaked at 430 MB); a tab near the 10-million-cell cap needs 2Gi (0.96 GB: docs/design/large-tabs.md)."
   type        = string
   default     = "512Mi"
 }

@@ -1,6 +1,6 @@
 /**
- * A custom conflict resolver (README, Conflicts): when a cell was changed on the sheet and in the
- * database concurrently, keep the larger number, e.g. for a `score` column:
+ * A custom conflict resolver (docs/design/custom-resolvers.md): when a cell was changed on the
+ * sheet and in the database concurrently, keep the larger number, e.g. for a `score` column:
  *
  *   "conflict": {"policy": "last-writer-wins", "columns": {"score": "custom"},
  *                "resolver": "examples/resolvers/keep-larger.js"}

@@ -1,6 +1,7 @@
 /**
- * Custom conflict resolvers (README, Conflicts): a link whose policy (or a column's) is `custom`
- * names a module, `conflict.resolver`, whose default export decides a conflict:
+ * Custom conflict resolvers (docs/design/custom-resolvers.md): a link whose policy (or a
+ * column's) is `custom` names a module, `conflict.resolver`, whose default export decides a
+ * conflict:
  *
  *   export default (conflict) => 'sheet' | 'db' | { value }
  *

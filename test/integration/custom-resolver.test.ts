@@ -1,7 +1,7 @@
 /**
- * Custom conflict resolvers through the whole pipeline (README, Conflicts), over the real services
- * (PostgreSQL, Google's Pub/Sub and Firestore emulators, the local sheet with the real
- * apps-script/): one spreadsheet, three tabs, three links, each with a resolver module named by a
+ * Custom conflict resolvers through the whole pipeline (docs/design/custom-resolvers.md), over
+ * the real services (PostgreSQL, Google's Pub/Sub and Firestore emulators, the local sheet with
+ * the real apps-script/): one spreadsheet, three tabs, three links, each with a resolver module named by a
  * path relative to the config's directory. A cell changed in the table and, before that change
  * reached the sheet, on the sheet too (a concurrent edit) ends with the resolver's value in both
  * the table and the sheet, and the conflict record keeps both losing values. A resolver that throws

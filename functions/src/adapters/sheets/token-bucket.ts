@@ -25,8 +25,8 @@ export interface TokenBucketOptions {
    * Requests that may go at once after a quiet spell. Default: min(20, perMinute / 3): at
    * Google's 60 writes a minute, 20 at once and then one every 1.5 s. A larger burst serves
    * bursts of changes better (applyToSheet spaces its flushes over it, TokenBucket.ready) and
-   * sustained load a little worse (measured in bench/db-to-sheet and a model of it; the README's
-   * Design notes give the figures).
+   * sustained load a little worse (measured in bench/db-to-sheet and a model of it;
+   * docs/design/sheets-pacing.md gives the figures).
    */
   burst?: number;
   clock?: Clock;
