@@ -26,6 +26,8 @@ export interface SyncHarnessOptions {
   databaseUrl: string;
   pubsubEmulatorHost: string;
   firestoreEmulatorHost: string;
+  /** Link options beside name, spreadsheet, tab and table (`columns`, `safety`, …). */
+  link?: Record<string, unknown>;
   /** Creates the linked table (the harness installs capture on it). */
   createTable: (sql: postgres.Sql) => Promise<unknown>;
   table: string;
@@ -139,7 +141,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     if (!headerWrite.ok) throw new Error(`writing the header row failed: ${await headerWrite.text()}`);
 
     const config = parseConfig({
-      links: [{ name: 'rows', spreadsheetId, sheet: tab, table: options.table }],
+      links: [{ name: 'rows', spreadsheetId, sheet: tab, table: options.table, ...options.link }],
     });
     const { default: postgresClient } = await import('postgres');
     const sql = postgresClient(options.databaseUrl, { max: 4, onnotice: () => {} });

@@ -149,7 +149,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const applyToDb = createApplyToDb({
       sql: flushSql,
       store,
-      links: new Map(config.links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
+      links: new Map(
+        config.links.map((l) => [
+          l.name,
+          { table: l.table, policy: policies.get(l.name)!, ...(l.columns ? { columns: l.columns } : {}) },
+        ]),
+      ),
       logger,
       // Problems for people go to the spreadsheet's errors tab (one write per flush), and to onProblems.
       reportProblems: async (problems) => {
@@ -167,6 +172,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
               changeToken: () => store.sheetEpochs(l.name),
             }),
             addMissingHeaders: l.addMissingHeaders,
+            ...(l.columns ? { columns: l.columns } : {}),
           },
         ]),
       ),

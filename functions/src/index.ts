@@ -195,7 +195,12 @@ const applyToDbGroup = onceAsync(async () => {
   const apply = createApplyToDb({
     sql: sql(),
     store: store(),
-    links: new Map(config().links.map((l) => [l.name, { table: l.table, policy: policies.get(l.name)! }])),
+    links: new Map(
+      config().links.map((l) => [
+        l.name,
+        { table: l.table, policy: policies.get(l.name)!, ...(l.columns ? { columns: l.columns } : {}) },
+      ]),
+    ),
     logger,
     // Wrong-type values and refused rows go to the spreadsheet's errors tab, one write per flush.
     reportProblems: sheetProblemReporter(
@@ -217,6 +222,7 @@ const applyToSheetGroup = once(() => {
             changeToken: () => store().sheetEpochs(l.name),
           }),
           addMissingHeaders: l.addMissingHeaders,
+          ...(l.columns ? { columns: l.columns } : {}),
         },
       ]),
     ),

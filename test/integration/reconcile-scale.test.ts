@@ -92,6 +92,7 @@ describe(`reconcile of a ${ROWS}-row link`, () => {
       idsAssigned: 0,
       deletesRefused: [],
       badCells: [],
+      held: [],
       dryRun: true,
     });
     // A dry run changes nothing.

@@ -31,7 +31,12 @@
 import type postgres from 'postgres';
 import { isRowRefusal, rowRefusalMessage } from '../adapters/postgres-errors.ts';
 import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
-import { describeTable, matchHeaders, type TableSchema } from '../adapters/table/table-schema.ts';
+import {
+  describeTable,
+  looseColumnName,
+  matchHeaders,
+  type TableSchema,
+} from '../adapters/table/table-schema.ts';
 import {
   inSheetTransaction,
   type RowDelete,
@@ -49,6 +54,7 @@ import {
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
 import { keyId } from '../core/key-id.ts';
+import { allowedColumns } from '../core/link-columns.ts';
 import { mergeSheetChange } from '../core/merge-sheet-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
@@ -89,7 +95,8 @@ export interface ApplyToDbDeps {
   sql: postgres.Sql;
   store: VersionStore;
   /** link name → its table and conflict policy. */
-  links: Map<string, { table: string; policy: ConflictPolicy }>;
+  /** link name → its table, conflict policy, and the columns it syncs (default: all). */
+  links: Map<string, { table: string; policy: ConflictPolicy; columns?: readonly string[] }>;
   logger: Logger;
   now?: () => number;
   /**
@@ -105,8 +112,11 @@ export interface ApplyToDbDeps {
 }
 
 interface LinkTable {
+  /** The table as the link sees it: only the columns it syncs (`columns` and the key). */
   schema: TableSchema;
   types: Record<string, ColumnType>;
+  /** Loose names of the table's columns outside the link's `columns`. */
+  excluded: Set<string>;
 }
 
 export function createApplyToDb(deps: ApplyToDbDeps) {
@@ -118,10 +128,18 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     if (!table) {
       const config = deps.links.get(link);
       if (!config) return Promise.reject(new Error(`no link named ${link}`));
-      table = describeTable(deps.sql, config.table).then((schema) => ({
-        schema,
-        types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
-      }));
+      table = describeTable(deps.sql, config.table).then((whole) => {
+        // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
+        const allowed = allowedColumns(config.columns, whole.primaryKey);
+        const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+        return {
+          schema,
+          types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+          excluded: new Set(
+            whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
+          ),
+        };
+      });
       table.catch(() => tables.delete(link));
       tables.set(link, table);
     }
@@ -195,7 +213,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     deliveries: ChangeItem[],
   ): Promise<{ outcomes: DeliveryOutcome[]; problems: RowProblem[]; commit: Promise<void> }> {
     const started = now();
-    const { schema, types } = await loadTable(link);
+    const { schema, types, excluded } = await loadTable(link);
     const policy = deps.links.get(link)!.policy;
     const problems: RowProblem[] = [];
     const outcomes = new Array<DeliveryOutcome>(deliveries.length).fill('ack');
@@ -212,13 +230,16 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     const changes = deliveries.map(({ message }, i) => {
       const match = matchHeaders(Object.keys(message.cells), schema);
       for (const header of match.unknown) {
+        const outside = excluded.has(looseColumnName(header));
         changeProblems[i]!.push({
           link,
           rowId: message.rowId,
           row: message.row,
           column: header,
-          code: 'SHEETSYNC_E408',
-          message: `column "${header}" is not in table ${schema.schema}.${schema.name}; its values are not synced`,
+          code: outside ? 'SHEETSYNC_E415' : 'SHEETSYNC_E408',
+          message: outside
+            ? `column "${header}" is not among link ${link}'s columns (links[].columns); its values are not written to the table`
+            : `column "${header}" is not in table ${schema.schema}.${schema.name}; its values are not synced`,
           time: message.time,
         });
       }
@@ -355,7 +376,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
             return;
           }
           for (const problem of changeProblems[i]!) {
-            if (problem.code === 'SHEETSYNC_E408') {
+            if (problem.code === 'SHEETSYNC_E408' || problem.code === 'SHEETSYNC_E415') {
               if (unknownHeaders.has(problem.column!)) continue;
               unknownHeaders.add(problem.column!);
             }

@@ -15,6 +15,7 @@ import type { Cells } from '../core/cell-value.ts';
 import { fromDb, fromSheet, SHEET_CELL_MAX_CHARS, tooLongForSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
+import { allowedColumns, onlyAllowed } from '../core/link-columns.ts';
 import {
   type DbDecision,
   mergeDbChange,
@@ -43,7 +44,7 @@ interface ChangeItem {
 export interface ApplyToSheetDeps {
   store: VersionStore;
   /** link name → its tab, and whether table columns missing from the sheet get a header. */
-  links: Map<string, { tab: SheetTab; addMissingHeaders: boolean }>;
+  links: Map<string, { tab: SheetTab; addMissingHeaders: boolean; columns?: readonly string[] }>;
   logger: Logger;
   now?: () => number;
 }
@@ -100,7 +101,22 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         for (const item of items) outcomes[item.delivery] = 'retry';
         continue;
       }
-      const written = await flushLink(link, items);
+      // Columns outside the link's list never reach the sheet (core/link-columns.ts).
+      const { columns } = deps.links.get(link)!;
+      const allowed = (message: DbChangeMessage) => allowedColumns(columns, message.keyColumns);
+      const written = await flushLink(
+        link,
+        columns
+          ? items.map((item) => ({
+              ...item,
+              message: {
+                ...item.message,
+                cells: onlyAllowed(item.message.cells, allowed(item.message)),
+                ...(item.message.old ? { old: onlyAllowed(item.message.old, allowed(item.message)) } : {}),
+              },
+            }))
+          : items,
+      );
       commits.push(written.commit);
       items.forEach((item, j) => {
         if (written.outcomes[j] === 'retry') outcomes[item.delivery] = 'retry';

@@ -54,6 +54,8 @@ const REMEDIES: Record<string, string> = {
     'Correct the cell: type a value of the column type named in the error. This cell was not saved to the database; the other cells of the row were.',
   SHEETSYNC_E408:
     'Rename the header to a column of the table (case, spaces and underscores are ignored), or add the column to the table. Values under this header are not synced.',
+  SHEETSYNC_E415:
+    "This column is not among the link's columns, so nothing typed under this header is saved to the database. Rename or delete the header, or ask the operator to add the column to the link.",
   SHEETSYNC_E409:
     'Fix the row so the database accepts it (see the error). The row was not saved; your next edit of it is applied.',
   SHEETSYNC_E412:
