@@ -10,7 +10,8 @@ const url = process.argv[2]!;
 const sql = postgres(url, { max: 2, onnotice: () => {} });
 const admin = postgres(url, { max: 1, onnotice: () => {} });
 const reserved = await sql.reserve();
-const [{ pid }] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+const pid = backend!.pid;
 let rejected = 0;
 for (let i = 0; i < 20; i++) {
   if (i === 2) await admin`select pg_terminate_backend(${pid})`;
