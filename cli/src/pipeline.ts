@@ -206,6 +206,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       topic: names.dbTopic,
       logger,
       pollIntervalMs: options.relayPollMs ?? 500,
+      columnsOf: (link) => config.links.find((l) => l.name === link)?.columns,
     });
     stops.push(() => relay.stop());
     return { webhookUrl, sql, sheetsApi, relay, applyToSheet, applyToDb, stop };

@@ -247,6 +247,8 @@ const relayHandler = once(() =>
     topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
     logger,
     maxDrainMs: Number(process.env.SHEETSYNC_RELAY_DRAIN_MS ?? 50_000),
+    // Columns a link leaves out never travel on Pub/Sub (relay/column-filter.ts).
+    columnsOf: (link) => config().links.find((l) => l.name === link)?.columns,
   }),
 );
 http('outboxRelay', (req, res) => relayHandler()(req, res));

@@ -328,4 +328,32 @@ describe('outbox relay', () => {
       await db.sql`select pg_column_size(t.*) as bytes from typed t where id = 9223372036854775807`;
     expect(Number(original?.bytes)).toBeGreaterThan(0);
   });
+
+  it("publishes only a link's listed columns and its key: the others never travel on Pub/Sub", async () => {
+    await db.sql`create table people (id int primary key, name text, password_hash text)`;
+    await watchTable(db.sql, 'people', 'people');
+    const sink = await collector();
+    const relay = startRelay({
+      sql: db.sql,
+      bus,
+      topic: sink.topic,
+      pollIntervalMs: 50,
+      columnsOf: (link) => (link === 'people' ? ['name'] : undefined),
+    });
+    try {
+      await db.sql`insert into people values (1, 'Ada', 'hash-1')`;
+      await db.sql`update people set password_hash = 'hash-2', name = 'Ada L.' where id = 1`;
+      await db.sql`delete from people where id = 1`;
+      await until(() => sink.distinct() === 3, 'three changes');
+    } finally {
+      await relay.stop();
+      await sink.close();
+    }
+    expect(sink.deliveries.map((d) => [d.op, d.cells, d.old ?? null])).toEqual([
+      ['INSERT', { id: 1, name: 'Ada' }, null],
+      ['UPDATE', { name: 'Ada L.' }, null],
+      ['DELETE', {}, { id: 1, name: 'Ada L.' }],
+    ]);
+    expect(JSON.stringify(sink.deliveries)).not.toContain('hash-');
+  });
 });

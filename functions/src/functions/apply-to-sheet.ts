@@ -15,7 +15,6 @@ import type { Cells } from '../core/cell-value.ts';
 import { fromDb, fromSheet, SHEET_CELL_MAX_CHARS, tooLongForSheet, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
-import { allowedColumns, onlyAllowed } from '../core/link-columns.ts';
 import {
   type DbDecision,
   mergeDbChange,
@@ -25,6 +24,7 @@ import {
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import type { Logger } from '../log.ts';
 import { type RowCommit, type SheetEpochs, type VersionStore, WRITE_HOLD_MS } from '../ports.ts';
+import { withinColumns } from '../relay/column-filter.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
 import type { RowChange } from '../wire/row-change.ts';
 import type { DeliveryOutcome } from './apply-to-db.ts';
@@ -101,21 +101,11 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         for (const item of items) outcomes[item.delivery] = 'retry';
         continue;
       }
-      // Columns outside the link's list never reach the sheet (core/link-columns.ts).
+      // Columns outside the link's list never reach the sheet (relay/column-filter.ts).
       const { columns } = deps.links.get(link)!;
-      const allowed = (message: DbChangeMessage) => allowedColumns(columns, message.keyColumns);
       const written = await flushLink(
         link,
-        columns
-          ? items.map((item) => ({
-              ...item,
-              message: {
-                ...item.message,
-                cells: onlyAllowed(item.message.cells, allowed(item.message)),
-                ...(item.message.old ? { old: onlyAllowed(item.message.old, allowed(item.message)) } : {}),
-              },
-            }))
-          : items,
+        columns ? items.map((item) => ({ ...item, message: withinColumns(item.message, columns) })) : items,
       );
       commits.push(written.commit);
       items.forEach((item, j) => {

@@ -35,6 +35,7 @@ import { openSession, type PostgresSession } from '../adapters/postgres-session.
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
+import { withinColumns } from '../relay/column-filter.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
 import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
@@ -55,6 +56,11 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   /** Row changes per batch (one publish round). Default 5000. */
   maxBatchChanges?: number;
+  /**
+   * A link's `columns` allowlist: the relay publishes only those columns (and the key) of its
+   * changes (relay/column-filter.ts). Undefined for a link that syncs every column.
+   */
+  columnsOf?: (link: string) => readonly string[] | undefined;
   /** Fault injection for tests: runs after the bus acknowledged a batch, before the commit. */
   afterPublish?: (outboxIds: readonly string[]) => Promise<void>;
 }
@@ -100,6 +106,7 @@ interface Context {
   maxBatchChanges: number;
   counters: RelayCounters;
   afterPublish: RelayOptions['afterPublish'];
+  columnsOf: NonNullable<RelayOptions['columnsOf']>;
 }
 
 /**
@@ -117,7 +124,9 @@ async function relayBatch(session: PostgresSession, mark: number, ctx: Context):
       await conn`commit`;
       return 0;
     }
-    const changes = rows.flatMap(outboxRowToChanges);
+    const changes = rows
+      .flatMap(outboxRowToChanges)
+      .map((change) => withinColumns(change, ctx.columnsOf(change.link)));
     const started = performance.now();
     const messages = changesToBusMessages(changes, undefined, {
       onOversized: (fitted) => reportOversized(ctx.logger, fitted),
@@ -179,6 +188,7 @@ function contextOf(options: RelayOptions, counters: RelayCounters): Context {
     maxBatchChanges: options.maxBatchChanges ?? 5000,
     counters,
     afterPublish: options.afterPublish,
+    columnsOf: options.columnsOf ?? (() => undefined),
   };
 }
 
