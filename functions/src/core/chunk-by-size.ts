@@ -5,7 +5,8 @@
  * allows. An item too large for any chunk gets a chunk of its own, or an error, as the caller
  * chooses. Pure: no I/O.
  *
- * The Apps Script cuts its events with its own copy (apps-script/*.js cannot import this).
+ * The Apps Script cuts large edit events with a copy of its own (`sendInParts_` in
+ * apps-script/sheetsync.js): the script cannot import this module.
  */
 
 /** What bounds a chunk, and how an item is measured. */
