@@ -1,8 +1,10 @@
 // sheetsync: signed delivery to the webhook, and the queue that keeps events while it is down.
 //
-// Signature: X-Sheetsync-Timestamp is the send time in milliseconds since the epoch, and
-// X-Sheetsync-Signature is "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), over the
-// UTF-8 bytes that are sent.
+// Signature: X-Sheetsync-Spreadsheet is this spreadsheet's id, X-Sheetsync-Timestamp the send
+// time in milliseconds since the epoch, and X-Sheetsync-Signature is
+// "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)), over the UTF-8 bytes that are
+// sent. The secret is this spreadsheet's own (`sheetsync secret --spreadsheet ID` prints it): an
+// editor of another linked spreadsheet cannot sign for this one.
 // A queued event is signed afresh when it is retried, so a retry after the server's ±5 minute
 // window is accepted; the event id in the body stays the same, so the server applies it once.
 //
@@ -279,7 +281,12 @@ function deliver_(body) {
       method: 'post',
       contentType: 'application/json; charset=utf-8',
       payload: body,
-      headers: { 'X-Sheetsync-Timestamp': timestamp, 'X-Sheetsync-Signature': `sha256=${signature}` },
+      // The secret is this spreadsheet's own: the webhook derives it from the header's id.
+      headers: {
+        'X-Sheetsync-Spreadsheet': SpreadsheetApp.getActiveSpreadsheet().getId(),
+        'X-Sheetsync-Timestamp': timestamp,
+        'X-Sheetsync-Signature': `sha256=${signature}`,
+      },
       muteHttpExceptions: true,
       followRedirects: false,
     });

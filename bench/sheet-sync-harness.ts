@@ -17,6 +17,7 @@ import { FirestoreVersionStore } from '../functions/src/adapters/firestore-versi
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../functions/src/config.ts';
 import type { RowProblem } from '../functions/src/functions/apply-to-db.ts';
+import { spreadsheetSecret } from '../functions/src/functions/sheet-webhook/signature.ts';
 import { createLogger, type Logger, silentLogger } from '../functions/src/log.ts';
 import type { Bus } from '../functions/src/ports.ts';
 
@@ -171,7 +172,8 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       const run = await emulator.appsScript!.run(spreadsheetId, name, args);
       if (run.status !== 'COMPLETED') throw new Error(`Apps Script ${name} failed: ${run.error}`);
     };
-    await runScript('setup', [pipeline.webhookUrl, secret, tab]);
+    // The script gets its spreadsheet's own secret, derived from the webhook's (signature.ts).
+    await runScript('setup', [pipeline.webhookUrl, spreadsheetSecret(secret, spreadsheetId), tab]);
     if (options.scriptProperties)
       await runScript('setTestProperties', [JSON.stringify(options.scriptProperties)]);
 

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CONFLICTS_USAGE, runConflictsCommand } from './conflicts.ts';
+import { runSecretCommand, SECRET_USAGE } from './secret.ts';
 import { runStatusCommand, STATUS_USAGE } from './status.ts';
 import { runSyncCommand, SYNC_USAGE } from './sync-commands.ts';
 
@@ -20,7 +21,7 @@ commands:
                --config FILE     a links config (as SHEETSYNC_LINKS) instead of the demo
                SHEETSYNC_STANDINS=1: the in-process bus and version store even with the Cloud
                SDK; PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST: use those emulators
-${SYNC_USAGE}${STATUS_USAGE}${CONFLICTS_USAGE}  help         this text
+${SYNC_USAGE}${STATUS_USAGE}${CONFLICTS_USAGE}${SECRET_USAGE}  help         this text
 
 exit codes: 0 ok, 1 failure, 2 wrong usage, 3 reconcile --dry-run found drift
 `;
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     return runSyncCommand(command, rest);
   }
   if (command === 'status') return runStatusCommand(rest);
+  if (command === 'secret') return runSecretCommand(rest);
   if (command === 'conflicts') return runConflictsCommand(rest);
   process.stderr.write(`sheetsync: unknown command "${command}"\n\n${USAGE}`);
   return 2;

@@ -26,8 +26,10 @@ import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
 import { loadResolvers } from '../../functions/src/custom-resolver.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { Bus, VersionStore } from '../../functions/src/ports.ts';
+import { secretVersionOf } from '../../functions/src/wire/config.ts';
 import { meteredBus } from './dashboard/metered-bus.ts';
 import { Metrics } from './dashboard/metrics.ts';
 import { conflictDesk } from './dashboard/open-conflicts.ts';
@@ -239,9 +241,10 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       ]);
     }
     for (const [spreadsheetId, tabs] of tabsBySpreadsheet) {
+      // Each spreadsheet's script signs with its own secret (sheet-webhook/signature.ts).
       const setup = await emulator.appsScript!.run(spreadsheetId, 'setup', [
         webhookUrl,
-        secret,
+        spreadsheetSecret(secret, spreadsheetId, secretVersionOf(config, spreadsheetId)),
         tabs.join(','),
       ]);
       if (setup.status !== 'COMPLETED') throw new Error(`the Apps Script setup failed: ${setup.error}`);

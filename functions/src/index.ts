@@ -42,6 +42,7 @@ import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
+import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
@@ -155,10 +156,15 @@ http('sheetWebhook', async (req, res) => {
 });
 // functions-framework parses a JSON body before any function runs (up to 1 GB, HTML errors):
 // deployed, the webhook checks size and signature on the raw body first (raw-body-gate.ts).
-gateFrameworkServer('sheetWebhook', webhookGate({ secrets: () => webhookDeps().secrets, logger }), {
-  failureCode: 'SHEETSYNC_E623',
-  logger,
-});
+gateFrameworkServer(
+  'sheetWebhook',
+  webhookGate({
+    secrets: () => webhookDeps().secrets,
+    secretVersion: (id) => secretVersionOf(config(), id),
+    logger,
+  }),
+  { failureCode: 'SHEETSYNC_E623', logger },
+);
 
 /** The body Pub/Sub pushes through Eventarc: `data.message.data` is base64. */
 interface PubSubEventData {

@@ -13,6 +13,7 @@ import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { startWebhookServer, userActions, type WebhookServer } from '../support/webhook-server.ts';
@@ -68,7 +69,7 @@ describe("apps-script/: a big tab's events in parts", () => {
       requestBody: { values: [['id', 'name']] },
     });
     for (const [fn, args] of [
-      ['setup', [webhookUrl, secret, 'Leads']],
+      ['setup', [webhookUrl, spreadsheetSecret(secret, spreadsheetId), 'Leads']],
       ['setLimits', [4, 300]],
     ] as const) {
       const run = await emulator.appsScript!.run(spreadsheetId, fn, [...args]);

@@ -11,6 +11,7 @@ import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
 import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { userActions } from '../support/webhook-server.ts';
 import { type SwitchableWebhook, startSwitchableWebhook } from './apps-script-webhook.ts';
 
@@ -109,7 +110,7 @@ export async function startScriptHarness(
   const runtime = emulator.appsScript!;
   const run = (fn: string, args: unknown[] = []) => runtime.run(spreadsheetId, fn, args);
   for (const [fn, args] of [
-    ['setup', [webhook.url, secret, TAB]],
+    ['setup', [webhook.url, spreadsheetSecret(secret, spreadsheetId), TAB]],
     ['setTestProperties', [JSON.stringify(options.properties ?? {})]],
   ] as const) {
     const execution = await run(fn, [...args]);

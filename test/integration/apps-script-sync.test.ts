@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { startWebhookServer, userActions, type WebhookServer } from '../support/webhook-server.ts';
@@ -55,7 +56,11 @@ describe('apps-script/ in the local sheet, against sheetWebhook', () => {
       valueInputOption: 'RAW',
       requestBody: { values: [['id', 'name', 'email']] },
     });
-    const run = await emulator.appsScript!.run(spreadsheetId, 'setup', [webhookUrl, secret, 'Leads']);
+    const run = await emulator.appsScript!.run(spreadsheetId, 'setup', [
+      webhookUrl,
+      spreadsheetSecret(secret, spreadsheetId),
+      'Leads',
+    ]);
     expect(run.status, run.error).toBe('COMPLETED');
   });
 

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -85,8 +85,7 @@ describe('a sheet delete the database refuses', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-sheetsync-timestamp': ts,
-        'x-sheetsync-signature': sign(h.secret, ts, raw),
+        ...signedHeaders(h.secret, h.spreadsheetId, raw, { timestamp: Number(ts) }),
       },
       body: raw,
     });

@@ -3,11 +3,13 @@
  * people edit (the script queues and retries; nothing lost, nothing doubled), and requests that
  * must be rejected or handled without touching the table, sent as real HTTP to the pipeline.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -56,7 +58,7 @@ describe('the webhook at the edge', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const address = proxy.address();
     proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-    await h.runScript('setup', [proxyUrl, h.secret, h.tab]);
+    await h.runScript('setup', [proxyUrl, spreadsheetSecret(h.secret, h.spreadsheetId), h.tab]);
   }, 60_000);
 
   afterAll(async () => {
@@ -202,11 +204,9 @@ describe('the webhook at the edge', () => {
 
   /** A signed request as the script sends it. */
   function signed(body: string, timestamp = Date.now(), secret = h.secret) {
-    const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
     return {
       'content-type': 'application/json',
-      'x-sheetsync-timestamp': String(timestamp),
-      'x-sheetsync-signature': `sha256=${signature}`,
+      ...signedHeaders(secret, h.spreadsheetId, body, { timestamp }),
     };
   }
   const post = (body: string, headers: Record<string, string>) =>

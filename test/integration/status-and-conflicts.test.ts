@@ -22,6 +22,7 @@ import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../../functions/src/config.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
 import { uniqueName } from '../support/names.ts';
@@ -160,7 +161,7 @@ describe('status, conflicts and the dashboard', () => {
     });
     const setup = await emulator.appsScript!.run(spreadsheetId, 'setup', [
       pipeline.webhookUrl,
-      secret,
+      spreadsheetSecret(secret, spreadsheetId),
       'Leads',
     ]);
     expect(setup.status, setup.error).toBe('COMPLETED');

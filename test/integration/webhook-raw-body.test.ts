@@ -8,7 +8,7 @@
  * SHEETSYNC_E code, nothing is published and Firestore stays empty (no replay claim, no epoch
  * bump). A signed event then goes through, so the checks of "nothing" can see something.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Firestore } from '@google-cloud/firestore';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import type { Bus, ReceivedMessage, Subscription } from '../../functions/src/ports.ts';
 import { uniqueName } from '../support/names.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SECRET = 'raw-body-gate-secret-0123456789abcdef';
@@ -47,9 +48,7 @@ function event(): string {
 }
 
 function signed(body: Uint8Array | string, secret = SECRET): Record<string, string> {
-  const timestamp = String(Date.now());
-  const mac = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
-  return { 'x-sheetsync-timestamp': timestamp, 'x-sheetsync-signature': `sha256=${mac}` };
+  return signedHeaders(secret, SPREADSHEET, body);
 }
 
 interface Answer {

@@ -22,6 +22,7 @@ describe('parseConfig', () => {
       conflict: { policy: 'last-writer-wins', columns: {} },
       addMissingHeaders: true,
       safety: { maxDeleteRows: 20, maxDeleteShare: 0.1 },
+      secretVersion: 1,
     });
   });
 

@@ -13,9 +13,9 @@ import {
   keysOfMovedRows,
 } from '../../functions/src/functions/sheet-webhook/reidentify.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
-import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { WebhookRow } from '../../functions/src/wire/webhook.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { row } from '../support/version-store-contract.ts';
 
 const ids = Array.from({ length: 4 }, () => randomUUID());
@@ -255,10 +255,7 @@ describe('sheetWebhook with rows sorted without their ids', () => {
     const rawBody = Buffer.from(JSON.stringify(body));
     return {
       method: 'POST',
-      headers: {
-        'x-sheetsync-timestamp': String(now),
-        'x-sheetsync-signature': sign(secret, String(now), rawBody),
-      },
+      headers: signedHeaders(secret, 'ss1', rawBody, { timestamp: now }),
       rawBody,
     };
   }

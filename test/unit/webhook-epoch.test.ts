@@ -10,9 +10,9 @@ import { parseConfig } from '../../functions/src/config.ts';
 import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
-import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { WRITE_HOLD_MS } from '../../functions/src/ports.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 
 const secret = 'test-secret-0123456789';
 const now = 1_800_000_000_000;
@@ -25,7 +25,7 @@ function request(body: unknown) {
   const ts = String(now);
   return {
     method: 'POST',
-    headers: { 'x-sheetsync-timestamp': ts, 'x-sheetsync-signature': sign(secret, ts, raw) },
+    headers: signedHeaders(secret, 'ss1', raw, { timestamp: Number(ts) }),
     rawBody: raw,
   };
 }

@@ -8,9 +8,9 @@ import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-
 import { parseConfig } from '../../functions/src/config.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
-import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { row } from '../support/version-store-contract.ts';
 
 const secret = 'test-secret-0123456789';
@@ -62,7 +62,7 @@ function request(body: Record<string, unknown>) {
   const ts = String(now);
   return {
     method: 'POST',
-    headers: { 'x-sheetsync-timestamp': ts, 'x-sheetsync-signature': sign(secret, ts, raw) },
+    headers: signedHeaders(secret, 'ss1', raw, { timestamp: Number(ts) }),
     rawBody: raw,
   };
 }

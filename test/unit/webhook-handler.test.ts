@@ -4,9 +4,9 @@ import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-
 import { parseConfig } from '../../functions/src/config.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
-import { sign } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { type SheetChangeMessage, sheetChangeOrderingKey } from '../../functions/src/wire/sheet-change.ts';
+import { signedHeaders } from '../support/signed-request.ts';
 import { row } from '../support/version-store-contract.ts';
 
 const secret = 'test-secret-0123456789';
@@ -52,10 +52,7 @@ function request(body: unknown, options: { ts?: number; secret?: string; method?
   const ts = String(options.ts ?? now);
   return {
     method: options.method ?? 'POST',
-    headers: {
-      'x-sheetsync-timestamp': ts,
-      'x-sheetsync-signature': sign(options.secret ?? secret, ts, raw),
-    },
+    headers: signedHeaders(options.secret ?? secret, 'ss1', raw, { timestamp: Number(ts) }),
     rawBody: raw,
   };
 }

@@ -99,6 +99,12 @@ export const LinkConfig = v.strictObject({
   /** Whether a table column missing from the sheet is appended as a new header. Default: true. */
   addMissingHeaders: v.optional(v.boolean(), true),
   safety: v.optional(SafetyConfig, { maxDeleteRows: 20, maxDeleteShare: 0.1 }),
+  /**
+   * The version of the spreadsheet's webhook secret (sheet-webhook/signature.ts,
+   * spreadsheetSecret). Raise it to rotate that spreadsheet's secret alone; links of one
+   * spreadsheet share it.
+   */
+  secretVersion: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1)), 1),
 });
 export type LinkConfig = v.InferOutput<typeof LinkConfig>;
 
@@ -109,7 +115,31 @@ export const SheetsyncConfig = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const seen = new Map<string, number>();
+    const versions = new Map<string, { version: number; index: number }>();
     dataset.value.links.forEach((link, index) => {
+      const version = versions.get(link.spreadsheetId);
+      if (!version) versions.set(link.spreadsheetId, { version: link.secretVersion, index });
+      else if (version.version !== link.secretVersion)
+        addIssue({
+          message: `is ${link.secretVersion}, but links[${version.index}] of the same spreadsheet says ${version.version}; a spreadsheet has one secret, so its links must agree`,
+          path: [
+            {
+              type: 'object',
+              origin: 'value',
+              input: dataset.value,
+              key: 'links',
+              value: dataset.value.links,
+            },
+            { type: 'array', origin: 'value', input: dataset.value.links, key: index, value: link },
+            {
+              type: 'object',
+              origin: 'value',
+              input: link,
+              key: 'secretVersion',
+              value: link.secretVersion,
+            },
+          ],
+        });
       const first = seen.get(link.name);
       if (first === undefined) seen.set(link.name, index);
       else
@@ -131,3 +161,8 @@ export const SheetsyncConfig = v.pipe(
   }),
 );
 export type SheetsyncConfig = v.InferOutput<typeof SheetsyncConfig>;
+
+/** The secret version of spreadsheet `spreadsheetId` (1 for a spreadsheet no link names). */
+export function secretVersionOf(config: SheetsyncConfig, spreadsheetId: string): number {
+  return config.links.find((l) => l.spreadsheetId === spreadsheetId)?.secretVersion ?? 1;
+}

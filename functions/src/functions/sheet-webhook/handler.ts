@@ -22,7 +22,7 @@ import type { RowDocument } from '../../core/row-document.ts';
 import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import { type VersionStore, WRITE_HOLD_MS } from '../../ports.ts';
-import type { SheetsyncConfig } from '../../wire/config.ts';
+import { type SheetsyncConfig, secretVersionOf } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
@@ -35,13 +35,21 @@ import {
   sortSample,
 } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
+import {
+  SIGNATURE_HEADER,
+  SPREADSHEET_HEADER,
+  TIMESTAMP_HEADER,
+  verifySpreadsheetSignature,
+} from './signature.ts';
 import type { StructureStore } from './structure-check.ts';
 import { type StructureDeletes, type StructureDeletesDeps, structureDeletes } from './structure-deletes.ts';
 
 export interface WebhookDeps {
   config: SheetsyncConfig;
-  /** The current webhook secrets (two during a rotation). */
+  /**
+   * The webhook's secrets (two during a rotation): each spreadsheet signs with one derived from
+   * them (signature.ts, spreadsheetSecret).
+   */
   secrets: readonly string[];
   replayGuard: ReplayGuard;
   /**
@@ -113,10 +121,14 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   if (raw.length > maxBytes) {
     return fail(413, 'SHEETSYNC_E602', `the body is ${raw.length} bytes; the limit is ${maxBytes}`);
   }
-  const check = verifySignature(
+  const check = verifySpreadsheetSignature(
     deps.secrets,
-    header(request, TIMESTAMP_HEADER),
-    header(request, SIGNATURE_HEADER),
+    (id) => secretVersionOf(deps.config, id),
+    {
+      spreadsheet: header(request, SPREADSHEET_HEADER),
+      timestamp: header(request, TIMESTAMP_HEADER),
+      signature: header(request, SIGNATURE_HEADER),
+    },
     raw,
     now(),
   );
@@ -136,6 +148,14 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   }
   const event = parsed.output;
   const validated = now();
+  // Signed with one spreadsheet's secret, it may speak for that spreadsheet only.
+  if (event.spreadsheetId !== check.spreadsheetId) {
+    return fail(
+      401,
+      'SHEETSYNC_E624',
+      "the event names another spreadsheet than the one whose secret signed it; each spreadsheet's script signs its own events only",
+    );
+  }
   const link = deps.config.links.find(
     (l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet,
   );

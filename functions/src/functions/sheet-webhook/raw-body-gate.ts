@@ -23,11 +23,21 @@ import http, { type IncomingMessage, type RequestListener, type ServerResponse }
 import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './handler.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
+import {
+  SIGNATURE_HEADER,
+  SPREADSHEET_HEADER,
+  TIMESTAMP_HEADER,
+  verifySpreadsheetSignature,
+} from './signature.ts';
 
 export interface WebhookGateOptions {
-  /** The current webhook secrets; read per request, so a bad configuration fails as a 500. */
+  /**
+   * The webhook's secrets, from which each spreadsheet's is derived (signature.ts); read per
+   * request, so a bad configuration fails as a 500.
+   */
   secrets(): readonly string[];
+  /** The secret version of a spreadsheet (its links' `secretVersion`). Default 1. */
+  secretVersion?(spreadsheetId: string): number;
   logger: Logger;
   maxBodyBytes?: number;
   now?: () => number;
@@ -87,10 +97,14 @@ export function webhookGate(options: WebhookGateOptions): WebhookGate {
     } catch (error) {
       return refuse(400, 'SHEETSYNC_E622', `the body could not be read: ${(error as Error).message}`);
     }
-    const verified = verifySignature(
+    const verified = verifySpreadsheetSignature(
       options.secrets(),
-      header(req, TIMESTAMP_HEADER),
-      header(req, SIGNATURE_HEADER),
+      (id) => options.secretVersion?.(id) ?? 1,
+      {
+        spreadsheet: header(req, SPREADSHEET_HEADER),
+        timestamp: header(req, TIMESTAMP_HEADER),
+        signature: header(req, SIGNATURE_HEADER),
+      },
       raw,
       now(),
     );
