@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   SHEETSYNC_E107: 'the database instance name is missing or malformed',
   /** On Cloud Run without `SHEETSYNC_DATABASE_CA`, the server would go unchecked. Remedy: `terraform apply`. */
   SHEETSYNC_E108: 'deployed without database server verification',
+  /**
+   * `sheetsync secret` found no webhook secret to derive a spreadsheet's from.
+   * Remedy: set `SHEETSYNC_WEBHOOK_SECRET`, or run it beside `npm start` (`--state-dir`).
+   */
+  SHEETSYNC_E110: "no webhook secret to derive a spreadsheet's from",
 
   // 2xx PostgreSQL, capture and relay
 
@@ -182,6 +187,11 @@ export const ERROR_CODES = {
   SHEETSYNC_E622: 'webhook: body cut short (400)',
   /** Missing configuration or an unexpected failure; the script retries. Remedy: read the log entry, fix it. */
   SHEETSYNC_E623: 'webhook: request not processed (500)',
+  /**
+   * The body names another spreadsheet than the one whose secret signed it; nothing published.
+   * Remedy: none for a forgery; for your script, run its Set up again with its spreadsheet's secret.
+   */
+  SHEETSYNC_E624: 'webhook: event for another spreadsheet than its signer (401)',
 
   // 75x, 76x the local stack and its dashboard
 
