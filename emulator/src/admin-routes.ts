@@ -5,11 +5,11 @@
 
 import { requireObject } from './api/params.ts';
 import { sheetPropertiesResource } from './api/spreadsheet-resource.ts';
+import type { Emulator } from './emulator.ts';
 import { noFaults, parseFaultConfig } from './faults.ts';
 import type { Spreadsheet } from './model/spreadsheet.ts';
 import type { CreateSpreadsheetOptions } from './model/store.ts';
 import type { QuotaConfig } from './quotas.ts';
-import type { Emulator } from './server.ts';
 
 const admin = '/_emulator/v1';
 

@@ -4,12 +4,12 @@
  * emulator/ARCHITECTURE.md. Every route answers only requests that cannot come from another web
  * page (a loopback Host on this port, its own Origin or none, JSON bodies): http/local-only.ts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { mountSheetsApi } from './api/routes.ts';
 import { type AttachAppsScriptOptions, attachAppsScript } from './apps-script/attach.ts';
-import type { AppsScriptRuntime } from './apps-script/runtime.ts';
+import type { Emulator } from './emulator.ts';
 import { type FaultConfig, FaultInjector } from './faults.ts';
 import { mountGrid } from './grid/routes.ts';
 import { parseJsonBody, readBody } from './http/body.ts';
@@ -40,20 +40,7 @@ export interface EmulatorOptions {
   appsScript?: AttachAppsScriptOptions;
 }
 
-export interface Emulator {
-  server: Server;
-  /** The spreadsheets; mutate them through `model.mutate` so listeners and persistence see it. */
-  model: SpreadsheetStore;
-  quotas: QuotaLimiter;
-  faults: FaultInjector;
-  /** The Apps Script runtime, when `appsScript` was given. */
-  appsScript: AppsScriptRuntime | undefined;
-  /** `http://127.0.0.1:PORT`, without a trailing slash. */
-  url: string;
-  addRoute(method: string, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
-  /** Writes pending state, then stops the server and drops open connections. */
-  close(): Promise<void>;
-}
+export type { Emulator } from './emulator.ts';
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const model = new SpreadsheetStore();

@@ -4,7 +4,12 @@
  *
  * Areas: 1xx config, 2xx database and outbox, 3xx bus, 4xx version store and merge,
  * 5xx sheet and Sheets API, 6xx webhook, 9xx internal.
+ * The codes are the keys of `ERROR_CODES` (error-codes.ts); a code not there fails typecheck.
  */
+
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
 
 /** What the caller should do with the message or request that failed. */
 export type ErrorEffect =
@@ -16,7 +21,7 @@ export type ErrorEffect =
 export class SheetsyncError extends Error {
   override name = 'SheetsyncError';
   constructor(
-    readonly code: `SHEETSYNC_E${number}`,
+    readonly code: ErrorCode,
     message: string,
     readonly effect: ErrorEffect = 'permanent',
     options?: { cause?: unknown },

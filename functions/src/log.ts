@@ -7,6 +7,8 @@
  * Never pass a secret, a connection URL or a cell value as a label; values are user data.
  */
 
+import type { ErrorCode } from './error-codes.ts';
+
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 /** The label keys DESIGN.md §2 fixes; others may be added, the names stay stable. */
@@ -16,7 +18,7 @@ export interface LogLabels {
   op?: string;
   origin?: string;
   latencyMs?: number;
-  code?: string;
+  code?: ErrorCode;
   [key: string]: string | number | boolean | undefined;
 }
 

@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import { ERRORS_HEADERS, ERRORS_TAB, ErrorsTab } from '../../functions/src/adapters/sheets/errors-tab.ts';
+import {
+  ERRORS_HEADERS,
+  ERRORS_TAB,
+  ErrorsTab,
+  type SheetProblem,
+} from '../../functions/src/adapters/sheets/errors-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 
@@ -21,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.faults.configure({ lostResponseNext: 0, failNext: 0, target: 'write' }));
 
-const problems = [
+const problems: SheetProblem[] = [
   {
     link: 'orders',
     rowId: 'row-1',

@@ -147,7 +147,7 @@ describe('sheet → database: per-cell errors in the errors tab', () => {
       row: i + 2,
       column: 'qty',
       value: `=HYPERLINK("x${i}")`,
-      code: 'SHEETSYNC_E407',
+      code: 'SHEETSYNC_E407' as const,
       message: 'not a whole number',
     }));
     await report(problems);

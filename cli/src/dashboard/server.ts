@@ -23,11 +23,13 @@
  * rebinding: SHEETSYNC_E761), its own Origin or none (E762), and a body only as JSON (E763);
  * each refused with 403 before anything runs.
  */
+
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type postgres from 'postgres';
 import { type LocalRefusalReason, refuseNonLocal } from '../../../emulator/src/http/local-only.ts';
+import type { ErrorCode } from '../../../functions/src/error-codes.ts';
 import { SheetsyncError } from '../../../functions/src/errors.ts';
 import { parseResolveConflictRequest, type StatusReport } from '../../../functions/src/wire/dashboard.ts';
 import type { SyncCommand } from '../sync-run.ts';
@@ -219,7 +221,7 @@ const LOCAL_REFUSAL_CODES = {
   host: 'SHEETSYNC_E761',
   origin: 'SHEETSYNC_E762',
   'content-type': 'SHEETSYNC_E763',
-} as const satisfies Record<LocalRefusalReason, `SHEETSYNC_E${number}`>;
+} as const satisfies Record<LocalRefusalReason, ErrorCode>;
 
 function statusOf(code: string | null, error: unknown): number {
   if ((Object.values(LOCAL_REFUSAL_CODES) as Array<string | null>).includes(code)) return 403;

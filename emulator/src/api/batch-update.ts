@@ -5,6 +5,7 @@
  * no requests will be applied." Each request gets a reply, `{}` for those without one.
  * Validation errors read `Invalid requests[i].<kind>: <reason>`, as Google words them.
  */
+import type { Emulator } from '../emulator.ts';
 import type { GridRange } from '../model/a1.ts';
 import { invalidArgument, SheetsApiError } from '../model/errors.ts';
 import {
@@ -21,7 +22,6 @@ import {
 import type { SheetProperties } from '../model/sheet.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
-import type { Emulator } from '../server.ts';
 import { appendCells, type RowData, updateCells } from './cell-updates.ts';
 import { boolParam, rejectUnknownFields, requireObject } from './params.ts';
 import {

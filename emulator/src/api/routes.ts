@@ -1,5 +1,5 @@
 /** Mounts the Sheets API v4 subset. */
-import type { Emulator } from '../server.ts';
+import type { Emulator } from '../emulator.ts';
 import { mountSpreadsheetsRoutes } from './spreadsheets-routes.ts';
 import { mountValuesRoutes } from './values-routes.ts';
 

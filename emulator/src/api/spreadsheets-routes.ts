@@ -2,9 +2,9 @@
  * spreadsheets.get, spreadsheets.create and spreadsheets.batchUpdate
  * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets).
  */
+import type { Emulator } from '../emulator.ts';
 import { maskIncludes } from '../http/field-mask.ts';
 import type { GridRange } from '../model/a1.ts';
-import type { Emulator } from '../server.ts';
 import { applyBatchUpdate } from './batch-update.ts';
 import { boolParam, requireObject } from './params.ts';
 import { spreadsheetResource } from './spreadsheet-resource.ts';

@@ -2,9 +2,9 @@
  * spreadsheets.values: get, batchGet, update, batchUpdate, append, clear, batchClear
  * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values).
  */
+import type { Emulator } from '../emulator.ts';
 import { invalidArgument } from '../model/errors.ts';
 import { clearA1 } from '../model/operations.ts';
-import type { Emulator } from '../server.ts';
 import {
   dimensions,
   enumParam,

@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../../functions/src/log.ts';
+import type { Logger } from '../log.ts';
 import type { ScriptSpreadsheetBackend } from './backend.ts';
 import { type AppsScriptLimits, GOOGLE_LIMITS, ModelClock, QuotaLedger, type QuotaUsage } from './limits.ts';
 import { LockTable } from './locks.ts';

@@ -4,36 +4,22 @@
  * `SpreadsheetStore.mutate`, which makes them atomic and tags their events with a source.
  */
 import type { GridRange } from './a1.ts';
-import type { Cell, CellValue } from './cell.ts';
+import type { CellValue } from './cell.ts';
 import { invalidArgument } from './errors.ts';
-import { evaluateCell } from './formula.ts';
 import { shiftFormulaReferences } from './formula-references.ts';
 import type { Dimension, DimensionMeta, Sheet } from './sheet.ts';
+import { effective, gridRange, requireSheet } from './sheet-lookup.ts';
 import type { BoundedRange, Spreadsheet } from './spreadsheet.ts';
 import type { Emit } from './store.ts';
 import { clearValues, type WriteOptions, type WriteResult, writeValues } from './values.ts';
+
+export { effective, gridRange, requireSheet } from './sheet-lookup.ts';
 
 export interface DimensionRange {
   sheetId: number;
   dimension: Dimension;
   startIndex?: number;
   endIndex?: number;
-}
-
-export function requireSheet(spreadsheet: Spreadsheet, sheetId: number | undefined): Sheet {
-  const sheet = spreadsheet.sheetById(sheetId ?? 0);
-  if (!sheet) throw invalidArgument(`No grid with id: ${sheetId ?? 0}`);
-  return sheet;
-}
-
-export function effective(
-  spreadsheet: Spreadsheet,
-  sheet: Sheet,
-  cell: Cell | undefined,
-): CellValue | undefined {
-  if (cell?.formula === undefined) return cell?.value;
-  const value = evaluateCell(spreadsheet, sheet, cell);
-  return value === undefined ? undefined : 'error' in value ? value.error : value.value;
 }
 
 /** Writes values at an A1 range (values.update, a user edit or paste). */
@@ -109,11 +95,6 @@ export function clearA1(spreadsheet: Spreadsheet, emit: Emit, a1: string): Bound
   const bounded = spreadsheet.bound(sheet, range);
   if (clearValues(bounded) > 0) emit({ kind: 'clear', sheetId: sheet.sheetId, range: gridRange(bounded) });
   return bounded;
-}
-
-export function gridRange(range: BoundedRange): GridRange {
-  const { sheet, ...bounds } = range;
-  return { sheetId: sheet.sheetId, ...bounds };
 }
 
 function dimensionSpan(sheet: Sheet, range: DimensionRange, label: string): { start: number; end: number } {

@@ -7,8 +7,8 @@
 import type { GridRange } from './a1.ts';
 import type { Cell, CellValue } from './cell.ts';
 import { invalidArgument } from './errors.ts';
-import { effective, gridRange, requireSheet } from './operations.ts';
 import type { Row } from './sheet.ts';
+import { effective, gridRange, requireSheet } from './sheet-lookup.ts';
 import type { Spreadsheet } from './spreadsheet.ts';
 import type { Emit } from './store.ts';
 

@@ -2,8 +2,10 @@
  * Installs (or upgrades in place) the `sheetsync` schema from sql/install.sql, and attaches
  * capture to tables. The script is idempotent, so this runs on every start.
  */
+
 import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
+import type { ErrorCode } from '../error-codes.ts';
 import { SheetsyncError } from '../errors.ts';
 
 const INSTALL_SQL = new URL('../../../sql/install.sql', import.meta.url);
@@ -49,7 +51,7 @@ export function asCaptureError(error: unknown): unknown {
   const match = /^(SHEETSYNC_E\d{3}): (.*)$/s.exec(pg.message ?? '');
   if (match) {
     const message = pg.hint ? `${match[2]}. ${pg.hint}` : match[2]!;
-    return new SheetsyncError(match[1] as `SHEETSYNC_E${number}`, message, 'permanent', { cause: error });
+    return new SheetsyncError(match[1] as ErrorCode, message, 'permanent', { cause: error });
   }
   if (pg.code === '3F000' || pg.code === '42883') {
     return new SheetsyncError(

@@ -24,6 +24,7 @@
  * ensureSubscription must run on the same Bus before subscribe: it records the settings.
  */
 import { Duration, type Message, PubSub, v1 } from '@google-cloud/pubsub';
+import { chunkBySize } from '../core/chunk-by-size.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -326,22 +327,12 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
 
 /** Indexes of `messages` grouped into Publish requests within Pub/Sub's limits, in order. */
 function splitRequests(messages: readonly BusMessage[]): number[][] {
-  const requests: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  messages.forEach((m, i) => {
-    const size = m.data.byteLength + (m.orderingKey?.length ?? 0) + 64;
-    if (
-      current.length > 0 &&
-      (current.length >= MAX_MESSAGES_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST)
-    ) {
-      requests.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(i);
-    bytes += size;
-  });
-  if (current.length > 0) requests.push(current);
-  return requests;
+  return chunkBySize(
+    messages.map((_, i) => i),
+    {
+      sizeOf: (i) => messages[i]!.data.byteLength + (messages[i]!.orderingKey?.length ?? 0) + 64,
+      maxSize: MAX_BYTES_PER_REQUEST,
+      maxItems: MAX_MESSAGES_PER_REQUEST,
+    },
+  );
 }

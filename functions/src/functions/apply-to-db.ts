@@ -28,6 +28,7 @@
  * left out, the rest of the row is written, and the message is acked: no retry storm. A failed
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
+
 import type postgres from 'postgres';
 import { isRowRefusal, rowRefusalMessage } from '../adapters/postgres-errors.ts';
 import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
@@ -57,6 +58,7 @@ import { keyId } from '../core/key-id.ts';
 import { allowedColumns } from '../core/link-columns.ts';
 import { mergeSheetChange } from '../core/merge-sheet-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import type { Logger } from '../log.ts';
 import type { RowCommit, VersionStore } from '../ports.ts';
 import type { RowChange } from '../wire/row-change.ts';
@@ -78,7 +80,7 @@ export interface RowProblem {
   row?: number | undefined;
   column?: string;
   value?: SheetValue;
-  code: string;
+  code: ErrorCode;
   message: string;
   /** When the change was made in the sheet, ms since the epoch. */
   time?: number;

@@ -21,6 +21,7 @@
  * Two ways to run it: `startRelay` (a long-lived loop) and `drainFor` / the HTTP handler
  * (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
  */
+
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import type postgres from 'postgres';
 import { connectPostgres } from '../adapters/postgres-connection.ts';
@@ -32,6 +33,7 @@ import {
   tryRelayLock,
 } from '../adapters/postgres-outbox.ts';
 import { openSession, type PostgresSession } from '../adapters/postgres-session.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
@@ -227,7 +229,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function describeError(error: unknown): { code: string; error: string } {
+function describeError(error: unknown): { code: ErrorCode; error: string } {
   return {
     code: error instanceof SheetsyncError ? error.code : 'SHEETSYNC_E204',
     error: error instanceof Error ? error.message : String(error),

@@ -11,8 +11,10 @@
  * still ran), 400 for an unknown link or a malformed query. A run that found the sheet's rows
  * moving under it (SHEETSYNC_E506) changed nothing the move could misplace: the next run repairs.
  */
+
 import type postgres from 'postgres';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
+import { type ErrorCode, isErrorCode } from '../error-codes.ts';
 import type { Logger } from '../log.ts';
 import type { VersionStore } from '../ports.ts';
 import { type ReconcileResult, reconcileLink } from '../sync/reconcile.ts';
@@ -39,7 +41,7 @@ export interface ReconcileHttpResponse {
 
 type LinkOutcome =
   | ({ link: string; ok: true; ms: number } & ReconcileResult)
-  | { link: string; ok: false; ms: number; code: string; message: string };
+  | { link: string; ok: false; ms: number; code: ErrorCode; message: string };
 
 export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
   const reconcile = deps.reconcile ?? reconcileLink;
@@ -117,7 +119,7 @@ export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
           link: link.name,
           ok: false as const,
           ms,
-          code: typeof code === 'string' && code.startsWith('SHEETSYNC_') ? code : 'SHEETSYNC_E901',
+          code: isErrorCode(code) ? code : 'SHEETSYNC_E901',
           message: error instanceof Error ? error.message : String(error),
         };
         outcomes.push(outcome);

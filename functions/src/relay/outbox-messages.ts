@@ -30,6 +30,7 @@
  * that bucket and precedes every later one.
  */
 
+import { chunkBySize } from '../core/chunk-by-size.ts';
 import { fnv1a } from '../core/stable-hash.ts';
 import type { BusMessage } from '../ports.ts';
 import {
@@ -175,30 +176,27 @@ export function changesToBusMessages(
   }
   const messages: BusMessage[] = [];
   for (const [orderingKey, group] of groups) {
-    let part: string[] = [];
-    let bytes = 0;
-    const emit = () => {
-      const data = Buffer.from(`{"changes":[${part.join(',')}]}`);
+    const jsons = group.map((change) => {
+      const json = JSON.stringify(change);
+      if (jsonBytes(json, maxChangeBytes) <= maxChangeBytes) return json;
+      const fitted = fitChange(change, json, maxChangeBytes);
+      onOversized?.(fitted);
+      return JSON.stringify(fitted.change);
+    });
+    // Sized in UTF-16 code units, as always (more bytes for non-ASCII text, far under Pub/Sub's
+    // 10 MB), a comma each, and 16 for the `{"changes":[` + `]}` frame.
+    const parts = chunkBySize(jsons, {
+      sizeOf: (json) => json.length + 1,
+      maxSize: MAX_BATCH_BYTES,
+      overhead: 16,
+    });
+    for (const part of parts) {
       messages.push({
-        data,
+        data: Buffer.from(`{"changes":[${part.join(',')}]}`),
         orderingKey,
         attributes: { link: group[0]!.link, changes: String(part.length) },
       });
-      part = [];
-      bytes = 0;
-    };
-    for (const change of group) {
-      let json = JSON.stringify(change);
-      if (jsonBytes(json, maxChangeBytes) > maxChangeBytes) {
-        const fitted = fitChange(change, json, maxChangeBytes);
-        onOversized?.(fitted);
-        json = JSON.stringify(fitted.change);
-      }
-      if (part.length > 0 && bytes + json.length + 1 > MAX_BATCH_BYTES - 16) emit();
-      part.push(json);
-      bytes += json.length + 1;
     }
-    if (part.length > 0) emit();
   }
   return messages;
 }

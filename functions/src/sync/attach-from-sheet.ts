@@ -6,7 +6,7 @@
 import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
 import { splitTableName, type TableSchema } from '../adapters/table/table-schema.ts';
 import { ident } from '../adapters/table/table-writer.ts';
-import type { AttachResult, SyncDeps } from './attach.ts';
+import type { SyncDeps } from './link-sync-deps.ts';
 import { reconcileLink } from './reconcile.ts';
 import type { Grid, SheetGrid } from './sheet-grid.ts';
 
@@ -38,12 +38,20 @@ export function columnName(header: string): string {
     .replace(/[\s_-]+/g, '_');
 }
 
+/** What attaching a link from its sheet did (one of attach.ts's AttachResults). */
+export interface SheetToTableResult {
+  mode: 'sheet-to-table';
+  rows: number;
+  createdTable: boolean;
+  idsAssigned: number;
+}
+
 export async function attachFromSheet(
   deps: SyncDeps,
   _grid: SheetGrid,
   sheet: Grid,
   table: TableSchema | undefined,
-): Promise<AttachResult> {
+): Promise<SheetToTableResult> {
   let created = false;
   if (!table) {
     await createTableFromSheet(deps, sheet);

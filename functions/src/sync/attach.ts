@@ -18,7 +18,6 @@ import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import { OutcomeUnknownError } from '../adapters/sheets/request-failure.ts';
 import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
-import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import { canonicalRow, jsonExpr } from '../adapters/table/table-reader.ts';
 import { describeTable, type TableSchema } from '../adapters/table/table-schema.ts';
 import { ident } from '../adapters/table/table-writer.ts';
@@ -27,30 +26,16 @@ import { toSheet } from '../core/coercion.ts';
 import { parseColumnType } from '../core/column-type.ts';
 import { syncedRowDocument } from '../core/reconcile-plan.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { VersionStore } from '../ports.ts';
-import type { LinkConfig } from '../wire/config.ts';
-import { attachFromSheet } from './attach-from-sheet.ts';
+import { attachFromSheet, type SheetToTableResult } from './attach-from-sheet.ts';
+import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
-export interface SyncDeps {
-  sql: postgres.Sql;
-  sheetsApi: SheetsApi;
-  store: VersionStore;
-  link: LinkConfig;
-  /** Where held mass deletes are reported (SHEETSYNC_E420). */
-  logger?: Logger;
-  /** Called as rows are done: (done, total). */
-  onProgress?: (done: number, total: number) => void;
-  /** Rows per cursor fetch and per sheet write. Default 4000. */
-  chunkRows?: number;
-  now?: () => number;
-}
+export { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 
 export type AttachResult =
   | { mode: 'table-to-sheet'; rows: number; writeRequests: number }
-  | { mode: 'sheet-to-table'; rows: number; createdTable: boolean; idsAssigned: number }
+  | SheetToTableResult
   | { mode: 'reconcile'; reconcile: ReconcileResult }
   | { mode: 'nothing'; rows: 0 };
 
@@ -72,12 +57,6 @@ export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
 async function countRows(sql: postgres.Sql, table: TableSchema): Promise<number> {
   const [row] = await sql.unsafe(`select count(*)::int8::text as n from ${table.qualified}`);
   return Number(row?.n ?? 0);
-}
-
-/** The columns a link syncs, in table order. */
-export function linkColumns(link: LinkConfig, table: TableSchema) {
-  const wanted = link.columns ? new Set([...link.columns, ...table.primaryKey]) : undefined;
-  return table.columns.filter((c) => !wanted || wanted.has(c.name));
 }
 
 async function fillSheet(

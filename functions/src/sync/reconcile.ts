@@ -29,9 +29,8 @@ import {
 import { emptyRowDocument, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { RowCommit } from '../ports.ts';
-import type { SyncDeps } from './attach.ts';
-import { linkColumns } from './attach.ts';
 import { idsByKey } from './ids-by-key.ts';
+import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 import { guardDeletes, type HeldDecision } from './reconcile-guard.ts';
 import { SheetGrid } from './sheet-grid.ts';
 

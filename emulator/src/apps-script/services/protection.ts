@@ -3,15 +3,15 @@
  * soon as protect() returns; each setter updates it, as each call does on Google.
  */
 import type { GridBox } from '../protocol.ts';
-import type { Range } from './range.ts';
-import type { SpreadsheetEnv } from './spreadsheet-app.ts';
+import type { SpreadsheetEnv } from './spreadsheet-env.ts';
 
-export type Protection = ReturnType<typeof createProtection>;
+/** A Protection whose getRange() answers an `R` (a Range; generic so range.ts is not imported back). */
+export type Protection<R> = ReturnType<typeof createProtection<R>>;
 
-export function createProtection(
+export function createProtection<R>(
   env: SpreadsheetEnv,
   target: GridBox | { sheetId: number },
-  range: () => Range,
+  range: () => R,
 ) {
   const { protectedRangeId } = env.call('sheet.protect', env.spreadsheetId, target, '', false);
   let description = '';

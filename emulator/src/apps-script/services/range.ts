@@ -7,7 +7,16 @@ import { ScriptException } from '../host-call.ts';
 import type { CellValue, GridBox } from '../protocol.ts';
 import { fromScriptValue, toScriptValue } from './cell-values.ts';
 import { createProtection, type Protection } from './protection.ts';
-import type { Sheet, SpreadsheetEnv } from './spreadsheet-app.ts';
+import type { SpreadsheetEnv } from './spreadsheet-env.ts';
+
+/**
+ * What a Range uses of its Sheet (spreadsheet-app.ts's Sheet, which makes Ranges): named here so
+ * the two modules do not import each other.
+ */
+export interface RangeSheet {
+  getParent(): { getId(): string };
+  getRange(row: number, column: number, numRows?: number, numColumns?: number): Range;
+}
 
 export class Range {
   readonly columnStart: number;
@@ -16,7 +25,7 @@ export class Range {
   readonly rowEnd: number;
   constructor(
     private readonly env: SpreadsheetEnv,
-    private readonly sheet: Sheet,
+    private readonly sheet: RangeSheet,
     private readonly grid: GridBox,
   ) {
     // Google's event ranges serialise to these four fields (JSON.stringify(e.range)).
@@ -125,7 +134,7 @@ export class Range {
       numColumns ?? this.grid.numColumns,
     );
   }
-  protect(): Protection {
+  protect(): Protection<Range> {
     return createProtection(this.env, this.grid, () => this);
   }
   private cell(): Range {

@@ -6,24 +6,13 @@
  * not cause triggers to run").
  */
 import { parseA1 } from '../a1.ts';
-import { type HostCall, ScriptException } from '../host-call.ts';
+import { ScriptException } from '../host-call.ts';
 import type { SheetShape } from '../protocol.ts';
 import { fromScriptValue } from './cell-values.ts';
 import { createProtection, type Protection } from './protection.ts';
 import { Range } from './range.ts';
+import type { SpreadsheetEnv } from './spreadsheet-env.ts';
 import { createUi } from './ui.ts';
-
-export interface SpreadsheetEnv {
-  call: HostCall;
-  spreadsheetId: string;
-  /** The sheet a person is on: the edited sheet during an onEdit run. */
-  activeSheetId: number | null;
-  timeZone: string;
-  /** A person is at the sheet (a menu or editor run), so SpreadsheetApp.getUi() has a UI to give. */
-  hasUi: boolean;
-  toScript(value: unknown): unknown;
-  log(message: string): void;
-}
 
 export function createSpreadsheetApp(env: SpreadsheetEnv) {
   const active = () => new Spreadsheet(env, env.spreadsheetId);
@@ -235,7 +224,7 @@ export class Sheet {
     );
     return this;
   }
-  protect(): Protection {
+  protect(): Protection<Range> {
     return createProtection(this.env, { sheetId: this.sheetId }, () =>
       this.getRange(1, 1, this.getMaxRows(), this.getMaxColumns()),
     );

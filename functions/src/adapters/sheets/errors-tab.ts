@@ -15,7 +15,9 @@
  * through SheetsApi, so they share the link's quota buckets, backoff and retries; neither is sent
  * again blind after an unknown outcome (errors-tab-landed.ts).
  */
+
 import { fnv1a } from '../../core/stable-hash.ts';
+import type { ErrorCode } from '../../error-codes.ts';
 import { SheetsyncError } from '../../errors.ts';
 import { quoteTitle } from './a1.ts';
 import { reportLanded } from './errors-tab-landed.ts';
@@ -43,13 +45,13 @@ export interface SheetProblem {
   row?: number | undefined;
   column?: string | undefined;
   value?: string | number | boolean | null | undefined;
-  code: string;
+  code: ErrorCode;
   message: string;
   /** When the change was made, ms since the epoch; default: now. */
   time?: number | undefined;
 }
 
-const REMEDIES: Record<string, string> = {
+const REMEDIES: Partial<Record<ErrorCode, string>> = {
   SHEETSYNC_E407:
     'Correct the cell: type a value of the column type named in the error. This cell was not saved to the database; the other cells of the row were.',
   SHEETSYNC_E408:
@@ -62,7 +64,7 @@ const REMEDIES: Record<string, string> = {
     'The row is still in the database, usually because rows of another table refer to it (see the error), so it was put back on the sheet (where it was, when sheetsync had seen the tab since the row was added; otherwise at the end). Change or delete those rows first, then delete this row again.',
 };
 
-export function remedyFor(code: string): string {
+export function remedyFor(code: ErrorCode): string {
   return REMEDIES[code] ?? `See ${code} in docs/errors.md.`;
 }
 

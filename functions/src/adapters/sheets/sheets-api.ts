@@ -9,7 +9,9 @@
  * Pub/Sub message is nacked and redelivered), except 4xx other than 429, which are permanent:
  * they would fail the same way again.
  */
+
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import type { ErrorCode } from '../../error-codes.ts';
 import { SheetsyncError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import {
@@ -194,7 +196,7 @@ export class SheetsApi {
   }
 }
 
-function codeFor(failure: RequestFailure): `SHEETSYNC_E${number}` {
+function codeFor(failure: RequestFailure): ErrorCode {
   if (failure.kind === 'throttled') return 'SHEETSYNC_E503';
   if (failure.kind === 'unknown' && failure.timedOut) return 'SHEETSYNC_E511';
   return 'SHEETSYNC_E502';

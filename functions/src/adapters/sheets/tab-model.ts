@@ -4,6 +4,7 @@
  * 1-based row is where it was at the read.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
+import { chunkBySize } from '../../core/chunk-by-size.ts';
 
 export const ID_HEADER = '_sheetsync_id';
 /** Google recommends payloads under 2 MB; stay well below. */
@@ -75,21 +76,13 @@ export function cellData(value: SheetValue): sheets_v4.Schema$CellData {
   return { userEnteredValue: { stringValue: value } };
 }
 
-/** Splits items into chunks whose JSON stays under `limit` bytes. */
+/**
+ * Splits items into chunks whose JSON (each item's, plus a comma) stays within `limit` bytes; an
+ * item larger than that alone gets a chunk of its own.
+ */
 export function chunksUnder<T>(items: T[], limit: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-    if (current.length > 0 && size + bytes > limit) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return chunkBySize(items, {
+    sizeOf: (item) => Buffer.byteLength(JSON.stringify(item)) + 1,
+    maxSize: limit,
+  });
 }

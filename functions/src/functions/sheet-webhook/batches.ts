@@ -4,6 +4,7 @@
  * under MAX_BATCH_BYTES (the DB side's cap, relay/outbox-messages.ts); ordering key
  * `${link}/b${bucket}`. A bucket's changes keep the event's order. Pure: no I/O.
  */
+import { chunkBySize } from '../../core/chunk-by-size.ts';
 import { KEY_BUCKETS, MAX_BATCH_BYTES } from '../../relay/outbox-messages.ts';
 import {
   type SheetChangeBatch,
@@ -31,20 +32,13 @@ export function sheetChangesToBatches(
   }
   const messages: SheetBatchMessage[] = [];
   for (const [orderingKey, group] of groups) {
-    let part: SheetChangeMessage[] = [];
-    // `{"changes":[` + `]}` and a comma between changes.
-    let bytes = 14;
-    for (const change of group) {
-      const size = Buffer.byteLength(JSON.stringify(change)) + 1;
-      if (part.length > 0 && bytes + size > maxBytes) {
-        messages.push({ data: { changes: part }, orderingKey });
-        part = [];
-        bytes = 14;
-      }
-      part.push(change);
-      bytes += size;
-    }
-    if (part.length > 0) messages.push({ data: { changes: part }, orderingKey });
+    const parts = chunkBySize(group, {
+      sizeOf: (change) => Buffer.byteLength(JSON.stringify(change)) + 1,
+      maxSize: maxBytes,
+      // `{"changes":[` + `]}`; the comma between changes is in each change's size.
+      overhead: 14,
+    });
+    for (const part of parts) messages.push({ data: { changes: part }, orderingKey });
   }
   return messages;
 }

@@ -16,8 +16,10 @@
  * the ids the script writes into the id column [it then sends a `layout` event]; nothing is
  * published for it (reidentify.ts).
  */
+
 import * as v from 'valibot';
 import type { RowDocument } from '../../core/row-document.ts';
+import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import { type VersionStore, WRITE_HOLD_MS } from '../../ports.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../wire/config.ts';
@@ -109,7 +111,7 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   const now = deps.now ?? Date.now;
   const received = now();
-  const fail = (status: number, code: string, message: string): WebhookResponse => {
+  const fail = (status: number, code: ErrorCode, message: string): WebhookResponse => {
     deps.logger.warn(`webhook rejected a request: ${message}`, { code, status });
     return { status, body: { error: { code, message } } };
   };

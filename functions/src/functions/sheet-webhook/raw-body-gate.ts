@@ -18,7 +18,9 @@
  * through the framework's real server, so a framework that stops using http.createServer fails
  * it.
  */
+
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './handler.ts';
 import {
@@ -44,7 +46,7 @@ export interface WebhookGateOptions {
 /** The error body every refusal answers: the shape the handler's answers have. */
 export interface GateRefusal {
   status: number;
-  code: `SHEETSYNC_E${number}`;
+  code: ErrorCode;
   message: string;
 }
 
