@@ -105,6 +105,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
     shutdown.add('services', () => pg.stop());
     progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
+    keepPrivate(stateDir);
 
     // A first start creates the demo; every later one keeps the table, the sheet and the store.
     const fresh = !custom && !existsSync(join(stateDir, 'local.json'));
@@ -289,6 +290,19 @@ function readOrCreateSecret(stateDir: string): string {
   const secret = randomBytes(24).toString('base64url');
   writePrivate(file, secret);
   return secret;
+}
+
+/**
+ * From here on every file the stack writes is for this user only (umask 077): sheets.json holds
+ * the script's webhook secret (its Script Properties, written by the local sheet), local.json the
+ * database URL. Set once the embedded PostgreSQL runs: its own user must reach the state
+ * directory. Files an earlier version left readable are narrowed now.
+ */
+function keepPrivate(stateDir: string): void {
+  process.umask(0o077);
+  for (const name of ['sheets.json', 'local.json', 'webhook-secret', 'version-store.json']) {
+    if (existsSync(join(stateDir, name))) chmodSync(join(stateDir, name), 0o600);
+  }
 }
 
 /** Writes a file that holds a credential: mode 0600, also when it existed with another mode. */

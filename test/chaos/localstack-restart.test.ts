@@ -166,8 +166,8 @@ describe('the local stack restarted on the same state directory', () => {
 
   it('stopped with Ctrl-C and started with --config: an UPDATE of a row updates its sheet row, no duplicate', async () => {
     const stateDir = await updateAfterCleanRestart();
-    // The files that hold a credential are for this user only.
-    for (const file of ['local.json', 'webhook-secret']) {
+    // The files that hold a credential are for this user only (sheets.json: the script's secret).
+    for (const file of ['local.json', 'webhook-secret', 'sheets.json']) {
       expect((statSync(join(stateDir, file)).mode & 0o777).toString(8)).toBe('600');
     }
   }, 300_000);
