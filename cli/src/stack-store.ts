@@ -34,7 +34,7 @@ export interface StackStore {
   kind: 'google' | 'running' | 'standins';
   projectId: string;
   emulatorHosts?: { pubsub: string; firestore: string };
-  /** The last save at a clean stop, taken while `flushSheet` writes the local sheet's file. */
+  /** The last save at a clean stop; `flushSheet` (the local sheet writes its file) runs after the snapshot. */
   save(flushSheet: () => Promise<void>): Promise<void>;
   /** Stops the clients and the emulators this stack started (after `save`). */
   stop(): Promise<void>;
@@ -152,8 +152,10 @@ export async function startStackStore(options: StackStoreOptions): Promise<Stack
   );
   return {
     ...stack,
+    // The clients' close waits for the calls a stop abandoned; the process exits anyway.
     stop: async () => {
-      await Promise.allSettled([stack.stop(), pubsub.stop(), firestore.stop()]);
+      void stack.stop().catch(() => {});
+      await Promise.all([pubsub.stop(), firestore.stop()]);
     },
   };
 }

@@ -103,20 +103,20 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       persistent: true,
     });
     if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
-    shutdown.add('services', () => pg.stop());
+    shutdown.add('last', () => pg.stop());
     progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
     keepPrivate(stateDir);
 
     // A first start creates the demo; every later one keeps the table, the sheet and the store.
     const fresh = !custom && !existsSync(join(stateDir, 'local.json'));
     const stack = await startStackStore({ stateDir, fresh, reaper, logger, progress });
-    shutdown.add('services', () => stack.stop());
+    shutdown.add('last', () => stack.stop());
     const { store } = stack;
     const google = stack.kind !== 'standins';
     const bus = meteredBus(stack.bus, metrics);
 
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-    shutdown.add('services', () => sql.end({ timeout: 1 }));
+    shutdown.add('last', () => sql.end({ timeout: 1 }));
 
     progress('starting the local Google Sheet…');
     const sheetPort = options.sheetPort ?? (await freePort());
@@ -125,8 +125,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       state: join(stateDir, 'sheets.json'),
       appsScript: { scriptDir: resolve('apps-script') },
     });
-    // The store's last snapshot is taken while the sheet writes its file (store-snapshots.ts).
-    shutdown.add('save', () => stack.save(() => emulator.close()));
+    // The sheet writes its file after the store's last snapshot (store-snapshots.ts).
+    shutdown.add('first', () => stack.save(() => emulator.close()));
 
     // A config file replaces the demo: its tables and tabs must exist (checked before anything runs).
     if (custom) {
@@ -158,7 +158,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       // Documents the store lost are rebuilt before any change is applied (restore-link.ts).
       ...(fresh ? {} : { beforeStart: (services) => restoreLinks(config, { ...services, store }, progress) }),
     });
-    shutdown.add('intake', () => pipeline.stop());
+    shutdown.add('first', () => pipeline.stop(), 1_000);
     const webhookUrl = pipeline.webhookUrl;
     metrics.watchRelay(() => pipeline.relay.counters());
     const links = config.links.map((l) => l.name);
@@ -172,7 +172,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       // attach and reconcile of CLI processes that cannot reach the in-process version store.
       sync: syncJobs({ sql: pipeline.sql, sheetsApi: pipeline.sheetsApi, store, config, source: configFile }),
     });
-    shutdown.add('intake', () => dashboard.close());
+    shutdown.add('first', () => dashboard.close(), 1_000);
 
     const tabsBySpreadsheet = new Map<string, string[]>();
     for (const link of config.links) {

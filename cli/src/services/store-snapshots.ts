@@ -9,8 +9,8 @@
  * stored; so a snapshot is made the one to load (promoted) only `promoteAfterMs` after it was
  * taken, when the sheet's file holds every row written before it. The stack dying in between
  * leaves the previous snapshot: an older store, whose missing documents the next start rebuilds
- * (functions/src/sync/restore-link.ts). At a clean stop the snapshot is taken once every writer
- * has stopped and is promoted once the sheet has written its file.
+ * (functions/src/sync/restore-link.ts). At a clean stop the sheet writes its file after the last
+ * snapshot was taken (writers may still be finishing), and the snapshot is promoted then.
  */
 import type { VersionStore } from '../../../functions/src/ports.ts';
 
@@ -89,14 +89,15 @@ export class StoreSaver<T> {
   }
 
   /**
-   * The save at a clean stop, once every writer of the store and the sheet has stopped:
-   * takes a snapshot while `flushSheet` writes the sheet's state, then promotes it.
+   * The save at a clean stop: takes a snapshot, then lets `flushSheet` write the sheet's state
+   * (so the sheet holds every row the snapshot knows), then promotes the snapshot.
    */
   async final(flushSheet: () => Promise<void>): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.wake();
-    const [snapshot] = await Promise.all([this.snapshots.take(), flushSheet()]);
+    const snapshot = await this.snapshots.take();
+    await flushSheet();
     await this.running.catch(() => {});
     await this.snapshots.promote(snapshot);
   }
