@@ -110,19 +110,24 @@ export async function startStackStore(options: StackStoreOptions): Promise<Stack
   }
 
   progress('starting the Pub/Sub and Firestore emulators (Google Cloud SDK)…');
-  const exported = currentExport(firestoreDir);
+  let exported = currentExport(firestoreDir);
   // gcloud writes the emulator's env.yaml there (else into the user's gcloud config directory).
   mkdirSync(join(stateDir, 'pubsub'), { recursive: true });
+  // Listed from the moment gcloud runs: the reaper stops the wrapper and what it started.
+  const onSpawn = (kind: string) => (pid: number) =>
+    options.reaper.watch(pid, 'SIGKILL', `the ${kind} emulator's gcloud`);
   const started = await Promise.allSettled([
-    startEmulator('pubsub', { args: [`--data-dir=${join(stateDir, 'pubsub')}`] }),
-    startEmulator('firestore', exported ? { args: [`--import-data=${exported}`] } : {}).catch(
-      (error: unknown) => {
-        if (!exported) throw error;
-        // An export the emulator cannot read: set it aside and start empty (the restore rebuilds).
-        setAside(firestoreDir, error, logger);
-        return startEmulator('firestore');
-      },
-    ),
+    startEmulator('pubsub', { args: [`--data-dir=${join(stateDir, 'pubsub')}`], onSpawn: onSpawn('pubsub') }),
+    startEmulator('firestore', {
+      ...(exported ? { args: [`--import-data=${exported}`] } : {}),
+      onSpawn: onSpawn('firestore'),
+    }).catch((error: unknown) => {
+      if (!exported) throw error;
+      // An export the emulator cannot read: set it aside and start empty (the restore rebuilds).
+      setAside(firestoreDir, error, logger);
+      exported = undefined;
+      return startEmulator('firestore', { onSpawn: onSpawn('firestore') });
+    }),
   ]);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
