@@ -49,6 +49,11 @@ export interface PipelineOptions {
   readsPerMinute?: number;
   relayPollMs?: number;
   onProblems?: (problems: RowProblem[]) => void;
+  /**
+   * Runs once the schema, capture and topics are in place, before anything applies or publishes a
+   * change (webhook, relay, subscribers): the local stack's restore (functions/src/sync/restore-link.ts).
+   */
+  beforeStart?: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) => Promise<void>;
 }
 
 export interface Pipeline {
@@ -93,6 +98,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await bus.ensureTopic(names.dbTopic);
     await bus.ensureSubscription(names.applyToDb, { topic: names.sheetTopic, ackDeadlineSeconds: 60 });
     await bus.ensureSubscription(names.applyToSheet, { topic: names.dbTopic, ackDeadlineSeconds: 60 });
+    const sheetsApi = new SheetsApi({
+      rootUrl: options.sheetsApiUrl,
+      logger,
+      writesPerMinute: options.writesPerMinute ?? 60,
+      readsPerMinute: options.readsPerMinute ?? 60,
+    });
+    await options.beforeStart?.({ sql, sheetsApi });
 
     const replayGuard = options.replayGuard ?? memoryReplayGuard();
     // functions-framework keeps one registry per process: each pipeline registers its own name.
@@ -137,12 +149,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const address = server.address();
     const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
 
-    const sheetsApi = new SheetsApi({
-      rootUrl: options.sheetsApiUrl,
-      logger,
-      writesPerMinute: options.writesPerMinute ?? 60,
-      readsPerMinute: options.readsPerMinute ?? 60,
-    });
     const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));

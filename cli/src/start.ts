@@ -11,36 +11,44 @@
  * is; with PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST both set it uses those running
  * emulators (project GOOGLE_CLOUD_PROJECT, default sheetsync-local) and leaves them running.
  * `.sheetsync/local.json` (LocalInfo, local-stack.ts) tells CLI processes how to reach it all.
+ *
+ * A restart keeps everything: the table (PostgreSQL), the sheet (`.sheetsync/sheets.json`) and the
+ * version store (stack-store.ts). Before the pipeline applies anything, every link is restored
+ * (functions/src/sync/restore-link.ts): the row documents the store lost are rebuilt from the
+ * sheet's ids and the table's keys, and what the stop cut short is repaired. A stop ends every
+ * process the stack started within about 3 s (shutdown.ts); a SIGKILL too, through the reaper
+ * (services/reaper.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Firestore } from '@google-cloud/firestore';
-import { writeA1 } from '../../emulator/src/model/operations.ts';
+import type postgres from 'postgres';
 import { createEmulator } from '../../emulator/src/server.ts';
-import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import { createMemoryBus } from '../../functions/src/adapters/memory-bus.ts';
-import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
-import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
 import { loadResolvers } from '../../functions/src/custom-resolver.ts';
+import { SheetsyncError } from '../../functions/src/errors.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import type { Bus, VersionStore } from '../../functions/src/ports.ts';
-import { secretVersionOf } from '../../functions/src/wire/config.ts';
+import type { VersionStore } from '../../functions/src/ports.ts';
+import { outboxWatermark } from '../../functions/src/sync/outbox-watermark.ts';
+import { restoreLink } from '../../functions/src/sync/restore-link.ts';
+import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { meteredBus } from './dashboard/metered-bus.ts';
 import { Metrics } from './dashboard/metrics.ts';
 import { conflictDesk } from './dashboard/open-conflicts.ts';
 import { startDashboard } from './dashboard/server.ts';
 import { syncJobs } from './dashboard/sync-jobs.ts';
+import { createDemo, DEMO_CONFIG, fillDemo } from './demo.ts';
 import { checkLinks } from './links.ts';
 import type { LocalInfo } from './local-stack.ts';
 import { startPipeline } from './pipeline.ts';
 import { freePort } from './services/free-port.ts';
-import { hasGcloud, type RunningEmulator, startEmulator } from './services/gcloud-emulator.ts';
 import { startPostgres } from './services/postgres-server.ts';
+import { reapLeftovers, startReaper } from './services/reaper.ts';
+import { Shutdown } from './shutdown.ts';
+import { startStackStore } from './stack-store.ts';
 
 export interface StartOptions {
   stateDir: string;
@@ -57,9 +65,6 @@ export interface StartOptions {
 
 export type { LocalInfo } from './local-stack.ts';
 
-const DEMO_SPREADSHEET = 'sheetsync-demo';
-const DEMO_TAB = 'Leads';
-
 export async function start(options: StartOptions): Promise<{ info: LocalInfo; stop: () => Promise<void> }> {
   const { progress } = options;
   // A malformed config (e.g. a duplicate link name) stops start-up before any service starts.
@@ -69,9 +74,15 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
   claimLock(stateDir);
-  const stops: Array<() => Promise<unknown>> = [];
+  // What an earlier start killed by SIGKILL (with its reaper) left running would hold its ports and
+  // PostgreSQL's data directory.
+  const leftovers = await reapLeftovers(stateDir);
+  if (leftovers.length > 0) progress(`stopped what an earlier start left running: ${leftovers.join(', ')}`);
+  const reaper = startReaper(stateDir);
+  const shutdown = new Shutdown();
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch(() => {});
+    await shutdown.run();
+    reaper.close();
     rmSync(join(stateDir, 'start.pid'), { force: true });
   };
   try {
@@ -93,59 +104,21 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       dataDir: join(stateDir, 'postgres'),
       persistent: true,
     });
-    stops.push(() => pg.stop());
+    if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
+    shutdown.add('last', () => pg.stop());
     progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
+    keepPrivate(stateDir);
 
-    // Google's emulators keep nothing across restarts, so with them each start begins afresh.
-    const standIns = /^(1|true|yes)$/i.test(process.env.SHEETSYNC_STANDINS ?? '');
-    const running =
-      !standIns && process.env.PUBSUB_EMULATOR_HOST && process.env.FIRESTORE_EMULATOR_HOST
-        ? { pubsub: process.env.PUBSUB_EMULATOR_HOST, firestore: process.env.FIRESTORE_EMULATOR_HOST }
-        : undefined;
-    const google = !standIns && (running !== undefined || hasGcloud());
-    const projectId = process.env.GOOGLE_CLOUD_PROJECT || 'sheetsync-local';
-    let bus: Bus;
-    let store: VersionStore;
-    let emulatorHosts: { pubsub: string; firestore: string } | undefined;
-    if (google) {
-      if (running) {
-        progress(
-          `using the running emulators of PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST (project ${projectId})`,
-        );
-        emulatorHosts = running;
-      } else {
-        progress('starting the Pub/Sub and Firestore emulators (Google Cloud SDK)…');
-        const [pubsub, firestoreEmulator] = await Promise.all([
-          startEmulator('pubsub'),
-          startEmulator('firestore'),
-        ]);
-        stops.push(
-          () => (pubsub as RunningEmulator).stop(),
-          () => (firestoreEmulator as RunningEmulator).stop(),
-        );
-        emulatorHosts = { pubsub: pubsub.host, firestore: firestoreEmulator.host };
-      }
-      bus = createPubSubBus({ projectId, apiEndpoint: emulatorHosts.pubsub, logger });
-      const [host, port] = emulatorHosts.firestore.split(':');
-      const firestore = new Firestore({ projectId, host, port: Number(port), ssl: false });
-      store = new FirestoreVersionStore({ firestore });
-      stops.push(() => firestore.terminate());
-      progress(`Pub/Sub emulator ${emulatorHosts.pubsub}, Firestore emulator ${emulatorHosts.firestore}`);
-    } else {
-      progress(
-        standIns
-          ? 'SHEETSYNC_STANDINS is set: using the in-process bus and version store'
-          : 'Google Cloud SDK not found: using the in-process bus and version store',
-      );
-      bus = createMemoryBus();
-      store = new MemoryVersionStore();
-    }
-    stops.push(() => bus.close());
-    const busKind = google ? 'pubsub-emulator' : 'in-process';
-    bus = meteredBus(bus, metrics);
+    // A first start creates the demo; every later one keeps the table, the sheet and the store.
+    const fresh = !custom && !existsSync(join(stateDir, 'local.json'));
+    const stack = await startStackStore({ stateDir, fresh, reaper, logger, progress });
+    shutdown.add('last', () => stack.stop());
+    const { store } = stack;
+    const google = stack.kind !== 'standins';
+    const bus = meteredBus(stack.bus, metrics);
 
     const sql = connectPostgres(pg.url, 'command', { max: 2 });
-    stops.push(() => sql.end({ timeout: 5 }));
+    shutdown.add('last', () => sql.end({ timeout: 1 }));
 
     progress('starting the local Google Sheet…');
     const sheetPort = options.sheetPort ?? (await freePort());
@@ -154,56 +127,24 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       state: join(stateDir, 'sheets.json'),
       appsScript: { scriptDir: resolve('apps-script') },
     });
-    stops.push(() => emulator.close());
+    // The sheet writes its file after the store's last snapshot (store-snapshots.ts).
+    shutdown.add('first', () => stack.save(() => emulator.close()));
 
     // A config file replaces the demo: its tables and tabs must exist (checked before anything runs).
     if (custom) {
       const sheetsApi = new SheetsApi({ rootUrl: emulator.url, logger });
       await checkLinks(custom, { sql, sheetsApi }, options.configFile);
     }
-    // Fresh sync state (the emulators forget): the demo starts from a clean table and sheet.
-    const fresh = !custom && (google || !existsSync(join(stateDir, 'local.json')));
     if (fresh) {
       progress('creating the demo table public.leads and the spreadsheet tab "Leads"…');
-      await sql.unsafe(`
-        drop table if exists public.leads;
-        create table public.leads (
-          id bigint generated by default as identity primary key,
-          name text not null default '',
-          email text,
-          company text,
-          status text default 'new',
-          score integer
-        );`);
-      if (emulator.model.list().some((s) => s.spreadsheetId === DEMO_SPREADSHEET)) {
-        emulator.model.delete(DEMO_SPREADSHEET);
-      }
-      emulator.model.create(
-        { spreadsheetId: DEMO_SPREADSHEET, title: 'sheetsync demo', sheets: [{ title: DEMO_TAB }] },
-        'api',
-      );
-      // The table's columns as headers first, so the hidden id column goes after them.
-      emulator.model.mutate(DEMO_SPREADSHEET, 'api', (spreadsheet, emit) =>
-        writeA1(
-          spreadsheet,
-          emit,
-          `${DEMO_TAB}!A1`,
-          [['id', 'name', 'email', 'company', 'status', 'score']],
-          {
-            valueInputOption: 'RAW',
-          },
-        ),
-      );
+      await createDemo(sql, emulator);
     }
     // The demo's links config goes beside local.json, so CLI processes read the same links.
     const configFile = options.configFile ? resolve(options.configFile) : join(stateDir, 'links.json');
     let config = custom;
     if (!config) {
-      const demo = {
-        links: [{ name: 'leads', spreadsheetId: DEMO_SPREADSHEET, sheet: DEMO_TAB, table: 'public.leads' }],
-      };
-      writeFileSync(configFile, `${JSON.stringify(demo, null, 2)}\n`);
-      config = parseConfig(demo, configFile);
+      writeFileSync(configFile, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
+      config = parseConfig(DEMO_CONFIG, configFile);
     }
 
     const secret = readOrCreateSecret(stateDir);
@@ -216,8 +157,10 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       webhookSecret: secret,
       logger,
       ...(options.webhookPort ? { webhookPort: options.webhookPort } : {}),
+      // Documents the store lost are rebuilt before any change is applied (restore-link.ts).
+      ...(fresh ? {} : { beforeStart: (services) => restoreLinks(config, { ...services, store }, progress) }),
     });
-    stops.push(() => pipeline.stop());
+    shutdown.add('first', () => pipeline.stop(), 1_000);
     const webhookUrl = pipeline.webhookUrl;
     metrics.watchRelay(() => pipeline.relay.counters());
     const links = config.links.map((l) => l.name);
@@ -226,12 +169,12 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       conflicts: conflictDesk({ store, bus, links }),
       sql,
       links,
-      bus: busKind,
+      bus: google ? 'pubsub-emulator' : 'in-process',
       store: google ? 'firestore-emulator' : 'memory',
       // attach and reconcile of CLI processes that cannot reach the in-process version store.
       sync: syncJobs({ sql: pipeline.sql, sheetsApi: pipeline.sheetsApi, store, config, source: configFile }),
     });
-    stops.push(() => dashboard.close());
+    shutdown.add('first', () => dashboard.close(), 1_000);
 
     const tabsBySpreadsheet = new Map<string, string[]>();
     for (const link of config.links) {
@@ -251,20 +194,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     }
 
     if (fresh) {
-      // The demo rows go in after capture is on, so they reach the sheet through the pipeline.
-      await sql`
-        insert into public.leads (name, email, company, status, score) values
-          ('Ada Lovelace', 'ada@example.com', 'Analytical Engines', 'won', 92),
-          ('Grace Hopper', 'grace@example.com', 'Compilers Inc', 'qualified', 88),
-          ('Katherine Johnson', 'katherine@example.com', 'Orbital Mechanics', 'new', 75),
-          ('Alan Turing', 'alan@example.com', 'Bletchley Park', 'contacted', 81)`;
       progress('waiting for the demo rows to reach the sheet…');
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const sheet = emulator.model.get(DEMO_SPREADSHEET).sheetByTitle(DEMO_TAB);
-        if ((sheet?.rows.length ?? 0) >= 5) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await fillDemo(sql, emulator);
     }
 
     const info: LocalInfo = {
@@ -278,20 +209,55 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       pid: process.pid,
       store: google ? 'firestore-emulator' : 'memory',
       bus: google ? 'pubsub-emulator' : 'memory',
-      ...(emulatorHosts
+      ...(stack.emulatorHosts
         ? {
-            firestoreEmulatorHost: emulatorHosts.firestore,
-            pubsubEmulatorHost: emulatorHosts.pubsub,
-            googleCloudProject: projectId,
+            firestoreEmulatorHost: stack.emulatorHosts.firestore,
+            pubsubEmulatorHost: stack.emulatorHosts.pubsub,
+            googleCloudProject: stack.projectId,
           }
         : {}),
       configFile,
     };
-    writeFileSync(join(stateDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
+    // It holds the database URL with its password: for this user only.
+    writePrivate(join(stateDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
     return { info, stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * The restore of every link (functions/src/sync/restore-link.ts), before the pipeline applies
+ * anything: one outbox watermark for all links, then each link in turn.
+ */
+async function restoreLinks(
+  config: SheetsyncConfig,
+  services: { sql: postgres.Sql; sheetsApi: SheetsApi; store: VersionStore },
+  progress: (message: string) => void,
+): Promise<void> {
+  progress('checking the sheet against the table and the version store…');
+  const watermark = await outboxWatermark(services.sql);
+  for (const link of config.links) {
+    const r = await restoreLink({ ...services, link }, watermark).catch((error: unknown) => {
+      throw new SheetsyncError(
+        'SHEETSYNC_E758',
+        `link "${link.name}": the check of the sheet against the table at start failed: ${(error as Error).message}. ` +
+          'Nothing of the pipeline ran yet; fix the cause and start again.',
+        'retry',
+        { cause: error },
+      );
+    });
+    const c = r.reconcile;
+    const repaired = c.cellsToDb + c.cellsToSheet + c.rowsInsertedInDb + c.rowsAppendedToSheet;
+    const deleted = c.rowsDeletedFromDb + c.rowsDeletedFromSheet;
+    progress(
+      `link "${link.name}": ${r.rowsRebuilt} row documents rebuilt, ${r.rowsSettled} brought up to date, ` +
+        `${r.conflicts + c.conflicts} conflicts recorded, ${repaired} cells or rows repaired, ${deleted} rows deleted` +
+        (r.rowsClaimed > 0
+          ? `, ${r.rowsClaimed} rows left to reconcile (their key belongs to another row)`
+          : ''),
+    );
   }
 }
 
@@ -320,10 +286,32 @@ function claimLock(stateDir: string): void {
 /** The webhook secret of this local install, kept in the state directory (never printed). */
 function readOrCreateSecret(stateDir: string): string {
   const file = join(stateDir, 'webhook-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, 'utf8').trim();
+  }
   const secret = randomBytes(24).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
+  writePrivate(file, secret);
   return secret;
+}
+
+/**
+ * From here on every file the stack writes is for this user only (umask 077): sheets.json holds
+ * the script's webhook secret (its Script Properties, written by the local sheet), local.json the
+ * database URL. Set once the embedded PostgreSQL runs: its own user must reach the state
+ * directory. Files an earlier version left readable are narrowed now.
+ */
+function keepPrivate(stateDir: string): void {
+  process.umask(0o077);
+  for (const name of ['sheets.json', 'local.json', 'webhook-secret', 'version-store.json']) {
+    if (existsSync(join(stateDir, name))) chmodSync(join(stateDir, name), 0o600);
+  }
+}
+
+/** Writes a file that holds a credential: mode 0600, also when it existed with another mode. */
+function writePrivate(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 function recordLoggedError(metrics: Metrics, line: string): void {

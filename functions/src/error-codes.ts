@@ -205,6 +205,14 @@ export const ERROR_CODES = {
   SHEETSYNC_E754: 'malformed attach or reconcile request',
   /** An attach or reconcile of the link is already running (409). Remedy: wait, then run it again. */
   SHEETSYNC_E755: 'link already being synced',
+  /** A save of the local stack's version store failed; the next save retries. Remedy: free disk space. */
+  SHEETSYNC_E756: 'the version store could not be saved',
+  /** A transaction on a watched table was open too long at start. Remedy: end it, then start again. */
+  SHEETSYNC_E757: 'an open transaction holds the outbox',
+  /** Rebuilding a link's row documents at start failed. Remedy: read the message; start again. */
+  SHEETSYNC_E758: 'the restore of a link at start failed',
+  /** The saved store was unreadable: moved aside, rebuilt from both sides. Remedy: none needed. */
+  SHEETSYNC_E759: 'the saved version store could not be loaded',
   /** The request's `Host` is not the dashboard's own (DNS rebinding). Remedy: open the URL npm start prints. */
   SHEETSYNC_E761: 'the dashboard refused another Host (403)',
   /** The request came from another web page's origin. Remedy: use the dashboard's page or the CLI. */

@@ -3,8 +3,9 @@
  * and stopped by PID (the java child included, see process-tree.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort } from './free-port.ts';
-import { killTree } from './process-tree.ts';
+import { descendantPids, killTree } from './process-tree.ts';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
 
@@ -12,7 +13,14 @@ export interface RunningEmulator {
   kind: EmulatorKind;
   /** `127.0.0.1:PORT`, the value for PUBSUB_EMULATOR_HOST or FIRESTORE_EMULATOR_HOST. */
   host: string;
+  /** The gcloud wrapper's PID. */
   pid: number;
+  /** The emulator's own process (java), a descendant of the wrapper; the wrapper's PID if not found. */
+  javaPid: number;
+  /**
+   * Stops the emulator at once: SIGKILL to the java process and the wrapper together (the
+   * emulators keep nothing worth a graceful stop: whatever must persist was exported before).
+   */
   stop(): Promise<void>;
 }
 
@@ -48,6 +56,10 @@ type EmulatorOptions = {
   onLog?: (line: string) => void;
   /** Picks the port when `port` is not given (default: one free now). */
   pickPort?: () => Promise<number>;
+  /** More arguments for `gcloud … start`, e.g. `--import-data=FILE` or `--data-dir=DIR`. */
+  args?: readonly string[];
+  /** Told the gcloud wrapper's PID as soon as it runs (before the emulator is ready). */
+  onSpawn?: (pid: number) => void;
 };
 
 /**
@@ -80,8 +92,8 @@ async function startEmulatorOnce(
   const host = `127.0.0.1:${port}`;
   const args =
     kind === 'pubsub'
-      ? ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}`, '--quiet']
-      : ['emulators', 'firestore', 'start', `--host-port=${host}`, '--quiet'];
+      ? ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}`, '--quiet', ...(options.args ?? [])]
+      : ['emulators', 'firestore', 'start', `--host-port=${host}`, '--quiet', ...(options.args ?? [])];
   let child: ChildProcess;
   try {
     child = spawn('gcloud', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -90,7 +102,9 @@ async function startEmulatorOnce(
   }
   const pid = child.pid;
   if (pid === undefined) throw new EmulatorUnavailableError(kind, 'gcloud did not start');
-  const stop = () => killTree(pid);
+  options.onSpawn?.(pid);
+  let javaPid = pid;
+  const stop = () => killTree(pid, 0, [javaPid]);
 
   const timeoutMs = options.timeoutMs ?? 60_000;
   let output = '';
@@ -131,5 +145,14 @@ async function startEmulatorOnce(
   child.stderr?.resume();
   child.removeAllListeners('exit');
   child.unref();
-  return { kind, host, pid, stop };
+  javaPid = descendantPids(pid).find((p) => commandOf(p) === 'java') ?? pid;
+  return { kind, host, pid, javaPid, stop };
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }

