@@ -48,4 +48,17 @@ describe('applyToSheet with flushes overlapping the previous commit', () => {
     rows = tabValues(emulator, spreadsheetId, 'Leads!A1:D');
     expect(rows.slice(1).map((r) => r.slice(0, 3))).toEqual([[2, 'Bob', 5]]);
   });
+
+  it('two UPDATEs of one cell in one flush, the second back to what the sheet showed: the sheet ends as the table', async () => {
+    const { spreadsheetId, submit, apply } = await slowApplyToSheet(emulator, 'back-and-forth', [
+      ['id', 'name', 'score'],
+    ]);
+    expect(await submit(leadsChange('INSERT', 7, { id: 7, name: 'Ada', score: 1 }))).toBe('ack');
+    const outcomes = await apply.flush([
+      { message: [leadsChange('UPDATE', 7, { name: 'Ada II' })], attempt: 1 },
+      { message: [leadsChange('UPDATE', 7, { name: 'Ada' })], attempt: 1 },
+    ]);
+    expect(outcomes).toEqual(['ack', 'ack']);
+    expect(tabValues(emulator, spreadsheetId, 'Leads!A2:C2')).toEqual([[7, 'Ada', 1]]);
+  });
 });

@@ -79,5 +79,5 @@ export async function slowApplyToSheet(emulator: Emulator, name: string, values:
   });
   const group = new GroupCommit<DbDelivery, string>(apply.flush, { windowMs: 5, maxItems: 1 });
   const submit = (message: DbChangeMessage) => group.submit({ message: [message], attempt: 1 });
-  return { spreadsheetId, store, group, submit };
+  return { spreadsheetId, store, group, submit, apply };
 }

@@ -380,7 +380,10 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       } else if (decision.write === 'update') {
         if (appends.has(rowId)) appends.set(rowId, { ...appends.get(rowId), ...sheetCells });
         else updates.set(rowId, { ...updates.get(rowId), ...sheetCells });
-        if (pendingRows.has(rowId)) pendingRows.set(rowId, { ...pendingRows.get(rowId), ...decision.cells });
+        // Later changes of the row in this flush are decided against what this one writes, not the
+        // snapshot: a change that sets a cell back to what the sheet shows now is not a no-op.
+        const shown = pendingRows.get(rowId) ?? sheetRow(snapshot, rowId, headerOf, message, typeOf);
+        if (shown) pendingRows.set(rowId, { ...shown, ...decision.cells });
       } else if (decision.write === 'delete') {
         deletes.add(rowId);
         updates.delete(rowId);

@@ -56,6 +56,10 @@ const REMEDIES: Partial<Record<ErrorCode, string>> = {
     'Correct the cell: type a value of the column type named in the error. This cell was not saved to the database; the other cells of the row were.',
   SHEETSYNC_E408:
     'Rename the header to a column of the table (case, spaces and underscores are ignored), or add the column to the table. Values under this header are not synced.',
+  SHEETSYNC_E413:
+    'The database does not let sheetsync write this column (it computes the value itself, or sheetsync may not write it). Leave the cell empty, or ask the operator to remove the column from the link. The row was not saved.',
+  SHEETSYNC_E414:
+    "The database refused the row's values (see the error: e.g. a value too long for an index). Change them so the database accepts them; the row was not saved, and your next edit of it is applied.",
   SHEETSYNC_E415:
     "This column is not among the link's columns, so nothing typed under this header is saved to the database. Rename or delete the header, or ask the operator to add the column to the link.",
   SHEETSYNC_E409:
