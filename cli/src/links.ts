@@ -7,6 +7,7 @@
  */
 import type postgres from 'postgres';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { linkKeyProblem } from '../../functions/src/adapters/table/link-key.ts';
 import { describeTable, type TableSchema } from '../../functions/src/adapters/table/table-schema.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
@@ -53,7 +54,15 @@ export async function checkLinks(
   const tabsBySpreadsheet = new Map<string, Promise<Set<string> | Error>>();
   for (const [i, link] of config.links.entries()) {
     try {
-      tables.set(link.name, await describeTable(services.sql, link.table));
+      const table = await describeTable(services.sql, link.table);
+      tables.set(link.name, table);
+      const keyProblem = link.key ? await linkKeyProblem(services.sql, table, link.key) : undefined;
+      if (keyProblem)
+        problems.push({
+          field: `links[${i}].key`,
+          code: 'SHEETSYNC_E111',
+          message: `link "${link.name}": "key" ${keyProblem}`,
+        });
     } catch (error) {
       problems.push(tableProblem(i, link, error));
     }

@@ -158,7 +158,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       links: new Map(
         config.links.map((l) => [
           l.name,
-          { table: l.table, policy: policies.get(l.name)!, ...(l.columns ? { columns: l.columns } : {}) },
+          {
+            table: l.table,
+            policy: policies.get(l.name)!,
+            ...(l.columns ? { columns: l.columns } : {}),
+            ...(l.key ? { key: l.key } : {}),
+          },
         ]),
       ),
       logger,

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
    * Remedy: set `SHEETSYNC_WEBHOOK_SECRET`, or run it beside `npm start` (`--state-dir`).
    */
   SHEETSYNC_E110: "no webhook secret to derive a spreadsheet's from",
+  /** A link's `key` is not a key of its table (a column missing or nullable, no unique index). Remedy: fix the table or the key. */
+  SHEETSYNC_E111: "a link's key is not a key of its table",
 
   // 2xx PostgreSQL, capture and relay
 

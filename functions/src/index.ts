@@ -204,7 +204,12 @@ const applyToDbGroup = onceAsync(async () => {
     links: new Map(
       config().links.map((l) => [
         l.name,
-        { table: l.table, policy: policies.get(l.name)!, ...(l.columns ? { columns: l.columns } : {}) },
+        {
+          table: l.table,
+          policy: policies.get(l.name)!,
+          ...(l.columns ? { columns: l.columns } : {}),
+          ...(l.key ? { key: l.key } : {}),
+        },
       ]),
     ),
     logger,

@@ -54,3 +54,22 @@ describe("a link's columns", () => {
     expect(reported[0]!.message).not.toContain('from the sheet');
   });
 });
+
+describe('a column added to the table later', () => {
+  const db = useTestDatabase();
+  const h = useSyncHarness(db, {
+    table: 'public.staff',
+    headers: ['id', 'name'],
+    createTable: (sql) => sql`create table public.staff (id int primary key, name text)`,
+  });
+
+  it('reaches the sheet only when the link sets addMissingHeaders (default: not)', async () => {
+    await h.sql`insert into public.staff values (1, 'Ada')`;
+    await waitFor('the row on the sheet', async () => h.tabValues().some((r) => r[0] === 1));
+    await h.sql`alter table public.staff add column pin text`;
+    await h.sql`update public.staff set pin = 'PIN-4711', name = 'Ada L.' where id = 1`;
+    await waitFor('the name on the sheet', async () => h.tabValues().some((r) => r[1] === 'Ada L.'));
+    expect(h.tabValues()[0]).not.toContain('pin');
+    expect(JSON.stringify(h.tabValues())).not.toContain('PIN-4711');
+  });
+});

@@ -20,7 +20,7 @@ describe('parseConfig', () => {
     expect(config.links[0]).toEqual({
       ...link,
       conflict: { policy: 'last-writer-wins', columns: {} },
-      addMissingHeaders: true,
+      addMissingHeaders: false,
       safety: { maxDeleteRows: 20, maxDeleteShare: 0.1 },
       secretVersion: 1,
     });

@@ -31,6 +31,7 @@
 
 import type postgres from 'postgres';
 import { isRowRefusal, rowRefusalMessage } from '../adapters/postgres-errors.ts';
+import { withLinkKey } from '../adapters/table/link-key.ts';
 import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
 import {
   describeTable,
@@ -98,7 +99,10 @@ export interface ApplyToDbDeps {
   store: VersionStore;
   /** link name → its table and conflict policy. */
   /** link name → its table, conflict policy, and the columns it syncs (default: all). */
-  links: Map<string, { table: string; policy: ConflictPolicy; columns?: readonly string[] }>;
+  links: Map<
+    string,
+    { table: string; policy: ConflictPolicy; columns?: readonly string[]; key?: readonly string[] }
+  >;
   logger: Logger;
   now?: () => number;
   /**
@@ -130,18 +134,22 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     if (!table) {
       const config = deps.links.get(link);
       if (!config) return Promise.reject(new Error(`no link named ${link}`));
-      table = describeTable(deps.sql, config.table).then((whole) => {
-        // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
-        const allowed = allowedColumns(config.columns, whole.primaryKey);
-        const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
-        return {
-          schema,
-          types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
-          excluded: new Set(
-            whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
-          ),
-        };
-      });
+      table = describeTable(deps.sql, config.table)
+        .then((described) => withLinkKey(deps.sql, described, { name: link, key: config.key }))
+        .then((whole) => {
+          // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
+          const allowed = allowedColumns(config.columns, whole.primaryKey);
+          const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+          return {
+            schema,
+            types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+            excluded: new Set(
+              whole.columns
+                .filter((c) => allowed && !allowed.has(c.name))
+                .map((c) => looseColumnName(c.name)),
+            ),
+          };
+        });
       table.catch(() => tables.delete(link));
       tables.set(link, table);
     }

@@ -235,11 +235,15 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     }
     phase('docsMs');
     const headerOf = headerResolver(snapshot.headers);
+    const headerless = snapshot.headers.every((h) => h === '' || h === '_sheetsync_id');
     const addHeaders: string[] = [];
     const header = (column: string): string | undefined => {
       const found = headerOf(column);
       if (found !== undefined) return found;
-      if (!addMissingHeaders || column === '_sheetsync_id') return undefined;
+      // A column the link lists is the operator's choice, and a tab with no headers yet shows its
+      // table as attach would; a column added to the table later only with addMissingHeaders.
+      const allowed = addMissingHeaders || deps.links.get(link)!.columns !== undefined || headerless;
+      if (!allowed || column === '_sheetsync_id') return undefined;
       if (!addHeaders.includes(column)) addHeaders.push(column);
       return column;
     };

@@ -93,11 +93,22 @@ export const LinkConfig = v.strictObject({
   table: TableName,
   /** Columns to sync; default: every column of the table. */
   columns: v.optional(v.pipe(v.array(identifier), v.minLength(1, 'must list at least one column'))),
-  /** Key columns; default: the table's primary key. */
+  /**
+   * The columns that identify a row to people, when the primary key is not the one to use (a
+   * serial id the sheet does not show): a unique, not-null column set, checked at start-up
+   * (adapters/table/link-key.ts). A new sheet row whose key the table holds updates that row.
+   * Default: the table's primary key.
+   */
   key: v.optional(v.pipe(v.array(identifier), v.minLength(1, 'must list at least one column'))),
   conflict: v.optional(ConflictConfig, { policy: 'last-writer-wins', columns: {} }),
-  /** Whether a table column missing from the sheet is appended as a new header. Default: true. */
-  addMissingHeaders: v.optional(v.boolean(), true),
+  /**
+   * Whether a table column missing from the sheet gets a header when it changes. Default false:
+   * a column added to the table later (say `password_hash`) must not appear before everyone who
+   * can read the sheet unless the operator says so. The columns `columns` lists get their header
+   * whatever this says (the operator chose them), and so does every column on a tab with no
+   * headers yet (it shows its table, as attach would).
+   */
+  addMissingHeaders: v.optional(v.boolean(), false),
   safety: v.optional(SafetyConfig, { maxDeleteRows: 20, maxDeleteShare: 0.1 }),
   /**
    * The version of the spreadsheet's webhook secret (sheet-webhook/signature.ts,

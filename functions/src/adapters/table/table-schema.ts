@@ -27,6 +27,13 @@ export interface TableSchema {
   qualified: string;
   columns: TableColumn[];
   primaryKey: string[];
+  /**
+   * The columns a row new to the table is matched on (a link's `key`: a unique, not-null column
+   * set the sheet shows, when the primary key is a number people never see). A new sheet row
+   * whose key the table holds updates that row instead of adding another. Default: the primary
+   * key. Row identity inside sheetsync stays the primary key.
+   */
+  matchKey?: string[];
 }
 
 export class TableNotFoundError extends SheetsyncError {

@@ -193,18 +193,20 @@ async function insertRows(
     const columns = Object.keys(row.cells).sort().join(',');
     byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);
   }
+  // A row the table holds already (matched on the link's key, else the primary key) is updated.
+  const matchCols = table.matchKey ?? keyCols;
   for (const group of byColumns.values()) {
     const columns = Object.keys(group[0]!.cells);
-    const hasKey = keyCols.every((k) => columns.includes(k));
+    const hasKey = matchCols.every((k) => columns.includes(k));
     const list = columns.map(ident).join(', ');
     const conflict = !hasKey
       ? ''
-      : columns.some((c) => !keyCols.includes(c))
-        ? `on conflict (${keyCols.map(ident).join(', ')}) do update set ${columns
-            .filter((c) => !keyCols.includes(c))
+      : columns.some((c) => !matchCols.includes(c))
+        ? `on conflict (${matchCols.map(ident).join(', ')}) do update set ${columns
+            .filter((c) => !matchCols.includes(c))
             .map((c) => `${ident(c)} = excluded.${ident(c)}`)
             .join(', ')}`
-        : `on conflict (${keyCols.map(ident).join(', ')}) do nothing`;
+        : `on conflict (${matchCols.map(ident).join(', ')}) do nothing`;
     const text = `
       insert into ${table.qualified} ${columns.length > 0 ? `(${list})` : ''}
       ${
