@@ -106,8 +106,17 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     });
     if (outcome === 'retry') throw new Error('deferred: redeliver later');
   };
-  return options.bus.subscribe(options.subscription, handler, {
+  const subscription = options.bus.subscribe(options.subscription, handler, {
     maxInFlight: options.maxInFlight ?? 10_000,
     keyBatches: true,
   });
+  return {
+    // Closed only once every flush it started has finished, commits included: what it uses (the
+    // version store, the database) may be closed right after, and a flush still running then
+    // would fail with nobody to catch it.
+    async close() {
+      await subscription.close();
+      await group.drain();
+    },
+  };
 }
