@@ -17,6 +17,7 @@ import { type AppsScriptLimits, GOOGLE_LIMITS, ModelClock, QuotaLedger, type Quo
 import { LockTable } from './locks.ts';
 import type { ChangeType, GridBox, RunOrder, TriggerEventSpec, TriggerShape } from './protocol.ts';
 import { createScriptHost } from './script-host.ts';
+import { scaledRealTime, TimeTriggers } from './time-triggers.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface AppsScriptRuntimeOptions {
@@ -77,7 +78,7 @@ export class AppsScriptRuntime {
   private readonly locks = new LockTable();
   private readonly history: Execution[] = [];
   private readonly logs = new Map<number, string[]>();
-  private readonly clocks = new Map<string, { timer: NodeJS.Timeout; running: boolean }>();
+  private readonly timeTriggers: TimeTriggers;
   private nextRunId = 1;
   private readonly user: string;
   private readonly clock: ModelClock | undefined;
@@ -102,7 +103,7 @@ export class AppsScriptRuntime {
             line: message,
           });
         },
-        triggersChanged: (spreadsheetId) => this.armClocks(spreadsheetId),
+        triggersChanged: (spreadsheetId) => this.timeTriggers.arm(spreadsheetId),
       },
       this.ledger,
     );
@@ -110,6 +111,20 @@ export class AppsScriptRuntime {
       ? this.ledger.clock.realMs(this.ledger.limits.executionMs)
       : (options.executionTimeoutMs ?? 360_000);
     this.pool = new WorkerPool(serve, options.concurrency ?? 4, timeoutMs);
+    this.timeTriggers = new TimeTriggers({
+      backend: options.backend,
+      every: scaledRealTime(options.timeScale ?? 1),
+      overlap: this.ledger !== undefined,
+      fire: (spreadsheetId, trigger) => {
+        const event: TriggerEventSpec = {
+          type: 'clock',
+          triggerUid: trigger.triggerUid,
+          at: this.now(),
+          timeZone: 'UTC',
+        };
+        return this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event);
+      },
+    });
   }
 
   /** The time: the model clock's with `limits`, else the real one. */
@@ -124,7 +139,7 @@ export class AppsScriptRuntime {
 
   /** Arms the time-driven triggers saved with existing spreadsheets. */
   start(): void {
-    for (const id of this.options.backend.spreadsheetIds()) this.armClocks(id);
+    for (const id of this.options.backend.spreadsheetIds()) this.timeTriggers.arm(id);
   }
 
   /** Runs a function as if chosen in the script editor (e.g. the one that installs triggers). */
@@ -169,8 +184,7 @@ export class AppsScriptRuntime {
   }
 
   async close(): Promise<void> {
-    for (const clock of this.clocks.values()) clearInterval(clock.timer);
-    this.clocks.clear();
+    this.timeTriggers.stopAll();
     await this.pool.close();
   }
 
@@ -248,48 +262,5 @@ export class AppsScriptRuntime {
       .filter((name) => name.endsWith('.js') || name.endsWith('.gs'))
       .sort();
     return names.map((name) => ({ name, source: readFileSync(join(this.options.scriptDir, name), 'utf8') }));
-  }
-
-  private armClocks(spreadsheetId: string): void {
-    const triggers = this.options.backend.loadScriptState(spreadsheetId).triggers;
-    const wanted = new Set<string>();
-    for (const trigger of triggers) {
-      if (trigger.eventType !== 'CLOCK') continue;
-      const key = `${spreadsheetId}/${trigger.triggerUid}`;
-      wanted.add(key);
-      if (this.clocks.has(key)) continue;
-      const period = Math.max(10, trigger.everyMs * (this.options.timeScale ?? 1));
-      const clock = {
-        running: false,
-        timer: setInterval(() => {
-          // A tick while the previous run of this trigger still runs is skipped; with `limits` it
-          // starts another run, as Google's schedule does not wait for the last one.
-          if (clock.running && !this.ledger) return;
-          if (!this.options.backend.spreadsheetIds().includes(spreadsheetId)) {
-            clearInterval(clock.timer);
-            this.clocks.delete(key);
-            return;
-          }
-          clock.running = true;
-          const event: TriggerEventSpec = {
-            type: 'clock',
-            triggerUid: trigger.triggerUid,
-            at: this.now(),
-            timeZone: 'UTC',
-          };
-          void this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event).finally(() => {
-            clock.running = false;
-          });
-        }, period),
-      };
-      clock.timer.unref();
-      this.clocks.set(key, clock);
-    }
-    for (const [key, clock] of this.clocks) {
-      if (key.startsWith(`${spreadsheetId}/`) && !wanted.has(key)) {
-        clearInterval(clock.timer);
-        this.clocks.delete(key);
-      }
-    }
   }
 }

@@ -5,20 +5,13 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ScriptSpreadsheetBackend, ScriptState } from './backend.ts';
+import { FETCH_TIMEOUT_MS, fetchOverHttp } from './http-fetch.ts';
 import type { QuotaLedger } from './limits.ts';
 import type { LockTable } from './locks.ts';
-import type {
-  FetchRequest,
-  FetchResponse,
-  ServiceCall,
-  ServiceOps,
-  ServiceReply,
-  TriggerShape,
-} from './protocol.ts';
+import type { ServiceCall, ServiceOps, ServiceReply, TriggerShape } from './protocol.ts';
 
 /** Google allows 20 triggers per user per script. */
 const MAX_TRIGGERS = 20;
-const FETCH_TIMEOUT_MS = 60_000;
 
 export interface ScriptHostHooks {
   /** A script line for the execution's log. */
@@ -70,7 +63,7 @@ export function createScriptHost(
     'protection.remove': (_, id, protectedRangeId) => backend.removeProtection(id, protectedRangeId),
     'url.fetch': (_, request) => {
       ledger?.urlFetch();
-      return fetchOverHttp(request, fetchTimeoutMs);
+      return fetchOverHttp(request, AbortSignal.timeout(fetchTimeoutMs));
     },
     'properties.read': (_, id, store) => ({ ...backend.loadScriptState(id).properties[store] }),
     'properties.write': (_, id, store, set, remove) => {
@@ -140,29 +133,4 @@ export function createScriptHost(
 /** Trigger ids on Google are decimal strings of about 19 digits. */
 function newTriggerUid(): string {
   return `${randomInt(1, 9)}${String(randomInt(0, 2 ** 47)).padStart(15, '0')}${randomInt(100, 999)}`;
-}
-
-async function fetchOverHttp(request: FetchRequest, timeoutMs: number): Promise<FetchResponse> {
-  let response: Response;
-  try {
-    response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body:
-        request.body && request.method !== 'GET' && request.method !== 'HEAD'
-          ? (new Uint8Array(request.body).buffer as ArrayBuffer)
-          : undefined,
-      redirect: request.followRedirects ? 'follow' : 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if ((error as Error).name === 'TimeoutError') throw new Error(`Timeout: ${request.url}`);
-    throw new Error(`Address unavailable: ${request.url}${cause ? ` (${cause})` : ''}`);
-  }
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }
