@@ -4,8 +4,10 @@
  * stops an execution where it is, the day's trigger runtime and URL Fetch calls run out and come
  * back 24 hours after the first use, 30 simultaneous executions per user, Script Properties of at
  * most 9 KB a value and 500 KB in all, getUi only where a person is, time-driven runs that
- * overlap, and charsets Google does not document. Time runs on the model clock (timeScale).
- * Without `limits` none of it applies, so other tests keep their behaviour.
+ * overlap, and charsets Google does not document. Time is model time (virtual-clock.ts): only
+ * modelled durations count (model-time.ts: a sleep, a fixed cost per service call), never the
+ * machine's computing, so the figures below are exact; `timeScale` only paces the clock to real
+ * time (0: not at all). Without `limits` none of it applies, so other tests keep their behaviour.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
+import { SERVICE_CALL_MS } from '../../emulator/src/apps-script/model-time.ts';
+import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { userActions } from '../support/webhook-server.ts';
 
@@ -52,6 +56,8 @@ function setProperty(key, length) {
   catch (error) { return error.message; }
 }
 function sleepFor(ms) { Utilities.sleep(ms); }
+function burn(n) { let x = 0; for (let i = 0; i < n; i++) x += i % 7; return x > 0; }
+function loopForever() { for (;;) {} }
 function sign(text, charset) {
   const bytes = charset
     ? Utilities.computeHmacSha256Signature(text, 'key', Utilities.Charset[charset])
@@ -67,7 +73,11 @@ function writeText(text) { sheet_().getRange('C1').setValue(text); return sheet_
 
 const open: Emulator[] = [];
 
-async function emulatorWith(options: { timeScale?: number; limits?: true | Partial<AppsScriptLimits> }) {
+async function emulatorWith(options: {
+  timeScale?: number;
+  limits?: true | Partial<AppsScriptLimits>;
+  executionTimeoutMs?: number;
+}) {
   const emulator = await createEmulator({
     port: 0,
     quotas: { enabled: false },
@@ -106,41 +116,67 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the Apps Script limits model', () => {
   it('stops an execution at 6 model minutes where it is, and its clock reads model time', async () => {
-    // A model minute passes in 60 ms: the limit is 360 ms of real time.
-    const { run, cells } = await emulatorWith({ timeScale: 0.001, limits: true });
+    // Not paced: six model minutes pass as fast as the script runs.
+    const { run, cells, runtime } = await emulatorWith({ timeScale: 0, limits: true });
     const started = Date.now();
     const stopped = await run('spin');
-    expect(stopped).toMatchObject({ status: 'FAILED', error: 'Exception: Exceeded maximum execution time' });
-    expect(Date.now() - started).toBeLessThan(3_000);
-    const [steps, elapsed] = cells('A1:B1') as number[];
-    // Stopped mid-way: some 10-second steps were written, each at the model time it reached.
-    expect(steps).toBeGreaterThan(5);
-    expect(steps).toBeLessThanOrEqual(36);
-    expect(elapsed).toBeGreaterThanOrEqual(steps! * 10_000);
-    expect(elapsed).toBeLessThanOrEqual(360_000);
-    await sleep(200);
-    expect(cells('A1:B1')[0]).toBe(steps);
+    expect(stopped).toMatchObject({
+      status: 'FAILED',
+      error: 'Exception: Exceeded maximum execution time',
+      durationMs: 360_000,
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A step is a 10-second sleep and three service calls (getSheets, getRange, setValues), and
+    // the time is read before the last: step i writes i × 10,060 − 20. The 36th step's sleep
+    // would end past 360,000: it is stopped there, in its sleep.
+    const step = 10_000 + 3 * SERVICE_CALL_MS;
+    expect(cells('A1:B1')).toEqual([35, 35 * step - SERVICE_CALL_MS]);
+    await runtime.advance(60_000);
+    expect(cells('A1:B1')[0]).toBe(35);
+  });
+
+  it("counts a script's computing as no model time, and paces model time to real time", async () => {
+    const { run } = await emulatorWith({ timeScale: 0.01, limits: true });
+    const burnt = await run('burn', [3e7]);
+    expect(burnt).toMatchObject({ status: 'COMPLETED', result: true, durationMs: 0 });
+    // A model minute lasts at least 0.6 s of real time here, and counts as exactly a minute.
+    const started = Date.now();
+    expect(await run('sleepFor', [60_000])).toMatchObject({ status: 'COMPLETED', durationMs: 60_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+  });
+
+  it('stops a script that computes for real minutes without a service call, which takes no model time', async () => {
+    const { run } = await emulatorWith({ timeScale: 0, limits: true, executionTimeoutMs: 300 });
+    expect(await run('loopForever')).toMatchObject({
+      status: 'FAILED',
+      error: 'Exception: Exceeded maximum execution time',
+    });
   });
 
   it("refuses triggers once the day's trigger runtime is spent, until 24 hours after the first use", async () => {
-    // A model day passes in 4.3 s; the day allows 10 model minutes of trigger runtime. An
-    // execution may take a model hour (180 ms): a real millisecond is 20 model seconds here.
+    // The day allows 10 model minutes of trigger runtime; each trigger run sleeps a model minute
+    // (and builds its event with two service calls): the 11th edit's trigger is refused.
     const { run, edit, runtime } = await emulatorWith({
-      timeScale: 0.00005,
-      limits: { triggerRuntimeMsPerDay: 600_000, executionMs: 3_600_000 },
+      timeScale: 0,
+      limits: { triggerRuntimeMsPerDay: 600_000 },
     });
     expect((await run('installTriggers')).status).toBe('COMPLETED');
-    let refused: { status: string; error?: string } | undefined;
+    let refused: { index: number; status: string; error?: string } | undefined;
     for (let i = 0; i < 40 && !refused; i++) {
       const [trigger] = await edit(`edit ${i}`);
-      if (trigger!.status === 'FAILED') refused = trigger;
+      if (trigger!.status === 'FAILED') refused = { index: i, ...trigger! };
     }
-    expect(refused?.error).toBe('Error: Service using too much computer time for one day.');
-    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBeGreaterThanOrEqual(600_000);
+    expect(refused).toMatchObject({
+      index: 10,
+      error: 'Error: Service using too much computer time for one day.',
+    });
+    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBe(10 * (60_000 + 2 * SERVICE_CALL_MS));
     // A run from the editor is no trigger.
     expect((await run('sleepFor', [1000])).status).toBe('COMPLETED');
     const windowStartedAt = runtime.quotaUsage()!.windowStartedAt!;
-    while (runtime.now() < windowStartedAt + 86_400_000) await sleep(100);
+    await runtime.advance(windowStartedAt + 86_400_000 - runtime.now() - 1);
+    expect((await edit('a moment before a day has passed'))[0]!.status).toBe('FAILED');
+    await runtime.advance(1);
     expect((await edit('the next day'))[0]!.status).toBe('COMPLETED');
   });
 
@@ -153,10 +189,13 @@ describe('the Apps Script limits model', () => {
   });
 
   it('refuses an execution past the simultaneous limit', async () => {
-    const { run } = await emulatorWith({ limits: { simultaneousExecutions: 2 } });
+    const { run, runtime } = await emulatorWith({ timeScale: 0, limits: { simultaneousExecutions: 2 } });
     const holding = [run('sleepFor', [1500]), run('sleepFor', [1500])];
-    await sleep(300);
-    expect(await run('sleepFor', [0])).toMatchObject({
+    // A third starts one model second in, while both sleep.
+    const third = await new Promise<Execution>((resolve) => {
+      runtime.after(1_000, () => void run('sleepFor', [0]).then(resolve));
+    });
+    expect(third).toMatchObject({
       status: 'FAILED',
       error: 'Error: There are too many scripts running simultaneously for this Google user account.',
     });
