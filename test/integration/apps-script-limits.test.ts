@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
 import { SERVICE_CALL_MS } from '../../emulator/src/apps-script/model-time.ts';
-import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
+import type { AppsScriptRuntime, Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { userActions } from '../support/webhook-server.ts';
 
@@ -42,7 +42,14 @@ function installUiTrigger() {
 }
 function installClock() { ScriptApp.newTrigger('tick').timeBased().everyMinutes(1).create(); }
 function onEditWork() { Utilities.sleep(60000); }
-function tick() { Utilities.sleep(Number(PropertiesService.getScriptProperties().getProperty('TICK_MS'))); }
+/** Sleeps TICK_MS; the third run removes the trigger, so no run starts after it. */
+function tick() {
+  const props = PropertiesService.getScriptProperties();
+  const n = Number(props.getProperty('TICKS') || 0) + 1;
+  props.setProperty('TICKS', String(n));
+  if (n === 3) ScriptApp.getProjectTriggers().forEach((trigger) => ScriptApp.deleteTrigger(trigger));
+  Utilities.sleep(Number(props.getProperty('TICK_MS')));
+}
 function setTick(ms) { PropertiesService.getScriptProperties().setProperty('TICK_MS', String(ms)); }
 function askUi() { SpreadsheetApp.getUi().alert('hello'); return 'shown'; }
 function fetchTimes(url, n) {
@@ -241,17 +248,23 @@ describe('the Apps Script limits model', () => {
       executions.some((a, i) =>
         executions.some((b, j) => j > i && Date.parse(b.startedAt) < Date.parse(a.startedAt) + a.durationMs),
       );
-    for (const limits of [true, undefined] as const) {
-      // The trigger fires every 60 model seconds (120 ms), each run takes 150 (300 ms; without
-      // limits the script's sleep is in real time).
-      const { run, runtime } = await emulatorWith({ timeScale: 0.002, ...(limits ? { limits } : {}) });
-      expect((await run('setTick', [limits ? 150_000 : 300])).status).toBe('COMPLETED');
-      expect((await run('installClock')).status).toBe('COMPLETED');
-      await sleep(1_200);
-      const ticks = runtime.executions().filter((e) => e.functionName === 'tick');
-      expect(ticks.length).toBeGreaterThan(2);
-      expect(overlapping(ticks)).toBe(limits === true);
-    }
+    const ticksOf = (runtime: AppsScriptRuntime) =>
+      runtime.executions().filter((e) => e.functionName === 'tick');
+    // With limits: the trigger fires every model minute and each run takes 150 model seconds.
+    const modelled = await emulatorWith({ timeScale: 0, limits: true });
+    expect((await modelled.run('setTick', [150_000])).status).toBe('COMPLETED');
+    expect((await modelled.run('installClock')).status).toBe('COMPLETED');
+    await modelled.runtime.advance(10 * 60_000);
+    expect(ticksOf(modelled.runtime).map((e) => e.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect(overlapping(ticksOf(modelled.runtime))).toBe(true);
+    // Without: every 120 ms of real time, each run sleeping 300 ms; a tick while one runs is skipped.
+    const real = await emulatorWith({ timeScale: 0.002 });
+    expect((await real.run('setTick', [300])).status).toBe('COMPLETED');
+    expect((await real.run('installClock')).status).toBe('COMPLETED');
+    for (let waited = 0; ticksOf(real.runtime).length < 3 && waited < 20_000; waited += 100) await sleep(100);
+    await sleep(500);
+    expect(ticksOf(real.runtime)).toHaveLength(3);
+    expect(overlapping(ticksOf(real.runtime))).toBe(false);
   });
 
   it('refuses to guess a charset for non-ASCII text, and uses the one given', async () => {
