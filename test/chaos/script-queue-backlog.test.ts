@@ -41,6 +41,8 @@ describe('chaos: a backlog of 2,000 queued events, 300 ms of webhook latency, th
   });
   afterAll(() => h?.close());
 
+  // Some 60,000 service calls between threads: 20 s on an idle machine, up to 80 s when other
+  // processes keep both cores busy. Load slows it; it no longer changes what the model sees.
   it('delivers every event once and in order, each drain within the limit, and empties the queue', async () => {
     const runtime = h.emulator.appsScript!;
     await queueBacklog(h, 2_000);
@@ -64,7 +66,7 @@ describe('chaos: a backlog of 2,000 queued events, 300 ms of webhook latency, th
     // are model time.
     expect(drains.filter((e) => e.durationMs > 60_000).length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...drains.map((e) => e.durationMs))).toBeLessThan(300_000);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('chaos: a drain stopped at the 6-minute limit', () => {
