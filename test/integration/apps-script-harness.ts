@@ -11,6 +11,8 @@ import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
 import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { applyUserAction } from '../../emulator/src/user-actions/apply-action.ts';
+import type { UserAction } from '../../emulator/src/user-actions/schema.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { userActions } from '../support/webhook-server.ts';
 import { type SwitchableWebhook, startSwitchableWebhook } from './apps-script-webhook.ts';
@@ -68,11 +70,24 @@ export interface ScriptHarness {
   rowsOf(title: string): number;
   /** The `name` cells of the rows published, in order. */
   names(): unknown[];
+  /** Lets model time pass (the limits model only): the minute trigger fires on the way. */
+  advance(ms: number): Promise<void>;
+  /**
+   * A person's action once `ms` of model time from now have passed (the limits model only), in
+   * the midst of the executions running then: the statuses of the triggers it fired.
+   */
+  actAfter(ms: number, action: UserAction): Promise<string[]>;
+  /**
+   * Lets model time pass a second at a time until `condition` holds; false when it still does
+   * not after `withinMs` of model time.
+   */
+  advanceUntil(condition: () => boolean, withinMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export async function startScriptHarness(
   options: {
+    /** Without limits, the trigger periods' scale; with them, the model clock's pacing (0: none). */
     timeScale?: number;
     limits?: Partial<AppsScriptLimits>;
     /** Script Properties set after setup (the script's settings: SHEETSYNC_LOCK_WAIT_MS, …). */
@@ -97,7 +112,9 @@ export async function startScriptHarness(
     appsScript: {
       scriptDir,
       timeScale: options.timeScale ?? 1,
-      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.limits
+        ? { limits: options.limits, costs: { serverLatencyMs: (url: string) => webhook.modelLatencyMs(url) } }
+        : {}),
     },
   });
   emulator.model.create({ spreadsheetId, sheets: [{ title: TAB, sheetId: 0 }] }, 'api');
@@ -139,6 +156,28 @@ export async function startScriptHarness(
         .sheets.find((s) => s.title === title)
         ?.dataExtent().rows ?? 0,
     names: () => webhook.published.map((change) => change.cells.name),
+    advance: (ms) => runtime.advance(ms),
+    actAfter: (ms, action) =>
+      new Promise((resolve, reject) => {
+        runtime.after(ms, () => {
+          try {
+            const { firing } = applyUserAction(model, spreadsheetId, action);
+            runtime
+              .fireUserAction(spreadsheetId, firing)
+              .then((runs) => resolve(runs.map((e) => e.status)), reject);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      }),
+    async advanceUntil(condition, withinMs) {
+      const deadline = runtime.now() + withinMs;
+      while (!condition()) {
+        if (runtime.now() >= deadline) return false;
+        await runtime.advance(1_000);
+      }
+      return true;
+    },
     async close() {
       await emulator?.close();
       await webhook.close();

@@ -4,8 +4,10 @@
  * stops an execution where it is, the day's trigger runtime and URL Fetch calls run out and come
  * back 24 hours after the first use, 30 simultaneous executions per user, Script Properties of at
  * most 9 KB a value and 500 KB in all, getUi only where a person is, time-driven runs that
- * overlap, and charsets Google does not document. Time runs on the model clock (timeScale).
- * Without `limits` none of it applies, so other tests keep their behaviour.
+ * overlap, and charsets Google does not document. Time is model time (virtual-clock.ts): only
+ * modelled durations count (model-time.ts: a sleep, a fixed cost per service call), never the
+ * machine's computing, so the figures below are exact; `timeScale` only paces the clock to real
+ * time (0: not at all). Without `limits` none of it applies, so other tests keep their behaviour.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
+import { SERVICE_CALL_MS } from '../../emulator/src/apps-script/model-time.ts';
+import type { AppsScriptRuntime, Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { userActions } from '../support/webhook-server.ts';
 
@@ -38,7 +42,14 @@ function installUiTrigger() {
 }
 function installClock() { ScriptApp.newTrigger('tick').timeBased().everyMinutes(1).create(); }
 function onEditWork() { Utilities.sleep(60000); }
-function tick() { Utilities.sleep(Number(PropertiesService.getScriptProperties().getProperty('TICK_MS'))); }
+/** Sleeps TICK_MS; the third run removes the trigger, so no run starts after it. */
+function tick() {
+  const props = PropertiesService.getScriptProperties();
+  const n = Number(props.getProperty('TICKS') || 0) + 1;
+  props.setProperty('TICKS', String(n));
+  if (n === 3) ScriptApp.getProjectTriggers().forEach((trigger) => ScriptApp.deleteTrigger(trigger));
+  Utilities.sleep(Number(props.getProperty('TICK_MS')));
+}
 function setTick(ms) { PropertiesService.getScriptProperties().setProperty('TICK_MS', String(ms)); }
 function askUi() { SpreadsheetApp.getUi().alert('hello'); return 'shown'; }
 function fetchTimes(url, n) {
@@ -52,6 +63,8 @@ function setProperty(key, length) {
   catch (error) { return error.message; }
 }
 function sleepFor(ms) { Utilities.sleep(ms); }
+function burn(n) { let x = 0; for (let i = 0; i < n; i++) x += i % 7; return x > 0; }
+function loopForever() { for (;;) {} }
 function sign(text, charset) {
   const bytes = charset
     ? Utilities.computeHmacSha256Signature(text, 'key', Utilities.Charset[charset])
@@ -67,7 +80,11 @@ function writeText(text) { sheet_().getRange('C1').setValue(text); return sheet_
 
 const open: Emulator[] = [];
 
-async function emulatorWith(options: { timeScale?: number; limits?: true | Partial<AppsScriptLimits> }) {
+async function emulatorWith(options: {
+  timeScale?: number;
+  limits?: true | Partial<AppsScriptLimits>;
+  executionTimeoutMs?: number;
+}) {
   const emulator = await createEmulator({
     port: 0,
     quotas: { enabled: false },
@@ -106,41 +123,67 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the Apps Script limits model', () => {
   it('stops an execution at 6 model minutes where it is, and its clock reads model time', async () => {
-    // A model minute passes in 60 ms: the limit is 360 ms of real time.
-    const { run, cells } = await emulatorWith({ timeScale: 0.001, limits: true });
+    // Not paced: six model minutes pass as fast as the script runs.
+    const { run, cells, runtime } = await emulatorWith({ timeScale: 0, limits: true });
     const started = Date.now();
     const stopped = await run('spin');
-    expect(stopped).toMatchObject({ status: 'FAILED', error: 'Exception: Exceeded maximum execution time' });
-    expect(Date.now() - started).toBeLessThan(3_000);
-    const [steps, elapsed] = cells('A1:B1') as number[];
-    // Stopped mid-way: some 10-second steps were written, each at the model time it reached.
-    expect(steps).toBeGreaterThan(5);
-    expect(steps).toBeLessThanOrEqual(36);
-    expect(elapsed).toBeGreaterThanOrEqual(steps! * 10_000);
-    expect(elapsed).toBeLessThanOrEqual(360_000);
-    await sleep(200);
-    expect(cells('A1:B1')[0]).toBe(steps);
+    expect(stopped).toMatchObject({
+      status: 'FAILED',
+      error: 'Exception: Exceeded maximum execution time',
+      durationMs: 360_000,
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A step is a 10-second sleep and three service calls (getSheets, getRange, setValues), and
+    // the time is read before the last: step i writes i × 10,060 − 20. The 36th step's sleep
+    // would end past 360,000: it is stopped there, in its sleep.
+    const step = 10_000 + 3 * SERVICE_CALL_MS;
+    expect(cells('A1:B1')).toEqual([35, 35 * step - SERVICE_CALL_MS]);
+    await runtime.advance(60_000);
+    expect(cells('A1:B1')[0]).toBe(35);
+  });
+
+  it("counts a script's computing as no model time, and paces model time to real time", async () => {
+    const { run } = await emulatorWith({ timeScale: 0.01, limits: true });
+    const burnt = await run('burn', [3e7]);
+    expect(burnt).toMatchObject({ status: 'COMPLETED', result: true, durationMs: 0 });
+    // A model minute lasts at least 0.6 s of real time here, and counts as exactly a minute.
+    const started = Date.now();
+    expect(await run('sleepFor', [60_000])).toMatchObject({ status: 'COMPLETED', durationMs: 60_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+  });
+
+  it('stops a script that computes for real minutes without a service call, which takes no model time', async () => {
+    const { run } = await emulatorWith({ timeScale: 0, limits: true, executionTimeoutMs: 300 });
+    expect(await run('loopForever')).toMatchObject({
+      status: 'FAILED',
+      error: 'Exception: Exceeded maximum execution time',
+    });
   });
 
   it("refuses triggers once the day's trigger runtime is spent, until 24 hours after the first use", async () => {
-    // A model day passes in 4.3 s; the day allows 10 model minutes of trigger runtime. An
-    // execution may take a model hour (180 ms): a real millisecond is 20 model seconds here.
+    // The day allows 10 model minutes of trigger runtime; each trigger run sleeps a model minute
+    // (and builds its event with two service calls): the 11th edit's trigger is refused.
     const { run, edit, runtime } = await emulatorWith({
-      timeScale: 0.00005,
-      limits: { triggerRuntimeMsPerDay: 600_000, executionMs: 3_600_000 },
+      timeScale: 0,
+      limits: { triggerRuntimeMsPerDay: 600_000 },
     });
     expect((await run('installTriggers')).status).toBe('COMPLETED');
-    let refused: { status: string; error?: string } | undefined;
+    let refused: { index: number; status: string; error?: string } | undefined;
     for (let i = 0; i < 40 && !refused; i++) {
       const [trigger] = await edit(`edit ${i}`);
-      if (trigger!.status === 'FAILED') refused = trigger;
+      if (trigger!.status === 'FAILED') refused = { index: i, ...trigger! };
     }
-    expect(refused?.error).toBe('Error: Service using too much computer time for one day.');
-    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBeGreaterThanOrEqual(600_000);
+    expect(refused).toMatchObject({
+      index: 10,
+      error: 'Error: Service using too much computer time for one day.',
+    });
+    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBe(10 * (60_000 + 2 * SERVICE_CALL_MS));
     // A run from the editor is no trigger.
     expect((await run('sleepFor', [1000])).status).toBe('COMPLETED');
     const windowStartedAt = runtime.quotaUsage()!.windowStartedAt!;
-    while (runtime.now() < windowStartedAt + 86_400_000) await sleep(100);
+    await runtime.advance(windowStartedAt + 86_400_000 - runtime.now() - 1);
+    expect((await edit('a moment before a day has passed'))[0]!.status).toBe('FAILED');
+    await runtime.advance(1);
     expect((await edit('the next day'))[0]!.status).toBe('COMPLETED');
   });
 
@@ -153,10 +196,13 @@ describe('the Apps Script limits model', () => {
   });
 
   it('refuses an execution past the simultaneous limit', async () => {
-    const { run } = await emulatorWith({ limits: { simultaneousExecutions: 2 } });
+    const { run, runtime } = await emulatorWith({ timeScale: 0, limits: { simultaneousExecutions: 2 } });
     const holding = [run('sleepFor', [1500]), run('sleepFor', [1500])];
-    await sleep(300);
-    expect(await run('sleepFor', [0])).toMatchObject({
+    // A third starts one model second in, while both sleep.
+    const third = await new Promise<Execution>((resolve) => {
+      runtime.after(1_000, () => void run('sleepFor', [0]).then(resolve));
+    });
+    expect(third).toMatchObject({
       status: 'FAILED',
       error: 'Error: There are too many scripts running simultaneously for this Google user account.',
     });
@@ -202,17 +248,23 @@ describe('the Apps Script limits model', () => {
       executions.some((a, i) =>
         executions.some((b, j) => j > i && Date.parse(b.startedAt) < Date.parse(a.startedAt) + a.durationMs),
       );
-    for (const limits of [true, undefined] as const) {
-      // The trigger fires every 60 model seconds (120 ms), each run takes 150 (300 ms; without
-      // limits the script's sleep is in real time).
-      const { run, runtime } = await emulatorWith({ timeScale: 0.002, ...(limits ? { limits } : {}) });
-      expect((await run('setTick', [limits ? 150_000 : 300])).status).toBe('COMPLETED');
-      expect((await run('installClock')).status).toBe('COMPLETED');
-      await sleep(1_200);
-      const ticks = runtime.executions().filter((e) => e.functionName === 'tick');
-      expect(ticks.length).toBeGreaterThan(2);
-      expect(overlapping(ticks)).toBe(limits === true);
-    }
+    const ticksOf = (runtime: AppsScriptRuntime) =>
+      runtime.executions().filter((e) => e.functionName === 'tick');
+    // With limits: the trigger fires every model minute and each run takes 150 model seconds.
+    const modelled = await emulatorWith({ timeScale: 0, limits: true });
+    expect((await modelled.run('setTick', [150_000])).status).toBe('COMPLETED');
+    expect((await modelled.run('installClock')).status).toBe('COMPLETED');
+    await modelled.runtime.advance(10 * 60_000);
+    expect(ticksOf(modelled.runtime).map((e) => e.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect(overlapping(ticksOf(modelled.runtime))).toBe(true);
+    // Without: every 120 ms of real time, each run sleeping 300 ms; a tick while one runs is skipped.
+    const real = await emulatorWith({ timeScale: 0.002 });
+    expect((await real.run('setTick', [300])).status).toBe('COMPLETED');
+    expect((await real.run('installClock')).status).toBe('COMPLETED');
+    for (let waited = 0; ticksOf(real.runtime).length < 3 && waited < 20_000; waited += 100) await sleep(100);
+    await sleep(500);
+    expect(ticksOf(real.runtime)).toHaveLength(3);
+    expect(overlapping(ticksOf(real.runtime))).toBe(false);
   });
 
   it('refuses to guess a charset for non-ASCII text, and uses the one given', async () => {

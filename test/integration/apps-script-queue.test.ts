@@ -6,7 +6,9 @@
  * rejected tab without holding up the rest, a queue of 1,000 events (every row of the tab)
  * drains; and, under the model of Google's limits (emulator/src/apps-script/limits.ts), a pending
  * edit survives its execution being stopped mid-send and a full Script Properties store, and a
- * non-ASCII edit is signed and verified end to end.
+ * non-ASCII edit is signed and verified end to end. Under the limits the model clock is not paced
+ * (timeScale 0): the edit lands at a set model time while another execution holds the lock, the
+ * same on any machine.
  */
 import { randomUUID } from 'node:crypto';
 import { sheets } from '@googleapis/sheets';
@@ -115,11 +117,11 @@ describe("the script's queue tab keeps what it holds", () => {
 
 describe('under Google limits, a pending edit is sent before it is forgotten', () => {
   let env: ScriptHarness;
-  // A model minute passes in 3 s; an execution is stopped after 30 model seconds (1.5 s),
-  // before a fetch to a hanging webhook gives up (60 model seconds).
+  // An execution is stopped after 30 model seconds, before a fetch to a hanging webhook gives up
+  // (60 model seconds).
   beforeAll(async () => {
     env = await startScriptHarness({
-      timeScale: 0.05,
+      timeScale: 0,
       limits: { executionMs: 30_000 },
       properties: { SHEETSYNC_LOCK_WAIT_MS: '1000' },
     });
@@ -127,11 +129,11 @@ describe('under Google limits, a pending edit is sent before it is forgotten', (
   afterAll(() => env?.close());
 
   it('keeps a pending edit whose sending execution was stopped mid-send, and sends it next time', async () => {
-    // Holds the lock 25 model seconds (1.25 s); the edit's trigger waits 1 (50 ms) and keeps it.
+    // Holds the lock 25 model seconds; the edit comes 5 seconds in, and its trigger waits 1 for
+    // the lock and keeps it.
     const holding = env.run('holdLock', [25_000]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const [edit] = await env.act([{ type: 'edit', range: `${TAB}!B2`, values: [['kept']] }]);
-    expect(edit!.triggers.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    const edit = env.actAfter(5_000, { type: 'edit', range: `${TAB}!B2`, values: [['kept']] });
+    expect(await edit).toEqual(['COMPLETED', 'COMPLETED']);
     expect((await holding).status).toBe('COMPLETED');
     expect(env.names()).toEqual([]);
     await env.webhook.setMode('hanging');
@@ -149,7 +151,7 @@ describe('under Google limits, a pending edit finds Script Properties full', () 
   let env: ScriptHarness;
   beforeAll(async () => {
     env = await startScriptHarness({
-      timeScale: 0.02,
+      timeScale: 0,
       limits: {},
       properties: { SHEETSYNC_LOCK_WAIT_MS: '1000' },
     });
@@ -159,11 +161,11 @@ describe('under Google limits, a pending edit finds Script Properties full', () 
   it('keeps the pending edit elsewhere and sends it', async () => {
     const filled = await env.run('fillProperties');
     expect(filled.result).toBeGreaterThan(50);
-    // Holds the lock 60 model seconds (1.2 s); the edit's trigger waits 1 (20 ms) and keeps it.
+    // Holds the lock 60 model seconds; the edit comes 5 seconds in, and its trigger waits 1 for
+    // the lock and keeps it.
     const holding = env.run('holdLock', [60_000]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const [edit] = await env.act([{ type: 'edit', range: `${TAB}!B2`, values: [['kept']] }]);
-    expect(edit!.triggers.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    const edit = env.actAfter(5_000, { type: 'edit', range: `${TAB}!B2`, values: [['kept']] });
+    expect(await edit).toEqual(['COMPLETED', 'COMPLETED']);
     expect((await holding).status).toBe('COMPLETED');
     expect(env.names()).toEqual([]);
     await flush(env);

@@ -2,8 +2,9 @@
  * The real sheetWebhook handler (signature check, replay guard, validation) behind a local HTTP
  * server that a test can fail the ways a network and a service fail: answering 503, hanging
  * without an answer, unreachable (nothing listens on its port), or slow (latency before each
- * answer). It records every request that reached it and the changes it published, for tests that
- * run the real apps-script/ in the local sheet's Apps Script runtime.
+ * answer, in the model time of the Apps Script runtime's limits model: `modelLatencyMs`). It
+ * records every request that reached it and the changes it published, for tests that run the
+ * real apps-script/ in the local sheet's Apps Script runtime.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,8 +28,14 @@ export interface SwitchableWebhook {
   arrivals: Arrival[];
   /** Row changes published, in order. */
   published: SheetChangeMessage[];
-  /** Real milliseconds before each request is handled. */
+  /**
+   * Model milliseconds each answer takes, as the runtime's limits model charges a UrlFetchApp
+   * call to this server (its `costs.serverLatencyMs`, wired by apps-script-harness.ts). The server
+   * itself answers at once: real time is no model time.
+   */
   latencyMs: number;
+  /** The model latency of a request to `url`: Infinity while hanging (the fetch times out), 0 elsewhere. */
+  modelLatencyMs(url: string): number;
   mode(): WebhookMode;
   setMode(mode: WebhookMode): Promise<void>;
   /** Event ids answered 2xx, in the order they were accepted. */
@@ -99,11 +106,7 @@ export async function startSwitchableWebhook(options: SwitchableWebhookOptions):
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks);
-      if (webhook.latencyMs > 0) setTimeout(() => handle(req, res, rawBody), webhook.latencyMs);
-      else handle(req, res, rawBody);
-    });
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
   });
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -128,6 +131,8 @@ export async function startSwitchableWebhook(options: SwitchableWebhookOptions):
     arrivals,
     published,
     latencyMs: 0,
+    modelLatencyMs: (url) =>
+      !url.startsWith(webhook.url) ? 0 : mode === 'hanging' ? Number.POSITIVE_INFINITY : webhook.latencyMs,
     mode: () => mode,
     async setMode(next) {
       if (next === mode) return;

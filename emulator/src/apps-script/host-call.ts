@@ -15,7 +15,12 @@ export class ScriptException extends Error {
   override name = 'Exception';
 }
 
-export function createHostCall(replyPort: MessagePort, flag: Int32Array): HostCall {
+/** @param onReply sees each answer before the script does (the model time it carries) */
+export function createHostCall(
+  replyPort: MessagePort,
+  flag: Int32Array,
+  onReply: (reply: ServiceReply) => void = () => {},
+): HostCall {
   if (!parentPort) throw new Error('createHostCall runs only in a worker thread');
   const port = parentPort;
   return (op, ...args) => {
@@ -27,6 +32,7 @@ export function createHostCall(replyPort: MessagePort, flag: Int32Array): HostCa
       const received = receiveMessageOnPort(replyPort);
       if (received) {
         const reply = received.message as ServiceReply;
+        onReply(reply);
         if (!reply.ok) throw new ScriptException(reply.message);
         return reply.result as never;
       }

@@ -5,13 +5,17 @@
  * limitation, your script throws an exception and execution stops", and "Quotas are per user and
  * reset 24 hours after the first request": the emulator has one user, so one ledger.
  *
- * Time runs on a model clock: with `timeScale` 0.01 a model minute passes in 0.6 s of real time,
- * so a test can live through a 6-minute execution limit, or a whole day of quotas, quickly.
+ * Time is model time (virtual-clock.ts): it moves only by modelled durations (model-time.ts), so
+ * an execution's duration, and what it counts against the limits, is the same on any machine, and
+ * a test can live through a 6-minute execution limit, or a whole day of quotas, in moments.
  */
 
 /** The numbers of the model; every field defaults to Google's value for a consumer account. */
 export interface AppsScriptLimits {
-  /** "Script runtime: 6 min / execution". An execution past it is stopped where it is. */
+  /**
+   * "Script runtime: 6 min / execution". An execution is stopped where it is when its model time
+   * reaches it (in the service call or sleep that would take it past).
+   */
   executionMs: number;
   /** "Triggers total runtime: 90 min / day" (Google Workspace: 6 hr / day). */
   triggerRuntimeMsPerDay: number;
@@ -49,22 +53,9 @@ export const LIMIT_MESSAGES = {
   noUi: 'Cannot call SpreadsheetApp.getUi() from this context.',
 } as const;
 
-/**
- * The model clock: `now()` starts at the real time the runtime started and runs `1 / timeScale`
- * times as fast as real time.
- */
-export class ModelClock {
-  readonly origin = Date.now();
-  constructor(readonly timeScale: number) {
-    if (!(timeScale > 0)) throw new Error('timeScale must be a positive number');
-  }
-  now(): number {
-    return Math.floor(this.origin + (Date.now() - this.origin) / this.timeScale);
-  }
-  /** Real milliseconds for a model duration. */
-  realMs(modelMs: number): number {
-    return modelMs * this.timeScale;
-  }
+/** What the limits read the time from: the model clock (virtual-clock.ts). */
+export interface Clock {
+  now(): number;
 }
 
 /** What one user has used of the daily quotas, in the window that started with its first use. */
@@ -84,7 +75,7 @@ export class QuotaLedger {
 
   constructor(
     readonly limits: AppsScriptLimits,
-    readonly clock: ModelClock,
+    readonly clock: Clock,
   ) {}
 
   /**
@@ -100,7 +91,7 @@ export class QuotaLedger {
     return null;
   }
 
-  /** An execution that `begin` let start has ended after `modelMs`. */
+  /** An execution that `begin` let start has ended after `modelMs` of model time. */
   end(trigger: boolean, modelMs: number): void {
     this.running--;
     if (trigger) {

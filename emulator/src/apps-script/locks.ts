@@ -3,15 +3,34 @@
  * waiters queue in arrival order and time out individually. Ending an execution releases what
  * it still holds, as Google does when a script finishes without releaseLock().
  */
+
+/** When a lock wait ends: in real time, or on the limits model's clock (virtual-clock.ts). */
+export interface LockTimers {
+  /** Runs `fire` after `ms`; returns a function that cancels it. */
+  after(ms: number, fire: () => void): () => void;
+  /** Runs `fire` for a lock handed to a waiter by its releaser. */
+  handOver(fire: () => void): void;
+}
+
+export const REAL_LOCK_TIMERS: LockTimers = {
+  after(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+  handOver: (fire) => fire(),
+};
+
 interface Waiter {
   owner: number;
   grant: (granted: boolean) => void;
-  timer: NodeJS.Timeout;
+  cancelTimeout: () => void;
 }
 
 export class LockTable {
   private readonly owners = new Map<string, number>();
   private readonly waiters = new Map<string, Waiter[]>();
+
+  constructor(private readonly timers: LockTimers = REAL_LOCK_TIMERS) {}
 
   /** Resolves true once `owner` holds `key`, or false after `timeoutMs`. Re-acquiring is a no-op. */
   acquire(key: string, owner: number, timeoutMs: number): Promise<boolean> {
@@ -26,14 +45,14 @@ export class LockTable {
       const waiter: Waiter = {
         owner,
         grant: resolve,
-        timer: setTimeout(() => {
+        cancelTimeout: this.timers.after(timeoutMs, () => {
           const list = this.waiters.get(key) ?? [];
           this.waiters.set(
             key,
             list.filter((w) => w !== waiter),
           );
           resolve(false);
-        }, timeoutMs),
+        }),
       };
       queue.push(waiter);
       this.waiters.set(key, queue);
@@ -45,9 +64,9 @@ export class LockTable {
     this.owners.delete(key);
     const next = this.waiters.get(key)?.shift();
     if (next) {
-      clearTimeout(next.timer);
+      next.cancelTimeout();
       this.owners.set(key, next.owner);
-      next.grant(true);
+      this.timers.handOver(() => next.grant(true));
     }
   }
 
@@ -55,7 +74,7 @@ export class LockTable {
     for (const [key, holder] of [...this.owners]) if (holder === owner) this.release(key, owner);
     for (const [key, queue] of this.waiters) {
       for (const waiter of queue.filter((w) => w.owner === owner)) {
-        clearTimeout(waiter.timer);
+        waiter.cancelTimeout();
         waiter.grant(false);
       }
       this.waiters.set(

@@ -94,6 +94,8 @@ export interface ServiceOps {
   'trigger.create': { args: [spreadsheetId: string, trigger: TriggerSpec]; result: TriggerShape };
   'trigger.list': { args: [spreadsheetId: string]; result: TriggerShape[] };
   'trigger.delete': { args: [spreadsheetId: string, triggerUid: string]; result: null };
+  /** Utilities.sleep on the model clock (limits.ts); without it a worker sleeps by itself. */
+  'clock.sleep': { args: [ms: number]; result: null };
   log: { args: [level: 'info' | 'warn' | 'error', message: string]; result: null };
 }
 
@@ -147,7 +149,10 @@ export interface ServiceCall {
   args: unknown[];
 }
 
-export type ServiceReply = { ok: true; result: unknown } | { ok: false; message: string };
+/** A call's answer; `now` is the model time it came back at, on the model clock (limits.ts). */
+export type ServiceReply = ({ ok: true; result: unknown } | { ok: false; message: string }) & {
+  now?: number;
+};
 
 /** The event a trigger run receives, in a form that crosses threads; the worker builds the real objects. */
 export type TriggerEventSpec =
@@ -197,9 +202,11 @@ export interface RunOrder {
 
 /** What a script worker needs of the limits model. */
 export interface RunLimits {
-  /** The model clock: the script's Date reads `clockOrigin + (real now - clockOrigin) / timeScale`. */
-  clockOrigin: number;
-  timeScale: number;
+  /**
+   * The model time the execution starts at. The script's Date reads it, then the `now` of each
+   * service call's answer: model time stands still while a script computes (virtual-clock.ts).
+   */
+  now: number;
   /** A person is present (a menu or editor run): without one, SpreadsheetApp.getUi() throws. */
   hasUi: boolean;
 }

@@ -13,10 +13,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ScriptSpreadsheetBackend } from './backend.ts';
-import { type AppsScriptLimits, GOOGLE_LIMITS, ModelClock, QuotaLedger, type QuotaUsage } from './limits.ts';
+import { type AppsScriptLimits, GOOGLE_LIMITS, type QuotaUsage } from './limits.ts';
+import { LimitsModel } from './limits-model.ts';
 import { LockTable } from './locks.ts';
+import { DEFAULT_COSTS, type ModelCosts } from './model-time.ts';
 import type { ChangeType, GridBox, RunOrder, TriggerEventSpec, TriggerShape } from './protocol.ts';
 import { createScriptHost } from './script-host.ts';
+import { scaledRealTime, TimeTriggers } from './time-triggers.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface AppsScriptRuntimeOptions {
@@ -26,14 +29,22 @@ export interface AppsScriptRuntimeOptions {
   /** The person at the keyboard: `e.user` and Session.getActiveUser(). */
   user?: string;
   /**
-   * Multiplies time-driven trigger periods: 0.001 makes `everyMinutes(1)` fire every 60 ms. With
-   * `limits` it scales the whole model clock (limits.ts): the script's Date and sleeps, lock
-   * waits, the execution limit and the daily quotas.
+   * Without `limits`, multiplies time-driven trigger periods: 0.001 makes `everyMinutes(1)` fire
+   * every 60 ms. With `limits`, paces the model clock (virtual-clock.ts): model time passes no
+   * faster than real time / timeScale (default 1, real time); 0 is no pacing, and idle model time
+   * then passes only by `advance`.
    */
   timeScale?: number;
-  /** Executions running at once, across spreadsheets (more wait for a worker). Default 4. */
+  /**
+   * Executions running at once, across spreadsheets (more wait for a worker). Default 4. With
+   * `limits`, at least the simultaneous limit: a waiting execution would stop the model clock.
+   */
   concurrency?: number;
-  /** Real milliseconds before an execution is stopped, without `limits`. Default 6 minutes. */
+  /**
+   * Real milliseconds before an execution is stopped. Without `limits`, of the whole run; with
+   * `limits` (where the execution limit is in model time), of computing without calling a
+   * service, which takes no model time (a runaway loop). Default 6 minutes.
+   */
   executionTimeoutMs?: number;
   /**
    * Opt-in model of Google's quotas and limits (limits.ts): `true` for Google's numbers, or some
@@ -42,6 +53,8 @@ export interface AppsScriptRuntimeOptions {
    * charset must be ASCII (Google does not document the default).
    */
   limits?: true | Partial<AppsScriptLimits>;
+  /** With `limits`: the model time a call takes (model-time.ts), e.g. a test webhook's latency. */
+  costs?: Partial<ModelCosts>;
   logger?: Logger;
 }
 
@@ -60,6 +73,7 @@ export interface Execution {
   error?: string;
   result?: unknown;
   logs: string[];
+  /** With `limits`, model time (virtual-clock.ts), as `durationMs`; otherwise real time. */
   startedAt: string;
   durationMs: number;
 }
@@ -74,22 +88,22 @@ const MAX_KEPT_EXECUTIONS = 1000;
 
 export class AppsScriptRuntime {
   private readonly pool: WorkerPool;
-  private readonly locks = new LockTable();
+  private readonly locks: LockTable;
   private readonly history: Execution[] = [];
   private readonly logs = new Map<number, string[]>();
-  private readonly clocks = new Map<string, { timer: NodeJS.Timeout; running: boolean }>();
+  private readonly timeTriggers: TimeTriggers;
   private nextRunId = 1;
   private readonly user: string;
-  private readonly clock: ModelClock | undefined;
-  private readonly ledger: QuotaLedger | undefined;
+  private readonly model: LimitsModel | undefined;
 
   constructor(private readonly options: AppsScriptRuntimeOptions) {
     this.user = options.user ?? 'user@example.com';
     if (options.limits) {
-      this.clock = new ModelClock(options.timeScale ?? 1);
       const limits = { ...GOOGLE_LIMITS, ...(options.limits === true ? {} : options.limits) };
-      this.ledger = new QuotaLedger(limits, this.clock);
+      this.model = new LimitsModel(limits, options.timeScale ?? 1, { ...DEFAULT_COSTS, ...options.costs });
     }
+    const model = this.model;
+    this.locks = new LockTable(model?.lockTimers());
     const serve = createScriptHost(
       options.backend,
       this.locks,
@@ -102,29 +116,67 @@ export class AppsScriptRuntime {
             line: message,
           });
         },
-        triggersChanged: (spreadsheetId) => this.armClocks(spreadsheetId),
+        triggersChanged: (spreadsheetId) => this.timeTriggers.arm(spreadsheetId),
       },
-      this.ledger,
+      model ? { ledger: model.ledger, time: model.hostTime() } : {},
     );
-    const timeoutMs = this.ledger
-      ? this.ledger.clock.realMs(this.ledger.limits.executionMs)
-      : (options.executionTimeoutMs ?? 360_000);
-    this.pool = new WorkerPool(serve, options.concurrency ?? 4, timeoutMs);
+    const timeoutMs = options.executionTimeoutMs ?? 360_000;
+    const concurrency = options.concurrency ?? 4;
+    this.pool = model
+      ? new WorkerPool(
+          model.chargeCalls(serve),
+          Math.max(concurrency, model.limits.simultaneousExecutions),
+          timeoutMs,
+          'compute',
+        )
+      : new WorkerPool(serve, concurrency, timeoutMs);
+    this.timeTriggers = new TimeTriggers({
+      backend: options.backend,
+      every: model ? (periodMs, tick) => model.every(periodMs, tick) : scaledRealTime(options.timeScale ?? 1),
+      overlap: model !== undefined,
+      fire: (spreadsheetId, trigger) => {
+        const event: TriggerEventSpec = {
+          type: 'clock',
+          triggerUid: trigger.triggerUid,
+          at: this.now(),
+          timeZone: 'UTC',
+        };
+        return this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event);
+      },
+    });
   }
 
   /** The time: the model clock's with `limits`, else the real one. */
   now(): number {
-    return this.clock ? this.clock.now() : Date.now();
+    return this.model ? this.model.clock.now() : Date.now();
+  }
+
+  /**
+   * With `limits`: lets `ms` of model time pass at once, firing the time-driven triggers due on
+   * the way; resolves when the clock has reached it.
+   */
+  advance(ms: number): Promise<void> {
+    if (!this.model) return Promise.reject(new Error('advance() needs the limits model (`limits`)'));
+    return this.model.clock.advance(ms);
+  }
+
+  /**
+   * With `limits`: runs `fire` once `ms` of model time from now have passed, as an event of the
+   * model clock (a person acting at a model time, in a test).
+   */
+  after(ms: number, fire: () => void): void {
+    if (!this.model) throw new Error('after() needs the limits model (`limits`)');
+    this.model.clock.schedule(this.now() + ms, fire);
   }
 
   /** The day's use of the modelled quotas, or undefined without `limits`. */
   quotaUsage(): QuotaUsage | undefined {
-    return this.ledger?.usage();
+    return this.model?.ledger.usage();
   }
 
   /** Arms the time-driven triggers saved with existing spreadsheets. */
   start(): void {
-    for (const id of this.options.backend.spreadsheetIds()) this.armClocks(id);
+    for (const id of this.options.backend.spreadsheetIds()) this.timeTriggers.arm(id);
   }
 
   /** Runs a function as if chosen in the script editor (e.g. the one that installs triggers). */
@@ -169,9 +221,9 @@ export class AppsScriptRuntime {
   }
 
   async close(): Promise<void> {
-    for (const clock of this.clocks.values()) clearInterval(clock.timer);
-    this.clocks.clear();
+    this.timeTriggers.stopAll();
     await this.pool.close();
+    this.model?.clock.close();
   }
 
   private async execute(
@@ -182,11 +234,13 @@ export class AppsScriptRuntime {
     args: unknown[] = [],
   ): Promise<Execution> {
     const runId = this.nextRunId++;
-    const started = Date.now();
+    const started = this.now();
     const lines: string[] = [];
     this.logs.set(runId, lines);
     const trigger = type !== 'EDITOR';
-    const refused = this.ledger?.begin(trigger) ?? null;
+    // Synchronously, before any await: from here the execution holds the model clock.
+    const refused = this.model?.begin(runId, trigger, (reason) => void this.pool.stop(runId, reason)) ?? null;
+    let durationMs = 0;
     let outcome: Awaited<ReturnType<WorkerPool['run']>>;
     try {
       if (refused) throw new Error(refused);
@@ -202,10 +256,10 @@ export class AppsScriptRuntime {
         activeUser: this.user,
         timeZone: shape.timeZone,
       };
-      if (this.clock) {
+      if (this.model) {
         // Menus and the editor have a person at the sheet; triggers do not.
         const hasUi = type === 'EDITOR' || type === 'ON_OPEN';
-        order.limits = { clockOrigin: this.clock.origin, timeScale: this.clock.timeScale, hasUi };
+        order.limits = { now: started, hasUi };
       }
       outcome = await this.pool.run(order);
     } catch (error) {
@@ -218,7 +272,8 @@ export class AppsScriptRuntime {
     } finally {
       this.locks.releaseAll(runId);
       this.logs.delete(runId);
-      if (this.clock && !refused) this.ledger?.end(trigger, (Date.now() - started) / this.clock.timeScale);
+      if (!this.model) durationMs = Date.now() - started;
+      else if (!refused) durationMs = this.model.end(runId, trigger);
     }
     const execution: Execution = {
       executionId: runId,
@@ -232,7 +287,7 @@ export class AppsScriptRuntime {
       ...(outcome.result !== undefined ? { result: outcome.result } : {}),
       logs: lines,
       startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
+      durationMs,
     };
     this.history.push(execution);
     if (this.history.length > MAX_KEPT_EXECUTIONS) this.history.shift();
@@ -248,48 +303,5 @@ export class AppsScriptRuntime {
       .filter((name) => name.endsWith('.js') || name.endsWith('.gs'))
       .sort();
     return names.map((name) => ({ name, source: readFileSync(join(this.options.scriptDir, name), 'utf8') }));
-  }
-
-  private armClocks(spreadsheetId: string): void {
-    const triggers = this.options.backend.loadScriptState(spreadsheetId).triggers;
-    const wanted = new Set<string>();
-    for (const trigger of triggers) {
-      if (trigger.eventType !== 'CLOCK') continue;
-      const key = `${spreadsheetId}/${trigger.triggerUid}`;
-      wanted.add(key);
-      if (this.clocks.has(key)) continue;
-      const period = Math.max(10, trigger.everyMs * (this.options.timeScale ?? 1));
-      const clock = {
-        running: false,
-        timer: setInterval(() => {
-          // A tick while the previous run of this trigger still runs is skipped; with `limits` it
-          // starts another run, as Google's schedule does not wait for the last one.
-          if (clock.running && !this.ledger) return;
-          if (!this.options.backend.spreadsheetIds().includes(spreadsheetId)) {
-            clearInterval(clock.timer);
-            this.clocks.delete(key);
-            return;
-          }
-          clock.running = true;
-          const event: TriggerEventSpec = {
-            type: 'clock',
-            triggerUid: trigger.triggerUid,
-            at: this.now(),
-            timeZone: 'UTC',
-          };
-          void this.execute(spreadsheetId, trigger.handlerFunction, 'CLOCK', event).finally(() => {
-            clock.running = false;
-          });
-        }, period),
-      };
-      clock.timer.unref();
-      this.clocks.set(key, clock);
-    }
-    for (const [key, clock] of this.clocks) {
-      if (key.startsWith(`${spreadsheetId}/`) && !wanted.has(key)) {
-        clearInterval(clock.timer);
-        this.clocks.delete(key);
-      }
-    }
   }
 }

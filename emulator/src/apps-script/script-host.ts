@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ScriptSpreadsheetBackend, ScriptState } from './backend.ts';
+import { FETCH_TIMEOUT_MS, fetchOverHttp } from './http-fetch.ts';
 import type { QuotaLedger } from './limits.ts';
 import type { LockTable } from './locks.ts';
 import type {
@@ -18,7 +19,34 @@ import type {
 
 /** Google allows 20 triggers per user per script. */
 const MAX_TRIGGERS = 20;
-const FETCH_TIMEOUT_MS = 60_000;
+
+/** How the host spends time for an execution: real time, or the model clock's (model-time.ts). */
+export interface HostTime {
+  now(): number;
+  /** Utilities.sleep of execution `runId`. */
+  sleep(runId: number, ms: number): Promise<void>;
+  /** Execution `runId` waits for `waiting` (a lock). */
+  suspend<T>(runId: number, waiting: Promise<T>): Promise<T>;
+  /** UrlFetchApp's exchange for execution `runId`. */
+  fetch(request: FetchRequest, runId: number): Promise<FetchResponse>;
+}
+
+export const REAL_TIME: HostTime = {
+  now: () => Date.now(),
+  sleep: (_, ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  suspend: (_, waiting) => waiting,
+  fetch: (request) => fetchOverHttp(request, AbortSignal.timeout(FETCH_TIMEOUT_MS)),
+};
+
+export interface ScriptHostOptions {
+  /**
+   * The limits model's counters: URL Fetch calls count against the day's quota, property
+   * stores against their sizes.
+   */
+  ledger?: QuotaLedger;
+  /** Default: real time. */
+  time?: HostTime;
+}
 
 export interface ScriptHostHooks {
   /** A script line for the execution's log. */
@@ -34,18 +62,12 @@ type Handlers = {
   [K in keyof ServiceOps]: (runId: number, ...args: ServiceOps[K]['args']) => Reply<ServiceOps[K]['result']>;
 };
 
-/**
- * @param ledger the limits model's counters, when the runtime models Google's limits: URL Fetch
- *   calls count against the day's quota, property stores against their sizes, and a fetch waits
- *   at most its timeout on the model clock
- */
 export function createScriptHost(
   backend: ScriptSpreadsheetBackend,
   locks: LockTable,
   hooks: ScriptHostHooks,
-  ledger?: QuotaLedger,
+  { ledger, time = REAL_TIME }: ScriptHostOptions = {},
 ): (call: ServiceCall, runId: number) => Promise<ServiceReply> {
-  const fetchTimeoutMs = ledger ? ledger.clock.realMs(FETCH_TIMEOUT_MS) : FETCH_TIMEOUT_MS;
   const cache = new Map<string, { value: string; expiresAt: number }>();
   const updateState = (spreadsheetId: string, change: (state: ScriptState) => void) => {
     const state = backend.loadScriptState(spreadsheetId);
@@ -68,9 +90,9 @@ export function createScriptHost(
     'protection.update': (_, id, protectedRangeId, change) =>
       backend.updateProtection(id, protectedRangeId, change),
     'protection.remove': (_, id, protectedRangeId) => backend.removeProtection(id, protectedRangeId),
-    'url.fetch': (_, request) => {
+    'url.fetch': (runId, request) => {
       ledger?.urlFetch();
-      return fetchOverHttp(request, fetchTimeoutMs);
+      return time.fetch(request, runId);
     },
     'properties.read': (_, id, store) => ({ ...backend.loadScriptState(id).properties[store] }),
     'properties.write': (_, id, store, set, remove) => {
@@ -83,19 +105,19 @@ export function createScriptHost(
       });
       return null;
     },
-    'lock.acquire': (runId, key, timeoutMs) => locks.acquire(key, runId, timeoutMs),
+    'lock.acquire': (runId, key, timeoutMs) => time.suspend(runId, locks.acquire(key, runId, timeoutMs)),
     'lock.release': (runId, key) => locks.release(key, runId),
     'cache.get': (_, id, keys) => {
       const found: Record<string, string> = {};
       for (const key of keys) {
         const entry = cache.get(`${id}/${key}`);
-        if (entry && entry.expiresAt > Date.now()) found[key] = entry.value;
+        if (entry && entry.expiresAt > time.now()) found[key] = entry.value;
       }
       return found;
     },
     'cache.put': (_, id, entries, ttlSeconds) => {
       for (const [key, value] of Object.entries(entries)) {
-        cache.set(`${id}/${key}`, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+        cache.set(`${id}/${key}`, { value, expiresAt: time.now() + ttlSeconds * 1000 });
       }
       return null;
     },
@@ -124,6 +146,7 @@ export function createScriptHost(
       hooks.triggersChanged(id);
       return null;
     },
+    'clock.sleep': (runId, ms) => time.sleep(runId, ms),
     log: (runId, level, message) => hooks.log(runId, level, message),
   };
   return async (call, runId) => {
@@ -140,29 +163,4 @@ export function createScriptHost(
 /** Trigger ids on Google are decimal strings of about 19 digits. */
 function newTriggerUid(): string {
   return `${randomInt(1, 9)}${String(randomInt(0, 2 ** 47)).padStart(15, '0')}${randomInt(100, 999)}`;
-}
-
-async function fetchOverHttp(request: FetchRequest, timeoutMs: number): Promise<FetchResponse> {
-  let response: Response;
-  try {
-    response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body:
-        request.body && request.method !== 'GET' && request.method !== 'HEAD'
-          ? (new Uint8Array(request.body).buffer as ArrayBuffer)
-          : undefined,
-      redirect: request.followRedirects ? 'follow' : 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if ((error as Error).name === 'TimeoutError') throw new Error(`Timeout: ${request.url}`);
-    throw new Error(`Address unavailable: ${request.url}${cause ? ` (${cause})` : ''}`);
-  }
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }

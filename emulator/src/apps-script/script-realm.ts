@@ -39,15 +39,15 @@ export function isDate(value: unknown): value is Date {
 }
 
 /**
- * Makes the context's `Date` read the limits model's clock (limits.ts): `Date.now()` and `new
- * Date()` give `origin + (real now - origin) / timeScale`; dates built from arguments are
- * unchanged, and `instanceof Date` still holds for every date of the realm.
+ * Makes the context's `Date` read the limits model's clock (virtual-clock.ts): `Date.now()` and
+ * `new Date()` give `now()`; dates built from arguments are unchanged, and `instanceof Date` still
+ * holds for every date of the realm.
  */
-export function installModelClock(context: vm.Context, origin: number, timeScale: number): void {
+export function installModelClock(context: vm.Context, now: () => number): void {
   const install = vm.runInContext(
-    `(function (origin, timeScale) {
+    `(function (modelNow) {
       const RealDate = Date;
-      const now = () => Math.floor(origin + (RealDate.now() - origin) / timeScale);
+      const now = () => modelNow();
       function ModelDate(...args) {
         if (!new.target) return new RealDate(now()).toString();
         return args.length === 0 ? new RealDate(now()) : new RealDate(...args);
@@ -58,6 +58,6 @@ export function installModelClock(context: vm.Context, origin: number, timeScale
       globalThis.Date = ModelDate;
     })`,
     context,
-  ) as (origin: number, timeScale: number) => void;
-  install(origin, timeScale);
+  ) as (now: () => number) => void;
+  install(now);
 }

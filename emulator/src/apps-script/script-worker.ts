@@ -19,7 +19,11 @@ import { createUrlFetchApp } from './services/url-fetch-app.ts';
 import { createUtilities } from './services/utilities.ts';
 
 const { replyPort, flag } = workerData as { replyPort: MessagePort; flag: SharedArrayBuffer };
-const call = createHostCall(replyPort, new Int32Array(flag));
+/** The model time of the execution running, when it runs on the model clock (limits.ts). */
+let modelNow = 0;
+const call = createHostCall(replyPort, new Int32Array(flag), (reply) => {
+  if (reply.now !== undefined) modelNow = reply.now;
+});
 
 parentPort!.on('message', (order: RunOrder) => {
   if (order.kind !== 'run') return;
@@ -75,9 +79,10 @@ function buildGlobals(call: HostCall, order: RunOrder) {
   const realm = createScriptRealm({});
   const { toScript } = realm;
   const limits = order.limits;
-  if (limits) installModelClock(realm.context, limits.clockOrigin, limits.timeScale);
-  /** Real milliseconds for a script's duration (a sleep, a lock wait), on the model clock if any. */
-  const realMs = (ms: number) => (limits ? ms * limits.timeScale : ms);
+  if (limits) {
+    modelNow = limits.now;
+    installModelClock(realm.context, () => modelNow);
+  }
   const strictCharsets = limits !== undefined;
   const spreadsheetApp = createSpreadsheetApp({
     call,
@@ -97,10 +102,13 @@ function buildGlobals(call: HostCall, order: RunOrder) {
     SpreadsheetApp: spreadsheetApp,
     UrlFetchApp: createUrlFetchApp(call, toScript, strictCharsets),
     PropertiesService: createPropertiesService(call, order.spreadsheetId, toScript),
-    LockService: createLockService(call, order.spreadsheetId, order.activeUser, realMs),
+    LockService: createLockService(call, order.spreadsheetId, order.activeUser),
     CacheService: createCacheService(call, order.spreadsheetId, toScript),
     ScriptApp: createScriptApp(call, order.spreadsheetId, toScript),
-    Utilities: createUtilities(toScript, { realMs, strictCharsets }),
+    Utilities: createUtilities(toScript, {
+      ...(limits ? { sleep: (ms: number) => call('clock.sleep', ms) } : {}),
+      strictCharsets,
+    }),
     Session: {
       getActiveUser: () => user,
       getEffectiveUser: () => user,

@@ -1,7 +1,8 @@
 /**
  * A pool of script worker threads. Executions run concurrently up to the pool size (Google runs
  * trigger executions of one script concurrently; LockService is how scripts serialise), and
- * queue beyond it. An execution that overruns its time limit loses its worker, which is replaced.
+ * queue beyond it. An execution that overruns its time limit, or is stopped, loses its worker,
+ * which is replaced.
  */
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -39,6 +40,14 @@ function bundledWorker(): string {
   return workerSource;
 }
 
+/**
+ * What the real-time limit counts: the whole run, or only the time the script computes without
+ * calling a service (a runaway loop, when the limits model keeps the time: limits.ts).
+ */
+export type Watch = 'run' | 'compute';
+
+const EXECUTION_TIME = 'Exceeded maximum execution time';
+
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Array<{ order: RunOrder; finish: (outcome: RunOutcome) => void }> = [];
@@ -48,7 +57,16 @@ export class WorkerPool {
     private readonly serve: ServeCall,
     private readonly size: number,
     private readonly timeoutMs: number,
+    private readonly watch: Watch = 'run',
   ) {}
+
+  /** Stops a running execution where it is, as Google stops one at its time limit. */
+  async stop(runId: number, reason: string): Promise<void> {
+    const slot = this.slots.find((s) => s.running?.order.runId === runId);
+    if (!slot) return;
+    await this.retire(slot, reason);
+    this.dispatch();
+  }
 
   run(order: RunOrder): Promise<RunOutcome> {
     if (this.closed) return Promise.resolve(failed(order, 'The Apps Script runtime is closed.'));
@@ -80,13 +98,16 @@ export class WorkerPool {
         return;
       }
       const next = this.queue.shift()!;
-      const timer = setTimeout(() => {
-        void this.retire(slot, 'Exceeded maximum execution time');
-        this.dispatch();
-      }, this.timeoutMs);
-      slot.running = { ...next, timer };
+      slot.running = { ...next, timer: this.limit(slot) };
       slot.worker.postMessage(next.order);
     }
+  }
+
+  private limit(slot: Slot): NodeJS.Timeout {
+    return setTimeout(() => {
+      void this.retire(slot, EXECUTION_TIME);
+      this.dispatch();
+    }, this.timeoutMs);
   }
 
   private spawn(): Slot {
@@ -111,8 +132,11 @@ export class WorkerPool {
         return;
       }
       if (message.kind === 'call') {
-        const runId = slot.running?.order.runId ?? -1;
-        void this.serve(message, runId).then((reply) => {
+        const running = slot.running;
+        if (running && this.watch === 'compute') clearTimeout(running.timer);
+        void this.serve(message, running?.order.runId ?? -1).then((reply) => {
+          if (running && slot.running === running && this.watch === 'compute')
+            running.timer = this.limit(slot);
           slot.replyPort.postMessage(reply);
           Atomics.store(slot.flag, 0, 1);
           Atomics.notify(slot.flag, 0);

@@ -5,14 +5,9 @@
  */
 import { type HostCall, ScriptException } from '../host-call.ts';
 
-/** @param realMs real milliseconds for a wait the script gives (the limits model's clock) */
-export function createLockService(
-  call: HostCall,
-  spreadsheetId: string,
-  user: string,
-  realMs: (ms: number) => number = (ms) => ms,
-) {
-  const wait = (timeoutInMillis: number) => realMs(Math.max(0, Number(timeoutInMillis) || 0));
+/** Waits are the host's: in real time, or on the limits model's clock (limits.ts). */
+export function createLockService(call: HostCall, spreadsheetId: string, user: string) {
+  const wait = (timeoutInMillis: number) => Math.max(0, Number(timeoutInMillis) || 0);
   const lock = (key: string) => {
     let held = false;
     return {

@@ -18,15 +18,19 @@ const DIGESTS: Record<string, string> = {
 };
 
 export interface UtilitiesOptions {
-  /** Real milliseconds for a sleep (the limits model's clock). */
-  realMs?: (ms: number) => number;
+  /** Sleeps on the limits model's clock; by default the worker sleeps in real time. */
+  sleep?: (ms: number) => void;
   /** Refuse non-ASCII text where no charset was given (bytes.ts requireAscii). */
   strictCharsets?: boolean;
 }
 
 export function createUtilities(toScript: (value: unknown) => unknown, options: UtilitiesOptions = {}) {
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-  const realMs = options.realMs ?? ((ms: number) => ms);
+  const sleep =
+    options.sleep ??
+    ((ms: number) => {
+      Atomics.wait(sleepCell, 0, 0, ms);
+    });
   /** Bytes of a string or Byte[] argument, refusing a charset-less non-ASCII string when strict. */
   const bytesOf = (data: unknown, charset: string | undefined, what: string) => {
     if (options.strictCharsets && charset === undefined) requireAscii(data, what);
@@ -74,7 +78,7 @@ export function createUtilities(toScript: (value: unknown) => unknown, options: 
     sleep: (milliseconds: number) => {
       const ms = Number(milliseconds);
       if (!(ms >= 0) || ms > 300_000) throw new ScriptException('Invalid argument: milliseconds');
-      Atomics.wait(sleepCell, 0, 0, realMs(ms));
+      sleep(ms);
     },
     formatDate: (date: Date, timeZone: string, format: string) => {
       if (!isDate(date)) throw new ScriptException('Invalid argument: date');
