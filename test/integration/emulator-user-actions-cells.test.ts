@@ -218,7 +218,12 @@ describe('copyPaste', () => {
         ],
       },
     });
+    const kinds: string[] = [];
+    const unsubscribe = emulator.model.onChange((event) => kinds.push(event.kind));
     await admin.userActions(id, [{ type: 'copyPaste', source: 'Sheet1!B1:C3', destination: 'Small!B2' }]);
+    unsubscribe();
+    // The grid hears of the new size (a sheetProperties change), then of the values.
+    expect(kinds).toEqual(['sheetProperties', 'values']);
     expect(await read('Small!B2:C4')).toEqual([
       ['name', 'share'],
       ['ada', '30%'],

@@ -46,7 +46,9 @@ export function copyPaste(
     const cells = from.rows[source.startRowIndex + i];
     copied.push(cells ? cells.slice(source.startColumnIndex, source.endColumnIndex) : []);
   }
+  const size = to.rowCount * to.columnCount;
   growToFit(spreadsheet, to, destination.startRowIndex + rows, destination.startColumnIndex + columns);
+  if (to.rowCount * to.columnCount !== size) emit({ kind: 'sheetProperties', sheetId: to.sheetId });
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < columns; j++) {
       const cell = copied[i % height]?.[j % width];
