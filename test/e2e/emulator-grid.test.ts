@@ -175,6 +175,50 @@ it('hidden columns are not shown, and the screenshot is kept', async () => {
   await page.screenshot({ path: join(ARTIFACTS, 'emulator-grid.png') });
 });
 
+it('the context menu moves a column through the user actions; onChange OTHER and onEdit for the column fire', async () => {
+  reports.length = 0;
+  await page.locator('.col-head', { hasText: /^E$/ }).click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Move column right' }).click();
+  await expect.poll(() => readCells('E1:F1')).toEqual([['seats', 'plan']]);
+  await expect
+    .poll(() => reports.map((r) => (r.kind === 'edit' ? `edit ${r.range}` : `change ${r.changeType}`)).sort())
+    .toEqual(['change OTHER', expect.stringMatching(/^edit F1:F\d+$/)]);
+  // The selection moved with the column: moving it left puts it back.
+  await page.locator('.col-head', { hasText: /^F$/ }).click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Move column left' }).click();
+  await expect.poll(() => readCells('E1:F1')).toEqual([['plan', 'seats']]);
+  // The cells move before the triggers run: wait for them, so none reports into the next test.
+  await expect.poll(() => reports.length).toBe(4);
+});
+
+it('whole rows copied and pasted from the menu carry the hidden id column; one onEdit for the pasted rows', async () => {
+  const copied = await readCells('A2:G3');
+  reports.length = 0;
+  await page.locator('.row-head', { hasText: /^2$/ }).click();
+  await page.locator('.row-head', { hasText: /^3$/ }).click({ modifiers: ['Shift'] });
+  await page.locator('[data-cell="C2"]').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Copy' }).click();
+  await page.locator('.row-head', { hasText: /^10$/ }).click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Paste' }).click();
+  await expect.poll(() => readCells('A10:G11')).toEqual(copied);
+  await expect
+    .poll(() => reports.map((r) => (r.kind === 'edit' ? [r.range, 'value' in r] : r.changeType)))
+    .toEqual(expect.arrayContaining([['A10:Z11', false], 'EDIT']));
+  expect(reports).toHaveLength(2);
+});
+
+it('Delete over a selection clears it with one clear action and one onEdit for the block', async () => {
+  reports.length = 0;
+  await page.locator('[data-cell="C10"]').click();
+  await page.locator('[data-cell="D11"]').click({ modifiers: ['Shift'] });
+  await page.keyboard.press('Delete');
+  await expect.poll(() => readCells('C10:D11')).toEqual([]);
+  expect((await readCells('B10:B11')).flat()).toEqual(['1', '2']);
+  await expect
+    .poll(() => reports.map((r) => (r.kind === 'edit' ? r.range : r.changeType)).sort())
+    .toEqual(['C10:D11', 'EDIT']);
+});
+
 it('a sheet of 50,000 rows renders only the rows on screen and scrolls to its end', async () => {
   const big = emulator.model.create({
     title: 'Big',
@@ -199,4 +243,14 @@ it('a sheet of 50,000 rows renders only the rows on screen and scrolls to its en
   } finally {
     await bigPage.close();
   }
+});
+
+it('double-clicking a tab renames it (renameSheet, onChange OTHER)', async () => {
+  reports.length = 0;
+  page.once('dialog', (dialog) => void dialog.accept('Customers 2024'));
+  await page.locator('.tab', { hasText: 'Sheet1' }).dblclick();
+  await page.locator('.tab', { hasText: 'Customers 2024' }).waitFor({ timeout: 5000 });
+  const { data } = await client.spreadsheets.get({ spreadsheetId, fields: 'sheets(properties(title))' });
+  expect(data.sheets?.map((sheet) => sheet.properties?.title)).toEqual(['Customers 2024']);
+  await expect.poll(() => reports.map((r) => r.changeType)).toEqual(['OTHER']);
 });

@@ -326,6 +326,25 @@ describe('spreadsheets.batchUpdate requests', () => {
     expect(await column('Renamed!A1:A2')).toEqual(['r1', 'r2']);
   });
 
+  it('a renamed tab keeps the formulas that name it working: they name the new title, as in Sheets', async () => {
+    await client.spreadsheets.values.update({
+      spreadsheetId,
+      range: 'Sheet1!B1',
+      valueInputOption: 'USER_ENTERED',
+      requestBody: { values: [['=Sheet1!A1&"!"']] },
+    });
+    await batch([
+      { updateSheetProperties: { properties: { sheetId: 0, title: 'My tab' }, fields: 'title' } },
+    ]);
+    const formula = await client.spreadsheets.values.get({
+      spreadsheetId,
+      range: "'My tab'!B1",
+      valueRenderOption: 'FORMULA',
+    });
+    expect(formula.data.values).toEqual([['=\'My tab\'!A1&"!"']]);
+    expect(await column("'My tab'!B1")).toEqual(['r1!']);
+  });
+
   it('a resize past 10,000,000 cells fails with the message Google gives', async () => {
     const { status, body } = await failure(
       batch([

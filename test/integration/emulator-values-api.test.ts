@@ -489,6 +489,57 @@ describe('spreadsheets.values.batchGet, batchUpdate, append, clear, batchClear',
     });
   });
 
+  // spreadsheets.values.append: "The input range is used to search for existing data and find a
+  // 'table' within that range. Values will be appended to the next row of the table, starting with
+  // the first column of the table." The table is the whole block of data around what the range
+  // finds, with all its columns, not only the range's own columns.
+  describe('append finds the whole table around the range', () => {
+    const append = async (range: string, values: unknown[][]) =>
+      (
+        await client.spreadsheets.values.append({
+          spreadsheetId,
+          range,
+          valueInputOption: 'RAW',
+          requestBody: { values },
+        })
+      ).data;
+
+    it('a single cell beside data finds the table with all its columns', async () => {
+      await put('Sheet1!A1:B2', [
+        ['id', 'name'],
+        ['1', 'ada'],
+      ]);
+      const data = await append('Sheet1!A1', [['2', 'bob']]);
+      expect(data.tableRange).toBe('Sheet1!A1:B2');
+      expect(data.updates?.updatedRange).toBe('Sheet1!A3:B3');
+    });
+
+    it('starts at the first column of the table, left of the range', async () => {
+      await put('Sheet1!A1:C3', [
+        ['id', 'name', 'team'],
+        ['1', 'ada', 'red'],
+        ['2', 'bob', 'blue'],
+      ]);
+      const data = await append('Sheet1!B:B', [['3', 'cy', 'red']]);
+      expect(data.tableRange).toBe('Sheet1!A1:C3');
+      expect(data.updates?.updatedRange).toBe('Sheet1!A4:C4');
+      expect((await get('Sheet1!A4:C4')).values).toEqual([['3', 'cy', 'red']]);
+    });
+
+    it('takes in rows whose first cells are empty and data touching a corner, not a block past an empty column', async () => {
+      await put('Sheet1!A1:B3', [
+        ['id', 'name'],
+        ['1', 'ada'],
+        ['', 'bob'],
+      ]);
+      await put('Sheet1!C4', [['note']]);
+      await put('Sheet1!E1:E5', [['x'], ['x'], ['x'], ['x'], ['x']]);
+      const data = await append('Sheet1!A1', [['9']]);
+      expect(data.tableRange).toBe('Sheet1!A1:C4');
+      expect(data.updates?.updatedRange).toBe('Sheet1!A5');
+    });
+  });
+
   it('append with INSERT_ROWS inserts rows so that data below the table moves down', async () => {
     await put('Sheet1!A1:A2', [['head'], ['one']]);
     await put('Sheet1!A4', [['below']]);

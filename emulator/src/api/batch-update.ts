@@ -19,6 +19,7 @@ import {
   sortRange,
   updateDimensionProperties,
 } from '../model/operations.ts';
+import { renameSheet } from '../model/rename-sheet.ts';
 import type { SheetProperties } from '../model/sheet.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
@@ -85,13 +86,7 @@ const handlers: Record<string, Handler> = {
     const wants = (name: string) =>
       fields === '*' || fields.split(',').some((f) => f.trim() === name || name.startsWith(`${f.trim()}.`));
     if (wants('title') && properties.title !== undefined) {
-      const clash = spreadsheet.sheetByTitle(properties.title);
-      if (clash && clash !== sheet) {
-        throw invalidArgument(
-          `A sheet with the name "${properties.title}" already exists. Please enter another name.`,
-        );
-      }
-      sheet.properties.title = properties.title;
+      renameSheet(spreadsheet, sheet, properties.title);
     }
     if (wants('hidden')) sheet.properties.hidden = properties.hidden === true;
     if (wants('gridProperties.frozenRowCount'))

@@ -2,14 +2,14 @@ import { formatA1 } from '../model/a1.ts';
 import { insertDimension, writeBounded } from '../model/operations.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
+import { findTable } from '../model/table-detection.ts';
 import { dimensions, enumParam, valuesOf } from './params.ts';
 import { type responseDataOptions, updateResponse } from './value-ranges.ts';
 
 /**
  * values.append: "The input range is used to search for existing data and find a 'table'
  * within that range. Values will be appended to the next row of the table, starting with the
- * first column of the table." The table is the first block of consecutive non-empty rows (within
- * the range's columns) at or below the range's first row.
+ * first column of the table." How the table is found: table-detection.ts.
  */
 export function append(
   spreadsheet: Spreadsheet,
@@ -23,51 +23,11 @@ export function append(
   },
 ): Record<string, unknown> {
   const { sheet, range } = spreadsheet.resolveA1(a1);
-  const bounded = spreadsheet.bound(sheet, range);
-  const firstColumn = bounded.startColumnIndex;
-  const lastColumn = Math.min(bounded.endColumnIndex, sheet.columnCount);
-  const occupied = (r: number): [number, number] | undefined => {
-    const cells = sheet.rows[r];
-    if (!cells) return undefined;
-    let lo = -1;
-    let hi = -1;
-    for (let c = firstColumn; c < Math.min(lastColumn, cells.length); c++) {
-      const cell = cells[c];
-      if (cell && (cell.value !== undefined || cell.formula !== undefined)) {
-        if (lo < 0) lo = c;
-        hi = c;
-      }
-    }
-    return lo < 0 ? undefined : [lo, hi];
-  };
-  const lastRow = Math.min(bounded.endRowIndex, sheet.rows.length);
-  let tableStart = -1;
-  for (let r = bounded.startRowIndex; r < lastRow; r++) {
-    if (occupied(r)) {
-      tableStart = r;
-      break;
-    }
-  }
-  let writeRow = bounded.startRowIndex;
-  let writeColumn = firstColumn;
-  let tableRange: string | undefined;
-  if (tableStart >= 0) {
-    let tableEnd = tableStart;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = -1;
-    for (let span = occupied(tableEnd); span; span = occupied(++tableEnd)) {
-      lo = Math.min(lo, span[0]);
-      hi = Math.max(hi, span[1]);
-    }
-    tableRange = formatA1(sheet.title, {
-      startRowIndex: tableStart,
-      endRowIndex: tableEnd,
-      startColumnIndex: lo,
-      endColumnIndex: hi + 1,
-    });
-    writeRow = tableEnd;
-    writeColumn = lo;
-  }
+  const table = findTable(spreadsheet.bound(sheet, range));
+  // No table: the values go at the range's start.
+  const writeRow = table ? table.endRowIndex : (range.startRowIndex ?? 0);
+  const writeColumn = table ? table.startColumnIndex : (range.startColumnIndex ?? 0);
+  const tableRange = table ? formatA1(sheet.title, table) : undefined;
   const values = valuesOf(body.values, 'values');
   const majorDimension = enumParam(body.majorDimension, 'majorDimension', 'Dimension', dimensions);
   const height =

@@ -18,7 +18,11 @@ export interface GridHost {
 
 const STATIC: Record<string, string> = {
   'grid.js': 'text/javascript',
+  'grid-menu.js': 'text/javascript',
   'grid-view.js': 'text/javascript',
+  'live-updates.js': 'text/javascript',
+  'selection.js': 'text/javascript',
+  'toolbar.js': 'text/javascript',
   'sheet-window.js': 'text/javascript',
   'grid.css': 'text/css',
 };

@@ -14,8 +14,11 @@ export function visibleColumns(sheet) {
   return cols;
 }
 
-/** Renders `sheet` from `rows` (a SheetWindow) into `canvas`, scrolled as `scroller` is. */
-export function renderGrid({ canvas, scroller, sheet, rows, sel }) {
+/**
+ * Renders `sheet` from `rows` (a SheetWindow) into `canvas`, scrolled as `scroller` is; `sel` is
+ * the active cell and `box` the selected block (selection.js).
+ */
+export function renderGrid({ canvas, scroller, sheet, rows, sel, box }) {
   const cols = visibleColumns(sheet);
   const hidden = new Set(sheet.hiddenColumns);
   const width = HEAD_W + cols.length * COL_W;
@@ -31,20 +34,28 @@ export function renderGrid({ canvas, scroller, sheet, rows, sel }) {
   for (const c of cols) {
     // A hidden column is left out; the next column's header carries Google's ◂▸ marker.
     const marker = c > 0 && hidden.has(c - 1) ? ' after-hidden' : '';
-    const active = c === sel.c ? ' active' : '';
-    parts.push(`<div class="col-head${marker}${active}" style="width:${COL_W}px">${letters(c)}</div>`);
+    const active = c >= box.c0 && c <= box.c1 ? ' active' : '';
+    parts.push(
+      `<div class="col-head${marker}${active}" data-c="${c}" style="width:${COL_W}px">${letters(c)}</div>`,
+    );
   }
   parts.push('</div>');
   for (let r = first; r < last; r++) {
     const rowClass = r === 0 ? ' header-row' : '';
     parts.push(`<div class="row${rowClass}" style="top:${ROW_H * (r + 1)}px;width:${width}px">`);
-    parts.push(`<div class="row-head${r === sel.r ? ' active' : ''}">${r + 1}</div>`);
+    const activeRow = r >= box.r0 && r <= box.r1 ? ' active' : '';
+    parts.push(`<div class="row-head${activeRow}" data-r="${r}">${r + 1}</div>`);
     for (const c of cols) {
       const cell = rows.cellAt(r, c);
       const text = cell ? cell[0] : '';
       const edit = cell ? (cell[1] ?? cell[0]) : '';
       const numeric = text !== '' && edit[0] !== '=' && !Number.isNaN(Number(edit));
-      const selected = r === sel.r && c === sel.c ? ' selected' : '';
+      const selected =
+        r === sel.r && c === sel.c
+          ? ' selected'
+          : r >= box.r0 && r <= box.r1 && c >= box.c0 && c <= box.c1
+            ? ' in-range'
+            : '';
       parts.push(
         `<div class="cell${numeric ? ' num' : ''}${selected}" data-cell="${a1(r, c)}" data-r="${r}" data-c="${c}" style="width:${COL_W}px">${escapeHtml(text)}</div>`,
       );

@@ -1,9 +1,15 @@
 // The browser grid of the local Google Sheet. Plain JS modules, no framework, no build step.
 // Reads through /_grid/api, changes the sheet only through the user actions endpoint (so every
-// change fires the triggers a person's change fires), follows changes over server-sent events,
-// and renders only the rows on screen (grid-view.js), so 100k rows scroll like 100.
+// change fires the triggers a person's change fires), follows changes over server-sent events
+// (live-updates.js), and renders only the rows on screen (grid-view.js), so 100k rows scroll
+// like 100. This module holds the page's state, selecting and typing; the selection's actions
+// and the context menu are in grid-menu.js, the toolbar's in toolbar.js.
+import { installClipboard, installContextMenu, selectionActions } from './grid-menu.js';
 import { COL_W, visibleColumns as gridColumns, ROW_H, renderGrid } from './grid-view.js';
-import { a1, letters, quoted, SheetWindow } from './sheet-window.js';
+import { followChanges } from './live-updates.js';
+import { boxContains, cellSelection, selectionBox } from './selection.js';
+import { a1, quoted, SheetWindow } from './sheet-window.js';
+import { toolbarAction } from './toolbar.js';
 
 const spreadsheetId = document.body.dataset.spreadsheetId;
 const api = `/_grid/api/spreadsheets/${encodeURIComponent(spreadsheetId)}`;
@@ -12,7 +18,8 @@ const grid = $('grid');
 const canvas = $('grid-canvas');
 const formulaInput = $('formula-input');
 
-const state = { meta: null, sheet: null, sel: { r: 1, c: 0 }, editor: null };
+// sel, anchor and kind: the selection (selection.js); clipboard: what the grid copied.
+const state = { meta: null, sheet: null, ...cellSelection(1, 0), editor: null, clipboard: null };
 const rows = new SheetWindow(api, () => {
   if (!state.editor) render();
 });
@@ -50,11 +57,13 @@ function renderTabs() {
         tab.textContent = s.title;
         tab.dataset.sheetId = s.sheetId;
         tab.addEventListener('click', () => {
+          if (state.sheet.sheetId === s.sheetId) return;
           state.sheet = s;
-          state.sel = { r: 1, c: visibleColumns()[0] ?? 0 };
+          Object.assign(state, cellSelection(1, visibleColumns()[0] ?? 0));
           renderTabs();
           render();
         });
+        tab.addEventListener('dblclick', () => void actions.renameSheet());
         return tab;
       }),
   );
@@ -63,7 +72,7 @@ function renderTabs() {
 function render() {
   if (!state.sheet) return;
   rows.show(state.sheet.sheetId);
-  renderGrid({ canvas, scroller: grid, sheet: state.sheet, rows, sel: state.sel });
+  renderGrid({ canvas, scroller: grid, sheet: state.sheet, rows, sel: state.sel, box: selectionBox(state) });
   $('cell-name').textContent = a1(state.sel.r, state.sel.c);
   if (document.activeElement !== formulaInput) formulaInput.value = rows.editText(state.sel.r, state.sel.c);
 }
@@ -97,10 +106,12 @@ function writeCells(r, c, values) {
   return act([{ type: 'edit', range: `${quoted(state.sheet.title)}!${a1(r, c)}`, values }]);
 }
 
-function select(r, c) {
+/** Makes (r, c) the active cell; `extend` keeps the anchor, growing the selection to it. */
+function select(r, c, extend = false) {
   const cols = visibleColumns();
   const maxRow = state.sheet.rowCount - 1;
   state.sel = { r: Math.min(Math.max(r, 0), maxRow), c: cols.includes(c) ? c : state.sel.c };
+  if (!extend) Object.assign(state, { anchor: { ...state.sel }, kind: 'cells' });
   const top = ROW_H * (state.sel.r + 1);
   if (top < grid.scrollTop + ROW_H) grid.scrollTop = top - ROW_H;
   else if (top + ROW_H > grid.scrollTop + grid.clientHeight)
@@ -108,11 +119,36 @@ function select(r, c) {
   render();
 }
 
-function moveColumn(delta) {
+function stepColumn(delta, extend = false) {
   const cols = visibleColumns();
   const at = cols.indexOf(state.sel.c) + delta;
-  if (at >= 0 && at < cols.length) select(state.sel.r, cols[at]);
+  if (at >= 0 && at < cols.length) select(state.sel.r, cols[at], extend);
 }
+
+/** Selects whole rows (from a row header) or whole columns (from a column header). */
+function selectLines(kind, index, extend) {
+  const keep = extend && state.kind === kind;
+  if (kind === 'rows') {
+    state.sel = { r: index, c: visibleColumns()[0] ?? 0 };
+    state.anchor = { r: keep ? state.anchor.r : index, c: state.sheet.columnCount - 1 };
+  } else {
+    state.sel = { r: 0, c: index };
+    state.anchor = { r: state.sheet.rowCount - 1, c: keep ? state.anchor.c : index };
+  }
+  state.kind = kind;
+  render();
+}
+
+const actions = selectionActions({
+  state,
+  rows,
+  act,
+  moveSelection(dc) {
+    state.sel = { ...state.sel, c: state.sel.c + dc };
+    state.anchor = { ...state.anchor, c: state.anchor.c + dc };
+    render();
+  },
+});
 
 function startEditing(initial) {
   const { r, c } = state.sel;
@@ -133,7 +169,7 @@ function startEditing(initial) {
       event.preventDefault();
       commitEdit();
       if (event.key === 'Enter') select(state.sel.r + (event.shiftKey ? -1 : 1), state.sel.c);
-      else moveColumn(event.shiftKey ? -1 : 1);
+      else stepColumn(event.shiftKey ? -1 : 1);
       grid.focus();
     } else if (event.key === 'Escape') {
       cancelEdit();
@@ -171,12 +207,37 @@ grid.addEventListener('scroll', () => {
   });
 });
 grid.addEventListener('mousedown', (event) => {
+  if (event.button !== 0) return;
   const cell = event.target.closest?.('.cell');
-  if (!cell) return;
+  const rowHead = event.target.closest?.('.row-head');
+  const colHead = event.target.closest?.('.col-head');
+  if (!cell && !rowHead && !colHead) return;
   commitEdit();
-  select(Number(cell.dataset.r), Number(cell.dataset.c));
+  if (cell) select(Number(cell.dataset.r), Number(cell.dataset.c), event.shiftKey);
+  else if (rowHead) selectLines('rows', Number(rowHead.dataset.r), event.shiftKey);
+  else selectLines('columns', Number(colHead.dataset.c), event.shiftKey);
   grid.focus();
   event.preventDefault();
+});
+installContextMenu({
+  grid,
+  state,
+  actions,
+  // A right click outside the selection selects what was clicked, as in Sheets.
+  beforeOpen(event) {
+    commitEdit();
+    const cell = event.target.closest?.('.cell');
+    const rowHead = event.target.closest?.('.row-head');
+    const colHead = event.target.closest?.('.col-head');
+    const box = selectionBox(state);
+    if (cell && !boxContains(box, Number(cell.dataset.r), Number(cell.dataset.c))) {
+      select(Number(cell.dataset.r), Number(cell.dataset.c));
+    } else if (rowHead && !(box.kind === 'rows' && boxContains(box, Number(rowHead.dataset.r), 0))) {
+      selectLines('rows', Number(rowHead.dataset.r), false);
+    } else if (colHead && !(box.kind === 'columns' && boxContains(box, 0, Number(colHead.dataset.c)))) {
+      selectLines('columns', Number(colHead.dataset.c), false);
+    }
+  },
 });
 grid.addEventListener('dblclick', (event) => {
   if (event.target.closest?.('.cell')) startEditing();
@@ -184,16 +245,17 @@ grid.addEventListener('dblclick', (event) => {
 grid.addEventListener('keydown', (event) => {
   if (state.editor || event.target !== grid) return;
   const { r, c } = state.sel;
+  const extend = event.shiftKey;
   const keys = {
-    ArrowUp: () => select(r - 1, c),
-    ArrowDown: () => select(r + 1, c),
-    ArrowLeft: () => moveColumn(-1),
-    ArrowRight: () => moveColumn(1),
-    Tab: () => moveColumn(event.shiftKey ? -1 : 1),
+    ArrowUp: () => select(r - 1, c, extend),
+    ArrowDown: () => select(r + 1, c, extend),
+    ArrowLeft: () => stepColumn(-1, extend),
+    ArrowRight: () => stepColumn(1, extend),
+    Tab: () => stepColumn(event.shiftKey ? -1 : 1),
     Enter: () => startEditing(),
     F2: () => startEditing(),
-    Delete: () => void writeCells(r, c, [['']]),
-    Backspace: () => void writeCells(r, c, [['']]),
+    Delete: () => void actions.clear(),
+    Backspace: () => void actions.clear(),
   };
   if (keys[event.key]) {
     event.preventDefault();
@@ -203,22 +265,12 @@ grid.addEventListener('keydown', (event) => {
     startEditing(event.key);
   }
 });
-document.addEventListener('paste', (event) => {
-  if (state.editor || document.activeElement === formulaInput) return;
-  const text = event.clipboardData?.getData('text/plain') ?? '';
-  if (text === '') return;
-  event.preventDefault();
-  const values = text
-    .replace(/\r/g, '')
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => line.split('\t'));
-  void writeCells(state.sel.r, state.sel.c, values);
-});
-document.addEventListener('copy', (event) => {
-  if (state.editor || document.activeElement === formulaInput) return;
-  event.clipboardData?.setData('text/plain', rows.cellAt(state.sel.r, state.sel.c)?.[0] ?? '');
-  event.preventDefault();
+installClipboard({
+  state,
+  actions,
+  // Not while typing in a cell or the formula bar: the browser's own copy and paste work there.
+  busy: () => state.editor !== null || document.activeElement === formulaInput,
+  pasteText: (values) => void writeCells(state.sel.r, state.sel.c, values),
 });
 formulaInput.addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
@@ -229,31 +281,10 @@ formulaInput.addEventListener('keydown', (event) => {
   grid.focus();
 });
 
-const toolbar = {
-  insertAbove: ({ r }) => ({ type: 'insertRows', sheet: state.sheet.sheetId, index: r, count: 1 }),
-  insertBelow: ({ r }) => ({ type: 'insertRows', sheet: state.sheet.sheetId, index: r + 1, count: 1 }),
-  deleteRow: ({ r }) => ({ type: 'deleteRows', sheet: state.sheet.sheetId, index: r, count: 1 }),
-  sortAsc: ({ c }) => sortAction(c, 'ASCENDING'),
-  sortDesc: ({ c }) => sortAction(c, 'DESCENDING'),
-  moveUp: ({ r }) =>
-    r > 0
-      ? { type: 'moveRows', sheet: state.sheet.sheetId, index: r, count: 1, destinationIndex: r - 1 }
-      : null,
-  moveDown: ({ r }) =>
-    r < state.sheet.rowCount - 1
-      ? { type: 'moveRows', sheet: state.sheet.sheetId, index: r, count: 1, destinationIndex: r + 2 }
-      : null,
-};
-// Sorting keeps row 1 in place: it is the header row of a synced table.
-const sortAction = (c, sortOrder) => ({
-  type: 'sortRange',
-  range: `${quoted(state.sheet.title)}!A2:${letters(state.sheet.columnCount - 1)}${state.sheet.rowCount}`,
-  sortSpecs: [{ dimensionIndex: c, sortOrder }],
-});
 for (const button of document.querySelectorAll('.toolbar button')) {
   button.addEventListener('click', async () => {
     commitEdit();
-    const action = toolbar[button.dataset.action](state.sel);
+    const action = toolbarAction(button.dataset.action, state);
     if (!action) return;
     const done = await act([action]);
     if (done && button.dataset.action === 'moveUp') select(state.sel.r - 1, state.sel.c);
@@ -262,40 +293,17 @@ for (const button of document.querySelectorAll('.toolbar button')) {
   });
 }
 
-// Live updates: any change (API, script, user) refreshes what is on screen, batched per frame.
-let refreshTimer = null;
-function scheduleRefresh(structural) {
-  if (structural) state.structural = true;
-  if (refreshTimer) return;
-  refreshTimer = setTimeout(async () => {
-    refreshTimer = null;
-    if (state.structural) {
-      state.structural = false;
-      await loadMeta();
-    }
-    rows.invalidate();
-    if (!state.editor) render();
-  }, 40);
-}
 function connect() {
-  const events = new EventSource(`${api}/events`);
-  events.onopen = () => {
-    $('status').textContent = 'live';
-    $('status').className = 'status live';
-    scheduleRefresh(true);
-  };
-  events.onerror = () => {
-    $('status').textContent = 'reconnecting…';
-    $('status').className = 'status';
-  };
-  events.onmessage = (message) => {
-    const event = JSON.parse(message.data);
-    if (event.kind === 'deleteSpreadsheet') {
-      toast('This spreadsheet was deleted.');
-      return;
-    }
-    scheduleRefresh(!['values', 'clear', 'sortRange', 'appsScript'].includes(event.kind));
-  };
+  followChanges({
+    api,
+    status: $('status'),
+    reloadMeta: loadMeta,
+    refresh() {
+      rows.invalidate();
+      if (!state.editor) render();
+    },
+    onDeleted: () => toast('This spreadsheet was deleted.'),
+  });
 }
 
 loadMeta()
