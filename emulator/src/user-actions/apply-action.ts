@@ -20,7 +20,6 @@
  * Sort, move, rename and paste events are the best public evidence, not Google's documentation:
  * see README.
  */
-import type { UserActionFiring } from '../apps-script/runtime.ts';
 import { formatA1 } from '../model/a1.ts';
 import { invalidArgument } from '../model/errors.ts';
 import { deleteDimension, insertDimension, requireSheet, sortRange } from '../model/operations.ts';
@@ -31,7 +30,7 @@ import type { SpreadsheetStore } from '../model/store.ts';
 import { clear, edit, paste } from './cell-actions.ts';
 import { boxOf } from './firing.ts';
 import { move } from './move-actions.ts';
-import type { UserAction } from './schema.ts';
+import type { AppliedAction, UserAction } from './schema.ts';
 
 const DIMENSION_CHANGE = {
   insertRows: 'INSERT_ROW',
@@ -39,12 +38,6 @@ const DIMENSION_CHANGE = {
   insertColumns: 'INSERT_COLUMN',
   deleteColumns: 'REMOVE_COLUMN',
 } as const;
-
-export interface AppliedAction {
-  /** What the action changed, for the response. */
-  result: Record<string, unknown>;
-  firing: UserActionFiring;
-}
 
 export function applyUserAction(
   model: SpreadsheetStore,

@@ -12,9 +12,8 @@ import { copyPaste } from '../model/copy-paste.ts';
 import { clearA1, writeBounded, writeTarget } from '../model/operations.ts';
 import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
-import type { AppliedAction } from './apply-action.ts';
 import { boxOf, effectiveText } from './firing.ts';
-import type { UserAction } from './schema.ts';
+import type { AppliedAction, UserAction } from './schema.ts';
 
 type Action<T extends UserAction['type']> = Extract<UserAction, { type: T }>;
 

@@ -12,8 +12,8 @@ import { moveDimension } from '../model/operations.ts';
 import type { Dimension, Sheet } from '../model/sheet.ts';
 import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
-import type { AppliedAction } from './apply-action.ts';
 import { boxOf } from './firing.ts';
+import type { AppliedAction } from './schema.ts';
 
 export interface Move {
   sheet: Sheet;

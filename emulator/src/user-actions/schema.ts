@@ -7,6 +7,7 @@
  * with `dimensionIndex` counted across the whole sheet. `sheet` is a tab title or a sheetId.
  */
 import * as v from 'valibot';
+import type { UserActionFiring } from '../apps-script/runtime.ts';
 
 const cellInput = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 const sheetRef = v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.integer())]);
@@ -54,3 +55,10 @@ export const UserActionsRequestSchema = v.strictObject({
 
 export type UserAction = v.InferOutput<typeof UserActionSchema>;
 export type UserActionsRequest = v.InferOutput<typeof UserActionsRequestSchema>;
+
+/** What applying a user action did: its result for the response, and the trigger it fires. */
+export interface AppliedAction {
+  /** What the action changed, for the response. */
+  result: Record<string, unknown>;
+  firing: UserActionFiring;
+}
