@@ -84,8 +84,7 @@ function sendOnePending_(json) {
     const range = rangeInGrid_(sheet, String(pending.range));
     // Rows deleted since: the structure event of that deletion told the webhook.
     if (!range) return 'dropped';
-    const payload = editPayload_(sheet, range);
-    if (payload) sendInParts_(payload);
+    sendEdit_(sheet, range);
     return 'sent';
   } catch (error) {
     console.error(

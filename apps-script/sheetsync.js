@@ -125,10 +125,7 @@ function setup(webhookUrl, secret, tabs) {
 function handleEdit(e) {
   const sheet = e.range.getSheet();
   if (!isSynced_(sheet)) return;
-  const ran = withLock_(() => {
-    const payload = editPayload_(sheet, e.range);
-    if (payload) sendInParts_(payload);
-  });
+  const ran = withLock_(() => sendEdit_(sheet, e.range));
   if (!ran) {
     remember_({
       kind: 'edit',
@@ -137,6 +134,20 @@ function handleEdit(e) {
       range: e.range.getA1Notation(),
     });
   }
+}
+
+/**
+ * Sends what an edit of `range` changed. A row whose every cell was cleared is gone, as if deleted
+ * (issue 19): its id is cleared with it, and a structure event lets the webhook find it missing,
+ * so its delete goes through the same mass-change guard as deleted rows.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ * @param {GoogleAppsScript.Spreadsheet.Range} range
+ */
+function sendEdit_(sheet, range) {
+  const cleared = [];
+  const payload = editPayload_(sheet, range, cleared);
+  if (payload) sendInParts_(payload);
+  if (cleared.length > 0) sendStructure_(sheet, 'CLEAR_ROWS');
 }
 
 /**
@@ -206,38 +217,47 @@ function sendChange_(changeType) {
     return;
   }
   syncedSheets_(SpreadsheetApp.getActiveSpreadsheet()).forEach((sheet) => {
-    const context = sheetContext_(sheet);
-    // The event's time is when the ids were read: a row sheetsync appends after that is missing
-    // from the list without having been deleted, and the server tells the two apart by it.
-    const readAt = Date.now();
-    const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
-    // Rows with data but no id mean ids were lost (the id column deleted or cleared), not rows:
-    // the webhook then holds the deletes for a person instead of applying them.
-    const unidentified = unidentifiedRows_(sheet, context, ids.length);
-    const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
-    if (ids.length <= limit) {
-      send_(
-        basePayload_(sheet, context, 'structure', {
-          changeType: changeType,
-          ids: ids,
-          time: readAt,
-          unidentified: unidentified,
-        }),
-      );
-      return;
-    }
-    '0123456789abcdef'.split('').forEach((prefix) => {
-      const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
-      send_(
-        basePayload_(sheet, context, 'structure', {
-          changeType: changeType,
-          idPrefix: prefix,
-          ids: part,
-          time: readAt,
-          unidentified: unidentified,
-        }),
-      );
-    });
+    sendStructure_(sheet, changeType);
+  });
+}
+
+/**
+ * Sends the sync ids a tab holds, so the server can find its deleted rows.
+ * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
+ * @param {string} changeType what changed the tab's rows
+ */
+function sendStructure_(sheet, changeType) {
+  const context = sheetContext_(sheet);
+  // The event's time is when the ids were read: a row sheetsync appends after that is missing
+  // from the list without having been deleted, and the server tells the two apart by it.
+  const readAt = Date.now();
+  const ids = readIds_(sheet, context).filter((id) => SHEETSYNC_UUID.test(id));
+  // Rows with data but no id mean ids were lost (the id column deleted or cleared), not rows:
+  // the webhook then holds the deletes for a person instead of applying them.
+  const unidentified = unidentifiedRows_(sheet, context, ids.length);
+  const limit = Number(scriptProperties_().SHEETSYNC_STRUCTURE_IDS) || SHEETSYNC_STRUCTURE_IDS;
+  if (ids.length <= limit) {
+    send_(
+      basePayload_(sheet, context, 'structure', {
+        changeType: changeType,
+        ids: ids,
+        time: readAt,
+        unidentified: unidentified,
+      }),
+    );
+    return;
+  }
+  '0123456789abcdef'.split('').forEach((prefix) => {
+    const part = ids.filter((id) => id.charAt(0).toLowerCase() === prefix);
+    send_(
+      basePayload_(sheet, context, 'structure', {
+        changeType: changeType,
+        idPrefix: prefix,
+        ids: part,
+        time: readAt,
+        unidentified: unidentified,
+      }),
+    );
   });
 }
 
@@ -263,11 +283,13 @@ function showStatus() {
 
 /**
  * Reads the edited block once (every column of its rows), assigns missing or duplicated sync ids,
- * and returns the event to send, or null when nothing syncable changed.
+ * and returns the event to send, or null when nothing syncable changed. The ids of rows left
+ * with no value at all are cleared and pushed to `cleared`.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
  * @param {GoogleAppsScript.Spreadsheet.Range} range
+ * @param {string[]} cleared
  */
-function editPayload_(sheet, range) {
+function editPayload_(sheet, range, cleared) {
   const context = sheetContext_(sheet);
   const firstRow = Math.max(range.getRow(), 2);
   const lastRow = range.getLastRow();
@@ -295,6 +317,12 @@ function editPayload_(sheet, range) {
     let id = String(values[idIndex] || '');
     const isNew = !SHEETSYNC_UUID.test(id) || elsewhere[id] === true || seen[id] === true;
     if (isNew && isBlank_(values, idIndex)) continue; // an empty row is not a row yet
+    if (isBlank_(values, idIndex)) {
+      values[idIndex] = '';
+      idsChanged = true;
+      cleared.push(id);
+      continue;
+    }
     if (isNew) {
       id = Utilities.getUuid();
       values[idIndex] = id;

@@ -112,4 +112,16 @@ describe('changes of shape in the sheet', () => {
     expect(after.map((r) => r.email)).toEqual(before.map((r) => r.email));
     expect(after).toHaveLength(before.length);
   });
+
+  it('every cell a person sees in a row cleared: the table row is deleted, like deleting the row', async () => {
+    const row = rowOf(3);
+    await h.act([
+      {
+        type: 'clear',
+        range: `${h.tab}!A${row}:${String.fromCharCode(64 + (h.tabValues()[0] as unknown[]).indexOf(ID_HEADER))}${row}`,
+      },
+    ]);
+    await waitFor('row 3 gone from the table', async () => (await tableRow(3)) === undefined);
+    expect((await h.sql`select count(*)::int as n from public.people`)[0]!.n).toBe(3);
+  });
 });
