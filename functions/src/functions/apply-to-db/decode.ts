@@ -1,0 +1,159 @@
+/**
+ * applyToDb, step 1 (decode): a sheet change's headers → the link's columns, its values → the
+ * canonical form of each column's type. Bad cells are left out and become problems (E407, E408,
+ * E415), reported only if the flush applies the change.
+ */
+import type postgres from 'postgres';
+import { withLinkKey } from '../../adapters/table/link-key.ts';
+import {
+  describeTable,
+  looseColumnName,
+  matchHeaders,
+  type TableSchema,
+} from '../../adapters/table/table-schema.ts';
+import {
+  type CellError,
+  coerceSheetCells,
+  isSheetPreviewOf,
+  SHEET_CELL_MAX_CHARS,
+  type SheetValue,
+} from '../../core/coercion.ts';
+import { type ColumnType, parseColumnType } from '../../core/column-type.ts';
+import { allowedColumns } from '../../core/link-columns.ts';
+import type { RowDocument } from '../../core/row-document.ts';
+import type { RowChange } from '../../wire/row-change.ts';
+import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
+import type { DbLink, RowProblem } from './types.ts';
+
+export interface LinkTable {
+  /** The table as the link sees it: only the columns it syncs (`columns` and the key). */
+  schema: TableSchema;
+  types: Record<string, ColumnType>;
+  /** Loose names of the table's columns outside the link's `columns`. */
+  excluded: Set<string>;
+}
+
+/** Each link's table, described once (a failed description is tried again next time). */
+export function linkTables(
+  sql: postgres.Sql,
+  links: ReadonlyMap<string, DbLink>,
+): (link: string) => Promise<LinkTable> {
+  const tables = new Map<string, Promise<LinkTable>>();
+  return (link) => {
+    let table = tables.get(link);
+    if (!table) {
+      const config = links.get(link);
+      if (!config) return Promise.reject(new Error(`no link named ${link}`));
+      table = describeTable(sql, config.table)
+        .then((described) => withLinkKey(sql, described, { name: link, key: config.key }))
+        .then((whole) => {
+          // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
+          const allowed = allowedColumns(config.columns, whole.primaryKey);
+          const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+          return {
+            schema,
+            types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+            excluded: new Set(
+              whole.columns
+                .filter((c) => allowed && !allowed.has(c.name))
+                .map((c) => looseColumnName(c.name)),
+            ),
+          };
+        });
+      table.catch(() => tables.delete(link));
+      tables.set(link, table);
+    }
+    return table;
+  };
+}
+
+/** A change as decoded, with what the decision needs to know about its cells. */
+export interface DecodedChange {
+  change: RowChange;
+  /** Its problems, reported only if this flush applies the change. */
+  problems: RowProblem[];
+  /** Cells that may show sheetsync's preview of a value too long for the sheet. */
+  maybePreviews: Array<{ column: string; header: string; value: SheetValue }>;
+}
+
+/** Headers → columns, then values → canonical form. */
+export function decodeChange(link: string, table: LinkTable, message: SheetChangeMessage): DecodedChange {
+  const { schema, types, excluded } = table;
+  const problems: RowProblem[] = [];
+  const maybePreviews: DecodedChange['maybePreviews'] = [];
+  const match = matchHeaders(Object.keys(message.cells), schema);
+  for (const header of match.unknown) {
+    const outside = excluded.has(looseColumnName(header));
+    problems.push({
+      link,
+      rowId: message.rowId,
+      row: message.row,
+      column: header,
+      code: outside ? 'SHEETSYNC_E415' : 'SHEETSYNC_E408',
+      message: outside
+        ? `column "${header}" is not among link ${link}'s columns (links[].columns); its values are not written to the table`
+        : `column "${header}" is not in table ${schema.schema}.${schema.name}; its values are not synced`,
+      time: message.time,
+    });
+  }
+  const byColumn: Record<string, SheetValue> = {};
+  const headerOf = new Map<string, string>();
+  for (const [header, column] of match.columns) {
+    const value = message.cells[header] ?? null;
+    byColumn[column.name] = value;
+    headerOf.set(column.name, header);
+    if (typeof value === 'string' && value.length > SHEET_CELL_MAX_CHARS - 1_000)
+      maybePreviews.push({ column: column.name, header, value });
+  }
+  const { cells, errors } = coerceSheetCells(byColumn, types);
+  problems.push(...errors.map((e) => cellProblem(link, message, e, headerOf.get(e.column))));
+  const change: RowChange = {
+    link,
+    rowId: message.rowId,
+    op: message.op,
+    cells,
+    origin: 'sheet',
+    time: { wall: message.time, logical: 0 },
+    eventId: message.eventId,
+  };
+  return { change, problems, maybePreviews };
+}
+
+/**
+ * A cell that shows the preview applyToSheet wrote of a value too long for a sheet cell
+ * (coercion.sheetPreview), sent back as it is (the row pasted or copied over itself), is not
+ * an edit: the value stays whole in the table. Drops such cells from `decoded`, in place.
+ */
+export function dropPreviews(
+  decoded: readonly DecodedChange[],
+  docs: ReadonlyMap<string, RowDocument>,
+  types: Record<string, ColumnType>,
+): void {
+  for (const item of decoded) {
+    const { change } = item;
+    for (const { column, header, value } of item.maybePreviews) {
+      const state = docs.get(change.rowId)?.cells[column];
+      if (!state || !isSheetPreviewOf(value, state.sheetValue ?? state.value, types[column]!)) continue;
+      delete change.cells[column];
+      item.problems = item.problems.filter((p) => !(p.code === 'SHEETSYNC_E407' && p.column === header));
+    }
+  }
+}
+
+function cellProblem(
+  link: string,
+  message: SheetChangeMessage,
+  error: CellError,
+  header: string | undefined,
+): RowProblem {
+  return {
+    link,
+    rowId: message.rowId,
+    row: message.row,
+    column: header ?? error.column,
+    value: error.value,
+    code: 'SHEETSYNC_E407',
+    message: `"${String(error.value)}" does not fit column ${error.column} (${error.type}): ${error.message}`,
+    time: message.time,
+  };
+}

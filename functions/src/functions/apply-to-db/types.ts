@@ -1,0 +1,55 @@
+/** The shapes applyToDb's parts pass each other (apply-to-db.ts says how a flush goes). */
+import type postgres from 'postgres';
+import type { SheetValue } from '../../core/coercion.ts';
+import type { ConflictPolicy } from '../../core/conflict-policy.ts';
+import type { ErrorCode } from '../../error-codes.ts';
+import type { Logger } from '../../log.ts';
+import type { VersionStore } from '../../ports.ts';
+import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
+
+export interface SheetDelivery {
+  /** The changes of one message, in order (wire/sheet-change.ts parseSheetChanges). */
+  message: SheetChangeMessage[];
+  /** Pub/Sub delivery attempt, 1 the first time. */
+  attempt: number;
+}
+
+/** A problem with one row or cell, for the people editing the sheet (never retried). */
+export interface RowProblem {
+  link: string;
+  rowId: string;
+  row?: number | undefined;
+  column?: string;
+  value?: SheetValue;
+  code: ErrorCode;
+  message: string;
+  /** When the change was made in the sheet, ms since the epoch. */
+  time?: number;
+}
+
+/** A link as applyToDb sees it: its table, conflict policy, the columns it syncs (default: all). */
+export interface DbLink {
+  table: string;
+  policy: ConflictPolicy;
+  columns?: readonly string[];
+  key?: readonly string[];
+}
+
+export interface ApplyToDbDeps {
+  sql: postgres.Sql;
+  store: VersionStore;
+  /** link name → its table, conflict policy, and the columns it syncs (default: all). */
+  links: Map<string, DbLink>;
+  logger: Logger;
+  now?: () => number;
+  /**
+   * Where per-cell and per-row problems go (the sheet's errors tab), once per flush; every
+   * problem is also logged. A rejection is logged and does not fail the flush.
+   */
+  reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /**
+   * Version-store write calls (createRows, commitRows) in flight at once, across flushes.
+   * Default STORE_CONCURRENCY (flush-kernel.ts commitDocuments says why).
+   */
+  storeConcurrency?: number;
+}
