@@ -61,7 +61,7 @@ describe('chaos: a poison row among good ones', () => {
     await watchTable(db.sql, 'public.items', 'items');
     await watchTable(db.sql, 'public.tags', 'tags');
     await db.sql.unsafe(`
-      create role ${writer} login;
+      create role ${writer} login password '${writer}';
       grant usage on schema sheetsync to ${writer};
       grant select on all tables in schema sheetsync to ${writer};
       grant insert on sheetsync.outbox to ${writer};
@@ -73,7 +73,8 @@ describe('chaos: a poison row among good ones', () => {
     `);
     const url = new URL(db.url);
     url.username = writer;
-    url.password = '';
+    // A password: the embedded server (no DATABASE_URL) asks for one; a trusting one ignores it.
+    url.password = writer;
     writerSql = postgres(url.toString(), { max: 4, onnotice: () => {} });
   });
   afterAll(async () => {

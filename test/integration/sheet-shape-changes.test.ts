@@ -99,6 +99,14 @@ describe('changes of shape in the sheet', () => {
     expect((await tableRow(3))?.name).toBe('Cy');
   });
 
+  it('a cleared NOT NULL cell is refused, reported, and shows the table value again', async () => {
+    const before = h.problems.length;
+    await h.act([{ type: 'clear', range: `${h.tab}!${column('name')}${rowOf(4)}` }]);
+    await waitFor('the refusal reported', async () => h.problems.length > before);
+    await waitFor('Di back on the sheet', async () => sheetRows().get(4)?.name === 'Di');
+    expect((await tableRow(4))?.name).toBe('Di');
+  });
+
   it('a data column deleted in the sheet deletes nothing in the table; the others keep syncing', async () => {
     const before = await h.sql`select * from public.people order by id`;
     const at = (h.tabValues()[0] as unknown[]).indexOf('email');

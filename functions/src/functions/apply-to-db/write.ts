@@ -119,6 +119,7 @@ export async function writeDecisions(
       ...(rowOf.get(error.rowId) ?? {}),
     });
   }
+  await reshowRefused(tx, schema, merged, result.errors);
   for (const [rowId, key] of result.keys) {
     const commit = commits.get(rowId);
     if (commit) commits.set(rowId, { ...commit, next: { ...commit.next, key: key as Cells } });
@@ -148,6 +149,30 @@ async function reshowKept(
   for (const { columns, keys } of byColumns.values()) {
     await tx`select sheetsync.reshow(${schema.qualified}::regclass, ${JSON.stringify(keys)}::text::jsonb, ${columns}::text[])`;
   }
+}
+
+/**
+ * A change of an existing row that the database refused (a cleared NOT NULL cell, a duplicate
+ * key, a failed CHECK) leaves the sheet showing what the table does not hold: the table's values
+ * of the columns it carried go to the sheet again (sheetsync.reshow), so both sides agree and the
+ * errors tab says why (issue 19).
+ */
+async function reshowRefused(
+  tx: postgres.TransactionSql,
+  schema: TableSchema,
+  upserts: readonly RowUpsert[],
+  errors: readonly { op: string; rowId: string }[],
+): Promise<void> {
+  const refused = new Set(errors.filter((e) => e.op !== 'delete').map((e) => e.rowId));
+  if (refused.size === 0) return;
+  const known = new Set(schema.columns.map((c) => c.name));
+  const reshows = new Map<string, { key: Cells; columns: Set<string> }>();
+  for (const upsert of upserts) {
+    if (!refused.has(upsert.rowId) || !upsert.key) continue;
+    const columns = new Set(Object.keys(upsert.cells).filter((c) => known.has(c)));
+    reshows.set(upsert.rowId, { key: upsert.key as Cells, columns });
+  }
+  await reshowKept(tx, schema, reshows, new Map());
 }
 
 /** One write per row: later changes of a row in the batch fold into the first. */
