@@ -37,6 +37,12 @@ export function serverSqlState(error: unknown): string | undefined {
     : undefined;
 }
 
+/** An error that says the table is not what it was described as (see TABLE_CHANGED). */
+export function isTableChanged(error: unknown): boolean {
+  const state = serverSqlState(error);
+  return state !== undefined && TABLE_CHANGED.has(state);
+}
+
 /** An error that passes with time: retry the flush, the relay batch, the command. */
 export function isTransientError(error: unknown): boolean {
   const state = serverSqlState(error);

@@ -24,6 +24,18 @@ export function sameValue(a: CellValue | undefined, b: CellValue | undefined): b
   return keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]));
 }
 
+/**
+ * The same value, or the same number in another type's canonical form (20 and "20.00"): how a
+ * column's value reads after ALTER TABLE … TYPE re-rendered it, which is no change of the value.
+ */
+export function sameValueOrRetyped(a: CellValue | undefined, b: CellValue | undefined): boolean {
+  if (sameValue(a, b)) return true;
+  const [n, s] = typeof a === 'number' ? [a, b] : [b, a];
+  return typeof n === 'number' && typeof s === 'string' && DECIMAL.test(s) && Number(s) === n;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /** A stable text form (sorted object keys), for ids and map keys. */
 export function stableText(value: CellValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);

@@ -10,7 +10,7 @@
  */
 
 import type { RowChange } from '../wire/row-change.ts';
-import { type Cells, sameValue } from './cell-value.ts';
+import { type Cells, sameValue, sameValueOrRetyped } from './cell-value.ts';
 import {
   type ConflictChoice,
   type ConflictPolicy,
@@ -149,7 +149,8 @@ export function mergeSheetChange(
     const state = base.cells[column];
     const current = dbRow?.[column];
     const known = state ? state.value : null;
-    if (dbRow && !sameValue(current ?? null, known) && !sameValue(current ?? null, value)) {
+    // A value the DB only re-rendered (a column's type changed) is not a change of it.
+    if (dbRow && !sameValueOrRetyped(current ?? null, known) && !sameValue(current ?? null, value)) {
       // A DB change in flight to the sheet (or our own write from an attempt whose document
       // commit was lost, which equals `value` and is handled as a normal decision).
       if (mayDefer) {

@@ -29,7 +29,7 @@
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 
-import { isRowRefusal } from '../adapters/postgres-errors.ts';
+import { isRowRefusal, isTableChanged } from '../adapters/postgres-errors.ts';
 import { inSheetTransaction } from '../adapters/table/table-writer.ts';
 import type { Cells } from '../core/cell-value.ts';
 import type { RowCommit } from '../ports.ts';
@@ -55,10 +55,13 @@ import {
 export type { ApplyToDbDeps, DbLink, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 export { createLimiter, type DeliveryOutcome, type Limiter } from './flush-kernel.ts';
 
+/** A header unknown to the table described this long ago makes it described again (at most so often). */
+const UNKNOWN_HEADER_REDESCRIBE_MS = 1_000;
+
 export function createApplyToDb(deps: ApplyToDbDeps) {
   const now = deps.now ?? Date.now;
   const storeSlots = createLimiter(deps.storeConcurrency ?? STORE_CONCURRENCY);
-  const loadTable = linkTables(deps.sql, deps.links);
+  const loadTable = linkTables(deps.sql, deps.links, now);
   const inFlight = new InFlightDocs();
 
   /**
@@ -102,10 +105,16 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     items: ChangeItem<SheetChangeMessage>[],
   ): Promise<LinkFlush & { problems: RowProblem[] }> {
     const started = now();
-    const table = await loadTable(link);
-    const { schema } = table;
+    let table = await loadTable(link);
     const messages = items.map((item) => item.message);
-    const decoded: DecodedChange[] = messages.map((message) => decodeChange(link, table, message));
+    let decoded: DecodedChange[] = messages.map((message) => decodeChange(link, table, message));
+    // A header the table seems not to have may be a column added since the table was described.
+    const unknownHeader = decoded.some((d) => d.problems.some((p) => p.code === 'SHEETSYNC_E408'));
+    if (unknownHeader && loadTable.refresh(link, UNKNOWN_HEADER_REDESCRIBE_MS)) {
+      table = await loadTable(link);
+      decoded = messages.map((message) => decodeChange(link, table, message));
+    }
+    const { schema } = table;
     const changes = decoded.map((d) => d.change);
 
     const rowIds = [...new Set(changes.map((c) => c.rowId))];
@@ -176,6 +185,8 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     try {
       await applyInTransaction(false);
     } catch (error) {
+      // The table changed under its description: the redelivery describes it again.
+      if (isTableChanged(error)) loadTable.forget(link);
       if (!isRowRefusal(error)) throw error;
       // Nothing of the attempt was committed: it starts again from the documents it read.
       state.outcomes.fill('ack');

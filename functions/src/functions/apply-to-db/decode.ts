@@ -33,38 +33,67 @@ export interface LinkTable {
   excluded: Set<string>;
 }
 
-/** Each link's table, described once (a failed description is tried again next time). */
+/**
+ * How long a link's table description is used before it is read again: an ALTER TABLE (a column
+ * added, renamed or retyped) reaches the sheet → database path within this without a restart
+ * (issue 19). Describing costs a few catalog queries, once per link per period.
+ */
+export const TABLE_DESCRIPTION_MS = 5_000;
+
+export interface LinkTables {
+  (link: string): Promise<LinkTable>;
+  /** Drops a link's description: the table changed under it (postgres-errors.ts TABLE_CHANGED). */
+  forget(link: string): void;
+  /**
+   * Describes the link's table again if its description is older than `minAgeMs`: a header the
+   * table does not seem to have may be a column just added. Returns whether it did.
+   */
+  refresh(link: string, minAgeMs: number): boolean;
+}
+
+/**
+ * Each link's table, described and kept for TABLE_DESCRIPTION_MS (a failed description is tried
+ * again next time).
+ */
 export function linkTables(
   sql: postgres.Sql,
   links: ReadonlyMap<string, DbLink>,
-): (link: string) => Promise<LinkTable> {
-  const tables = new Map<string, Promise<LinkTable>>();
-  return (link) => {
-    let table = tables.get(link);
-    if (!table) {
-      const config = links.get(link);
-      if (!config) return Promise.reject(new Error(`no link named ${link}`));
-      table = describeTable(sql, config.table)
-        .then((described) => withLinkKey(sql, described, { name: link, key: config.key }))
-        .then((whole) => {
-          // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
-          const allowed = allowedColumns(config.columns, whole.primaryKey);
-          const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
-          return {
-            schema,
-            types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
-            excluded: new Set(
-              whole.columns
-                .filter((c) => allowed && !allowed.has(c.name))
-                .map((c) => looseColumnName(c.name)),
-            ),
-          };
-        });
-      table.catch(() => tables.delete(link));
-      tables.set(link, table);
-    }
+  now: () => number = Date.now,
+): LinkTables {
+  const tables = new Map<string, { table: Promise<LinkTable>; at: number }>();
+  const load = (link: string): Promise<LinkTable> => {
+    const kept = tables.get(link);
+    if (kept && now() - kept.at < TABLE_DESCRIPTION_MS) return kept.table;
+    const config = links.get(link);
+    if (!config) return Promise.reject(new Error(`no link named ${link}`));
+    const table = describeTable(sql, config.table)
+      .then((described) => withLinkKey(sql, described, { name: link, key: config.key }))
+      .then((whole) => {
+        // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
+        const allowed = allowedColumns(config.columns, whole.primaryKey);
+        const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+        return {
+          schema,
+          types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+          excluded: new Set(
+            whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
+          ),
+        };
+      });
+    const entry = { table, at: now() };
+    table.catch(() => {
+      if (tables.get(link) === entry) tables.delete(link);
+    });
+    tables.set(link, entry);
     return table;
   };
+  const refresh = (link: string, minAgeMs: number): boolean => {
+    const kept = tables.get(link);
+    if (!kept || now() - kept.at < minAgeMs) return false;
+    tables.delete(link);
+    return true;
+  };
+  return Object.assign(load, { forget: (link: string) => void tables.delete(link), refresh });
 }
 
 /** A change as decoded, with what the decision needs to know about its cells. */
