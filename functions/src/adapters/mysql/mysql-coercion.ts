@@ -7,7 +7,13 @@
  * floats, text) go through core/coercion.ts.
  */
 import type { CellValue } from '../../core/cell-value.ts';
-import { type Coerced, fromSheet, normaliseDecimal, type SheetValue } from '../../core/coercion.ts';
+import {
+  type Coerced,
+  decimalText,
+  fromSheet,
+  normaliseDecimal,
+  type SheetValue,
+} from '../../core/coercion.ts';
 import { canonicalDate, canonicalTimestamp } from '../../core/temporal.ts';
 import type { MysqlColumnType } from './mysql-column-type.ts';
 import type { MysqlParam } from './mysql-connection.ts';
@@ -118,7 +124,9 @@ export function placeholder(type: MysqlColumnType): string {
 function integerFromSheet(value: string | number | boolean, type: MysqlColumnType): Coerced {
   if (typeof value === 'boolean' && type.family === 'bit') return checkRange(value ? 1n : 0n, type);
   const text = typeof value === 'string' ? value.trim().replace(/^\+/, '') : value;
-  if (typeof text === 'number' && Number.isSafeInteger(text)) return checkRange(BigInt(text), type);
+  // A number's shortest decimal text, as core/coercion.ts reads it: toSheet shows a BIGINT as a
+  // number when that text is the value, even beyond 2^53 (1599755357034732500).
+  if (typeof text === 'number' && Number.isInteger(text)) return checkRange(BigInt(decimalText(text)), type);
   if (typeof text === 'string' && /^-?\d+$/.test(text)) return checkRange(BigInt(text), type);
   return fail(`"${value}" is not a whole number`);
 }
