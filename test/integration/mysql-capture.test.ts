@@ -105,6 +105,21 @@ describe('MySQL capture: row triggers into the outbox (real MariaDB)', () => {
     ]);
   });
 
+  it('captures a table whose names hold backticks and quotes', async () => {
+    await db.pool.query('create table `odd``tab\'le` (`k"ey` int primary key, `we``ird; --` text)');
+    const odd = await describeMysqlTable(db.pool, "odd`tab'le");
+    const id = await watchMysqlTable(db.pool, odd, "link'); drop table leads; --", outboxDb());
+    await db.pool.query("insert into `odd``tab'le` values (1, 'a'), (2, 'b')");
+    await db.pool.query("update `odd``tab'le` set `we``ird; --` = 'c' where `k\"ey` = 2");
+    const found = await readMysqlOutbox(db.pool, new Map([[id, odd]]), outboxDb());
+    await db.pool.query(`delete from \`${outboxDb()}\`.outbox`);
+    expect(found.map((c) => [c.op, c.key, c.cells])).toEqual([
+      ['INSERT', { 'k"ey': 1 }, { 'k"ey': 1, 'we`ird; --': 'a' }],
+      ['INSERT', { 'k"ey': 2 }, { 'k"ey': 2, 'we`ird; --': 'b' }],
+      ['UPDATE', { 'k"ey': 2 }, { 'we`ird; --': 'c' }],
+    ]);
+  });
+
   it('regenerates the triggers after an ALTER TABLE', async () => {
     await db.pool.query('alter table leads add column city varchar(20)');
     table = await describeMysqlTable(db.pool, 'leads');

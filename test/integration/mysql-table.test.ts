@@ -322,6 +322,21 @@ describe('MySQL table adapter (real MariaDB)', () => {
     expect(left).toEqual([{ id: 2 }]);
   });
 
+  it('quotes identifiers from the catalog, backticks and quotes in them included', async () => {
+    await db.pool.query(
+      'create table `odd``tab\'le` (`k"ey` int primary key, `we``ird; drop table parent; --` text)',
+    );
+    const table = await describeMysqlTable(db.pool, "odd`tab'le");
+    const odd = 'we`ird; drop table parent; --';
+    const result = await write(table, [upsert('o', undefined, { 'k"ey': 1, [odd]: "it's `x`" })]);
+    expect(result.errors).toEqual([]);
+    await write(table, [upsert('o', { 'k"ey': 1 }, { [odd]: 'y' })]);
+    const rows = await read(table, [{ 'k"ey': 1 }]);
+    expect([...rows.values()]).toEqual([{ 'k"ey': 1, [odd]: 'y' }]);
+    const [parent] = (await db.pool.query("show tables like 'parent'")) as unknown as [unknown[]];
+    expect(parent).toHaveLength(1);
+  });
+
   it('fails the whole write on a lock wait timeout, a transient error', async () => {
     const table = await describeMysqlTable(db.pool, 'parent');
     const holder = connectMysql(db.url, { connectionLimit: 1 });
