@@ -268,6 +268,13 @@ describe('MySQL table adapter (real MariaDB)', () => {
       { email: 'o@x', name: 'O', code: 'BBB' },
       { email: 'r@x', name: 'R', code: null },
     ]);
+    // A key given in another form than the canonical one (text for an INT) is the same key.
+    const again = await write(table, [upsert('m', { id: String(m.id) }, { name: 'M3' })]);
+    expect([again.errors, again.keys.get('m')]).toEqual([[], { id: m.id }]);
+    const [[renamed]] = (await db.pool.query('select name from people where id = ?', [m.id])) as unknown as [
+      [{ name: string }],
+    ];
+    expect(renamed.name).toBe('M3');
   });
 
   it('upserts rows that give their key with ON DUPLICATE KEY UPDATE of the changed columns', async () => {

@@ -9,6 +9,7 @@
  * - few prepared statements per connection: set-based statements of different sizes are distinct
  *   statements, and the server's `max_prepared_stmt_count` (16,382) is shared by all sessions.
  */
+import type { PoolConnection as CorePoolConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 
 export type MysqlPool = mysql.Pool;
@@ -30,10 +31,15 @@ export function connectMysql(url: string, options: { connectionLimit?: number } 
     maxPreparedStatements: 64,
     connectTimeout: 10_000,
   });
-  pool.on('connection', (connection) => {
-    // The callback API: the pool's 'connection' event hands the non-promise connection.
+  pool.on('connection', (promised) => {
+    // mysql2 re-emits the core pool's event: the connection is the callback one, whatever the
+    // promise typings say. A session that could not be set up is dropped, not used in another zone.
+    const connection = promised as unknown as CorePoolConnection;
     connection.query(
       "set session time_zone = '+00:00', sql_mode = concat_ws(',', @@session.sql_mode, 'STRICT_ALL_TABLES')",
+      (error: Error | null) => {
+        if (error) connection.destroy();
+      },
     );
   });
   return pool;

@@ -12,11 +12,17 @@
  * rows are inserted one statement each.
  */
 import type { Cells } from '../../core/cell-value.ts';
-import { keyId } from '../../core/key-id.ts';
 import type { RowUpsert, WriteResult } from '../table/table-writer.ts';
 import type { MysqlConnection } from './mysql-connection.ts';
 import { type MysqlTableSchema, mysqlIdent } from './mysql-schema.ts';
-import { canonicalCells, derivedRows, rowValues, valuesOf } from './mysql-statements.ts';
+import {
+  canonicalCells,
+  canonicalKey,
+  canonicalKeyId,
+  derivedRows,
+  rowValues,
+  valuesOf,
+} from './mysql-statements.ts';
 
 export async function insertMysqlRows(
   connection: MysqlConnection,
@@ -99,9 +105,9 @@ async function updateMatched(
   const keyByMatch = new Map<string, Cells>();
   for (const row of found) {
     const cells = canonicalCells(table, row, selected);
-    keyByMatch.set(keyId(pick(cells, matchCols)), pick(cells, keyCols));
+    keyByMatch.set(canonicalKeyId(table, cells, matchCols), pick(cells, keyCols));
   }
-  const existing = rows.filter((r) => keyByMatch.has(keyId(pick(r.cells as Cells, matchCols))));
+  const existing = rows.filter((r) => keyByMatch.has(canonicalKeyId(table, r.cells as Cells, matchCols)));
   const changed = columns.filter((c) => !matchCols.includes(c));
   if (existing.length > 0 && changed.length > 0) {
     const all = [...matchCols, ...changed];
@@ -117,7 +123,7 @@ async function updateMatched(
     );
   }
   for (const row of existing)
-    result.keys.set(row.rowId, keyByMatch.get(keyId(pick(row.cells as Cells, matchCols)))!);
+    result.keys.set(row.rowId, keyByMatch.get(canonicalKeyId(table, row.cells as Cells, matchCols))!);
   return rows.filter((r) => !existing.includes(r));
 }
 
@@ -170,5 +176,5 @@ function pick(cells: Cells, columns: readonly string[]): Cells {
 }
 
 function keyOf(table: MysqlTableSchema, cells: Cells): Cells {
-  return pick(cells, table.primaryKey);
+  return canonicalKey(table, cells, table.primaryKey);
 }

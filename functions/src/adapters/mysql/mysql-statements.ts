@@ -4,6 +4,7 @@
  * parameter of the column's type (mysql-coercion.ts `placeholder`).
  */
 import type { Cells, CellValue } from '../../core/cell-value.ts';
+import { keyId } from '../../core/key-id.ts';
 import { fromMysql, placeholder, toMysqlParam } from './mysql-coercion.ts';
 import type { MysqlParam } from './mysql-connection.ts';
 import { type MysqlTableColumn, type MysqlTableSchema, mysqlIdent } from './mysql-schema.ts';
@@ -91,6 +92,25 @@ export function canonicalCells(
     cells[name] = coerced.ok ? coerced.value : ((raw ?? null) as CellValue);
   }
   return cells;
+}
+
+/**
+ * A key's values as the table holds them: the value a statement would send, read back (a BIGINT
+ * given as the number 7 and as the text "7" are one key, "7").
+ */
+export function canonicalKey(table: MysqlTableSchema, cells: Cells, columns: readonly string[]): Cells {
+  return Object.fromEntries(
+    columns.map((name) => {
+      const type = column(table, name).mysqlType;
+      const read = fromMysql(toMysqlParam(cells[name] ?? null, type), type);
+      return [name, read.ok ? read.value : (cells[name] ?? null)];
+    }),
+  );
+}
+
+/** The keyId of canonicalKey. */
+export function canonicalKeyId(table: MysqlTableSchema, cells: Cells, columns: readonly string[]): string {
+  return keyId(canonicalKey(table, cells, columns));
 }
 
 /** Statements of at most ~20,000 parameters (a prepared statement takes up to 65,535). */

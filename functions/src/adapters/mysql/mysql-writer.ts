@@ -14,13 +14,20 @@
  * fails the whole transaction, to be retried; MySQL has already rolled a deadlock back.
  */
 import type { Cells } from '../../core/cell-value.ts';
-import { keyId } from '../../core/key-id.ts';
 import type { RowDelete, RowError, RowUpsert, WriteResult } from '../table/table-writer.ts';
 import type { MysqlConnection } from './mysql-connection.ts';
 import { isMysqlRowRefusal, type MysqlServerError, mysqlRowRefusalCode } from './mysql-errors.ts';
 import { insertMysqlRows } from './mysql-insert.ts';
 import { type MysqlTableSchema, mysqlIdent } from './mysql-schema.ts';
-import { canonicalCells, chunks, derivedRows, keyIn, valuesOf } from './mysql-statements.ts';
+import {
+  canonicalCells,
+  canonicalKey,
+  canonicalKeyId,
+  chunks,
+  derivedRows,
+  keyIn,
+  valuesOf,
+} from './mysql-statements.ts';
 
 /** A refused row, with MySQL's error number beside its SQLSTATE. */
 export interface MysqlRowError extends RowError {
@@ -135,9 +142,11 @@ async function updateRows(
     `select ${keyCols.map(mysqlIdent).join(', ')} from ${table.qualified} where ${where.sql} for update`,
     where.params,
   )) as unknown as [Array<Record<string, unknown>>];
-  const present = new Set(found.map((f) => keyId(canonicalCells(table, f, keyCols))));
-  const existing = rows.filter((r) => present.has(keyId(r.key as Cells)));
-  const missing = rows.filter((r) => !present.has(keyId(r.key as Cells)));
+  const present = new Set(
+    found.map((f) => canonicalKeyId(table, canonicalCells(table, f, keyCols), keyCols)),
+  );
+  const existing = rows.filter((r) => present.has(canonicalKeyId(table, r.key as Cells, keyCols)));
+  const missing = rows.filter((r) => !present.has(canonicalKeyId(table, r.key as Cells, keyCols)));
   if (existing.length > 0) {
     // The derived row: the old key (c0…, joined on), then the new values (set). A key column
     // the sheet changed appears in both parts.
@@ -153,11 +162,8 @@ async function updateRows(
       derived.params,
     );
     for (const row of existing) {
-      const cells = row.cells as Cells;
-      result.keys.set(
-        row.rowId,
-        Object.fromEntries(keyCols.map((k) => [k, k in cells ? cells[k]! : (row.key as Cells)[k]!])),
-      );
+      const cells = { ...(row.key as Cells), ...(row.cells as Cells) };
+      result.keys.set(row.rowId, canonicalKey(table, cells, keyCols));
     }
   }
   if (missing.length > 0) {
