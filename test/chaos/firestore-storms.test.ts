@@ -15,10 +15,17 @@ import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts
 import { waitForConvergence } from '../support/converged.ts';
 import { type Storm, stormyFirestore } from '../support/firestore-storm.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import {
+  COLUMNS,
+  createItemsTable,
+  expectEachChangeOnce,
+  renameSheetRows,
+  TABLE,
+  typeSheetRows,
+  writeTableRows,
+} from '../support/two-way-traffic.ts';
 import { waitFor } from '../support/wait.ts';
 
-const COLUMNS = ['sku', 'name', 'qty'];
-const TABLE = { schema: 'public', name: 'items', key: ['sku'] };
 const SHEET_ROWS = 16;
 const TABLE_ROWS = 24;
 
@@ -41,15 +48,7 @@ describe('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
         storm = stormy.storm;
         return stormy.firestore;
       },
-      createTable: async (sql) => {
-        await sql`create table public.items (sku text primary key, name text, qty integer)`;
-        // Every write the table takes, to tell a change applied once from one applied twice.
-        await sql`create table public.writes (sku text, name text, qty integer)`;
-        await sql`create function public.log_write() returns trigger language plpgsql as $$
-          begin insert into public.writes values (new.sku, new.name, new.qty); return new; end $$`;
-        await sql`create trigger log_write after insert or update on public.items
-          for each row execute function public.log_write()`;
-      },
+      createTable: createItemsTable,
     });
   }, 120_000);
   afterAll(async () => {
@@ -58,31 +57,14 @@ describe('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
 
   it('converges, applies each change once and records the conflict it decides', async () => {
     const harness = h!;
-    await harness.act([
-      {
-        type: 'edit',
-        range: `Rows!A2:C${SHEET_ROWS + 1}`,
-        values: Array.from({ length: SHEET_ROWS }, (_, i) => [`s-${i}`, `sheet ${i}`, i]),
-      },
-    ]);
-    await waitForConvergence(harness, TABLE, COLUMNS, SHEET_ROWS);
+    await typeSheetRows(harness, SHEET_ROWS);
 
     // A storm: half the store's calls fail, half of those after their commit applied.
     storm.blow({ rate: 0.5, afterCommit: 0.5 });
-    const sheetTyping = (async () => {
-      for (let i = 1; i < SHEET_ROWS; i++) {
-        await harness.act([{ type: 'edit', range: `Rows!B${i + 2}`, values: [[`sheet ${i} v2`]] }]);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    const tableWrites = (async () => {
-      for (let i = 0; i < TABLE_ROWS; i++) {
-        await harness.sql`insert into public.items values (${`d-${i}`}, ${`table ${i}`}, ${i})`;
-        if (i >= 1) await harness.sql`update public.items set qty = qty + 1000 where sku = ${`d-${i - 1}`}`;
-        await new Promise((r) => setTimeout(r, 80));
-      }
-    })();
-    await Promise.all([sheetTyping, tableWrites]);
+    await Promise.all([
+      renameSheetRows(harness, 1, SHEET_ROWS, 100),
+      writeTableRows(harness, TABLE_ROWS, 80),
+    ]);
 
     // A full outage while both sides change s-0's qty: the sheet first, the table 300 ms later,
     // so last-writer-wins picks the table's value, and the sheet's is the recorded loser.
@@ -100,28 +82,19 @@ describe('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
     expect(storm.counts.unavailable).toBeGreaterThan(5);
     expect(storm.counts.afterCommit).toBeGreaterThan(2);
 
-    // Every row once on the sheet (no append sent twice).
-    const skus = harness
-      .tabValues()
-      .slice(1)
-      .map((r) => String(r[0] ?? ''))
-      .filter(Boolean);
-    expect(skus.length).toBe(SHEET_ROWS + TABLE_ROWS);
-    expect(new Set(skus).size).toBe(skus.length);
-    // Each value typed in the sheet was written into the table exactly once.
-    const writes = await harness.sql<{ name: string; n: number }[]>`
-      select name, count(*)::int as n from public.writes where sku like 's-%' and qty >= 0 group by name`;
-    expect(writes.filter((w) => w.n !== 1)).toEqual([]);
-    const typed = Array.from({ length: SHEET_ROWS }, (_, i) =>
+    // Every row once on the sheet, each sheet value written to the table once (s-0 kept its name).
+    const names = Array.from({ length: SHEET_ROWS }, (_, i) =>
       i === 0 ? ['sheet 0'] : [`sheet ${i}`, `sheet ${i} v2`],
     );
-    expect(writes.map((w) => w.name).sort()).toEqual(typed.flat().sort());
-    const table = await harness.sql<{ sku: string; qty: number }[]>`select sku, qty from public.items`;
-    const qty = new Map(table.map((r) => [r.sku, r.qty]));
-    for (let i = 0; i < TABLE_ROWS; i++) expect(qty.get(`d-${i}`)).toBe(i < TABLE_ROWS - 1 ? i + 1000 : i);
+    await expectEachChangeOnce(harness, {
+      sheetRows: SHEET_ROWS,
+      tableRows: TABLE_ROWS,
+      names: names.flat(),
+    });
+    const [s0] = await harness.sql<{ qty: number }[]>`select qty from public.items where sku = 's-0'`;
 
     // The concurrent change: the table's later value won on both sides, the sheet's is recorded.
-    expect(qty.get('s-0')).toBe(-2);
+    expect(s0?.qty).toBe(-2);
     const idAt = harness.tabValues()[0]!.indexOf('_sheetsync_id');
     const row = harness.tabValues().find((r) => r[0] === 's-0')!;
     expect(row[2]).toBe(-2);
