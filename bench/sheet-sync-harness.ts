@@ -44,6 +44,8 @@ export interface SyncHarnessOptions {
   /** Files (name → source) added to a copy of apps-script/: functions tests run with runScript. */
   scriptFiles?: Record<string, string>;
   logger?: Logger;
+  /** Wraps the version store's Firestore client (a fault-injecting one, test/support/firestore-storm.ts). */
+  wrapFirestore?: (client: Firestore) => Firestore;
 }
 
 export interface SyncHarness {
@@ -107,7 +109,10 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       ssl: false,
     });
     stops.push(() => firestore.terminate());
-    const store = new FirestoreVersionStore({ firestore, root: `links-${suffix}` });
+    const store = new FirestoreVersionStore({
+      firestore: options.wrapFirestore?.(firestore) ?? firestore,
+      root: `links-${suffix}`,
+    });
     const bus: Bus = createPubSubBus({
       projectId: 'sheetsync-test',
       apiEndpoint: options.pubsubEmulatorHost,

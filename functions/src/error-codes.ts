@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   SHEETSYNC_E304: 'subscription stream failed',
   /** A message past `maxDeliveryAttempts` could not be dead-lettered; it is nacked. Remedy: check the topic. */
   SHEETSYNC_E305: 'dead-lettering failed',
+  /** Pub/Sub lost this process's topics or subscriptions (an emulator restarted); declared again. Remedy: none. */
+  SHEETSYNC_E306: 'bus topology declared again',
   /** A message on `sheetsync-sheet-changes` is not a sheet change; dropped. Remedy: find the other publisher. */
   SHEETSYNC_E310: 'malformed sheet change message',
 

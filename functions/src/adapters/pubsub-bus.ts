@@ -30,6 +30,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { Bus, BusMessage, MessageHandler, Subscription, SubscriptionSettings } from '../ports.ts';
 import { validateSettings } from './memory-bus.ts';
+import { ALREADY_EXISTS, Topology } from './pubsub-topology.ts';
 
 export interface PubSubBusOptions {
   projectId: string;
@@ -43,7 +44,6 @@ export interface PubSubBusOptions {
 const MAX_MESSAGES_PER_REQUEST = 1000;
 /** Under the 10 MB request limit, leaving room for the request's own framing. */
 const MAX_BYTES_PER_REQUEST = 9 * 1024 * 1024;
-const ALREADY_EXISTS = 6;
 
 export function createPubSubBus(options: PubSubBusOptions): Bus {
   const pubsub = new PubSub({
@@ -56,40 +56,55 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   );
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? 4;
-  const settingsBySubscription = new Map<string, SubscriptionSettings>();
   const open = new Set<Subscription>();
 
-  async function ignoreExists(run: () => Promise<unknown>) {
+  /** Runs a create; true if it created, false if it existed already. */
+  async function created(run: () => Promise<unknown>): Promise<boolean> {
     try {
       await run();
+      return true;
     } catch (error) {
       if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+      return false;
     }
   }
+  const createSubscription = (name: string, settings: SubscriptionSettings) =>
+    created(() =>
+      pubsub.topic(settings.topic).createSubscription(name, {
+        enableMessageOrdering: true,
+        ackDeadlineSeconds: settings.ackDeadlineSeconds ?? 10,
+        ...(settings.deadLetter && !pubsub.isEmulator
+          ? {
+              deadLetterPolicy: {
+                deadLetterTopic: pubsub.topic(settings.deadLetter.topic).name,
+                maxDeliveryAttempts: settings.deadLetter.maxDeliveryAttempts,
+              },
+            }
+          : {}),
+      }),
+    );
+  const topology = new Topology(
+    { topic: (name) => created(() => pubsub.createTopic(name)), subscription: createSubscription },
+    logger,
+  );
 
   return {
     async ensureTopic(topic) {
-      await ignoreExists(() => pubsub.createTopic(topic));
+      // A topic this bus declared before and that is gone now is declared with its
+      // subscriptions, never alone (pubsub-topology.ts).
+      if (topology.knowsTopic(topic)) {
+        const [exists] = await pubsub.topic(topic).exists();
+        if (!exists) await topology.redeclare();
+        return;
+      }
+      await created(() => pubsub.createTopic(topic));
+      topology.recordTopic(topic);
     },
 
     async ensureSubscription(name, settings: SubscriptionSettings) {
       validateSettings(settings);
-      const deadline = settings.ackDeadlineSeconds ?? 10;
-      settingsBySubscription.set(name, settings);
-      await ignoreExists(() =>
-        pubsub.topic(settings.topic).createSubscription(name, {
-          enableMessageOrdering: true,
-          ackDeadlineSeconds: deadline,
-          ...(settings.deadLetter && !pubsub.isEmulator
-            ? {
-                deadLetterPolicy: {
-                  deadLetterTopic: pubsub.topic(settings.deadLetter.topic).name,
-                  maxDeliveryAttempts: settings.deadLetter.maxDeliveryAttempts,
-                },
-              }
-            : {}),
-        }),
-      );
+      await createSubscription(name, settings);
+      topology.recordSubscription(name, settings);
     },
 
     async publish(topic, messages) {
@@ -115,17 +130,19 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
           await Promise.all(before);
           await slot();
           try {
-            const [response] = await publisher.publish({
-              topic: topicName,
-              messages: request.map((i) => {
-                const m = messages[i]!;
-                return {
-                  data: Buffer.from(m.data),
-                  orderingKey: m.orderingKey ?? '',
-                  attributes: m.attributes ?? {},
-                };
+            const [response] = await topology.publish(topic, () =>
+              publisher.publish({
+                topic: topicName,
+                messages: request.map((i) => {
+                  const m = messages[i]!;
+                  return {
+                    data: Buffer.from(m.data),
+                    orderingKey: m.orderingKey ?? '',
+                    attributes: m.attributes ?? {},
+                  };
+                }),
               }),
-            });
+            );
             const got = response.messageIds ?? [];
             if (got.length !== request.length)
               throw new Error(`acknowledged ${got.length} of ${request.length}`);
@@ -153,7 +170,7 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     },
 
     subscribe(name, handler: MessageHandler, subscribeOptions = {}) {
-      const settings = settingsBySubscription.get(name);
+      const settings = topology.settingsOf(name);
       const deadline = settings?.ackDeadlineSeconds ?? 10;
       const deadLetter = settings?.deadLetter;
       const subscription = pubsub.subscription(name, {
@@ -306,8 +323,10 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
           error: error.message,
         }),
       );
+      const reopening = topology.keepOpen(subscription);
       const handleClose: Subscription = {
         async close() {
+          reopening.stop();
           open.delete(handleClose);
           await Promise.allSettled([...running]);
           await subscription.close();

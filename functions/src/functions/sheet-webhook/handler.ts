@@ -35,6 +35,7 @@ import {
   sortSample,
 } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
+import { sheetClockOffset } from './sheet-clock.ts';
 import {
   SIGNATURE_HEADER,
   SPREADSHEET_HEADER,
@@ -146,7 +147,9 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     const problems = parsed.issues.map((i) => `${v.getDotPath(i) ?? '(body)'}: ${i.message}`).slice(0, 10);
     return fail(400, 'SHEETSYNC_E604', `the body is not a sheetsync event: ${problems.join('; ')}`);
   }
-  const event = parsed.output;
+  // On our clock (sheet-clock.ts): every time derived from the event is compared with ours.
+  const offset = sheetClockOffset(header(request, TIMESTAMP_HEADER), received);
+  const event = offset === 0 ? parsed.output : { ...parsed.output, time: parsed.output.time + offset };
   const validated = now();
   // Signed with one spreadsheet's secret, it may speak for that spreadsheet only.
   if (event.spreadsheetId !== check.spreadsheetId) {
