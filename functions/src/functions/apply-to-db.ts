@@ -59,7 +59,7 @@ import { keyId } from '../core/key-id.ts';
 import { allowedColumns } from '../core/link-columns.ts';
 import { mergeSheetChange } from '../core/merge-sheet-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
-import type { ErrorCode } from '../error-codes.ts';
+import { ERROR_CODES, type ErrorCode } from '../error-codes.ts';
 import type { Logger } from '../log.ts';
 import type { RowCommit, VersionStore } from '../ports.ts';
 import type { RowChange } from '../wire/row-change.ts';
@@ -82,7 +82,10 @@ export interface RowProblem {
   column?: string;
   value?: SheetValue;
   code: ErrorCode;
+  /** For the errors tab: it may quote the value (the sheet's readers see it anyway); never logged. */
   message: string;
+  /** PostgreSQL's SQLSTATE, for a row the database refused. */
+  sqlState?: string;
   /** When the change was made in the sheet, ms since the epoch. */
   time?: number;
 }
@@ -468,6 +471,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
               rowId: error.rowId,
               code: 'SHEETSYNC_E412',
               message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back on the sheet`,
+              sqlState: error.sqlState,
               ...(rowOf.get(error.rowId) ?? {}),
             });
             continue;
@@ -478,6 +482,7 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
             rowId: error.rowId,
             code: error.code,
             message: rowRefusalMessage(error.sqlState, error.message),
+            sqlState: error.sqlState,
             ...(error.column ? { column: error.column } : {}),
             ...(rowOf.get(error.rowId) ?? {}),
           });
@@ -516,7 +521,17 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     return { outcomes, problems, commit };
 
     function logFlush(written: number, stored: number) {
-      for (const p of problems) deps.logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
+      // The code's title, not the message: PostgreSQL's and the coercion's messages quote values.
+      for (const p of problems) {
+        deps.logger.warn(`${ERROR_CODES[p.code]}; the sheet's errors tab says why`, {
+          link,
+          rowId: p.rowId,
+          code: p.code,
+          row: p.row,
+          column: p.column,
+          sqlState: p.sqlState,
+        });
+      }
       // One line per row and per conflict, so Logs Explorer can follow a row by rowId and the
       // log-based metrics (terraform/monitoring.tf) count conflicts.
       const flushedAt = now();
