@@ -40,7 +40,9 @@ let subscription: Subscription;
 let firestore: Firestore;
 /** Event ids of the changes the probe subscription received, by Pub/Sub message id. */
 const received = new Map<string, string[]>();
-const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+// A socket idle for the server's keep-alive timeout (5 s) may be closed as it is reused (a reset,
+// not the webhook's doing): the agent drops idle sockets first.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 50, timeout: 4_000 });
 
 interface Answer {
   status: number;
