@@ -76,9 +76,8 @@ function send(request: FuzzRequest | (Sent & { method?: string; chunked?: boolea
 
 /** The answers each kind of request may get, as `status code` (code '-' for a 2xx). */
 const ALLOWED: Record<FuzzRequest['kind'], RegExp> = {
-  garbage:
-    /^(400 SHEETSYNC_E604|401 SHEETSYNC_E60[34]|405 SHEETSYNC_E601|413 SHEETSYNC_E602|415 SHEETSYNC_E62[01])$/,
-  tampered: /^401 SHEETSYNC_E60[34]|401 SHEETSYNC_E624$/,
+  garbage: /^(401 SHEETSYNC_E603|405 SHEETSYNC_E601|413 SHEETSYNC_E602|415 SHEETSYNC_E62[01])$/,
+  tampered: /^401 SHEETSYNC_E(603|624)$/,
   malformed: /^(400 SHEETSYNC_E604|401 SHEETSYNC_E624|200 ignored)$/,
   ignored: /^200 ignored$/,
   'wrong-type': /^415 SHEETSYNC_E62[01]$/,
