@@ -17,6 +17,7 @@ import { createApplyToDb, type RowProblem } from '../../functions/src/functions/
 import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { gateServer, webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
 import {
   memoryReplayGuard,
   type ReplayGuard,
@@ -24,7 +25,7 @@ import {
 import type { Logger } from '../../functions/src/log.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
-import type { SheetsyncConfig } from '../../functions/src/wire/config.ts';
+import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
 import { withoutProcessHooks } from './services/process-hooks.ts';
@@ -138,6 +139,17 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     // functions-framework's server exits the process on SIGINT; the caller shuts down in order.
     const server = await withoutProcessHooks(() => getTestServer(functionName));
+    // As deployed (functions/src/index.ts): size and signature on the raw body, before
+    // functions-framework's body-parser, which answers malformed JSON with an HTML page.
+    gateServer(
+      server,
+      webhookGate({
+        secrets: () => [options.webhookSecret],
+        secretVersion: (id) => secretVersionOf(config, id),
+        logger,
+      }),
+      { failureCode: 'SHEETSYNC_E623', logger },
+    );
     await new Promise<void>((resolve) => server.listen(options.webhookPort ?? 0, '127.0.0.1', resolve));
     stops.push(
       () =>

@@ -125,7 +125,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     const emulator = await createEmulator({
       port: sheetPort,
       state: join(stateDir, 'sheets.json'),
-      appsScript: { scriptDir: resolve('apps-script') },
+      // The script's console lines join the stack's log, as Google keeps them in the execution log.
+      appsScript: { scriptDir: resolve('apps-script'), logger },
     });
     // The sheet writes its file after the store's last snapshot (store-snapshots.ts).
     shutdown.add('first', () => stack.save(() => emulator.close()));

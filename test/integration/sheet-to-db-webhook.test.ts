@@ -233,12 +233,16 @@ describe('the webhook at the edge', () => {
     const body = editEvent({ name: 'forged', qty: 1 });
     expect((await post(body, signed(body, Date.now(), 'not-the-secret-at-all'))).status).toBe(401);
     expect((await post(body, { ...signed(body), 'x-sheetsync-signature': 'sha256=00' })).status).toBe(401);
-    expect((await post(body, {})).status).toBe(401);
+    expect((await post(body, { 'content-type': 'application/json' })).status).toBe(401);
+    // Not JSON at all: refused before anything reads it (raw-body-gate.ts), as deployed.
+    expect((await post(body, {})).status).toBe(415);
     const stale = editEvent({ name: 'stale', qty: 1 });
     expect((await post(stale, signed(stale, Date.now() - 6 * 60_000))).status).toBe(401);
     const malformed = '{"v":1,"kind":"edit","rows":[{"rowId":"not a uuid"}]';
-    // Not JSON: functions-framework's body parser answers 400 before the handler runs.
-    expect((await post(malformed, signed(malformed))).status).toBe(400);
+    // Not JSON: the handler answers 400 with a code (functions-framework's parser never sees it).
+    const notJson = await post(malformed, signed(malformed));
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: 'SHEETSYNC_E604' } });
     const wrongShape = JSON.stringify({ ...JSON.parse(editEvent({})), rows: [{ rowId: 'x' }] });
     const answer = await post(wrongShape, signed(wrongShape));
     expect(answer.status).toBe(400);

@@ -73,18 +73,33 @@ export interface CliStack {
   stop(): Promise<void>;
 }
 
+export interface CliStackOptions {
+  /** More arguments of `sheetsync start` (e.g. `--config FILE`). */
+  args?: string[];
+  /** Runs in the clone-like directory before the stack starts (e.g. to write `.sheetsync/` files). */
+  prepare?: (cwd: string) => Promise<void>;
+}
+
 /**
- * Starts `sheetsync start` (the demo) in a clone-like directory with `env` added to a bare shell's,
- * and waits until it is ready and the demo rows have synced.
+ * Starts `sheetsync start` (the demo, unless `options.args` names a config) in a clone-like
+ * directory with `env` added to a bare shell's, and waits until it is ready and its rows have synced.
  */
-export async function startCliStack(env: NodeJS.ProcessEnv): Promise<CliStack> {
+export async function startCliStack(
+  env: NodeJS.ProcessEnv,
+  options: CliStackOptions = {},
+): Promise<CliStack> {
   const cwd = cloneLikeDirectory();
+  await options.prepare?.(cwd);
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', 'start'], {
-    cwd,
-    env: { ...bareEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'cli/src/main.ts', 'start', ...(options.args ?? [])],
+    {
+      cwd,
+      env: { ...bareEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (chunk) => {
     output += chunk;
   });

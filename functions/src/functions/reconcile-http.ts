@@ -99,17 +99,19 @@ export function reconcileHttpHandler(deps: ReconcileHttpDeps) {
           held: held.length,
         });
         for (const refused of deletesRefused.slice(0, 20)) {
-          deps.logger.warn(`reconcile kept a row the table would not delete: ${refused.message}`, {
+          // Their messages quote values (PostgreSQL's, the coercion's): the codes and places only.
+          deps.logger.warn('reconcile kept a row the table would not delete; it is back on the sheet', {
             link: link.name,
             rowId: refused.rowId,
             code: 'SHEETSYNC_E412',
           });
         }
         for (const bad of badCells.slice(0, 20)) {
-          deps.logger.warn(`reconcile left a cell that does not fit its column: ${bad.message}`, {
+          deps.logger.warn('reconcile left a cell that does not fit its column', {
             link: link.name,
             row: bad.row,
             column: bad.column,
+            code: 'SHEETSYNC_E407',
           });
         }
       } catch (error) {

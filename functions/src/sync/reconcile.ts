@@ -567,8 +567,10 @@ async function applyDbWrites(
   });
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
+    // Not PostgreSQL's message: it may quote the row's values, and this one reaches the log.
     throw new Error(
-      `reconcile: ${result.errors.length} row(s) failed to write to ${table.qualified}, first: ${first.message} (SQLSTATE ${first.sqlState})`,
+      `reconcile: ${result.errors.length} row(s) failed to write to ${table.qualified}, first: sheet row ` +
+        `${first.rowId}${first.column ? `, column ${first.column}` : ''} (${first.code}, SQLSTATE ${first.sqlState})`,
     );
   }
   const time = { wall: now(), logical: 0 };

@@ -9,6 +9,7 @@
  */
 import * as v from 'valibot';
 import { SheetsyncError } from '../errors.ts';
+import { issueText } from './issue-text.ts';
 
 export const DB_CHANGES_TOPIC = 'sheetsync-db-changes';
 
@@ -143,10 +144,9 @@ function validated<S extends v.GenericSchema>(schema: S, json: unknown): v.Infer
   const result = v.safeParse(schema, json);
   if (!result.success) {
     const issue = result.issues[0];
-    const path = issue.path?.map((p) => String(p.key)).join('.') ?? '(root)';
     throw new SheetsyncError(
       'SHEETSYNC_E301',
-      `A ${DB_CHANGES_TOPIC} message is malformed at ${path}: ${issue.message}`,
+      `A ${DB_CHANGES_TOPIC} message is malformed at ${issueText(issue)}`,
       'permanent',
     );
   }

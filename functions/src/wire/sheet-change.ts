@@ -25,6 +25,7 @@ import * as v from 'valibot';
 import { fnv1a } from '../core/stable-hash.ts';
 import { SheetsyncError } from '../errors.ts';
 import { KEY_BUCKETS } from '../relay/outbox-messages.ts';
+import { issueText } from './issue-text.ts';
 import { SheetCell } from './webhook.ts';
 
 export const SHEET_CHANGES_TOPIC = 'sheetsync-sheet-changes';
@@ -105,7 +106,7 @@ function validated<S extends v.GenericSchema>(schema: S, json: unknown): v.Infer
     const issue = result.issues[0];
     throw new SheetsyncError(
       'SHEETSYNC_E310',
-      `A sheetsync-sheet-changes message is malformed at ${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`,
+      `A sheetsync-sheet-changes message is malformed at ${issueText(issue)}`,
       'permanent',
     );
   }

@@ -3,6 +3,7 @@
  * conflict (so Logs Explorer can follow a row by rowId, and the log-based metrics in
  * terraform/monitoring.tf count conflicts), and one line with where the flush's time went.
  */
+import { ERROR_CODES } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import type { RowCommit } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
@@ -23,7 +24,17 @@ export function logFlush(
   outcome: { problems: readonly RowProblem[]; commits: ReadonlyMap<string, RowCommit> },
   times: FlushTimes,
 ): void {
-  for (const p of outcome.problems) logger.warn(p.message, { link, rowId: p.rowId, code: p.code });
+  // The code's title, not the message: PostgreSQL's and the coercion's messages quote values.
+  for (const p of outcome.problems) {
+    logger.warn(`${ERROR_CODES[p.code]}; the sheet's errors tab says why`, {
+      link,
+      rowId: p.rowId,
+      code: p.code,
+      row: p.row,
+      column: p.column,
+      sqlState: p.sqlState,
+    });
+  }
   const flushedAt = now();
   const lastChange = new Map(messages.map((m) => [m.rowId, m]));
   for (const [rowId, commit] of outcome.commits) {

@@ -22,7 +22,10 @@ export interface RowProblem {
   column?: string;
   value?: SheetValue;
   code: ErrorCode;
+  /** For the errors tab: it may quote the value (the sheet's readers see it anyway); never logged. */
   message: string;
+  /** PostgreSQL's SQLSTATE, for a row the database refused. */
+  sqlState?: string;
   /** When the change was made in the sheet, ms since the epoch. */
   time?: number;
 }

@@ -105,6 +105,7 @@ export async function writeDecisions(
         rowId: error.rowId,
         code: 'SHEETSYNC_E412',
         message: `the database refused to delete the row (${error.sqlState}): ${error.message}; it is back on the sheet`,
+        sqlState: error.sqlState,
         ...(rowOf.get(error.rowId) ?? {}),
       });
       continue;
@@ -115,6 +116,7 @@ export async function writeDecisions(
       rowId: error.rowId,
       code: error.code,
       message: rowRefusalMessage(error.sqlState, error.message),
+      sqlState: error.sqlState,
       ...(error.column ? { column: error.column } : {}),
       ...(rowOf.get(error.rowId) ?? {}),
     });

@@ -23,6 +23,7 @@ import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
 import { type VersionStore, WRITE_HOLD_MS } from '../../ports.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../wire/config.ts';
+import { issueText } from '../../wire/issue-text.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
@@ -144,7 +145,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   }
   const parsed = v.safeParse(WebhookBody, json);
   if (!parsed.success) {
-    const problems = parsed.issues.map((i) => `${v.getDotPath(i) ?? '(body)'}: ${i.message}`).slice(0, 10);
+    const problems = parsed.issues.slice(0, 10).map(issueText);
     return fail(400, 'SHEETSYNC_E604', `the body is not a sheetsync event: ${problems.join('; ')}`);
   }
   // On our clock (sheet-clock.ts): every time derived from the event is compared with ours.

@@ -224,26 +224,52 @@ export function gateFrameworkServer(
     if (!app || typeof app.handle !== 'function' || typeof app.set !== 'function')
       return (createServer as (...a: unknown[]) => http.Server)(...args);
     http.createServer = createServer;
-    args[index] = (req: IncomingMessage, res: ServerResponse) => {
-      gate(req, res).then(
-        (refused) => {
-          if (!refused) app(req, res);
-        },
-        (error: Error) => {
-          options.logger.error(`webhook could not check a request: ${error.message}`, {
-            code: options.failureCode,
-          });
-          if (!res.headersSent)
-            answer(res, {
-              status: 500,
-              code: options.failureCode,
-              message: 'the webhook cannot check requests now; retry later',
-            });
-          else res.destroy();
-        },
-      );
-    };
+    args[index] = gatedListener(gate, app, options);
     return (createServer as (...a: unknown[]) => http.Server)(...args);
   };
   http.createServer = gated as typeof http.createServer;
+}
+
+/**
+ * Puts `gate` in front of a server made already (the local stack's, from functions-framework's
+ * getTestServer): its request listeners see only the requests the gate lets through.
+ */
+export function gateServer(
+  server: http.Server,
+  gate: WebhookGate,
+  options: { failureCode: GateRefusal['code']; logger: Logger },
+): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const app: RequestListener = (req, res) => {
+    for (const listener of listeners) listener.call(server, req, res);
+  };
+  server.on('request', gatedListener(gate, app, options));
+}
+
+/** `app`, for the requests `gate` lets through; a failing gate answers 500 with `failureCode`. */
+function gatedListener(
+  gate: WebhookGate,
+  app: RequestListener,
+  options: { failureCode: GateRefusal['code']; logger: Logger },
+): RequestListener {
+  return (req, res) => {
+    gate(req, res).then(
+      (refused) => {
+        if (!refused) app(req, res);
+      },
+      (error: Error) => {
+        options.logger.error(`webhook could not check a request: ${error.message}`, {
+          code: options.failureCode,
+        });
+        if (!res.headersSent)
+          answer(res, {
+            status: 500,
+            code: options.failureCode,
+            message: 'the webhook cannot check requests now; retry later',
+          });
+        else res.destroy();
+      },
+    );
+  };
 }
