@@ -29,7 +29,7 @@ const DRIFT = 1_000;
 
 const bench: Benchmark = {
   name: 'attach-1m',
-  description: `attach of ${DEFAULT_ROWS.toLocaleString('en-US')} rows × 10 columns and a reconcile of ${DRIFT} drifted cells (--rows N: fewer)`,
+  description: `attach of ${DEFAULT_ROWS.toLocaleString('en-US')} rows × 10 columns (--rows N: N rows) and a reconcile of ${DRIFT} drifted cells`,
   async run({ progress, rows: asked }) {
     const rows = asked ?? DEFAULT_ROWS;
     const stops: Array<() => Promise<void>> = [];
