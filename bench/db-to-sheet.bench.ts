@@ -8,6 +8,9 @@
  *   its commit until the sheet shows every new value; Sheets API write requests in that time.
  * - singleChangeP99Ms: 1,000 single-row UPDATEs sent at 200/s, from each commit until the sheet
  *   shows the row's new value (the sheet model is polled every 25 ms, so up to 25 ms late).
+ * - cellsPerWriteRequest: cells written per write request during the bulk UPDATE (from the
+ *   requests' bodies, through a metering proxy); baseline: a naive writer's one row per request.
+ * - maxWriteRequestBytes: the largest write request body of the whole run; baseline: 2 MB.
  * - naiveRequestRatio: a naive writer sends one values.update per changed row. Its request count
  *   is computed, not sent: the row changes applyToSheet received in the same run (bulk plus
  *   singles), as counted by its flushes. Ratio = naive requests ÷ our write requests.
@@ -33,11 +36,13 @@ import { startSubscriber } from '../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../functions/src/wire/db-change.ts';
 import { benchDatabase } from './database.ts';
 import { type Benchmark, percentile } from './lib.ts';
+import { startRequestMeter } from './request-meter.ts';
 
 const ROWS = 10_000;
 const SINGLES = 1_000;
 const SINGLES_PER_SECOND = 200;
 const REST_MS = 30_000;
+const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
 const bench: Benchmark = {
   name: 'db-to-sheet',
@@ -67,7 +72,11 @@ const bench: Benchmark = {
       stops.unshift(() => emulator.close());
       const spreadsheetId = 'bench-db-to-sheet';
       emulator.model.create({ spreadsheetId, sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
-      const api = new SheetsApi({ rootUrl: emulator.url, logger: silentLogger });
+      // applyToSheet's requests go through a meter (their sizes and cells); the bench's own
+      // reads of the sheet use the model directly.
+      const meter = await startRequestMeter(emulator.url);
+      stops.unshift(() => meter.close());
+      const api = new SheetsApi({ rootUrl: meter.url, logger: silentLogger });
       await api.client.spreadsheets.values.update({
         spreadsheetId,
         range: 'Leads!A1',
@@ -149,6 +158,7 @@ const bench: Benchmark = {
 
       progress(`one UPDATE of ${ROWS} rows`);
       const writesBefore = api.counts.writes;
+      const metered = meter.writes.length;
       const changesBefore = changesReceived;
       const bulkStart = performance.now();
       await sql`update leads set score = 1`;
@@ -156,6 +166,8 @@ const bench: Benchmark = {
       const bulkSeconds = (performance.now() - bulkStart) / 1000;
       const bulkWrites = api.counts.writes - writesBefore;
       const bulkChanges = changesReceived - changesBefore;
+      const bulkRequests = meter.writes.slice(metered);
+      const bulkCells = bulkRequests.reduce((n, w) => n + w.cells, 0);
 
       // The singles are their own scenario: they start with the write budget rested, as changes
       // after a quiet spell would (the bulk phase spent part of the burst; a full burst refills in 30 s).
@@ -213,6 +225,22 @@ const bench: Benchmark = {
         singleChangeP50Ms: { value: Math.round(percentile(latencies, 50)), unit: 'ms' },
         singleWriteRequests: { value: singleWrites, unit: 'requests' },
         singleReadRequests: { value: singleReads, unit: 'requests' },
+        // Baseline: the naive writer's one values.update per changed row (a row's 3 cells).
+        cellsPerWriteRequest: {
+          value: Math.round(bulkCells / Math.max(1, bulkRequests.length)),
+          unit: 'cells',
+          baseline: 3,
+          ratio: bulkCells / Math.max(1, bulkRequests.length) / 3,
+          target: '≥ 10000',
+        },
+        // Baseline: the 2 MB Google recommends as a request's largest payload.
+        maxWriteRequestBytes: {
+          value: Math.max(0, ...meter.writes.map((w) => w.bytes)),
+          unit: 'B',
+          baseline: MAX_REQUEST_BYTES,
+          ratio: Math.max(0, ...meter.writes.map((w) => w.bytes)) / MAX_REQUEST_BYTES,
+          target: '≤ 2 MB',
+        },
         naiveRequestRatio: {
           value: Number((naive / Math.max(1, ourWrites)).toFixed(1)),
           unit: '×',

@@ -29,6 +29,8 @@ export function againstBaseline(value: number, unit: string, baseline: number): 
 export interface BenchContext {
   /** Progress for a long run, to stderr so stdout keeps the table and the JSON. */
   progress(message: string): void;
+  /** `--rows N`: a smaller (or larger) run of the benchmarks that take it. */
+  rows?: number;
 }
 
 export interface Benchmark {
@@ -85,7 +87,7 @@ export function report(name: string, metrics: Record<string, Metric>): string {
   ].join('\n');
 }
 
-function round(n: number): number {
+export function round(n: number): number {
   if (!Number.isFinite(n)) return n;
   const abs = Math.abs(n);
   const digits = abs >= 100 ? 0 : abs >= 1 ? 2 : 4;

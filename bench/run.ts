@@ -1,11 +1,21 @@
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME [NAME…]` runs the named ones.
  * Benchmarks are the files bench/*.bench.ts; each default-exports a Benchmark (bench/lib.ts).
+ *
+ * Each benchmark's table goes to stderr as it finishes; at the end stdout gets one table of the
+ * whole run and, as its last line, one JSON report (bench/report.ts).
+ *
+ *   --write-readme   rewrite the README's figures table (between its markers) from this run
+ *   --from FILE      no run: the report saved in FILE (a previous run's stdout), e.g. with
+ *                    --write-readme
+ *   --rows N         a smaller run of the benchmarks that take it (attach-1m)
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Benchmark, report } from './lib.ts';
+import { parseArgs } from 'node:util';
+import { type Benchmark, report as benchTable } from './lib.ts';
+import { newReport, readReport, reportJson, reportTable, writeReadme } from './report.ts';
 
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -14,24 +24,60 @@ const available = readdirSync(here)
   .map((f) => f.slice(0, -'.bench.ts'.length))
   .sort();
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const { values, positionals: wanted } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'write-readme': { type: 'boolean', default: false },
+    from: { type: 'string' },
+    rows: { type: 'string' },
+  },
+});
 const unknown = wanted.filter((w) => !available.includes(w));
-if (unknown.length > 0) {
-  console.error(`Unknown benchmark ${unknown.join(', ')}. Available: ${available.join(', ')}.`);
+const rows = values.rows === undefined ? undefined : Number(values.rows);
+if (unknown.length > 0 || (rows !== undefined && !(Number.isInteger(rows) && rows > 0))) {
+  console.error(
+    unknown.length > 0
+      ? `Unknown benchmark ${unknown.join(', ')}. Available: ${available.join(', ')}.`
+      : '--rows takes a positive whole number',
+  );
   process.exit(2);
 }
 
 let failed = false;
-for (const name of wanted.length > 0 ? wanted : available) {
-  const module = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { default: Benchmark };
-  const bench = module.default;
-  console.error(`[bench ${name}] ${bench.description}`);
-  try {
-    const metrics = await bench.run({ progress: (m) => console.error(`[bench ${name}] ${m}`) });
-    console.log(report(name, metrics));
-  } catch (error) {
-    failed = true;
-    console.error(`[bench ${name}] failed:`, error);
+let report = newReport();
+if (values.from) {
+  report = readReport(values.from);
+} else {
+  const started = performance.now();
+  for (const name of wanted.length > 0 ? wanted : available) {
+    const module = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
+      default: Benchmark;
+    };
+    const bench = module.default;
+    console.error(`[bench ${name}] ${bench.description}`);
+    const benchStarted = performance.now();
+    try {
+      const metrics = await bench.run({
+        progress: (m) => console.error(`[bench ${name}] ${m}`),
+        ...(rows === undefined ? {} : { rows }),
+      });
+      report.benchmarks[name] = { seconds: (performance.now() - benchStarted) / 1000, metrics };
+      console.error(benchTable(name, metrics));
+    } catch (error) {
+      failed = true;
+      report.benchmarks[name] = {
+        seconds: (performance.now() - benchStarted) / 1000,
+        error: error instanceof Error ? error.message : String(error),
+      };
+      console.error(`[bench ${name}] failed:`, error);
+    }
   }
+  report.seconds = (performance.now() - started) / 1000;
+}
+console.log(reportTable(report));
+console.log(reportJson(report));
+if (values['write-readme']) {
+  writeReadme(join(here, '..', 'README.md'), report);
+  console.error('README.md: figures table rewritten from this report');
 }
 process.exit(failed ? 1 : 0);

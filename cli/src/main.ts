@@ -46,6 +46,14 @@ async function main(argv: string[]): Promise<number> {
     const progress = (message: string) => process.stderr.write(`sheetsync: ${message}\n`);
     // No metadata server here: the Google clients would otherwise probe for one and warn.
     process.env.METADATA_SERVER_DETECTION ??= 'none';
+    // A library's error thrown outside any await of ours still ends start-up with a coded
+    // message, not a stack trace; the reaper (services/reaper.ts) stops what had started.
+    const crash = (error: unknown) => {
+      process.stderr.write(`sheetsync: ${startFailure(error)}\n`);
+      process.exit(1);
+    };
+    process.on('uncaughtException', crash);
+    process.on('unhandledRejection', crash);
     const { start } = await import('./start.ts');
     const { info, stop } = await start({
       stateDir: values['state-dir']!,
@@ -53,7 +61,15 @@ async function main(argv: string[]): Promise<number> {
       ...(values['webhook-port'] ? { webhookPort: Number(values['webhook-port']) } : {}),
       ...(values.config ? { configFile: values.config } : {}),
       progress,
+    }).catch((error: unknown) => {
+      if (codeOf(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw Object.assign(new Error(`the local stack could not start: ${message}`), {
+        code: 'SHEETSYNC_E766',
+      });
     });
+    process.off('uncaughtException', crash);
+    process.off('unhandledRejection', crash);
     process.stdout.write(
       `sheetsync ready: grid ${info.gridUrl} · webhook ${info.webhookUrl} · dashboard ${info.dashboardUrl} · ` +
         `database ${redact(info.databaseUrl)} (details in .sheetsync/local.json)\n`,
@@ -84,6 +100,18 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'conflicts') return runConflictsCommand(rest);
   process.stderr.write(`sheetsync: unknown command "${command}"\n\n${USAGE}`);
   return 2;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SHEETSYNC_') ? code : undefined;
+}
+
+/** A start-up failure as one line with its code: its own, or SHEETSYNC_E766 (docs/errors.md). */
+function startFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = codeOf(error);
+  return code ? `${code}: ${message}` : `SHEETSYNC_E766: the local stack could not start: ${message}`;
 }
 
 function redact(url: string): string {

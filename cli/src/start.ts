@@ -106,7 +106,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     });
     if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
     shutdown.add('last', () => pg.stop());
-    progress(pg.embedded ? 'PostgreSQL: embedded, files in .sheetsync/postgres' : 'PostgreSQL: DATABASE_URL');
+    progress(pg.embedded ? `PostgreSQL: embedded, files in ${pg.dataDir}` : 'PostgreSQL: DATABASE_URL');
     keepPrivate(stateDir);
 
     // A first start creates the demo; every later one keeps the table, the sheet and the store.

