@@ -221,6 +221,8 @@ export const ERROR_CODES = {
   SHEETSYNC_E762: 'the dashboard refused another origin (403)',
   /** A body without `Content-Type: application/json`. Remedy: send that type, as the CLI does. */
   SHEETSYNC_E763: 'the dashboard refused a body that is not JSON (403)',
+  /** `start --as-deployed` with the in-process stand-ins. Remedy: install the Cloud SDK's emulators. */
+  SHEETSYNC_E764: "--as-deployed needs Google's Pub/Sub and Firestore emulators",
 
   // 9xx internal
 

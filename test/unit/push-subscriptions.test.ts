@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEPLOYED_FUNCTIONS } from '../../cli/src/as-deployed/function-servers.ts';
 import { loadSubscriptions } from '../../cli/src/as-deployed/subscriptions.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -55,5 +56,18 @@ describe('terraform/subscriptions.json', () => {
       expect(s.enable_message_ordering, key).toBe(true);
       expect(s.minimum_backoff_seconds, key).toBeLessThanOrEqual(s.maximum_backoff_seconds);
     }
+  });
+
+  it('gives the local functions the entry points, concurrency and timeouts of terraform/main.tf', () => {
+    const functions = Object.assign({}, ...(main.locals as Body[])).functions as Record<string, Body>;
+    expect(Object.keys(DEPLOYED_FUNCTIONS).sort()).toEqual(Object.keys(functions).sort());
+    for (const [key, local] of Object.entries(DEPLOYED_FUNCTIONS)) {
+      const deployed = functions[key]!;
+      expect(local.entryPoint, key).toBe(deployed.entry_point);
+      expect(local.concurrency, key).toBe(deployed.concurrency);
+      // The relay's timeout is relay_drain_seconds + 60 (75 by default).
+      expect(local.timeout, key).toBe(key === 'outbox_relay' ? 75 + 60 : deployed.timeout);
+    }
+    expect(functions.outbox_relay!.timeout).toBe(ref('var.relay_drain_seconds + 60'));
   });
 });
