@@ -48,9 +48,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         60 + options.relayDrainSeconds,
         stop.signal,
       )) as {
+        acquired?: boolean;
         published?: number;
         batches?: number;
       };
+      // A drain that found the lock held past its deadline did nothing: worth seeing in the log.
+      if (answer.acquired === false)
+        options.logger.info('a scheduled outboxRelay start found another drain holding the lock');
       counters.published += answer.published ?? 0;
       counters.batches += answer.batches ?? 0;
     } catch (error) {
