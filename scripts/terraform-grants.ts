@@ -36,6 +36,11 @@ export async function parseModule(dir: string): Promise<ParsedModule> {
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.tf'))) {
     const body = (await parse(file, readFileSync(join(dir, file), 'utf8'))) as Body;
     for (const locals of (body.locals ?? []) as Body[]) Object.assign(module.locals, locals);
+    // A local read from a JSON file of the module (`jsondecode(file("${path.module}/x.json"))`).
+    for (const [name, value] of Object.entries(module.locals)) {
+      const json = /^jsondecode\(file\("\$\{path\.module\}\/([\w.-]+)"\)\)$/.exec(expressionOf(value) ?? '');
+      if (json) module.locals[name] = JSON.parse(readFileSync(join(dir, json[1]!), 'utf8'));
+    }
     for (const [type, named] of Object.entries(
       (body.resource ?? {}) as Record<string, Record<string, Body[]>>,
     ))

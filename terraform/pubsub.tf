@@ -7,17 +7,11 @@
 # (google.cloud.pubsub.topic.v1.messagePublished, data.message) that Eventarc would deliver, and
 # the push path /projects/P/topics/T lets it fill in the CloudEvent's source.
 
+# The push subscriptions' settings live in subscriptions.json, which `sheetsync start --as-deployed`
+# (cli/src/as-deployed/) reads too, so the local push path cannot drift from what is deployed.
+# ack_deadline_seconds is the push request's timeout: keep it at the function's timeout (main.tf).
 locals {
-  push_subscriptions = {
-    apply_to_db = {
-      topic       = "sheet_changes"
-      dead_letter = "sheet_changes"
-    }
-    apply_to_sheet = {
-      topic       = "db_changes"
-      dead_letter = "db_changes"
-    }
-  }
+  push_subscriptions = jsondecode(file("${path.module}/subscriptions.json"))
 }
 
 resource "google_pubsub_topic" "sheet_changes" {
@@ -57,10 +51,10 @@ resource "google_pubsub_subscription" "dead_letter" {
 resource "google_pubsub_subscription" "push" {
   for_each = local.push_subscriptions
   name     = google_cloudfunctions2_function.sheetsync[each.key].name
-  topic    = each.key == "apply_to_db" ? google_pubsub_topic.sheet_changes.id : google_pubsub_topic.db_changes.id
+  topic    = each.value.topic == "sheet_changes" ? google_pubsub_topic.sheet_changes.id : google_pubsub_topic.db_changes.id
 
-  enable_message_ordering    = true
-  ack_deadline_seconds       = local.functions[each.key].timeout
+  enable_message_ordering    = each.value.enable_message_ordering
+  ack_deadline_seconds       = each.value.ack_deadline_seconds
   message_retention_duration = "604800s"
 
   push_config {
@@ -72,16 +66,17 @@ resource "google_pubsub_subscription" "push" {
     }
   }
 
-  # Retryable failures (a non-2xx answer) come back with exponential backoff; after 10 attempts the
-  # message goes to the dead-letter topic instead of blocking its ordering key for ever.
+  # Retryable failures (a non-2xx answer) come back with exponential backoff; after
+  # max_delivery_attempts the message goes to the dead-letter topic instead of blocking its
+  # ordering key for ever.
   retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
+    minimum_backoff = "${each.value.minimum_backoff_seconds}s"
+    maximum_backoff = "${each.value.maximum_backoff_seconds}s"
   }
 
   dead_letter_policy {
     dead_letter_topic     = google_pubsub_topic.dead_letter[each.value.dead_letter].id
-    max_delivery_attempts = 10
+    max_delivery_attempts = each.value.max_delivery_attempts
   }
 
   expiration_policy {

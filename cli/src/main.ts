@@ -19,6 +19,8 @@ commands:
                --sheet-port N    the local sheet's port (default: a free one)
                --webhook-port N  sheetWebhook's port (default: a free one)
                --config FILE     a links config (as SHEETSYNC_LINKS) instead of the demo
+               --as-deployed     each function in its own functions-framework server, fed
+                                 by push as terraform/ deploys it (needs the Cloud SDK)
                SHEETSYNC_STANDINS=1: the in-process bus and version store even with the Cloud
                SDK; PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST: use those emulators
 ${SYNC_USAGE}${STATUS_USAGE}${CONFLICTS_USAGE}${SECRET_USAGE}  help         this text
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         'sheet-port': { type: 'string' },
         'webhook-port': { type: 'string' },
         config: { type: 'string' },
+        'as-deployed': { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -60,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values['sheet-port'] ? { sheetPort: Number(values['sheet-port']) } : {}),
       ...(values['webhook-port'] ? { webhookPort: Number(values['webhook-port']) } : {}),
       ...(values.config ? { configFile: values.config } : {}),
+      ...(values['as-deployed'] ? { asDeployed: true } : {}),
       progress,
     }).catch((error: unknown) => {
       if (codeOf(error)) throw error;

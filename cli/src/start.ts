@@ -35,6 +35,7 @@ import type { VersionStore } from '../../functions/src/ports.ts';
 import { outboxWatermark } from '../../functions/src/sync/outbox-watermark.ts';
 import { restoreLink } from '../../functions/src/sync/restore-link.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
+import { deployedServices, startAsDeployed } from './as-deployed/stack.ts';
 import { meteredBus } from './dashboard/metered-bus.ts';
 import { Metrics } from './dashboard/metrics.ts';
 import { conflictDesk } from './dashboard/open-conflicts.ts';
@@ -61,6 +62,11 @@ export interface StartOptions {
    * link is checked against the database and the local sheet first (cli/src/links.ts).
    */
   configFile?: string;
+  /**
+   * Run the functions as terraform/ deploys them (cli/src/as-deployed/): each in its own
+   * functions-framework server, fed by push with terraform/subscriptions.json's settings.
+   */
+  asDeployed?: boolean;
 }
 
 export type { LocalInfo } from './local-stack.ts';
@@ -149,7 +155,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     }
 
     const secret = readOrCreateSecret(stateDir);
-    const pipeline = await startPipeline({
+    const pipelineOptions = {
       databaseUrl: pg.url,
       bus,
       store,
@@ -159,8 +165,16 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       logger,
       ...(options.webhookPort ? { webhookPort: options.webhookPort } : {}),
       // Documents the store lost are rebuilt before any change is applied (restore-link.ts).
-      ...(fresh ? {} : { beforeStart: (services) => restoreLinks(config, { ...services, store }, progress) }),
-    });
+      ...(fresh
+        ? {}
+        : {
+            beforeStart: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) =>
+              restoreLinks(config, { ...services, store }, progress),
+          }),
+    };
+    const pipeline = options.asDeployed
+      ? await startAsDeployed({ ...pipelineOptions, ...deployedServices(stack, reaper, progress) })
+      : await startPipeline(pipelineOptions);
     shutdown.add('first', () => pipeline.stop(), 1_000);
     const webhookUrl = pipeline.webhookUrl;
     metrics.watchRelay(() => pipeline.relay.counters());

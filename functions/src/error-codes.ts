@@ -229,6 +229,8 @@ export const ERROR_CODES = {
   SHEETSYNC_E765: 'PostgreSQL did not answer',
   /** `sheetsync start` failed without a code of its own. Remedy: read the message; start again. */
   SHEETSYNC_E766: 'the local stack could not start',
+  /** `start --as-deployed` with the in-process stand-ins. Remedy: install the Cloud SDK's emulators. */
+  SHEETSYNC_E767: "--as-deployed needs Google's Pub/Sub and Firestore emulators",
 
   // 9xx internal
 

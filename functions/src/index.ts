@@ -110,11 +110,14 @@ const firestore = once(
 );
 const store = once(() => new FirestoreVersionStore({ firestore: firestore() }));
 const bus = once(() => createPubSubBus({ projectId: env('GOOGLE_CLOUD_PROJECT'), logger }));
+// SHEETSYNC_SHEETS_API_URL: the local sheet (`sheetsync start --as-deployed`), which takes no auth.
 const sheetsApi = once(
   () =>
     new SheetsApi({
       logger,
-      auth: new auth.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/spreadsheets'] }),
+      ...(process.env.SHEETSYNC_SHEETS_API_URL
+        ? { rootUrl: process.env.SHEETSYNC_SHEETS_API_URL }
+        : { auth: new auth.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/spreadsheets'] }) }),
     }),
 );
 

@@ -48,7 +48,7 @@ describe('terraform/ against the google provider schema extract', () => {
 
   it('reports a misspelt argument, naming the one it meant', async () => {
     const dir = mutatedCopy('pubsub.tf', (text) =>
-      text.replace('enable_message_ordering    = true', 'enable_message_orderin    = true'),
+      text.replace('enable_message_ordering    =', 'enable_message_orderin    ='),
     );
     const findings = await checkTerraformDir(dir, schema);
     expect(findings).toHaveLength(1);

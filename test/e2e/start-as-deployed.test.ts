@@ -1,0 +1,159 @@
+/**
+ * `sheetsync start --as-deployed` end to end, beside the default (pull) mode: each mode as a child
+ * process from a clean state directory, until `sheetsync ready`. Cells typed in the sheet (the
+ * local sheet's user actions, which run the real Apps Script) reach PostgreSQL, UPDATEs reach the
+ * sheet, and SIGINT leaves no descendant process running (the five function servers included).
+ * Each change's latency goes to test-artifacts/start-modes-latency.json, per mode.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { waitFor } from '../support/wait.ts';
+import { userActions } from '../support/webhook-server.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const FIGURES = join(ROOT, 'test-artifacts/start-modes-latency.json');
+const SPREADSHEET = 'sheetsync-demo';
+
+const MODES = [
+  { mode: 'as-deployed', args: ['--as-deployed'] },
+  { mode: 'pull', args: [] },
+] as const;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+}
+
+describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
+  const stateDir = mkdtempSync(join(tmpdir(), `sheetsync-${mode}-`));
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let stdout = '';
+  let stderr = '';
+  let sql: postgres.Sql;
+  let sheetsApiUrl: string;
+  let header: string[] = [];
+  /** Sheet row number → the table's id, as the demo filled them. */
+  let ids: Array<{ row: number; id: string }> = [];
+  const figures = { editToRowMs: [] as number[], updateToSheetMs: [] as number[] };
+
+  const sheetValues = async (range: string): Promise<string[][]> => {
+    const response = await fetch(`${sheetsApiUrl}/v4/spreadsheets/${SPREADSHEET}/values/${range}`);
+    return ((await response.json()) as { values?: string[][] }).values ?? [];
+  };
+  const cell = (row: number, column: string) =>
+    `Leads!${String.fromCharCode(65 + header.indexOf(column))}${row}`;
+
+  beforeAll(async () => {
+    chmodSync(stateDir, 0o755); // the embedded PostgreSQL's own user reaches its data directory
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'cli/src/main.ts', 'start', ...args, '--state-dir', stateDir],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    const failed = exited.then((code) => {
+      throw new Error(`start ${mode} exited ${code} before it was ready:\n${stderr}`);
+    });
+    failed.catch(() => {});
+    await Promise.race([
+      waitFor('"sheetsync ready"', async () => stdout.includes('sheetsync ready'), 300_000),
+      failed,
+    ]);
+    const info = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
+    sheetsApiUrl = info.sheetsApiUrl;
+    sql = postgres(info.databaseUrl, { max: 1, onnotice: () => {} });
+    const values = await sheetValues('Leads');
+    header = values[0] ?? [];
+    ids = values.slice(1).map((r, i) => ({ row: i + 2, id: r[header.indexOf('id')]! }));
+    expect(ids).toHaveLength(4);
+  }, 330_000);
+
+  afterAll(async () => {
+    await sql?.end({ timeout: 5 });
+    if (child?.exitCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+    if (figures.editToRowMs.length === 0) return;
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    const all = existsSync(FIGURES) ? JSON.parse(readFileSync(FIGURES, 'utf8')) : {};
+    all[mode] = {
+      ...figures,
+      editToRowMedianMs: median(figures.editToRowMs),
+      updateToSheetMedianMs: median(figures.updateToSheetMs),
+      at: new Date().toISOString(),
+    };
+    writeFileSync(FIGURES, `${JSON.stringify(all, null, 2)}\n`);
+  }, 60_000);
+
+  it('cells typed in the sheet reach PostgreSQL', async () => {
+    for (let round = 0; round < 2; round++) {
+      for (const { row, id } of ids) {
+        const typed = `${mode}-${round}-${row}`;
+        const at = performance.now();
+        const answer = await userActions(sheetsApiUrl, SPREADSHEET, [
+          { type: 'edit', range: cell(row, 'status'), values: [[typed]] },
+        ]);
+        expect(answer.status).toBe(200);
+        await waitFor(
+          `${typed} in public.leads`,
+          async () => (await sql`select status from public.leads where id = ${id}`)[0]?.status === typed,
+          60_000,
+        );
+        figures.editToRowMs.push(Math.round(performance.now() - at));
+      }
+    }
+  }, 600_000);
+
+  it('UPDATEs reach the sheet', async () => {
+    for (let round = 0; round < 2; round++) {
+      for (const { row, id } of ids) {
+        const score = 1000 + round * 10 + row;
+        const at = performance.now();
+        await sql`update public.leads set score = ${score} where id = ${id}`;
+        await waitFor(
+          `score ${score} in the sheet`,
+          async () => (await sheetValues(cell(row, 'score')))[0]?.[0] === String(score),
+          60_000,
+        );
+        figures.updateToSheetMs.push(Math.round(performance.now() - at));
+      }
+    }
+  }, 600_000);
+
+  it('SIGINT stops everything: no descendant process is left', async () => {
+    const descendants = descendantPids(child.pid!);
+    if (mode === 'as-deployed') {
+      const servers = descendants.filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('functions-framework');
+        } catch {
+          return false;
+        }
+      });
+      expect(servers).toHaveLength(5);
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await waitFor('every descendant gone', async () => descendants.every((pid) => !isAlive(pid)), 30_000);
+  }, 90_000);
+});
