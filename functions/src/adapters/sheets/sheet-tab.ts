@@ -11,6 +11,7 @@
  * Formulas and formatting in cells sheetsync does not write are never touched.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
+import type { Sheet } from '../../ports/sheet.ts';
 import { batchUpdateUnderCellCap } from './cell-cap.ts';
 import { applyToKept, type KeptSnapshot, splitToken } from './kept-snapshot.ts';
 import { OutcomeUnknownError } from './request-failure.ts';
@@ -80,7 +81,7 @@ export interface ReadCounts {
   verifiedRows: number;
 }
 
-export class SheetTab {
+export class SheetTab implements Sheet {
   readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0, verifiedRows: 0 };
   /** The change token the last read() took (VersionStore.sheetEpochs, with its write hold). */
   lastToken: unknown;
