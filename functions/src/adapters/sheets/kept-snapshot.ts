@@ -1,9 +1,47 @@
 /**
  * The snapshot a SheetTab keeps between reads (docs/design/kept-snapshot.md): while the change
  * token stays the same, read() serves it instead of reading the tab, and write() brings it up
- * to date with what it wrote (applyToKept). Pure: no I/O.
+ * to date with what it wrote (applyToKept), and the SheetTab options that govern it. Pure: no I/O.
  */
 import type { PlacedWrite, SheetValue, TabSnapshot } from './tab-model.ts';
+
+export interface SheetTabOptions {
+  /**
+   * A token that changes whenever the tab may have changed other than through this SheetTab
+   * (VersionStore.sheetEpochs: the webhook bumps it for every sheet event it accepts). While it
+   * stays the same, read() returns the snapshot kept from the last read, brought up to date
+   * with this SheetTab's own writes, and costs no Sheets API read. Without it every read()
+   * reads the tab. A token `{rows, values}` tells in-place edits (`values`: cells of rows that
+   * had their sync id changed, no row moved) from the rest: after those, read() keeps the
+   * snapshot and verify() reads again only the rows a flush is about to write.
+   */
+  changeToken?: () => Promise<unknown>;
+  /**
+   * A kept snapshot is read again after this long even when the token has not changed, so a
+   * change the webhook never saw (another API client; an Apps Script that could not reach the
+   * webhook) is picked up within this time. Default 30 s (one read request every 30 s at most).
+   * A tab whose read takes longer than a tenth of this is kept ten times its last read's
+   * duration instead, so those reads take at most a tenth of the time (a tab near the
+   * 10-million-cell cap takes seconds to read: README, big-tab benchmark).
+   */
+  maxSnapshotAgeMs?: number;
+  /**
+   * A tab whose grid holds more cells than this is read without its values: the header row and
+   * the id column give the positions, and verify() reads the rows a flush decides on (a kept
+   * copy of every value of a tab near the 10-million-cell cap is ≈ 520 MB and takes seconds to
+   * read). Needs changeToken. Default 1,000,000 (a tab of 2M cells read whole peaked at 590 MB).
+   */
+  positionsOnlyAboveCells?: number;
+  now?: () => number;
+}
+
+/** What read() served from the kept snapshot and what it read from the API. */
+export interface ReadCounts {
+  apiReads: number;
+  keptReads: number;
+  /** Rows verify() read again after in-place edits. */
+  verifiedRows: number;
+}
 
 export interface KeptSnapshot {
   snapshot: TabSnapshot;

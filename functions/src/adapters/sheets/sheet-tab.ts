@@ -13,7 +13,13 @@
 import type { sheets_v4 } from '@googleapis/sheets';
 import type { Sheet } from '../../ports/sheet.ts';
 import { batchUpdateUnderCellCap } from './cell-cap.ts';
-import { applyToKept, type KeptSnapshot, splitToken } from './kept-snapshot.ts';
+import {
+  applyToKept,
+  type KeptSnapshot,
+  type ReadCounts,
+  type SheetTabOptions,
+  splitToken,
+} from './kept-snapshot.ts';
 import { OutcomeUnknownError } from './request-failure.ts';
 import type { SheetsApi } from './sheets-api.ts';
 import { idsByRow, type PlacedWrite, type TabSnapshot, type TabWrite, type WriteStats } from './tab-model.ts';
@@ -31,6 +37,7 @@ import { VanishedRows } from './vanished-rows.ts';
 import { remainingWrite, type SentWrite, sentWrite } from './write-remainder.ts';
 
 export { columnLetters } from './a1.ts';
+export type { ReadCounts, SheetTabOptions } from './kept-snapshot.ts';
 export {
   chunksUnder,
   ID_HEADER,
@@ -42,44 +49,6 @@ export {
   type WriteStats,
 } from './tab-model.ts';
 export { readTabValues } from './tab-reads.ts';
-
-export interface SheetTabOptions {
-  /**
-   * A token that changes whenever the tab may have changed other than through this SheetTab
-   * (VersionStore.sheetEpochs: the webhook bumps it for every sheet event it accepts). While it
-   * stays the same, read() returns the snapshot kept from the last read, brought up to date
-   * with this SheetTab's own writes, and costs no Sheets API read. Without it every read()
-   * reads the tab. A token `{rows, values}` tells in-place edits (`values`: cells of rows that
-   * had their sync id changed, no row moved) from the rest: after those, read() keeps the
-   * snapshot and verify() reads again only the rows a flush is about to write.
-   */
-  changeToken?: () => Promise<unknown>;
-  /**
-   * A kept snapshot is read again after this long even when the token has not changed, so a
-   * change the webhook never saw (another API client; an Apps Script that could not reach the
-   * webhook) is picked up within this time. Default 30 s (one read request every 30 s at most).
-   * A tab whose read takes longer than a tenth of this is kept ten times its last read's
-   * duration instead, so those reads take at most a tenth of the time (a tab near the
-   * 10-million-cell cap takes seconds to read: README, big-tab benchmark).
-   */
-  maxSnapshotAgeMs?: number;
-  /**
-   * A tab whose grid holds more cells than this is read without its values: the header row and
-   * the id column give the positions, and verify() reads the rows a flush decides on (a kept
-   * copy of every value of a tab near the 10-million-cell cap is ≈ 520 MB and takes seconds to
-   * read). Needs changeToken. Default 1,000,000 (a tab of 2M cells read whole peaked at 590 MB).
-   */
-  positionsOnlyAboveCells?: number;
-  now?: () => number;
-}
-
-/** What read() served from the kept snapshot and what it read from the API. */
-export interface ReadCounts {
-  apiReads: number;
-  keptReads: number;
-  /** Rows verify() read again after in-place edits. */
-  verifiedRows: number;
-}
 
 export class SheetTab implements Sheet {
   readonly readCounts: ReadCounts = { apiReads: 0, keptReads: 0, verifiedRows: 0 };
