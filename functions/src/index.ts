@@ -15,7 +15,7 @@
  * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
  * What each function reaches, and so what its service account is granted: function-needs.ts.
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
- * instance share a group commit.
+ * instance share a group commit. What each function is built from: runtime/compose.ts.
  */
 
 import { dirname } from 'node:path';
@@ -28,13 +28,12 @@ import { connectPostgres } from './adapters/postgres-connection.ts';
 import { postgresTls } from './adapters/postgres-tls.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
 import { ErrorsTab, sheetProblemReporter } from './adapters/sheets/errors-tab.ts';
-import { SheetTab } from './adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from './adapters/sheets/sheets-api.ts';
+import { createPostgresTable } from './adapters/table/postgres-table.ts';
 import { parseConfig } from './config.ts';
 import { loadConflictPolicies, loadResolvers } from './custom-resolver.ts';
 import { SheetsyncError } from './errors.ts';
-import { createApplyToDb, type DeliveryOutcome } from './functions/apply-to-db.ts';
-import { createApplyToSheet } from './functions/apply-to-sheet.ts';
+import type { DeliveryOutcome } from './functions/apply-to-db.ts';
 import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { reconcileHttpHandler } from './functions/reconcile-http.ts';
@@ -42,6 +41,7 @@ import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
+import { composeApplyToDb, composeApplyToSheet, composeWebhook } from './runtime/compose.ts';
 import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
@@ -121,28 +121,20 @@ const sheetsApi = once(
     }),
 );
 
-const webhookDeps = once(() => ({
-  config: config(),
-  secrets: env('SHEETSYNC_WEBHOOK_SECRET')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-  replayGuard: firestoreReplayGuard(firestore()),
-  publish: async (messages: Array<{ data: unknown; orderingKey: string }>) => {
-    await bus().publish(
-      process.env.SHEETSYNC_SHEET_TOPIC ?? SHEET_CHANGES_TOPIC,
-      messages.map((m) => ({ data: Buffer.from(JSON.stringify(m.data)), orderingKey: m.orderingKey })),
-    );
-  },
-  liveRowIds: (link: string, idPrefix?: string) => store().liveRowIds(link, idPrefix),
-  structure: store(),
-  documents: store(),
-  held: store(),
-  sheetChanged: (link: string, kind: 'rows' | 'values', hold?: number) =>
-    store().bumpSheetEpoch(link, kind, hold),
-  holdSheetWrites: (link: string, until: number) => store().holdSheetWrites(link, until),
-  logger,
-}));
+const webhookDeps = once(() =>
+  composeWebhook({
+    config: config(),
+    secrets: env('SHEETSYNC_WEBHOOK_SECRET')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    replayGuard: firestoreReplayGuard(firestore()),
+    bus: bus(),
+    sheetTopic: process.env.SHEETSYNC_SHEET_TOPIC ?? SHEET_CHANGES_TOPIC,
+    store: store(),
+    logger,
+  }),
+);
 
 http('sheetWebhook', async (req, res) => {
   try {
@@ -201,20 +193,11 @@ function pubsubHandler<M>(
 
 const applyToDbGroup = onceAsync(async () => {
   const policies = await loadConflictPolicies(config(), { sql: sql(), logger, resolvers });
-  const apply = createApplyToDb({
-    sql: sql(),
+  const apply = composeApplyToDb({
+    config: config(),
+    table: createPostgresTable(sql()),
     store: store(),
-    links: new Map(
-      config().links.map((l) => [
-        l.name,
-        {
-          table: l.table,
-          policy: policies.get(l.name)!,
-          ...(l.columns ? { columns: l.columns } : {}),
-          ...(l.key ? { key: l.key } : {}),
-        },
-      ]),
-    ),
+    policies,
     logger,
     // Wrong-type values and refused rows go to the spreadsheet's errors tab, one write per flush.
     reportProblems: sheetProblemReporter(
@@ -226,22 +209,7 @@ const applyToDbGroup = onceAsync(async () => {
 });
 
 const applyToSheetGroup = once(() => {
-  const apply = createApplyToSheet({
-    store: store(),
-    links: new Map(
-      config().links.map((l) => [
-        l.name,
-        {
-          tab: new SheetTab(sheetsApi(), l.spreadsheetId, l.sheet, {
-            changeToken: () => store().sheetEpochs(l.name),
-          }),
-          addMissingHeaders: l.addMissingHeaders,
-          ...(l.columns ? { columns: l.columns } : {}),
-        },
-      ]),
-    ),
-    logger,
-  });
+  const apply = composeApplyToSheet({ config: config(), sheetsApi: sheetsApi(), store: store(), logger });
   return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000, ready: apply.ready });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The interfaces the core needs from the outside world. Adapters in ./adapters implement them,
- * each against a real service and (where a contract suite proves them equal) in memory.
+ * each against a real service and (where a contract suite proves them equal) in memory. Here:
+ * the version store and the bus; the table and the sheet: ports/table.ts, ports/sheet.ts.
  */
 import type { Cells, CellValue } from './core/cell-value.ts';
 import type { ConflictRecord } from './core/conflict-record.ts';

@@ -13,6 +13,7 @@
  * SQLSTATE classes: https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 import type postgres from 'postgres';
+import type { RowRefusalCode } from '../ports/table.ts';
 
 /**
  * Classes that pass with time: 08 connection exception, 25 invalid transaction state (25006
@@ -59,7 +60,7 @@ export function isRowRefusal(error: unknown): error is postgres.PostgresError {
 }
 
 /** The problem code for a row the database refused with `sqlState` (docs/errors.md). */
-export type RowRefusalCode = 'SHEETSYNC_E409' | 'SHEETSYNC_E413' | 'SHEETSYNC_E414';
+export type { RowRefusalCode } from '../ports/table.ts';
 
 /**
  * E409 a constraint, an invalid value or a trigger's refusal (classes 22, 23, P0); E413 a
@@ -70,19 +71,4 @@ export function rowRefusalCode(sqlState: string): RowRefusalCode {
   if (/^(22|23|P0)/.test(sqlState)) return 'SHEETSYNC_E409';
   if (sqlState === '428C9' || sqlState === '42501') return 'SHEETSYNC_E413';
   return 'SHEETSYNC_E414';
-}
-
-/** What the errors tab says of a refused row: the SQLSTATE, PostgreSQL's message, a remedy. */
-export function rowRefusalMessage(sqlState: string, message: string): string {
-  switch (rowRefusalCode(sqlState)) {
-    case 'SHEETSYNC_E413':
-      return (
-        `the database does not let sheetsync write a column of this row (${sqlState}): ${message}; ` +
-        `leave that cell empty, or take the column out of the link's columns (or grant the privilege)`
-      );
-    case 'SHEETSYNC_E414':
-      return `the database refused the row's values (${sqlState}): ${message}; change them in the sheet`;
-    default:
-      return `the database refused the row (${sqlState}): ${message}`;
-  }
 }

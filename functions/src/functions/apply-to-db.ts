@@ -29,8 +29,8 @@
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 
-import { isRowRefusal, isTableChanged } from '../adapters/postgres-errors.ts';
-import { inSheetTransaction } from '../adapters/table/table-writer.ts';
+import type postgres from 'postgres';
+import { createPostgresTable } from '../adapters/table/postgres-table.ts';
 import type { Cells } from '../core/cell-value.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
@@ -38,7 +38,7 @@ import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/deci
 import { type DecodedChange, decodeChange, dropPreviews, linkTables } from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
-import { insertedKeys, lockRows, writeDecisions } from './apply-to-db/write.ts';
+import { writeDecisions } from './apply-to-db/write.ts';
 import {
   type ChangeItem,
   commitDocuments,
@@ -58,10 +58,17 @@ export { createLimiter, type DeliveryOutcome, type Limiter } from './flush-kerne
 /** A header unknown to the table described this long ago makes it described again (at most so often). */
 const UNKNOWN_HEADER_REDESCRIBE_MS = 1_000;
 
-export function createApplyToDb(deps: ApplyToDbDeps) {
+/**
+ * ApplyToDbDeps with a postgres.js client in place of the Table port: for callers not yet on
+ * the composition root (cli/src/pipeline.ts, tests that build applyToDb on a test database).
+ */
+export type ApplyToDbOnSql = Omit<ApplyToDbDeps, 'table'> & { sql: postgres.Sql };
+
+export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
+  const deps: ApplyToDbDeps = 'table' in given ? given : { ...given, table: createPostgresTable(given.sql) };
   const now = deps.now ?? Date.now;
   const storeSlots = createLimiter(deps.storeConcurrency ?? STORE_CONCURRENCY);
-  const loadTable = linkTables(deps.sql, deps.links, now);
+  const loadTable = linkTables(deps.table, deps.links, now);
   const inFlight = new InFlightDocs();
 
   /**
@@ -146,48 +153,50 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
      * the flush runs once more with `immediate`, so that row is reported alone and the rest applies.
      */
     const applyInTransaction = (immediate: boolean) =>
-      inSheetTransaction(deps.sql, async (tx) => {
-        if (immediate) await tx`set constraints all immediate`;
-        // New rows applyToDb inserted before (a redelivery, or a retry after the version-store
-        // commit failed): their key from sheetsync.row_ids, and their documents after all.
-        const inserted = await insertedKeys(tx, link, newRows);
-        if (inserted.size > 0) {
-          for (const [id, doc] of await deps.store.readRows(link, [...inserted.keys()])) docs.set(id, doc);
-        }
-        const knownKey = (rowId: string) => docs.get(rowId)?.key ?? inserted.get(rowId);
-        // Lock the rows we know, and rows the sheet names by a key it typed.
-        const keys: Cells[] = [];
-        for (const rowId of rowIds) {
-          const key = knownKey(rowId);
-          if (key) keys.push(key);
-        }
-        for (const change of changes) {
-          const typed = keyFromCells(schema, change.cells);
-          if (typed && !knownKey(change.rowId)) keys.push(typed);
-        }
-        const dbRows = await lockRows(tx, schema, keys);
-        const writes = decideChanges(
-          {
-            schema,
-            policy: deps.links.get(link)!.policy,
-            now,
-            decoded,
-            attempts: items.map((item) => item.attempt),
-            rowIds,
-            docs,
-            inserted,
-            dbRows,
-          },
-          state,
-        );
-        await writeDecisions(tx, { link, schema, store: deps.store, messages, writes }, state);
-      });
+      deps.table.inSheetTransaction(
+        async (tx) => {
+          // New rows applyToDb inserted before (a redelivery, or a retry after the version-store
+          // commit failed): their key from sheetsync.row_ids, and their documents after all.
+          const inserted = await tx.insertedKeys(link, [...newRows]);
+          if (inserted.size > 0) {
+            for (const [id, doc] of await deps.store.readRows(link, [...inserted.keys()])) docs.set(id, doc);
+          }
+          const knownKey = (rowId: string) => docs.get(rowId)?.key ?? inserted.get(rowId);
+          // Lock the rows we know, and rows the sheet names by a key it typed.
+          const keys: Cells[] = [];
+          for (const rowId of rowIds) {
+            const key = knownKey(rowId);
+            if (key) keys.push(key);
+          }
+          for (const change of changes) {
+            const typed = keyFromCells(schema, change.cells);
+            if (typed && !knownKey(change.rowId)) keys.push(typed);
+          }
+          const dbRows = await tx.readForUpdate(schema, keys);
+          const writes = decideChanges(
+            {
+              schema,
+              policy: deps.links.get(link)!.policy,
+              now,
+              decoded,
+              attempts: items.map((item) => item.attempt),
+              rowIds,
+              docs,
+              inserted,
+              dbRows,
+            },
+            state,
+          );
+          await writeDecisions(tx, { link, schema, store: deps.store, messages, writes }, state);
+        },
+        { immediate },
+      );
     try {
       await applyInTransaction(false);
     } catch (error) {
       // The table changed under its description: the redelivery describes it again.
-      if (isTableChanged(error)) loadTable.forget(link);
-      if (!isRowRefusal(error)) throw error;
+      if (deps.table.isTableChanged(error)) loadTable.forget(link);
+      if (!deps.table.isRowRefusal(error)) throw error;
       // Nothing of the attempt was committed: it starts again from the documents it read.
       state.outcomes.fill('ack');
       state.problems.length = 0;

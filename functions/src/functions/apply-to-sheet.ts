@@ -9,9 +9,9 @@
  * The store commit comes after the sheet write: a crash between them redelivers, and the
  * decision then finds the sheet already showing the values and writes nothing new.
  */
-import type { SheetTab, TabSnapshot, TabWrite } from '../adapters/sheets/sheet-tab.ts';
 import { stampSheetWrites } from '../core/merge-db-change.ts';
 import type { Logger } from '../log.ts';
+import type { Sheet, TabSnapshot, TabWrite } from '../ports/sheet.ts';
 import { type RowCommit, type SheetEpochs, type VersionStore, WRITE_HOLD_MS } from '../ports.ts';
 import { withinColumns } from '../relay/column-filter.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
@@ -40,7 +40,7 @@ export interface DbDelivery {
 export interface ApplyToSheetDeps {
   store: VersionStore;
   /** link name → its tab, and whether table columns missing from the sheet get a header. */
-  links: Map<string, { tab: SheetTab; addMissingHeaders: boolean; columns?: readonly string[] }>;
+  links: Map<string, { tab: Sheet; addMissingHeaders: boolean; columns?: readonly string[] }>;
   logger: Logger;
   now?: () => number;
 }
@@ -245,7 +245,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
  * The flush's writes as one TabWrite (step 3): appends in the order the database committed
  * them, and rows coming back after a refused delete put where they were when the tab knows.
  */
-function tabWrite(tab: SheetTab, snapshot: TabSnapshot, writes: SheetWrites): Omit<TabWrite, 'addHeaders'> {
+function tabWrite(tab: Sheet, snapshot: TabSnapshot, writes: SheetWrites): Omit<TabWrite, 'addHeaders'> {
   const { appends, appendOrder } = writes;
   const ordered = [...appends].sort(([a], [b]) => (appendOrder.get(a) ?? 0) - (appendOrder.get(b) ?? 0));
   const inserts: NonNullable<TabWrite['inserts']> = [];

@@ -5,56 +5,18 @@
  */
 import type { sheets_v4 } from '@googleapis/sheets';
 import { chunkBySize } from '../../core/chunk-by-size.ts';
+import type { SheetValue, TabSnapshot, TabWrite } from '../../ports/sheet.ts';
 
 export const ID_HEADER = '_sheetsync_id';
 /** Google recommends payloads under 2 MB; stay well below. */
 export const MAX_PAYLOAD_BYTES = 1_800_000;
 
-export type SheetValue = string | number | boolean | null;
-
-export interface TabSnapshot {
-  sheetId: number;
-  title: string;
-  columnCount: number;
-  rowCount: number;
-  headers: string[];
-  /** Zero-based column of `_sheetsync_id`, or null when the tab has none yet. */
-  idColumn: number | null;
-  /** rowId → its 1-based row and the row's values (as wide as the headers). */
-  rows: Map<string, { row: number; values: SheetValue[] }>;
-  /** Rows (1-based) whose id cell holds an id seen above it: pasted copies. */
-  duplicateRows: number[];
-  /** The last row (1-based) holding any value; 1 when only headers. */
-  lastRow: number;
-}
-
-export interface TabWrite {
-  /** Existing rows: header → value of the cells to change. */
-  updates: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
-  /** New rows, appended at the end with their sync ids. */
-  appends: Array<{ rowId: string; cells: Record<string, SheetValue> }>;
-  /**
-   * Rows put back at a row (1-based, as the tab stands after `deletes`) with their sync ids:
-   * rows the database would not delete. A row past the last row is appended instead.
-   */
-  inserts?: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
-  /** Rows to delete, by sync id. */
-  deletes: string[];
-  /** Headers to add after the last header (table columns the sheet lacks). */
-  addHeaders: string[];
-}
+export type { SheetValue, TabSnapshot, TabWrite, WriteStats } from '../../ports/sheet.ts';
 
 /** A TabWrite with its inserts placed: rows within the tab, ascending, distinct. */
 export type PlacedWrite = Omit<TabWrite, 'inserts'> & {
   inserts: Array<{ rowId: string; row: number; cells: Record<string, SheetValue> }>;
 };
-
-export interface WriteStats {
-  writeRequests: number;
-  cellsWritten: number;
-  rowsAppended: number;
-  rowsDeleted: number;
-}
 
 /** A snapshot's row ids by row (index = 1-based row; rows without an id are holes). */
 export function idsByRow(snapshot: TabSnapshot): (string | undefined)[] {

@@ -5,36 +5,9 @@
  */
 import type postgres from 'postgres';
 import { SheetsyncError } from '../../errors.ts';
+import type { TableSchema } from '../../ports/table.ts';
 
-export interface TableColumn {
-  name: string;
-  /** `format_type()`, e.g. `integer`, `numeric(10,2)`, `text[]`, `timestamp with time zone`. */
-  type: string;
-  /** The base type's name in pg_type (for arrays, the element's), e.g. `int4`, `timestamptz`. */
-  baseType: string;
-  isArray: boolean;
-  nullable: boolean;
-  /** True when an INSERT may leave it out: a default, identity or generated value exists. */
-  hasDefault: boolean;
-  /** Generated columns cannot be written. */
-  generated: boolean;
-}
-
-export interface TableSchema {
-  schema: string;
-  name: string;
-  /** `"schema"."name"` quoted for messages (SQL uses the driver's identifier escaping). */
-  qualified: string;
-  columns: TableColumn[];
-  primaryKey: string[];
-  /**
-   * The columns a row new to the table is matched on (a link's `key`: a unique, not-null column
-   * set the sheet shows, when the primary key is a number people never see). A new sheet row
-   * whose key the table holds updates that row instead of adding another. Default: the primary
-   * key. Row identity inside sheetsync stays the primary key.
-   */
-  matchKey?: string[];
-}
+export type { TableColumn, TableSchema } from '../../ports/table.ts';
 
 export class TableNotFoundError extends SheetsyncError {
   override name = 'TableNotFoundError';
@@ -116,35 +89,4 @@ export async function describeTable(
   };
 }
 
-export interface HeaderMatch {
-  /** Sheet header → table column, for the headers that name a writable column. */
-  columns: Map<string, TableColumn>;
-  /** Headers that name no column of the table (reported, then ignored). */
-  unknown: string[];
-}
-
-/**
- * Matches sheet headers to columns: exactly first, then case- and space-insensitively
- * ("First name" → first_name). `_sheetsync_id` and empty headers are not data.
- */
-export function matchHeaders(headers: readonly string[], table: TableSchema): HeaderMatch {
-  const byName = new Map(table.columns.map((c) => [c.name, c]));
-  const byLoose = new Map(table.columns.map((c) => [looseColumnName(c.name), c]));
-  const columns = new Map<string, TableColumn>();
-  const unknown: string[] = [];
-  for (const header of headers) {
-    if (header === '' || header === '_sheetsync_id') continue;
-    const column = byName.get(header) ?? byLoose.get(looseColumnName(header));
-    if (column && !column.generated) columns.set(header, column);
-    else unknown.push(header);
-  }
-  return { columns, unknown };
-}
-
-/** A header or column name compared loosely: case, spaces, `_` and `-` do not matter. */
-export function looseColumnName(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_-]+/g, '_');
-}
+export { type HeaderMatch, looseColumnName, matchHeaders } from '../../core/header-match.ts';

@@ -13,46 +13,10 @@
  * error (connection, deadlock, timeouts) fails the whole transaction, to be retried.
  */
 import type postgres from 'postgres';
-import { isRowRefusal, type RowRefusalCode, rowRefusalCode } from '../postgres-errors.ts';
-import type { TableSchema } from './table-schema.ts';
+import type { Key, RowDelete, RowError, RowUpsert, TableSchema, WriteResult } from '../../ports/table.ts';
+import { isRowRefusal, rowRefusalCode } from '../postgres-errors.ts';
 
-export type Key = Record<string, unknown>;
-
-export interface RowUpsert {
-  rowId: string;
-  /** The change's dot, recorded by the capture trigger so applyToSheet recognises the echo. */
-  dot: string;
-  /** The row's key as sheetsync last synced it, or undefined for a row new to the table. */
-  key: Key | undefined;
-  /** Column → value, already coerced to a JSON value PostgreSQL casts to the column's type. */
-  cells: Record<string, unknown>;
-}
-
-export interface RowDelete {
-  rowId: string;
-  dot: string;
-  key: Key;
-}
-
-export interface RowError {
-  rowId: string;
-  /** What the database refused: writing the row's values, or deleting it. */
-  op: 'upsert' | 'delete';
-  /** SQLSTATE, e.g. 23505 unique violation, 23502 not null, 22P02 invalid text. */
-  sqlState: string;
-  /** The problem code it is reported with (postgres-errors.ts rowRefusalCode). */
-  code: RowRefusalCode;
-  message: string;
-  column?: string;
-}
-
-export interface WriteResult {
-  /** rowId → the row's key after the write (new rows get their DB-assigned key here). */
-  keys: Map<string, Key>;
-  /** rowIds of rows that no longer exist (deleted now, or already gone). */
-  deleted: Set<string>;
-  errors: RowError[];
-}
+export type { Key, RowDelete, RowError, RowUpsert, WriteResult } from '../../ports/table.ts';
 
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -3,13 +3,12 @@
  * the core (mergeSheetChange: duplicate, defer, or apply with conflicts by policy), in order.
  * Gives the writes of the flush and the documents to commit; pure (no I/O).
  */
-import type { TableSchema } from '../../adapters/table/table-schema.ts';
-import type { RowDelete, RowUpsert } from '../../adapters/table/table-writer.ts';
 import type { Cells } from '../../core/cell-value.ts';
 import type { ConflictPolicy } from '../../core/conflict-policy.ts';
 import { keyId } from '../../core/key-id.ts';
 import { mergeSheetChange } from '../../core/merge-sheet-change.ts';
 import type { RowDocument } from '../../core/row-document.ts';
+import type { RowDelete, RowUpsert, TableSchema } from '../../ports/table.ts';
 import type { RowCommit } from '../../ports.ts';
 import type { DeliveryOutcome } from '../flush-kernel.ts';
 import type { DecodedChange } from './decode.ts';

@@ -3,14 +3,6 @@
  * canonical form of each column's type. Bad cells are left out and become problems (E407, E408,
  * E415), reported only if the flush applies the change.
  */
-import type postgres from 'postgres';
-import { withLinkKey } from '../../adapters/table/link-key.ts';
-import {
-  describeTable,
-  looseColumnName,
-  matchHeaders,
-  type TableSchema,
-} from '../../adapters/table/table-schema.ts';
 import {
   type CellError,
   coerceSheetCells,
@@ -19,8 +11,10 @@ import {
   type SheetValue,
 } from '../../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../../core/column-type.ts';
+import { looseColumnName, matchHeaders } from '../../core/header-match.ts';
 import { allowedColumns } from '../../core/link-columns.ts';
 import type { RowDocument } from '../../core/row-document.ts';
+import type { Table, TableSchema } from '../../ports/table.ts';
 import type { RowChange } from '../../wire/row-change.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import type { DbLink, RowProblem } from './types.ts';
@@ -56,7 +50,7 @@ export interface LinkTables {
  * again next time).
  */
 export function linkTables(
-  sql: postgres.Sql,
+  database: Table,
   links: ReadonlyMap<string, DbLink>,
   now: () => number = Date.now,
 ): LinkTables {
@@ -66,20 +60,18 @@ export function linkTables(
     if (kept && now() - kept.at < TABLE_DESCRIPTION_MS) return kept.table;
     const config = links.get(link);
     if (!config) return Promise.reject(new Error(`no link named ${link}`));
-    const table = describeTable(sql, config.table)
-      .then((described) => withLinkKey(sql, described, { name: link, key: config.key }))
-      .then((whole) => {
-        // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
-        const allowed = allowedColumns(config.columns, whole.primaryKey);
-        const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
-        return {
-          schema,
-          types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
-          excluded: new Set(
-            whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
-          ),
-        };
-      });
+    const table = database.describe(config.table, { name: link, key: config.key }).then((whole) => {
+      // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
+      const allowed = allowedColumns(config.columns, whole.primaryKey);
+      const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+      return {
+        schema,
+        types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
+        excluded: new Set(
+          whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
+        ),
+      };
+    });
     const entry = { table, at: now() };
     table.catch(() => {
       if (tables.get(link) === entry) tables.delete(link);

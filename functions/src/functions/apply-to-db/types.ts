@@ -1,9 +1,9 @@
 /** The shapes applyToDb's parts pass each other (apply-to-db.ts says how a flush goes). */
-import type postgres from 'postgres';
 import type { SheetValue } from '../../core/coercion.ts';
 import type { ConflictPolicy } from '../../core/conflict-policy.ts';
 import type { ErrorCode } from '../../error-codes.ts';
 import type { Logger } from '../../log.ts';
+import type { Table } from '../../ports/table.ts';
 import type { VersionStore } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 
@@ -39,7 +39,8 @@ export interface DbLink {
 }
 
 export interface ApplyToDbDeps {
-  sql: postgres.Sql;
+  /** The database of the links' tables (Table port). */
+  table: Table;
   store: VersionStore;
   /** link name → its table, conflict policy, and the columns it syncs (default: all). */
   links: Map<string, DbLink>;

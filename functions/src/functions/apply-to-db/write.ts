@@ -1,44 +1,15 @@
 /**
- * applyToDb, step 3 (write): inside the flush's PostgreSQL transaction (origin 'sheet'), the
- * reads the decisions need (the keys of new rows an earlier attempt inserted, the rows locked
- * `FOR UPDATE`) and the writes they made: set-based upserts and deletes, kept values shown again
- * (sheetsync.reshow), refused deletes put back (sheetsync.restore), and the sync id → key map
- * (sheetsync.row_ids). Rows the database refused become problems (E409, E412, E413, E414).
+ * applyToDb, step 3 (write): inside the flush's sheet transaction (Table port, origin 'sheet'),
+ * the writes the decisions made: set-based upserts and deletes, kept values shown again
+ * (reshow), refused deletes put back (restore), and the sync id → key map (row ids). Rows the
+ * database refused become problems (E409, E412, E413, E414).
  */
-import type postgres from 'postgres';
-import { rowRefusalMessage } from '../../adapters/postgres-errors.ts';
-import { readRowsForUpdate } from '../../adapters/table/table-reader.ts';
-import type { TableSchema } from '../../adapters/table/table-schema.ts';
-import { type RowDelete, type RowUpsert, writeRows } from '../../adapters/table/table-writer.ts';
 import type { Cells } from '../../core/cell-value.ts';
 import { keyId } from '../../core/key-id.ts';
+import type { RowDelete, RowError, RowUpsert, SheetTransaction, TableSchema } from '../../ports/table.ts';
 import type { RowCommit, VersionStore } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import type { FlushState, TableWrites } from './decide.ts';
-
-/** New rows applyToDb inserted before (a redelivery, or a retry after the store commit failed). */
-export async function insertedKeys(
-  tx: postgres.TransactionSql,
-  link: string,
-  rowIds: ReadonlySet<string>,
-): Promise<Map<string, Cells>> {
-  const inserted = new Map<string, Cells>();
-  if (rowIds.size === 0) return inserted;
-  const found = await tx<Array<{ row_id: string; key: Cells }>>`
-    select row_id::text as row_id, key from sheetsync.row_ids
-    where link = ${link} and row_id = any(${[...rowIds]}::uuid[])`;
-  for (const r of found) inserted.set(r.row_id, r.key);
-  return inserted;
-}
-
-/** Locks the rows of `keys` (FOR UPDATE) and reads them, by keyId. */
-export function lockRows(
-  tx: postgres.TransactionSql,
-  schema: TableSchema,
-  keys: readonly Cells[],
-): Promise<Map<string, Cells>> {
-  return readRowsForUpdate(tx, schema, keys);
-}
 
 /**
  * Writes what the flush decided and records its outcome in `state`: a row the database refused
@@ -46,7 +17,7 @@ export function lockRows(
  * inserted now get their key in their commit.
  */
 export async function writeDecisions(
-  tx: postgres.TransactionSql,
+  tx: SheetTransaction,
   input: {
     link: string;
     schema: TableSchema;
@@ -61,33 +32,29 @@ export async function writeDecisions(
   const { commits, problems } = state;
   await keepRowsOwnedByOthers(input.store, link, deletes, commits);
   const merged = mergeUpserts(writes.upserts);
-  const result = await writeRows(tx, schema, merged, deletes);
+  const result = await tx.write(schema, merged, deletes);
   await reshowKept(tx, schema, writes.reshows, result.keys);
   // Rows the database would not delete (another table's foreign key refers to them) go back
   // on the sheet: recorded as DB inserts of their current values, which applyToSheet puts
   // back with their sync ids (mergeDbChange, SheetTab.returnRow).
   const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
   const restored = deletes.filter((d) => refused.has(d.rowId));
-  if (restored.length > 0) {
-    await tx`select sheetsync.restore(${schema.qualified}::regclass, ${JSON.stringify(restored.map((d) => d.key))}::text::jsonb)`;
-  }
+  if (restored.length > 0)
+    await tx.restore(
+      schema,
+      restored.map((d) => d.key),
+    );
   // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
-  const insertedNow = merged.flatMap((u) =>
-    !u.key && result.keys.has(u.rowId) ? [{ row_id: u.rowId, key: result.keys.get(u.rowId) }] : [],
+  await tx.recordRowIds(
+    link,
+    merged.flatMap((u) =>
+      !u.key && result.keys.has(u.rowId) ? [{ rowId: u.rowId, key: result.keys.get(u.rowId)! }] : [],
+    ),
   );
-  if (insertedNow.length > 0) {
-    await tx`
-        insert into sheetsync.row_ids (link, row_id, key)
-        select ${link}, r.row_id::uuid, r.key
-        from jsonb_to_recordset(${JSON.stringify(insertedNow)}::text::jsonb) as r(row_id text, key jsonb)
-        on conflict (link, row_id) do update set key = excluded.key`;
-  }
-  const deleted = deletes.filter((d) => !refused.has(d.rowId));
-  if (deleted.length > 0) {
-    await tx`
-        delete from sheetsync.row_ids
-        where link = ${link} and row_id = any(${deleted.map((d) => d.rowId)}::uuid[])`;
-  }
+  await tx.forgetRowIds(
+    link,
+    deletes.filter((d) => !refused.has(d.rowId)).map((d) => d.rowId),
+  );
   const rowOf = new Map(
     input.messages.map((message) => [
       message.rowId,
@@ -115,7 +82,7 @@ export async function writeDecisions(
       link,
       rowId: error.rowId,
       code: error.code,
-      message: rowRefusalMessage(error.sqlState, error.message),
+      message: refusalMessage(error),
       sqlState: error.sqlState,
       ...(error.column ? { column: error.column } : {}),
       ...(rowOf.get(error.rowId) ?? {}),
@@ -134,7 +101,7 @@ export async function writeDecisions(
  * (a row they changed is found by its key after the write).
  */
 async function reshowKept(
-  tx: postgres.TransactionSql,
+  tx: SheetTransaction,
   schema: TableSchema,
   reshows: ReadonlyMap<string, { key: Cells; columns: ReadonlySet<string> }>,
   keysAfterWrite: ReadonlyMap<string, Record<string, unknown>>,
@@ -149,7 +116,7 @@ async function reshowKept(
     byColumns.set(id, group);
   }
   for (const { columns, keys } of byColumns.values()) {
-    await tx`select sheetsync.reshow(${schema.qualified}::regclass, ${JSON.stringify(keys)}::text::jsonb, ${columns}::text[])`;
+    await tx.reshow(schema, keys, columns);
   }
 }
 
@@ -160,7 +127,7 @@ async function reshowKept(
  * errors tab says why (issue 19).
  */
 async function reshowRefused(
-  tx: postgres.TransactionSql,
+  tx: SheetTransaction,
   schema: TableSchema,
   upserts: readonly RowUpsert[],
   errors: readonly { op: string; rowId: string }[],
@@ -217,4 +184,19 @@ async function keepRowsOwnedByOthers(
     return owner === undefined || owner === d.rowId;
   });
   deletes.splice(0, deletes.length, ...kept);
+}
+
+/** What the errors tab says of a refused row: the SQLSTATE, the database's message, a remedy. */
+function refusalMessage({ code, sqlState, message }: RowError): string {
+  switch (code) {
+    case 'SHEETSYNC_E413':
+      return (
+        `the database does not let sheetsync write a column of this row (${sqlState}): ${message}; ` +
+        `leave that cell empty, or take the column out of the link's columns (or grant the privilege)`
+      );
+    case 'SHEETSYNC_E414':
+      return `the database refused the row's values (${sqlState}): ${message}; change them in the sheet`;
+    default:
+      return `the database refused the row (${sqlState}): ${message}`;
+  }
 }

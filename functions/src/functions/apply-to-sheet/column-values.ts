@@ -3,10 +3,11 @@
  * type (the message carries the types), and a sheet row's values in that form, found under the
  * header that shows each column.
  */
-import type { SheetValue, TabSnapshot } from '../../adapters/sheets/sheet-tab.ts';
+
 import type { Cells } from '../../core/cell-value.ts';
 import { fromDb, fromSheet } from '../../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../../core/column-type.ts';
+import type { SheetValue, TabSnapshot } from '../../ports/sheet.ts';
 import type { DbChangeMessage } from '../../wire/db-change.ts';
 
 /** Column types of one flush, parsed once each from the first message that names them. */

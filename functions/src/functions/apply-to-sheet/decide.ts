@@ -4,13 +4,14 @@
  * skipped except for values the DB added), in order; a TRUNCATE as a DELETE of every row the
  * database wrote before it. Gives the sheet writes and the documents of the flush; no I/O.
  */
-import type { SheetValue, TabSnapshot } from '../../adapters/sheets/sheet-tab.ts';
+
 import type { Cells } from '../../core/cell-value.ts';
 import { SHEET_CELL_MAX_CHARS, tooLongForSheet, toSheet } from '../../core/coercion.ts';
 import { keyId } from '../../core/key-id.ts';
 import { type DbDecision, mergeDbChange, truncateDeletes } from '../../core/merge-db-change.ts';
 import type { RowDocument } from '../../core/row-document.ts';
 import type { Logger } from '../../log.ts';
+import type { SheetValue, TabSnapshot } from '../../ports/sheet.ts';
 import type { DbChangeMessage } from '../../wire/db-change.ts';
 import type { RowChange } from '../../wire/row-change.ts';
 import type { DeliveryOutcome } from '../flush-kernel.ts';

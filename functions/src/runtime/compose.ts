@@ -1,0 +1,109 @@
+/**
+ * The composition root: how the functions are built from the ports and a config, in one place
+ * for every host (the deployed bundle, functions/src/index.ts; the CLI's local stack and the
+ * test/bench harness are to follow). A host makes the clients (its own connection settings,
+ * credentials and topics) and hands them here; what applyToDb, applyToSheet and the webhook are
+ * given is decided only here.
+ */
+import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
+import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
+import type { ConflictPolicy } from '../core/conflict-policy.ts';
+import { createApplyToDb, type DbLink, type RowProblem } from '../functions/apply-to-db.ts';
+import { createApplyToSheet } from '../functions/apply-to-sheet.ts';
+import type { WebhookDeps } from '../functions/sheet-webhook/handler.ts';
+import type { ReplayGuard } from '../functions/sheet-webhook/replay-guard.ts';
+import type { Logger } from '../log.ts';
+import type { Table } from '../ports/table.ts';
+import type { Bus, VersionStore } from '../ports.ts';
+import type { SheetsyncConfig } from '../wire/config.ts';
+
+/** applyToDb on the Table port, one entry per link of `config`. */
+export function composeApplyToDb(parts: {
+  config: SheetsyncConfig;
+  table: Table;
+  store: VersionStore;
+  /** Each link's conflict policy (custom-resolver.ts loadConflictPolicies). */
+  policies: ReadonlyMap<string, ConflictPolicy>;
+  logger: Logger;
+  /** Where problems for people go (the errors tab: errors-tab.ts sheetProblemReporter). */
+  reportProblems?: (problems: RowProblem[]) => Promise<void>;
+}) {
+  const links = new Map<string, DbLink>(
+    parts.config.links.map((l) => [
+      l.name,
+      {
+        table: l.table,
+        policy: parts.policies.get(l.name)!,
+        ...(l.columns ? { columns: l.columns } : {}),
+        ...(l.key ? { key: l.key } : {}),
+      },
+    ]),
+  );
+  return createApplyToDb({
+    table: parts.table,
+    store: parts.store,
+    links,
+    logger: parts.logger,
+    ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
+  });
+}
+
+/**
+ * applyToSheet on one SheetTab per link (the Sheet port), each keeping its snapshot while the
+ * link's sheet epochs stay the same (VersionStore.sheetEpochs).
+ */
+export function composeApplyToSheet(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+  logger: Logger;
+}) {
+  const { store } = parts;
+  return createApplyToSheet({
+    store,
+    links: new Map(
+      parts.config.links.map((l) => [
+        l.name,
+        {
+          tab: new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+            changeToken: () => store.sheetEpochs(l.name),
+          }),
+          addMissingHeaders: l.addMissingHeaders,
+          ...(l.columns ? { columns: l.columns } : {}),
+        },
+      ]),
+    ),
+    logger: parts.logger,
+  });
+}
+
+/** The webhook's dependencies: sheet changes published on `sheetTopic`, state in the store. */
+export function composeWebhook(parts: {
+  config: SheetsyncConfig;
+  secrets: readonly string[];
+  replayGuard: ReplayGuard;
+  bus: Pick<Bus, 'publish'>;
+  sheetTopic: string;
+  store: VersionStore;
+  logger: Logger;
+}): WebhookDeps {
+  const { bus, store } = parts;
+  return {
+    config: parts.config,
+    secrets: parts.secrets,
+    replayGuard: parts.replayGuard,
+    publish: async (messages) => {
+      await bus.publish(
+        parts.sheetTopic,
+        messages.map((m) => ({ data: Buffer.from(JSON.stringify(m.data)), orderingKey: m.orderingKey })),
+      );
+    },
+    liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
+    structure: store,
+    documents: store,
+    held: store,
+    sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
+    holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
+    logger: parts.logger,
+  };
+}
