@@ -26,7 +26,9 @@ function tab(ids: string[], options: { idColumn?: boolean; columnCount?: number 
     duplicateRows: [],
     lastRow: ids.length + 1,
   };
-  ids.forEach((id, i) => snapshot.rows.set(id, { row: i + 2, values: [id.toUpperCase(), '', id] }));
+  ids.forEach((id, i) => {
+    snapshot.rows.set(id, { row: i + 2, values: [id.toUpperCase(), '', id] });
+  });
   return snapshot;
 }
 
