@@ -44,6 +44,8 @@ export interface SyncHarnessOptions {
   /** Files (name → source) added to a copy of apps-script/: functions tests run with runScript. */
   scriptFiles?: Record<string, string>;
   logger?: Logger;
+  /** Wraps the Pub/Sub bus the pipeline uses: the soak injects redeliveries and republishes. */
+  wrapBus?: (bus: Bus) => Bus;
 }
 
 export interface SyncHarness {
@@ -54,6 +56,8 @@ export interface SyncHarness {
   tab: string;
   secret: string;
   store: FirestoreVersionStore;
+  /** The Firestore root under which the store keeps its documents (conflicts, held changes). */
+  storeRoot: string;
   link: string;
   problems: RowProblem[];
   /** Performs user actions in the sheet; resolves after their triggers ran. */
@@ -107,12 +111,14 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       ssl: false,
     });
     stops.push(() => firestore.terminate());
-    const store = new FirestoreVersionStore({ firestore, root: `links-${suffix}` });
-    const bus: Bus = createPubSubBus({
+    const storeRoot = `links-${suffix}`;
+    const store = new FirestoreVersionStore({ firestore, root: storeRoot });
+    const pubsub: Bus = createPubSubBus({
       projectId: 'sheetsync-test',
       apiEndpoint: options.pubsubEmulatorHost,
       logger,
     });
+    const bus = options.wrapBus ? options.wrapBus(pubsub) : pubsub;
     stops.push(() => bus.close());
 
     let scriptDir = 'apps-script';
@@ -207,6 +213,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       pipeline,
       sql,
       store,
+      storeRoot,
       link: 'rows',
       spreadsheetId,
       tab,
