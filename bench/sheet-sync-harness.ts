@@ -46,6 +46,8 @@ export interface SyncHarnessOptions {
   logger?: Logger;
   /** Wraps the version store's Firestore client (a fault-injecting one, test/support/firestore-storm.ts). */
   wrapFirestore?: (client: Firestore) => Firestore;
+  /** Wraps the Pub/Sub bus the pipeline uses: the soak injects redeliveries and republishes. */
+  wrapBus?: (bus: Bus) => Bus;
 }
 
 export interface SyncHarness {
@@ -56,6 +58,8 @@ export interface SyncHarness {
   tab: string;
   secret: string;
   store: FirestoreVersionStore;
+  /** The Firestore root under which the store keeps its documents (conflicts, held changes). */
+  storeRoot: string;
   link: string;
   problems: RowProblem[];
   /** Performs user actions in the sheet; resolves after their triggers ran. */
@@ -109,15 +113,17 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       ssl: false,
     });
     stops.push(() => firestore.terminate());
+    const storeRoot = `links-${suffix}`;
     const store = new FirestoreVersionStore({
       firestore: options.wrapFirestore?.(firestore) ?? firestore,
-      root: `links-${suffix}`,
+      root: storeRoot,
     });
-    const bus: Bus = createPubSubBus({
+    const pubsub: Bus = createPubSubBus({
       projectId: 'sheetsync-test',
       apiEndpoint: options.pubsubEmulatorHost,
       logger,
     });
+    const bus = options.wrapBus ? options.wrapBus(pubsub) : pubsub;
     stops.push(() => bus.close());
 
     let scriptDir = 'apps-script';
@@ -212,6 +218,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       pipeline,
       sql,
       store,
+      storeRoot,
       link: 'rows',
       spreadsheetId,
       tab,
