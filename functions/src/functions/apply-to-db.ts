@@ -55,8 +55,12 @@ import {
 export type { ApplyToDbDeps, DbLink, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 export { createLimiter, type DeliveryOutcome, type Limiter } from './flush-kernel.ts';
 
-/** A header unknown to the table described this long ago makes it described again (at most so often). */
-const UNKNOWN_HEADER_REDESCRIBE_MS = 1_000;
+/**
+ * A header unknown to a description this old makes the table described again: any description
+ * from an earlier flush, since the column may have been added since. (A link whose sheet keeps a
+ * header the table never had pays a few catalog queries per flush that carries that column.)
+ */
+const UNKNOWN_HEADER_REDESCRIBE_MS = 1;
 
 /**
  * ApplyToDbDeps with a postgres.js client in place of the Table port: for callers not yet on
