@@ -6,7 +6,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { expect } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 
 export const RECORDER_SCRIPT_DIR = join(import.meta.dirname, '../../apps-script/test-fixtures');
 
@@ -82,4 +84,20 @@ export function adminClient(baseUrl: () => string) {
       return id;
     },
   };
+}
+
+/**
+ * A local sheet (quotas off) whose Apps Script is the recorder fixture, the recorder it reports
+ * to, and a Sheets API client on it: what the user-action tests start before their tests.
+ */
+export async function startRecordedEmulator(
+  secret: string,
+): Promise<{ recorder: Recorder; emulator: Emulator; client: sheets_v4.Sheets }> {
+  const recorder = await startRecorder(secret);
+  const emulator = await createEmulator({
+    quotas: { enabled: false },
+    appsScript: { scriptDir: RECORDER_SCRIPT_DIR },
+  });
+  const client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+  return { recorder, emulator, client };
 }

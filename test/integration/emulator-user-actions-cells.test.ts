@@ -15,15 +15,10 @@
  * Paste semantics are the Sheets API's CopyPasteRequest with PASTE_NORMAL
  * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/request#copypasterequest).
  */
-import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import type { sheets_v4 } from '@googleapis/sheets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import {
-  adminClient,
-  RECORDER_SCRIPT_DIR,
-  type Recorder,
-  startRecorder,
-} from './emulator-apps-script-recorder.ts';
+import type { Emulator } from '../../emulator/src/server.ts';
+import { adminClient, type Recorder, startRecordedEmulator } from './emulator-apps-script-recorder.ts';
 
 const SECRET = 'cell-actions-secret';
 
@@ -54,12 +49,7 @@ const hideColumnA = () =>
   });
 
 beforeAll(async () => {
-  recorder = await startRecorder(SECRET);
-  emulator = await createEmulator({
-    quotas: { enabled: false },
-    appsScript: { scriptDir: RECORDER_SCRIPT_DIR },
-  });
-  client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+  ({ recorder, emulator, client } = await startRecordedEmulator(SECRET));
 });
 
 afterAll(async () => {

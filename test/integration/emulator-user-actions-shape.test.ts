@@ -12,15 +12,10 @@
  * 1000-row sheet, `range: {columnStart: 14, columnEnd: 14, rowStart: 1, rowEnd: 1000}`
  * (https://theappsscriptlab.com/category/apps-script, "onEdit vs onChange in Google Sheets").
  */
-import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import type { sheets_v4 } from '@googleapis/sheets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import {
-  adminClient,
-  RECORDER_SCRIPT_DIR,
-  type Recorder,
-  startRecorder,
-} from './emulator-apps-script-recorder.ts';
+import type { Emulator } from '../../emulator/src/server.ts';
+import { adminClient, type Recorder, startRecordedEmulator } from './emulator-apps-script-recorder.ts';
 
 const SECRET = 'shape-actions-secret';
 
@@ -36,12 +31,7 @@ const reported = () =>
   recorder.reports.map((r) => (r.kind === 'edit' ? `edit ${r.range}` : `change ${r.changeType}`)).sort();
 
 beforeAll(async () => {
-  recorder = await startRecorder(SECRET);
-  emulator = await createEmulator({
-    quotas: { enabled: false },
-    appsScript: { scriptDir: RECORDER_SCRIPT_DIR },
-  });
-  client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+  ({ recorder, emulator, client } = await startRecordedEmulator(SECRET));
 });
 
 afterAll(async () => {

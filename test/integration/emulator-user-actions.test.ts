@@ -4,15 +4,10 @@
  * SortSpec.dimensionIndex counted across the whole sheet), actions applied in order, the
  * triggers of each action run before the next one, and Google-shaped 400s for bad input.
  */
-import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import type { sheets_v4 } from '@googleapis/sheets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
-import {
-  adminClient,
-  RECORDER_SCRIPT_DIR,
-  type Recorder,
-  startRecorder,
-} from './emulator-apps-script-recorder.ts';
+import type { Emulator } from '../../emulator/src/server.ts';
+import { adminClient, type Recorder, startRecordedEmulator } from './emulator-apps-script-recorder.ts';
 
 const SECRET = 'user-actions-secret';
 
@@ -30,12 +25,7 @@ const reported = () =>
   recorder.reports.map((r) => (r.kind === 'edit' ? `edit ${r.range}` : `change ${r.changeType}`));
 
 beforeAll(async () => {
-  recorder = await startRecorder(SECRET);
-  emulator = await createEmulator({
-    quotas: { enabled: false },
-    appsScript: { scriptDir: RECORDER_SCRIPT_DIR },
-  });
-  client = sheets({ version: 'v4', rootUrl: `${emulator.url}/`, retry: false });
+  ({ recorder, emulator, client } = await startRecordedEmulator(SECRET));
 });
 
 afterAll(async () => {
