@@ -34,7 +34,9 @@ describe('chaos: Sheets requests that hang', () => {
     const s = stack!;
     const seed = chaosSeed();
     const watch = watchDuplicates(s);
-    s.emulator.faults.configure({ target: 'all', hangRate: 0.2 });
+    // The rate is drawn per request: with few requests (a fast run batches more) it may draw no
+    // hang at all, so the first request always hangs.
+    s.emulator.faults.configure({ target: 'all', hangRate: 0.2, hangNext: 1 });
     await runMix(db.sql, seeded(seed), {
       rounds: 10,
       pauseMs: 400,
