@@ -156,6 +156,7 @@ export const ERROR_CODES = {
   SHEETSYNC_E512: '`SHEETSYNC_SHEETS_TIMEOUT_MS` is not valid',
   /** The `_sheetsync_id` column vanished while checking a write; retried. Remedy: put the id column back. */
   SHEETSYNC_E513: 'the id column went missing during a write',
+  SHEETSYNC_E514: 'rows kept moving while sheetsync wrote to them',
 
   // 6xx webhook and Apps Script
 

@@ -64,6 +64,22 @@ export class OutcomeUnknownError extends SheetsyncError {
   }
 }
 
+/**
+ * A row a request addresses by position is not where the snapshot has it (SheetTab.write proves
+ * positions before each such request): nothing was sent; the tab is read again and the write
+ * placed anew.
+ */
+export class RowsMovedError extends SheetsyncError {
+  override name = 'RowsMovedError';
+  constructor(what: string) {
+    super(
+      'SHEETSYNC_E514',
+      `rows of tab moved while sheetsync was about to write ${what}; nothing was sent, and the write is placed again`,
+      'retry',
+    );
+  }
+}
+
 export function statusOf(error: unknown): number | undefined {
   const e = error as { status?: number; code?: number | string; response?: { status?: number } };
   const status = e.response?.status ?? e.status ?? (typeof e.code === 'number' ? e.code : undefined);

@@ -20,7 +20,7 @@ import {
   type SheetTabOptions,
   splitToken,
 } from './kept-snapshot.ts';
-import { OutcomeUnknownError } from './request-failure.ts';
+import { OutcomeUnknownError, RowsMovedError } from './request-failure.ts';
 import type { SheetsApi } from './sheets-api.ts';
 import { idsByRow, type PlacedWrite, type TabSnapshot, type TabWrite, type WriteStats } from './tab-model.ts';
 import {
@@ -31,7 +31,7 @@ import {
   type TabProperties,
   type TabRead,
 } from './tab-reads.ts';
-import { verifyRows } from './tab-verify.ts';
+import { rowsInPlace, verifyRows } from './tab-verify.ts';
 import { placeInserts, planWrite } from './tab-write-plan.ts';
 import { VanishedRows } from './vanished-rows.ts';
 import { remainingWrite, type SentWrite, sentWrite } from './write-remainder.ts';
@@ -233,9 +233,11 @@ export class SheetTab implements Sheet {
         // A failed write may have been applied in part, and the cached grid size or sheetId may
         // be stale: read everything again next time.
         this.invalidate();
-        if (!(error instanceof OutcomeUnknownError) || round >= this.api.maxAttempts) throw error;
+        const moved = error instanceof RowsMovedError;
+        if (!(moved || error instanceof OutcomeUnknownError) || round >= this.api.maxAttempts) throw error;
         sent ??= sentWrite(snapshot, write);
-        await this.api.backoff(round - 1);
+        // Rows that moved were not written to: read again at once. An unknown outcome backs off.
+        if (!moved) await this.api.backoff(round - 1);
         tab = await this.read();
         tab = await this.verify(
           tab,
@@ -264,7 +266,9 @@ export class SheetTab implements Sheet {
     stats.rowsAppended += plan.rowsAppended;
     stats.rowsDeleted += plan.rowsDeleted;
     if (plan.structure.length > 0) await this.batchUpdate(plan.structure, stats);
+    const updated = write.updates.map((u) => u.rowId);
     for (const data of plan.values) {
+      await this.proveRows(snapshot, updated, 'changed cells');
       await this.api.call('write', 'values.batchUpdate', () =>
         this.api.client.spreadsheets.values.batchUpdate({
           spreadsheetId: this.spreadsheetId,
@@ -273,6 +277,10 @@ export class SheetTab implements Sheet {
       );
       stats.writeRequests++;
     }
+    // Deletes go first, all in the first request (units of one row run each, bottom-up); the
+    // values writes above do not move rows, so the snapshot still places them.
+    if (plan.rows.length > 0 && plan.rowsDeleted > 0)
+      await this.proveRows(snapshot, write.deletes, 'row deletes');
     for (const requests of plan.rows)
       await batchUpdateUnderCellCap(this.address, snapshot, plan.width, requests, {
         batchUpdate: (r) => this.batchUpdate(r, stats),
@@ -281,6 +289,18 @@ export class SheetTab implements Sheet {
           if (this.properties) this.properties.columnCount = width;
         },
       });
+  }
+
+  /**
+   * Throws RowsMovedError unless `ids` are where `snapshot` has them, read right before a request
+   * that addresses them by position: the Sheets API has no conditional write, and a person may
+   * sort, insert or delete rows while the write waits for its quota (docs/design/kept-snapshot.md).
+   * The wait comes first, so the proof is as close to the request as a read can be.
+   */
+  private async proveRows(snapshot: TabSnapshot, ids: readonly string[], what: string): Promise<void> {
+    if (snapshot.idColumn === null || ids.length === 0) return;
+    await this.api.writeReady();
+    if (!(await rowsInPlace(this.address, snapshot, ids))) throw new RowsMovedError(what);
   }
 
   private async batchUpdate(requests: sheets_v4.Schema$Request[], stats: WriteStats): Promise<void> {

@@ -78,3 +78,34 @@ export async function verifyRows(
   }
   return targets.length;
 }
+
+/**
+ * Whether each row of `ids` that `snapshot` has is still at its row, by its id cell: one
+ * values.batchGet of the id column's runs (more for over MAX_VERIFY_RUNS runs). SheetTab.write
+ * asks this right before a request that addresses rows by position.
+ */
+export async function rowsInPlace(
+  tab: TabAddress,
+  snapshot: TabSnapshot,
+  ids: Iterable<string>,
+): Promise<boolean> {
+  const idColumn = snapshot.idColumn!;
+  const places = [...new Set(ids)]
+    .filter((id) => snapshot.rows.has(id))
+    .map((id) => ({ id, row: snapshot.rows.get(id)!.row }))
+    .sort((a, b) => a.row - b.row);
+  if (places.length === 0) return true;
+  const runs = runsOf(places.map((p) => p.row));
+  const title = quoteTitle(tab.title);
+  const idLetter = columnLetters(idColumn);
+  const ranges = runs.map((r) => `${title}!${idLetter}${r.from}:${idLetter}${r.to}`);
+  const idAt = new Map<number, string>();
+  for (let i = 0; i < ranges.length; i += MAX_VERIFY_RUNS) {
+    const answers = await batchGet(tab, ranges.slice(i, i + MAX_VERIFY_RUNS), 'ROWS');
+    runs.slice(i, i + MAX_VERIFY_RUNS).forEach((run, k) => {
+      const values = answers[k] ?? [];
+      for (let row = run.from; row <= run.to; row++) idAt.set(row, String(values[row - run.from]?.[0] ?? ''));
+    });
+  }
+  return places.every(({ id, row }) => idAt.get(row) === id);
+}
