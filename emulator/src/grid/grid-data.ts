@@ -3,9 +3,12 @@
  * comes as its formatted text, plus the text to edit when that differs (a formula, or a number
  * shown with a format), so the grid never needs a render engine of its own.
  */
+import { gridWidget } from '../model/data-validation.ts';
 import { invalidArgument } from '../model/errors.ts';
 import type { SpreadsheetStore } from '../model/store.ts';
 import { renderCell } from '../model/values.ts';
+
+type GridCell = [string] | [string, string] | [string, string, NonNullable<ReturnType<typeof gridWidget>>];
 
 /** At most this many rows per window request; the grid asks for what is on screen. */
 const MAX_WINDOW_ROWS = 1000;
@@ -32,7 +35,10 @@ export function describeForGrid(model: SpreadsheetStore, spreadsheetId: string) 
   };
 }
 
-/** Rows [start, end) of one tab: `cells[i][j]` is `[text]` or `[text, editText]`, or null when empty. */
+/**
+ * Rows [start, end) of one tab: `cells[i][j]` is `[text]` or `[text, editText]`, or null when
+ * empty; a cell with a checkbox or dropdown rule is `[text, editText, widget]` (gridWidget).
+ */
 export function readWindow(
   model: SpreadsheetStore,
   spreadsheetId: string,
@@ -45,12 +51,18 @@ export function readWindow(
   if (!sheet) throw invalidArgument(`No grid with id: ${sheetId}`);
   if (!(start >= 0) || !(end >= start)) throw invalidArgument('Invalid window: need 0 <= start <= end.');
   const last = Math.min(end, start + MAX_WINDOW_ROWS, sheet.rows.length);
-  const rows: Array<Array<[string] | [string, string] | null>> = [];
+  const rows: Array<Array<GridCell | null>> = [];
   for (let r = start; r < last; r++) {
     const cells = sheet.rows[r] ?? [];
     rows.push(
-      Array.from(cells, (cell) => {
-        if (!cell || (cell.value === undefined && cell.formula === undefined)) return null;
+      Array.from(cells, (cell): GridCell | null => {
+        const widget = gridWidget(cell?.dataValidation);
+        const empty = !cell || (cell.value === undefined && cell.formula === undefined);
+        if (widget) {
+          const text = empty ? '' : String(renderCell(spreadsheet, sheet, cell));
+          return [text, text, widget];
+        }
+        if (empty) return null;
         const text = String(renderCell(spreadsheet, sheet, cell));
         const edit =
           cell.formula ??

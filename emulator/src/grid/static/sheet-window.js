@@ -36,7 +36,7 @@ export class SheetWindow {
     this.generation++;
   }
 
-  /** `[text]`, `[text, editText]` or null. */
+  /** `[text]`, `[text, editText]`, `[text, editText, widget]` or null. */
   cellAt(r, c) {
     return this.chunks.get(Math.floor(r / CHUNK))?.rows[r % CHUNK]?.[c] ?? null;
   }
@@ -51,7 +51,10 @@ export class SheetWindow {
     const rows = this.chunks.get(Math.floor(r / CHUNK))?.rows;
     if (!rows) return;
     rows[r % CHUNK] ??= [];
-    rows[r % CHUNK][c] = value === '' ? null : [String(value)];
+    // A checkbox or dropdown stays drawn while the change is on its way.
+    const widget = rows[r % CHUNK][c]?.[2];
+    if (widget) rows[r % CHUNK][c] = [String(value), String(value), widget];
+    else rows[r % CHUNK][c] = value === '' ? null : [String(value)];
   }
 
   /** Fetches the chunks covering rows [first, last) that are missing or outdated. */
