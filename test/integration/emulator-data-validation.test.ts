@@ -45,8 +45,9 @@ const column = (c: number) => ({
 const batch = async (requests: sheets_v4.Schema$Request[]) =>
   (await client.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } })).data;
 const cellData = async (range: string, fields = 'sheets.data.rowData.values') =>
-  (await client.spreadsheets.get({ spreadsheetId, ranges: [range], includeGridData: true, fields })).data
-    .sheets?.[0]?.data?.[0]?.rowData?.map((row) => row.values ?? []) ?? [];
+  (
+    await client.spreadsheets.get({ spreadsheetId, ranges: [range], includeGridData: true, fields })
+  ).data.sheets?.[0]?.data?.[0]?.rowData?.map((row) => row.values ?? []) ?? [];
 const read = async (range: string) =>
   (await client.spreadsheets.values.get({ spreadsheetId, range })).data.values ?? [];
 async function userEdit(range: string, value: unknown) {
@@ -77,7 +78,9 @@ describe('setDataValidation', () => {
     await batch([
       { setDataValidation: { range: column(0), rule: { condition: { type: 'BOOLEAN' } } } },
       { setDataValidation: { range: column(1), rule: plans } },
-      { setDataValidation: { range: column(2), rule: { condition: { type: 'DATE_IS_VALID' }, strict: true } } },
+      {
+        setDataValidation: { range: column(2), rule: { condition: { type: 'DATE_IS_VALID' }, strict: true } },
+      },
     ]);
     const rows = await cellData('Sheet1!A1:C6', 'sheets.data.rowData.values.dataValidation');
     // The header row (index 0) is outside the ranges; rows 2..6 carry the rules.
@@ -136,7 +139,9 @@ describe('strict rules: a person is refused, the API is not', () => {
     await batch([
       { setDataValidation: { range: column(0), rule: { condition: { type: 'BOOLEAN' }, strict: true } } },
       { setDataValidation: { range: column(1), rule: plans } },
-      { setDataValidation: { range: column(2), rule: { condition: { type: 'DATE_IS_VALID' }, strict: true } } },
+      {
+        setDataValidation: { range: column(2), rule: { condition: { type: 'DATE_IS_VALID' }, strict: true } },
+      },
     ]);
   });
 
