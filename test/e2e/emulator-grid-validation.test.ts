@@ -3,7 +3,10 @@
  * checkbox ("Renders as a cell checkbox", ConditionType BOOLEAN), a ONE_OF_LIST rule with
  * showCustomUi as a dropdown ("If true, "List" conditions will show a dropdown",
  * DataValidationRule); clicking and choosing write through the user actions, and a value
- * outside a strict list typed into the grid is refused. Leaves a screenshot in test-artifacts/.
+ * outside a strict list typed into the grid is refused. A cell's note shows as a corner mark with
+ * its text on hover, and userEnteredFormat.backgroundColor as its fill (CellData, CellFormat:
+ * https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/cells). Leaves a
+ * screenshot in test-artifacts/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,6 +116,35 @@ it('a ONE_OF_LIST rule is a dropdown; picking an item writes it', async () => {
   await expect(dropdown.locator('option').allTextContents()).resolves.toEqual(['', 'open', 'closed']);
   await dropdown.selectOption('closed');
   await expect.poll(() => read('C2')).toEqual([['closed']]);
+});
+
+it('a note and a background colour written by the API show on the cell, and go when cleared', async () => {
+  const mark = (note: string | undefined, backgroundColor: sheets_v4.Schema$Color | undefined) =>
+    client.spreadsheets.batchUpdate({
+      spreadsheetId,
+      requestBody: {
+        requests: [
+          {
+            updateCells: {
+              start: { sheetId: 0, rowIndex: 2, columnIndex: 0 },
+              rows: [{ values: [{ note, userEnteredFormat: { backgroundColor } }] }],
+              fields: 'note,userEnteredFormat.backgroundColor',
+            },
+          },
+        ],
+      },
+    });
+  await mark('not synced: "lots" is not a whole number', { red: 1, green: 0.9, blue: 0.6 });
+  const cell = page.locator('[data-cell="A3"].has-note');
+  await cell.waitFor({ timeout: 5000 });
+  await expect(cell.getAttribute('title')).resolves.toBe('not synced: "lots" is not a whole number');
+  await expect(cell.evaluate((el) => getComputedStyle(el).backgroundColor)).resolves.toBe(
+    'rgb(255, 230, 153)',
+  );
+  await expect(cell.textContent()).resolves.toBe('ship');
+  await mark(undefined, undefined);
+  await page.locator('[data-cell="A3"].has-note').waitFor({ state: 'detached', timeout: 5000 });
+  expect(await read('A3')).toEqual([['ship']]);
 });
 
 it('typing a value outside the strict list is refused: the sheet keeps the value and says why', async () => {

@@ -56,10 +56,14 @@ export function renderGrid({ canvas, scroller, sheet, rows, sel, box }) {
           : r >= box.r0 && r <= box.r1 && c >= box.c0 && c <= box.c1
             ? ' in-range'
             : '';
-      const widget = cell?.[2];
+      const extras = cell?.[2] ?? {};
+      const widget = extras.widget;
       const body = widget ? widgetHtml(widget, text, r, c) : escapeHtml(text);
+      // A note shows as Sheets shows it: a corner mark, the text on hover.
+      const note = extras.note ? ` has-note" title="${escapeHtml(extras.note)}` : '';
+      const fill = extras.background ? `;background:${extras.background}` : '';
       parts.push(
-        `<div class="cell${numeric && !widget ? ' num' : ''}${selected}" data-cell="${a1(r, c)}" data-r="${r}" data-c="${c}" style="width:${COL_W}px">${body}</div>`,
+        `<div class="cell${numeric && !widget ? ' num' : ''}${selected}${note}" data-cell="${a1(r, c)}" data-r="${r}" data-c="${c}" style="width:${COL_W}px${fill}">${body}</div>`,
       );
     }
     parts.push('</div>');

@@ -252,7 +252,7 @@ grid.addEventListener('change', (event) => {
   if (!widget) return;
   const r = Number(widget.dataset.r);
   const c = Number(widget.dataset.c);
-  const checkbox = rows.cellAt(r, c)?.[2]?.checkbox;
+  const checkbox = rows.cellAt(r, c)?.[2]?.widget?.checkbox;
   let value = widget.value;
   if (checkbox) {
     const chosen = widget.checked ? checkbox[0] : checkbox[1];

@@ -36,7 +36,7 @@ export class SheetWindow {
     this.generation++;
   }
 
-  /** `[text]`, `[text, editText]`, `[text, editText, widget]` or null. */
+  /** `[text]`, `[text, editText]`, `[text, editText, {widget?, note?, background?}]` or null. */
   cellAt(r, c) {
     return this.chunks.get(Math.floor(r / CHUNK))?.rows[r % CHUNK]?.[c] ?? null;
   }
@@ -51,9 +51,9 @@ export class SheetWindow {
     const rows = this.chunks.get(Math.floor(r / CHUNK))?.rows;
     if (!rows) return;
     rows[r % CHUNK] ??= [];
-    // A checkbox or dropdown stays drawn while the change is on its way.
-    const widget = rows[r % CHUNK][c]?.[2];
-    if (widget) rows[r % CHUNK][c] = [String(value), String(value), widget];
+    // A checkbox, dropdown, note or fill stays drawn while the change is on its way.
+    const extras = rows[r % CHUNK][c]?.[2];
+    if (extras) rows[r % CHUNK][c] = [String(value), String(value), extras];
     else rows[r % CHUNK][c] = value === '' ? null : [String(value)];
   }
 
