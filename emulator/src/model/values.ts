@@ -200,8 +200,11 @@ export function writeValues(
       const before = sheet.getCell(row, column);
       // Typing over a cell keeps its formatting unless the entry brings its own (a date, a %).
       let cell = parsed && before?.format && !parsed.format ? { ...parsed, format: before.format } : parsed;
-      // A written value keeps the cell's validation rule (it is the cell's, not the value's).
-      if (before?.dataValidation) cell = { ...cell, dataValidation: before.dataValidation };
+      // A written value keeps the cell's note and validation rule (they are the cell's, not the
+      // value's): values.update and typing change neither.
+      if (before?.note || before?.dataValidation) {
+        cell = withoutUndefined({ ...cell, note: before.note, dataValidation: before.dataValidation });
+      }
       sheet.setCell(row, column, cell);
       touched = true;
       touchedPositions[j] = 1;
