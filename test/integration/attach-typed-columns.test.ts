@@ -10,8 +10,9 @@ import type { sheets_v4 } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
 import type { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
+import { type Logger, silentLogger } from '../../functions/src/log.ts';
 import { attachLink } from '../../functions/src/sync/attach.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
@@ -174,5 +175,34 @@ describe('attach: typed columns', () => {
       condition: { type: 'BOOLEAN' },
       strict: true,
     });
+  });
+
+  it('a failure to set up the typed columns is reported (SHEETSYNC_E430) and attach still succeeds', async () => {
+    const warnings: Array<[string, unknown]> = [];
+    const logger: Logger = { ...silentLogger, warn: (message, labels) => warnings.push([message, labels]) };
+    // Two attempts, quick backoff: the rules' batchUpdate is this attach's only write (reconcile
+    // finds nothing to repair), and the sheet fails every write now.
+    const impatient = new SheetsApi({
+      rootUrl: emulator.url,
+      logger: silentLogger,
+      maxAttempts: 2,
+      backoffBaseMs: 1,
+    });
+    const faults = (body: unknown) =>
+      fetch(`${emulator.url}/_emulator/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await faults({ failNext: 100, target: 'write' })).status).toBe(200);
+    try {
+      const result = await attachLink({ sql: db.sql, sheetsApi: impatient, store, link, logger });
+      expect(result).toMatchObject({ mode: 'reconcile' });
+    } finally {
+      await faults({ failNext: 0, target: 'all' });
+    }
+    expect(warnings).toEqual([
+      [expect.stringContaining("the sheet's typed columns"), { code: 'SHEETSYNC_E430', link: 'accounts' }],
+    ]);
   });
 });

@@ -187,6 +187,15 @@ describe('planColumnFormats', () => {
   });
 });
 
+it('gives no dropdown to a list with a label a sheet would read as a formula', () => {
+  const requests = planColumnFormats({
+    sheetId: 0,
+    headers: ['op'],
+    columns: [{ name: 'op', type: 'op_kind', allowed: ['<', '=', '>'] }],
+  });
+  expect(requests).toEqual([]);
+});
+
 describe('numberPattern', () => {
   it.each([
     ['integer', '0'],

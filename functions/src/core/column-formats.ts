@@ -129,7 +129,9 @@ export function planColumnFormats(input: FormatPlanInput): FormatRequest[] {
     }
     const kind = parseColumnType(column.type).kind;
     const allowed = column.allowed;
-    if (allowed && allowed.length > 0) {
+    // ONE_OF_LIST: "Formulas are not supported in the values"; a label starting with `=` would
+    // fail the whole batch, so such a column gets no dropdown.
+    if (allowed && allowed.length > 0 && !allowed.some((value) => value.startsWith('='))) {
       requests.push({
         setDataValidation: {
           range: range(1),
