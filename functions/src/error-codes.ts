@@ -127,6 +127,8 @@ export const ERROR_CODES = {
   SHEETSYNC_E421: 'held change not open',
   /** A `TRUNCATE` of a synced table empties the tab (warning). Remedy: none if meant; else restore the table. */
   SHEETSYNC_E422: 'table truncated; its rows leave the sheet (warning)',
+  /** attach synced the rows but could not set up checkboxes, dropdowns and formats (warning). Remedy: attach again. */
+  SHEETSYNC_E430: 'typed columns not set up on the sheet (warning)',
 
   // 5xx sheet and Sheets API
 

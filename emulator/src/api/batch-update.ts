@@ -23,7 +23,7 @@ import { renameSheet } from '../model/rename-sheet.ts';
 import type { SheetProperties } from '../model/sheet.ts';
 import type { Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
-import { appendCells, type RowData, updateCells } from './cell-updates.ts';
+import { appendCells, type RowData, repeatCell, setDataValidation, updateCells } from './cell-updates.ts';
 import { boolParam, rejectUnknownFields, requireObject } from './params.ts';
 import {
   protectedRangeResource,
@@ -183,6 +183,14 @@ const handlers: Record<string, Handler> = {
   },
   updateCells(spreadsheet, emit, request) {
     updateCells(spreadsheet, emit, request as Parameters<typeof updateCells>[2]);
+    return undefined;
+  },
+  repeatCell(spreadsheet, emit, request) {
+    repeatCell(spreadsheet, emit, request as Parameters<typeof repeatCell>[2]);
+    return undefined;
+  },
+  setDataValidation(spreadsheet, emit, request) {
+    setDataValidation(spreadsheet, emit, request as Parameters<typeof setDataValidation>[2]);
     return undefined;
   },
   appendCells(spreadsheet, emit, request) {

@@ -144,7 +144,7 @@ export function extendedValue(value: CellValue): Record<string, CellValue> {
   return { stringValue: value };
 }
 
-/** CellData: userEnteredValue, effectiveValue, formattedValue, userEnteredFormat, note. */
+/** CellData: userEnteredValue, effectiveValue, formattedValue, userEnteredFormat, note, dataValidation. */
 export function cellData(
   spreadsheet: Spreadsheet,
   sheet: Sheet,
@@ -167,6 +167,7 @@ export function cellData(
     result.effectiveFormat = cell.format;
   }
   if (cell.note) result.note = cell.note;
+  if (cell.dataValidation) result.dataValidation = cell.dataValidation;
   return result;
 }
 

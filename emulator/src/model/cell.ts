@@ -16,6 +16,16 @@ export interface CellFormat {
   [member: string]: unknown;
 }
 
+/** The API's DataValidationRule (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/other#DataValidationRule). */
+export interface DataValidationRule {
+  condition: { type: string; values?: { userEnteredValue?: string; relativeDate?: string }[] };
+  inputMessage?: string;
+  /** "True if invalid data should be rejected." */
+  strict?: boolean;
+  /** "True if the UI should be customized based on the kind of condition. If true, "List" conditions will show a dropdown." */
+  showCustomUi?: boolean;
+}
+
 export interface Cell {
   /** What the user or API entered, when it is not a formula. */
   readonly value?: CellValue;
@@ -23,6 +33,8 @@ export interface Cell {
   readonly formula?: string;
   readonly format?: CellFormat;
   readonly note?: string;
+  /** Google keeps validation per cell (CellData.dataValidation); values written keep it. */
+  readonly dataValidation?: DataValidationRule;
 }
 
 /** A formula's result: a value, or an error such as `#DIV/0!` rendered as its code. */

@@ -104,26 +104,33 @@ export function formatDate(serial: number, pattern: string): string {
     .join('');
 }
 
-/** Number patterns: `0`, `0.00`, `#,##0.00`, `0%`, `0.00E+00`, literal prefixes and suffixes. */
+/** Number patterns: `0`, `0.00`, `0.##`, `#,##0.00`, `0%`, `0.00E+00`, literal prefixes and suffixes. */
 export function formatNumber(n: number, pattern: string): string {
   const section = pattern.split(';')[n < 0 && pattern.includes(';') ? 1 : 0] ?? pattern;
-  const match = /^(.*?)([#0,]*0[#0,]*|#[#,]*)(\.(0*)#*)?(E\+0+)?(.*)$/.exec(section);
+  const match = /^(.*?)([#0,]*0[#0,]*|#[#,]*)(\.(0*)(#*))?(E\+0+)?(.*)$/.exec(section);
   if (!match) return formatGeneralNumber(n);
   const literal = (text: string) => text.replace(/"([^"]*)"|\\(.)/g, '$1$2');
   const prefix = literal(match[1] ?? '');
-  const suffix = literal(match[6] ?? '');
+  const suffix = literal(match[7] ?? '');
   const decimals = (match[4] ?? '').length;
+  // `#` after the point: an optional digit, shown only when it is not a trailing zero.
+  const optional = (match[5] ?? '').length;
   const percent = suffix.includes('%') || prefix.includes('%');
   let value = percent ? n * 100 : n;
   const negative = value < 0 && !pattern.includes(';');
   value = Math.abs(value);
   let body: string;
-  if (match[5]) {
+  if (match[6]) {
     const [mantissa = '', exponent = '0'] = value.toExponential(decimals).split('e');
     const e = Number(exponent);
-    body = `${mantissa}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(match[5].length - 2, '0')}`;
+    body = `${mantissa}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(match[6].length - 2, '0')}`;
   } else {
-    body = value.toFixed(decimals);
+    body = value.toFixed(Math.min(decimals + optional, 100));
+    if (optional > 0) {
+      const [int = '', frac = ''] = body.split('.');
+      const kept = frac.slice(0, decimals) + frac.slice(decimals).replace(/0+$/, '');
+      body = kept === '' ? int : `${int}.${kept}`;
+    }
     if ((match[2] ?? '').includes(',')) {
       const [int = '', frac] = body.split('.');
       body = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac === undefined ? '' : `.${frac}`);

@@ -8,7 +8,7 @@
  * batchUpdate can restore exactly what it touched (Google applies a batch all or nothing).
  */
 import type { GridRange } from './a1.ts';
-import type { Cell } from './cell.ts';
+import { type Cell, isEmptyCell } from './cell.ts';
 
 export type Row = (Cell | undefined)[];
 export type Dimension = 'ROWS' | 'COLUMNS';
@@ -89,15 +89,21 @@ export class Sheet {
     if (cell === undefined) trimRow(cells);
   }
 
-  /** Rows and columns up to the last non-empty cell (Google's "data extent"). */
+  /**
+   * Rows and columns up to the last cell with a value or formula (Google's "data extent"); cells
+   * that only carry a format, note or validation rule are not data.
+   */
   dataExtent(): { rows: number; columns: number } {
     let rows = 0;
     let columns = 0;
     for (let r = 0; r < this.rows.length; r++) {
       const cells = this.rows[r];
-      if (!cells || cells.length === 0) continue;
+      if (!cells) continue;
+      let last = cells.length;
+      while (last > 0 && isEmptyCell(cells[last - 1])) last--;
+      if (last === 0) continue;
       rows = r + 1;
-      if (cells.length > columns) columns = cells.length;
+      if (last > columns) columns = last;
     }
     return { rows, columns };
   }

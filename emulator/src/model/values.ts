@@ -199,7 +199,12 @@ export function writeValues(
       const parsed = parse(value);
       const before = sheet.getCell(row, column);
       // Typing over a cell keeps its formatting unless the entry brings its own (a date, a %).
-      const cell = parsed && before?.format && !parsed.format ? { ...parsed, format: before.format } : parsed;
+      let cell = parsed && before?.format && !parsed.format ? { ...parsed, format: before.format } : parsed;
+      // A written value keeps the cell's note and validation rule (they are the cell's, not the
+      // value's): values.update and typing change neither.
+      if (before?.note || before?.dataValidation) {
+        cell = withoutUndefined({ ...cell, note: before.note, dataValidation: before.dataValidation });
+      }
       sheet.setCell(row, column, cell);
       touched = true;
       touchedPositions[j] = 1;
@@ -250,8 +255,19 @@ export function clearValues(range: BoundedRange): number {
       const cell = cells[c];
       if (!cell) continue;
       cleared++;
-      sheet.setCell(r, c, cell.format || cell.note ? { format: cell.format, note: cell.note } : undefined);
+      sheet.setCell(
+        r,
+        c,
+        cell.format || cell.note || cell.dataValidation
+          ? withoutUndefined({ format: cell.format, note: cell.note, dataValidation: cell.dataValidation })
+          : undefined,
+      );
     }
   }
   return cleared;
+}
+
+function withoutUndefined<T extends object>(cell: T): T {
+  for (const key of Object.keys(cell) as (keyof T)[]) if (cell[key] === undefined) delete cell[key];
+  return cell;
 }

@@ -9,9 +9,12 @@
 import type { UserActionFiring } from '../apps-script/runtime.ts';
 import { exceedsGridLimits, formatA1 } from '../model/a1.ts';
 import { copyPaste } from '../model/copy-paste.ts';
+import { rejectionMessage, satisfies } from '../model/data-validation.ts';
+import { invalidArgument } from '../model/errors.ts';
 import { clearA1, writeBounded, writeTarget } from '../model/operations.ts';
 import type { BoundedRange, Spreadsheet } from '../model/spreadsheet.ts';
 import type { Emit } from '../model/store.ts';
+import { parseUserEntered } from '../model/user-input.ts';
 import { boxOf, effectiveText } from './firing.ts';
 import type { AppliedAction, UserAction } from './schema.ts';
 
@@ -20,6 +23,7 @@ type Action<T extends UserAction['type']> = Extract<UserAction, { type: T }>;
 /** Typing into a cell, or pasting a block of text with that cell as its top-left anchor. */
 export function edit(spreadsheet: Spreadsheet, emit: Emit, action: Action<'edit'>): AppliedAction {
   const bounded = writeTarget(spreadsheet, action.range);
+  refuseInvalidEntry(bounded, action.values);
   const before = effectiveText(spreadsheet, bounded.sheet, bounded.startRowIndex, bounded.startColumnIndex);
   const written = writeBounded(spreadsheet, emit, bounded, action.values, {
     valueInputOption: 'USER_ENTERED',
@@ -89,4 +93,26 @@ function singleCellValues(
     ...(after === undefined ? {} : { value: after }),
     ...(before === undefined ? {} : { oldValue: before }),
   };
+}
+
+/**
+ * A value typed into one cell whose rule is strict ("True if invalid data should be rejected",
+ * DataValidationRule.strict) is refused and the cell keeps what it had, as the Sheets UI's
+ * "Reject the input". A pasted block is not checked: public reports say pasting bypasses
+ * validation, and Google documents no check for it.
+ */
+function refuseInvalidEntry(bounded: BoundedRange, values: Action<'edit'>['values']): void {
+  if (values.length !== 1 || values[0]?.length !== 1) return;
+  const input = values[0][0];
+  const { sheet } = bounded;
+  const rule = sheet.getCell(bounded.startRowIndex, bounded.startColumnIndex)?.dataValidation;
+  if (!rule?.strict || input === null || input === undefined) return;
+  const entered = parseUserEntered(input);
+  if (satisfies(rule, entered)) return;
+  const cell = formatA1(sheet.title, {
+    ...bounded,
+    endRowIndex: bounded.startRowIndex + 1,
+    endColumnIndex: bounded.startColumnIndex + 1,
+  });
+  throw invalidArgument(`There was a problem with ${cell}: ${rejectionMessage(rule)}`);
 }

@@ -26,6 +26,7 @@ import { toSheet } from '../core/coercion.ts';
 import { parseColumnType } from '../core/column-type.ts';
 import { syncedRowDocument } from '../core/reconcile-plan.ts';
 import { SheetsyncError } from '../errors.ts';
+import { applyColumnFormats } from './attach-formats.ts';
 import { attachFromSheet, type SheetToTableResult } from './attach-from-sheet.ts';
 import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
@@ -49,9 +50,30 @@ export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
   });
   const tableRows = table ? await countRows(deps.sql, table) : 0;
   if (sheet.rows.length === 0 && tableRows === 0) return { mode: 'nothing', rows: 0 };
-  if (sheet.rows.length === 0) return fillSheet(deps, grid, sheet.headers, table!, tableRows);
-  if (!table || tableRows === 0) return attachFromSheet(deps, grid, sheet, table);
-  return { mode: 'reconcile', reconcile: await reconcileLink({ ...deps, dryRun: false }) };
+  let result: AttachResult;
+  if (sheet.rows.length === 0) result = await fillSheet(deps, grid, sheet.headers, table!, tableRows);
+  else if (!table || tableRows === 0) result = await attachFromSheet(deps, grid, sheet, table);
+  else result = { mode: 'reconcile', reconcile: await reconcileLink({ ...deps, dryRun: false }) };
+  await setUpTypedColumns(deps, grid, table);
+  return result;
+}
+
+/**
+ * Checkboxes, dropdowns, formats and protections from the table's schema (attach-formats.ts),
+ * after the rows are in, so they cover every row the grid grew by. The rows are synced by then:
+ * a failure here is reported (SHEETSYNC_E430) and attach still succeeds; running it again sets
+ * them up.
+ */
+async function setUpTypedColumns(deps: SyncDeps, grid: SheetGrid, known: TableSchema | undefined) {
+  try {
+    const table = known ?? (await describeTable(deps.sql, deps.link.table));
+    await applyColumnFormats(deps, grid, table);
+  } catch (error) {
+    deps.logger?.warn(
+      `the sheet's typed columns (checkboxes, dropdowns, formats) were not set up: ${(error as Error).message}; the rows are synced, run attach again to retry`,
+      { code: 'SHEETSYNC_E430', link: deps.link.name },
+    );
+  }
 }
 
 async function countRows(sql: postgres.Sql, table: TableSchema): Promise<number> {

@@ -56,11 +56,34 @@ export function renderGrid({ canvas, scroller, sheet, rows, sel, box }) {
           : r >= box.r0 && r <= box.r1 && c >= box.c0 && c <= box.c1
             ? ' in-range'
             : '';
+      const extras = cell?.[2] ?? {};
+      const widget = extras.widget;
+      const body = widget ? widgetHtml(widget, text, r, c) : escapeHtml(text);
+      // A note shows as Sheets shows it: a corner mark, the text on hover.
+      const note = extras.note ? ` has-note" title="${escapeHtml(extras.note)}` : '';
+      const fill = extras.background ? `;background:${extras.background}` : '';
       parts.push(
-        `<div class="cell${numeric ? ' num' : ''}${selected}" data-cell="${a1(r, c)}" data-r="${r}" data-c="${c}" style="width:${COL_W}px">${escapeHtml(text)}</div>`,
+        `<div class="cell${numeric && !widget ? ' num' : ''}${selected}${note}" data-cell="${a1(r, c)}" data-r="${r}" data-c="${c}" style="width:${COL_W}px${fill}">${body}</div>`,
       );
     }
     parts.push('</div>');
   }
   canvas.innerHTML = parts.join('');
+}
+
+/** A BOOLEAN rule draws a checkbox; a ONE_OF_LIST rule with showCustomUi a dropdown (grid-data.ts). */
+function widgetHtml(widget, text, r, c) {
+  const at = `data-r="${r}" data-c="${c}"`;
+  if (widget.checkbox) {
+    const checked = text.toUpperCase() === widget.checkbox[0].toUpperCase();
+    return `<input type="checkbox" class="cell-check" ${at}${checked ? ' checked' : ''} aria-label="${a1(r, c)}">`;
+  }
+  const options = ['', ...widget.list].map(
+    (item) =>
+      `<option value="${escapeHtml(item)}"${item === text ? ' selected' : ''}>${escapeHtml(item)}</option>`,
+  );
+  if (text !== '' && !widget.list.includes(text)) {
+    options.push(`<option value="${escapeHtml(text)}" selected>${escapeHtml(text)}</option>`);
+  }
+  return `<select class="cell-list" ${at} aria-label="${a1(r, c)}">${options.join('')}</select>`;
 }

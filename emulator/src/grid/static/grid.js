@@ -96,14 +96,20 @@ async function act(actions) {
   return body;
 }
 
-function writeCells(r, c, values) {
+async function writeCells(r, c, values) {
   values.forEach((line, i) => {
     line.forEach((value, j) => {
       rows.setLocal(r + i, c + j, value);
     });
   });
   render();
-  return act([{ type: 'edit', range: `${quoted(state.sheet.title)}!${a1(r, c)}`, values }]);
+  const done = await act([{ type: 'edit', range: `${quoted(state.sheet.title)}!${a1(r, c)}`, values }]);
+  // A refused entry (a strict validation rule) leaves the cell as it was: show that again.
+  if (!done) {
+    rows.invalidate();
+    render();
+  }
+  return done;
 }
 
 /** Makes (r, c) the active cell; `extend` keeps the anchor, growing the selection to it. */
@@ -208,6 +214,8 @@ grid.addEventListener('scroll', () => {
 });
 grid.addEventListener('mousedown', (event) => {
   if (event.button !== 0) return;
+  // A checkbox or dropdown in a cell takes the click itself (grid-view.js widgetHtml).
+  if (event.target.closest?.('.cell-check, .cell-list')) return;
   const cell = event.target.closest?.('.cell');
   const rowHead = event.target.closest?.('.row-head');
   const colHead = event.target.closest?.('.col-head');
@@ -238,6 +246,21 @@ installContextMenu({
       selectLines('columns', Number(colHead.dataset.c), false);
     }
   },
+});
+grid.addEventListener('change', (event) => {
+  const widget = event.target.closest?.('.cell-check, .cell-list');
+  if (!widget) return;
+  const r = Number(widget.dataset.r);
+  const c = Number(widget.dataset.c);
+  const checkbox = rows.cellAt(r, c)?.[2]?.widget?.checkbox;
+  let value = widget.value;
+  if (checkbox) {
+    const chosen = widget.checked ? checkbox[0] : checkbox[1];
+    // The default TRUE/FALSE pair is sent as booleans, as a click in Sheets stores them.
+    value = checkbox[0] === 'TRUE' && checkbox[1] === 'FALSE' ? widget.checked : chosen;
+  }
+  select(r, c);
+  void writeCells(r, c, [[value]]);
 });
 grid.addEventListener('dblclick', (event) => {
   if (event.target.closest?.('.cell')) startEditing();

@@ -36,7 +36,7 @@ export class SheetWindow {
     this.generation++;
   }
 
-  /** `[text]`, `[text, editText]` or null. */
+  /** `[text]`, `[text, editText]`, `[text, editText, {widget?, note?, background?}]` or null. */
   cellAt(r, c) {
     return this.chunks.get(Math.floor(r / CHUNK))?.rows[r % CHUNK]?.[c] ?? null;
   }
@@ -51,7 +51,10 @@ export class SheetWindow {
     const rows = this.chunks.get(Math.floor(r / CHUNK))?.rows;
     if (!rows) return;
     rows[r % CHUNK] ??= [];
-    rows[r % CHUNK][c] = value === '' ? null : [String(value)];
+    // A checkbox, dropdown, note or fill stays drawn while the change is on its way.
+    const extras = rows[r % CHUNK][c]?.[2];
+    if (extras) rows[r % CHUNK][c] = [String(value), String(value), extras];
+    else rows[r % CHUNK][c] = value === '' ? null : [String(value)];
   }
 
   /** Fetches the chunks covering rows [first, last) that are missing or outdated. */
