@@ -82,32 +82,12 @@ describe('planColumnFormats', () => {
         },
       },
       {
-        setDataValidation: {
-          range: dataRows(3),
-          rule: {
-            condition: { type: 'DATE_IS_VALID' },
-            strict: true,
-            inputMessage: 'Enter a date, e.g. 2026-03-15',
-          },
-        },
-      },
-      {
         repeatCell: {
           range: dataRows(4),
           cell: {
             userEnteredFormat: { numberFormat: { type: 'DATE_TIME', pattern: 'yyyy-mm-dd hh:mm:ss' } },
           },
           fields: 'userEnteredFormat.numberFormat',
-        },
-      },
-      {
-        setDataValidation: {
-          range: dataRows(4),
-          rule: {
-            condition: { type: 'DATE_IS_VALID' },
-            strict: true,
-            inputMessage: 'Enter a date and time, e.g. 2026-03-15 14:30',
-          },
         },
       },
       {

@@ -7,12 +7,15 @@
  * | ----------------------------------- | ----------------------------------------------------- |
  * | boolean                             | checkbox (BOOLEAN validation, strict)                 |
  * | enum, CHECK (col IN (...))          | dropdown (ONE_OF_LIST, strict, showCustomUi)          |
- * | date                                | `yyyy-mm-dd` + DATE_IS_VALID (strict)                 |
- * | timestamp, timestamptz              | `yyyy-mm-dd hh:mm:ss` + DATE_IS_VALID (strict)        |
+ * | date                                | `yyyy-mm-dd` (a person's typed date shows so)         |
+ * | timestamp, timestamptz              | `yyyy-mm-dd hh:mm:ss`                                 |
  * | integer kinds                       | number format `0`                                     |
  * | numeric(p,s)                        | number format with s decimals                         |
  * | numeric, real, double               | number format `0.###############` (no rounding shown)  |
  * | identity, serial, generated         | protected range, warning only                         |
+ *
+ * Dates get no DATE_IS_VALID rule while applyToSheet writes them as text (RAW `YYYY-MM-DD`):
+ * Google marks text in such a column invalid, so every synced date would show as an error.
  *
  * Each rule covers the column's data rows (row 2 down, every row of the grid); the header row is
  * left alone. Values still arrive through the same coercion: the rules only help people type
@@ -67,7 +70,7 @@ interface ColumnRange {
 }
 
 interface ValidationRule {
-  condition: { type: 'BOOLEAN' | 'ONE_OF_LIST' | 'DATE_IS_VALID'; values?: { userEnteredValue: string }[] };
+  condition: { type: 'BOOLEAN' | 'ONE_OF_LIST'; values?: { userEnteredValue: string }[] };
   strict: true;
   showCustomUi?: true;
   inputMessage?: string;
@@ -155,18 +158,6 @@ export function planColumnFormats(input: FormatPlanInput): FormatRequest[] {
       requests.push(
         numberFormat(range(1), date ? 'DATE' : 'DATE_TIME', date ? 'yyyy-mm-dd' : 'yyyy-mm-dd hh:mm:ss'),
       );
-      requests.push({
-        setDataValidation: {
-          range: range(1),
-          rule: {
-            condition: { type: 'DATE_IS_VALID' },
-            strict: true,
-            inputMessage: date
-              ? 'Enter a date, e.g. 2026-03-15'
-              : 'Enter a date and time, e.g. 2026-03-15 14:30',
-          },
-        },
-      });
       return;
     }
     const pattern = numberPattern(column.type);
