@@ -10,8 +10,9 @@
  *
  * Functions and their first message: sheetWebhook a signed edit event (replay guard, epochs in
  * Firestore, one publish); applyToDb a push of one sheet change (a row inserted, its document
- * committed); outboxRelay a drain of an empty outbox (`{"ms": 200}`). applyToSheet and reconcile
- * need the Sheets API and are not measured here.
+ * committed); applyToSheet a push of one database INSERT (a row appended to the local sheet, its
+ * document committed); outboxRelay a drain of an empty outbox (`{"ms": 200}`). reconcile (every
+ * 30 minutes, a full compare) is not measured.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -22,8 +23,10 @@ import { join } from 'node:path';
 import { freePort } from '../cli/src/services/free-port.ts';
 import { type RunningEmulator, startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
+import { createEmulator } from '../emulator/src/server.ts';
 import { watchTable } from '../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
+import { CHANGES_PER_OUTBOX_ROW } from '../functions/src/wire/db-change.ts';
 import { SHEET_CHANGES_TOPIC } from '../functions/src/wire/sheet-change.ts';
 import { packageFunctions } from '../scripts/package-functions.ts';
 import { signedHeaders } from '../test/support/signed-request.ts';
@@ -36,7 +39,21 @@ const FRAMEWORK = join(require.resolve('@google-cloud/functions-framework'), '..
 const SECRET = randomBytes(24).toString('base64url');
 const SPREADSHEET = 'cold-start-sheet';
 const TAB = 'Leads';
-const SUBSCRIPTION = 'projects/sheetsync-bench/subscriptions/sheetsync-apply-to-db';
+let inserted = 0;
+
+/** Pub/Sub's push body for one message (https://cloud.google.com/pubsub/docs/push). */
+function pushBody(message: unknown, orderingKey: string, subscription: string): string {
+  return JSON.stringify({
+    message: {
+      data: Buffer.from(JSON.stringify(message)).toString('base64'),
+      messageId: randomUUID(),
+      publishTime: new Date().toISOString(),
+      orderingKey,
+    },
+    subscription: `projects/sheetsync-bench/subscriptions/${subscription}`,
+    deliveryAttempt: 1,
+  });
+}
 
 interface FirstRequest {
   body(): string;
@@ -72,16 +89,31 @@ const requests: Record<string, FirstRequest> = {
         eventId: randomUUID(),
         time: Date.now(),
       };
-      return JSON.stringify({
-        message: {
-          data: Buffer.from(JSON.stringify(change)).toString('base64'),
-          messageId: randomUUID(),
-          publishTime: new Date().toISOString(),
-          orderingKey: `leads/${change.rowId}`,
-        },
-        subscription: SUBSCRIPTION,
-        deliveryAttempt: 1,
-      });
+      return pushBody(change, `leads/${change.rowId}`, 'sheetsync-apply-to-db');
+    },
+    headers: () => ({ 'content-type': 'application/json' }),
+  },
+  applyToSheet: {
+    body: () => {
+      const id = ++inserted;
+      const outboxId = 1_000 + id;
+      const change = {
+        outboxId: String(outboxId),
+        index: 0,
+        changeId: outboxId * CHANGES_PER_OUTBOX_ROW,
+        link: 'leads',
+        table: 'public.leads',
+        op: 'INSERT',
+        keyColumns: ['id'],
+        key: { id },
+        cells: { id, name: 'cold' },
+        types: { id: 'bigint', name: 'text' },
+        origin: 'db',
+        dot: null,
+        txid: String(outboxId),
+        time: new Date().toISOString(),
+      };
+      return pushBody(change, `leads/${id}`, 'sheetsync-apply-to-sheet');
     },
     headers: () => ({ 'content-type': 'application/json' }),
   },
@@ -173,6 +205,19 @@ const bench: Benchmark = {
         () => (pubsub as RunningEmulator).stop(),
         () => (firestore as RunningEmulator).stop(),
       );
+      // The local sheet, for applyToSheet's writes.
+      const sheet = await createEmulator({ port: 0 });
+      stops.push(() => sheet.close());
+      sheet.model.create({ spreadsheetId: SPREADSHEET, sheets: [{ title: TAB, sheetId: 0 }] }, 'api');
+      const header = await fetch(
+        `${sheet.url}/v4/spreadsheets/${SPREADSHEET}/values/${TAB}!A1?valueInputOption=RAW`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ values: [['id', 'name']] }),
+        },
+      );
+      if (!header.ok) throw new Error(`writing the header row failed: ${await header.text()}`);
       const database = await benchDatabase(pg.url);
       stops.push(() => database.drop());
       await database.sql`create table public.leads (
@@ -192,7 +237,7 @@ const bench: Benchmark = {
         PUBSUB_EMULATOR_HOST: pubsub.host,
         FIRESTORE_EMULATOR_HOST: firestore.host,
         SHEETSYNC_WEBHOOK_SECRET: SECRET,
-        SHEETSYNC_SHEETS_API_URL: 'http://127.0.0.1:9',
+        SHEETSYNC_SHEETS_API_URL: sheet.url,
         SHEETSYNC_LOG_LEVEL: 'ERROR',
         METADATA_SERVER_DETECTION: 'none',
       };
