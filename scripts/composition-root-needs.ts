@@ -1,6 +1,7 @@
 /**
  * What each entry point of the composition root (functions/src/index.ts) reaches, read from its
- * source with the TypeScript parser: the registration `http(name, …)` or `cloudEvent(name, …)`,
+ * source with the TypeScript parser: the registration `http(name, …)` or `cloudEvent(name, …)`
+ * (a Pub/Sub push function: `http(name, pubsubPush({ parse, … }))`),
  * then every top-level binding its expression names, transitively. The services are told by the
  * modules those bindings import (the Firestore client, the Pub/Sub bus, postgres, the Sheets
  * API), the topics by the `*_TOPIC` constants they name, the environment by `env('X')` (required)
@@ -31,8 +32,8 @@ export const SERVICE_MODULES: Readonly<Record<string, Service>> = {
 const TOPIC_CONSTANTS: Readonly<Record<string, string>> = { SHEET_CHANGES_TOPIC, DB_CHANGES_TOPIC };
 
 export interface EntryPointUse {
-  kind: 'http' | 'cloudEvent';
-  /** For a cloudEvent function: the topic whose messages its parser reads. */
+  kind: 'http' | 'cloudEvent' | 'pubsubPush';
+  /** For a cloudEvent or pubsubPush function: the topic whose messages its parser reads. */
   triggerTopic?: string;
   services: Set<Service>;
   /** Topic names it publishes to (the values of the `*_TOPIC` constants it names). */
@@ -57,7 +58,7 @@ export function entryPointUses(
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const imports = new Map<string, string>();
   const bindings = new Map<string, ts.Node>();
-  const registrations: Array<{ name: string; kind: 'http' | 'cloudEvent'; handler: ts.Node }> = [];
+  const registrations: Array<{ name: string; kind: EntryPointUse['kind']; handler: ts.Node }> = [];
   for (const statement of source.statements) {
     if (ts.isImportDeclaration(statement)) {
       const clause = statement.importClause;
@@ -78,8 +79,14 @@ export function entryPointUses(
       const call = statement.expression;
       const [name, handler] = call.arguments;
       const callee = ts.isIdentifier(call.expression) ? call.expression.text : '';
-      if ((callee === 'http' || callee === 'cloudEvent') && name && handler && ts.isStringLiteral(name))
-        registrations.push({ name: name.text, kind: callee, handler });
+      if ((callee === 'http' || callee === 'cloudEvent') && name && handler && ts.isStringLiteral(name)) {
+        const push =
+          callee === 'http' &&
+          ts.isCallExpression(handler) &&
+          ts.isIdentifier(handler.expression) &&
+          handler.expression.text === 'pubsubPush';
+        registrations.push({ name: name.text, kind: push ? 'pubsubPush' : callee, handler });
+      }
     }
   }
 
@@ -116,7 +123,7 @@ export function entryPointUses(
       for (const env of refs.requiredEnv) use.requiredEnv.add(env);
       for (const env of refs.optionalEnv) use.optionalEnv.add(env);
     }
-    if (kind === 'cloudEvent') {
+    if (kind === 'cloudEvent' || kind === 'pubsubPush') {
       // The parser it names comes from the wire module that also exports the topic's constant.
       const modules = new Set([...direct.names].map((n) => imports.get(n)).filter((m) => m !== undefined));
       const topics = [...imports]

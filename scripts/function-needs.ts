@@ -77,7 +77,7 @@ export async function checkFunctionNeeds(options: NeedsCheckOptions = {}): Promi
     compare('secrets read', [...new Set(secretsRead)].sort(), [...declared.secrets].sort());
     const trigger = declared.trigger;
     if (typeof trigger === 'object') {
-      compare('trigger', `cloudEvent ${topicKey(use.triggerTopic ?? '')}`, `cloudEvent ${trigger.pubsub}`);
+      compare('trigger', `${use.kind} ${topicKey(use.triggerTopic ?? '')}`, `pubsubPush ${trigger.pubsub}`);
     } else compare('trigger', use.kind, 'http');
 
     // Terraform against the declared table: the function's own grants, exactly.

@@ -3,9 +3,9 @@
 #
 # The subscriptions are ours rather than Eventarc's: an Eventarc trigger creates its own
 # subscription, without message ordering or a dead-letter policy. Ours push to the function's
-# URL with an OIDC token; functions-framework turns a Pub/Sub push body into the same CloudEvent
-# (google.cloud.pubsub.topic.v1.messagePublished, data.message) that Eventarc would deliver, and
-# the push path /projects/P/topics/T lets it fill in the CloudEvent's source.
+# URL with an OIDC token. applyToDb and applyToSheet are HTTP functions that read the push body
+# themselves (functions/src/runtime/pubsub-push.ts): functions-framework's CloudEvent conversion
+# drops its deliveryAttempt, which applyToDb's deferral cap counts.
 
 # The push subscriptions' settings live in subscriptions.json, which `sheetsync start --as-deployed`
 # (cli/src/as-deployed/) reads too, so the local push path cannot drift from what is deployed.
@@ -58,7 +58,7 @@ resource "google_pubsub_subscription" "push" {
   message_retention_duration = "604800s"
 
   push_config {
-    push_endpoint = "${google_cloudfunctions2_function.sheetsync[each.key].service_config[0].uri}/projects/${var.project_id}/topics/${local.topics[each.value.topic]}"
+    push_endpoint = google_cloudfunctions2_function.sheetsync[each.key].service_config[0].uri
 
     oidc_token {
       service_account_email = google_service_account.pubsub_push.email

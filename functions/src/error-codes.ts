@@ -235,6 +235,15 @@ export const ERROR_CODES = {
   /** `start --as-deployed` with the in-process stand-ins. Remedy: install the Cloud SDK's emulators. */
   SHEETSYNC_E767: "--as-deployed needs Google's Pub/Sub and Firestore emulators",
 
+  // 77x Pub/Sub push delivery (runtime/pubsub-push.ts)
+
+  /** applyToDb or applyToSheet got a request that is not Pub/Sub's push body. Remedy: only Pub/Sub pushes. */
+  SHEETSYNC_E770: 'not a Pub/Sub push request',
+  /** Applying a pushed message failed (a flush failed). Remedy: the log's cause; Pub/Sub redelivers it. */
+  SHEETSYNC_E771: 'a pushed message could not be applied',
+  /** A deferred change still waited after its holds: nacked (409). Remedy: none; it comes back after the backoff. */
+  SHEETSYNC_E772: 'a deferred message was nacked',
+
   // 9xx internal
 
   /** A link's scheduled reconcile failed without a code of its own. Remedy: read the log, fix the cause. */

@@ -1,13 +1,13 @@
 /**
  * The deployed functions (terraform/functions.tf), all from this one bundle:
  *
- * | entry point    | trigger                               | does                                   |
- * | -------------- | ------------------------------------- | -------------------------------------- |
- * | sheetWebhook   | HTTP (public; HMAC-signed)            | Apps Script events → sheet changes     |
- * | applyToDb      | Pub/Sub `sheetsync-sheet-changes`     | sheet changes → PostgreSQL             |
- * | applyToSheet   | Pub/Sub `sheetsync-db-changes`        | database changes → Sheets API          |
- * | outboxRelay    | HTTP (Cloud Scheduler, OIDC)          | drains the outbox for a bounded time   |
- * | reconcile      | HTTP (Cloud Scheduler, OIDC)          | full compare and repair                |
+ * | entry point    | trigger                                 | does                                 |
+ * | -------------- | --------------------------------------- | ------------------------------------ |
+ * | sheetWebhook   | HTTP (public; HMAC-signed)              | Apps Script events → sheet changes   |
+ * | applyToDb      | Pub/Sub push, `sheetsync-sheet-changes` | sheet changes → PostgreSQL           |
+ * | applyToSheet   | Pub/Sub push, `sheetsync-db-changes`    | database changes → Sheets API        |
+ * | outboxRelay    | HTTP (Cloud Scheduler, OIDC)            | drains the outbox for a bounded time |
+ * | reconcile      | HTTP (Cloud Scheduler, OIDC)            | full compare and repair              |
  *
  * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
@@ -21,7 +21,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Firestore } from '@google-cloud/firestore';
-import { type CloudEvent, cloudEvent, http } from '@google-cloud/functions-framework';
+import { http } from '@google-cloud/functions-framework';
 import { auth } from '@googleapis/sheets';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
 import { connectPostgres } from './adapters/postgres-connection.ts';
@@ -33,7 +33,6 @@ import { createPostgresTable } from './adapters/table/postgres-table.ts';
 import { parseConfig } from './config.ts';
 import { loadConflictPolicies, loadResolvers } from './custom-resolver.ts';
 import { SheetsyncError } from './errors.ts';
-import type { DeliveryOutcome } from './functions/apply-to-db.ts';
 import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { reconcileHttpHandler } from './functions/reconcile-http.ts';
@@ -42,6 +41,7 @@ import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { composeApplyToDb, composeApplyToSheet, composeWebhook } from './runtime/compose.ts';
+import { pubsubPush } from './runtime/pubsub-push.ts';
 import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
@@ -161,36 +161,6 @@ gateFrameworkServer(
   { failureCode: 'SHEETSYNC_E623', logger },
 );
 
-/** The body Pub/Sub pushes through Eventarc: `data.message.data` is base64. */
-interface PubSubEventData {
-  message?: { data?: string; messageId?: string };
-  deliveryAttempt?: number;
-}
-
-function pubsubHandler<M>(
-  parse: (data: Buffer) => M,
-  group: () =>
-    | GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>
-    | Promise<GroupCommit<{ message: M; attempt: number }, DeliveryOutcome>>,
-) {
-  return async (event: CloudEvent<PubSubEventData>) => {
-    const data = Buffer.from(event.data?.message?.data ?? '', 'base64');
-    let message: M;
-    try {
-      message = parse(data);
-    } catch (error) {
-      // Redelivery could never succeed: log and acknowledge.
-      logger.error(`dropped a malformed message: ${(error as Error).message}`, {
-        code: (error as SheetsyncError).code ?? 'SHEETSYNC_E310',
-      });
-      return;
-    }
-    const outcome = await (await group()).submit({ message, attempt: event.data?.deliveryAttempt ?? 1 });
-    // Throwing makes Pub/Sub redeliver (and dead-letter after the subscription's attempts).
-    if (outcome === 'retry') throw new Error('deferred: redeliver later');
-  };
-}
-
 const applyToDbGroup = onceAsync(async () => {
   const policies = await loadConflictPolicies(config(), { sql: sql(), logger, resolvers });
   const apply = composeApplyToDb({
@@ -213,8 +183,9 @@ const applyToSheetGroup = once(() => {
   return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000, ready: apply.ready });
 });
 
-cloudEvent('applyToDb', pubsubHandler(parseSheetChanges, applyToDbGroup));
-cloudEvent('applyToSheet', pubsubHandler(parseDbChanges, applyToSheetGroup));
+// HTTP functions that read the push body themselves, deliveryAttempt included (runtime/pubsub-push.ts).
+http('applyToDb', pubsubPush({ parse: parseSheetChanges, submitter: applyToDbGroup, logger }));
+http('applyToSheet', pubsubPush({ parse: parseDbChanges, submitter: applyToSheetGroup, logger }));
 
 const relayHandler = once(() =>
   outboxRelayHttpHandler({

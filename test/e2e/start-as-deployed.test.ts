@@ -2,7 +2,8 @@
  * `sheetsync start --as-deployed` end to end, beside the default (pull) mode: each mode as a child
  * process from a clean state directory, until `sheetsync ready`. Cells typed in the sheet (the
  * local sheet's user actions, which run the real Apps Script) reach PostgreSQL, UPDATEs reach the
- * sheet, and SIGINT leaves no descendant process running (the five function servers included).
+ * sheet, an edit that meets a DB change of its row in flight is not delayed by the retry backoff,
+ * and SIGINT leaves no descendant process running (the five function servers included).
  * Each change's latency goes to test-artifacts/start-modes-latency.json, per mode.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -80,7 +81,8 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
     ]);
     const info = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
     sheetsApiUrl = info.sheetsApiUrl;
-    sql = postgres(info.databaseUrl, { max: 1, onnotice: () => {} });
+    // Two: one holds a transaction open while the other watches for a lock wait.
+    sql = postgres(info.databaseUrl, { max: 2, onnotice: () => {} });
     const values = await sheetValues('Leads');
     header = values[0] ?? [];
     ids = values.slice(1).map((r, i) => ({ row: i + 2, id: r[header.indexOf('id')]! }));
@@ -139,6 +141,40 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
       }
     }
   }, 600_000);
+
+  it('an edit that meets a DB change of its row in flight does not wait the retry backoff', async () => {
+    // The transaction commits once applyToDb waits on the row's lock: applyToDb then reads a value
+    // applyToSheet has not recorded yet and defers the edit (bench/deferred-edit.bench.ts). Pushed,
+    // a nack would come back after the first retry backoff, 10 s (terraform/subscriptions.json).
+    for (const { row, id } of ids.slice(0, 2)) {
+      const typed = `${mode}-deferred-${row}`;
+      let at = 0;
+      await sql.begin(async (tx) => {
+        await tx`update public.leads set status = ${`db-${row}`} where id = ${id}`;
+        at = performance.now();
+        const answer = await userActions(sheetsApiUrl, SPREADSHEET, [
+          { type: 'edit', range: cell(row, 'status'), values: [[typed]] },
+        ]);
+        expect(answer.status).toBe(200);
+        await waitFor(
+          'applyToDb waiting on the row',
+          async () =>
+            (
+              await sql`select count(*)::int as n from pg_stat_activity
+                where wait_event_type = 'Lock' and datname = current_database()`
+            )[0]!.n > 0,
+          30_000,
+        );
+      });
+      // Last writer wins: the edit, typed after the UPDATE.
+      await waitFor(
+        `${typed} in public.leads`,
+        async () => (await sql`select status from public.leads where id = ${id}`)[0]?.status === typed,
+        60_000,
+      );
+      expect(performance.now() - at).toBeLessThan(8_000);
+    }
+  }, 180_000);
 
   it('SIGINT stops everything: no descendant process is left', async () => {
     const descendants = descendantPids(child.pid!);

@@ -18,11 +18,14 @@ const repoRoot = new URL('../..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const frameworkMain = join(require.resolve('@google-cloud/functions-framework'), '..', 'main.js');
 
-/** terraform/main.tf deploys these entry points; HTTP ones are called by Apps Script and Scheduler. */
+/**
+ * terraform/main.tf deploys these entry points, all HTTP: called by Apps Script, Cloud Scheduler
+ * and Pub/Sub's push subscriptions (applyToDb, applyToSheet: runtime/pubsub-push.ts).
+ */
 const FUNCTIONS = {
   sheetWebhook: 'http',
-  applyToDb: 'cloudevent',
-  applyToSheet: 'cloudevent',
+  applyToDb: 'http',
+  applyToSheet: 'http',
   outboxRelay: 'http',
   reconcile: 'http',
 } as const;

@@ -19,8 +19,8 @@ const SOURCE = join(ROOT, 'functions/src/index.ts');
  */
 export const DEPLOYED_FUNCTIONS = {
   sheet_webhook: { entryPoint: 'sheetWebhook', signature: 'http', concurrency: 1, timeout: 60 },
-  apply_to_db: { entryPoint: 'applyToDb', signature: 'cloudevent', concurrency: 40, timeout: 120 },
-  apply_to_sheet: { entryPoint: 'applyToSheet', signature: 'cloudevent', concurrency: 80, timeout: 120 },
+  apply_to_db: { entryPoint: 'applyToDb', signature: 'http', concurrency: 40, timeout: 120 },
+  apply_to_sheet: { entryPoint: 'applyToSheet', signature: 'http', concurrency: 80, timeout: 120 },
   outbox_relay: { entryPoint: 'outboxRelay', signature: 'http', concurrency: 1, timeout: 135 },
   reconcile: { entryPoint: 'reconcile', signature: 'http', concurrency: 1, timeout: 1800 },
 } as const;

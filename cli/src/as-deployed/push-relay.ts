@@ -2,8 +2,8 @@
  * A push subscription of terraform/subscriptions.json, on Google's Pub/Sub emulator: the
  * subscription is pulled (streaming pull, ordering on) and every message pushed to its function
  * through the model of Pub/Sub's push delivery (push-delivery.ts), with the body Pub/Sub pushes
- * (https://cloud.google.com/pubsub/docs/push#receive_push) to the path the deployed push endpoint
- * has (/projects/P/topics/T, from which functions-framework fills in the CloudEvent's source).
+ * (https://cloud.google.com/pubsub/docs/push#receive_push) to the function's URL, as the deployed
+ * push endpoint is (terraform/pubsub.tf).
  *
  * The pulled message's lease is extended while its retries wait (the library does it, up to an
  * hour, longer than 10 attempts at the maximum backoff), so the emulator does not redeliver it
@@ -38,7 +38,7 @@ export interface PushRelay {
 export function startPushRelay(options: PushRelayOptions): PushRelay {
   const { settings, logger } = options;
   const pulled = new Map<string, Message>();
-  const url = `${options.endpoint}/projects/${options.projectId}/topics/${options.topic}`;
+  const url = `${options.endpoint}/`;
   const subscriptionPath = `projects/${options.projectId}/subscriptions/${options.subscription}`;
   const delivery = new PushDelivery(
     {
