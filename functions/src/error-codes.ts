@@ -6,7 +6,7 @@
  *
  * A code is never reused; a retired code keeps its entry. Areas: 1xx config, 2xx database and
  * outbox, 3xx bus, 4xx version store and merge, 5xx sheet and Sheets API, 6xx webhook and Apps
- * Script, 75x/76x the local stack and its dashboard, 9xx internal.
+ * Script, 75x/76x the local stack and its dashboard, 78x MySQL, 9xx internal.
  */
 export const ERROR_CODES = {
   // 1xx configuration
@@ -231,6 +231,13 @@ export const ERROR_CODES = {
   SHEETSYNC_E766: 'the local stack could not start',
   /** `start --as-deployed` with the in-process stand-ins. Remedy: install the Cloud SDK's emulators. */
   SHEETSYNC_E767: "--as-deployed needs Google's Pub/Sub and Firestore emulators",
+
+  // 78x MySQL
+  /**
+   * The MySQL relay cannot decode a table's outbox rows: the table is gone, or its columns or
+   * key changed since its capture triggers were made. Remedy: watch the table again, reconcile.
+   */
+  SHEETSYNC_E780: 'MySQL outbox rows of a changed table',
 
   // 9xx internal
 
