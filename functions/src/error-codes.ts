@@ -238,6 +238,10 @@ export const ERROR_CODES = {
    * key changed since its capture triggers were made. Remedy: watch the table again, reconcile.
    */
   SHEETSYNC_E780: 'MySQL outbox rows of a changed table',
+  /** `DATABASE_URL` is a mysql:// URL sheetsync cannot use. Remedy: `mysql://user:password@host:port/database`. */
+  SHEETSYNC_E781: 'a mysql:// DATABASE_URL that is not usable',
+  /** attach, reconcile, restore or `status` were asked of a MySQL database. Remedy: not built yet (docs/design/mysql.md). */
+  SHEETSYNC_E782: 'not available on MySQL yet',
 
   // 9xx internal
 
