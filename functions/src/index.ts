@@ -106,7 +106,10 @@ const syncSql = once(() => connectPostgres(env('DATABASE_URL'), 'sync', { max: 5
 // installed by whoever deploys (the function's user needs no DDL), as for PostgreSQL.
 const onMysql = () => databaseEngine(env('DATABASE_URL')) === 'mysql';
 const mysqlDatabase = onceAsync(() =>
-  openMysqlDatabase(env('DATABASE_URL'), config().links, { install: false }),
+  openMysqlDatabase(env('DATABASE_URL'), config().links, {
+    install: false,
+    ca: tls().ssl?.ca as string[] | undefined,
+  }),
 );
 const firestore = once(
   () =>

@@ -54,16 +54,17 @@ export interface MysqlDatabase {
 
 /**
  * Opens the database of `url` and prepares capture for `links` (their tables must exist).
- * `install: false` for a deployed function, whose user may lack the DDL privileges.
+ * `install: false` for a deployed function, whose user may lack the DDL privileges; `ca`: the
+ * server CAs to verify it against (deployed).
  */
 export async function openMysqlDatabase(
   url: string,
   links: ReadonlyArray<{ name: string; table: string; key?: readonly string[] | undefined }>,
-  { install = true }: { install?: boolean } = {},
+  { install = true, ca }: { install?: boolean; ca?: string | string[] | undefined } = {},
 ): Promise<MysqlDatabase> {
   const parts = mysqlUrlParts(url);
-  const pool = connectMysql(parts.url, { connectionLimit: 6 });
-  const relayPool = connectMysql(parts.url, { connectionLimit: 2 });
+  const pool = connectMysql(parts.url, { connectionLimit: 6, ...(ca ? { ca } : {}) });
+  const relayPool = connectMysql(parts.url, { connectionLimit: 2, ...(ca ? { ca } : {}) });
   const stop = async () => {
     await Promise.allSettled([pool.end(), relayPool.end()]);
   };
