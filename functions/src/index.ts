@@ -42,7 +42,7 @@ import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
-import { mysqlRelayHttpHandler } from './relay/mysql-relay.ts';
+import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
 import { composeApplyToDb, composeApplyToSheet, composeWebhook, databaseEngine } from './runtime/compose.ts';
 import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';

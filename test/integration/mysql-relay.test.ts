@@ -13,6 +13,7 @@ import { createMysqlTable } from '../../functions/src/adapters/mysql/mysql-table
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import type { Bus, BusMessage } from '../../functions/src/ports.ts';
 import { drainMysqlFor, startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
+import { mysqlRelayHttpHandler } from '../../functions/src/relay/mysql-relay-http.ts';
 import { type DbChangeMessage, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { useMysqlDatabase } from '../support/mysql.ts';
 import { uniqueName } from '../support/names.ts';
@@ -259,6 +260,48 @@ describe('MySQL outbox relay (real MariaDB, Pub/Sub emulator)', () => {
     const ids = bus.published.map((c) => c.changeId);
     expect(ids).toHaveLength(6);
     expect(ids.slice(3)).toEqual(ids.slice(0, 3));
+  });
+
+  it('drains for the time the scheduler asks, as the HTTP function, and answers what it did', async () => {
+    await db.pool.query('create table ticks (id int primary key)');
+    await watch('ticks', 'ticks-link');
+    await db.pool.query('insert into ticks values (1), (2)');
+    const bus = recordingBus();
+    const handler = mysqlRelayHttpHandler({
+      pool: db.pool,
+      outboxDatabase: db.name,
+      bus,
+      topic: 't',
+      maxDrainMs: 5_000,
+    });
+    let answer: { status?: number; body?: unknown } = {};
+    const res = {
+      status(code: number) {
+        answer.status = code;
+        return this;
+      },
+      json(body: unknown) {
+        answer.body = body;
+        return this;
+      },
+    };
+    const started = Date.now();
+    await handler({ query: {}, body: { ms: 600 } } as never, res as never);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(answer).toEqual({
+      status: 200,
+      body: { acquired: true, published: 2, batches: 1, remaining: false },
+    });
+    expect(bus.published.map((c) => c.key)).toEqual([{ id: 1 }, { id: 2 }]);
+    answer = {};
+    const failing = recordingBus(() => true);
+    await db.pool.query('insert into ticks values (3)');
+    await mysqlRelayHttpHandler({ pool: db.pool, outboxDatabase: db.name, bus: failing, topic: 't' })(
+      { query: { ms: '300' } } as never,
+      res as never,
+    );
+    expect(answer).toMatchObject({ status: 500, body: { code: 'SHEETSYNC_E204' } });
+    expect(await outboxRows()).toBe(1);
   });
 
   it('lets one relay drain at a time', async () => {

@@ -13,7 +13,6 @@
  * and one relay is active per outbox database, so each key's changes reach the bus in commit
  * order. MySQL has no LISTEN/NOTIFY: the relay polls (default every 250 ms while idle).
  */
-import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { MysqlConnection, MysqlPool } from '../adapters/mysql/mysql-connection.ts';
 import {
   claimMysqlOutbox,
@@ -130,7 +129,8 @@ async function relayBatch(connection: MysqlConnection, ctx: Context): Promise<nu
   return claimed.length;
 }
 
-function describeError(error: unknown): { code: ErrorCode; error: string } {
+/** The code and text a failed batch is logged with. */
+export function describeError(error: unknown): { code: ErrorCode; error: string } {
   return {
     code: error instanceof SheetsyncError ? error.code : 'SHEETSYNC_E204',
     error: error instanceof Error ? error.message : String(error),
@@ -289,23 +289,4 @@ export async function drainMysqlFor(
     if (healthy) connection.destroy();
     else await abandon(connection, ctx);
   }
-}
-
-/** The functions-framework HTTP handler draining for a bounded time, as outboxRelayHttpHandler. */
-export function mysqlRelayHttpHandler(
-  options: Omit<MysqlRelayOptions, 'signal'> & { maxDrainMs?: number },
-): HttpFunction {
-  const maxDrainMs = options.maxDrainMs ?? 50_000;
-  const logger = options.logger ?? silentLogger;
-  return async (req, res) => {
-    const asked = Number(req.query?.ms ?? (req.body as { ms?: unknown } | undefined)?.ms ?? maxDrainMs);
-    const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, maxDrainMs) : maxDrainMs;
-    try {
-      res.status(200).json(await drainMysqlFor(options, ms, { stayUntilDeadline: true }));
-    } catch (error) {
-      const described = describeError(error);
-      logger.error('outbox drain failed', described);
-      res.status(500).json({ error: described.error, code: described.code });
-    }
-  };
 }
