@@ -80,6 +80,15 @@ describe('npm start on MariaDB', () => {
     console.info(`npm start on MariaDB: grid → table ${toDb} ms, UPDATE → sheet ${Date.now() - started} ms`);
   });
 
+  it('sheetsync status reads the MySQL outbox; reconcile says it is not built for MySQL yet', async () => {
+    const status = await cli.sheetsync(['status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ links: ['leads'], outbox: { changes: 0 } });
+    const reconcile = await cli.sheetsync(['reconcile', '--link', 'leads', '--dry-run']);
+    expect(reconcile.code).not.toBe(0);
+    expect(reconcile.stdout + reconcile.stderr).toContain('SHEETSYNC_E782');
+  });
+
   it('a row typed without a key gets its AUTO_INCREMENT key in the sheet', async () => {
     const next = (await sheet()).length + 2;
     await act([
