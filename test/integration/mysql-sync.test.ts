@@ -85,4 +85,51 @@ describe('sheet ↔ MariaDB through the pipeline', () => {
       return Number(n) === 0;
     });
   });
+
+  it('after a sort of the tab, an edit reaches the row it was typed in', async () => {
+    await h.act([
+      {
+        type: 'edit',
+        range: 'Rows!A3:D4',
+        values: [
+          ['C-3', 'Clamp', 5, 3],
+          ['D-4', 'Drill', 1, 80],
+        ],
+      },
+    ]);
+    await waitFor('C-3 and D-4', async () => (await row('C-3')) && (await row('D-4')));
+    await h.act([
+      {
+        type: 'sortRange',
+        range: 'Rows!A2:Z10',
+        sortSpecs: [{ dimensionIndex: 3, sortOrder: 'DESCENDING' }],
+      },
+    ]);
+    const at = sheetRows().findIndex((r) => r[0] === 'C-3') + 2;
+    await h.act([{ type: 'edit', range: `Rows!B${at}`, values: [['Clamp, sorted']] }]);
+    await waitFor('the edit of C-3', async () => (await row('C-3'))?.name === 'Clamp, sorted');
+    expect(await row('D-4')).toMatchObject({ name: 'Drill', qty: 1 });
+  });
+
+  it('a conflict on one cell ends with the sheet and the table agreeing', async () => {
+    const at = sheetRows().findIndex((r) => r[0] === 'D-4') + 2;
+    await Promise.all([
+      db.pool.query("update items set name = 'Drill (table)' where sku = 'D-4'"),
+      h.act([{ type: 'edit', range: `Rows!B${at}`, values: [['Drill (sheet)']] }]),
+    ]);
+    /** The value both sides hold, or '' while they differ. */
+    const agreed = async (): Promise<string> => {
+      const inTable = String((await row('D-4'))?.name);
+      const onSheet = String(sheetRows().find((r) => r[0] === 'D-4')?.[1]);
+      return inTable === onSheet && ['Drill (table)', 'Drill (sheet)'].includes(inTable) ? inTable : '';
+    };
+    // Agreeing for a moment is not enough (one side's change may still be on its way): the two
+    // sides must agree on one value for 2 s running.
+    let since = { value: '', at: Date.now() };
+    await waitFor('both sides to agree on D-4 for 2 s', async () => {
+      const value = await agreed();
+      if (value !== since.value) since = { value, at: Date.now() };
+      return value !== '' && Date.now() - since.at >= 2_000;
+    });
+  });
 });
