@@ -304,6 +304,40 @@ describe('MySQL outbox relay (real MariaDB, Pub/Sub emulator)', () => {
     expect(await outboxRows()).toBe(1);
   });
 
+  it('decodes rows written before a column was added at the end, and after the table was watched again', async () => {
+    await db.pool.query('create table evolving (id int primary key, a varchar(10))');
+    await watch('evolving', 'evolving-link');
+    const bus = recordingBus();
+    // Earlier tests may have left rows of their own tables: only this table's changes count.
+    const mine = () => bus.published.filter((c) => c.table.endsWith('.evolving'));
+    const relay = startMysqlRelay({
+      pool: db.pool,
+      outboxDatabase: db.name,
+      bus,
+      topic: 't',
+      pollIntervalMs: 50,
+    });
+    try {
+      await db.pool.query("insert into evolving values (1, 'x')");
+      await until(() => mine().length === 1, 'the INSERT');
+      await db.pool.query('alter table evolving add column b int');
+      // The old triggers still write two columns; the relay decodes them by the new catalog.
+      await db.pool.query("update evolving set a = 'y' where id = 1");
+      await until(() => mine().length === 2, 'the UPDATE under the old triggers');
+      await watch('evolving', 'evolving-link');
+      await db.pool.query('update evolving set b = 5 where id = 1');
+      await until(() => mine().length === 3, 'the UPDATE under the new triggers');
+      expect(mine().map((c) => [c.op, c.cells])).toEqual([
+        ['INSERT', { id: 1, a: 'x' }],
+        ['UPDATE', { a: 'y' }],
+        ['UPDATE', { b: 5 }],
+      ]);
+      expect(relay.counters().errors).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('lets one relay drain at a time', async () => {
     const holder = await db.pool.getConnection();
     try {

@@ -45,12 +45,15 @@ export interface WatchedTable {
 }
 
 /**
- * The watched tables by watched id, described from the catalog. A table whose columns or key
- * are no longer those its triggers were generated for (an ALTER TABLE since the last watch)
- * cannot be decoded safely: SHEETSYNC_E780.
+ * The watched tables by watched id, described from the catalog. An outbox row holds values by
+ * position in the column list of the triggers that wrote it (its `changed` string has one
+ * character per column), so it decodes by the catalog's columns as long as those start with
+ * the triggers' columns: columns added at the end since (`ADD COLUMN` without `AFTER`) are
+ * simply not in older rows. A column dropped, renamed or moved, or a new key, cannot be
+ * decoded safely: SHEETSYNC_E780.
  */
 export class WatchedTables {
-  private readonly known = new Map<number, WatchedTable | null>();
+  private readonly known = new Map<number, (WatchedTable & { fingerprint: string }) | null>();
 
   constructor(
     private readonly pool: MysqlPool,
@@ -61,7 +64,7 @@ export class WatchedTables {
   async get(id: number): Promise<WatchedTable | null> {
     if (this.known.has(id)) return this.known.get(id)!;
     const [rows] = (await this.pool.execute(
-      `select table_schema, table_name, link, column_names, key_columns
+      `select table_schema, table_name, link, column_names, key_columns, fingerprint
          from ${this.own}.${mysqlIdent('watched')} where id = ?`,
       [id],
     )) as unknown as [
@@ -71,6 +74,7 @@ export class WatchedTables {
         link: string;
         column_names: string;
         key_columns: string;
+        fingerprint: string;
       }>,
     ];
     const row = rows[0];
@@ -92,12 +96,10 @@ export class WatchedTables {
       );
     }
     const same = (a: unknown, b: readonly string[]) => JSON.stringify(a) === JSON.stringify(b);
-    const columns = parseNames(row.column_names);
+    const columns = parseNames(row.column_names) as string[];
+    const names = table.columns.map((c) => c.name);
     if (
-      !same(
-        columns,
-        table.columns.map((c) => c.name),
-      ) ||
+      !same(columns, names.slice(0, columns.length)) ||
       !same(parseNames(row.key_columns), table.primaryKey)
     ) {
       throw new SheetsyncError(
@@ -108,9 +110,21 @@ export class WatchedTables {
         'permanent',
       );
     }
-    const watched = { link: row.link, table };
+    const watched = { link: row.link, table, fingerprint: row.fingerprint };
     this.known.set(id, watched);
     return watched;
+  }
+
+  /** Forgets the tables watched again (new triggers) or no longer since they were described. */
+  async refresh(): Promise<void> {
+    if (this.known.size === 0) return;
+    const [rows] = (await this.pool.query(
+      `select id, fingerprint from ${this.own}.${mysqlIdent('watched')}`,
+    )) as unknown as [Array<{ id: number; fingerprint: string }>];
+    const now = new Map(rows.map((r) => [r.id, r.fingerprint]));
+    for (const [id, watched] of this.known) {
+      if ((watched?.fingerprint ?? null) !== (now.get(id) ?? null)) this.known.delete(id);
+    }
   }
 
   /** Forgets every description (after a failed batch: a table may have been watched again). */
@@ -155,6 +169,7 @@ export async function claimMysqlOutbox(
     }>,
   ];
   const claimed: ClaimedMysqlChange[] = [];
+  if (rows.length > 0) await tables.refresh();
   for (const row of rows) {
     const watched = await tables.get(row.watched_id);
     const id = String(row.id);
@@ -172,7 +187,16 @@ export async function claimMysqlOutbox(
       claimed.push({ ...base, key: {}, cells: {} });
       continue;
     }
-    claimed.push({ ...base, ...decodeOutboxBody(row.op, parseBody(id, row.body), watched.table) });
+    const body = parseBody(id, row.body);
+    if (String(body[0]).length > watched.table.columns.length) {
+      throw new SheetsyncError(
+        'SHEETSYNC_E780',
+        `outbox row ${id} of ${watched.table.qualified} holds more columns than the table has now; a column was ` +
+          'dropped since it was written, and the relay stops rather than decode it by the wrong columns',
+        'permanent',
+      );
+    }
+    claimed.push({ ...base, ...decodeOutboxBody(row.op, body, watched.table) });
   }
   return claimed;
 }
