@@ -15,11 +15,10 @@ import {
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
-import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { loadConflictPolicies, loadResolvers } from '../../functions/src/custom-resolver.ts';
-import { createApplyToDb, type RowProblem } from '../../functions/src/functions/apply-to-db.ts';
-import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { gateServer, webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
@@ -31,7 +30,12 @@ import type { Logger } from '../../functions/src/log.ts';
 import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
-import { databaseEngine } from '../../functions/src/runtime/compose.ts';
+import {
+  composeApplyToDb,
+  composeApplyToSheet,
+  composeWebhook,
+  databaseEngine,
+} from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
@@ -70,8 +74,8 @@ export interface Pipeline {
   sql: postgres.Sql;
   sheetsApi: SheetsApi;
   relay: RunningRelay;
-  applyToSheet: ReturnType<typeof createApplyToSheet>;
-  applyToDb: ReturnType<typeof createApplyToDb>;
+  applyToSheet: ReturnType<typeof composeApplyToSheet>;
+  applyToDb: ReturnType<typeof composeApplyToDb>;
   stop(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   try {
     const mysql = databaseEngine(options.databaseUrl) === 'mysql';
     let sql: postgres.Sql;
-    let database: { table: Table } | { sql: postgres.Sql };
+    let table: Table;
     let mysqlDb: MysqlDatabase | undefined;
     let relaySql: postgres.Sql | undefined;
     if (mysql) {
@@ -103,7 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
       stops.push(() => mysqlDb!.stop());
       sql = notOnMysql<postgres.Sql>('attach, reconcile and restore');
-      database = { table: mysqlDb.table };
+      table = mysqlDb.table;
     } else {
       // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql`
       // installs and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
@@ -112,7 +116,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       stops.push(() => pgSql.end({ timeout: 5 }));
       const flushSql = connectPostgres(options.databaseUrl, 'applyToDb', { max: 6 });
       stops.push(() => flushSql.end({ timeout: 5 }));
-      database = { sql: flushSql };
+      table = createPostgresTable(flushSql);
       const relayClient = connectPostgres(options.databaseUrl, 'relay', { max: 2 });
       relaySql = relayClient;
       stops.push(() => relayClient.end({ timeout: 5 }));
@@ -132,33 +136,21 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     await options.beforeStart?.({ sql, sheetsApi });
 
-    const replayGuard = options.replayGuard ?? memoryReplayGuard();
+    const webhookDeps = composeWebhook({
+      config,
+      secrets: [options.webhookSecret],
+      replayGuard: options.replayGuard ?? memoryReplayGuard(),
+      bus,
+      sheetTopic: names.sheetTopic,
+      store,
+      logger,
+    });
     // functions-framework keeps one registry per process: each pipeline registers its own name.
     const functionName = registered++ === 0 ? 'sheetWebhook' : `sheetWebhook${registered}`;
     http(functionName, async (req, res) => {
       const answer = await handleWebhook(
         { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-        {
-          config,
-          secrets: [options.webhookSecret],
-          replayGuard,
-          publish: async (messages) => {
-            await bus.publish(
-              names.sheetTopic,
-              messages.map((m) => ({
-                data: Buffer.from(JSON.stringify(m.data)),
-                orderingKey: m.orderingKey,
-              })),
-            );
-          },
-          liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
-          structure: store,
-          documents: store,
-          held: store,
-          sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
-          holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
-          logger,
-        },
+        webhookDeps,
       );
       res.status(answer.status).json(answer.body);
     });
@@ -189,20 +181,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
-    const applyToDb = createApplyToDb({
-      ...database,
+    const applyToDb = composeApplyToDb({
+      config,
+      table,
       store,
-      links: new Map(
-        config.links.map((l) => [
-          l.name,
-          {
-            table: l.table,
-            policy: policies.get(l.name)!,
-            ...(l.columns ? { columns: l.columns } : {}),
-            ...(l.key ? { key: l.key } : {}),
-          },
-        ]),
-      ),
+      policies,
       logger,
       // Problems for people go to the spreadsheet's errors tab (one write per flush), and to onProblems.
       reportProblems: async (problems) => {
@@ -210,22 +193,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         await reportToSheet(problems);
       },
     });
-    const applyToSheet = createApplyToSheet({
-      store,
-      links: new Map(
-        config.links.map((l) => [
-          l.name,
-          {
-            tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet, {
-              changeToken: () => store.sheetEpochs(l.name),
-            }),
-            addMissingHeaders: l.addMissingHeaders,
-            ...(l.columns ? { columns: l.columns } : {}),
-          },
-        ]),
-      ),
-      logger,
-    });
+    const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
     const subscriptions: Subscription[] = [
       startSubscriber({
         bus,
