@@ -1,11 +1,9 @@
 /**
- * The sync pipeline in one process: sheetWebhook (through functions-framework), the outbox
+ * The sync pipeline in one process: sheetWebhook (on a node:http server), the outbox
  * relay, and the applyToDb and applyToSheet subscribers, over a bus, a version store, PostgreSQL
  * and a Sheets API endpoint the caller provides. `sheetsync start` runs it against the local
  * stack; integration tests and benchmarks run it against the emulators.
  */
-import { http } from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type postgres from 'postgres';
 import {
   type MysqlDatabase,
@@ -20,8 +18,7 @@ import { createPostgresTable } from '../../functions/src/adapters/table/postgres
 import { loadConflictPolicies, loadResolvers } from '../../functions/src/custom-resolver.ts';
 import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
-import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { gateServer, webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
+import { webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
 import {
   memoryReplayGuard,
   type ReplayGuard,
@@ -37,10 +34,10 @@ import {
   databaseEngine,
 } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
+import { serveWebhook } from '../../functions/src/runtime/webhook-http.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
-import { withoutProcessHooks } from './services/process-hooks.ts';
 
 export interface PipelineOptions {
   databaseUrl: string;
@@ -78,8 +75,6 @@ export interface Pipeline {
   applyToDb: ReturnType<typeof composeApplyToDb>;
   stop(): Promise<void>;
 }
-
-let registered = 0;
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { bus, store, config, logger } = options;
@@ -145,38 +140,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       store,
       logger,
     });
-    // functions-framework keeps one registry per process: each pipeline registers its own name.
-    const functionName = registered++ === 0 ? 'sheetWebhook' : `sheetWebhook${registered}`;
-    http(functionName, async (req, res) => {
-      const answer = await handleWebhook(
-        { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-        webhookDeps,
-      );
-      res.status(answer.status).json(answer.body);
-    });
-    // functions-framework's server exits the process on SIGINT; the caller shuts down in order.
-    const server = await withoutProcessHooks(() => getTestServer(functionName));
-    // As deployed (functions/src/index.ts): size and signature on the raw body, before
-    // functions-framework's body-parser, which answers malformed JSON with an HTML page.
-    gateServer(
-      server,
-      webhookGate({
+    // As deployed (functions/src/index.ts): size and signature on the raw body, before the handler.
+    const webhook = await serveWebhook({
+      deps: webhookDeps,
+      gate: webhookGate({
         secrets: () => [options.webhookSecret],
         secretVersion: (id) => secretVersionOf(config, id),
         logger,
       }),
-      { failureCode: 'SHEETSYNC_E623', logger },
-    );
-    await new Promise<void>((resolve) => server.listen(options.webhookPort ?? 0, '127.0.0.1', resolve));
-    stops.push(
-      () =>
-        new Promise((resolve) => {
-          server.close(() => resolve(undefined));
-          server.closeAllConnections();
-        }),
-    );
-    const address = server.address();
-    const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+      logger,
+      port: options.webhookPort ?? 0,
+    });
+    stops.push(() => webhook.close());
+    const webhookUrl = webhook.url;
 
     const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
