@@ -8,8 +8,8 @@
  * and each then updated once (qty + 1000).
  */
 import { expect } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { waitForConvergence } from './converged.ts';
+import type { SyncHarness } from './sheet-sync-harness.ts';
 
 /**
  * Whether the chaos tests that still find divergence run (CHAOS_UNSTABLE=1): on a fresh CI
