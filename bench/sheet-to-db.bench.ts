@@ -25,9 +25,9 @@ import postgres from 'postgres';
 import { type RunningEmulator, startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { startPostgres } from '../cli/src/services/postgres-server.ts';
 import { type Logger, type LogLabels, silentLogger } from '../functions/src/log.ts';
+import { type SyncHarness, startSyncHarness } from '../test/support/sheet-sync-harness.ts';
 import { benchDatabase } from './database.ts';
 import { type Benchmark, median, percentile } from './lib.ts';
-import { type SyncHarness, startSyncHarness } from './sheet-sync-harness.ts';
 
 const HEADERS = ['sku', 'name', 'qty', 'price', 'note', 'color'];
 const EDITS = 200;

@@ -1,11 +1,9 @@
 /**
- * The sync pipeline in one process: sheetWebhook (through functions-framework), the outbox
+ * The sync pipeline in one process: sheetWebhook (on a node:http server), the outbox
  * relay, and the applyToDb and applyToSheet subscribers, over a bus, a version store, PostgreSQL
  * and a Sheets API endpoint the caller provides. `sheetsync start` runs it against the local
  * stack; integration tests and benchmarks run it against the emulators.
  */
-import { http } from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type postgres from 'postgres';
 import {
   type MysqlDatabase,
@@ -15,14 +13,12 @@ import {
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
-import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { loadConflictPolicies, loadResolvers } from '../../functions/src/custom-resolver.ts';
-import { createApplyToDb, type RowProblem } from '../../functions/src/functions/apply-to-db.ts';
-import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
-import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { gateServer, webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
+import { webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
 import {
   memoryReplayGuard,
   type ReplayGuard,
@@ -31,12 +27,17 @@ import type { Logger } from '../../functions/src/log.ts';
 import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
-import { databaseEngine } from '../../functions/src/runtime/compose.ts';
+import {
+  composeApplyToDb,
+  composeApplyToSheet,
+  composeWebhook,
+  databaseEngine,
+} from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
+import { serveWebhook } from '../../functions/src/runtime/webhook-http.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
-import { withoutProcessHooks } from './services/process-hooks.ts';
 
 export interface PipelineOptions {
   databaseUrl: string;
@@ -70,12 +71,10 @@ export interface Pipeline {
   sql: postgres.Sql;
   sheetsApi: SheetsApi;
   relay: RunningRelay;
-  applyToSheet: ReturnType<typeof createApplyToSheet>;
-  applyToDb: ReturnType<typeof createApplyToDb>;
+  applyToSheet: ReturnType<typeof composeApplyToSheet>;
+  applyToDb: ReturnType<typeof composeApplyToDb>;
   stop(): Promise<void>;
 }
-
-let registered = 0;
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { bus, store, config, logger } = options;
@@ -94,7 +93,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   try {
     const mysql = databaseEngine(options.databaseUrl) === 'mysql';
     let sql: postgres.Sql;
-    let database: { table: Table } | { sql: postgres.Sql };
+    let table: Table;
     let mysqlDb: MysqlDatabase | undefined;
     let relaySql: postgres.Sql | undefined;
     if (mysql) {
@@ -103,7 +102,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
       stops.push(() => mysqlDb!.stop());
       sql = notOnMysql<postgres.Sql>('attach, reconcile and restore');
-      database = { table: mysqlDb.table };
+      table = mysqlDb.table;
     } else {
       // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql`
       // installs and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
@@ -112,7 +111,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       stops.push(() => pgSql.end({ timeout: 5 }));
       const flushSql = connectPostgres(options.databaseUrl, 'applyToDb', { max: 6 });
       stops.push(() => flushSql.end({ timeout: 5 }));
-      database = { sql: flushSql };
+      table = createPostgresTable(flushSql);
       const relayClient = connectPostgres(options.databaseUrl, 'relay', { max: 2 });
       relaySql = relayClient;
       stops.push(() => relayClient.end({ timeout: 5 }));
@@ -132,77 +131,37 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     await options.beforeStart?.({ sql, sheetsApi });
 
-    const replayGuard = options.replayGuard ?? memoryReplayGuard();
-    // functions-framework keeps one registry per process: each pipeline registers its own name.
-    const functionName = registered++ === 0 ? 'sheetWebhook' : `sheetWebhook${registered}`;
-    http(functionName, async (req, res) => {
-      const answer = await handleWebhook(
-        { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-        {
-          config,
-          secrets: [options.webhookSecret],
-          replayGuard,
-          publish: async (messages) => {
-            await bus.publish(
-              names.sheetTopic,
-              messages.map((m) => ({
-                data: Buffer.from(JSON.stringify(m.data)),
-                orderingKey: m.orderingKey,
-              })),
-            );
-          },
-          liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
-          structure: store,
-          documents: store,
-          held: store,
-          sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
-          holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
-          logger,
-        },
-      );
-      res.status(answer.status).json(answer.body);
+    const webhookDeps = composeWebhook({
+      config,
+      secrets: [options.webhookSecret],
+      replayGuard: options.replayGuard ?? memoryReplayGuard(),
+      bus,
+      sheetTopic: names.sheetTopic,
+      store,
+      logger,
     });
-    // functions-framework's server exits the process on SIGINT; the caller shuts down in order.
-    const server = await withoutProcessHooks(() => getTestServer(functionName));
-    // As deployed (functions/src/index.ts): size and signature on the raw body, before
-    // functions-framework's body-parser, which answers malformed JSON with an HTML page.
-    gateServer(
-      server,
-      webhookGate({
+    // As deployed (functions/src/index.ts): size and signature on the raw body, before the handler.
+    const webhook = await serveWebhook({
+      deps: webhookDeps,
+      gate: webhookGate({
         secrets: () => [options.webhookSecret],
         secretVersion: (id) => secretVersionOf(config, id),
         logger,
       }),
-      { failureCode: 'SHEETSYNC_E623', logger },
-    );
-    await new Promise<void>((resolve) => server.listen(options.webhookPort ?? 0, '127.0.0.1', resolve));
-    stops.push(
-      () =>
-        new Promise((resolve) => {
-          server.close(() => resolve(undefined));
-          server.closeAllConnections();
-        }),
-    );
-    const address = server.address();
-    const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+      logger,
+      port: options.webhookPort ?? 0,
+    });
+    stops.push(() => webhook.close());
+    const webhookUrl = webhook.url;
 
     const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
-    const applyToDb = createApplyToDb({
-      ...database,
+    const applyToDb = composeApplyToDb({
+      config,
+      table,
       store,
-      links: new Map(
-        config.links.map((l) => [
-          l.name,
-          {
-            table: l.table,
-            policy: policies.get(l.name)!,
-            ...(l.columns ? { columns: l.columns } : {}),
-            ...(l.key ? { key: l.key } : {}),
-          },
-        ]),
-      ),
+      policies,
       logger,
       // Problems for people go to the spreadsheet's errors tab (one write per flush), and to onProblems.
       reportProblems: async (problems) => {
@@ -210,22 +169,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         await reportToSheet(problems);
       },
     });
-    const applyToSheet = createApplyToSheet({
-      store,
-      links: new Map(
-        config.links.map((l) => [
-          l.name,
-          {
-            tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet, {
-              changeToken: () => store.sheetEpochs(l.name),
-            }),
-            addMissingHeaders: l.addMissingHeaders,
-            ...(l.columns ? { columns: l.columns } : {}),
-          },
-        ]),
-      ),
-      logger,
-    });
+    const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
     const subscriptions: Subscription[] = [
       startSubscriber({
         bus,

@@ -37,13 +37,13 @@ import { SheetsyncError } from './errors.ts';
 import { GroupCommit } from './functions/group-commit.ts';
 import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
 import { reconcileHttpHandler } from './functions/reconcile-http.ts';
-import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
 import { composeApplyToDb, composeApplyToSheet, composeWebhook, databaseEngine } from './runtime/compose.ts';
 import { pubsubPush } from './runtime/pubsub-push.ts';
+import { answerWebhook } from './runtime/webhook-http.ts';
 import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
@@ -148,17 +148,12 @@ const webhookDeps = once(() =>
 );
 
 http('sheetWebhook', async (req, res) => {
-  try {
-    const answer = await handleWebhook(
-      { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
-      { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
-    );
-    res.status(answer.status).json(answer.body);
-  } catch (error) {
-    // functions-framework would answer its own text 500; the script retries a 5xx either way.
-    logger.error(`webhook failed: ${(error as Error).message}`, { code: 'SHEETSYNC_E623' });
-    res.status(500).json({ error: { code: 'SHEETSYNC_E623', message: 'the webhook failed; retry later' } });
-  }
+  // A throw is answered as a JSON 500 (SHEETSYNC_E623), not functions-framework's text page.
+  const answer = await answerWebhook(
+    { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
+    { ...webhookDeps(), logger: logger.child(traceLabels(req.headers, process.env.GOOGLE_CLOUD_PROJECT)) },
+  );
+  res.status(answer.status).json(answer.body);
 });
 // functions-framework parses a JSON body before any function runs (up to 1 GB, HTML errors):
 // deployed, the webhook checks size and signature on the raw body first (raw-body-gate.ts).

@@ -10,11 +10,11 @@
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { type Storm, stormyFirestore } from '../support/firestore-storm.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { type SyncHarness, startSyncHarness } from '../support/sheet-sync-harness.ts';
 import {
   COLUMNS,
   createItemsTable,

@@ -9,11 +9,11 @@
  * the table once and was written there once, and every table row is on the sheet once.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SyncHarness, startSyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { type RunningEmulator, startEmulator } from '../../cli/src/services/gcloud-emulator.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import { waitForConvergence } from '../support/converged.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { type SyncHarness, startSyncHarness } from '../support/sheet-sync-harness.ts';
 import {
   COLUMNS,
   createItemsTable,

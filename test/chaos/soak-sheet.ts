@@ -5,10 +5,11 @@
  * apps-script/). Reading the rows and applying the action happen in one turn of the event loop,
  * so the ledger records exactly the rows the action hit, whatever sheetsync writes meanwhile.
  */
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
+
 import { applyUserAction } from '../../emulator/src/user-actions/apply-action.ts';
 import type { UserAction } from '../../emulator/src/user-actions/schema.ts';
 import { ID_HEADER } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import type { SyncHarness } from '../support/sheet-sync-harness.ts';
 import type { Ledger } from './soak-ledger.ts';
 
 export const SHEET_OPS = ['edit', 'paste', 'insert', 'delete', 'sort'] as const;

@@ -17,10 +17,10 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import { describe, expect, inject, it } from 'vitest';
-import { sheetRowsById, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { decodeConflict } from '../../functions/src/adapters/firestore-codec.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tabValues } from '../support/sheet-state.ts';
+import { sheetRowsById, tableVsSheet } from '../support/sheet-sync-harness.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 import { seeded } from './sheets-chaos.ts';

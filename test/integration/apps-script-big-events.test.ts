@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { sheets } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
+import { scriptCopy } from '../support/sheet-sync-harness.ts';
 import { startWebhookServer, userActions, type WebhookServer } from '../support/webhook-server.ts';
 
 const secret = 'apps-script-structure-secret';

@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { sheets } from '@googleapis/sheets';
 import { expect } from 'vitest';
-import { scriptCopy } from '../../bench/sheet-sync-harness.ts';
 import type { AppsScriptLimits } from '../../emulator/src/apps-script/limits.ts';
 import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { applyUserAction } from '../../emulator/src/user-actions/apply-action.ts';
 import type { UserAction } from '../../emulator/src/user-actions/schema.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { scriptCopy } from '../support/sheet-sync-harness.ts';
 import { userActions } from '../support/webhook-server.ts';
 import { type SwitchableWebhook, startSwitchableWebhook } from './apps-script-webhook.ts';
 

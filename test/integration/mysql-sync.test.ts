@@ -3,7 +3,7 @@
  * DATABASE_URL): user actions in the local sheet run the real apps-script/, whose signed events
  * reach sheetWebhook, the Pub/Sub emulator and applyToDb on the MySQL Table; plain SQL on the
  * table fires the capture triggers, and the MySQL relay takes the outbox to applyToSheet. The
- * harness and the version store are the PostgreSQL sync tests' (bench/sheet-sync-harness.ts).
+ * harness and the version store are the PostgreSQL sync tests' (test/support/sheet-sync-harness.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { useMysqlDatabase } from '../support/mysql.ts';

@@ -6,8 +6,8 @@
  * and Firestore emulators, real PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
-import { ID_HEADER } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { ID_HEADER } from '../support/sheet-sync-harness.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -7,9 +7,9 @@
  * the Pub/Sub and Firestore emulators, applyToDb, PostgreSQL.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { tableVsSheet } from '../support/sheet-sync-harness.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -6,7 +6,6 @@
  */
 import { sheets } from '@googleapis/sheets';
 import { describe, expect, it } from 'vitest';
-import { ID_HEADER } from '../../bench/sheet-sync-harness.ts';
 import { readValues } from '../../emulator/src/model/values.ts';
 import {
   ERRORS_HEADERS,
@@ -17,6 +16,7 @@ import {
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { type Logger, type LogLabels, silentLogger } from '../../functions/src/log.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { ID_HEADER } from '../support/sheet-sync-harness.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 

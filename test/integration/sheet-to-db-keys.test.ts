@@ -6,8 +6,8 @@
  * back to the sheet (no echo), while a database-side change does.
  */
 import { describe, expect, it } from 'vitest';
-import { ID_HEADER, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { ID_HEADER, tableVsSheet } from '../support/sheet-sync-harness.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableVsSheet } from '../../bench/sheet-sync-harness.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { tableVsSheet } from '../support/sheet-sync-harness.ts';
 import { signedHeaders } from '../support/signed-request.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';

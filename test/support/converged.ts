@@ -2,7 +2,7 @@
  * Waits until the sync harness's table equals its sheet by sync id, in every synced column
  * (tableVsSheet), and holds `rows` rows; fails with the first differences it saw.
  */
-import { type SyncHarness, tableVsSheet } from '../../bench/sheet-sync-harness.ts';
+import { type SyncHarness, tableVsSheet } from './sheet-sync-harness.ts';
 import { waitFor } from './wait.ts';
 
 export async function waitForConvergence(

@@ -1,13 +1,9 @@
 /**
- * The sync harness (bench/sheet-sync-harness.ts) for a test file: started before its tests on
+ * The sync harness (sheet-sync-harness.ts) for a test file: started before its tests on
  * the file's database and the global setup's Pub/Sub and Firestore emulators, stopped after.
  */
 import { afterAll, beforeAll, inject } from 'vitest';
-import {
-  type SyncHarness,
-  type SyncHarnessOptions,
-  startSyncHarness,
-} from '../../bench/sheet-sync-harness.ts';
+import { type SyncHarness, type SyncHarnessOptions, startSyncHarness } from './sheet-sync-harness.ts';
 
 /**
  * Registers the harness's start (beforeAll) and stop (afterAll) and returns it: a stand-in that

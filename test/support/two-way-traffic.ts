@@ -8,8 +8,8 @@
  * and each then updated once (qty + 1000).
  */
 import { expect } from 'vitest';
-import type { SyncHarness } from '../../bench/sheet-sync-harness.ts';
 import { waitForConvergence } from './converged.ts';
+import type { SyncHarness } from './sheet-sync-harness.ts';
 
 export const COLUMNS = ['sku', 'name', 'qty'];
 export const TABLE = { schema: 'public', name: 'items', key: ['sku'] };

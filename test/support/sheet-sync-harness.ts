@@ -1,8 +1,9 @@
 /**
  * The whole sheet ↔ database stack over services the caller started: the local sheet running the
- * real apps-script/, the pipeline (webhook through functions-framework, relay, both subscribers)
- * over Google's Pub/Sub and Firestore emulators and a PostgreSQL database. Shared by the
- * sheet → database integration tests and `npm run bench -- sheet-to-db`.
+ * real apps-script/, the pipeline (cli/src/pipeline.ts: the functions as runtime/compose.ts builds
+ * them, the webhook on a node:http server, relay, both subscribers) over Google's Pub/Sub and
+ * Firestore emulators and a PostgreSQL (or MySQL) database. Shared by the sync integration tests
+ * and `npm run bench -- sheet-to-db`.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,16 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import type postgres from 'postgres';
-import { type Pipeline, startPipeline } from '../cli/src/pipeline.ts';
-import { readValues } from '../emulator/src/model/values.ts';
-import { createEmulator, type Emulator } from '../emulator/src/server.ts';
-import { FirestoreVersionStore } from '../functions/src/adapters/firestore-version-store.ts';
-import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
-import { parseConfig } from '../functions/src/config.ts';
-import type { RowProblem } from '../functions/src/functions/apply-to-db.ts';
-import { spreadsheetSecret } from '../functions/src/functions/sheet-webhook/signature.ts';
-import { createLogger, type Logger, silentLogger } from '../functions/src/log.ts';
-import type { Bus } from '../functions/src/ports.ts';
+import { type Pipeline, startPipeline } from '../../cli/src/pipeline.ts';
+import { readValues } from '../../emulator/src/model/values.ts';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { parseConfig } from '../../functions/src/config.ts';
+import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
+import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
+import type { Bus } from '../../functions/src/ports.ts';
 
 export const ID_HEADER = '_sheetsync_id';
 
