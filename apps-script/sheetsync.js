@@ -148,6 +148,10 @@ function sendEdit_(sheet, range) {
   const payload = editPayload_(sheet, range, cleared);
   if (payload) sendInParts_(payload);
   if (cleared.length > 0) sendStructure_(sheet, 'CLEAR_ROWS');
+  // Pasted copies of other rows' ids may have covered rows that had ids of their own: those rows
+  // are missing now without being deleted, and the server shows their table values again.
+  else if (payload && payload.kind === 'edit' && payload.rows.some((row) => row.copyOf))
+    sendStructure_(sheet, 'PASTE');
 }
 
 /**
@@ -323,6 +327,9 @@ function editPayload_(sheet, range, cleared) {
       cleared.push(id);
       continue;
     }
+    // A copy of another row's id: the row it was copied from, told so that the server does not
+    // take the copy for that row when its key is the same (issue 19).
+    const copyOf = isNew && SHEETSYNC_UUID.test(id) ? id : '';
     if (isNew) {
       id = Utilities.getUuid();
       values[idIndex] = id;
@@ -336,7 +343,9 @@ function editPayload_(sheet, range, cleared) {
       if (isNew || (c + 1 >= firstColumn && c + 1 <= lastColumn))
         cells[header] = cellValue_(values[c], context.timeZone);
     }
-    rows.push({ rowId: id, row: firstRow + r, isNew: isNew, cells: cells });
+    const row = { rowId: id, row: firstRow + r, isNew: isNew, cells: cells };
+    if (copyOf) row.copyOf = copyOf;
+    rows.push(row);
   }
   if (idsChanged) {
     sheet

@@ -252,6 +252,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
           op: 'upsert',
           cells: row.cells,
           isNew: row.isNew,
+          ...(row.copyOf ? { copyOf: row.copyOf } : {}),
           eventId: event.eventId,
           time: event.time,
           row: row.row,
