@@ -115,7 +115,16 @@ function setup(webhookUrl, secret, tabs) {
   ScriptApp.newTrigger('handleEdit').forSpreadsheet(ss).onEdit().create();
   ScriptApp.newTrigger('handleChange').forSpreadsheet(ss).onChange().create();
   ScriptApp.newTrigger('flushQueue').timeBased().everyMinutes(1).create();
-  syncedSheets_(ss).forEach(ensureIdColumn_);
+  const synced = syncedSheets_(ss);
+  synced.forEach(ensureIdColumn_);
+  // Tabs are followed by sheetId from now on, so a tab renamed later stays synced (issue 19).
+  if (tabs) {
+    PropertiesService.getScriptProperties().setProperty(
+      'SHEETSYNC_TAB_IDS',
+      synced.map((sheet) => String(sheet.getSheetId())).join(','),
+    );
+    sheetsyncProperties_ = null;
+  }
 }
 
 /**
@@ -476,8 +485,12 @@ function isBlank_(values, skipIndex) {
 function isSynced_(sheet) {
   const name = sheet.getName();
   if (name.indexOf('_sheetsync') === 0) return false;
-  const tabs = scriptProperties_().SHEETSYNC_TABS;
-  return !tabs || tabs.split(',').indexOf(name) >= 0;
+  const properties = scriptProperties_();
+  const tabs = properties.SHEETSYNC_TABS;
+  if (!tabs || tabs.split(',').indexOf(name) >= 0) return true;
+  // A listed tab renamed since setup: found by its sheetId.
+  const ids = properties.SHEETSYNC_TAB_IDS;
+  return !!ids && ids.split(',').indexOf(String(sheet.getSheetId())) >= 0;
 }
 
 /** @type {Object<string, string>|null} */

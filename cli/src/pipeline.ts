@@ -24,6 +24,7 @@ import {
 } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../../functions/src/log.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
+import { linkedTabOption, linkedTabs } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
@@ -110,6 +111,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const replayGuard = options.replayGuard ?? memoryReplayGuard();
     // functions-framework keeps one registry per process: each pipeline registers its own name.
     const functionName = registered++ === 0 ? 'sheetWebhook' : `sheetWebhook${registered}`;
+    const tabs = linkedTabs(store, logger);
     http(functionName, async (req, res) => {
       const answer = await handleWebhook(
         { method: req.method, headers: req.headers, ...(req.rawBody ? { rawBody: req.rawBody } : {}) },
@@ -128,6 +130,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           },
           liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
           structure: store,
+          ...tabs,
           documents: store,
           held: store,
           sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
@@ -193,6 +196,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           {
             tab: new SheetTab(sheetsApi, l.spreadsheetId, l.sheet, {
               changeToken: () => store.sheetEpochs(l.name),
+              ...linkedTabOption(store, l.name, logger),
             }),
             addMissingHeaders: l.addMissingHeaders,
             ...(l.columns ? { columns: l.columns } : {}),
