@@ -18,6 +18,15 @@ resource "google_secret_manager_secret_version" "webhook" {
   secret_data_wo_version = var.secret_values_version
 }
 
+locals {
+  # Private IP through the VPC connector; Cloud SQL only accepts encrypted connections, and the
+  # functions verify the server against its CAs (sql.tf), which overrides this sslmode. The
+  # scheme selects the engine in the functions (runtime/compose.ts databaseEngine).
+  database_url = (local.mysql
+    ? "mysql://${urlencode(var.database_user)}:${urlencode(var.database_password)}@${local.database_host}:3306/${urlencode(var.database_name)}"
+  : "postgres://${urlencode(var.database_user)}:${urlencode(var.database_password)}@${local.database_host}:5432/${urlencode(var.database_name)}?sslmode=require")
+}
+
 resource "google_secret_manager_secret" "database_url" {
   secret_id = "sheetsync-database-url"
 
@@ -29,10 +38,8 @@ resource "google_secret_manager_secret" "database_url" {
 }
 
 resource "google_secret_manager_secret_version" "database_url" {
-  secret = google_secret_manager_secret.database_url.id
-  # Private IP through the VPC connector; Cloud SQL only accepts encrypted connections, and the
-  # functions verify the server against its CAs (sql.tf), which overrides this sslmode.
-  secret_data_wo         = "postgres://${urlencode(var.database_user)}:${urlencode(var.database_password)}@${local.database_host}:5432/${urlencode(var.database_name)}?sslmode=require"
+  secret                 = google_secret_manager_secret.database_url.id
+  secret_data_wo         = local.database_url
   secret_data_wo_version = var.secret_values_version
 }
 

@@ -1,5 +1,11 @@
-# Cloud SQL for PostgreSQL: created here (cloudsql_create = true) or an existing instance named by
-# its connection name.
+# Cloud SQL for PostgreSQL, or for MySQL with database_engine = "mysql": created here
+# (cloudsql_create = true) or an existing instance named by its connection name.
+#
+# MySQL: point-in-time recovery is the binary log there (binary_log_enabled; Cloud SQL's
+# point_in_time_recovery_enabled is for PostgreSQL), and with the binary log on MySQL lets a
+# user without SUPER create the capture triggers only with log_bin_trust_function_creators
+# (docs/design/mysql.md). The binlog reader designed there would also need binlog_row_image =
+# full (MySQL's default) and a replication user; trigger capture needs neither.
 #
 # Connectivity: private IP through a Serverless VPC Access connector. Gen2 functions have no
 # Terraform setting for the Cloud SQL unix socket (/cloudsql/...): that needs an edit of the
@@ -14,6 +20,7 @@
 # `terraform apply` (the functions then trust both), rotate, apply again.
 
 locals {
+  mysql = var.database_engine == "mysql"
   existing_instance = var.cloudsql_create ? null : {
     project = split(":", var.cloudsql_connection_name)[0]
     name    = split(":", var.cloudsql_connection_name)[2]
@@ -59,7 +66,7 @@ resource "google_sql_database_instance" "sheetsync" {
   count               = var.cloudsql_create ? 1 : 0
   name                = var.cloudsql_instance_name
   region              = var.region
-  database_version    = "POSTGRES_17"
+  database_version    = local.mysql ? "MYSQL_8_0" : "POSTGRES_17"
   deletion_protection = true
 
   settings {
@@ -78,7 +85,16 @@ resource "google_sql_database_instance" "sheetsync" {
 
     backup_configuration {
       enabled                        = true
-      point_in_time_recovery_enabled = true
+      point_in_time_recovery_enabled = local.mysql ? null : true
+      binary_log_enabled             = local.mysql ? true : null
+    }
+
+    dynamic "database_flags" {
+      for_each = local.mysql ? { log_bin_trust_function_creators = "on" } : {}
+      content {
+        name  = database_flags.key
+        value = database_flags.value
+      }
     }
   }
 

@@ -37,6 +37,16 @@ variable "vpc_connector_cidr" {
   default     = "10.8.0.0/28"
 }
 
+variable "database_engine" {
+  description = "The synced database: \"postgres\" (Cloud SQL for PostgreSQL) or \"mysql\" (Cloud SQL for MySQL, trigger capture; docs/design/mysql.md)."
+  type        = string
+  default     = "postgres"
+  validation {
+    condition     = contains(["postgres", "mysql"], var.database_engine)
+    error_message = "database_engine must be \"postgres\" or \"mysql\"."
+  }
+}
+
 variable "cloudsql_create" {
   description = "true: create a Cloud SQL for PostgreSQL instance; false: use cloudsql_connection_name."
   type        = bool

@@ -26,6 +26,11 @@ export async function createDemo(sql: postgres.Sql, emulator: Emulator): Promise
       status text default 'new',
       score integer
     );`);
+  createDemoSheet(emulator);
+}
+
+/** The demo spreadsheet, new, with the table's columns as headers. */
+export function createDemoSheet(emulator: Emulator): void {
   if (emulator.model.list().some((s) => s.spreadsheetId === DEMO_SPREADSHEET)) {
     emulator.model.delete(DEMO_SPREADSHEET);
   }

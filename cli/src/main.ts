@@ -78,8 +78,9 @@ async function main(argv: string[]): Promise<number> {
       `sheetsync ready: grid ${info.gridUrl} · webhook ${info.webhookUrl} · dashboard ${info.dashboardUrl} · ` +
         `database ${redact(info.databaseUrl)} (details in .sheetsync/local.json)\n`,
     );
+    const onMysql = /^(mysql|mariadb):/i.test(info.databaseUrl);
     process.stderr.write(
-      'sheetsync: edit the sheet in your browser, or change public.leads with psql; Ctrl-C stops\n',
+      `sheetsync: edit the sheet in your browser, or change ${onMysql ? 'leads with the mysql client' : 'public.leads with psql'}; Ctrl-C stops\n`,
     );
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -7,6 +7,11 @@
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type postgres from 'postgres';
+import {
+  type MysqlDatabase,
+  notOnMysql,
+  openMysqlDatabase,
+} from '../../functions/src/adapters/mysql/mysql-database.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
@@ -23,8 +28,10 @@ import {
   type ReplayGuard,
 } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../../functions/src/log.ts';
+import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
-import { linkedTabOption, linkedTabs } from '../../functions/src/runtime/compose.ts';
+import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
+import { databaseEngine, linkedTabOption, linkedTabs } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
@@ -85,16 +92,33 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql` installs
-    // and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
-    const sql = connectPostgres(options.databaseUrl, 'sync', { max: 4 });
-    stops.push(() => sql.end({ timeout: 5 }));
-    const flushSql = connectPostgres(options.databaseUrl, 'applyToDb', { max: 6 });
-    stops.push(() => flushSql.end({ timeout: 5 }));
-    const relaySql = connectPostgres(options.databaseUrl, 'relay', { max: 2 });
-    stops.push(() => relaySql.end({ timeout: 5 }));
-    await installSchema(sql);
-    for (const link of config.links) await watchTable(sql, link.table, link.name);
+    const mysql = databaseEngine(options.databaseUrl) === 'mysql';
+    let sql: postgres.Sql;
+    let database: { table: Table } | { sql: postgres.Sql };
+    let mysqlDb: MysqlDatabase | undefined;
+    let relaySql: postgres.Sql | undefined;
+    if (mysql) {
+      // MySQL/MariaDB: the Table port and the trigger outbox's relay; attach, reconcile and the
+      // restore at start are PostgreSQL-only so far (SHEETSYNC_E782 when asked for).
+      mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
+      stops.push(() => mysqlDb!.stop());
+      sql = notOnMysql<postgres.Sql>('attach, reconcile and restore');
+      database = { table: mysqlDb.table };
+    } else {
+      // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql`
+      // installs and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
+      const pgSql = connectPostgres(options.databaseUrl, 'sync', { max: 4 });
+      sql = pgSql;
+      stops.push(() => pgSql.end({ timeout: 5 }));
+      const flushSql = connectPostgres(options.databaseUrl, 'applyToDb', { max: 6 });
+      stops.push(() => flushSql.end({ timeout: 5 }));
+      database = { sql: flushSql };
+      const relayClient = connectPostgres(options.databaseUrl, 'relay', { max: 2 });
+      relaySql = relayClient;
+      stops.push(() => relayClient.end({ timeout: 5 }));
+      await installSchema(sql);
+      for (const link of config.links) await watchTable(sql, link.table, link.name);
+    }
 
     await bus.ensureTopic(names.sheetTopic);
     await bus.ensureTopic(names.dbTopic);
@@ -168,7 +192,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = createApplyToDb({
-      sql: flushSql,
+      ...database,
       store,
       links: new Map(
         config.links.map((l) => [
@@ -227,14 +251,21 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     stops.push(async () => {
       for (const s of subscriptions) await s.close();
     });
-    const relay = startRelay({
-      sql: relaySql,
+    const relayOptions = {
       bus,
       topic: names.dbTopic,
       logger,
-      pollIntervalMs: options.relayPollMs ?? 500,
-      columnsOf: (link) => config.links.find((l) => l.name === link)?.columns,
-    });
+      columnsOf: (link: string) => config.links.find((l) => l.name === link)?.columns,
+    };
+    const relay = mysqlDb
+      ? startMysqlRelay({
+          ...relayOptions,
+          pool: mysqlDb.relayPool,
+          outboxDatabase: mysqlDb.outboxDatabase,
+          // No NOTIFY on MySQL: the relay polls, so it polls more often than PostgreSQL's.
+          pollIntervalMs: Math.min(options.relayPollMs ?? 250, 250),
+        })
+      : startRelay({ ...relayOptions, sql: relaySql!, pollIntervalMs: options.relayPollMs ?? 500 });
     stops.push(() => relay.stop());
     return { webhookUrl, sql, sheetsApi, relay, applyToSheet, applyToDb, stop };
   } catch (error) {

@@ -24,6 +24,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import type postgres from 'postgres';
 import { createEmulator } from '../../emulator/src/server.ts';
+import { connectMysql } from '../../functions/src/adapters/mysql/mysql-connection.ts';
+import { isMysqlUrl, mysqlUrlParts, notOnMysql } from '../../functions/src/adapters/mysql/mysql-database.ts';
+import { mysqlOutboxDepth } from '../../functions/src/adapters/mysql/mysql-relay-store.ts';
+import { mysqlIdent } from '../../functions/src/adapters/mysql/mysql-schema.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
@@ -44,9 +48,10 @@ import { syncJobs } from './dashboard/sync-jobs.ts';
 import { createDemo, DEMO_CONFIG, fillDemo } from './demo.ts';
 import { checkLinks } from './links.ts';
 import type { LocalInfo } from './local-stack.ts';
+import { createMysqlDemo, fillMysqlDemo, MYSQL_DEMO_CONFIG, prepareMysqlServer } from './mysql-demo.ts';
 import { startPipeline } from './pipeline.ts';
 import { freePort } from './services/free-port.ts';
-import { startPostgres } from './services/postgres-server.ts';
+import { type RunningPostgres, startPostgres } from './services/postgres-server.ts';
 import { reapLeftovers, startReaper } from './services/reaper.ts';
 import { Shutdown } from './shutdown.ts';
 import { startStackStore } from './stack-store.ts';
@@ -104,15 +109,38 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       },
     });
 
-    progress('starting PostgreSQL…');
-    const pg = await startPostgres({
-      databaseUrl: process.env.DATABASE_URL,
-      dataDir: join(stateDir, 'postgres'),
-      persistent: true,
-    });
-    if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
-    shutdown.add('last', () => pg.stop());
-    progress(pg.embedded ? `PostgreSQL: embedded, files in ${pg.dataDir}` : 'PostgreSQL: DATABASE_URL');
+    // DATABASE_URL=mysql://…: MySQL/MariaDB (docs/design/mysql.md): the sync runs; attach,
+    // reconcile, the restore at start and --as-deployed are PostgreSQL-only so far.
+    const mysqlUrl =
+      process.env.DATABASE_URL && isMysqlUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined;
+    if (mysqlUrl && options.asDeployed) {
+      throw new SheetsyncError(
+        'SHEETSYNC_E782',
+        '--as-deployed is not available on MySQL yet; start without it',
+      );
+    }
+    let pg: RunningPostgres;
+    if (mysqlUrl) {
+      progress('checking MySQL…');
+      await prepareMysqlServer(mysqlUrl);
+      pg = { url: mysqlUrl, embedded: false, stop: async () => {} };
+      progress('MySQL: DATABASE_URL');
+      if (existsSync(join(stateDir, 'local.json')) && !custom) {
+        progress(
+          'MySQL: the check of the sheet against the table at start is not built yet; changes made while stopped wait for it',
+        );
+      }
+    } else {
+      progress('starting PostgreSQL…');
+      pg = await startPostgres({
+        databaseUrl: process.env.DATABASE_URL,
+        dataDir: join(stateDir, 'postgres'),
+        persistent: true,
+      });
+      if (pg.pid) reaper.watch(pg.pid, 'SIGINT', 'the embedded PostgreSQL');
+      shutdown.add('last', () => pg.stop());
+      progress(pg.embedded ? `PostgreSQL: embedded, files in ${pg.dataDir}` : 'PostgreSQL: DATABASE_URL');
+    }
     keepPrivate(stateDir);
 
     // A first start creates the demo; every later one keeps the table, the sheet and the store.
@@ -123,8 +151,13 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     const google = stack.kind !== 'standins';
     const bus = meteredBus(stack.bus, metrics);
 
-    const sql = connectPostgres(pg.url, 'command', { max: 2 });
-    shutdown.add('last', () => sql.end({ timeout: 1 }));
+    const mysqlParts = mysqlUrl ? mysqlUrlParts(mysqlUrl) : undefined;
+    const mysqlPool = mysqlParts ? connectMysql(mysqlParts.url, { connectionLimit: 2 }) : undefined;
+    if (mysqlPool) shutdown.add('last', () => mysqlPool.end());
+    const sql = mysqlUrl
+      ? notOnMysql<postgres.Sql>('attach, reconcile and restore')
+      : connectPostgres(pg.url, 'command', { max: 2 });
+    if (!mysqlUrl) shutdown.add('last', () => sql.end({ timeout: 1 }));
 
     progress('starting the local Google Sheet…');
     const sheetPort = options.sheetPort ?? (await freePort());
@@ -138,20 +171,25 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
     shutdown.add('first', () => stack.save(() => emulator.close()));
 
     // A config file replaces the demo: its tables and tabs must exist (checked before anything runs).
-    if (custom) {
+    // (On MySQL the pipeline describes each link's table as it starts.)
+    if (custom && !mysqlUrl) {
       const sheetsApi = new SheetsApi({ rootUrl: emulator.url, logger });
       await checkLinks(custom, { sql, sheetsApi }, options.configFile);
     }
     if (fresh) {
-      progress('creating the demo table public.leads and the spreadsheet tab "Leads"…');
-      await createDemo(sql, emulator);
+      progress(
+        `creating the demo table ${mysqlUrl ? 'leads' : 'public.leads'} and the spreadsheet tab "Leads"…`,
+      );
+      if (mysqlPool) await createMysqlDemo(mysqlPool, emulator);
+      else await createDemo(sql, emulator);
     }
     // The demo's links config goes beside local.json, so CLI processes read the same links.
     const configFile = options.configFile ? resolve(options.configFile) : join(stateDir, 'links.json');
     let config = custom;
     if (!config) {
-      writeFileSync(configFile, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
-      config = parseConfig(DEMO_CONFIG, configFile);
+      const demo = mysqlUrl ? MYSQL_DEMO_CONFIG : DEMO_CONFIG;
+      writeFileSync(configFile, `${JSON.stringify(demo, null, 2)}\n`);
+      config = parseConfig(demo, configFile);
     }
 
     const secret = readOrCreateSecret(stateDir);
@@ -165,7 +203,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       logger,
       ...(options.webhookPort ? { webhookPort: options.webhookPort } : {}),
       // Documents the store lost are rebuilt before any change is applied (restore-link.ts).
-      ...(fresh
+      ...(fresh || mysqlUrl
         ? {}
         : {
             beforeStart: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) =>
@@ -183,6 +221,9 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       metrics,
       conflicts: conflictDesk({ store, bus, links }),
       sql,
+      ...(mysqlPool && mysqlParts
+        ? { outboxDepth: () => mysqlOutboxDepth(mysqlPool, mysqlIdent(mysqlParts.outboxDatabase)) }
+        : {}),
       links,
       bus: google ? 'pubsub-emulator' : 'in-process',
       store: google ? 'firestore-emulator' : 'memory',
@@ -210,7 +251,8 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
 
     if (fresh) {
       progress('waiting for the demo rows to reach the sheet…');
-      await fillDemo(sql, emulator);
+      if (mysqlPool) await fillMysqlDemo(mysqlPool, emulator);
+      else await fillDemo(sql, emulator);
     }
 
     const info: LocalInfo = {

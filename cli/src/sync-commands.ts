@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
+import { isMysqlUrl } from '../../functions/src/adapters/mysql/mysql-database.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
@@ -229,6 +230,12 @@ async function runDirect(
 ): Promise<SyncResult> {
   const config = loadConfigFile(where.configFile);
   if (!where.databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
+  if (isMysqlUrl(where.databaseUrl)) {
+    throw new SheetsyncError(
+      'SHEETSYNC_E782',
+      `${command} is not available on MySQL yet (docs/design/mysql.md)`,
+    );
+  }
   // A one-shot bulk command in its own process: hold the heap's growth (heap-growth.ts). Not
   // set where the running stack does the work (its dashboard API), which lives on.
   holdHeapGrowth();

@@ -6,7 +6,7 @@
  *
  * A code is never reused; a retired code keeps its entry. Areas: 1xx config, 2xx database and
  * outbox, 3xx bus, 4xx version store and merge, 5xx sheet and Sheets API, 6xx webhook and Apps
- * Script, 75x/76x the local stack and its dashboard, 9xx internal.
+ * Script, 75x/76x the local stack and its dashboard, 78x MySQL, 9xx internal.
  */
 export const ERROR_CODES = {
   // 1xx configuration
@@ -249,6 +249,17 @@ export const ERROR_CODES = {
   SHEETSYNC_E771: 'a pushed message could not be applied',
   /** A deferred change still waited after its holds: nacked (409). Remedy: none; it comes back after the backoff. */
   SHEETSYNC_E772: 'a deferred message was nacked',
+
+  // 78x MySQL
+  /**
+   * The MySQL relay cannot decode a table's outbox rows: the table is gone, or its columns or
+   * key changed since its capture triggers were made. Remedy: watch the table again, reconcile.
+   */
+  SHEETSYNC_E780: 'MySQL outbox rows of a changed table',
+  /** `DATABASE_URL` is a mysql:// URL sheetsync cannot use. Remedy: `mysql://user:password@host:port/database`. */
+  SHEETSYNC_E781: 'a mysql:// DATABASE_URL that is not usable',
+  /** attach, reconcile, restore or `status` were asked of a MySQL database. Remedy: not built yet (docs/design/mysql.md). */
+  SHEETSYNC_E782: 'not available on MySQL yet',
 
   // 9xx internal
 

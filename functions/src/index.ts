@@ -24,6 +24,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { http } from '@google-cloud/functions-framework';
 import { auth } from '@googleapis/sheets';
 import { FirestoreVersionStore } from './adapters/firestore-version-store.ts';
+import { notOnMysql, openMysqlDatabase } from './adapters/mysql/mysql-database.ts';
 import { connectPostgres } from './adapters/postgres-connection.ts';
 import { postgresTls } from './adapters/postgres-tls.ts';
 import { createPubSubBus } from './adapters/pubsub-bus.ts';
@@ -40,7 +41,8 @@ import { handleWebhook } from './functions/sheet-webhook/handler.ts';
 import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
-import { composeApplyToDb, composeApplyToSheet, composeWebhook } from './runtime/compose.ts';
+import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
+import { composeApplyToDb, composeApplyToSheet, composeWebhook, databaseEngine } from './runtime/compose.ts';
 import { pubsubPush } from './runtime/pubsub-push.ts';
 import { secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
@@ -100,6 +102,15 @@ const tls = () => postgresTls(process.env);
 const sql = once(() => connectPostgres(env('DATABASE_URL'), 'applyToDb', { max: 5, ...tls() }));
 const relaySql = once(() => connectPostgres(env('DATABASE_URL'), 'relay', { max: 3, ...tls() }));
 const syncSql = once(() => connectPostgres(env('DATABASE_URL'), 'sync', { max: 5, ...tls() }));
+// DATABASE_URL=mysql://…: the MySQL Table and relay instead (docs/design/mysql.md). Capture is
+// installed by whoever deploys (the function's user needs no DDL), as for PostgreSQL.
+const onMysql = () => databaseEngine(env('DATABASE_URL')) === 'mysql';
+const mysqlDatabase = onceAsync(() =>
+  openMysqlDatabase(env('DATABASE_URL'), config().links, {
+    install: false,
+    ca: tls().ssl?.ca as string[] | undefined,
+  }),
+);
 const firestore = once(
   () =>
     new Firestore({
@@ -162,10 +173,15 @@ gateFrameworkServer(
 );
 
 const applyToDbGroup = onceAsync(async () => {
-  const policies = await loadConflictPolicies(config(), { sql: sql(), logger, resolvers });
+  const mysql = onMysql() ? await mysqlDatabase() : undefined;
+  const policies = await loadConflictPolicies(config(), {
+    sql: mysql ? notOnMysql('a custom conflict resolver') : sql(),
+    logger,
+    resolvers,
+  });
   const apply = composeApplyToDb({
     config: config(),
-    table: createPostgresTable(sql()),
+    table: mysql ? mysql.table : createPostgresTable(sql()),
     store: store(),
     policies,
     logger,
@@ -198,12 +214,25 @@ const relayHandler = once(() =>
     columnsOf: (link) => config().links.find((l) => l.name === link)?.columns,
   }),
 );
-http('outboxRelay', (req, res) => relayHandler()(req, res));
+const mysqlRelayHandler = onceAsync(async () =>
+  mysqlRelayHttpHandler({
+    pool: (await mysqlDatabase()).relayPool,
+    outboxDatabase: (await mysqlDatabase()).outboxDatabase,
+    bus: bus(),
+    topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
+    logger,
+    maxDrainMs: Number(process.env.SHEETSYNC_RELAY_DRAIN_MS ?? 50_000),
+    columnsOf: (link) => config().links.find((l) => l.name === link)?.columns,
+  }),
+);
+http('outboxRelay', async (req, res) =>
+  onMysql() ? (await mysqlRelayHandler())(req, res) : relayHandler()(req, res),
+);
 
 const reconcileHandler = once(() =>
   reconcileHttpHandler({
     links: config().links,
-    sql: syncSql(),
+    sql: onMysql() ? notOnMysql('reconcile') : syncSql(),
     sheetsApi: sheetsApi(),
     store: store(),
     logger,

@@ -46,3 +46,13 @@ create table if not exists sheetsync.outbox (
   -- values are text, so no JSON reader rounds them.
   body longtext not null
 ) engine = InnoDB;
+
+-- Sync id → key of the rows applyToDb inserted (the Table port's row id map, as
+-- sheetsync.row_ids in sql/install.sql): a redelivered insert finds its row instead of adding
+-- another. `row_key` is the key as JSON text, `{"column": value}`.
+create table if not exists sheetsync.row_ids (
+  link varchar(255) not null,
+  row_id char(36) not null,
+  row_key longtext not null,
+  primary key (link, row_id)
+) engine = InnoDB;

@@ -22,7 +22,6 @@ import {
   renameSheetRows,
   TABLE,
   typeSheetRows,
-  UNSTABLE_CHAOS,
   writeTableRows,
 } from '../support/two-way-traffic.ts';
 import { waitFor } from '../support/wait.ts';
@@ -30,7 +29,7 @@ import { waitFor } from '../support/wait.ts';
 const SHEET_ROWS = 16;
 const TABLE_ROWS = 24;
 
-describe.runIf(UNSTABLE_CHAOS)('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
+describe('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
   const db = useTestDatabase();
   let h: SyncHarness | undefined;
   let storm: Storm;

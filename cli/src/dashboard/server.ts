@@ -42,6 +42,8 @@ export interface DashboardOptions {
   conflicts: ConflictDesk;
   /** For the outbox depth. */
   sql: postgres.Sql;
+  /** The outbox's depth where it is not PostgreSQL's (MySQL: mysql-relay-store.ts). */
+  outboxDepth?: () => Promise<{ rows: number; changes: number; oldestAgeMs: number }>;
   links: readonly string[];
   bus: StatusReport['bus'];
   port?: number;
@@ -95,14 +97,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const snapshot = metrics.snapshot();
     let outbox: StatusReport['outbox'] = null;
     try {
-      const [row] = await options.sql<{ rows: string; changes: string; oldest: Date | null }[]>`
-        select count(*) as rows, coalesce(sum(change_count), 0) as changes, min(changed_at) as oldest
-        from sheetsync.outbox`;
-      outbox = {
-        rows: Number(row?.rows ?? 0),
-        changes: Number(row?.changes ?? 0),
-        oldestAgeMs: row?.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : null,
-      };
+      if (options.outboxDepth) {
+        const depth = await options.outboxDepth();
+        outbox = { ...depth, oldestAgeMs: depth.changes > 0 ? depth.oldestAgeMs : null };
+      } else {
+        const [row] = await options.sql<{ rows: string; changes: string; oldest: Date | null }[]>`
+          select count(*) as rows, coalesce(sum(change_count), 0) as changes, min(changed_at) as oldest
+          from sheetsync.outbox`;
+        outbox = {
+          rows: Number(row?.rows ?? 0),
+          changes: Number(row?.changes ?? 0),
+          oldestAgeMs: row?.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : null,
+        };
+      }
     } catch (error) {
       metrics.error(`reading the outbox depth failed: ${(error as Error).message}`, codeOf(error));
     }

@@ -5,6 +5,7 @@
  * credentials and topics) and hands them here; what applyToDb, applyToSheet and the webhook are
  * given is decided only here.
  */
+import { isMysqlUrl } from '../adapters/mysql/mysql-database.ts';
 import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
@@ -17,6 +18,14 @@ import type { Logger } from '../log.ts';
 import type { Table } from '../ports/table.ts';
 import type { Bus, LinkedTab, VersionStore } from '../ports.ts';
 import type { SheetsyncConfig } from '../wire/config.ts';
+
+/**
+ * The engine behind a database URL: `mysql://` (or `mariadb://`) selects the MySQL Table and
+ * relay (adapters/mysql/, relay/mysql-relay.ts), anything else PostgreSQL's.
+ */
+export function databaseEngine(url: string): 'postgres' | 'mysql' {
+  return isMysqlUrl(url) ? 'mysql' : 'postgres';
+}
 
 /** applyToDb on the Table port, one entry per link of `config`. */
 export function composeApplyToDb(parts: {

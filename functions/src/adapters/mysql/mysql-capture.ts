@@ -38,7 +38,7 @@ function triggerName(table: MysqlTableSchema, watchedId: number, event: string):
 }
 
 /** The SQL that renders a NEW/OLD column value into the outbox body. */
-function valueExpr(ref: string, type: MysqlColumnType): string {
+export function valueExpr(ref: string, type: MysqlColumnType): string {
   switch (type.family) {
     case 'bit':
       return `cast(${ref} + 0 as char)`;

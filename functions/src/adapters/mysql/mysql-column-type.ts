@@ -130,3 +130,28 @@ export function declaredMembers(columnType: string): string[] {
   const body = columnType.slice(columnType.indexOf('(') + 1, columnType.lastIndexOf(')'));
   return [...body.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
 }
+
+/**
+ * The PostgreSQL type name the core parses (core/column-type.ts parseColumnType) into this
+ * column's core type: what the engine-neutral pipeline sees as a column's `type`, and what the
+ * relay's messages name, so MySQL values take the same canonical forms as PostgreSQL's.
+ */
+export function coreTypeName(type: MysqlColumnType): string {
+  const { kind, maxLength } = type.core;
+  switch (kind) {
+    case 'int4':
+      return 'integer';
+    case 'int8':
+      return 'bigint';
+    case 'float':
+      return 'double precision';
+    case 'timestamptz':
+      return 'timestamp with time zone';
+    case 'timestamp':
+      return 'timestamp without time zone';
+    case 'text':
+      return maxLength === undefined ? 'text' : `character varying(${maxLength})`;
+    default:
+      return kind;
+  }
+}

@@ -18,10 +18,21 @@ export type MysqlConnection = mysql.PoolConnection;
 /** Values a statement may take as parameters (mysql2's `execute`). */
 export type MysqlParam = string | number | boolean | null;
 
+export interface MysqlPoolOptions {
+  connectionLimit?: number;
+  /**
+   * The server CAs to verify the server against (deployed: Cloud SQL's per-instance CAs, from
+   * SHEETSYNC_DATABASE_CA, postgres-tls.ts). mysql2 takes no checkServerIdentity, so the
+   * instance's name is not checked as for PostgreSQL; the per-instance CA pins the instance.
+   */
+  ca?: string | string[];
+}
+
 /** `mysql://user:password@host:port/database`; extra pool options for tests and the relay. */
-export function connectMysql(url: string, options: { connectionLimit?: number } = {}): MysqlPool {
+export function connectMysql(url: string, options: MysqlPoolOptions = {}): MysqlPool {
   const pool = mysql.createPool({
     uri: url,
+    ...(options.ca ? { ssl: { ca: options.ca, rejectUnauthorized: true } } : {}),
     connectionLimit: options.connectionLimit ?? 10,
     supportBigNumbers: true,
     bigNumberStrings: true,

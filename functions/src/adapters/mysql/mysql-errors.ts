@@ -79,6 +79,12 @@ export function isMysqlRowRefusal(error: unknown): error is MysqlServerError {
   return errno !== undefined && !TRANSIENT.has(errno) && !TABLE_CHANGED.has(errno);
 }
 
+/** The table is not what it was described as (dropped, renamed, a column gone): describe it again. */
+export function isMysqlTableChanged(error: unknown): boolean {
+  const errno = serverErrno(error);
+  return errno !== undefined && TABLE_CHANGED.has(errno);
+}
+
 /** The problem code for a row the database refused with `errno` (docs/errors.md). */
 export function mysqlRowRefusalCode(errno: number): RowRefusalCode {
   if (CONSTRAINT_OR_VALUE.has(errno)) return 'SHEETSYNC_E409';

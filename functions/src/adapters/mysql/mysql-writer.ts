@@ -14,6 +14,7 @@
  * fails the whole transaction, to be retried; MySQL has already rolled a deadlock back.
  */
 import type { Cells } from '../../core/cell-value.ts';
+import { withRowFallback as splitRefusedRows } from '../table/row-fallback.ts';
 import type { RowDelete, RowError, RowUpsert, WriteResult } from '../table/table-writer.ts';
 import type { MysqlConnection } from './mysql-connection.ts';
 import { isMysqlRowRefusal, type MysqlServerError, mysqlRowRefusalCode } from './mysql-errors.ts';
@@ -84,39 +85,31 @@ async function setDot(connection: MysqlConnection, dot: string): Promise<void> {
 }
 
 /**
- * Writes `rows` under a savepoint; on an error that may be a row's own, in halves, down to
- * single rows: k bad rows among n cost about 2k·log2(n) statements. Keys and deletions land
- * only when their batch succeeded.
+ * Writes `rows` under a savepoint; a failed batch is split to find the refused rows
+ * (table/row-fallback.ts), each part under the savepoint again.
  */
-async function withRowFallback<T extends { rowId: string }>(
+function withRowFallback<T extends { rowId: string }>(
   connection: MysqlConnection,
   rows: T[],
   result: MysqlWriteResult,
   op: RowError['op'],
   write: (rows: T[], into: WriteResult) => Promise<void>,
 ): Promise<void> {
-  const attempt = async (batch: T[]): Promise<void> => {
-    const scratch: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
-    await connection.query('savepoint sheetsync_rows');
-    try {
-      await write(batch, scratch);
-    } catch (error) {
-      if (!isMysqlRowRefusal(error)) throw error;
-      await connection.query('rollback to savepoint sheetsync_rows');
-      if (batch.length === 1) {
-        result.errors.push(rowError(batch[0]!.rowId, op, error));
-        return;
+  return splitRefusedRows(rows, result, op, {
+    async attempt(batch, into) {
+      await connection.query('savepoint sheetsync_rows');
+      try {
+        await write(batch, into);
+      } catch (error) {
+        // After a lost connection there is nothing to roll back to: report the first error.
+        if (isMysqlRowRefusal(error)) await connection.query('rollback to savepoint sheetsync_rows');
+        throw error;
       }
-      const half = Math.ceil(batch.length / 2);
-      await attempt(batch.slice(0, half));
-      await attempt(batch.slice(half));
-      return;
-    }
-    await connection.query('release savepoint sheetsync_rows');
-    for (const [rowId, key] of scratch.keys) result.keys.set(rowId, key);
-    for (const rowId of scratch.deleted) result.deleted.add(rowId);
-  };
-  await attempt(rows);
+      await connection.query('release savepoint sheetsync_rows');
+    },
+    isRowRefusal: isMysqlRowRefusal,
+    rowError,
+  });
 }
 
 /**

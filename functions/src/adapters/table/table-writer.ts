@@ -15,6 +15,7 @@
 import type postgres from 'postgres';
 import type { Key, RowDelete, RowError, RowUpsert, TableSchema, WriteResult } from '../../ports/table.ts';
 import { isRowRefusal, rowRefusalCode } from '../postgres-errors.ts';
+import { withRowFallback as splitRefusedRows } from './row-fallback.ts';
 
 export type { Key, RowDelete, RowError, RowUpsert, WriteResult } from '../../ports/table.ts';
 
@@ -65,36 +66,23 @@ async function setDot(tx: postgres.TransactionSql, dot: string): Promise<void> {
 }
 
 /**
- * Writes `rows` under a savepoint; on an error that may be a row's own, in halves under savepoints
- * of their own, down to single rows: k bad rows among n cost about 2k·log2(n) statements, not n.
- * The halves keep the rows' order. Keys and deletions land only on success.
+ * Writes `rows` under a savepoint; a failed batch is split to find the refused rows
+ * (row-fallback.ts), each half under a savepoint of its own.
  */
-async function withRowFallback<T extends { rowId: string }>(
+function withRowFallback<T extends { rowId: string }>(
   tx: postgres.TransactionSql,
   rows: T[],
   result: WriteResult,
   op: RowError['op'],
   write: (sp: postgres.TransactionSql, rows: T[], into: WriteResult) => Promise<void>,
 ): Promise<void> {
-  const attempt = async (batch: T[]): Promise<void> => {
-    const scratch: WriteResult = { keys: new Map(), deleted: new Set(), errors: [] };
-    try {
-      await tx.savepoint((sp) => write(sp, batch, scratch));
-    } catch (error) {
-      if (!isRowRefusal(error)) throw error;
-      if (batch.length === 1) {
-        result.errors.push(rowError(batch[0]!.rowId, op, error));
-        return;
-      }
-      const half = Math.ceil(batch.length / 2);
-      await attempt(batch.slice(0, half));
-      await attempt(batch.slice(half));
-      return;
-    }
-    for (const [rowId, key] of scratch.keys) result.keys.set(rowId, key);
-    for (const rowId of scratch.deleted) result.deleted.add(rowId);
-  };
-  await attempt(rows);
+  return splitRefusedRows(rows, result, op, {
+    attempt: async (batch, into) => {
+      await tx.savepoint((sp) => write(sp, batch, into));
+    },
+    isRowRefusal: (error): error is postgres.PostgresError => isRowRefusal(error),
+    rowError,
+  });
 }
 
 async function updateRows(
