@@ -115,7 +115,16 @@ function setup(webhookUrl, secret, tabs) {
   ScriptApp.newTrigger('handleEdit').forSpreadsheet(ss).onEdit().create();
   ScriptApp.newTrigger('handleChange').forSpreadsheet(ss).onChange().create();
   ScriptApp.newTrigger('flushQueue').timeBased().everyMinutes(1).create();
-  syncedSheets_(ss).forEach(ensureIdColumn_);
+  const synced = syncedSheets_(ss);
+  synced.forEach(ensureIdColumn_);
+  // Tabs are followed by sheetId from now on, so a tab renamed later stays synced (issue 19).
+  if (tabs) {
+    PropertiesService.getScriptProperties().setProperty(
+      'SHEETSYNC_TAB_IDS',
+      synced.map((sheet) => String(sheet.getSheetId())).join(','),
+    );
+    sheetsyncProperties_ = null;
+  }
 }
 
 /**
@@ -148,6 +157,10 @@ function sendEdit_(sheet, range) {
   const payload = editPayload_(sheet, range, cleared);
   if (payload) sendInParts_(payload);
   if (cleared.length > 0) sendStructure_(sheet, 'CLEAR_ROWS');
+  // Pasted copies of other rows' ids may have covered rows that had ids of their own: those rows
+  // are missing now without being deleted, and the server shows their table values again.
+  else if (payload && payload.kind === 'edit' && payload.rows.some((row) => row.copyOf))
+    sendStructure_(sheet, 'PASTE');
 }
 
 /**
@@ -323,6 +336,9 @@ function editPayload_(sheet, range, cleared) {
       cleared.push(id);
       continue;
     }
+    // A copy of another row's id: the row it was copied from, told so that the server does not
+    // take the copy for that row when its key is the same (issue 19).
+    const copyOf = isNew && SHEETSYNC_UUID.test(id) ? id : '';
     if (isNew) {
       id = Utilities.getUuid();
       values[idIndex] = id;
@@ -336,7 +352,9 @@ function editPayload_(sheet, range, cleared) {
       if (isNew || (c + 1 >= firstColumn && c + 1 <= lastColumn))
         cells[header] = cellValue_(values[c], context.timeZone);
     }
-    rows.push({ rowId: id, row: firstRow + r, isNew: isNew, cells: cells });
+    const row = { rowId: id, row: firstRow + r, isNew: isNew, cells: cells };
+    if (copyOf) row.copyOf = copyOf;
+    rows.push(row);
   }
   if (idsChanged) {
     sheet
@@ -467,8 +485,12 @@ function isBlank_(values, skipIndex) {
 function isSynced_(sheet) {
   const name = sheet.getName();
   if (name.indexOf('_sheetsync') === 0) return false;
-  const tabs = scriptProperties_().SHEETSYNC_TABS;
-  return !tabs || tabs.split(',').indexOf(name) >= 0;
+  const properties = scriptProperties_();
+  const tabs = properties.SHEETSYNC_TABS;
+  if (!tabs || tabs.split(',').indexOf(name) >= 0) return true;
+  // A listed tab renamed since setup: found by its sheetId.
+  const ids = properties.SHEETSYNC_TAB_IDS;
+  return !!ids && ids.split(',').indexOf(String(sheet.getSheetId())) >= 0;
 }
 
 /** @type {Object<string, string>|null} */

@@ -121,6 +121,12 @@ export const ERROR_CODES = {
   SHEETSYNC_E414: "the database refused the row's values",
   /** A header names a column the link's `columns` leaves out. Remedy: rename the header, or add the column. */
   SHEETSYNC_E415: "header names a column outside the link's columns",
+  /** A pasted copy of a row carries a key the table holds; not written, values kept. Remedy: give it its own key. */
+  SHEETSYNC_E416: "pasted copy's key is already in the table",
+  /** The link's tab was renamed; it keeps syncing (followed by sheetId). Remedy: update links[].sheet. */
+  SHEETSYNC_E417: "link's tab renamed; the config names its old title",
+  /** A tab took the title a link's config names, but the link follows another tab. Remedy: update links[].sheet. */
+  SHEETSYNC_E418: 'tab with the configured title is not the linked tab',
   /** A change would delete more rows than `links[].safety` allows; held. Remedy: `sheetsync approve`/`discard`. */
   SHEETSYNC_E420: 'mass change held for a person',
   /** `approve`/`discard` named a change not held or already decided. Remedy: `sheetsync status` lists them. */

@@ -44,6 +44,16 @@ export interface StructureCheck {
 export const WRITE_HOLD_MS = 10_000;
 
 /** VersionStore.sheetEpochs. */
+/**
+ * The tab a link follows, recorded at its first sync (issue 19): found by `sheetId` from then
+ * on, so a renamed tab stays linked; `title` is the title it had when last seen.
+ */
+export interface LinkedTab {
+  spreadsheetId: string;
+  sheetId: number;
+  title: string;
+}
+
 export interface SheetEpochs {
   rows: number;
   values: number;
@@ -129,6 +139,10 @@ export interface VersionStore extends HeldChangeStore {
    * it reads only the rows it writes. 0 for a link never bumped.
    */
   sheetEpochs(link: string): Promise<SheetEpochs>;
+  /** The tab the link follows, if recorded (LinkedTab). */
+  linkedTab?(link: string): Promise<LinkedTab | undefined>;
+  /** Records the tab the link follows (its first sync, or its title after a rename). */
+  recordLinkedTab?(link: string, tab: LinkedTab): Promise<void>;
   /**
    * Bumps the `rows` counter (the default) or the `values` one. With `hold`, sets the write hold
    * (`holdUntil`) to it in the same write (0 clears it).

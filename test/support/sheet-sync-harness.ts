@@ -67,8 +67,11 @@ export interface SyncHarness {
   act(actions: unknown[]): Promise<UserActionResult[]>;
   /** Runs a script function as the time trigger or a menu would. */
   runScript(name: string, args?: unknown[]): Promise<void>;
-  /** The tab's values (header row first), read from the model so polling spends no quota. */
-  tabValues(): unknown[][];
+  /**
+   * The tab's values (header row first), read from the model so polling spends no quota; by
+   * `title` when the tab was renamed.
+   */
+  tabValues(title?: string): unknown[][];
   stop(): Promise<void>;
 }
 
@@ -206,9 +209,9 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       return results;
     };
 
-    const tabValues = () => {
+    const tabValues = (title = tab) => {
       const spreadsheet = emulator.model.get(spreadsheetId);
-      const { sheet, range } = spreadsheet.resolveA1(tab);
+      const { sheet, range } = spreadsheet.resolveA1(title);
       return (readValues(spreadsheet, spreadsheet.bound(sheet, range), {
         valueRenderOption: 'UNFORMATTED_VALUE',
       }).values ?? []) as unknown[][];

@@ -31,7 +31,7 @@ import { keyId } from '../core/key-id.ts';
 import type { HeldChange } from '../core/mass-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
+import type { LinkedTab, RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
 import { decodeConflict, decodeRow, encodeConflict, encodeRow } from './firestore-codec.ts';
 import { FirestoreHeldChanges } from './firestore-held-changes.ts';
 import { type RetryOptions, withContentionRetry } from './firestore-retry.ts';
@@ -193,6 +193,20 @@ export class FirestoreVersionStore implements VersionStore {
         { maxAttempts: 1 },
       ),
     );
+  }
+
+  async linkedTab(link: string): Promise<LinkedTab | undefined> {
+    const tab = (await this.firestore.collection(this.root).doc(link).get()).get('tab');
+    return tab && typeof tab.sheetId === 'number' && typeof tab.spreadsheetId === 'string'
+      ? { spreadsheetId: tab.spreadsheetId, sheetId: tab.sheetId, title: String(tab.title ?? '') }
+      : undefined;
+  }
+
+  async recordLinkedTab(link: string, tab: LinkedTab): Promise<void> {
+    await this.firestore
+      .collection(this.root)
+      .doc(link)
+      .set({ tab: { ...tab } }, { merge: true });
   }
 
   async sheetEpochs(link: string): Promise<SheetEpochs> {

@@ -11,7 +11,7 @@ import { keyId } from '../core/key-id.ts';
 import type { HeldChange } from '../core/mass-change.ts';
 import { mergeRowDocuments, type RowDocument } from '../core/row-document.ts';
 import { SheetsyncError } from '../errors.ts';
-import type { RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
+import type { LinkedTab, RowCommit, SheetEpochs, StructureCheck, VersionStore } from '../ports.ts';
 import { MemoryHeldChanges } from './memory-held-changes.ts';
 
 interface LinkState {
@@ -85,6 +85,17 @@ export class MemoryVersionStore implements VersionStore {
   }
 
   private readonly epochs = new Map<string, SheetEpochs>();
+
+  private readonly tabs = new Map<string, LinkedTab>();
+
+  async linkedTab(link: string): Promise<LinkedTab | undefined> {
+    const tab = this.tabs.get(link);
+    return tab ? { ...tab } : undefined;
+  }
+
+  async recordLinkedTab(link: string, tab: LinkedTab): Promise<void> {
+    this.tabs.set(link, { ...tab });
+  }
 
   async sheetEpochs(link: string): Promise<SheetEpochs> {
     return this.epochsOf(link);

@@ -12,10 +12,11 @@ import type { ConflictPolicy } from '../core/conflict-policy.ts';
 import { createApplyToDb, type DbLink, type RowProblem } from '../functions/apply-to-db.ts';
 import { createApplyToSheet } from '../functions/apply-to-sheet.ts';
 import type { WebhookDeps } from '../functions/sheet-webhook/handler.ts';
+import { type LinkedTabStore, LinkedTabs } from '../functions/sheet-webhook/linked-tabs.ts';
 import type { ReplayGuard } from '../functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../log.ts';
 import type { Table } from '../ports/table.ts';
-import type { Bus, VersionStore } from '../ports.ts';
+import type { Bus, LinkedTab, VersionStore } from '../ports.ts';
 import type { SheetsyncConfig } from '../wire/config.ts';
 
 /**
@@ -76,6 +77,7 @@ export function composeApplyToSheet(parts: {
         {
           tab: new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
             changeToken: () => store.sheetEpochs(l.name),
+            ...linkedTabOption(store, l.name, parts.logger),
           }),
           addMissingHeaders: l.addMissingHeaders,
           ...(l.columns ? { columns: l.columns } : {}),
@@ -109,10 +111,35 @@ export function composeWebhook(parts: {
     },
     liveRowIds: (link, idPrefix) => store.liveRowIds(link, idPrefix),
     structure: store,
+    ...linkedTabs(store, parts.logger),
     documents: store,
     held: store,
     sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
     holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
     logger: parts.logger,
+  };
+}
+
+/** The webhook finds links by their tabs' recorded sheetIds (issue 19): create once per process. */
+export function linkedTabs(store: VersionStore, logger: Logger): { tabs?: LinkedTabs } {
+  return store.linkedTab && store.recordLinkedTab
+    ? { tabs: new LinkedTabs(store as LinkedTabStore, logger) }
+    : {};
+}
+
+/** SheetTab finds the link's tab by its recorded sheetId (issue 19; sheet-webhook/linked-tabs.ts). */
+export function linkedTabOption(store: VersionStore, link: string, logger: Logger) {
+  if (!store.linkedTab || !store.recordLinkedTab) return {};
+  const tabs = store as LinkedTabStore;
+  return {
+    linkedTab: {
+      get: () => tabs.linkedTab(link),
+      record: (tab: LinkedTab) => tabs.recordLinkedTab(link, tab),
+      renamed: (from: string, to: string) =>
+        logger.warn(
+          `link ${link}'s tab was renamed from "${from}" to "${to}"; it keeps syncing (the link follows the tab by its sheetId). Set links[].sheet to "${to}" in the config`,
+          { code: 'SHEETSYNC_E417', link },
+        ),
+    },
   };
 }

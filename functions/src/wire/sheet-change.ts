@@ -34,11 +34,18 @@ export const SheetChangeMessage = v.strictObject({
   v: v.literal(1),
   link: v.string(),
   rowId: v.pipe(v.string(), v.uuid()),
-  op: v.picklist(['upsert', 'delete']),
+  /**
+   * `restore`: the row's id was pasted over (a copy of whole rows put another row's id in its
+   * cells), so the row is missing from the sheet without being deleted: its table values go to
+   * the sheet again, with its sync id (issue 19).
+   */
+  op: v.picklist(['upsert', 'delete', 'restore']),
   /** Header → value of the changed cells; empty for a delete. */
   cells: v.record(v.string(), SheetCell),
   /** True when the script just gave the row its id (a typed or pasted new row). */
   isNew: v.boolean(),
+  /** A new row pasted as a copy of this row (its id cell came with the paste): not to be linked to its key. */
+  copyOf: v.optional(v.pipe(v.string(), v.uuid())),
   /** The Apps Script's event id: a retried event is the same change. */
   eventId: v.pipe(v.string(), v.uuid()),
   /** When the sheet side saw the change, ms since the epoch. */

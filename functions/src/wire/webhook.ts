@@ -17,6 +17,11 @@ export const WebhookRow = v.strictObject({
   row: v.pipe(v.number(), v.integer(), v.minValue(2)),
   /** True when the script just assigned the id: the row is new to sheetsync (typed or pasted). */
   isNew: v.boolean(),
+  /**
+   * Set on a new row whose id cell was pasted from another row (a copy of whole rows carries the
+   * hidden id column): that row's sync id. The copy is a row of its own (issue 19).
+   */
+  copyOf: v.optional(uuid),
   /** Header → value, for the edited columns (every column for a new row). */
   cells: v.record(v.string(), SheetCell),
 });

@@ -3,6 +3,7 @@
  * token stays the same, read() serves it instead of reading the tab, and write() brings it up
  * to date with what it wrote (applyToKept), and the SheetTab options that govern it. Pure: no I/O.
  */
+import type { LinkedTab } from '../../ports.ts';
 import type { PlacedWrite, SheetValue, TabSnapshot } from './tab-model.ts';
 
 export interface SheetTabOptions {
@@ -16,6 +17,16 @@ export interface SheetTabOptions {
    * snapshot and verify() reads again only the rows a flush is about to write.
    */
   changeToken?: () => Promise<unknown>;
+  /**
+   * The tab the link follows (issue 19): found by its recorded sheetId, whatever its title now
+   * (`renamed` is told when it differs from the title used so far); recorded at the first read
+   * when there is no record yet. Without it the tab is found by its title.
+   */
+  linkedTab?: {
+    get(): Promise<LinkedTab | undefined>;
+    record(tab: LinkedTab): Promise<void>;
+    renamed?(from: string, to: string): void;
+  };
   /**
    * A kept snapshot is read again after this long even when the token has not changed, so a
    * change the webhook never saw (another API client; an Apps Script that could not reach the

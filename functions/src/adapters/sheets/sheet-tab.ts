@@ -64,10 +64,15 @@ export class SheetTab implements Sheet {
   constructor(
     readonly api: SheetsApi,
     readonly spreadsheetId: string,
-    readonly title: string,
+    title: string,
     private readonly options: SheetTabOptions = {},
   ) {
     this.address = { api, spreadsheetId, title };
+  }
+
+  /** The tab's title: the config's until the tab is found by its sheetId under another. */
+  get title(): string {
+    return this.address.title;
   }
 
   /**
@@ -84,8 +89,36 @@ export class SheetTab implements Sheet {
   }
 
   private async readProperties(): Promise<TabProperties> {
+    const linked = this.options.linkedTab;
+    let record = false;
+    if (linked && this.address.sheetId === undefined) {
+      const known = await linked.get();
+      if (known?.spreadsheetId === this.spreadsheetId) this.address.sheetId = known.sheetId;
+      else record = true;
+    }
     this.properties = await readProperties(this.address);
+    const { title } = this.properties;
+    if (title !== undefined && title !== this.address.title) {
+      linked?.renamed?.(this.address.title, title);
+      this.address.title = title;
+    }
+    if (record && linked) {
+      this.address.sheetId = this.properties.sheetId;
+      await linked.record({
+        spreadsheetId: this.spreadsheetId,
+        sheetId: this.properties.sheetId,
+        title: this.address.title,
+      });
+    }
     return this.properties;
+  }
+
+  /** After a failed read: whether the tab, found by its sheetId, has another title now. */
+  private async renamedSince(): Promise<boolean> {
+    if (this.address.sheetId === undefined) return false;
+    const before = this.address.title;
+    await this.readProperties().catch(() => undefined);
+    return this.address.title !== before;
   }
 
   /**
@@ -166,7 +199,13 @@ export class SheetTab implements Sheet {
 
   private async readFromApi(): Promise<TabRead> {
     const properties = this.properties ?? (await this.readProperties());
-    return readSnapshot(this.address, properties, () => this.readProperties());
+    try {
+      return await readSnapshot(this.address, properties, () => this.readProperties());
+    } catch (error) {
+      // A renamed tab: its old title no longer parses as a range.
+      if (!(await this.renamedSince())) throw error;
+      return readSnapshot(this.address, this.properties ?? properties, () => this.readProperties());
+    }
   }
 
   /**

@@ -11,6 +11,8 @@ import { ID_HEADER, isBlankRow, type SheetValue, type TabSnapshot } from './tab-
 /** The tab's sheetId and grid size (they change rarely, and only by people). */
 export interface TabProperties {
   sheetId: number;
+  /** The tab's title now (a tab found by its sheetId may have been renamed). */
+  title?: string;
   rowCount: number;
   columnCount: number;
 }
@@ -20,6 +22,8 @@ export interface TabAddress {
   api: SheetsApi;
   spreadsheetId: string;
   title: string;
+  /** When known (recorded at the link's first sync), the tab is found by it, whatever its title. */
+  sheetId?: number;
 }
 
 /** A snapshot as read, with the rows (1-based) holding values but no id of their own. */
@@ -28,22 +32,32 @@ export interface TabRead {
   otherRows: number[];
 }
 
-export async function readProperties({ api, spreadsheetId, title }: TabAddress): Promise<TabProperties> {
+export async function readProperties({
+  api,
+  spreadsheetId,
+  title,
+  sheetId,
+}: TabAddress): Promise<TabProperties> {
   const meta = await api.call('read', 'spreadsheets.get', () =>
     api.client.spreadsheets.get({
       spreadsheetId,
       fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
     }),
   );
-  const properties = meta.sheets?.find((s) => s.properties?.title === title)?.properties;
+  const properties = meta.sheets?.find((s) =>
+    sheetId === undefined ? s.properties?.title === title : s.properties?.sheetId === sheetId,
+  )?.properties;
   if (!properties || properties.sheetId == null) {
     throw new SheetsyncError(
       'SHEETSYNC_E504',
-      `spreadsheet ${spreadsheetId} has no tab titled "${title}"; check the link's "sheet"`,
+      sheetId === undefined
+        ? `spreadsheet ${spreadsheetId} has no tab titled "${title}"; check the link's "sheet"`
+        : `spreadsheet ${spreadsheetId} has no tab with sheetId ${sheetId} (the link's tab, first titled "${title}"): was it deleted?`,
     );
   }
   return {
     sheetId: properties.sheetId,
+    ...(properties.title == null ? {} : { title: properties.title }),
     rowCount: properties.gridProperties?.rowCount ?? 1000,
     columnCount: properties.gridProperties?.columnCount ?? 26,
   };

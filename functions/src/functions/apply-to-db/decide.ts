@@ -20,6 +20,8 @@ export interface TableWrites {
   deletes: RowDelete[];
   /** What a deleted row's commit was before its delete: kept if the database refuses the delete. */
   beforeDelete: Map<string, RowCommit | undefined>;
+  /** Keys of rows pasted over on the sheet, whose table values go back to it. */
+  restores: Cells[];
   /** Per row: its key and the columns whose kept DB value goes to the sheet again. */
   reshows: Map<string, { key: Cells; columns: Set<string> }>;
 }
@@ -50,7 +52,13 @@ export interface DecideInput {
 export function decideChanges(input: DecideInput, state: FlushState): TableWrites {
   const { schema, decoded, inserted, dbRows } = input;
   const { outcomes, problems, unknownHeaders, commits } = state;
-  const writes: TableWrites = { upserts: [], deletes: [], beforeDelete: new Map(), reshows: new Map() };
+  const writes: TableWrites = {
+    upserts: [],
+    deletes: [],
+    restores: [],
+    beforeDelete: new Map(),
+    reshows: new Map(),
+  };
   const { upserts, deletes, beforeDelete, reshows } = writes;
   const working = new Map<string, RowDocument | undefined>(
     input.rowIds.map((id) => [id, input.docs.get(id)]),
@@ -58,15 +66,57 @@ export function decideChanges(input: DecideInput, state: FlushState): TableWrite
   /** Rows with a deferred change: their later changes in this flush wait too (per-row order). */
   const deferredRows = new Set<string>();
   const defaulted = new Set(schema.columns.filter((c) => c.hasDefault).map((c) => c.name));
-  decoded.forEach(({ change: original, problems: changeProblems }, i) => {
+  decoded.forEach(({ change: original, problems: changeProblems, copyOf, row, restore }, i) => {
     let change = original;
+    if (restore) {
+      const doc = working.get(change.rowId);
+      if (doc?.key && !doc.tombstone) writes.restores.push(doc.key);
+      return;
+    }
     if (deferredRows.has(change.rowId)) {
       outcomes[i] = 'retry';
       return;
     }
     const doc = working.get(change.rowId);
-    const key = doc?.key ?? inserted.get(change.rowId) ?? keyFromCells(schema, change.cells);
+    // A kept copy (below) has no key yet: its key is in the values it keeps plus this change's.
+    const kept = doc && !doc.key && !doc.tombstone && change.op !== 'delete' ? keptValues(doc) : undefined;
+    const key =
+      doc?.key ??
+      inserted.get(change.rowId) ??
+      keyFromCells(schema, kept ? { ...kept, ...change.cells } : change.cells);
     const dbRow = key ? (dbRows.get(keyId(key)) ?? null) : null;
+    // A kept copy is decided as the new row it still is: every value it kept, plus this change's.
+    const base = kept ? { ...doc!, cells: {} } : doc;
+    if (kept) change = { ...change, cells: { ...kept, ...change.cells } };
+    // A pasted copy of another row (or a kept copy) whose key the table holds is not that row:
+    // linking it would make the copy's later edits change the original. It is refused; its
+    // values are kept in its document so that giving it a key of its own inserts all of them.
+    if (
+      (copyOf !== undefined || kept) &&
+      change.op !== 'delete' &&
+      !doc?.key &&
+      !inserted.has(change.rowId) &&
+      key &&
+      dbRow
+    ) {
+      const decision = mergeSheetChange(base, change, {
+        policy: input.policy,
+        dbRow: null,
+        now: input.now(),
+        attempt: input.attempts[i]!,
+      });
+      if (decision.kind === 'defer') {
+        outcomes[i] = 'retry';
+        deferredRows.add(change.rowId);
+        return;
+      }
+      if (decision.kind === 'duplicate') return;
+      const next = { ...decision.next, key: null };
+      working.set(change.rowId, next);
+      commits.set(change.rowId, { next, conflicts: [] });
+      problems.push(copyRefused(schema, change, key, row));
+      return;
+    }
     // A row inserted by an attempt whose document commit was lost: its empty cells in columns
     // with a default were left to the database then (insertRows), so they are not changes now.
     if (!doc && inserted.has(change.rowId)) {
@@ -77,7 +127,7 @@ export function decideChanges(input: DecideInput, state: FlushState): TableWrite
         ),
       };
     }
-    const decision = mergeSheetChange(doc, change, {
+    const decision = mergeSheetChange(base, change, {
       policy: input.policy,
       dbRow,
       now: input.now(),
@@ -136,4 +186,29 @@ export function keyFromCells(schema: TableSchema, cells: Cells): Cells | undefin
     key[column] = value;
   }
   return key;
+}
+
+/** The values a document holds, by column. */
+function keptValues(doc: RowDocument): Cells {
+  return Object.fromEntries(Object.entries(doc.cells).map(([column, state]) => [column, state.value]));
+}
+
+/** E416: a pasted copy carries a key the table already holds (key columns named, never values). */
+function copyRefused(
+  schema: TableSchema,
+  change: { link: string; rowId: string; time: { wall: number } },
+  key: Cells,
+  row: number | undefined,
+): RowProblem {
+  return {
+    link: change.link,
+    rowId: change.rowId,
+    ...(row === undefined ? {} : { row }),
+    code: 'SHEETSYNC_E416',
+    message:
+      `this row is a pasted copy of another row, and its key (${Object.keys(key).join(', ')}) is ` +
+      `already in table ${schema.schema}.${schema.name}; it was not written. Give the copy a key of ` +
+      `its own (its values are kept and go to the table with it), or delete it`,
+    time: change.time.wall,
+  };
 }

@@ -95,6 +95,11 @@ export interface DecodedChange {
   problems: RowProblem[];
   /** Cells that may show sheetsync's preview of a value too long for the sheet. */
   maybePreviews: Array<{ column: string; header: string; value: SheetValue }>;
+  /** The sync id of the row this new row was pasted from, and where the row is (for the report). */
+  copyOf?: string;
+  row?: number;
+  /** The row was pasted over on the sheet: its table values go back to the sheet (no write). */
+  restore?: true;
 }
 
 /** Headers → columns, then values → canonical form. */
@@ -131,13 +136,20 @@ export function decodeChange(link: string, table: LinkTable, message: SheetChang
   const change: RowChange = {
     link,
     rowId: message.rowId,
-    op: message.op,
+    op: message.op === 'restore' ? 'upsert' : message.op,
     cells,
     origin: 'sheet',
     time: { wall: message.time, logical: 0 },
     eventId: message.eventId,
   };
-  return { change, problems, maybePreviews };
+  return {
+    change,
+    problems,
+    maybePreviews,
+    ...(message.copyOf ? { copyOf: message.copyOf } : {}),
+    ...(message.op === 'restore' ? { restore: true as const } : {}),
+    ...(message.row === undefined ? {} : { row: message.row }),
+  };
 }
 
 /**

@@ -38,12 +38,8 @@ export async function writeDecisions(
   // on the sheet: recorded as DB inserts of their current values, which applyToSheet puts
   // back with their sync ids (mergeDbChange, SheetTab.returnRow).
   const refused = new Set(result.errors.filter((e) => e.op === 'delete').map((e) => e.rowId));
-  const restored = deletes.filter((d) => refused.has(d.rowId));
-  if (restored.length > 0)
-    await tx.restore(
-      schema,
-      restored.map((d) => d.key),
-    );
+  const restored = [...deletes.filter((d) => refused.has(d.rowId)).map((d) => d.key), ...writes.restores];
+  if (restored.length > 0) await tx.restore(schema, restored);
   // Sync id → key of the rows just inserted, in the same transaction (see sql/install.sql).
   await tx.recordRowIds(
     link,

@@ -27,6 +27,7 @@ import { issueText } from '../../wire/issue-text.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import { WebhookBody, type WebhookRow } from '../../wire/webhook.ts';
 import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
+import type { LinkedTabs } from './linked-tabs.ts';
 import {
   findRowPermutation,
   keysOfMovedRows,
@@ -73,6 +74,8 @@ export interface WebhookDeps {
    * the live rows only of the id buckets whose ids changed. Without them, every live row.
    */
   structure?: StructureStore;
+  /** Links follow their tabs by sheetId once recorded (linked-tabs.ts); without it, by title. */
+  tabs?: LinkedTabs;
   /**
    * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
    * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
@@ -160,9 +163,9 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       "the event names another spreadsheet than the one whose secret signed it; each spreadsheet's script signs its own events only",
     );
   }
-  const link = deps.config.links.find(
-    (l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet,
-  );
+  const link = deps.tabs
+    ? await deps.tabs.find(deps.config.links, event)
+    : deps.config.links.find((l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet);
   if (!link) {
     deps.logger.warn('webhook event for a tab that no link names; ignored', { code: 'SHEETSYNC_E605' });
     return { status: 200, body: { ignored: true, reason: 'no link for this spreadsheet and tab' } };
@@ -252,6 +255,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
           op: 'upsert',
           cells: row.cells,
           isNew: row.isNew,
+          ...(row.copyOf ? { copyOf: row.copyOf } : {}),
           eventId: event.eventId,
           time: event.time,
           row: row.row,

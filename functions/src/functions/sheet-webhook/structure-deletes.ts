@@ -50,6 +50,10 @@ export async function structureDeletes(
   let missing: string[] = [];
   for (const rowId of plan ? plan.candidates : await deps.liveRowIds(link.name, idPrefix))
     if (!present.has(rowId)) missing.push(rowId);
+  // After a paste of whole rows, a row missing is one pasted over (its id cell now holds the
+  // copy's): nothing was deleted, so its table values go back to the sheet (issue 19).
+  if (event.changeType === PASTED_OVER)
+    return { messages: deleteMessages(event, link, missing, 'restore'), plan };
   if (missing.length === 0 || !deps.held) return { messages: deleteMessages(event, link, missing), plan };
 
   const alreadyHeld = await deps.held.heldRowIds(link.name);
@@ -89,13 +93,21 @@ export async function structureDeletes(
   return { messages: [], plan, held };
 }
 
-function deleteMessages(event: StructureEvent, link: LinkConfig, rowIds: readonly string[]) {
+/** The `changeType` of the structure event the script sends after a paste that copied sync ids. */
+export const PASTED_OVER = 'PASTE';
+
+function deleteMessages(
+  event: StructureEvent,
+  link: LinkConfig,
+  rowIds: readonly string[],
+  op: 'delete' | 'restore' = 'delete',
+) {
   return rowIds.map(
     (rowId): SheetChangeMessage => ({
       v: 1,
       link: link.name,
       rowId,
-      op: 'delete',
+      op,
       cells: {},
       isNew: false,
       eventId: event.eventId,
