@@ -305,8 +305,13 @@ function showStatus() {
 function editPayload_(sheet, range, cleared) {
   const context = sheetContext_(sheet);
   const firstRow = Math.max(range.getRow(), 2);
-  const lastRow = range.getLastRow();
-  if (lastRow < firstRow) return basePayload_(sheet, context, 'headers', {});
+  if (range.getLastRow() < firstRow) return basePayload_(sheet, context, 'headers', {});
+  // The event's range is where the edit (or sort) was; a trigger runs after the person's next
+  // action, which may have deleted rows since. Only rows the grid still has are read (a range
+  // past its end fails "outside the dimensions of the sheet"); the deletion's own change event
+  // sends the ids still present.
+  const lastRow = Math.min(range.getLastRow(), sheet.getMaxRows());
+  if (lastRow < firstRow) return null;
   const width = context.headers.length;
   const rowCount = lastRow - firstRow + 1;
   const block = sheet.getRange(firstRow, 1, rowCount, width).getValues();

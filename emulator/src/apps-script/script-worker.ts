@@ -150,7 +150,7 @@ function buildEvent(
     const sheet = source.getSheetById(spec.box.sheetId);
     const event: Record<string, unknown> = {
       authMode: 'FULL',
-      range: sheet?.getRange(spec.box.row, spec.box.column, spec.box.numRows, spec.box.numColumns),
+      range: sheet?.eventRange(spec.box),
       source,
       triggerUid: spec.triggerUid,
       user: user(spec.user),

@@ -100,6 +100,14 @@ export class Sheet {
     private readonly spreadsheet: Spreadsheet,
     private readonly sheetId: number,
   ) {}
+  /**
+   * @internal The range of a trigger's event: where the edit was, unchecked against the grid. The
+   * trigger may run after the person deleted rows; Google's event range is its four coordinates
+   * (see Range), and only reading cells past the grid fails.
+   */
+  eventRange(box: { row: number; column: number; numRows: number; numColumns: number }): Range {
+    return new Range(this.env, this, { sheetId: this.sheetId, ...box });
+  }
   /** @internal */
   shape(): SheetShape {
     const shape = this.env
