@@ -1,0 +1,87 @@
+/**
+ * What a slow sample met, for the latency benchmarks whose pipeline runs in the bench's own
+ * process (issue 24, item 4): garbage-collection pauses (perf_hooks 'gc' entries), event-loop
+ * stalls (a 20 ms timer's lateness), the bus's redeliveries (deliveryAttempt > 1) and the
+ * functions' warnings and errors, each with the time it happened, so a sample's window
+ * [start, end] (performance.now()) can be matched against them.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import type { Bus, MessageHandler } from '../functions/src/ports.ts';
+
+export interface Interval {
+  at: number;
+  ms: number;
+}
+
+export interface TailProbe {
+  /** Wraps a bus so each redelivery is recorded (time, subscription, attempt). */
+  wrapBus(bus: Bus): Bus;
+  /** A warning or error logged by the pipeline (its message only: messages carry no values). */
+  note(message: string): void;
+  /** What fell in [start, end]: GC ms, the longest loop stall, redeliveries and notes. */
+  within(
+    start: number,
+    end: number,
+  ): { gcMs: number; longestGcMs: number; loopStallMs: number; redeliveries: number; notes: string[] };
+  stop(): void;
+}
+
+const STALL_TICK_MS = 20;
+
+export function startTailProbe(): TailProbe {
+  const gcs: Interval[] = [];
+  const stalls: Interval[] = [];
+  const redeliveries: Array<{ at: number; subscription: string; attempt: number }> = [];
+  const notes: Array<{ at: number; message: string }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  let expected = performance.now() + STALL_TICK_MS;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    const late = now - expected;
+    if (late > STALL_TICK_MS) stalls.push({ at: expected, ms: late });
+    expected = now + STALL_TICK_MS;
+  }, STALL_TICK_MS);
+  const overlap = (i: Interval, start: number, end: number) =>
+    Math.max(0, Math.min(end, i.at + i.ms) - Math.max(start, i.at));
+  return {
+    wrapBus(bus) {
+      return {
+        ensureTopic: (t) => bus.ensureTopic(t),
+        ensureSubscription: (s, settings) => bus.ensureSubscription(s, settings),
+        publish: (t, m) => bus.publish(t, m),
+        close: () => bus.close(),
+        subscribe(subscription, handler: MessageHandler, options) {
+          return bus.subscribe(
+            subscription,
+            (message) => {
+              if (message.deliveryAttempt > 1)
+                redeliveries.push({ at: performance.now(), subscription, attempt: message.deliveryAttempt });
+              return handler(message);
+            },
+            options,
+          );
+        },
+      };
+    },
+    note(message) {
+      notes.push({ at: performance.now(), message });
+    },
+    within(start, end) {
+      const hit = gcs.filter((g) => overlap(g, start, end) > 0);
+      return {
+        gcMs: hit.reduce((t, g) => t + overlap(g, start, end), 0),
+        longestGcMs: Math.max(0, ...hit.map((g) => g.ms)),
+        loopStallMs: Math.max(0, ...stalls.filter((s) => overlap(s, start, end) > 0).map((s) => s.ms)),
+        redeliveries: redeliveries.filter((r) => r.at >= start && r.at <= end).length,
+        notes: notes.filter((n) => n.at >= start && n.at <= end).map((n) => n.message),
+      };
+    },
+    stop() {
+      observer.disconnect();
+      clearInterval(ticker);
+    },
+  };
+}
