@@ -97,6 +97,7 @@ const benchmark: Benchmark = {
         table: `public.${table}`,
         headers: HEADERS,
         wrapBus: probe.wrapBus,
+        wrapFirestore: probe.wrapFirestore,
         createTable: (s) =>
           s.unsafe(`
             create table public.${table} (sku text primary key, name text, qty integer,
@@ -306,7 +307,7 @@ function attributeTail(
   );
   for (const r of [...phases].sort((a, b) => b.total - a.total).slice(0, 5)) {
     progress(
-      `  slow edit #${r.n}: ${ms(r.total)} ms = action ${ms(r.action)} + delivery ${ms(r.delivery)} + read ${ms(r.read)} + pg ${ms(r.pg)} + rest ${ms(r.rest)}; GC ${ms(r.gcMs)} ms (longest ${ms(r.longestGcMs)}), loop stall ${ms(r.loopStallMs)} ms, redeliveries ${r.redeliveries}, flushes ${r.flushes}${r.notes.length ? `, ${r.notes.join('; ')}` : ''}`,
+      `  slow edit #${r.n}: ${ms(r.total)} ms = action ${ms(r.action)} + delivery ${ms(r.delivery)} + read ${ms(r.read)} + pg ${ms(r.pg)} + rest ${ms(r.rest)}; GC ${ms(r.gcMs)} ms (longest ${ms(r.longestGcMs)}), loop stall ${ms(r.loopStallMs)} ms, redeliveries ${r.redeliveries}, longest Firestore transaction ${ms(r.longestTransactionMs)} ms${r.failedTransactions.length ? ` (failed: ${r.failedTransactions.join(', ')})` : ''}, flushes ${r.flushes}${r.notes.length ? `, ${r.notes.join('; ')}` : ''}`,
     );
   }
 }

@@ -1,11 +1,12 @@
 /**
  * What a slow sample met, for the latency benchmarks whose pipeline runs in the bench's own
  * process (issue 24, item 4): garbage-collection pauses (perf_hooks 'gc' entries), event-loop
- * stalls (a 20 ms timer's lateness), the bus's redeliveries (deliveryAttempt > 1) and the
- * functions' warnings and errors, each with the time it happened, so a sample's window
+ * stalls (a 20 ms timer's lateness), the bus's redeliveries (deliveryAttempt > 1), the version
+ * store's Firestore transactions (time, failures such as ABORTED) and the functions' warnings, each with the time it happened, so a sample's window
  * [start, end] (performance.now()) can be matched against them.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
+import type { Firestore } from '@google-cloud/firestore';
 import type { Bus, MessageHandler } from '../functions/src/ports.ts';
 
 export interface Interval {
@@ -16,13 +17,24 @@ export interface Interval {
 export interface TailProbe {
   /** Wraps a bus so each redelivery is recorded (time, subscription, attempt). */
   wrapBus(bus: Bus): Bus;
+  /** Wraps a Firestore client so each runTransaction attempt is timed, and its failure code kept. */
+  wrapFirestore(client: Firestore): Firestore;
   /** A warning or error logged by the pipeline (its message only: messages carry no values). */
   note(message: string): void;
   /** What fell in [start, end]: GC ms, the longest loop stall, redeliveries and notes. */
   within(
     start: number,
     end: number,
-  ): { gcMs: number; longestGcMs: number; loopStallMs: number; redeliveries: number; notes: string[] };
+  ): {
+    gcMs: number;
+    longestGcMs: number;
+    loopStallMs: number;
+    redeliveries: number;
+    /** The longest Firestore transaction overlapping the window, and the failed ones in it. */
+    longestTransactionMs: number;
+    failedTransactions: string[];
+    notes: string[];
+  };
   stop(): void;
 }
 
@@ -33,6 +45,7 @@ export function startTailProbe(): TailProbe {
   const stalls: Interval[] = [];
   const redeliveries: Array<{ at: number; subscription: string; attempt: number }> = [];
   const notes: Array<{ at: number; message: string }> = [];
+  const transactions: Array<Interval & { failed?: string }> = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
   });
@@ -66,6 +79,27 @@ export function startTailProbe(): TailProbe {
         },
       };
     },
+    wrapFirestore(client) {
+      const timed = async (...args: Parameters<Firestore['runTransaction']>) => {
+        const at = performance.now();
+        try {
+          const result = await client.runTransaction(...args);
+          transactions.push({ at, ms: performance.now() - at });
+          return result;
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          transactions.push({ at, ms: performance.now() - at, failed: `code ${String(code)}` });
+          throw error;
+        }
+      };
+      return new Proxy(client, {
+        get(target, property) {
+          if (property === 'runTransaction') return timed;
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
     note(message) {
       notes.push({ at: performance.now(), message });
     },
@@ -76,6 +110,13 @@ export function startTailProbe(): TailProbe {
         longestGcMs: Math.max(0, ...hit.map((g) => g.ms)),
         loopStallMs: Math.max(0, ...stalls.filter((s) => overlap(s, start, end) > 0).map((s) => s.ms)),
         redeliveries: redeliveries.filter((r) => r.at >= start && r.at <= end).length,
+        longestTransactionMs: Math.max(
+          0,
+          ...transactions.filter((t) => overlap(t, start, end) > 0).map((t) => t.ms),
+        ),
+        failedTransactions: transactions
+          .filter((t) => t.failed && overlap(t, start, end) > 0)
+          .map((t) => `${t.failed} after ${Math.round(t.ms)} ms`),
         notes: notes.filter((n) => n.at >= start && n.at <= end).map((n) => n.message),
       };
     },
