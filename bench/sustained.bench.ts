@@ -167,7 +167,8 @@ const benchmark: Benchmark = {
         'the bursts on the sheet',
         () => fsHarness.tabValues().filter((r) => Number(r[qtyAt]) >= 1_000_000).length >= updated,
         1_800_000,
-        500,
+        // A read of the whole tab from the model costs this process time the pipeline needs.
+        2_000,
       );
       const burstMs = performance.now() - burstStart;
       const burstWrites = fsHarness.pipeline.sheetsApi.counts.writes - writesBefore;

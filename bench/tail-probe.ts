@@ -45,7 +45,7 @@ export function startTailProbe(): TailProbe {
   const stalls: Interval[] = [];
   const redeliveries: Array<{ at: number; subscription: string; attempt: number }> = [];
   const notes: Array<{ at: number; message: string }> = [];
-  const transactions: Array<Interval & { failed?: string }> = [];
+  const transactions: Array<Interval & { failed?: string; paths: Set<string> }> = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
   });
@@ -80,15 +80,31 @@ export function startTailProbe(): TailProbe {
       };
     },
     wrapFirestore(client) {
-      const timed = async (...args: Parameters<Firestore['runTransaction']>) => {
+      type Run = Firestore['runTransaction'];
+      const timed = async (update: Parameters<Run>[0], options?: Parameters<Run>[1]) => {
         const at = performance.now();
+        // The documents the transaction reads: two transactions that read the same document and
+        // then write it are what the emulator's locks make wait.
+        const paths = new Set<string>();
+        const watched = (tx: Parameters<Parameters<Run>[0]>[0]) =>
+          new Proxy(tx, {
+            get(target, property) {
+              const value = Reflect.get(target, property, target);
+              if (property !== 'get' && property !== 'getAll')
+                return typeof value === 'function' ? value.bind(target) : value;
+              return (...refs: Array<{ path?: string }>) => {
+                for (const ref of refs) if (typeof ref?.path === 'string') paths.add(ref.path);
+                return (value as (...a: unknown[]) => unknown).apply(target, refs);
+              };
+            },
+          });
         try {
-          const result = await client.runTransaction(...args);
-          transactions.push({ at, ms: performance.now() - at });
+          const result = await client.runTransaction((tx) => update(watched(tx)), options);
+          transactions.push({ at, ms: performance.now() - at, paths });
           return result;
         } catch (error) {
           const code = (error as { code?: unknown }).code;
-          transactions.push({ at, ms: performance.now() - at, failed: `code ${String(code)}` });
+          transactions.push({ at, ms: performance.now() - at, failed: `code ${String(code)}`, paths });
           throw error;
         }
       };
@@ -116,7 +132,17 @@ export function startTailProbe(): TailProbe {
         ),
         failedTransactions: transactions
           .filter((t) => t.failed && overlap(t, start, end) > 0)
-          .map((t) => `${t.failed} after ${Math.round(t.ms)} ms`),
+          .map((t) => {
+            // Other transactions that overlapped it in time and read one of its documents.
+            const rivals = transactions.filter(
+              (o) => o !== t && overlap(o, t.at, t.at + t.ms) > 0 && [...o.paths].some((p) => t.paths.has(p)),
+            );
+            // The collections read (document ids left out): which kind of document contended.
+            const collections = [
+              ...new Set([...t.paths].map((p) => p.split('/').slice(1, -1).join('/') || 'the link document')),
+            ];
+            return `${t.failed} after ${Math.round(t.ms)} ms, ${t.paths.size} docs read in ${collections.join(', ')}, ${rivals.length} overlapping transactions on the same docs (${rivals.map((o) => `${Math.round(o.ms)} ms${o.failed ? ` ${o.failed}` : ''}`).join(', ')})`;
+          }),
         notes: notes.filter((n) => n.at >= start && n.at <= end).map((n) => n.message),
       };
     },
