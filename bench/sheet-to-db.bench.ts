@@ -137,6 +137,10 @@ const benchmark: Benchmark = {
       const seed = Array.from({ length: EDIT_ROWS }, (_, i) => [`E-${i}`, `edited ${i}`, 0, 1, '', 'red']);
       await harness.act([{ type: 'edit', range: `Rows!A2:F${EDIT_ROWS + 1}`, values: seed }]);
       await commitOf(`E-${EDIT_ROWS - 1} 0`);
+      // The seed comes back from the table as an echo that applyToSheet records on the same row
+      // documents the first edits commit to: contention in the emulator (ABORTED after a lock
+      // wait of about 2 s) that belongs to the setup, not to an edit.
+      await probe.settled(1_000, 15_000);
 
       progress(`${EDITS} single-cell edits…`);
       const latencies: number[] = [];

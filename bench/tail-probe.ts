@@ -35,6 +35,8 @@ export interface TailProbe {
     failedTransactions: string[];
     notes: string[];
   };
+  /** Resolves once no version-store transaction ran for `quietMs` (or after `timeoutMs`). */
+  settled(quietMs: number, timeoutMs: number): Promise<void>;
   stop(): void;
 }
 
@@ -46,6 +48,7 @@ export function startTailProbe(): TailProbe {
   const redeliveries: Array<{ at: number; subscription: string; attempt: number }> = [];
   const notes: Array<{ at: number; message: string }> = [];
   const transactions: Array<Interval & { failed?: string; paths: Set<string> }> = [];
+  let running = 0;
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
   });
@@ -98,6 +101,7 @@ export function startTailProbe(): TailProbe {
               };
             },
           });
+        running++;
         try {
           const result = await client.runTransaction((tx) => update(watched(tx)), options);
           transactions.push({ at, ms: performance.now() - at, paths });
@@ -106,6 +110,8 @@ export function startTailProbe(): TailProbe {
           const code = (error as { code?: unknown }).code;
           transactions.push({ at, ms: performance.now() - at, failed: `code ${String(code)}`, paths });
           throw error;
+        } finally {
+          running--;
         }
       };
       return new Proxy(client, {
@@ -145,6 +151,14 @@ export function startTailProbe(): TailProbe {
           }),
         notes: notes.filter((n) => n.at >= start && n.at <= end).map((n) => n.message),
       };
+    },
+    async settled(quietMs, timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      const lastEnd = () =>
+        Math.max(running > 0 ? performance.now() : 0, ...transactions.map((t) => t.at + t.ms));
+      while (performance.now() - lastEnd() < quietMs && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     stop() {
       observer.disconnect();
