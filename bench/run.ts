@@ -8,7 +8,7 @@
  *   --write-readme   rewrite the README's figures table (between its markers) from this run
  *   --from FILE      no run: the report saved in FILE (a previous run's stdout), e.g. with
  *                    --write-readme
- *   --rows N         a smaller run of the benchmarks that take it (attach-1m)
+ *   --rows N         a smaller run of the benchmarks that take it (attach-1m, sustained)
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

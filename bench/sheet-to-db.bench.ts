@@ -28,6 +28,7 @@ import { type Logger, type LogLabels, silentLogger } from '../functions/src/log.
 import { type SyncHarness, startSyncHarness } from '../test/support/sheet-sync-harness.ts';
 import { benchDatabase } from './database.ts';
 import { type Benchmark, median, percentile } from './lib.ts';
+import { startTailProbe } from './tail-probe.ts';
 
 const HEADERS = ['sku', 'name', 'qty', 'price', 'note', 'color'];
 const EDITS = 200;
@@ -66,13 +67,26 @@ const benchmark: Benchmark = {
 
       // The functions' log lines that carry phase timings.
       const flushes: LogLabels[] = [];
+      /** performance.now() when each flush line was logged, by index in `flushes`. */
+      const flushedAt: number[] = [];
       const publishes: LogLabels[] = [];
+      const publishedAt: number[] = [];
+      const probe = startTailProbe();
+      stops.push(async () => probe.stop());
       const logger: Logger = {
         ...silentLogger,
         info(message, labels) {
-          if (message === 'applied sheet changes') flushes.push(labels ?? {});
-          if (message === 'webhook published sheet changes') publishes.push(labels ?? {});
+          if (message === 'applied sheet changes') {
+            flushes.push(labels ?? {});
+            flushedAt.push(performance.now());
+          }
+          if (message === 'webhook published sheet changes') {
+            publishes.push(labels ?? {});
+            publishedAt.push(performance.now());
+          }
         },
+        warn: (message) => probe.note(`warn: ${message}`),
+        error: (message) => probe.note(`error: ${message}`),
         child: () => logger,
       };
       const harness: SyncHarness = await startSyncHarness({
@@ -82,6 +96,8 @@ const benchmark: Benchmark = {
         firestoreEmulatorHost: firestore.host,
         table: `public.${table}`,
         headers: HEADERS,
+        wrapBus: probe.wrapBus,
+        wrapFirestore: probe.wrapFirestore,
         createTable: (s) =>
           s.unsafe(`
             create table public.${table} (sku text primary key, name text, qty integer,
@@ -121,18 +137,33 @@ const benchmark: Benchmark = {
       const seed = Array.from({ length: EDIT_ROWS }, (_, i) => [`E-${i}`, `edited ${i}`, 0, 1, '', 'red']);
       await harness.act([{ type: 'edit', range: `Rows!A2:F${EDIT_ROWS + 1}`, values: seed }]);
       await commitOf(`E-${EDIT_ROWS - 1} 0`);
+      // The seed comes back from the table as an echo that applyToSheet records on the same row
+      // documents the first edits commit to: contention in the emulator (ABORTED after a lock
+      // wait of about 2 s) that belongs to the setup, not to an edit.
+      await probe.settled(1_000, 15_000);
 
       progress(`${EDITS} single-cell edits…`);
       const latencies: number[] = [];
       const actions: number[] = [];
+      const windows: Array<{ start: number; end: number }> = [];
+      const [editFlushesFrom, editPublishesFrom] = [flushes.length, publishes.length];
       for (let i = 1; i <= EDITS; i++) {
         const row = (i % EDIT_ROWS) + 2;
         const started = performance.now();
         await harness.act([{ type: 'edit', range: `Rows!C${row}`, values: [[i]] }]);
         actions.push(performance.now() - started);
-        latencies.push((await commitOf(`E-${row - 2} ${i}`)) - started);
+        const end = await commitOf(`E-${row - 2} ${i}`);
+        latencies.push(end - started);
+        windows.push({ start: started, end });
         if (i % 50 === 0) progress(`  ${i}/${EDITS} edits, p50 so far ${Math.round(median(latencies))} ms`);
       }
+      await new Promise((r) => setTimeout(r, 500)); // the last flush logs after its store commit
+      attributeTail(progress, latencies, windows, {
+        flushes: flushes.slice(editFlushesFrom),
+        flushedAt: flushedAt.slice(editFlushesFrom),
+        publishedAt: publishedAt.slice(editPublishesFrom),
+        probe,
+      });
 
       progress(`pasting ${BLOCKS * BLOCK_ROWS} rows in ${BLOCKS} blocks…`);
       const pasteStart = performance.now();
@@ -228,5 +259,61 @@ const benchmark: Benchmark = {
     }
   },
 };
+
+/**
+ * Where the slowest edits' time went: each edit's flush (the flush line whose oldest change was
+ * made inside the edit's window) and webhook publish (the first logged inside it), split into the
+ * user action until Pub/Sub acked the publish (script, webhook), the delivery from that ack to
+ * applyToDb's flush start, the flush's Firestore read and PostgreSQL transaction, and the rest
+ * (the commit's NOTIFY to the bench); beside what the edit met in this process (GC, event-loop
+ * stalls, redeliveries, warnings).
+ */
+function attributeTail(
+  progress: (m: string) => void,
+  latencies: number[],
+  windows: Array<{ start: number; end: number }>,
+  logs: {
+    flushes: LogLabels[];
+    flushedAt: number[];
+    publishedAt: number[];
+    probe: ReturnType<typeof startTailProbe>;
+  },
+): void {
+  const flushStarts = logs.flushes.map((f, i) => ({
+    f,
+    event: logs.flushedAt[i]! - Number(f.latencyMs ?? 0),
+  }));
+  const phases = latencies.map((total, i) => {
+    const { start, end } = windows[i]!;
+    const hit = flushStarts.filter((e) => e.event >= start - 5 && e.event <= end);
+    const f = hit[0]?.f ?? {};
+    const flushStart = (hit[0]?.event ?? Number.NaN) + Number(f.waitMs ?? Number.NaN);
+    const published = logs.publishedAt.find((t) => t >= start && t <= end) ?? Number.NaN;
+    const read = Number(f.readMs ?? Number.NaN);
+    const pg = Number(f.pgMs ?? Number.NaN);
+    return {
+      n: i + 1,
+      total,
+      action: published - start,
+      delivery: flushStart - published,
+      read,
+      pg,
+      rest: end - flushStart - read - pg,
+      flushes: hit.length,
+      ...logs.probe.within(start, end),
+    };
+  });
+  const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '?');
+  const med = (k: 'action' | 'delivery' | 'read' | 'pg' | 'rest') =>
+    ms(median(phases.map((r) => r[k]).filter(Number.isFinite)));
+  progress(
+    `edit phases, medians: total ${ms(median(latencies))} ms = action to Pub/Sub ack ${med('action')} + delivery ${med('delivery')} + Firestore read ${med('read')} + PostgreSQL ${med('pg')} + rest ${med('rest')}; ${logs.flushes.length} flushes for ${latencies.length} edits`,
+  );
+  for (const r of [...phases].sort((a, b) => b.total - a.total).slice(0, 5)) {
+    progress(
+      `  slow edit #${r.n}: ${ms(r.total)} ms = action ${ms(r.action)} + delivery ${ms(r.delivery)} + read ${ms(r.read)} + pg ${ms(r.pg)} + rest ${ms(r.rest)}; GC ${ms(r.gcMs)} ms (longest ${ms(r.longestGcMs)}), loop stall ${ms(r.loopStallMs)} ms, redeliveries ${r.redeliveries}, longest Firestore transaction ${ms(r.longestTransactionMs)} ms${r.failedTransactions.length ? ` (failed: ${r.failedTransactions.join(', ')})` : ''}, flushes ${r.flushes}${r.notes.length ? `, ${r.notes.join('; ')}` : ''}`,
+    );
+  }
+}
 
 export default benchmark;

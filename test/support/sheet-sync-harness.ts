@@ -20,7 +20,7 @@ import { parseConfig } from '../../functions/src/config.ts';
 import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
-import type { Bus } from '../../functions/src/ports.ts';
+import type { Bus, VersionStore } from '../../functions/src/ports.ts';
 
 export const ID_HEADER = '_sheetsync_id';
 
@@ -49,6 +49,11 @@ export interface SyncHarnessOptions {
   wrapFirestore?: (client: Firestore) => Firestore;
   /** Wraps the Pub/Sub bus the pipeline uses: the soak injects redeliveries and republishes. */
   wrapBus?: (bus: Bus) => Bus;
+  /**
+   * The version store the pipeline uses instead of the Firestore one (the sustained bench's
+   * in-memory run); the harness's `store` is then the Firestore store, left unused.
+   */
+  pipelineStore?: VersionStore;
 }
 
 export interface SyncHarness {
@@ -167,7 +172,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     const pipeline = await startPipeline({
       databaseUrl: options.databaseUrl,
       bus,
-      store,
+      store: options.pipelineStore ?? store,
       sheetsApiUrl: emulator.url,
       config,
       webhookSecret: secret,
