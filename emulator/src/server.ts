@@ -79,8 +79,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       else res.destroy();
     });
   });
-  // The sync tests hold keep-alive connections; close() must not wait for them.
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open for a minute, as Google's front ends keep them longer
+  // than a client's pool: Node's agent reuses a socket until the server closes it, and a short
+  // timeout here raced a request sent on a socket the server was closing (ECONNRESET under load).
+  // close() ends every connection (closeAllConnections), so it never waits for them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   const emulator: Emulator = {
     server,

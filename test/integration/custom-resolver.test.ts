@@ -48,7 +48,9 @@ describe('custom conflict resolvers', () => {
   let pipeline: Pipeline;
 
   async function tab(title: string): Promise<string[][]> {
-    const response = await fetch(`${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/${title}`);
+    const response = await fetch(
+      `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/${title}?quotaUser=observer`,
+    );
     return ((await response.json()) as { values?: string[][] }).values ?? [];
   }
 

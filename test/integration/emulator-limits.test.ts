@@ -256,8 +256,6 @@ describe('lost responses and hangs (applied, or not, and unanswered)', () => {
 describe('large sheets (the sync tests push 10k-row updates and read 100k-row sheets)', () => {
   // Correctness at size only: speed is a benchmark's business, not a timed test's.
   it('writes 100,000 rows and reads them back', async () => {
-    // Set in process, not through the admin route: under load the big write outlasts the
-    // server's 5 s keep-alive, and the next admin call could meet its closing socket.
     emulator.quotas.configure({ enabled: false });
     const { spreadsheetId } = emulator.model.create({
       sheets: [{ title: 'Big', rowCount: 100_000, columnCount: 5 }],

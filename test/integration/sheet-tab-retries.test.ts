@@ -249,7 +249,9 @@ describe('a write refused with a definite "not applied"', () => {
   it('429 is sent again as it was, without reading the tab first', async () => {
     const { spreadsheetId, tab } = await newTab([r1]);
     const snapshot = await tab.read();
-    emulator.quotas.configure({ writePerUser: 1, windowMs: 300 });
+    // A window long enough that a loaded machine still sends the write inside it (it then waits
+    // for the refill in retries, up to 6 attempts: 40 ms doubling is about 1.2 s).
+    emulator.quotas.configure({ writePerUser: 1, windowMs: 900 });
     try {
       await api.client.spreadsheets.values.update({
         spreadsheetId,

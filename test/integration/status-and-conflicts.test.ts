@@ -64,7 +64,9 @@ describe('status, conflicts and the dashboard', () => {
 
   /** The tab's rows (header first) as the Sheets API returns them. */
   async function tab(): Promise<string[][]> {
-    const response = await fetch(`${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/Leads`);
+    const response = await fetch(
+      `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/Leads?quotaUser=observer`,
+    );
     return ((await response.json()) as { values?: string[][] }).values ?? [];
   }
 
