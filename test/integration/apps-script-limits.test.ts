@@ -162,7 +162,7 @@ describe('the Apps Script limits model', () => {
 
   it("refuses triggers once the day's trigger runtime is spent, until 24 hours after the first use", async () => {
     // The day allows 10 model minutes of trigger runtime; each trigger run sleeps a model minute
-    // (and builds its event with two service calls): the 11th edit's trigger is refused.
+    // (and builds its event with one service call): the 11th edit's trigger is refused.
     const { run, edit, runtime } = await emulatorWith({
       timeScale: 0,
       limits: { triggerRuntimeMsPerDay: 600_000 },
@@ -177,7 +177,7 @@ describe('the Apps Script limits model', () => {
       index: 10,
       error: 'Error: Service using too much computer time for one day.',
     });
-    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBe(10 * (60_000 + 2 * SERVICE_CALL_MS));
+    expect(runtime.quotaUsage()!.triggerRuntimeMs).toBe(10 * (60_000 + SERVICE_CALL_MS));
     // A run from the editor is no trigger.
     expect((await run('sleepFor', [1000])).status).toBe('COMPLETED');
     const windowStartedAt = runtime.quotaUsage()!.windowStartedAt!;
