@@ -54,8 +54,12 @@ export class QuotaLimiter {
     this.windowStart = 0;
   }
 
-  /** Counts one request, or throws Google's 429 if it is over a quota (it is then not counted). */
-  take(kind: QuotaKind, user: string): void {
+  /**
+   * Counts one request, or throws Google's 429 if it is over a quota (it is then not counted).
+   * `project` is the quota project, which a request may name in its X-Goog-User-Project header
+   * (https://cloud.google.com/docs/quotas/set-quota-project); per-project limits count per project.
+   */
+  take(kind: QuotaKind, user: string, project = 'default'): void {
     if (!this.config.enabled) return;
     const now = this.now();
     const windowStart = now - (now % this.config.windowMs);
@@ -63,8 +67,8 @@ export class QuotaLimiter {
       this.windowStart = windowStart;
       this.counts.clear();
     }
-    const userKey = `${kind}:user:${user}`;
-    const projectKey = `${kind}:project`;
+    const userKey = `${kind}:user:${project}:${user}`;
+    const projectKey = `${kind}:project:${project}`;
     const perUser = kind === 'read' ? this.config.readPerUser : this.config.writePerUser;
     const perProject = kind === 'read' ? this.config.readPerProject : this.config.writePerProject;
     if ((this.counts.get(projectKey) ?? 0) >= perProject) throw quotaExceeded(kind, 'project', perProject);

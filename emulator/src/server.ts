@@ -128,6 +128,12 @@ function quotaUser(req: IncomingMessage, query: URLSearchParams): string {
   return bearer?.[1] ?? 'anonymous';
 }
 
+/** The quota project a request names (X-Goog-User-Project), else the emulator's one project. */
+function quotaProject(req: IncomingMessage): string {
+  const header = req.headers['x-goog-user-project'];
+  return typeof header === 'string' && header !== '' ? header : 'default';
+}
+
 async function dispatch(
   routes: Route[],
   quotas: QuotaLimiter,
@@ -163,7 +169,7 @@ async function dispatch(
     if (method !== 'GET' && method !== 'HEAD' && route.options.quota) await context.body();
     const kind = route.options.quota;
     if (route.options.faults && (await faults.beforeApply(kind)) === 'hang') return untilClosed(res);
-    if (route.options.quota) quotas.take(route.options.quota, context.user);
+    if (route.options.quota) quotas.take(route.options.quota, context.user, quotaProject(req));
     const result = await route.handler(context);
     const after = route.options.faults ? faults.afterApply(kind) : 'answer';
     if (after === 'hang') return untilClosed(res);

@@ -45,10 +45,12 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
   const figures = { editToRowMs: [] as number[], updateToSheetMs: [] as number[] };
 
   const sheetValues = async (range: string): Promise<string[][]> => {
-    // Polled every 50 ms: on a quota of its own (Google's quotaUser), not sheetsync's 60 reads a
-    // minute, which the polls would use up and so delay the very writes they wait for.
+    // Polled every 50 ms: on a quota user and project of their own (Google's quotaUser and
+    // X-Goog-User-Project), not sheetsync's, which the polls would use up and so delay the very
+    // writes they wait for.
     const response = await fetch(
       `${sheetsApiUrl}/v4/spreadsheets/${SPREADSHEET}/values/${range}?quotaUser=observer`,
+      { headers: { 'x-goog-user-project': 'observer' } },
     );
     return ((await response.json()) as { values?: string[][] }).values ?? [];
   };

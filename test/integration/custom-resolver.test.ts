@@ -50,6 +50,7 @@ describe('custom conflict resolvers', () => {
   async function tab(title: string): Promise<string[][]> {
     const response = await fetch(
       `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/${title}?quotaUser=observer`,
+      { headers: { 'x-goog-user-project': 'observer' } },
     );
     return ((await response.json()) as { values?: string[][] }).values ?? [];
   }

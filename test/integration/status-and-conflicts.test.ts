@@ -66,6 +66,7 @@ describe('status, conflicts and the dashboard', () => {
   async function tab(): Promise<string[][]> {
     const response = await fetch(
       `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/Leads?quotaUser=observer`,
+      { headers: { 'x-goog-user-project': 'observer' } },
     );
     return ((await response.json()) as { values?: string[][] }).values ?? [];
   }

@@ -102,8 +102,9 @@ export async function tabValues(
 ): Promise<unknown[][]> {
   const response = await fetch(
     `${sheetsApiUrl}/v4/spreadsheets/${spreadsheetId}/values/${encodeURIComponent(tab)}?valueRenderOption=UNFORMATTED_VALUE`,
-    // The test's reads count against a quota of their own, not sheetsync's (emulator/src/server.ts).
-    { headers: { 'x-emulator-user': 'test-observer' } },
+    // The test's reads count against a quota user and project of their own, not sheetsync's
+    // (emulator/src/server.ts).
+    { headers: { 'x-emulator-user': 'test-observer', 'x-goog-user-project': 'test-observer' } },
   );
   if (response.status === 400) return []; // no such tab
   if (!response.ok) throw new Error(`values.get ${tab}: HTTP ${response.status} ${await response.text()}`);

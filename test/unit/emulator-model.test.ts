@@ -181,6 +181,16 @@ describe('QuotaLimiter', () => {
     now = 180_000;
     limiter.take('write', 'a');
   });
+
+  it('counts each quota project apart (X-Goog-User-Project names it)', () => {
+    const limiter = new QuotaLimiter({ readPerUser: 5, readPerProject: 2 }, () => 0);
+    limiter.take('read', 'a');
+    limiter.take('read', 'b');
+    expect(() => limiter.take('read', 'c')).toThrow("limit 'Read requests per minute'");
+    limiter.take('read', 'a', 'observer');
+    limiter.take('read', 'a', 'observer');
+    expect(() => limiter.take('read', 'a', 'observer')).toThrow("limit 'Read requests per minute'");
+  });
 });
 
 describe('formula references follow inserted and deleted rows and columns', () => {
