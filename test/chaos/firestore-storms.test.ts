@@ -22,6 +22,7 @@ import {
   renameSheetRows,
   TABLE,
   typeSheetRows,
+  UNSTABLE_CHAOS,
   writeTableRows,
 } from '../support/two-way-traffic.ts';
 import { waitFor } from '../support/wait.ts';
@@ -29,7 +30,7 @@ import { waitFor } from '../support/wait.ts';
 const SHEET_ROWS = 16;
 const TABLE_ROWS = 24;
 
-describe('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
+describe.runIf(UNSTABLE_CHAOS)('chaos: Firestore ABORTED and UNAVAILABLE storms', () => {
   const db = useTestDatabase();
   let h: SyncHarness | undefined;
   let storm: Storm;
