@@ -7,12 +7,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { attachLink } from '../../functions/src/sync/attach.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
@@ -42,19 +43,7 @@ describe('typed columns in the grid after attach', () => {
       links: [{ name: 'orders', spreadsheetId, sheet: 'Orders', table: 'public.orders' }],
     }).links[0]!;
     await attachLink({ sql: db.sql, sheetsApi: api, store: versions.store, link });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 360 } });
     await page.goto(`${emulator.url}/spreadsheets/${spreadsheetId}`);
     await page.locator('#status.live').waitFor();

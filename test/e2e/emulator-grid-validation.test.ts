@@ -11,9 +11,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
@@ -67,19 +68,7 @@ beforeAll(async () => {
       ],
     },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1000, height: 480 } });
   await page.goto(`${emulator.url}/spreadsheets/${spreadsheetId}`);
   await page.locator('#status.live').waitFor();

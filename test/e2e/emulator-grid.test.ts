@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeA1 } from '../../emulator/src/model/operations.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const SCRIPT_DIR = join(import.meta.dirname, '../../apps-script/test-fixtures');
@@ -70,19 +71,7 @@ beforeAll(async () => {
       ],
     },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 640 } });
   await page.goto(`${emulator.url}/spreadsheets/${spreadsheetId}`);
   await page.locator('#status.live').waitFor();

@@ -10,10 +10,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { DEMO_QUERY, DemoFrames, seconds } from '../support/demo-frames.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -98,10 +99,7 @@ describe('npm start', () => {
       values: string[][];
     };
     header = values.values[0] ?? [];
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 560 } });
     await page.goto(info.gridUrl);
     await page.locator('#status.live').waitFor({ timeout: 30_000 });

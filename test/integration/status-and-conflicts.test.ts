@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listConflicts, resolveConflict } from '../../cli/src/conflicts.ts';
 import { meteredBus } from '../../cli/src/dashboard/metered-bus.ts';
@@ -25,6 +25,7 @@ import { parseConfig } from '../../functions/src/config.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
@@ -228,10 +229,7 @@ describe('status, conflicts and the dashboard', () => {
   it('a click on the dashboard keeps the sheet value: it reaches the table, the sheet keeps it', async () => {
     const id = await plantConflict('Ada', 'lost', 'won');
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     await page.goto(dashboard.url);
     const row = page.locator(`tr[data-conflict="${id}"]`);
