@@ -33,11 +33,11 @@ import {
   tryRelayLock,
 } from '../adapters/postgres-outbox.ts';
 import { openSession, type PostgresSession } from '../adapters/postgres-session.ts';
-import type { ErrorCode } from '../error-codes.ts';
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import { withinColumns } from '../relay/column-filter.ts';
+import { describeError, drainHttpHandler } from '../relay/drain-http.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
 import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
@@ -229,13 +229,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function describeError(error: unknown): { code: ErrorCode; error: string } {
-  return {
-    code: error instanceof SheetsyncError ? error.code : 'SHEETSYNC_E204',
-    error: error instanceof Error ? error.message : String(error),
-  };
-}
-
 /** Runs the relay until `signal` aborts or `stop()` is called. */
 export function startRelay(options: RelayOptions): RunningRelay {
   const counters = newCounters();
@@ -380,17 +373,5 @@ export async function drainFor(
 export function outboxRelayHttpHandler(
   options: Omit<RelayOptions, 'signal'> & { maxDrainMs?: number },
 ): HttpFunction {
-  const maxDrainMs = options.maxDrainMs ?? 50_000;
-  const logger = options.logger ?? silentLogger;
-  return async (req, res) => {
-    const asked = Number(req.query?.ms ?? (req.body as { ms?: unknown } | undefined)?.ms ?? maxDrainMs);
-    const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, maxDrainMs) : maxDrainMs;
-    try {
-      res.status(200).json(await drainFor(options, ms, { stayUntilDeadline: true }));
-    } catch (error) {
-      const described = describeError(error);
-      logger.error('outbox drain failed', described);
-      res.status(500).json({ error: described.error, code: described.code });
-    }
-  };
+  return drainHttpHandler((ms) => drainFor(options, ms, { stayUntilDeadline: true }), options);
 }

@@ -23,14 +23,13 @@ import {
   WatchedTables,
 } from '../adapters/mysql/mysql-relay-store.ts';
 import { mysqlIdent } from '../adapters/mysql/mysql-schema.ts';
-import type { ErrorCode } from '../error-codes.ts';
-import { SheetsyncError } from '../errors.ts';
 import type { RelayCounters, RunningRelay } from '../functions/outbox-relay.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 import { withinColumns } from './column-filter.ts';
+import { describeError } from './drain-http.ts';
 import { mysqlChangeMessage } from './mysql-changes.ts';
 import { changesToBusMessages } from './outbox-messages.ts';
 
@@ -130,13 +129,6 @@ async function relayBatch(connection: MysqlConnection, ctx: Context): Promise<nu
 }
 
 /** The code and text a failed batch is logged with. */
-export function describeError(error: unknown): { code: ErrorCode; error: string } {
-  return {
-    code: error instanceof SheetsyncError ? error.code : 'SHEETSYNC_E204',
-    error: error instanceof Error ? error.message : String(error),
-  };
-}
-
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
