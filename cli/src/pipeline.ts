@@ -30,6 +30,7 @@ import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
 import {
   composeApplyToDb,
   composeApplyToSheet,
+  composeCellMarker,
   composeWebhook,
   databaseEngine,
 } from '../../functions/src/runtime/compose.ts';
@@ -168,6 +169,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         options.onProblems?.(problems);
         await reportToSheet(problems);
       },
+      // Refused cells marked at the cell in the data tab (one write per link per flush with marks).
+      markCells: composeCellMarker({ config, sheetsApi, store, logger }),
     });
     const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
     const subscriptions: Subscription[] = [

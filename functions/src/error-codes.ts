@@ -135,6 +135,8 @@ export const ERROR_CODES = {
   SHEETSYNC_E422: 'table truncated; its rows leave the sheet (warning)',
   /** attach synced the rows but could not set up checkboxes, dropdowns and formats (warning). Remedy: attach again. */
   SHEETSYNC_E430: 'typed columns not set up on the sheet (warning)',
+  /** Refused cells could not be marked (or marks cleared) in the sheet; the errors tab still lists them. Remedy: share the spreadsheet. */
+  SHEETSYNC_E431: 'cell marks not written to the sheet',
 
   // 5xx sheet and Sheets API
 

@@ -41,7 +41,13 @@ import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
-import { composeApplyToDb, composeApplyToSheet, composeWebhook, databaseEngine } from './runtime/compose.ts';
+import {
+  composeApplyToDb,
+  composeApplyToSheet,
+  composeCellMarker,
+  composeWebhook,
+  databaseEngine,
+} from './runtime/compose.ts';
 import { pubsubPush } from './runtime/pubsub-push.ts';
 import { answerWebhook } from './runtime/webhook-http.ts';
 import { secretVersionOf } from './wire/config.ts';
@@ -185,6 +191,8 @@ const applyToDbGroup = onceAsync(async () => {
       new ErrorsTab(sheetsApi()),
       (link) => config().links.find((l) => l.name === link)?.spreadsheetId,
     ),
+    // …and are marked at the cell in the data tab (a note and a fill) until a later value syncs.
+    markCells: composeCellMarker({ config: config(), sheetsApi: sheetsApi(), store: store(), logger }),
   });
   return new GroupCommit(apply.flush, { windowMs: 10, maxItems: 1000 });
 });

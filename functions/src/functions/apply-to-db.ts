@@ -37,6 +37,7 @@ import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/decide.ts';
 import { type DecodedChange, decodeChange, dropPreviews, linkTables } from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
+import { decideMarks, type LinkCellMark } from './apply-to-db/marks.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
 import {
@@ -96,6 +97,8 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       release,
     });
     const problems = results.flatMap((r) => r.problems);
+    const marks = results.flatMap((r) => r.marks);
+    const marking = marks.length > 0 && deps.markCells ? markCells(deps, marks) : undefined;
     if (problems.length > 0 && deps.reportProblems) {
       try {
         await deps.reportProblems(problems);
@@ -108,13 +111,14 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
         );
       }
     }
+    await marking;
     return outcomes;
   }
 
   async function flushLink(
     link: string,
     items: ChangeItem<SheetChangeMessage>[],
-  ): Promise<LinkFlush & { problems: RowProblem[] }> {
+  ): Promise<LinkFlush & { problems: RowProblem[]; marks: LinkCellMark[] }> {
     const started = now();
     let table = await loadTable(link);
     const messages = items.map((item) => item.message);
@@ -147,6 +151,7 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       problems: [],
       unknownHeaders: new Set(),
       commits: new Map<string, RowCommit>(),
+      applied: [],
     };
     const read = now();
 
@@ -206,8 +211,15 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       state.problems.length = 0;
       state.unknownHeaders.clear();
       state.commits.clear();
+      state.applied.length = 0;
       await applyInTransaction(true);
     }
+    // Refused cells marked on the sheet, marks of cells whose value now synced cleared; the
+    // documents keep which cells are marked (apply-to-db/marks.ts).
+    const marks = decideMarks(
+      { link, decoded, applied: state.applied, problems: state.problems, docs },
+      state.commits,
+    );
 
     const written = now();
     const committing = [...state.commits.values()];
@@ -219,8 +231,19 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     })();
     // Awaited by flush after the other links; a rejection meanwhile is not unhandled.
     commit.catch(() => {});
-    return { outcomes: state.outcomes, problems: state.problems, commit };
+    return { outcomes: state.outcomes, problems: state.problems, marks, commit };
   }
 
   return { flush };
+}
+
+/** Sends a flush's marks; a failure is logged (SHEETSYNC_E431), the errors tab still lists them. */
+async function markCells(deps: ApplyToDbDeps, marks: LinkCellMark[]): Promise<void> {
+  try {
+    await deps.markCells!(marks);
+  } catch (error) {
+    deps.logger.error(`could not mark ${marks.length} cells in the sheet: ${(error as Error).message}`, {
+      code: 'SHEETSYNC_E431',
+    });
+  }
 }

@@ -6,9 +6,11 @@
  * given is decided only here.
  */
 import { isMysqlUrl } from '../adapters/mysql/mysql-database.ts';
+import { cellMarker } from '../adapters/sheets/cell-marker.ts';
 import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
+import type { LinkCellMark } from '../functions/apply-to-db/marks.ts';
 import { createApplyToDb, type DbLink, type RowProblem } from '../functions/apply-to-db.ts';
 import { createApplyToSheet } from '../functions/apply-to-sheet.ts';
 import type { WebhookDeps } from '../functions/sheet-webhook/handler.ts';
@@ -37,6 +39,8 @@ export function composeApplyToDb(parts: {
   logger: Logger;
   /** Where problems for people go (the errors tab: errors-tab.ts sheetProblemReporter). */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /** Where refused cells are marked in the sheet (composeCellMarker). */
+  markCells?: (marks: LinkCellMark[]) => Promise<void>;
 }) {
   const links = new Map<string, DbLink>(
     parts.config.links.map((l) => [
@@ -55,6 +59,7 @@ export function composeApplyToDb(parts: {
     links,
     logger: parts.logger,
     ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
+    ...(parts.markCells ? { markCells: parts.markCells } : {}),
   });
 }
 
@@ -86,6 +91,30 @@ export function composeApplyToSheet(parts: {
     ),
     logger: parts.logger,
   });
+}
+
+/**
+ * applyToDb's `markCells`: refused cells marked in each link's data tab (cell-marker.ts),
+ * through a SheetTab of its own per link that keeps its snapshot while the link's sheet epochs
+ * stay the same, as applyToSheet's does.
+ */
+export function composeCellMarker(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+  logger: Logger;
+}) {
+  const { store } = parts;
+  const tabs = new Map(
+    parts.config.links.map((l) => [
+      l.name,
+      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+        changeToken: () => store.sheetEpochs(l.name),
+        ...linkedTabOption(store, l.name, parts.logger),
+      }),
+    ]),
+  );
+  return cellMarker((link) => tabs.get(link), parts.logger);
 }
 
 /** The webhook's dependencies: sheet changes published on `sheetTopic`, state in the store. */

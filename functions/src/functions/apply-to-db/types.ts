@@ -6,6 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { Table } from '../../ports/table.ts';
 import type { VersionStore } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
+import type { LinkCellMark } from './marks.ts';
 
 export interface SheetDelivery {
   /** The changes of one message, in order (wire/sheet-change.ts parseSheetChanges). */
@@ -51,6 +52,12 @@ export interface ApplyToDbDeps {
    * problem is also logged. A rejection is logged and does not fail the flush.
    */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /**
+   * Where the flush's cell marks go (refused cells marked, marks of cells that synced cleared:
+   * adapters/sheets/cell-marker.ts), once per flush beside `reportProblems`. A rejection is
+   * logged (SHEETSYNC_E431) and does not fail the flush.
+   */
+  markCells?: (marks: LinkCellMark[]) => Promise<void>;
   /**
    * Version-store write calls (createRows, commitRows) in flight at once, across flushes.
    * Default STORE_CONCURRENCY (flush-kernel.ts commitDocuments says why).
