@@ -133,6 +133,11 @@ function setup(webhookUrl, secret, tabs) {
  */
 function handleEdit(e) {
   const sheet = e.range.getSheet();
+  // A choice in the conflicts tab (conflicts.js): resolved through the webhook, not synced.
+  if (sheet.getName() === SHEETSYNC_CONFLICTS_TAB) {
+    resolveConflictChoices_(sheet, e.range);
+    return;
+  }
   if (!isSynced_(sheet)) return;
   const ran = withLock_(() => sendEdit_(sheet, e.range));
   if (!ran) {

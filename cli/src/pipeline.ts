@@ -31,6 +31,7 @@ import {
   composeApplyToDb,
   composeApplyToSheet,
   composeCellMarker,
+  composeConflictsShower,
   composeWebhook,
   databaseEngine,
 } from '../../functions/src/runtime/compose.ts';
@@ -171,6 +172,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       },
       // Refused cells marked at the cell in the data tab (one write per link per flush with marks).
       markCells: composeCellMarker({ config, sheetsApi, store, logger }),
+      // Open conflicts listed in each spreadsheet's _sheetsync_conflicts tab, with a dropdown.
+      showConflicts: composeConflictsShower({ config, sheetsApi, store }),
     });
     const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
     const subscriptions: Subscription[] = [

@@ -45,6 +45,7 @@ import {
   composeApplyToDb,
   composeApplyToSheet,
   composeCellMarker,
+  composeConflictsShower,
   composeWebhook,
   databaseEngine,
 } from './runtime/compose.ts';
@@ -193,6 +194,8 @@ const applyToDbGroup = onceAsync(async () => {
     ),
     // …and are marked at the cell in the data tab (a note and a fill) until a later value syncs.
     markCells: composeCellMarker({ config: config(), sheetsApi: sheetsApi(), store: store(), logger }),
+    // Open conflicts listed in the spreadsheet's _sheetsync_conflicts tab, with a dropdown.
+    showConflicts: composeConflictsShower({ config: config(), sheetsApi: sheetsApi(), store: store() }),
   });
   return new GroupCommit(apply.flush, { windowMs: 10, maxItems: 1000 });
 });

@@ -32,6 +32,7 @@
 import type postgres from 'postgres';
 import { createPostgresTable } from '../adapters/table/postgres-table.ts';
 import type { Cells } from '../core/cell-value.ts';
+import { isResolutionEventId } from '../core/conflict-resolution.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/decide.ts';
@@ -99,6 +100,9 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     const problems = results.flatMap((r) => r.problems);
     const marks = results.flatMap((r) => r.marks);
     const marking = marks.length > 0 && deps.markCells ? markCells(deps, marks) : undefined;
+    const conflictLinks = results.filter((r) => r.conflictsChanged).map((r) => r.link);
+    const showing =
+      conflictLinks.length > 0 && deps.showConflicts ? showConflicts(deps, conflictLinks) : undefined;
     if (problems.length > 0 && deps.reportProblems) {
       try {
         await deps.reportProblems(problems);
@@ -112,13 +116,16 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       }
     }
     await marking;
+    await showing;
     return outcomes;
   }
 
   async function flushLink(
     link: string,
     items: ChangeItem<SheetChangeMessage>[],
-  ): Promise<LinkFlush & { problems: RowProblem[]; marks: LinkCellMark[] }> {
+  ): Promise<
+    LinkFlush & { link: string; problems: RowProblem[]; marks: LinkCellMark[]; conflictsChanged: boolean }
+  > {
     const started = now();
     let table = await loadTable(link);
     const messages = items.map((item) => item.message);
@@ -231,10 +238,25 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     })();
     // Awaited by flush after the other links; a rejection meanwhile is not unhandled.
     commit.catch(() => {});
-    return { outcomes: state.outcomes, problems: state.problems, marks, commit };
+    // Conflicts recorded, or one resolved (its change applied): the conflicts tab lists them anew.
+    const conflictsChanged =
+      [...state.commits.values()].some((c) => (c.conflicts ?? []).length > 0) ||
+      state.applied.some((i) => isResolutionEventId(decoded[i]!.change.eventId));
+    return { link, outcomes: state.outcomes, problems: state.problems, marks, conflictsChanged, commit };
   }
 
   return { flush };
+}
+
+/** Rewrites the conflicts tabs of `links`; a failure is logged (SHEETSYNC_E432). */
+async function showConflicts(deps: ApplyToDbDeps, links: string[]): Promise<void> {
+  try {
+    await deps.showConflicts!(links);
+  } catch (error) {
+    deps.logger.error(`could not write the conflicts tab: ${(error as Error).message}`, {
+      code: 'SHEETSYNC_E432',
+    });
+  }
 }
 
 /** Sends a flush's marks; a failure is logged (SHEETSYNC_E431), the errors tab still lists them. */

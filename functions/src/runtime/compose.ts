@@ -7,6 +7,7 @@
  */
 import { isMysqlUrl } from '../adapters/mysql/mysql-database.ts';
 import { cellMarker } from '../adapters/sheets/cell-marker.ts';
+import { ConflictsTab } from '../adapters/sheets/conflicts-tab.ts';
 import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
@@ -19,6 +20,7 @@ import type { ReplayGuard } from '../functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../log.ts';
 import type { Table } from '../ports/table.ts';
 import type { Bus, LinkedTab, VersionStore } from '../ports.ts';
+import { conflictsShower } from '../sync/show-conflicts.ts';
 import type { SheetsyncConfig } from '../wire/config.ts';
 
 /**
@@ -41,6 +43,8 @@ export function composeApplyToDb(parts: {
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
   /** Where refused cells are marked in the sheet (composeCellMarker). */
   markCells?: (marks: LinkCellMark[]) => Promise<void>;
+  /** Where open conflicts are listed in the sheet (composeConflictsShower). */
+  showConflicts?: (links: string[]) => Promise<void>;
 }) {
   const links = new Map<string, DbLink>(
     parts.config.links.map((l) => [
@@ -60,6 +64,7 @@ export function composeApplyToDb(parts: {
     logger: parts.logger,
     ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
     ...(parts.markCells ? { markCells: parts.markCells } : {}),
+    ...(parts.showConflicts ? { showConflicts: parts.showConflicts } : {}),
   });
 }
 
@@ -117,6 +122,19 @@ export function composeCellMarker(parts: {
   return cellMarker((link) => tabs.get(link), parts.logger);
 }
 
+/** applyToDb's `showConflicts`: each spreadsheet's `_sheetsync_conflicts` tab (sync/show-conflicts.ts). */
+export function composeConflictsShower(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+}) {
+  return conflictsShower({
+    tab: new ConflictsTab(parts.sheetsApi),
+    store: parts.store,
+    links: parts.config.links.map((l) => ({ name: l.name, spreadsheetId: l.spreadsheetId })),
+  });
+}
+
 /** The webhook's dependencies: sheet changes published on `sheetTopic`, state in the store. */
 export function composeWebhook(parts: {
   config: SheetsyncConfig;
@@ -143,6 +161,7 @@ export function composeWebhook(parts: {
     ...linkedTabs(store, parts.logger),
     documents: store,
     held: store,
+    conflicts: store,
     sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
     holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
     logger: parts.logger,

@@ -59,6 +59,12 @@ export interface ApplyToDbDeps {
    */
   markCells?: (marks: LinkCellMark[]) => Promise<void>;
   /**
+   * Rewrites the `_sheetsync_conflicts` tab of the links' spreadsheets (sync/show-conflicts.ts),
+   * after a flush that recorded conflicts or applied a resolution. A rejection is logged
+   * (SHEETSYNC_E432) and does not fail the flush.
+   */
+  showConflicts?: (links: string[]) => Promise<void>;
+  /**
    * Version-store write calls (createRows, commitRows) in flight at once, across flushes.
    * Default STORE_CONCURRENCY (flush-kernel.ts commitDocuments says why).
    */

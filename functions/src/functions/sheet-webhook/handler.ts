@@ -37,6 +37,7 @@ import {
   sortSample,
 } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
+import { resolveFromSheet } from './resolve-from-sheet.ts';
 import { sheetClockOffset } from './sheet-clock.ts';
 import {
   SIGNATURE_HEADER,
@@ -92,6 +93,11 @@ export interface WebhookDeps {
    * sort, and a database change written by id would land in another row.
    */
   holdSheetWrites?(link: string, until: number): Promise<void>;
+  /**
+   * Open conflicts, resolved by a person's choice in the `_sheetsync_conflicts` tab
+   * (resolve-from-sheet.ts); without it such choices are answered 503.
+   */
+  conflicts?: Pick<VersionStore, 'listOpenConflicts' | 'readRows' | 'resolveConflict'>;
   /** Keeps the deletes the mass-change guard holds; without it nothing is held. */
   held?: StructureDeletesDeps['held'];
   logger: Logger;
@@ -163,6 +169,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       "the event names another spreadsheet than the one whose secret signed it; each spreadsheet's script signs its own events only",
     );
   }
+  // A choice in the conflicts tab names its link itself (resolve-from-sheet.ts).
+  if (event.kind === 'resolve') return resolveFromSheet(event, deps);
   const link = deps.tabs
     ? await deps.tabs.find(deps.config.links, event)
     : deps.config.links.find((l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet);
