@@ -32,6 +32,12 @@ describe('the conflicts tab', () => {
     (await h.sql<{ status: string }[]>`select status from leads where name = ${name}`)[0]?.status;
   const sheetStatus = (name: string) => h.tabValues().find((r) => r[0] === name)?.[1];
   const rowOf = (name: string) => h.tabValues().findIndex((r) => r[0] === name) + 1;
+  /** The note of `name`'s status cell in the data tab, from the model. */
+  const statusNote = (name: string) =>
+    h.emulator.model
+      .get(h.spreadsheetId)
+      .sheetByTitle(h.tab)
+      ?.getCell(rowOf(name) - 1, 1)?.note;
 
   /**
    * The DB changes a cell and, before that change reaches the sheet, a person edits the same
@@ -62,6 +68,12 @@ describe('the conflicts tab', () => {
     await waitFor('both rows in the table', async () => (await h.sql`select 1 from leads`).length === 2);
 
     const row = await plantConflict('Ada', 'db-kept', 'sheet-lost');
+    // The conflicting cell in the data tab carries a note with its two values while open.
+    const note = await waitFor('the conflict note on Ada', async () => statusNote('Ada'), 10_000);
+    expect(note).toMatch(/^sheetsync: this cell is in conflict\.\n/);
+    expect(note).toContain('"sheet-lost"');
+    expect(note).toContain('"db-kept"');
+    expect(note).toContain('_sheetsync_conflicts');
     const tab = conflictsTab();
     expect(tab[0]).toEqual([...CONFLICTS_HEADERS]);
     const [conflictId, link, key, column, sheetValue, sheetAt, dbValue, dbAt, kept, policy, choose] = row;
@@ -123,11 +135,14 @@ describe('the conflicts tab', () => {
 
   it('`take sheet` carries the sheet value to the table and the sheet', async () => {
     const row = await plantConflict('Grace', 'db-lost', 'sheet-kept');
+    await waitFor('the conflict note on Grace', async () => statusNote('Grace'), 10_000);
     const at = conflictsTab().findIndex((r) => r[0] === row[0]);
     expect(at).toBeGreaterThan(0);
     await h.act([{ type: 'edit', range: `'${CONFLICTS_TAB}'!K${at + 1}`, values: [['take sheet']] }]);
     await waitFor('sheet-kept in the table', async () => (await statusOf('Grace')) === 'sheet-kept', 30_000);
     await waitFor('sheet-kept on the sheet', async () => sheetStatus('Grace') === 'sheet-kept', 30_000);
+    // The value taken synced: the cell's conflict note goes.
+    await waitFor('the conflict note gone', async () => statusNote('Grace') === undefined, 10_000);
     await waitFor('the tab emptied', async () => conflictsTab().length === 1);
     expect(await h.store.listOpenConflicts('rows')).toEqual([]);
   });

@@ -152,6 +152,46 @@ describe('decideMarks', () => {
   });
 });
 
+describe('decideMarks: open conflicts', () => {
+  it('marks the cell of an open conflict with its two values; a resolved one marks nothing', () => {
+    const doc = docWith('r1');
+    const side = (value: string, dot: string) => ({ value, dot, time: { wall: 5, logical: 0 } });
+    const record = {
+      id: 'c1',
+      link,
+      rowId: 'r1',
+      column: 'status',
+      reason: 'concurrent' as const,
+      policy: 'manual',
+      sheet: side('from-sheet', 'sheet:2'),
+      db: side('from-db', 'db:9'),
+      outcome: 'db' as const,
+      value: 'from-db',
+      status: 'open' as const,
+      detectedAt: 7,
+      resolution: null,
+    };
+    const commits = new Map<string, RowCommit>([
+      ['r1', { next: doc, conflicts: [record, { ...record, id: 'c2', column: 'name', status: 'resolved' }] }],
+    ]);
+    const marks = decideMarks(
+      {
+        link,
+        decoded: [change('r1', { status: 'from-sheet' }, 5)],
+        applied: [0],
+        problems: [],
+        docs: new Map([['r1', doc]]),
+      },
+      commits,
+    );
+    expect(marks).toEqual([{ link, rowId: 'r1', column: 'status', note: expect.any(String) }]);
+    expect(marks[0]!.note).toMatch(/^sheetsync: this cell is in conflict\.\n/);
+    expect(marks[0]!.note).toContain('"from-sheet"');
+    expect(marks[0]!.note).toContain('"from-db"');
+    expect(commits.get('r1')!.next.marks).toEqual({ status: { on: true, at: 7 } });
+  });
+});
+
 describe('RowDocument.marks', () => {
   it('merges per cell by time (a clear wins a tie) and survives the Firestore codec', () => {
     const stored = docWith('r1', { qty: { on: true, at: 100 }, name: { on: true, at: 100 } });

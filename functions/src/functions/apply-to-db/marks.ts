@@ -5,14 +5,20 @@
  * - A cell left out for a value of the wrong type (E407) is marked.
  * - A row the database refused (E409, E413, E414) has the cells it carried marked (the one
  *   column the database named, when it named one): those values are not in the table.
- * - A later value of a marked cell that reaches the table clears the mark.
+ * - A cell with an open conflict (policy `manual`, or decided without seeing the DB change) is
+ *   marked with both of its values and where to choose (the `_sheetsync_conflicts` tab).
+ * - A later value of a marked cell that reaches the table clears the mark (a resolution that
+ *   takes the sheet's value is such a value).
  *
  * The open marks are a field of the row document (RowDocument.marks), committed with it, so a
  * redelivery (its changes then duplicates) decides nothing again, and a clear needs no read of
  * the sheet. Marks of a refused new row have no document to live in: they are set on the sheet
  * but a later value does not know to clear them (docs/design/typed-columns.md, Known gaps).
  */
-import { markNote } from '../../core/cell-marks.ts';
+
+import { CONFLICTS_TAB } from '../../adapters/sheets/conflicts-tab.ts';
+import { conflictMarkNote, markNote } from '../../core/cell-marks.ts';
+import type { ConflictRecord } from '../../core/conflict-record.ts';
 import { looseColumnName } from '../../core/header-match.ts';
 import type { CellMarkState, RowDocument } from '../../core/row-document.ts';
 import type { ErrorCode } from '../../error-codes.ts';
@@ -51,6 +57,17 @@ function noteOf(problem: RowProblem): string {
       ? problem.message
       : `the database refused the row${problem.sqlState ? ` (SQLSTATE ${problem.sqlState})` : ''}`;
   return markNote(problem.code, message, REMEDY[problem.code] ?? `See ${problem.code} in docs/errors.md.`);
+}
+
+/** The note of a cell in conflict: its own two values, and where to choose. */
+function conflictNote(conflict: ConflictRecord): string {
+  const show = (value: unknown) => (value === null ? '(empty)' : JSON.stringify(value));
+  const kept =
+    conflict.outcome === 'sheet' ? "the sheet's" : conflict.outcome === 'db' ? "the database's" : 'a merged';
+  return conflictMarkNote(
+    `this cell was changed in the sheet (${show(conflict.sheet.value)}) and in the database (${show(conflict.db.value)}) at the same time; ${kept} value is kept for now`,
+    `Choose one in the ${CONFLICTS_TAB} tab (take sheet / take database); the mark goes when a value of this cell syncs.`,
+  );
 }
 
 export interface MarksInput {
@@ -114,6 +131,15 @@ export function decideMarks(input: MarksInput, commits: Map<string, RowCommit>):
     for (const column of columns) {
       marks[looseColumnName(column)] = { on: true, at: problem.time ?? 0 };
       out.push({ link, rowId: problem.rowId, column, note });
+    }
+  }
+
+  for (const [rowId, commit] of commits) {
+    for (const conflict of commit.conflicts ?? []) {
+      if (conflict.status !== 'open') continue;
+      const marks = marksOf(rowId);
+      marks[looseColumnName(conflict.column)] = { on: true, at: conflict.detectedAt };
+      out.push({ link, rowId, column: conflict.column, note: conflictNote(conflict) });
     }
   }
 
