@@ -55,6 +55,39 @@ function resolveConflictChoices_(sheet, range) {
 }
 
 /**
+ * Takes the conflict note and fill off the data cell of a resolved conflict (sheetsync put them
+ * there while it was open). When the table already held the chosen value no change travels
+ * back to the sheet, so this is the only thing that clears them.
+ * @param {{sheet: string, rowId: string, column: string}} resolved the webhook's answer
+ */
+function clearConflictNote_(resolved) {
+  const sheet = SpreadsheetApp.getActiveSpreadsheet().getSheetByName(String(resolved.sheet));
+  if (!sheet || sheet.getLastRow() < 2) return;
+  const headers = sheet
+    .getRange(1, 1, 1, sheet.getLastColumn())
+    .getValues()[0]
+    .map((h) => String(h));
+  const idAt = headers.indexOf(SHEETSYNC_ID_HEADER);
+  const loose = (name) =>
+    name
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]+/g, '_');
+  let columnAt = headers.indexOf(String(resolved.column));
+  if (columnAt < 0) columnAt = headers.map(loose).indexOf(loose(String(resolved.column)));
+  if (idAt < 0 || columnAt < 0) return;
+  const ids = sheet.getRange(2, idAt + 1, sheet.getLastRow() - 1, 1).getValues();
+  for (let i = 0; i < ids.length; i++) {
+    if (String(ids[i][0]) !== resolved.rowId) continue;
+    sheet
+      .getRange(i + 2, columnAt + 1)
+      .setNote(null)
+      .setBackground(null);
+    return;
+  }
+}
+
+/**
  * Sends one choice; whether its row leaves the tab, or why it stays.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
  * @param {string} link
@@ -78,7 +111,10 @@ function sendConflictChoice_(sheet, link, conflictId, take) {
   };
   const delivery = deliver_(JSON.stringify(payload));
   const answer = delivery.answer || {};
-  if (delivery.outcome === 'delivered' && answer.resolved) return { leave: true };
+  if (delivery.outcome === 'delivered' && answer.resolved) {
+    clearConflictNote_(answer.resolved);
+    return { leave: true };
+  }
   const error = answer.error;
   // Not open (any more): resolved meanwhile, here or elsewhere.
   if (error && (error.code === 'SHEETSYNC_E401' || error.code === 'SHEETSYNC_E402')) return { leave: true };

@@ -130,6 +130,13 @@ describe('the conflicts tab', () => {
     );
     expect(await h.store.listOpenConflicts('rows')).toEqual([]);
     await waitFor('db-kept on the sheet', async () => sheetStatus('Ada') === 'db-kept', 30_000);
+    // The script took the conflict note and fill off the data cell (no change came back to do it).
+    await waitFor('the conflict note on Ada gone', async () => statusNote('Ada') === undefined, 10_000);
+    const cell = h.emulator.model
+      .get(h.spreadsheetId)
+      .sheetByTitle(h.tab)
+      ?.getCell(rowOf('Ada') - 1, 1);
+    expect(cell?.format?.backgroundColor).toBeUndefined();
     expect(await statusOf('Ada')).toBe('db-kept');
   });
 

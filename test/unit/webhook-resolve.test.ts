@@ -106,7 +106,7 @@ describe('sheetWebhook: a choice in the conflicts tab', () => {
     const response = await handleWebhook(request({ take: 'sheet' }), deps);
     expect(response).toEqual({
       status: 200,
-      body: { resolved: { id: conflict.id, link: 'leads', rowId, column: 'status' } },
+      body: { resolved: { id: conflict.id, link: 'leads', sheet: 'Leads', rowId, column: 'status' } },
     });
     expect(published).toEqual([
       expect.objectContaining({

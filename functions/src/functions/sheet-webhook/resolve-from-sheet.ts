@@ -4,7 +4,8 @@
  * signed like any edit. Resolved exactly as `sheetsync conflicts resolve --take` resolves
  * (sync/resolve-conflict.ts), the change carrying the chosen value published like an edit's.
  *
- * Answers: 200 `{resolved: {id, link, rowId, column}}` [the script takes the row off the tab];
+ * Answers: 200 `{resolved: {id, link, sheet, rowId, column}}` [the script takes the row off the
+ * tab, and the conflict note off the data cell];
  * 409 with SHEETSYNC_E401 (no such open conflict), E402 (resolved meanwhile) [taken off too] or
  * E410 (the cell changed since; the choice would overwrite that) [the choice is cleared, its
  * reason in the cell's note]; 400 E630 for a link that is not this spreadsheet's; 503 E631 when
@@ -50,7 +51,14 @@ export async function resolveFromSheet(event: ResolveEvent, deps: WebhookDeps): 
     return {
       status: 200,
       body: {
-        resolved: { id: resolved.id, link: link.name, rowId: resolved.rowId, column: resolved.column },
+        resolved: {
+          id: resolved.id,
+          link: link.name,
+          // Where the conflicting cell is: the script takes its conflict note away.
+          sheet: link.sheet,
+          rowId: resolved.rowId,
+          column: resolved.column,
+        },
       },
     };
   } catch (error) {
