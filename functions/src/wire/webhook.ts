@@ -45,6 +45,11 @@ export const WebhookBody = v.variant('kind', [
     kind: v.literal('edit'),
     rows: v.pipe(v.array(WebhookRow), v.minLength(1)),
     /**
+     * The editing person's email (`e.user.getEmail()`), when Apps Script gives it: only for
+     * users of the owner's Workspace domain; absent otherwise. For links[].attribution.
+     */
+    user: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(320))),
+    /**
      * Set by scripts that follow a `reidentify` answer (sheet-webhook/reidentify.ts): rows sorted
      * without their ids are then re-identified instead of applied as edits.
      */

@@ -37,6 +37,8 @@ export interface DbLink {
   policy: ConflictPolicy;
   columns?: readonly string[];
   key?: readonly string[];
+  /** The table column each sheet change writes its editor's email to (links[].attribution). */
+  attribution?: { column: string };
 }
 
 export interface ApplyToDbDeps {

@@ -267,6 +267,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
           eventId: event.eventId,
           time: event.time,
           row: row.row,
+          ...(event.user ? { user: event.user } : {}),
         });
       }
     } else if (event.kind === 'structure') {
