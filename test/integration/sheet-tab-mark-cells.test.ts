@@ -105,4 +105,16 @@ describe('SheetTab.markCells', () => {
       ['n4', 'sheetsync: n4'],
     ]);
   });
+
+  it('a column without a header is not placed, and does not make it read the tab again', async () => {
+    const tab = await newTab();
+    const unplaced = await tab.markCells([
+      { rowId: ids[0]!, column: 'updated_by', note: 'sheetsync: nowhere' },
+      { rowId: ids[0]!, column: 'qty', note: 'sheetsync: n1' },
+    ]);
+    expect(unplaced).toEqual([{ rowId: ids[0], column: 'updated_by' }]);
+    expect(notes()[0]).toEqual(['n1', 'sheetsync: n1']);
+    expect(tab.readCounts.apiReads).toBe(1);
+    expect(writes).toBe(1);
+  });
 });

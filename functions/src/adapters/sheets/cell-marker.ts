@@ -37,9 +37,12 @@ export function cellMarker(
         if (!tab) return;
         const unplaced = await tab.markCells(group);
         if (unplaced.length > 0)
-          logger.info(`${unplaced.length} cell marks found no row on the sheet (rows deleted since)`, {
-            link,
-          });
+          logger.info(
+            `${unplaced.length} cell marks found no place on the sheet (a row deleted since, or a column without a header)`,
+            {
+              link,
+            },
+          );
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

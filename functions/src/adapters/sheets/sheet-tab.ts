@@ -336,7 +336,7 @@ export class SheetTab implements Sheet {
    * (the kept snapshot while it holds) places them, and their rows are proven in place right
    * before the request, as for any write by position. A row moved since, or not on the snapshot
    * (a kept one may predate it), makes the tab be read again, once. Returns the marks still found
-   * on no row (deleted since): they are not written anywhere.
+   * on no row (deleted since) or under no header: they are not written anywhere.
    */
   async markCells(marks: readonly CellMark[]): Promise<CellRef[]> {
     const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
@@ -348,7 +348,8 @@ export class SheetTab implements Sheet {
         rowOf: (rowId) => snapshot.rows.get(rowId)?.row,
         marks,
       });
-      if (unplaced.length > 0 && round === 1) continue;
+      // A column not on the tab stays so; a row missing from a kept snapshot may have come since.
+      if (round === 1 && unplaced.some((m) => !snapshot.rows.has(m.rowId))) continue;
       if (requests.length === 0) return unplaced;
       const missing = new Set(unplaced.map((m) => m.rowId));
       const placed = [...new Set(marks.map((m) => m.rowId))].filter((id) => !missing.has(id));
