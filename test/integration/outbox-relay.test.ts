@@ -226,7 +226,7 @@ describe('outbox relay', () => {
         ensureSubscription: async () => {},
         publish: async (_topic, messages) => {
           publishedAt.push(Date.now());
-          for (const m of messages) for (const c of parseDbChanges(m.data)) changeIds.add(c.changeId);
+          for (const m of messages) for (const c of parseDbChanges(m.data)) changeIds.add(String(c.changeId));
           return messages.map((_, i) => String(i));
         },
         subscribe: () => ({ close: async () => {} }),
