@@ -69,16 +69,23 @@ export function composeApplyToSheet(parts: {
   logger: Logger;
 }) {
   const { store } = parts;
-  return createApplyToSheet({
+  /** Each link's tab, by link name: the same objects applyToSheet writes through. */
+  const tabs = new Map(
+    parts.config.links.map((l) => [
+      l.name,
+      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+        changeToken: () => store.sheetEpochs(l.name),
+        ...linkedTabOption(store, l.name, parts.logger),
+      }),
+    ]),
+  );
+  const apply = createApplyToSheet({
     store,
     links: new Map(
       parts.config.links.map((l) => [
         l.name,
         {
-          tab: new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
-            changeToken: () => store.sheetEpochs(l.name),
-            ...linkedTabOption(store, l.name, parts.logger),
-          }),
+          tab: tabs.get(l.name)!,
           addMissingHeaders: l.addMissingHeaders,
           ...(l.columns ? { columns: l.columns } : {}),
         },
@@ -86,6 +93,7 @@ export function composeApplyToSheet(parts: {
     ),
     logger: parts.logger,
   });
+  return Object.assign(apply, { tabs: tabs as ReadonlyMap<string, SheetTab> });
 }
 
 /** The webhook's dependencies: sheet changes published on `sheetTopic`, state in the store. */
