@@ -146,7 +146,7 @@ variable "relay_drain_seconds" {
 variable "relay_linger_ms" {
   description = "While database changes keep coming, the relay starts a batch at most this often, so each Pub/Sub message (one in flight per key bucket) carries more changes. 0 sends each batch at once."
   type        = number
-  default     = 500
+  default     = 1000
 
   validation {
     condition     = var.relay_linger_ms >= 0 && var.relay_linger_ms <= 5000

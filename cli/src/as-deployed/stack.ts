@@ -26,7 +26,7 @@ import { loadSubscriptions, TOPIC_NAMES } from './subscriptions.ts';
 
 /** terraform/variables.tf defaults: relay_drain_seconds, relay_linger_ms, and reconcile_schedule's period. */
 const RELAY_DRAIN_SECONDS = 75;
-const RELAY_LINGER_MS = 500;
+const RELAY_LINGER_MS = 1000;
 const RECONCILE_EVERY_MINUTES = 30;
 
 export interface AsDeployedOptions {
