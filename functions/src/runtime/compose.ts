@@ -122,8 +122,7 @@ export function composeWebhook(parts: {
     ...linkedTabs(store, parts.logger),
     documents: store,
     held: store,
-    sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
-    holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
+    epochs: store,
     logger: parts.logger,
   };
 }
