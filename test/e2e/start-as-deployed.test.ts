@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { observeValues } from '../support/sheet-observer.ts';
 import { waitFor } from '../support/wait.ts';
 import { userActions } from '../support/webhook-server.ts';
 
@@ -46,24 +47,11 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
   let ids: Array<{ row: number; id: string }> = [];
   const figures = { editToRowMs: [] as number[], updateToSheetMs: [] as number[] };
 
-  // The test's reads of the sheet go on a quota project of their own (X-Goog-User-Project), so
-  // they never use up sheetsync's, and at most every 250 ms over five quota users (quotaUser):
-  // 48 reads a minute each and 240 for the project, under the local sheet's 60 and 300. Polling
+  // The test's reads go on a quota project of their own, paced (sheet-observer.ts). Polling
   // faster ran out of the observer's own quota, and a measured update then "waited" for the
   // next minute's window (22–55 s for one update in eight).
-  let lastRead = 0;
-  let reads = 0;
-  const sheetValues = async (range: string): Promise<string[][]> => {
-    const wait = lastRead + 250 - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    lastRead = Date.now();
-    const response = await fetch(
-      `${sheetsApiUrl}/v4/spreadsheets/${SPREADSHEET}/values/${range}?quotaUser=observer-${reads++ % 5}`,
-      { headers: { 'x-goog-user-project': 'observer' } },
-    );
-    if (!response.ok) throw new Error(`reading the sheet: ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { values?: string[][] }).values ?? [];
-  };
+  const sheetValues = async (range: string): Promise<string[][]> =>
+    (await observeValues(sheetsApiUrl, SPREADSHEET, range)) as string[][];
   const cell = (row: number, column: string) =>
     `Leads!${String.fromCharCode(65 + header.indexOf(column))}${row}`;
 
