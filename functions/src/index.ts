@@ -11,7 +11,8 @@
  *
  * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
- * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL,
+ * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS,
+ * SHEETSYNC_RELAY_LINGER_MS, SHEETSYNC_LOG_LEVEL,
  * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
  * What each function reaches, and so what its service account is granted: function-needs.ts.
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
@@ -216,6 +217,8 @@ const relayHandler = once(() =>
     topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
     logger,
     maxDrainMs: Number(process.env.SHEETSYNC_RELAY_DRAIN_MS ?? 50_000),
+    // Batches spaced while busy: bigger messages for push's one in flight per key (outbox-relay.ts).
+    lingerMs: Number(process.env.SHEETSYNC_RELAY_LINGER_MS ?? 1000),
     // Columns a link leaves out never travel on Pub/Sub (relay/column-filter.ts).
     columnsOf: (link) => config().links.find((l) => l.name === link)?.columns,
   }),

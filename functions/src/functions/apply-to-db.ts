@@ -29,8 +29,6 @@
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 
-import type postgres from 'postgres';
-import { createPostgresTable } from '../adapters/table/postgres-table.ts';
 import type { Cells } from '../core/cell-value.ts';
 import { isResolutionEventId } from '../core/conflict-resolution.ts';
 import type { RowCommit } from '../ports.ts';
@@ -64,14 +62,7 @@ export { createLimiter, type DeliveryOutcome, type Limiter } from './flush-kerne
  */
 const UNKNOWN_HEADER_REDESCRIBE_MS = 1;
 
-/**
- * ApplyToDbDeps with a postgres.js client in place of the Table port: for callers not yet on
- * the composition root (cli/src/pipeline.ts, tests that build applyToDb on a test database).
- */
-export type ApplyToDbOnSql = Omit<ApplyToDbDeps, 'table'> & { sql: postgres.Sql };
-
-export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
-  const deps: ApplyToDbDeps = 'table' in given ? given : { ...given, table: createPostgresTable(given.sql) };
+export function createApplyToDb(deps: ApplyToDbDeps) {
   const now = deps.now ?? Date.now;
   const storeSlots = createLimiter(deps.storeConcurrency ?? STORE_CONCURRENCY);
   const loadTable = linkTables(deps.table, deps.links, now);

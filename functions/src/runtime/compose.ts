@@ -80,16 +80,23 @@ export function composeApplyToSheet(parts: {
   logger: Logger;
 }) {
   const { store } = parts;
-  return createApplyToSheet({
+  /** Each link's tab, by link name: the same objects applyToSheet writes through. */
+  const tabs = new Map(
+    parts.config.links.map((l) => [
+      l.name,
+      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+        changeToken: () => store.sheetEpochs(l.name),
+        ...linkedTabOption(store, l.name, parts.logger),
+      }),
+    ]),
+  );
+  const apply = createApplyToSheet({
     store,
     links: new Map(
       parts.config.links.map((l) => [
         l.name,
         {
-          tab: new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
-            changeToken: () => store.sheetEpochs(l.name),
-            ...linkedTabOption(store, l.name, parts.logger),
-          }),
+          tab: tabs.get(l.name)!,
           addMissingHeaders: l.addMissingHeaders,
           ...(l.columns ? { columns: l.columns } : {}),
         },
@@ -97,6 +104,7 @@ export function composeApplyToSheet(parts: {
     ),
     logger: parts.logger,
   });
+  return Object.assign(apply, { tabs: tabs as ReadonlyMap<string, SheetTab> });
 }
 
 /**
@@ -163,8 +171,7 @@ export function composeWebhook(parts: {
     documents: store,
     held: store,
     conflicts: store,
-    sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
-    holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
+    epochs: store,
     logger: parts.logger,
   };
 }
