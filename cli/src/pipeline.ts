@@ -10,6 +10,7 @@ import {
   notOnMysql,
   openMysqlDatabase,
 } from '../../functions/src/adapters/mysql/mysql-database.ts';
+import { mysqlSyncDatabase } from '../../functions/src/adapters/mysql/mysql-sync-database.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
@@ -24,6 +25,7 @@ import {
   type ReplayGuard,
 } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../../functions/src/log.ts';
+import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
@@ -69,6 +71,8 @@ export interface PipelineOptions {
 export interface Pipeline {
   webhookUrl: string;
   sql: postgres.Sql;
+  /** MySQL: what attach and reconcile run on (ports/sync-database.ts); none on PostgreSQL (`sql`). */
+  database?: SyncDatabase;
   sheetsApi: SheetsApi;
   relay: RunningRelay;
   applyToSheet: ReturnType<typeof composeApplyToSheet>;
@@ -95,14 +99,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     let sql: postgres.Sql;
     let table: Table;
     let mysqlDb: MysqlDatabase | undefined;
+    let database: SyncDatabase | undefined;
     let relaySql: postgres.Sql | undefined;
     if (mysql) {
-      // MySQL/MariaDB: the Table port and the trigger outbox's relay; attach, reconcile and the
-      // restore at start are PostgreSQL-only so far (SHEETSYNC_E782 when asked for).
+      // MySQL/MariaDB: the Table port, the trigger outbox's relay, and attach and reconcile
+      // through its SyncDatabase; the restore at start is PostgreSQL-only so far (SHEETSYNC_E782).
       mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
       stops.push(() => mysqlDb!.stop());
-      sql = notOnMysql<postgres.Sql>('attach, reconcile and restore');
+      sql = notOnMysql<postgres.Sql>('the restore at start');
       table = mysqlDb.table;
+      database = mysqlSyncDatabase(mysqlDb.pool, { outboxDatabase: mysqlDb.outboxDatabase });
     } else {
       // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql`
       // installs and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
@@ -208,7 +214,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         })
       : startRelay({ ...relayOptions, sql: relaySql!, pollIntervalMs: options.relayPollMs ?? 500 });
     stops.push(() => relay.stop());
-    return { webhookUrl, sql, sheetsApi, relay, applyToSheet, applyToDb, stop };
+    return {
+      webhookUrl,
+      sql,
+      ...(database ? { database } : {}),
+      sheetsApi,
+      relay,
+      applyToSheet,
+      applyToDb,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -228,7 +228,14 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       bus: google ? 'pubsub-emulator' : 'in-process',
       store: google ? 'firestore-emulator' : 'memory',
       // attach and reconcile of CLI processes that cannot reach the in-process version store.
-      sync: syncJobs({ sql: pipeline.sql, sheetsApi: pipeline.sheetsApi, store, config, source: configFile }),
+      sync: syncJobs({
+        sql: pipeline.sql,
+        ...('database' in pipeline && pipeline.database ? { database: pipeline.database } : {}),
+        sheetsApi: pipeline.sheetsApi,
+        store,
+        config,
+        source: configFile,
+      }),
     });
     shutdown.add('first', () => dashboard.close(), 1_000);
 
