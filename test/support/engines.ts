@@ -22,6 +22,10 @@ export const engines: Engine[] = ['postgres', 'mysql'];
 
 export interface EngineDatabase {
   engine: Engine;
+  /** The DATABASE_URL a pipeline takes (MySQL: sheetsync's own tables in the file's database). */
+  readonly url: string;
+  /** Changes waiting in sheetsync's outbox. */
+  outboxChanges(): Promise<number>;
   /** Runs a statement of the suite's own. */
   exec(sql: string, params?: unknown[]): Promise<void>;
   /** Runs a query of the suite's own; its rows. */
@@ -40,6 +44,13 @@ export function useEngineDatabase(engine: Engine): EngineDatabase {
     };
     return {
       engine,
+      get url() {
+        return db.url;
+      },
+      outboxChanges: async () => {
+        const [row] = await db.sql`select count(*)::int as n from sheetsync.outbox`;
+        return Number(row?.n ?? 0);
+      },
       exec: async (sql, params = []) => {
         await db.sql.unsafe(numbered(sql), params as never[]);
       },
@@ -52,6 +63,17 @@ export function useEngineDatabase(engine: Engine): EngineDatabase {
   beforeAll(async () => installMysqlCapture(db.pool, db.name));
   return {
     engine,
+    get url() {
+      const url = new URL(db.url);
+      url.searchParams.set('sheetsyncDatabase', db.name);
+      return url.toString();
+    },
+    outboxChanges: async () => {
+      const [rows] = (await db.pool.query(`select count(*) as n from \`${db.name}\`.outbox`)) as unknown as [
+        Array<{ n: number | string }>,
+      ];
+      return Number(rows[0]?.n ?? 0);
+    },
     exec: async (sql, params = []) => {
       await db.pool.query(sql, params);
     },
