@@ -65,7 +65,11 @@ export interface PipelineOptions {
    * Runs once the schema, capture and topics are in place, before anything applies or publishes a
    * change (webhook, relay, subscribers): the local stack's restore (functions/src/sync/restore-link.ts).
    */
-  beforeStart?: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) => Promise<void>;
+  beforeStart?: (services: {
+    sql: postgres.Sql;
+    database?: SyncDatabase;
+    sheetsApi: SheetsApi;
+  }) => Promise<void>;
 }
 
 export interface Pipeline {
@@ -102,11 +106,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     let database: SyncDatabase | undefined;
     let relaySql: postgres.Sql | undefined;
     if (mysql) {
-      // MySQL/MariaDB: the Table port, the trigger outbox's relay, and attach and reconcile
-      // through its SyncDatabase; the restore at start is PostgreSQL-only so far (SHEETSYNC_E782).
+      // MySQL/MariaDB: the Table port, the trigger outbox's relay, and attach, reconcile and the
+      // restore at start through its SyncDatabase.
       mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
       stops.push(() => mysqlDb!.stop());
-      sql = notOnMysql<postgres.Sql>('the restore at start');
+      sql = notOnMysql<postgres.Sql>('a PostgreSQL client');
       table = mysqlDb.table;
       database = mysqlSyncDatabase(mysqlDb.pool, { outboxDatabase: mysqlDb.outboxDatabase });
     } else {
@@ -135,7 +139,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       writesPerMinute: options.writesPerMinute ?? 60,
       readsPerMinute: options.readsPerMinute ?? 60,
     });
-    await options.beforeStart?.({ sql, sheetsApi });
+    await options.beforeStart?.({ sql, ...(database ? { database } : {}), sheetsApi });
 
     const webhookDeps = composeWebhook({
       config,

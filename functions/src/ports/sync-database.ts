@@ -51,4 +51,22 @@ export interface SyncDatabase {
   ): Promise<WriteResult>;
   /** Creates a table for a sheet's columns (attach from a sheet). */
   createTable(table: NewTable): Promise<void>;
+
+  // The row-id map and the outbox as the restore at start sees them (sync/restore-link.ts);
+  // nothing when sheetsync's tables are not installed.
+  /** The recorded keys of sync ids `rowIds` (rowId → key). */
+  readRowIds(link: string, rowIds: readonly string[]): Promise<Map<string, Cells>>;
+  /** Records sync id → key; `keep` leaves an id already recorded as it is. */
+  recordRowIds(
+    link: string,
+    rows: ReadonlyArray<{ rowId: string; key: Cells }>,
+    onConflict: 'update' | 'keep',
+  ): Promise<void>;
+  /**
+   * The largest change id committed so far, read once no transaction writing a watched table
+   * is open (0 for an empty outbox), before the table is read.
+   */
+  outboxWatermark(): Promise<number>;
+  /** The keys of `link`'s changes at or below `watermark` still in the outbox. */
+  pendingKeys(link: string, watermark: number): Promise<Cells[]>;
 }

@@ -14,6 +14,7 @@ import type { InferredType, SyncDatabase } from '../../ports/sync-database.ts';
 import type { TableSchema } from '../../ports/table.ts';
 import { inMysqlTransaction, type MysqlPool } from './mysql-connection.ts';
 import { readMysqlRowsForUpdate } from './mysql-reader.ts';
+import { mysqlRestoreStore } from './mysql-restore.ts';
 import { type MysqlTableSchema, mysqlIdent } from './mysql-schema.ts';
 import { canonicalCells, rowValues, valuesOf } from './mysql-statements.ts';
 import { createMysqlTable } from './mysql-table.ts';
@@ -54,6 +55,7 @@ function mysqlSchema(table: TableSchema): MysqlTableSchema {
 
 export function mysqlSyncDatabase(pool: MysqlPool, options: { outboxDatabase?: string } = {}): SyncDatabase {
   const port = createMysqlTable(pool, options);
+  const own = mysqlRestoreStore(pool, options.outboxDatabase);
   return {
     describe: (name, link) => port.describe(name, link),
     async countRows(table) {
@@ -110,7 +112,7 @@ export function mysqlSyncDatabase(pool: MysqlPool, options: { outboxDatabase?: s
             ? [{ rowId: u.rowId, key: written.keys.get(u.rowId)! }]
             : [],
         );
-        if (inserted.length > 0) await tx.recordRowIds(link, inserted);
+        if (inserted.length > 0 && (await own.hasRowIds())) await tx.recordRowIds(link, inserted);
         return written;
       }),
     async createTable({ name: linked, columns, key }) {
@@ -129,5 +131,9 @@ export function mysqlSyncDatabase(pool: MysqlPool, options: { outboxDatabase?: s
         `create table ${qualified} (${definitions.join(', ')}) engine = InnoDB default charset = utf8mb4`,
       );
     },
+    readRowIds: own.readRowIds,
+    recordRowIds: own.recordRowIds,
+    outboxWatermark: own.outboxWatermark,
+    pendingKeys: own.pendingKeys,
   };
 }
