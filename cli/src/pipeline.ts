@@ -37,7 +37,7 @@ import {
 } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { serveWebhook } from '../../functions/src/runtime/webhook-http.ts';
-import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
+import { type LinkConfig, type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
 
@@ -164,7 +164,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     stops.push(() => webhook.close());
     const webhookUrl = webhook.url;
 
-    const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
+    const policies = await loadConflictPolicies(config, {
+      sql,
+      logger,
+      resolvers,
+      // MySQL: resolvers' column types from its Table port (`sql` is no client there).
+      ...(mysql ? { describe: (name: string, link: LinkConfig) => table.describe(name, link) } : {}),
+    });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = composeApplyToDb({
