@@ -15,6 +15,13 @@
  *   relay's own work (claim, read, encode, delete) leaves of the emulator's rate.
  *
  * It starts its own PostgreSQL (DATABASE_URL, else embedded) and Pub/Sub emulator and stops them.
+ *
+ * `--engine mysql` (issue 21) then measures MySQL/MariaDB's trigger capture the same way on the
+ * same table shape (bench/capture-mysql.ts), beside PostgreSQL's figures of this run:
+ * mysqlTriggerOverheadRatio (baseline: PostgreSQL's ratio), mysqlUpdate100kRowsMs and
+ * mysqlUpdate1RowMs (baseline: the same UPDATE without capture), mysqlRelayChangesPerSec (the
+ * real MySQL relay into the same emulator; baseline: PostgreSQL's relay), and
+ * mysqlBinlogOverheadRatio when the server's binlog is on.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -30,8 +37,9 @@ import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
 import { drainFor } from '../functions/src/functions/outbox-relay.ts';
 import type { BusMessage } from '../functions/src/ports.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../functions/src/relay/outbox-messages.ts';
+import { measureMysqlCapture } from './capture-mysql.ts';
 import { benchDatabase } from './database.ts';
-import { type Benchmark, median } from './lib.ts';
+import { type Benchmark, type Metric, median } from './lib.ts';
 
 const ROWS = 100_000;
 /** UPDATEs of each table, alternating which goes first. */
@@ -76,7 +84,7 @@ async function relayBatchesOf(
 const bench: Benchmark = {
   name: 'capture',
   description: 'capture trigger overhead on a 100k-row UPDATE, and outbox → Pub/Sub emulator throughput',
-  async run({ progress }) {
+  async run({ progress, engine }) {
     const dataDir = mkdtempSync(join(tmpdir(), 'sheetsync-bench-pg-'));
     const stops: Array<() => Promise<void>> = [];
     try {
@@ -201,6 +209,42 @@ const bench: Benchmark = {
       }
       const relayRate = ROWS / median(relaySeconds);
       const directRate = ROWS / median(directSeconds);
+
+      // ── MySQL/MariaDB, beside the figures above ──
+      const mysql: Record<string, Metric> = {};
+      if (engine === 'mysql') {
+        const my = await measureMysqlCapture(bus, topic, progress);
+        const myRelayRate = my.rows / median(my.relaySeconds);
+        Object.assign(mysql, {
+          mysqlTriggerOverheadRatio: {
+            value: my.overhead,
+            unit: 'x',
+            baseline: overhead,
+            ratio: my.overhead / overhead,
+          },
+          mysqlUpdate100kRowsMs: {
+            value: my.update100k.captured,
+            unit: 'ms',
+            baseline: my.update100k.plain,
+            ratio: my.update100k.captured / my.update100k.plain,
+          },
+          mysqlUpdate1RowMs: {
+            value: my.update1Row.captured,
+            unit: 'ms',
+            baseline: my.update1Row.plain,
+            ratio: my.update1Row.captured / my.update1Row.plain,
+          },
+          mysqlRelayChangesPerSec: {
+            value: myRelayRate,
+            unit: 'changes/s',
+            baseline: relayRate,
+            ratio: myRelayRate / relayRate,
+          },
+          ...(my.binlogOverhead === undefined
+            ? {}
+            : { mysqlBinlogOverheadRatio: { value: my.binlogOverhead, unit: 'x' } }),
+        } satisfies Record<string, Metric>);
+      }
       return {
         triggerOverheadRatio: { value: overhead, unit: 'x', target: '≤ 1.5' },
         update100kRowsMs: { value: capturedMs, unit: 'ms', baseline: plainMs, ratio: capturedMs / plainMs },
@@ -217,6 +261,7 @@ const bench: Benchmark = {
           ratio: relayRate / directRate,
           target: '≥ 20000',
         },
+        ...mysql,
       };
     } finally {
       for (const stop of stops) await stop().catch(() => {});

@@ -31,6 +31,11 @@ export interface BenchContext {
   progress(message: string): void;
   /** `--rows N`: a smaller (or larger) run of the benchmarks that take it. */
   rows?: number;
+  /**
+   * `--engine mysql`: the benchmarks that take it (capture) measure MySQL/MariaDB too, beside
+   * PostgreSQL in the same run. Default postgres.
+   */
+  engine?: 'postgres' | 'mysql';
 }
 
 export interface Benchmark {

@@ -9,6 +9,8 @@
  *   --from FILE      no run: the report saved in FILE (a previous run's stdout), e.g. with
  *                    --write-readme
  *   --rows N         a smaller run of the benchmarks that take it (attach-1m, sustained)
+ *   --engine mysql   the benchmarks that take it (capture) measure MySQL too (MYSQL_URL, default
+ *                    the machine's MariaDB), beside PostgreSQL in the same run
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,10 +32,16 @@ const { values, positionals: wanted } = parseArgs({
     'write-readme': { type: 'boolean', default: false },
     from: { type: 'string' },
     rows: { type: 'string' },
+    engine: { type: 'string', default: 'postgres' },
   },
 });
 const unknown = wanted.filter((w) => !available.includes(w));
 const rows = values.rows === undefined ? undefined : Number(values.rows);
+const engine = values.engine;
+if (engine !== 'postgres' && engine !== 'mysql') {
+  console.error(`--engine takes postgres or mysql, not ${engine}`);
+  process.exit(2);
+}
 if (unknown.length > 0 || (rows !== undefined && !(Number.isInteger(rows) && rows > 0))) {
   console.error(
     unknown.length > 0
@@ -60,6 +68,7 @@ if (values.from) {
       const metrics = await bench.run({
         progress: (m) => console.error(`[bench ${name}] ${m}`),
         ...(rows === undefined ? {} : { rows }),
+        engine,
       });
       report.benchmarks[name] = { seconds: (performance.now() - benchStarted) / 1000, metrics };
       console.error(benchTable(name, metrics));

@@ -5,11 +5,13 @@
  * a primary key, the spreadsheet has the tab. Every problem is reported at once, each naming the
  * field at fault, before anything starts.
  */
+
 import type postgres from 'postgres';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { linkKeyProblem } from '../../functions/src/adapters/table/link-key.ts';
 import { describeTable, type TableSchema } from '../../functions/src/adapters/table/table-schema.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
+import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
 
 export interface LinkProblem {
@@ -37,6 +39,8 @@ export class LinkCheckError extends SheetsyncError {
 
 export interface LinkServices {
   sql: postgres.Sql;
+  /** MySQL: the link tables' database (ports/sync-database.ts); PostgreSQL's on `sql` otherwise. */
+  database?: SyncDatabase;
   sheetsApi: SheetsApi;
 }
 
@@ -54,9 +58,13 @@ export async function checkLinks(
   const tabsBySpreadsheet = new Map<string, Promise<Set<string> | Error>>();
   for (const [i, link] of config.links.entries()) {
     try {
-      const table = await describeTable(services.sql, link.table);
+      // MySQL's describe checks the link's key itself (SHEETSYNC_E111, tableProblem).
+      const table = services.database
+        ? await services.database.describe(link.table, link)
+        : await describeTable(services.sql, link.table);
       tables.set(link.name, table);
-      const keyProblem = link.key ? await linkKeyProblem(services.sql, table, link.key) : undefined;
+      const keyProblem =
+        link.key && !services.database ? await linkKeyProblem(services.sql, table, link.key) : undefined;
       if (keyProblem)
         problems.push({
           field: `links[${i}].key`,
@@ -95,6 +103,13 @@ export async function checkLinks(
 function tableProblem(i: number, link: LinkConfig, error: unknown): LinkProblem {
   if (error instanceof SheetsyncError && error.code === 'SHEETSYNC_E201') {
     return { field: `links[${i}].table`, code: error.code, message: `link "${link.name}": ${error.message}` };
+  }
+  if (error instanceof SheetsyncError && error.code === 'SHEETSYNC_E111') {
+    return {
+      field: `links[${i}].key`,
+      code: error.code,
+      message: `link "${link.name}": "key" ${error.message}`,
+    };
   }
   if (error instanceof SheetsyncError && error.code === 'SHEETSYNC_E250') {
     return {

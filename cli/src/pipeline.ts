@@ -10,6 +10,7 @@ import {
   notOnMysql,
   openMysqlDatabase,
 } from '../../functions/src/adapters/mysql/mysql-database.ts';
+import { mysqlSyncDatabase } from '../../functions/src/adapters/mysql/mysql-sync-database.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sheets/errors-tab.ts';
@@ -24,6 +25,7 @@ import {
   type ReplayGuard,
 } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../../functions/src/log.ts';
+import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
@@ -37,7 +39,7 @@ import {
 } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { serveWebhook } from '../../functions/src/runtime/webhook-http.ts';
-import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
+import { type LinkConfig, type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from '../../functions/src/wire/sheet-change.ts';
 
@@ -65,12 +67,18 @@ export interface PipelineOptions {
    * Runs once the schema, capture and topics are in place, before anything applies or publishes a
    * change (webhook, relay, subscribers): the local stack's restore (functions/src/sync/restore-link.ts).
    */
-  beforeStart?: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) => Promise<void>;
+  beforeStart?: (services: {
+    sql: postgres.Sql;
+    database?: SyncDatabase;
+    sheetsApi: SheetsApi;
+  }) => Promise<void>;
 }
 
 export interface Pipeline {
   webhookUrl: string;
   sql: postgres.Sql;
+  /** MySQL: what attach and reconcile run on (ports/sync-database.ts); none on PostgreSQL (`sql`). */
+  database?: SyncDatabase;
   sheetsApi: SheetsApi;
   relay: RunningRelay;
   applyToSheet: ReturnType<typeof composeApplyToSheet>;
@@ -97,14 +105,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     let sql: postgres.Sql;
     let table: Table;
     let mysqlDb: MysqlDatabase | undefined;
+    let database: SyncDatabase | undefined;
     let relaySql: postgres.Sql | undefined;
     if (mysql) {
-      // MySQL/MariaDB: the Table port and the trigger outbox's relay; attach, reconcile and the
-      // restore at start are PostgreSQL-only so far (SHEETSYNC_E782 when asked for).
+      // MySQL/MariaDB: the Table port, the trigger outbox's relay, and attach, reconcile and the
+      // restore at start through its SyncDatabase.
       mysqlDb = await openMysqlDatabase(options.databaseUrl, config.links);
       stops.push(() => mysqlDb!.stop());
-      sql = notOnMysql<postgres.Sql>('attach, reconcile and restore');
+      sql = notOnMysql<postgres.Sql>('a PostgreSQL client');
       table = mysqlDb.table;
+      database = mysqlSyncDatabase(mysqlDb.pool, { outboxDatabase: mysqlDb.outboxDatabase });
     } else {
       // One client per kind of work, each with its timeouts (postgres-connection.ts): `sql`
       // installs and serves attach and reconcile (Pipeline.sql), flushSql applyToDb, relaySql the relay.
@@ -131,7 +141,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       writesPerMinute: options.writesPerMinute ?? 60,
       readsPerMinute: options.readsPerMinute ?? 60,
     });
-    await options.beforeStart?.({ sql, sheetsApi });
+    await options.beforeStart?.({ sql, ...(database ? { database } : {}), sheetsApi });
 
     const webhookDeps = composeWebhook({
       config,
@@ -156,7 +166,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     stops.push(() => webhook.close());
     const webhookUrl = webhook.url;
 
-    const policies = await loadConflictPolicies(config, { sql, logger, resolvers });
+    const policies = await loadConflictPolicies(config, {
+      sql,
+      logger,
+      resolvers,
+      // MySQL: resolvers' column types from its Table port (`sql` is no client there).
+      ...(mysql ? { describe: (name: string, link: LinkConfig) => table.describe(name, link) } : {}),
+    });
     const spreadsheetOf = new Map(config.links.map((l) => [l.name, l.spreadsheetId]));
     const reportToSheet = sheetProblemReporter(new ErrorsTab(sheetsApi), (link) => spreadsheetOf.get(link));
     const applyToDb = composeApplyToDb({
@@ -214,7 +230,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         })
       : startRelay({ ...relayOptions, sql: relaySql!, pollIntervalMs: options.relayPollMs ?? 500 });
     stops.push(() => relay.stop());
-    return { webhookUrl, sql, sheetsApi, relay, applyToSheet, applyToDb, stop };
+    return {
+      webhookUrl,
+      sql,
+      ...(database ? { database } : {}),
+      sheetsApi,
+      relay,
+      applyToSheet,
+      applyToDb,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

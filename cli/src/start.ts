@@ -35,8 +35,9 @@ import { loadResolvers } from '../../functions/src/custom-resolver.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
 import { createLogger } from '../../functions/src/log.ts';
+import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
-import { outboxWatermark } from '../../functions/src/sync/outbox-watermark.ts';
+import { syncDatabase } from '../../functions/src/sync/link-sync-deps.ts';
 import { restoreLink } from '../../functions/src/sync/restore-link.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { deployedServices, startAsDeployed } from './as-deployed/stack.ts';
@@ -125,11 +126,6 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       await prepareMysqlServer(mysqlUrl);
       pg = { url: mysqlUrl, embedded: false, stop: async () => {} };
       progress('MySQL: DATABASE_URL');
-      if (existsSync(join(stateDir, 'local.json')) && !custom) {
-        progress(
-          'MySQL: the check of the sheet against the table at start is not built yet; changes made while stopped wait for it',
-        );
-      }
     } else {
       progress('starting PostgreSQL…');
       pg = await startPostgres({
@@ -203,10 +199,10 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       logger,
       ...(options.webhookPort ? { webhookPort: options.webhookPort } : {}),
       // Documents the store lost are rebuilt before any change is applied (restore-link.ts).
-      ...(fresh || mysqlUrl
+      ...(fresh
         ? {}
         : {
-            beforeStart: (services: { sql: postgres.Sql; sheetsApi: SheetsApi }) =>
+            beforeStart: (services: { sql: postgres.Sql; database?: SyncDatabase; sheetsApi: SheetsApi }) =>
               restoreLinks(config, { ...services, store }, progress),
           }),
     };
@@ -228,7 +224,14 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
       bus: google ? 'pubsub-emulator' : 'in-process',
       store: google ? 'firestore-emulator' : 'memory',
       // attach and reconcile of CLI processes that cannot reach the in-process version store.
-      sync: syncJobs({ sql: pipeline.sql, sheetsApi: pipeline.sheetsApi, store, config, source: configFile }),
+      sync: syncJobs({
+        sql: pipeline.sql,
+        ...('database' in pipeline && pipeline.database ? { database: pipeline.database } : {}),
+        sheetsApi: pipeline.sheetsApi,
+        store,
+        config,
+        source: configFile,
+      }),
     });
     shutdown.add('first', () => dashboard.close(), 1_000);
 
@@ -290,11 +293,11 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
  */
 async function restoreLinks(
   config: SheetsyncConfig,
-  services: { sql: postgres.Sql; sheetsApi: SheetsApi; store: VersionStore },
+  services: { sql: postgres.Sql; database?: SyncDatabase; sheetsApi: SheetsApi; store: VersionStore },
   progress: (message: string) => void,
 ): Promise<void> {
   progress('checking the sheet against the table and the version store…');
-  const watermark = await outboxWatermark(services.sql);
+  const watermark = await syncDatabase(services).outboxWatermark();
   for (const link of config.links) {
     const r = await restoreLink({ ...services, link }, watermark).catch((error: unknown) => {
       throw new SheetsyncError(

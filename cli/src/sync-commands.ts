@@ -14,8 +14,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
+import type postgres from 'postgres';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
-import { isMysqlUrl } from '../../functions/src/adapters/mysql/mysql-database.ts';
+import {
+  isMysqlUrl,
+  notOnMysql,
+  openMysqlSyncDatabase,
+} from '../../functions/src/adapters/mysql/mysql-database.ts';
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
@@ -230,17 +235,15 @@ async function runDirect(
 ): Promise<SyncResult> {
   const config = loadConfigFile(where.configFile);
   if (!where.databaseUrl) throw new SheetsyncError('SHEETSYNC_E101', 'DATABASE_URL is not set');
-  if (isMysqlUrl(where.databaseUrl)) {
-    throw new SheetsyncError(
-      'SHEETSYNC_E782',
-      `${command} is not available on MySQL yet (docs/design/mysql.md)`,
-    );
-  }
   // A one-shot bulk command in its own process: hold the heap's growth (heap-growth.ts). Not
   // set where the running stack does the work (its dashboard API), which lives on.
   holdHeapGrowth();
   const logger = createLogger({ level: 'WARNING' } as never);
-  const sql = connectPostgres(where.databaseUrl, 'sync', { max: 4 });
+  // MySQL: attach and reconcile through its SyncDatabase; nothing else here uses `sql` then.
+  const mysql = isMysqlUrl(where.databaseUrl) ? openMysqlSyncDatabase(where.databaseUrl) : undefined;
+  const sql = mysql
+    ? notOnMysql<postgres.Sql>(`${command}'s PostgreSQL client`)
+    : connectPostgres(where.databaseUrl, 'sync', { max: 4 });
   if (where.firestore.host) {
     // The client library prefers this variable over its settings: point both at the stack's.
     process.env.FIRESTORE_EMULATOR_HOST = where.firestore.host;
@@ -252,7 +255,14 @@ async function runDirect(
   });
   const store = new FirestoreVersionStore({ firestore });
   const sheetsApi = new SheetsApi({ ...(where.sheetsApiUrl ? { rootUrl: where.sheetsApiUrl } : {}), logger });
-  const services = { sql, sheetsApi, store, config, source: where.configFile };
+  const services = {
+    sql,
+    ...(mysql ? { database: mysql.database } : {}),
+    sheetsApi,
+    store,
+    config,
+    source: where.configFile,
+  };
   try {
     const link = heldId ? await findHeldLink(services, heldId, linkName) : linkName!;
     return await runSync(services, command, link, {
@@ -261,7 +271,7 @@ async function runDirect(
       ...(heldId ? { heldId } : {}),
     });
   } finally {
-    await sql.end({ timeout: 5 });
+    await (mysql ? mysql.stop() : sql.end({ timeout: 5 }));
     await firestore.terminate();
   }
 }

@@ -8,6 +8,7 @@ import type postgres from 'postgres';
 import { heldChangeNotOpen } from '../../functions/src/adapters/held-change-errors.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
+import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import { type AttachResult, attachLink } from '../../functions/src/sync/attach.ts';
 import { type DecidedChange, decideHeld } from '../../functions/src/sync/held-decisions.ts';
@@ -21,6 +22,8 @@ export type SyncResult = AttachResult | ReconcileResult | DecidedChange;
 
 export interface SyncServices {
   sql: postgres.Sql;
+  /** MySQL: the link tables' database (ports/sync-database.ts); PostgreSQL's on `sql` otherwise. */
+  database?: SyncDatabase;
   sheetsApi: SheetsApi;
   store: VersionStore;
   config: SheetsyncConfig;
@@ -61,11 +64,12 @@ export async function runSync(
   linkName: string,
   options: { dryRun: boolean; heldId?: string; onProgress?: (done: number, total: number) => void },
 ): Promise<SyncResult> {
-  const { sql, sheetsApi, store, source } = services;
+  const { sql, database, sheetsApi, store, source } = services;
   const { link, index } = findLink(services.config, linkName, source);
-  await checkLink(command, { sql, sheetsApi }, link, index, source);
+  await checkLink(command, { sql, sheetsApi, ...(database ? { database } : {}) }, link, index, source);
   const deps = {
     sql,
+    ...(database ? { database } : {}),
     sheetsApi,
     store,
     link,

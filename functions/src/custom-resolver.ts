@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type postgres from 'postgres';
-import { describeTable } from './adapters/table/table-schema.ts';
+import { describeTable, type TableSchema } from './adapters/table/table-schema.ts';
 import { conflictPolicyOf } from './config.ts';
 import type { CellValue } from './core/cell-value.ts';
 import { fromDb } from './core/coercion.ts';
@@ -41,7 +41,7 @@ import {
 } from './core/conflict-policy.ts';
 import { SheetsyncError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { SheetsyncConfig } from './wire/config.ts';
+import type { LinkConfig, SheetsyncConfig } from './wire/config.ts';
 
 /** What a resolver module's default export receives. */
 export interface ResolverConflict extends ConflictInput {
@@ -137,7 +137,14 @@ function describe(value: unknown): string {
  */
 export async function loadConflictPolicies(
   config: SheetsyncConfig,
-  options: { sql: postgres.Sql; logger: Logger; source?: string; resolvers?: Map<string, LoadedResolver> },
+  options: {
+    sql: postgres.Sql;
+    logger: Logger;
+    source?: string;
+    resolvers?: Map<string, LoadedResolver>;
+    /** How a link's table is described: another engine's Table port (MySQL); default PostgreSQL's on `sql`. */
+    describe?: (table: string, link: LinkConfig) => Promise<TableSchema>;
+  },
 ): Promise<Map<string, ConflictPolicy>> {
   const resolvers = options.resolvers ?? (await loadResolvers(config, options.source));
   const policies = new Map<string, ConflictPolicy>();
@@ -145,7 +152,9 @@ export async function loadConflictPolicies(
     const resolver = resolvers.get(link.name);
     let custom: CustomPolicy | undefined;
     if (resolver) {
-      const schema = await describeTable(options.sql, link.table);
+      const schema = options.describe
+        ? await options.describe(link.table, link)
+        : await describeTable(options.sql, link.table);
       const types = Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)]));
       custom = customPolicy({ link: link.name, resolver, types, logger: options.logger });
     }

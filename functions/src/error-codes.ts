@@ -266,8 +266,13 @@ export const ERROR_CODES = {
   SHEETSYNC_E780: 'MySQL outbox rows of a changed table',
   /** `DATABASE_URL` is a mysql:// URL sheetsync cannot use. Remedy: `mysql://user:password@host:port/database`. */
   SHEETSYNC_E781: 'a mysql:// DATABASE_URL that is not usable',
-  /** attach, reconcile, restore or `status` were asked of a MySQL database. Remedy: not built yet (docs/design/mysql.md). */
+  /** `--as-deployed` was asked of a MySQL database. Remedy: not built yet (docs/design/mysql.md). */
   SHEETSYNC_E782: 'not available on MySQL yet',
+  /**
+   * At start, a transaction writing a watched MySQL table stayed open past the restore's wait for
+   * the outbox's lock (as E757 on PostgreSQL). Remedy: end that transaction, start again.
+   */
+  SHEETSYNC_E783: 'an open transaction holds the MySQL outbox',
 
   // 9xx internal
 

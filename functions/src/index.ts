@@ -52,7 +52,7 @@ import {
 } from './runtime/compose.ts';
 import { pubsubPush } from './runtime/pubsub-push.ts';
 import { answerWebhook } from './runtime/webhook-http.ts';
-import { secretVersionOf } from './wire/config.ts';
+import { type LinkConfig, secretVersionOf } from './wire/config.ts';
 import { DB_CHANGES_TOPIC, parseDbChanges } from './wire/db-change.ts';
 import { parseSheetChanges, SHEET_CHANGES_TOPIC } from './wire/sheet-change.ts';
 
@@ -178,9 +178,11 @@ gateFrameworkServer(
 const applyToDbGroup = onceAsync(async () => {
   const mysql = onMysql() ? await mysqlDatabase() : undefined;
   const policies = await loadConflictPolicies(config(), {
-    sql: mysql ? notOnMysql('a custom conflict resolver') : sql(),
+    sql: mysql ? notOnMysql('a PostgreSQL client') : sql(),
     logger,
     resolvers,
+    // MySQL: resolvers' column types from its Table port.
+    ...(mysql ? { describe: (name: string, link: LinkConfig) => mysql.table.describe(name, link) } : {}),
   });
   const apply = composeApplyToDb({
     config: config(),

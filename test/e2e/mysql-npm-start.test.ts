@@ -80,13 +80,16 @@ describe('npm start on MariaDB', () => {
     console.info(`npm start on MariaDB: grid → table ${toDb} ms, UPDATE → sheet ${Date.now() - started} ms`);
   });
 
-  it('sheetsync status reads the MySQL outbox; reconcile says it is not built for MySQL yet', async () => {
+  it('sheetsync status reads the MySQL outbox; reconcile compares the tab with the table', async () => {
     const status = await cli.sheetsync(['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ links: ['leads'], outbox: { changes: 0 } });
-    const reconcile = await cli.sheetsync(['reconcile', '--link', 'leads', '--dry-run']);
-    expect(reconcile.code).not.toBe(0);
-    expect(reconcile.stdout + reconcile.stderr).toContain('SHEETSYNC_E782');
+    // Through the running stack's dashboard API, on the MySQL SyncDatabase (issue 21).
+    const reconcile = await cli.sheetsync(['reconcile', '--link', 'leads', '--dry-run', '--json']);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    const result = JSON.parse(reconcile.stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({ dryRun: true, cellsToDb: 0, cellsToSheet: 0, rowsInsertedInDb: 0 });
+    expect(result.rowsCompared).toBe((await sheet()).length);
   });
 
   it('a row typed without a key gets its AUTO_INCREMENT key in the sheet', async () => {

@@ -15,12 +15,9 @@
  * Memory is bounded by one chunk of rows (plus the store's and the driver's buffers).
  */
 import { randomUUID } from 'node:crypto';
-import type postgres from 'postgres';
 import { OutcomeUnknownError } from '../adapters/sheets/request-failure.ts';
 import { ID_HEADER, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
-import { canonicalRow, jsonExpr } from '../adapters/table/table-reader.ts';
-import { describeTable, type TableSchema } from '../adapters/table/table-schema.ts';
-import { ident } from '../adapters/table/table-writer.ts';
+import type { TableSchema } from '../adapters/table/table-schema.ts';
 import type { Cells } from '../core/cell-value.ts';
 import { toSheet } from '../core/coercion.ts';
 import { parseColumnType } from '../core/column-type.ts';
@@ -28,7 +25,7 @@ import { syncedRowDocument } from '../core/reconcile-plan.ts';
 import { SheetsyncError } from '../errors.ts';
 import { applyColumnFormats } from './attach-formats.ts';
 import { attachFromSheet, type SheetToTableResult } from './attach-from-sheet.ts';
-import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
+import { linkColumns, type SyncDeps, syncDatabase } from './link-sync-deps.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
@@ -43,12 +40,13 @@ export type AttachResult =
 export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
   const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
   const sheet = await grid.read();
-  const table = await describeTable(deps.sql, deps.link.table).catch((error: unknown) => {
+  const database = syncDatabase(deps);
+  const table = await database.describe(deps.link.table, deps.link).catch((error: unknown) => {
     // A missing table is created from the sheet; any other problem stops attach.
     if ((error as { code?: string }).code === 'SHEETSYNC_E250' && sheet.rows.length > 0) return undefined;
     throw error;
   });
-  const tableRows = table ? await countRows(deps.sql, table) : 0;
+  const tableRows = table ? await database.countRows(table) : 0;
   if (sheet.rows.length === 0 && tableRows === 0) return { mode: 'nothing', rows: 0 };
   let result: AttachResult;
   if (sheet.rows.length === 0) result = await fillSheet(deps, grid, sheet.headers, table!, tableRows);
@@ -66,7 +64,7 @@ export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
  */
 async function setUpTypedColumns(deps: SyncDeps, grid: SheetGrid, known: TableSchema | undefined) {
   try {
-    const table = known ?? (await describeTable(deps.sql, deps.link.table));
+    const table = known ?? (await syncDatabase(deps).describe(deps.link.table, deps.link));
     await applyColumnFormats(deps, grid, table);
   } catch (error) {
     deps.logger?.warn(
@@ -74,11 +72,6 @@ async function setUpTypedColumns(deps: SyncDeps, grid: SheetGrid, known: TableSc
       { code: 'SHEETSYNC_E430', link: deps.link.name },
     );
   }
-}
-
-async function countRows(sql: postgres.Sql, table: TableSchema): Promise<number> {
-  const [row] = await sql.unsafe(`select count(*)::int8::text as n from ${table.qualified}`);
-  return Number(row?.n ?? 0);
 }
 
 async function fillSheet(
@@ -100,55 +93,42 @@ async function fillSheet(
   const idColumn = headers.length - 1;
   const time = { wall: now(), logical: 0 };
   const chunkRows = deps.chunkRows ?? 4000;
-  const object = columns.map((c) => `'${c.name.replaceAll("'", "''")}', ${jsonExpr(c)}`);
-  const parts: string[] = [];
-  for (let i = 0; i < object.length; i += 50)
-    parts.push(`jsonb_build_object(${object.slice(i, i + 50).join(', ')})`);
   let done = 0;
   let pending: Promise<void> | undefined;
-  // One snapshot for the whole copy: the cursor runs in a repeatable-read transaction.
-  await deps.sql
-    .begin('isolation level repeatable read read only', async (tx) => {
-      const cursor = tx
-        .unsafe(
-          `select ${parts.join(' || ')} as row from ${table.qualified} as t
-          order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
-        )
-        .cursor(chunkRows);
-      for await (const batch of cursor) {
-        const rows: SheetValue[][] = [];
-        const docs: Array<{ rowId: string; key: Cells; cells: Cells }> = [];
-        for (const { row } of batch) {
-          const cells = canonicalRow({ ...table, columns }, row as Record<string, unknown>);
-          const rowId = randomUUID();
-          rows.push(
-            headers.map((h, i) =>
-              i === idColumn ? rowId : types.has(h) ? toSheet(cells[h] ?? null, types.get(h)!) : '',
-            ),
-          );
-          docs.push({
-            rowId,
-            key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
-            cells,
-          });
-        }
-        writeRequests += await grid.appendRows(sheetId, rows);
-        const writtenAt = now();
-        const next = docs.map((d) => ({
-          ...syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt),
-          onSheetSince: writtenAt, // RowDocument.onSheetSince: on the sheet from the append on
-        }));
-        // The documents of one chunk are written while the next chunk is read and appended: at
-        // most one chunk in flight, so memory stays bounded by two chunks.
-        await pending;
-        pending = deps.store.createRows(deps.link.name, next).then(() => {
-          done += next.length;
-          deps.onProgress?.(done, total);
+  // One snapshot for the whole copy (SyncDatabase.scanRows).
+  await syncDatabase(deps)
+    .scanRows({ ...table, columns }, chunkRows, async (batch) => {
+      const rows: SheetValue[][] = [];
+      const docs: Array<{ rowId: string; key: Cells; cells: Cells }> = [];
+      for (const cells of batch) {
+        const rowId = randomUUID();
+        rows.push(
+          headers.map((h, i) =>
+            i === idColumn ? rowId : types.has(h) ? toSheet(cells[h] ?? null, types.get(h)!) : '',
+          ),
+        );
+        docs.push({
+          rowId,
+          key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
+          cells,
         });
-        pending.catch(() => {}); // awaited below; this only keeps it from counting as unhandled
       }
+      writeRequests += await grid.appendRows(sheetId, rows);
+      const writtenAt = now();
+      const next = docs.map((d) => ({
+        ...syncedRowDocument(d.rowId, d.key, d.cells, time, writtenAt),
+        onSheetSince: writtenAt, // RowDocument.onSheetSince: on the sheet from the append on
+      }));
+      // The documents of one chunk are written while the next chunk is read and appended: at
+      // most one chunk in flight, so memory stays bounded by two chunks.
       await pending;
+      pending = deps.store.createRows(deps.link.name, next).then(() => {
+        done += next.length;
+        deps.onProgress?.(done, total);
+      });
+      pending.catch(() => {}); // awaited below; this only keeps it from counting as unhandled
     })
+    .then(() => pending)
     .catch(async (error: unknown) => {
       // Settle the chunk still being written before reporting (it may be the error itself).
       await pending?.catch(() => {});

@@ -9,9 +9,9 @@
  * recognised; sheet writes are RAW values.batchUpdate (write: table-writes.ts and below).
  */
 import { ID_HEADER } from '../adapters/sheets/sheet-tab.ts';
-import { inSheetTransaction, writeRows } from '../adapters/table/table-writer.ts';
 import { emptyRowDocument } from '../core/row-document.ts';
 import type { RowCommit } from '../ports.ts';
+import { syncDatabase } from './link-sync-deps.ts';
 import {
   CHUNK,
   type ReconcileDeps,
@@ -107,13 +107,11 @@ async function deleteFromTable(
   appends: SheetAppends,
 ): Promise<void> {
   const { deps, table, result: r, now } = run;
-  const written = await inSheetTransaction(deps.sql, (tx) =>
-    writeRows(
-      tx,
-      table,
-      [],
-      dbDeletes.map((d) => ({ rowId: d.rowId, dot: 'sheet:1', key: d.key })),
-    ),
+  const written = await syncDatabase(deps).writeFromSheet(
+    table,
+    deps.link.name,
+    [],
+    dbDeletes.map((d) => ({ rowId: d.rowId, dot: 'sheet:1', key: d.key })),
   );
   // A row the table would not delete (a foreign key refers to it) goes back on the sheet.
   const refused = new Map(written.errors.map((e) => [e.rowId, e]));

@@ -14,19 +14,16 @@
  * 4. The sheet epoch is bumped: applyToSheet reads the tab anew.
  */
 import { ID_HEADER, isBlankRow, type SheetValue } from '../adapters/sheets/sheet-tab.ts';
-import { readRowsForUpdate } from '../adapters/table/table-reader.ts';
-import { describeTable, matchHeaders } from '../adapters/table/table-schema.ts';
+import { matchHeaders } from '../adapters/table/table-schema.ts';
 import type { Cells } from '../core/cell-value.ts';
 import { fromSheet, isSheetPreviewOf } from '../core/coercion.ts';
 import { type ColumnType, parseColumnType } from '../core/column-type.ts';
 import { keyId } from '../core/key-id.ts';
 import type { RowDocument } from '../core/row-document.ts';
 import type { RowCommit } from '../ports.ts';
-import { linkColumns, type SyncDeps } from './attach.ts';
-import { pendingKeys } from './outbox-watermark.ts';
+import { linkColumns, type SyncDeps, syncDatabase } from './link-sync-deps.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { planRestore } from './restore-plan.ts';
-import { readRowIds, recordRowIds } from './row-ids.ts';
 import { SheetGrid } from './sheet-grid.ts';
 
 export interface RestoreResult {
@@ -48,7 +45,7 @@ const RECONCILE_TRIES = 3;
 
 /** Restores one link; `watermark` from outboxWatermark, read once for all links before this. */
 export async function restoreLink(deps: SyncDeps, watermark: number): Promise<RestoreResult> {
-  const pending = await pendingKeys(deps.sql, deps.link.name, watermark);
+  const pending = await syncDatabase(deps).pendingKeys(deps.link.name, watermark);
   const documents = await restoreDocuments(deps, watermark, new Set(pending.map(keyId)));
   let reconcile: ReconcileResult | undefined;
   for (let attempt = 1; !reconcile; attempt++) {
@@ -88,9 +85,10 @@ async function restoreDocuments(
   watermark: number,
   pending: ReadonlySet<string>,
 ): Promise<Omit<RestoreResult, 'reconcile' | 'pendingChanges'>> {
-  const { link, store, sql } = deps;
+  const { link, store } = deps;
+  const database = syncDatabase(deps);
   const at = (deps.now ?? Date.now)();
-  const table = await describeTable(sql, link.table);
+  const table = await database.describe(link.table, link);
   const linked = { ...table, columns: linkColumns(link, table) };
   const sheet = await new SheetGrid(deps.sheetsApi, link.spreadsheetId, link.sheet).read();
   const matched = matchHeaders(sheet.headers, linked);
@@ -112,8 +110,7 @@ async function restoreDocuments(
       link.name,
       rows.map((r) => r.rowId),
     );
-    const recorded = await readRowIds(
-      sql,
+    const recorded = await database.readRowIds(
       link.name,
       rows.filter((r) => !docs.has(r.rowId)).map((r) => r.rowId),
     );
@@ -127,12 +124,9 @@ async function restoreDocuments(
       deps,
       keyed.filter((r) => !r.doc).map((r) => r.key),
     );
-    const dbRows = await sql.begin((tx) =>
-      readRowsForUpdate(
-        tx,
-        linked,
-        keyed.map((r) => r.key),
-      ),
+    const dbRows = await database.readRows(
+      linked,
+      keyed.map((r) => r.key),
     );
     const creates: RowDocument[] = [];
     const commits: RowCommit[] = [];
@@ -169,8 +163,7 @@ async function restoreDocuments(
       }
     }
     // A queued event of a rebuilt row that the script still calls new must find the row (row-ids.ts).
-    await recordRowIds(
-      sql,
+    await database.recordRowIds(
       link.name,
       [...creates, ...commits.map((c) => c.next)]
         .filter((d) => !docs.has(d.rowId))

@@ -8,10 +8,12 @@
  * another (tests give each file its own), and is taken off before mysql2 sees the URL.
  */
 import { SheetsyncError } from '../../errors.ts';
+import type { SyncDatabase } from '../../ports/sync-database.ts';
 import type { Table } from '../../ports/table.ts';
 import { installMysqlCapture, watchMysqlTable } from './mysql-capture.ts';
 import { connectMysql, type MysqlPool } from './mysql-connection.ts';
 import { describeMysqlTable } from './mysql-schema.ts';
+import { mysqlSyncDatabase } from './mysql-sync-database.ts';
 import { createMysqlTable } from './mysql-table.ts';
 
 /** Whether `url` names a MySQL or MariaDB server (else PostgreSQL). */
@@ -86,6 +88,19 @@ export async function openMysqlDatabase(
     outboxDatabase: parts.outboxDatabase,
     table: createMysqlTable(pool, { outboxDatabase: parts.outboxDatabase }),
     stop,
+  };
+}
+
+/**
+ * attach and reconcile on the database of `url` (a mysql:// DATABASE_URL) from a process of
+ * their own (`sheetsync attach|reconcile`): a small pool and the SyncDatabase on it.
+ */
+export function openMysqlSyncDatabase(url: string): { database: SyncDatabase; stop(): Promise<void> } {
+  const parts = mysqlUrlParts(url);
+  const pool = connectMysql(parts.url, { connectionLimit: 4 });
+  return {
+    database: mysqlSyncDatabase(pool, { outboxDatabase: parts.outboxDatabase }),
+    stop: () => pool.end(),
   };
 }
 

@@ -4,18 +4,13 @@
  * (what to write where, what each side lost).
  */
 import type { SheetValue } from '../../adapters/sheets/sheet-tab.ts';
-import {
-  describeTable,
-  matchHeaders,
-  type TableColumn,
-  type TableSchema,
-} from '../../adapters/table/table-schema.ts';
+import { matchHeaders, type TableColumn, type TableSchema } from '../../adapters/table/table-schema.ts';
 import type { RowUpsert } from '../../adapters/table/table-writer.ts';
 import type { Cells } from '../../core/cell-value.ts';
 import { type ColumnType, parseColumnType } from '../../core/column-type.ts';
 import type { HeldChange } from '../../core/mass-change.ts';
 import type { RowCommit } from '../../ports.ts';
-import { linkColumns, type SyncDeps } from '../link-sync-deps.ts';
+import { linkColumns, type SyncDeps, syncDatabase } from '../link-sync-deps.ts';
 import type { HeldDecision } from '../reconcile-guard.ts';
 import { type Grid, SheetGrid } from '../sheet-grid.ts';
 
@@ -91,9 +86,9 @@ export interface ReconcileRun {
 }
 
 export async function startRun(deps: ReconcileDeps): Promise<ReconcileRun> {
-  const { link, sql } = deps;
+  const { link } = deps;
   const grid = new SheetGrid(deps.sheetsApi, link.spreadsheetId, link.sheet);
-  const table = await describeTable(sql, link.table);
+  const table = await syncDatabase(deps).describe(link.table, link);
   const columns = linkColumns(link, table);
   const sheet = await grid.read();
   const matched = matchHeaders(sheet.headers, { ...table, columns });

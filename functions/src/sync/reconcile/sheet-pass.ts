@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isBlankRow, type SheetValue } from '../../adapters/sheets/sheet-tab.ts';
-import { readRowsForUpdate } from '../../adapters/table/table-reader.ts';
 import type { RowUpsert } from '../../adapters/table/table-writer.ts';
 import type { Cells } from '../../core/cell-value.ts';
 import { fromSheet, isSheetPreviewOf, toSheet } from '../../core/coercion.ts';
@@ -17,12 +16,14 @@ import type { RowDocument } from '../../core/row-document.ts';
 import type { RowCommit } from '../../ports.ts';
 import { driftConflict } from '../drift-conflict.ts';
 import { idsByKey } from '../ids-by-key.ts';
+import { syncDatabase } from '../link-sync-deps.ts';
 import { CHUNK, type ReconcileRun, withoutNullKeys } from './run.ts';
 import { applyDbWrites } from './table-writes.ts';
 
 export async function compareSheetRows(run: ReconcileRun): Promise<void> {
   const { deps, table, columns, sheet, idColumn, result: r, seenKeys } = run;
-  const { link, store, sql } = deps;
+  const { link, store } = deps;
+  const database = syncDatabase(deps);
   const seenIds = new Set<string>();
   const total = sheet.rows.length;
   // Rows without an id that show the table's key get the id sheetsync knows for it (ids-by-key.ts).
@@ -54,7 +55,7 @@ export async function compareSheetRows(run: ReconcileRun): Promise<void> {
       ids.filter((id) => id !== ''),
     );
     const keys = [...docs.values()].flatMap((d) => (d.key && !d.tombstone ? [d.key] : []));
-    const dbRows = await sql.begin((tx) => readRowsForUpdate(tx, { ...table, columns }, keys));
+    const dbRows = await database.readRows({ ...table, columns }, keys);
     const upserts: RowUpsert[] = [];
     const commits: RowCommit[] = [];
     const newIds: Array<{ row: number; rowId: string }> = [];

@@ -6,8 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SheetValue } from '../../adapters/sheets/sheet-tab.ts';
-import { canonicalRow, jsonExpr } from '../../adapters/table/table-reader.ts';
-import { ident } from '../../adapters/table/table-writer.ts';
 import type { Cells } from '../../core/cell-value.ts';
 import { toSheet } from '../../core/coercion.ts';
 import { keyId } from '../../core/key-id.ts';
@@ -18,6 +16,7 @@ import {
   syncedRowDocument,
 } from '../../core/reconcile-plan.ts';
 import type { RowDocument } from '../../core/row-document.ts';
+import { syncDatabase } from '../link-sync-deps.ts';
 import { CHUNK, type ReconcileRun } from './run.ts';
 
 /** Rows per append request to the sheet (about 1.3 MB for 7 columns, under the 2 MB advice). */
@@ -103,24 +102,17 @@ export async function compareTableRows(
 ): Promise<{ dbDeletes: DbDelete[]; tableRows: number }> {
   const { deps, table, columns, seenKeys, result: r } = run;
   const { store, link } = deps;
-  const object = columns.map((c) => `'${c.name.replaceAll("'", "''")}', ${jsonExpr(c)}`).join(', ');
   const dbDeletes: DbDelete[] = [];
-  const cursor = deps.sql
-    .unsafe(
-      `select jsonb_build_object(${object}) as row from ${table.qualified} as t order by ${table.primaryKey.map((k) => `t.${ident(k)}`).join(', ')}`,
-    )
-    .cursor(CHUNK);
   let tableRows = 0;
-  for await (const batch of cursor) {
+  await syncDatabase(deps).scanRows({ ...table, columns }, CHUNK, async (batch) => {
     tableRows += batch.length;
     const lone = batch
-      .map(({ row }) => canonicalRow({ ...table, columns }, row as Record<string, unknown>))
       .map((cells) => ({
         cells,
         key: Object.fromEntries(table.primaryKey.map((k) => [k, cells[k] ?? null])),
       }))
       .filter((x) => !seenKeys.has(keyId(x.key)));
-    if (lone.length === 0) continue;
+    if (lone.length === 0) return;
     const rowIds = await store.rowIdsForKeys(
       link.name,
       lone.map((x) => x.key),
@@ -145,6 +137,6 @@ export async function compareTableRows(
       appends.appended = true;
       await appends.flush();
     }
-  }
+  });
   return { dbDeletes, tableRows };
 }

@@ -4,17 +4,15 @@
  * echoes are recognised. Rows new to the table get their ids on the sheet first.
  */
 import { ID_HEADER, isBlankRow, type SheetValue } from '../../adapters/sheets/sheet-tab.ts';
-import { readRowsForUpdate } from '../../adapters/table/table-reader.ts';
 import type { TableSchema } from '../../adapters/table/table-schema.ts';
-import { inSheetTransaction, type RowUpsert, writeRows } from '../../adapters/table/table-writer.ts';
+import type { RowUpsert } from '../../adapters/table/table-writer.ts';
 import { type Cells, sameValue } from '../../core/cell-value.ts';
 import { toSheet } from '../../core/coercion.ts';
 import { keyId } from '../../core/key-id.ts';
 import { syncedRowDocument } from '../../core/reconcile-plan.ts';
 import { SheetsyncError } from '../../errors.ts';
 import type { RowCommit } from '../../ports.ts';
-import type { SyncDeps } from '../link-sync-deps.ts';
-import { recordInsertedRows } from '../row-ids.ts';
+import { type SyncDeps, syncDatabase } from '../link-sync-deps.ts';
 import type { SheetGrid } from '../sheet-grid.ts';
 import { CHUNK, type ReconcileRun } from './run.ts';
 
@@ -25,7 +23,7 @@ import { CHUNK, type ReconcileRun } from './run.ts';
  */
 export async function writeIdsThenRows(run: ReconcileRun): Promise<boolean> {
   const { deps, grid, sheet, idColumn, idWrites, seenKeys } = run;
-  const { store, sql, link } = deps;
+  const { store, link } = deps;
   let idHeader = sheet.idColumn >= 0;
   if (deps.dryRun || idWrites.length === 0) return idHeader;
   await checkRowsStayed(grid, idColumn, sheet.rows, 'ids');
@@ -52,9 +50,7 @@ export async function writeIdsThenRows(run: ReconcileRun): Promise<boolean> {
     // What the table filled in goes to the sheet as well, so both sides end up the same in this
     // run; the documents that say so are committed after that write, like every row whose cells
     // are written to the sheet.
-    const dbRows = await sql.begin((tx) =>
-      readRowsForUpdate(tx, { ...run.table, columns: run.columns }, keys),
-    );
+    const dbRows = await syncDatabase(deps).readRows({ ...run.table, columns: run.columns }, keys);
     const at = run.now();
     for (const { next } of commits) {
       const dbRow = next.key ? dbRows.get(keyId(next.key)) : undefined;
@@ -91,11 +87,7 @@ export async function applyDbWrites(
   now: () => number,
 ): Promise<Cells[]> {
   if (upserts.length === 0) return [];
-  const result = await inSheetTransaction(deps.sql, async (tx) => {
-    const written = await writeRows(tx, table, upserts, []);
-    await recordInsertedRows(tx, deps.link.name, upserts, written);
-    return written;
-  });
+  const result = await syncDatabase(deps).writeFromSheet(table, deps.link.name, upserts, []);
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
     // Not PostgreSQL's message: it may quote the row's values, and this one reaches the log.
