@@ -169,7 +169,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         await reportToSheet(problems);
       },
     });
-    const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
+    const applyToSheet = composeApplyToSheet({
+      config,
+      sheetsApi,
+      store,
+      logger,
+      reportProblems: async (problems) => {
+        options.onProblems?.(problems);
+        await reportToSheet(problems);
+      },
+    });
     const subscriptions: Subscription[] = [
       startSubscriber({
         bus,

@@ -9,6 +9,9 @@
  * The store commit comes after the sheet write: a crash between them redelivers, and the
  * decision then finds the sheet already showing the values and writes nothing new.
  */
+
+import type { SheetProblem } from '../adapters/sheets/errors-tab.ts';
+import { renamedHeaders } from '../core/header-match.ts';
 import { stampSheetWrites } from '../core/merge-db-change.ts';
 import type { Logger } from '../log.ts';
 import type { Sheet, TabSnapshot, TabWrite } from '../ports/sheet.ts';
@@ -18,6 +21,7 @@ import type { DbChangeMessage } from '../wire/db-change.ts';
 import { ColumnTypes, headerResolver } from './apply-to-sheet/column-values.ts';
 import { decideChanges, type SheetWrites } from './apply-to-sheet/decide.ts';
 import { changeRows, isTruncate } from './apply-to-sheet/row-ids.ts';
+import { headerRenames, type SchemaShift, schemaShift } from './apply-to-sheet/schema-changes.ts';
 import {
   type ChangeItem,
   commitConcurrently,
@@ -42,6 +46,8 @@ export interface ApplyToSheetDeps {
   /** link name → its tab, and whether table columns missing from the sheet get a header. */
   links: Map<string, { tab: Sheet; addMissingHeaders: boolean; columns?: readonly string[] }>;
   logger: Logger;
+  /** Where problems for people go (the errors tab): a table column dropped (SHEETSYNC_E423). */
+  reportProblems?: (problems: SheetProblem[]) => Promise<void>;
   now?: () => number;
 }
 
@@ -49,6 +55,8 @@ export interface FlushStats {
   writeRequests: number;
   cellsWritten: number;
 }
+
+type SchemaShiftDropped = SchemaShift['dropped'];
 
 /** How often a flush held by the webhook (SheetEpochs.holdUntil) looks again. */
 const HOLD_POLL_MS = 100;
@@ -97,8 +105,12 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
   /** Decides and writes one link's changes; `commit` finishes with the version-store commit. */
   async function flushLink(link: string, items: ChangeItem<DbChangeMessage>[]): Promise<LinkFlush> {
     const { tab, addMissingHeaders } = deps.links.get(link)!;
-    const messages = items.map((item) => item.message);
+    // SCHEMA changes (columns renamed, dropped, retyped) are applied here, not decided per row;
+    // the other changes name their columns as the renamed headers will (schema-changes.ts).
+    const shift = schemaShift(items.map((item) => item.message));
+    const messages = shift.messages;
     const outcomes = new Array<DeliveryOutcome>(items.length).fill('ack');
+    const dataOutcomes = new Array<DeliveryOutcome>(messages.length).fill('ack');
     const types = new ColumnTypes();
     const started = performance.now();
     /** How long the oldest change waited before this flush began (relay, Pub/Sub, the window). */
@@ -158,7 +170,12 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const docs = await deps.store.readRows(link, [...readIds]);
     overlayInFlight(docs, pendingDocs, readIds);
     phase('docsMs');
-    const headerOf = headerResolver(snapshot.headers);
+    const { renames, clashes } = headerRenames(snapshot.headers, shift.renamed, headerResolver);
+    logSchema(link, renames, clashes, shift.retyped);
+    // Cells are decided against the headers as the write leaves them (TabWrite.renameHeaders).
+    const shaped =
+      renames.length > 0 ? { ...snapshot, headers: renamedHeaders(snapshot.headers, renames) } : snapshot;
+    const headerOf = headerResolver(shaped.headers);
     const headerless = snapshot.headers.every((h) => h === '' || h === '_sheetsync_id');
     const addHeaders: string[] = [];
     const header = (column: string): string | undefined => {
@@ -180,16 +197,24 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         truncated: [...liveIds, ...pendingIds],
         docs,
         pendingDocs,
-        snapshot,
+        snapshot: shaped,
         headerOf,
         header,
         types,
         now,
         logger: deps.logger,
       },
-      outcomes,
+      dataOutcomes,
     );
-    const result = await tab.write(snapshot, { ...tabWrite(tab, snapshot, writes), addHeaders });
+    shift.positions.forEach((position, i) => {
+      outcomes[position] = dataOutcomes[i]!;
+    });
+    const result = await tab.write(snapshot, {
+      ...tabWrite(tab, snapshot, writes),
+      addHeaders,
+      ...(renames.length > 0 ? { renameHeaders: renames } : {}),
+    });
+    await reportDropped(link, shift.dropped, headerOf);
     phase('tabWriteMs');
     stats.writeRequests += result.writeRequests;
     stats.cellsWritten += result.cellsWritten;
@@ -228,6 +253,56 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         queuedMs,
         ...phaseMs,
         latencyMs: Math.max(0, writtenAt - oldest),
+      });
+    }
+  }
+
+  /** Logs the headers a flush renames, those it cannot, and columns given another type. */
+  function logSchema(
+    link: string,
+    renames: ReadonlyArray<{ from: string; to: string }>,
+    clashes: ReadonlyArray<{ from: string; to: string }>,
+    retyped: ReadonlyMap<string, string>,
+  ) {
+    for (const { from, to } of renames)
+      deps.logger.info(`a column of link ${link}'s table was renamed: header "${from}" becomes "${to}"`, {
+        link,
+        code: 'SHEETSYNC_E424',
+      });
+    for (const { from, to } of clashes)
+      deps.logger.warn(
+        `a column of link ${link}'s table was renamed to "${to}", but the sheet already has a header "${to}": header "${from}" is left as it is and no longer syncs. Rename or delete one of the two headers`,
+        { link, code: 'SHEETSYNC_E425' },
+      );
+    for (const [column, type] of retyped)
+      deps.logger.info(`column ${column} of link ${link}'s table is now of type ${type}`, { link });
+  }
+
+  /**
+   * A dropped column shown on the sheet is reported once in the errors tab (the relay marks one
+   * copy of the SCHEMA change for it) and logged. A failed report is logged, not retried: the
+   * sheet is already right, and a retry would rename nothing and report again.
+   */
+  async function reportDropped(
+    link: string,
+    dropped: SchemaShiftDropped,
+    headerOf: (column: string) => string | undefined,
+  ) {
+    const problems: SheetProblem[] = [];
+    for (const { column, table } of dropped) {
+      const header = headerOf(column);
+      const message = `column ${column} was dropped from table ${table}: the sheet keeps its values, which no longer sync. Delete the column from the sheet, or add the column back to the table`;
+      deps.logger.warn(message, { link, code: 'SHEETSYNC_E423' });
+      if (header !== undefined)
+        problems.push({ link, rowId: '', column: header, code: 'SHEETSYNC_E423', message });
+    }
+    if (problems.length === 0 || !deps.reportProblems) return;
+    try {
+      await deps.reportProblems(problems);
+    } catch (error) {
+      deps.logger.error(`could not report a dropped column to the sheet: ${(error as Error).message}`, {
+        link,
+        code: 'SHEETSYNC_E505',
       });
     }
   }

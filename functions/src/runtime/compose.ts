@@ -67,9 +67,12 @@ export function composeApplyToSheet(parts: {
   sheetsApi: SheetsApi;
   store: VersionStore;
   logger: Logger;
+  /** Where problems for people go (the errors tab): a dropped table column. */
+  reportProblems?: (problems: RowProblem[]) => Promise<void>;
 }) {
   const { store } = parts;
   return createApplyToSheet({
+    ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
     store,
     links: new Map(
       parts.config.links.map((l) => [
