@@ -29,8 +29,9 @@ import { SheetsyncError } from '../errors.ts';
 import { applyColumnFormats } from './attach-formats.ts';
 import { attachFromSheet, type SheetToTableResult } from './attach-from-sheet.ts';
 import { linkColumns, type SyncDeps } from './link-sync-deps.ts';
+import { linkedGrid } from './linked-grid.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
-import { SheetGrid } from './sheet-grid.ts';
+import type { SheetGrid } from './sheet-grid.ts';
 
 export { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 
@@ -41,7 +42,8 @@ export type AttachResult =
   | { mode: 'nothing'; rows: 0 };
 
 export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
-  const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
+  // The tab by its recorded sheetId, not only by the config's title (linked-grid.ts).
+  const grid = await linkedGrid(deps);
   const sheet = await grid.read();
   const table = await describeTable(deps.sql, deps.link.table).catch((error: unknown) => {
     // A missing table is created from the sheet; any other problem stops attach.
