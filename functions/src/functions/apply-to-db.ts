@@ -35,8 +35,15 @@ import type { Cells } from '../core/cell-value.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/decide.ts';
-import { type DecodedChange, decodeChange, dropPreviews, linkTables } from './apply-to-db/decode.ts';
+import {
+  type DecodedChange,
+  decodeChange,
+  dropPreviews,
+  type LinkTable,
+  linkTables,
+} from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
+import { planMissingColumns } from './apply-to-db/missing-columns.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
 import {
@@ -124,6 +131,12 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     if (unknownHeader && loadTable.refresh(link, UNKNOWN_HEADER_REDESCRIBE_MS)) {
       table = await loadTable(link);
       decoded = messages.map((message) => decodeChange(link, table, message));
+    }
+    // With addMissingColumns, headers the table still lacks become table columns.
+    if (deps.links.get(link)!.addMissingColumns && unknownHeader) {
+      table = await addMissingColumns(link, table, messages, decoded);
+      decoded = messages.map((message) => decodeChange(link, table, message));
+      refuseColumnNames(decoded);
     }
     const { schema } = table;
     const changes = decoded.map((d) => d.change);
@@ -222,5 +235,54 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     return { outcomes: state.outcomes, problems: state.problems, commit };
   }
 
+  /**
+   * Adds the columns of headers the table lacks (missing-columns.ts) and describes the table
+   * again; a failure (say, sheetsync may not alter the table) is logged and the headers stay
+   * reported as E408.
+   */
+  async function addMissingColumns(
+    link: string,
+    table: LinkTable,
+    messages: readonly SheetChangeMessage[],
+    decoded: readonly DecodedChange[],
+  ): Promise<LinkTable> {
+    const unknown = decoded.flatMap((d) =>
+      d.problems.filter((p) => p.code === 'SHEETSYNC_E408' && p.column !== undefined).map((p) => p.column!),
+    );
+    const plan = planMissingColumns(unknown, messages);
+    if (plan.add.length === 0 || !deps.table.addColumns) return table;
+    const names = plan.add.map((c) => `${c.name} (${c.type})`).join(', ');
+    try {
+      await deps.table.addColumns(table.schema, plan.add);
+    } catch (error) {
+      deps.logger.warn(
+        `could not add columns ${names} to table ${table.schema.qualified} for new sheet headers (links[].addMissingColumns): ${(error as Error).message}. Add them yourself, or grant sheetsync's role ownership of the table`,
+        { link, code: 'SHEETSYNC_E428' },
+      );
+      return table;
+    }
+    deps.logger.info(`added columns ${names} to table ${table.schema.qualified} for new sheet headers`, {
+      link,
+      code: 'SHEETSYNC_E427',
+    });
+    loadTable.forget(link);
+    return loadTable(link);
+  }
+
   return { flush };
+}
+
+/** An unknown header that cannot be a column name is reported as such (E426), not as E408. */
+function refuseColumnNames(decoded: readonly DecodedChange[]): void {
+  for (const item of decoded) {
+    item.problems = item.problems.map((p) => {
+      if (p.code !== 'SHEETSYNC_E408' || p.column === undefined) return p;
+      if (planMissingColumns([p.column], []).refused.length === 0) return p;
+      return {
+        ...p,
+        code: 'SHEETSYNC_E426',
+        message: `header "${p.column}" cannot become a table column (links[].addMissingColumns): a column name here is letters, digits and underscores, starting with a letter or underscore, at most 63 characters, and not starting with _sheetsync. Rename the header`,
+      };
+    });
+  }
 }

@@ -46,6 +46,7 @@ export function composeApplyToDb(parts: {
         policy: parts.policies.get(l.name)!,
         ...(l.columns ? { columns: l.columns } : {}),
         ...(l.key ? { key: l.key } : {}),
+        ...(l.addMissingColumns ? { addMissingColumns: true } : {}),
       },
     ]),
   );

@@ -109,6 +109,13 @@ export const LinkConfig = v.strictObject({
    * headers yet (it shows its table, as attach would).
    */
   addMissingHeaders: v.optional(v.boolean(), false),
+  /**
+   * Whether a sheet header the table lacks adds a table column (issue 19): typed `numeric` when
+   * every value typed under it is a number, `boolean` when every one is true/false, else `text`.
+   * Only a header of letters, digits and underscores (at most 63) becomes a column; others are
+   * reported (SHEETSYNC_E426). Default false: a schema change from a sheet is the operator's choice.
+   */
+  addMissingColumns: v.optional(v.boolean('must be true or false'), false),
   safety: v.optional(SafetyConfig, { maxDeleteRows: 20, maxDeleteShare: 0.1 }),
   /**
    * The version of the spreadsheet's webhook secret (sheet-webhook/signature.ts,

@@ -36,6 +36,8 @@ export interface DbLink {
   policy: ConflictPolicy;
   columns?: readonly string[];
   key?: readonly string[];
+  /** A header the table lacks becomes a table column (apply-to-db/missing-columns.ts). */
+  addMissingColumns?: boolean;
 }
 
 export interface ApplyToDbDeps {
