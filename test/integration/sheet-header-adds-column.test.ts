@@ -104,4 +104,14 @@ describe('a new sheet header without addMissingColumns', () => {
     );
     expect(Object.keys(await columnsOf(h.sql))).toEqual(['id', 'name']);
   });
+
+  it('a header renamed to a name the table lacks is reported; the column keeps its values', async () => {
+    await h.act([{ type: 'edit', range: `${h.tab}!B1`, values: [['full_name']] }]);
+    await h.act([{ type: 'edit', range: `${h.tab}!B2`, values: [['bolt M6']] }]);
+    await waitFor('an E408 report for full_name', async () =>
+      h.problems.some((p) => p.code === 'SHEETSYNC_E408' && p.column === 'full_name'),
+    );
+    expect((await h.sql`select name from public.stock where id = 1`)[0]?.name).toBe('bolt');
+    expect(Object.keys(await columnsOf(h.sql))).toEqual(['id', 'name']);
+  });
 });
