@@ -43,12 +43,17 @@ describe('a new sheet header with addMissingColumns', () => {
     const letter = String.fromCharCode(65 + at);
     await h.act([{ type: 'edit', range: `${h.tab}!${letter}1`, values: [['unit_price']] }]);
     await h.act([{ type: 'edit', range: `${h.tab}!${letter}2:${letter}3`, values: [[1.5], [2]] }]);
-    await waitFor('both prices in the table', async () => String((await row(2))?.unit_price) === '2');
+    // The rows travel apart (one key bucket each): wait for both.
+    await waitFor(
+      'both prices in the table',
+      async () => String((await row(1))?.unit_price) === '1.5' && String((await row(2))?.unit_price) === '2',
+    );
     expect(String((await row(1))?.unit_price)).toBe('1.5');
     expect(await columnsOf(h.sql)).toMatchObject({ unit_price: 'numeric' });
   });
 
   it('true/false under a new header add a boolean column; other values a text column', async () => {
+    // Rows travel apart (a key bucket each), so each row's values alone must suggest the type.
     const at = h.tabValues()[0]!.length;
     const [b, t] = [String.fromCharCode(65 + at), String.fromCharCode(66 + at)];
     await h.act([{ type: 'edit', range: `${h.tab}!${b}1:${t}1`, values: [['in_stock', 'notes']] }]);
@@ -62,7 +67,10 @@ describe('a new sheet header with addMissingColumns', () => {
         ],
       },
     ]);
-    await waitFor('the flags and notes in the table', async () => (await row(2))?.notes === '42');
+    await waitFor(
+      'the flags and notes in the table',
+      async () => (await row(1))?.notes === 'top shelf' && (await row(2))?.notes === 'bin 4',
+    );
     expect(await columnsOf(h.sql)).toMatchObject({ in_stock: 'boolean', notes: 'text' });
     expect((await row(1))?.in_stock).toBe(true);
     expect((await row(2))?.in_stock).toBe(false);

@@ -43,7 +43,7 @@ import {
   linkTables,
 } from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
-import { planMissingColumns } from './apply-to-db/missing-columns.ts';
+import { planMissingColumns, refuseColumnNames } from './apply-to-db/missing-columns.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
 import {
@@ -270,19 +270,4 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
   }
 
   return { flush };
-}
-
-/** An unknown header that cannot be a column name is reported as such (E426), not as E408. */
-function refuseColumnNames(decoded: readonly DecodedChange[]): void {
-  for (const item of decoded) {
-    item.problems = item.problems.map((p) => {
-      if (p.code !== 'SHEETSYNC_E408' || p.column === undefined) return p;
-      if (planMissingColumns([p.column], []).refused.length === 0) return p;
-      return {
-        ...p,
-        code: 'SHEETSYNC_E426',
-        message: `header "${p.column}" cannot become a table column (links[].addMissingColumns): a column name here is letters, digits and underscores, starting with a letter or underscore, at most 63 characters, and not starting with _sheetsync. Rename the header`,
-      };
-    });
-  }
 }

@@ -21,7 +21,8 @@ import type { DbChangeMessage } from '../wire/db-change.ts';
 import { ColumnTypes, headerResolver } from './apply-to-sheet/column-values.ts';
 import { decideChanges, type SheetWrites } from './apply-to-sheet/decide.ts';
 import { changeRows, isTruncate } from './apply-to-sheet/row-ids.ts';
-import { headerRenames, type SchemaShift, schemaShift } from './apply-to-sheet/schema-changes.ts';
+import { headerRenames, schemaShift } from './apply-to-sheet/schema-changes.ts';
+import { logSchema, reportDropped } from './apply-to-sheet/schema-reports.ts';
 import {
   type ChangeItem,
   commitConcurrently,
@@ -55,8 +56,6 @@ export interface FlushStats {
   writeRequests: number;
   cellsWritten: number;
 }
-
-type SchemaShiftDropped = SchemaShift['dropped'];
 
 /** How often a flush held by the webhook (SheetEpochs.holdUntil) looks again. */
 const HOLD_POLL_MS = 100;
@@ -171,7 +170,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     overlayInFlight(docs, pendingDocs, readIds);
     phase('docsMs');
     const { renames, clashes } = headerRenames(snapshot.headers, shift.renamed, headerResolver);
-    logSchema(link, renames, clashes, shift.retyped);
+    logSchema(deps.logger, link, renames, clashes, shift.retyped);
     // Cells are decided against the headers as the write leaves them (TabWrite.renameHeaders).
     const shaped =
       renames.length > 0 ? { ...snapshot, headers: renamedHeaders(snapshot.headers, renames) } : snapshot;
@@ -214,7 +213,7 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
       addHeaders,
       ...(renames.length > 0 ? { renameHeaders: renames } : {}),
     });
-    await reportDropped(link, shift.dropped, headerOf);
+    await reportDropped(deps, link, shift.dropped, headerOf);
     phase('tabWriteMs');
     stats.writeRequests += result.writeRequests;
     stats.cellsWritten += result.cellsWritten;
@@ -253,56 +252,6 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         queuedMs,
         ...phaseMs,
         latencyMs: Math.max(0, writtenAt - oldest),
-      });
-    }
-  }
-
-  /** Logs the headers a flush renames, those it cannot, and columns given another type. */
-  function logSchema(
-    link: string,
-    renames: ReadonlyArray<{ from: string; to: string }>,
-    clashes: ReadonlyArray<{ from: string; to: string }>,
-    retyped: ReadonlyMap<string, string>,
-  ) {
-    for (const { from, to } of renames)
-      deps.logger.info(`a column of link ${link}'s table was renamed: header "${from}" becomes "${to}"`, {
-        link,
-        code: 'SHEETSYNC_E424',
-      });
-    for (const { from, to } of clashes)
-      deps.logger.warn(
-        `a column of link ${link}'s table was renamed to "${to}", but the sheet already has a header "${to}": header "${from}" is left as it is and no longer syncs. Rename or delete one of the two headers`,
-        { link, code: 'SHEETSYNC_E425' },
-      );
-    for (const [column, type] of retyped)
-      deps.logger.info(`column ${column} of link ${link}'s table is now of type ${type}`, { link });
-  }
-
-  /**
-   * A dropped column shown on the sheet is reported once in the errors tab (the relay marks one
-   * copy of the SCHEMA change for it) and logged. A failed report is logged, not retried: the
-   * sheet is already right, and a retry would rename nothing and report again.
-   */
-  async function reportDropped(
-    link: string,
-    dropped: SchemaShiftDropped,
-    headerOf: (column: string) => string | undefined,
-  ) {
-    const problems: SheetProblem[] = [];
-    for (const { column, table } of dropped) {
-      const header = headerOf(column);
-      const message = `column ${column} was dropped from table ${table}: the sheet keeps its values, which no longer sync. Delete the column from the sheet, or add the column back to the table`;
-      deps.logger.warn(message, { link, code: 'SHEETSYNC_E423' });
-      if (header !== undefined)
-        problems.push({ link, rowId: '', column: header, code: 'SHEETSYNC_E423', message });
-    }
-    if (problems.length === 0 || !deps.reportProblems) return;
-    try {
-      await deps.reportProblems(problems);
-    } catch (error) {
-      deps.logger.error(`could not report a dropped column to the sheet: ${(error as Error).message}`, {
-        link,
-        code: 'SHEETSYNC_E505',
       });
     }
   }

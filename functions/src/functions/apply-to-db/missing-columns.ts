@@ -9,6 +9,7 @@
  * fixed list, never text from the sheet.
  */
 import type { SheetValue } from '../../adapters/sheets/sheet-tab.ts';
+import type { RowProblem } from './types.ts';
 
 /** A header that may become a column name as it is. */
 export const SAFE_COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -56,4 +57,19 @@ function suggestedType(values: readonly Exclude<SheetValue, null>[]): AddedColum
   if (values.every((value) => typeof value === 'number' && Number.isFinite(value))) return 'numeric';
   if (values.every((value) => typeof value === 'boolean')) return 'boolean';
   return 'text';
+}
+
+/** An unknown header that cannot be a column name is reported as such (E426), not as E408. */
+export function refuseColumnNames(decoded: ReadonlyArray<{ problems: RowProblem[] }>): void {
+  for (const item of decoded) {
+    item.problems = item.problems.map((p) => {
+      if (p.code !== 'SHEETSYNC_E408' || p.column === undefined) return p;
+      if (planMissingColumns([p.column], []).refused.length === 0) return p;
+      return {
+        ...p,
+        code: 'SHEETSYNC_E426',
+        message: `header "${p.column}" cannot become a table column (links[].addMissingColumns): a column name here is letters, digits and underscores, starting with a letter or underscore, at most 63 characters, and not starting with _sheetsync. Rename the header`,
+      };
+    });
+  }
 }
