@@ -63,7 +63,7 @@ describe('a new sheet header with addMissingColumns', () => {
         range: `${h.tab}!${b}2:${t}3`,
         values: [
           [true, 'top shelf'],
-          [false, 42],
+          [false, 'bin 4'],
         ],
       },
     ]);
