@@ -84,7 +84,7 @@ function sendOnePending_(json) {
     const range = rangeInGrid_(sheet, String(pending.range));
     // Rows deleted since: the structure event of that deletion told the webhook.
     if (!range) return 'dropped';
-    sendEdit_(sheet, range);
+    sendEdit_(sheet, range, pending.user || '');
     return 'sent';
   } catch (error) {
     console.error(

@@ -133,14 +133,21 @@ function setup(webhookUrl, secret, tabs) {
  */
 function handleEdit(e) {
   const sheet = e.range.getSheet();
+  // A choice in the conflicts tab (conflicts.js): resolved through the webhook, not synced.
+  if (sheet.getName() === SHEETSYNC_CONFLICTS_TAB) {
+    resolveConflictChoices_(sheet, e.range);
+    return;
+  }
   if (!isSynced_(sheet)) return;
-  const ran = withLock_(() => sendEdit_(sheet, e.range));
+  const user = editorEmail_(e);
+  const ran = withLock_(() => sendEdit_(sheet, e.range, user));
   if (!ran) {
     remember_({
       kind: 'edit',
       sheet: sheet.getName(),
       sheetId: sheet.getSheetId(),
       range: e.range.getA1Notation(),
+      user: user,
     });
   }
 }
@@ -151,10 +158,12 @@ function handleEdit(e) {
  * so its delete goes through the same mass-change guard as deleted rows.
  * @param {GoogleAppsScript.Spreadsheet.Sheet} sheet
  * @param {GoogleAppsScript.Spreadsheet.Range} range
+ * @param {string=} user the editor's email, when Apps Script gave it (editorEmail_)
  */
-function sendEdit_(sheet, range) {
+function sendEdit_(sheet, range, user) {
   const cleared = [];
   const payload = editPayload_(sheet, range, cleared);
+  if (payload && payload.kind === 'edit' && user) payload.user = user;
   if (payload) sendInParts_(payload);
   if (cleared.length > 0) sendStructure_(sheet, 'CLEAR_ROWS');
   // Pasted copies of other rows' ids may have covered rows that had ids of their own: those rows
@@ -470,6 +479,22 @@ function basePayload_(sheet, context, kind, extra) {
     time: Date.now(),
   };
   return eventWith_(payload, extra);
+}
+
+/**
+ * The editing person's email (links[].attribution). Apps Script gives it only for users of the
+ * spreadsheet owner's Google Workspace domain: for consumer (gmail.com) accounts and people
+ * outside the domain `e.user` is absent or its email empty ("Event objects": user; Session
+ * getActiveUser), and the edit then carries no user.
+ * @param {GoogleAppsScript.Events.SheetsOnEdit} e
+ * @return {string}
+ */
+function editorEmail_(e) {
+  try {
+    return (e.user && typeof e.user.getEmail === 'function' && String(e.user.getEmail() || '')) || '';
+  } catch (_error) {
+    return '';
+  }
 }
 
 /** A cell as JSON: dates in the spreadsheet's time zone, everything else as the sheet holds it. */

@@ -11,8 +11,9 @@
  * Functions and their first message: sheetWebhook a signed edit event (replay guard, epochs in
  * Firestore, one publish); applyToDb a push of one sheet change (a row inserted, its document
  * committed); applyToSheet a push of one database INSERT (a row appended to the local sheet, its
- * document committed); outboxRelay a drain of an empty outbox (`{"ms": 200}`). reconcile (every
- * 30 minutes, a full compare) is not measured.
+ * document committed); outboxRelay a drain of an empty outbox (`{"ms": 200}`); reconcile (every
+ * 30 minutes) a full compare of the link, whose table and tab hold the few rows the runs before
+ * it left.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -121,6 +122,13 @@ const requests: Record<string, FirstRequest> = {
     body: () => JSON.stringify({ ms: 200 }),
     headers: () => ({ 'content-type': 'application/json' }),
   },
+  // As Cloud Scheduler calls it (terraform/scheduler.tf), for the one link: a full compare of the
+  // few rows the runs above left, so mostly the start and the clients.
+  reconcile: {
+    body: () => '{}',
+    headers: () => ({ 'content-type': 'application/json' }),
+    path: '?link=leads',
+  },
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,7 +160,11 @@ async function coldStart(
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const send = async () => {
     const body = request.body();
-    const response = await fetch(url, { method: 'POST', headers: request.headers(body), body });
+    const response = await fetch(`${url}${request.path ?? ''}`, {
+      method: 'POST',
+      headers: request.headers(body),
+      body,
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`${target} answered ${response.status}: ${text.slice(0, 300)}`);
   };

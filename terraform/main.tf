@@ -60,6 +60,7 @@ locals {
     SHEETSYNC_FIRESTORE_DATABASE = google_firestore_database.sheetsync.name
     SHEETSYNC_LOG_LEVEL          = var.log_level
     SHEETSYNC_RELAY_DRAIN_MS     = tostring(var.relay_drain_seconds * 1000)
+    SHEETSYNC_RELAY_LINGER_MS    = tostring(var.relay_linger_ms)
     GOOGLE_CLOUD_PROJECT         = var.project_id
     # The Cloud SQL server the database functions verify (sql.tf); public certificates, not secrets.
     SHEETSYNC_DATABASE_CA       = local.database_ca

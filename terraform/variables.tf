@@ -143,6 +143,17 @@ variable "relay_drain_seconds" {
   }
 }
 
+variable "relay_linger_ms" {
+  description = "While database changes keep coming, the relay starts a batch at most this often, so each Pub/Sub message (one in flight per key bucket) carries more changes. 0 sends each batch at once."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.relay_linger_ms >= 0 && var.relay_linger_ms <= 5000
+    error_message = "relay_linger_ms must be between 0 and 5000: above a few seconds the sheet lags behind a busy table."
+  }
+}
+
 variable "time_zone" {
   description = "Time zone of the Cloud Scheduler jobs."
   type        = string

@@ -82,6 +82,12 @@ function writeCell(a1, value) {
   return SpreadsheetApp.getActive().getRange(a1).getValue();
 }
 
+/** Range.setNote and setBackground on one cell (null removes them). */
+function decorateCell(a1, note, color) {
+  SpreadsheetApp.getActive().getRange(a1).setNote(note).setBackground(color);
+  return 'done';
+}
+
 function describeSheet(name) {
   var sheet = SpreadsheetApp.getActive().getSheetByName(name);
   return {

@@ -30,6 +30,8 @@ import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
 import {
   composeApplyToDb,
   composeApplyToSheet,
+  composeCellMarker,
+  composeConflictsShower,
   composeWebhook,
   databaseEngine,
 } from '../../functions/src/runtime/compose.ts';
@@ -168,6 +170,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         options.onProblems?.(problems);
         await reportToSheet(problems);
       },
+      // Refused cells marked at the cell in the data tab (one write per link per flush with marks).
+      markCells: composeCellMarker({ config, sheetsApi, store, logger }),
+      // Open conflicts listed in each spreadsheet's _sheetsync_conflicts tab, with a dropdown.
+      showConflicts: composeConflictsShower({ config, sheetsApi, store }),
     });
     const applyToSheet = composeApplyToSheet({
       config,

@@ -147,6 +147,10 @@ export const ERROR_CODES = {
   SHEETSYNC_E428: 'table column for a sheet header not added (warning)',
   /** attach synced the rows but could not set up checkboxes, dropdowns and formats (warning). Remedy: attach again. */
   SHEETSYNC_E430: 'typed columns not set up on the sheet (warning)',
+  /** Refused cells could not be marked (or marks cleared) in the sheet; the errors tab still lists them. Remedy: share the spreadsheet. */
+  SHEETSYNC_E431: 'cell marks not written to the sheet',
+  /** The `_sheetsync_conflicts` tab could not be rewritten; `sheetsync conflicts list` still lists them. Remedy: share the spreadsheet. */
+  SHEETSYNC_E432: 'conflicts tab not written',
 
   // 5xx sheet and Sheets API
 
@@ -217,6 +221,10 @@ export const ERROR_CODES = {
    * Remedy: none for a forgery; for your script, run its Set up again with its spreadsheet's secret.
    */
   SHEETSYNC_E624: 'webhook: event for another spreadsheet than its signer (401)',
+  /** A choice in `_sheetsync_conflicts` names a link of another spreadsheet (400). Remedy: choose in that link's spreadsheet. */
+  SHEETSYNC_E630: 'webhook: conflict choice for a link of another spreadsheet (400)',
+  /** A choice in `_sheetsync_conflicts` could not be recorded now (503). Remedy: pick the choice again. */
+  SHEETSYNC_E631: 'webhook: conflict choice not resolved now (503)',
 
   // 75x, 76x the local stack and its dashboard
 

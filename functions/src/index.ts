@@ -11,7 +11,8 @@
  *
  * Configuration comes from the environment (set by terraform/): SHEETSYNC_LINKS (the links
  * config JSON), DATABASE_URL and SHEETSYNC_WEBHOOK_SECRET (Secret Manager), SHEETSYNC_SHEET_TOPIC,
- * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS, SHEETSYNC_LOG_LEVEL,
+ * SHEETSYNC_DB_TOPIC, SHEETSYNC_FIRESTORE_DATABASE, SHEETSYNC_RELAY_DRAIN_MS,
+ * SHEETSYNC_RELAY_LINGER_MS, SHEETSYNC_LOG_LEVEL,
  * SHEETSYNC_DATABASE_CA and SHEETSYNC_DATABASE_INSTANCE (the Cloud SQL server to verify).
  * What each function reaches, and so what its service account is granted: function-needs.ts.
  * Clients are made on first use and kept for the instance's life; concurrent invocations of one
@@ -41,7 +42,14 @@ import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-
 import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
-import { composeApplyToDb, composeApplyToSheet, composeWebhook, databaseEngine } from './runtime/compose.ts';
+import {
+  composeApplyToDb,
+  composeApplyToSheet,
+  composeCellMarker,
+  composeConflictsShower,
+  composeWebhook,
+  databaseEngine,
+} from './runtime/compose.ts';
 import { pubsubPush } from './runtime/pubsub-push.ts';
 import { answerWebhook } from './runtime/webhook-http.ts';
 import { secretVersionOf } from './wire/config.ts';
@@ -185,6 +193,10 @@ const applyToDbGroup = onceAsync(async () => {
       new ErrorsTab(sheetsApi()),
       (link) => config().links.find((l) => l.name === link)?.spreadsheetId,
     ),
+    // …and are marked at the cell in the data tab (a note and a fill) until a later value syncs.
+    markCells: composeCellMarker({ config: config(), sheetsApi: sheetsApi(), store: store(), logger }),
+    // Open conflicts listed in the spreadsheet's _sheetsync_conflicts tab, with a dropdown.
+    showConflicts: composeConflictsShower({ config: config(), sheetsApi: sheetsApi(), store: store() }),
   });
   return new GroupCommit(apply.flush, { windowMs: 10, maxItems: 1000 });
 });
@@ -215,6 +227,8 @@ const relayHandler = once(() =>
     topic: process.env.SHEETSYNC_DB_TOPIC ?? DB_CHANGES_TOPIC,
     logger,
     maxDrainMs: Number(process.env.SHEETSYNC_RELAY_DRAIN_MS ?? 50_000),
+    // Batches spaced while busy: bigger messages for push's one in flight per key (outbox-relay.ts).
+    lingerMs: Number(process.env.SHEETSYNC_RELAY_LINGER_MS ?? 1000),
     // Columns a link leaves out never travel on Pub/Sub (relay/column-filter.ts).
     columnsOf: (link) => config().links.find((l) => l.name === link)?.columns,
   }),

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
 import { compareHlc } from '../../functions/src/core/hlc.ts';
@@ -49,7 +50,7 @@ describe('chaos: clock skew of ±2 minutes under last-writer-wins', () => {
       createTable: (sql) => sql`create table public.items (id int primary key, qty int)`,
     });
     applyToDb = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store: stack.store,
       links: new Map([['leads', { table: 'public.items', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import {
   createApplyToDb,
   type RowProblem,
@@ -84,7 +85,7 @@ describe('chaos: a poison row among good ones', () => {
 
   function applier(problems: RowProblem[]) {
     return createApplyToDb({
-      sql: writerSql,
+      table: createPostgresTable(writerSql),
       store: new MemoryVersionStore(),
       links: new Map([
         ['items', { table: 'public.items', policy: { default: 'last-writer-wins' } }],

@@ -19,6 +19,7 @@ import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-
 import { connectPostgres } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { createApplyToDb, type SheetDelivery } from '../../functions/src/functions/apply-to-db.ts';
 import { startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { silentLogger } from '../../functions/src/log.ts';
@@ -79,7 +80,7 @@ describe('chaos: PostgreSQL restarts under load', () => {
     }
 
     const apply = createApplyToDb({
-      sql: client('applyToDb', 4),
+      table: createPostgresTable(client('applyToDb', 4)),
       store: new MemoryVersionStore(),
       links: new Map([['items', { table: 'public.items', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

@@ -3,7 +3,8 @@
  * process from a clean state directory, until `sheetsync ready`. Cells typed in the sheet (the
  * local sheet's user actions, which run the real Apps Script) reach PostgreSQL, UPDATEs reach the
  * sheet, an edit that meets a DB change of its row in flight is not delayed by the retry backoff,
- * and SIGINT leaves no descendant process running (the five function servers included).
+ * an INSERT and a DELETE on either side reach the other (a row typed without its key gets the
+ * table's identity), 300 single-row transactions from 8 clients all reach the sheet, and SIGINT leaves no descendant process running (the five function servers included).
  * Each change's latency goes to test-artifacts/start-modes-latency.json, per mode.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendantPids, isAlive } from '../../cli/src/services/process-tree.ts';
+import { observeValues } from '../support/sheet-observer.ts';
 import { waitFor } from '../support/wait.ts';
 import { userActions } from '../support/webhook-server.ts';
 
@@ -39,29 +41,17 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
   let stderr = '';
   let sql: postgres.Sql;
   let sheetsApiUrl: string;
+  let databaseUrl: string;
   let header: string[] = [];
   /** Sheet row number → the table's id, as the demo filled them. */
   let ids: Array<{ row: number; id: string }> = [];
   const figures = { editToRowMs: [] as number[], updateToSheetMs: [] as number[] };
 
-  // The test's reads of the sheet go on a quota project of their own (X-Goog-User-Project), so
-  // they never use up sheetsync's, and at most every 250 ms over five quota users (quotaUser):
-  // 48 reads a minute each and 240 for the project, under the local sheet's 60 and 300. Polling
+  // The test's reads go on a quota project of their own, paced (sheet-observer.ts). Polling
   // faster ran out of the observer's own quota, and a measured update then "waited" for the
   // next minute's window (22–55 s for one update in eight).
-  let lastRead = 0;
-  let reads = 0;
-  const sheetValues = async (range: string): Promise<string[][]> => {
-    const wait = lastRead + 250 - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    lastRead = Date.now();
-    const response = await fetch(
-      `${sheetsApiUrl}/v4/spreadsheets/${SPREADSHEET}/values/${range}?quotaUser=observer-${reads++ % 5}`,
-      { headers: { 'x-goog-user-project': 'observer' } },
-    );
-    if (!response.ok) throw new Error(`reading the sheet: ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { values?: string[][] }).values ?? [];
-  };
+  const sheetValues = async (range: string): Promise<string[][]> =>
+    (await observeValues(sheetsApiUrl, SPREADSHEET, range)) as string[][];
   const cell = (row: number, column: string) =>
     `Leads!${String.fromCharCode(65 + header.indexOf(column))}${row}`;
 
@@ -95,6 +85,7 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
     ]);
     const info = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
     sheetsApiUrl = info.sheetsApiUrl;
+    databaseUrl = info.databaseUrl;
     // Two: one holds a transaction open while the other watches for a lock wait.
     sql = postgres(info.databaseUrl, { max: 2, onnotice: () => {} });
     const values = await sheetValues('Leads');
@@ -189,6 +180,90 @@ describe.each(MODES)('sheetsync start ($mode)', ({ mode, args }) => {
       expect(performance.now() - at).toBeLessThan(8_000);
     }
   }, 180_000);
+
+  const rowsNamed = async (name: string) =>
+    (await sheetValues('Leads')).filter((r) => r[header.indexOf('name')] === name);
+
+  it('an INSERT and a DELETE in the table reach the sheet', async () => {
+    const name = `${mode} inserted`;
+    const [row] = await sql<{ id: string }[]>`
+      insert into public.leads (name, status, score) values (${name}, 'new', 5) returning id`;
+    await waitFor(`${name} on the sheet`, async () => (await rowsNamed(name)).length === 1, 60_000);
+    expect((await rowsNamed(name))[0]![header.indexOf('id')]).toBe(String(row!.id));
+    await sql`delete from public.leads where id = ${row!.id}`;
+    await waitFor(`${name} gone from the sheet`, async () => (await rowsNamed(name)).length === 0, 60_000);
+  }, 180_000);
+
+  it('a row typed below the data gets its key from the table; deleting it in the sheet deletes it', async () => {
+    const name = `${mode} typed`;
+    const row = ids.length + 2;
+    expect((await sheetValues('Leads')).length).toBe(row - 1);
+    const typed = await userActions(sheetsApiUrl, SPREADSHEET, [
+      { type: 'edit', range: cell(row, 'name'), values: [[name]] },
+    ]);
+    expect(typed.status).toBe(200);
+    await waitFor(
+      `${name} in public.leads`,
+      async () => (await sql`select id from public.leads where name = ${name}`).length === 1,
+      60_000,
+    );
+    const id = (await sql<{ id: string }[]>`select id from public.leads where name = ${name}`)[0]!.id;
+    // The identity the table gave the row flows back to its id cell.
+    await waitFor(
+      `key ${id} in the sheet`,
+      async () => (await sheetValues(cell(row, 'id')))[0]?.[0] === String(id),
+      60_000,
+    );
+    const deleted = await userActions(sheetsApiUrl, SPREADSHEET, [
+      { type: 'deleteRows', sheet: 'Leads', index: row - 1, count: 1 },
+    ]);
+    expect(deleted.status).toBe(200);
+    await waitFor(
+      `${name} gone from public.leads`,
+      async () => (await sql`select id from public.leads where id = ${id}`).length === 0,
+      60_000,
+    );
+    // The demo's rows stay.
+    expect((await sql`select count(*)::int as n from public.leads`)[0]!.n).toBe(ids.length);
+  }, 180_000);
+
+  it('every one of 300 single-row transactions from 8 clients reaches the sheet', async () => {
+    // A busy table: the relay's batches are spaced while changes keep coming (relay_linger_ms)
+    // and push keeps one message in flight per key bucket; no change may be left behind.
+    const rows = await sql<{ id: string }[]>`
+      insert into public.leads (name, score) select 'burst ' || g, 0 from generate_series(1, 40) g returning id`;
+    const burst = postgres(databaseUrl, { max: 8, onnotice: () => {} });
+    try {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = next++; i < 300; i = next++) {
+            await burst`update public.leads set score = ${i + 1} where id = ${rows[i % rows.length]!.id}`;
+          }
+        }),
+      );
+    } finally {
+      await burst.end({ timeout: 5 });
+    }
+    const expected = new Map(
+      (
+        await sql<
+          { id: string; score: number }[]
+        >`select id, score from public.leads where name like 'burst %'`
+      ).map((r) => [String(r.id), String(r.score)]),
+    );
+    expect(expected.size).toBe(40);
+    await waitFor(
+      "the table's last score of every burst row on the sheet",
+      async () => {
+        const shown = new Map(
+          (await sheetValues('Leads')).map((r) => [r[header.indexOf('id')], r[header.indexOf('score')]]),
+        );
+        return [...expected].every(([id, score]) => shown.get(id) === score);
+      },
+      90_000,
+    );
+  }, 240_000);
 
   it('SIGINT stops everything: no descendant process is left', async () => {
     const descendants = descendantPids(child.pid!);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import {
   createApplyToDb,
   createLimiter,
@@ -93,7 +94,7 @@ describe('applyToDb store writes across overlapping flushes (real PostgreSQL)', 
       },
     }) as VersionStore;
     const apply = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([['pasted', { table: 'public.pasted', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

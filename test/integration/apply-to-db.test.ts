@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { readOutboxRows } from '../../functions/src/adapters/postgres-outbox.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import {
   createApplyToDb,
   type RowProblem,
@@ -40,7 +41,7 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     `);
     await watchTable(db.sql, 'public.leads', 'leads');
     apply = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,
@@ -135,7 +136,7 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
     await watchTable(db.sql, 'public.owners', 'owners');
     const refusedProblems: RowProblem[] = [];
     const owners = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([['owners', { table: 'public.owners', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,
@@ -247,7 +248,7 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
 
   it('acks the flush when reporting the problems fails (logged, never a retry storm)', async () => {
     const failing = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,
@@ -279,7 +280,7 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
       },
     });
     const retrying = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store: flaky,
       links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,
@@ -357,7 +358,7 @@ describe('applyToDb (real PostgreSQL, Firestore emulator)', () => {
       },
     });
     const pipelined = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store: slow,
       links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

@@ -27,6 +27,7 @@ import { createLogger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { observeValues } from '../support/sheet-observer.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -48,11 +49,7 @@ describe('custom conflict resolvers', () => {
   let pipeline: Pipeline;
 
   async function tab(title: string): Promise<string[][]> {
-    const response = await fetch(
-      `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/${title}?quotaUser=observer`,
-      { headers: { 'x-goog-user-project': 'observer' } },
-    );
-    return ((await response.json()) as { values?: string[][] }).values ?? [];
+    return (await observeValues(emulator.url, spreadsheetId, title)) as string[][];
   }
 
   async function sheetValue(title: string, name: string, column: string): Promise<string | undefined> {

@@ -202,6 +202,42 @@ describe('writes that are not a person’s fire nothing', () => {
   });
 });
 
+describe('Range.setNote and setBackground', () => {
+  // https://developers.google.com/apps-script/reference/spreadsheet/range#setnotenote
+  // ("Sets the note to the given value"; null or '' removes it) and #setbackgroundcolor ("in CSS
+  // notation (such as '#ffffff' or 'white')"; null resets it). The API shows both on the cell.
+  it('sets a note and a fill, keeps the value, and removes both with null', async () => {
+    const id = await newSpreadsheet();
+    await client.spreadsheets.values.update({
+      spreadsheetId: id,
+      range: 'Sheet1!B2',
+      valueInputOption: 'RAW',
+      requestBody: { values: [['kept']] },
+    });
+    const cell = async () =>
+      (
+        await client.spreadsheets.get({
+          spreadsheetId: id,
+          ranges: ['Sheet1!B2'],
+          includeGridData: true,
+          fields: 'sheets.data.rowData.values(formattedValue,note,userEnteredFormat)',
+        })
+      ).data.sheets?.[0]?.data?.[0]?.rowData?.[0]?.values?.[0];
+    expect((await run(id, 'decorateCell', ['B2', 'why', '#ff0000'])).body).toMatchObject({
+      status: 'COMPLETED',
+    });
+    expect(await cell()).toEqual({
+      formattedValue: 'kept',
+      note: 'why',
+      userEnteredFormat: { backgroundColor: { red: 1, green: 0, blue: 0 } },
+    });
+    await run(id, 'decorateCell', ['B2', null, null]);
+    expect(await cell()).toEqual({ formattedValue: 'kept' });
+    const named = await run(id, 'decorateCell', ['B2', 'x', 'white']);
+    expect(named.body).toMatchObject({ status: 'FAILED' });
+  });
+});
+
 describe('services', () => {
   it('LockService excludes concurrent executions, and tryLock(0) fails while the lock is held', async () => {
     const id = await newSpreadsheet();

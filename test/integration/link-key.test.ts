@@ -10,6 +10,7 @@ import { checkLinks } from '../../cli/src/links.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
@@ -61,7 +62,7 @@ describe("a link's key", () => {
   it('a row typed in the sheet with a key the table holds updates that row', async () => {
     await db.sql`insert into public.people (email, name) values ('ada@example.com', 'Ada')`;
     const apply = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([
         ['people', { table: 'public.people', policy: { default: 'last-writer-wins' }, key: ['email'] }],

@@ -214,6 +214,49 @@ describe('outbox relay', () => {
     expect(changeIds.size).toBe(100000);
   });
 
+  it('as the scheduled function with lingerMs, spaces its batches while changes keep coming, and loses none', async () => {
+    await db.sql`create table steady (id int primary key, v int)`;
+    await watchTable(db.sql, 'steady');
+    /** Drains for 3 s while one single-row transaction commits every 20 ms for 2 s. */
+    const run = async (lingerMs: number, offset: number) => {
+      const publishedAt: number[] = [];
+      const changeIds = new Set<string>();
+      const recording: Bus = {
+        ensureTopic: async () => {},
+        ensureSubscription: async () => {},
+        publish: async (_topic, messages) => {
+          publishedAt.push(Date.now());
+          for (const m of messages) for (const c of parseDbChanges(m.data)) changeIds.add(String(c.changeId));
+          return messages.map((_, i) => String(i));
+        },
+        subscribe: () => ({ close: async () => {} }),
+        close: async () => {},
+      };
+      const draining = drainFor(
+        { sql: db.sql, bus: recording, topic: 'unused', pollIntervalMs: 50, lingerMs },
+        3_000,
+        {
+          stayUntilDeadline: true,
+        },
+      );
+      for (let i = 1; i <= 100; i++) {
+        await db.sql`insert into steady values (${offset + i}, ${i})`;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await draining;
+      return { publishedAt, changes: changeIds.size };
+    };
+    const spaced = await run(400, 0);
+    const eager = await run(0, 1000);
+    // Every change went out both ways; lingering sent them in far fewer, fuller batches.
+    expect(spaced.changes).toBe(100);
+    expect(eager.changes).toBe(100);
+    expect(spaced.publishedAt.length).toBeLessThanOrEqual(8);
+    expect(eager.publishedAt.length).toBeGreaterThan(2 * spaced.publishedAt.length);
+    const gaps = spaced.publishedAt.slice(1).map((t, i) => t - spaced.publishedAt[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(350);
+  });
+
   it('as the scheduled function, keeps relaying changes made while it runs until its deadline', async () => {
     await db.sql`create table live (id int primary key, v int)`;
     await watchTable(db.sql, 'live');

@@ -18,6 +18,7 @@ import {
 } from '../../functions/src/adapters/postgres-connection.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { createApplyToDb, type SheetDelivery } from '../../functions/src/functions/apply-to-db.ts';
 import { startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { silentLogger } from '../../functions/src/log.ts';
@@ -106,7 +107,7 @@ describe('PostgreSQL timeouts', () => {
     const bus = createPubSubBus({ projectId: 'sheetsync-test', apiEndpoint: inject('pubsubEmulatorHost') });
     const topic = uniqueName('lock-timeout');
     const apply = createApplyToDb({
-      sql,
+      table: createPostgresTable(sql),
       store: new MemoryVersionStore(),
       links: new Map([['stock', { table: 'public.stock', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

@@ -12,6 +12,7 @@ import type { Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { defaultMaxDeferrals } from '../../functions/src/core/merge-sheet-change.ts';
 import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
@@ -159,7 +160,7 @@ describe('the restore at start', () => {
     expect(result.reconcile.rowsInsertedInDb).toBe(1);
 
     const applyToDb = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store,
       links: new Map([['typed', { table: 'public.typed', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

@@ -28,6 +28,7 @@ import type { Bus } from '../../functions/src/ports.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';
+import { observeValues } from '../support/sheet-observer.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -65,11 +66,7 @@ describe('status, conflicts and the dashboard', () => {
 
   /** The tab's rows (header first) as the Sheets API returns them. */
   async function tab(): Promise<string[][]> {
-    const response = await fetch(
-      `${emulator.url}/v4/spreadsheets/${spreadsheetId}/values/Leads?quotaUser=observer`,
-      { headers: { 'x-goog-user-project': 'observer' } },
-    );
-    return ((await response.json()) as { values?: string[][] }).values ?? [];
+    return (await observeValues(emulator.url, spreadsheetId, 'Leads')) as string[][];
   }
 
   /** A1 address of `column` in the row whose name is `name`. */

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
@@ -29,7 +30,7 @@ describe('a structure event read before a row reached the sheet', () => {
       createTable: (sql) => sql`create table public.leads (id int primary key, name text)`,
     });
     applyToDb = createApplyToDb({
-      sql: db.sql,
+      table: createPostgresTable(db.sql),
       store: stack.store,
       links: new Map([['leads', { table: 'public.leads', policy: { default: 'last-writer-wins' } }]]),
       logger: silentLogger,

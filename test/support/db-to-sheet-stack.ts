@@ -12,12 +12,13 @@ import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
-import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
+import type { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi, type SheetsApiOptions } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
+import { parseConfig } from '../../functions/src/config.ts';
 import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus, Subscription } from '../../functions/src/ports.ts';
+import { composeApplyToSheet } from '../../functions/src/runtime/compose.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { uniqueName } from './names.ts';
@@ -28,7 +29,7 @@ export interface DbToSheetStack {
   /** applyToSheet's tab (its readCounts say how it read the sheet). */
   tab: SheetTab;
   store: FirestoreVersionStore;
-  applyToSheet: ReturnType<typeof createApplyToSheet>;
+  applyToSheet: ReturnType<typeof composeApplyToSheet>;
   spreadsheetId: string;
   stop(): Promise<void>;
 }
@@ -95,20 +96,11 @@ export async function startDbToSheetStack(
   await bus.ensureSubscription(sub, { topic, ackDeadlineSeconds: 60 });
   const relay: RunningRelay = startRelay({ sql, bus, topic, logger, pollIntervalMs: 200 });
   stops.unshift(() => relay.stop());
-  const sheetTab = new SheetTab(api, spreadsheetId, tab, { changeToken: () => store.sheetEpochs(link) });
-  const applyToSheet = createApplyToSheet({
-    store,
-    links: new Map([
-      [
-        link,
-        {
-          tab: sheetTab,
-          addMissingHeaders: false,
-        },
-      ],
-    ]),
-    logger,
+  const config = parseConfig({
+    links: [{ name: link, spreadsheetId, sheet: tab, table: options.table, addMissingHeaders: false }],
   });
+  const applyToSheet = composeApplyToSheet({ config, sheetsApi: api, store, logger });
+  const sheetTab = applyToSheet.tabs.get(link)!;
   const subscription: Subscription = startSubscriber({
     bus,
     subscription: sub,

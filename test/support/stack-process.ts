@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalInfo } from '../../cli/src/local-stack.ts';
+import { observe } from './sheet-observer.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -100,11 +101,9 @@ export async function tabValues(
   spreadsheetId: string,
   tab: string,
 ): Promise<unknown[][]> {
-  const response = await fetch(
+  // Paced, on a quota project of the test's own (sheet-observer.ts), never sheetsync's quota.
+  const response = await observe(
     `${sheetsApiUrl}/v4/spreadsheets/${spreadsheetId}/values/${encodeURIComponent(tab)}?valueRenderOption=UNFORMATTED_VALUE`,
-    // The test's reads count against a quota user and project of their own, not sheetsync's
-    // (emulator/src/server.ts).
-    { headers: { 'x-emulator-user': 'test-observer', 'x-goog-user-project': 'test-observer' } },
   );
   if (response.status === 400) return []; // no such tab
   if (!response.ok) throw new Error(`values.get ${tab}: HTTP ${response.status} ${await response.text()}`);

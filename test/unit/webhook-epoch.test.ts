@@ -11,8 +11,14 @@ import { syncedRowDocument } from '../../functions/src/core/reconcile-plan.ts';
 import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
 import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
-import { WRITE_HOLD_MS } from '../../functions/src/ports.ts';
+import { type VersionStore, WRITE_HOLD_MS } from '../../functions/src/ports.ts';
 import { signedHeaders } from '../support/signed-request.ts';
+
+/** The epochs port with only its bump observed (nothing held). */
+const bumpOnly = (bumpSheetEpoch: VersionStore['bumpSheetEpoch']) => ({
+  bumpSheetEpoch,
+  holdSheetWrites: async () => {},
+});
 
 const secret = 'test-secret-0123456789';
 const now = 1_800_000_000_000;
@@ -61,7 +67,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
         },
         complete: (id, at) => guard.complete(id, at),
       },
-      sheetChanged: () => {
+      epochs: bumpOnly(() => {
         steps.push('bump started');
         return new Promise<void>((resolve) => {
           finishBump = () => {
@@ -69,7 +75,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
             resolve();
           };
         });
-      },
+      }),
       publish: async () => {
         steps.push('published');
       },
@@ -105,9 +111,9 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       config,
       secrets: [secret],
       replayGuard: memoryReplayGuard(),
-      sheetChanged: async () => {
+      epochs: bumpOnly(async () => {
         if (failBump) throw new Error('firestore unavailable');
-      },
+      }),
       publish: async (messages) => {
         published.push(...messages);
       },
@@ -139,7 +145,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
         },
         complete: async () => {},
       },
-      sheetChanged: async () => {},
+      epochs: bumpOnly(async () => {}),
       publish: async (messages) => {
         published.push(...messages);
       },
@@ -161,7 +167,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       replayGuard: memoryReplayGuard(),
       publish: async (messages) => void published.push(...messages),
       liveRowIds: async () => [],
-      sheetChanged: async (link) => void bumped.push(link),
+      epochs: bumpOnly(async (link) => void bumped.push(link)),
       logger: silentLogger,
       now: () => now,
     });
@@ -178,7 +184,7 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       replayGuard: memoryReplayGuard(),
       publish: async () => {},
       liveRowIds: async () => [],
-      sheetChanged: async (link, kind) => void bumps.push(`${link}:${kind}`),
+      epochs: bumpOnly(async (link, kind) => void bumps.push(`${link}:${kind}`)),
       logger: silentLogger,
       now: () => now,
     };
@@ -213,11 +219,13 @@ describe('sheetWebhook: replay claim, sheet epoch, publish', () => {
       publish: async () => {},
       liveRowIds: async () => [],
       documents: store,
-      sheetChanged: async (link, kind, hold) => {
-        holds.push(hold);
-        await store.bumpSheetEpoch(link, kind, hold);
+      epochs: {
+        bumpSheetEpoch: async (link, kind, hold) => {
+          holds.push(hold);
+          await store.bumpSheetEpoch(link, kind, hold);
+        },
+        holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
       },
-      holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
       logger: silentLogger,
       now: () => now,
     };

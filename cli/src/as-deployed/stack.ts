@@ -24,8 +24,9 @@ import { type PushRelay, startPushRelay } from './push-relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { loadSubscriptions, TOPIC_NAMES } from './subscriptions.ts';
 
-/** terraform/variables.tf defaults: relay_drain_seconds, and reconcile_schedule's period. */
+/** terraform/variables.tf defaults: relay_drain_seconds, relay_linger_ms, and reconcile_schedule's period. */
 const RELAY_DRAIN_SECONDS = 75;
+const RELAY_LINGER_MS = 1000;
 const RECONCILE_EVERY_MINUTES = 30;
 
 export interface AsDeployedOptions {
@@ -115,6 +116,8 @@ export async function startAsDeployed(options: AsDeployedOptions): Promise<AsDep
         SHEETSYNC_DB_TOPIC: TOPIC_NAMES.db_changes,
         SHEETSYNC_LOG_LEVEL: process.env.SHEETSYNC_LOG_LEVEL ?? 'WARNING',
         SHEETSYNC_RELAY_DRAIN_MS: String(RELAY_DRAIN_SECONDS * 1000),
+        // As `terraform apply -var relay_linger_ms=…` would set it (the push-throughput bench).
+        SHEETSYNC_RELAY_LINGER_MS: process.env.SHEETSYNC_RELAY_LINGER_MS ?? String(RELAY_LINGER_MS),
         GOOGLE_CLOUD_PROJECT: projectId,
         DATABASE_URL: options.databaseUrl,
         SHEETSYNC_WEBHOOK_SECRET: options.webhookSecret,

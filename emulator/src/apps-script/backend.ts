@@ -4,6 +4,7 @@
  * SheetsApiError on bad input; the host turns that into a script exception with its message.
  */
 import type {
+  CellDecoration,
   CellValue,
   GridBox,
   PropertyStore,
@@ -30,6 +31,8 @@ export interface ScriptSpreadsheetBackend {
   /** Strings are parsed as typed input (USER_ENTERED); `{epochMs}` is a date-time. */
   write(spreadsheetId: string, box: GridBox, values: WritableCellValue[][]): void;
   clear(spreadsheetId: string, box: GridBox): void;
+  /** Range.setNote, Range.setBackground: the note or the fill of every cell (null: removed). */
+  decorate(spreadsheetId: string, box: GridBox, change: CellDecoration): void;
   /**
    * Sheet.appendRow in one step: the values (parsed as typed input) in the row below the last row
    * with content, the grid grown by a row when that row is past its end.

@@ -3,6 +3,8 @@
  * `SpreadsheetStore.mutate` like API writes (so the grid and persistence see them) with source
  * `'api'`: neither kind fires a trigger, and only user actions do.
  */
+
+import { type CellData, updateCells } from '../api/cell-updates.ts';
 import {
   deleteDimension,
   gridRange,
@@ -123,6 +125,27 @@ export function createModelBackend(model: SpreadsheetStore, baseUrl: () => strin
         const box = { sheetId, row, column: 1, numRows: 1, numColumns: Math.max(cells[0]!.length, 1) };
         writeBounded(spreadsheet, emit, bounded(spreadsheet, box), cells, {
           valueInputOption: 'USER_ENTERED',
+        });
+      });
+    },
+    decorate(spreadsheetId, box, change) {
+      model.mutate(spreadsheetId, 'api', (spreadsheet, emit) => {
+        const { sheet, ...range } = bounded(spreadsheet, box);
+        const set = 'note' in change ? change.note : change.background;
+        const cell =
+          'note' in change
+            ? { note: change.note }
+            : { userEnteredFormat: { backgroundColor: change.background } };
+        // As updateCells over the range: cells not given lose the masked field (a removal).
+        updateCells(spreadsheet, emit, {
+          range: { sheetId: sheet.sheetId, ...range },
+          rows:
+            set === null || set === ''
+              ? []
+              : Array.from({ length: box.numRows }, () => ({
+                  values: Array.from({ length: box.numColumns }, () => cell as CellData),
+                })),
+          fields: 'note' in change ? 'note' : 'userEnteredFormat.backgroundColor',
         });
       });
     },

@@ -24,6 +24,11 @@ export interface GridBox {
   numColumns: number;
 }
 
+/** A note (null: none) or a fill (an API Color; null: none) for every cell of a range. */
+export type CellDecoration =
+  | { note: string | null }
+  | { background: { red: number; green: number; blue: number } | null };
+
 /** Every call a script worker can make to its host, by operation name: arguments and result. */
 export interface ServiceOps {
   'spreadsheet.describe': { args: [spreadsheetId: string]; result: SpreadsheetShape };
@@ -33,6 +38,11 @@ export interface ServiceOps {
   };
   'range.write': { args: [spreadsheetId: string, box: GridBox, values: WritableCellValue[][]]; result: null };
   'range.clear': { args: [spreadsheetId: string, box: GridBox]; result: null };
+  /** Range.setNote / setBackground: every cell's note, or fill (null clears it). */
+  'range.decorate': {
+    args: [spreadsheetId: string, box: GridBox, change: CellDecoration];
+    result: null;
+  };
   'sheet.appendRow': {
     args: [spreadsheetId: string, sheetId: number, values: WritableCellValue[]];
     result: null;

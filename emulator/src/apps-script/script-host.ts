@@ -79,6 +79,7 @@ export function createScriptHost(
     'range.read': (_, id, box, render) => backend.read(id, box, render),
     'range.write': (_, id, box, values) => backend.write(id, box, values),
     'range.clear': (_, id, box) => backend.clear(id, box),
+    'range.decorate': (_, id, box, change) => backend.decorate(id, box, change),
     'sheet.appendRow': (_, id, sheetId, values) => backend.appendRow(id, sheetId, values),
     'sheet.extent': (_, id, sheetId) => backend.extent(id, sheetId),
     'sheet.setHidden': (_, id, sheetId, hidden) => backend.setSheetHidden(id, sheetId, hidden),

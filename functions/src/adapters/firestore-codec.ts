@@ -30,6 +30,7 @@ export function encodeRow(doc: RowDocument): Stored {
     events: JSON.stringify(doc.events),
     eventsFloor: doc.eventsFloor,
     ...(doc.onSheetSince === undefined ? {} : { onSheetSince: doc.onSheetSince }),
+    ...(doc.marks === undefined ? {} : { marks: JSON.stringify(doc.marks) }),
     format: 2,
   };
 }
@@ -46,6 +47,7 @@ export function decodeRow(path: string, data: Stored): RowDocument {
         events: typeof data.events === 'string' ? (JSON.parse(data.events) as RowDocument['events']) : {},
         eventsFloor: (data.eventsFloor as number) ?? 0,
         ...(typeof data.onSheetSince === 'number' ? { onSheetSince: data.onSheetSince } : {}),
+        ...(typeof data.marks === 'string' ? { marks: JSON.parse(data.marks) as RowDocument['marks'] } : {}),
       };
     }
     const cells: Record<string, CellState> = {};

@@ -49,7 +49,15 @@ export interface UpdateCellsRequest {
 
 /** The note of a refused cell: what happened, why, and what to do. */
 export function markNote(code: string, message: string, remedy: string): string {
-  const note = `sheetsync: this value was not saved to the database.\n${code}: ${message}\n${remedy}`;
+  return cut(`sheetsync: this value was not saved to the database.\n${code}: ${message}\n${remedy}`);
+}
+
+/** The note of a cell with an open conflict: what happened, and where to choose. */
+export function conflictMarkNote(message: string, remedy: string): string {
+  return cut(`sheetsync: this cell is in conflict.\n${message}\n${remedy}`);
+}
+
+function cut(note: string): string {
   return note.length <= MAX_NOTE ? note : `${note.slice(0, MAX_NOTE - 1)}…`;
 }
 

@@ -72,6 +72,18 @@ export interface RowDocument {
    * without having been deleted. Absent in documents written before it was kept.
    */
   onSheetSince?: number;
+  /**
+   * The row's cells marked as refused on the sheet (issue 22 item 2, core/cell-marks.ts), by
+   * loose column name: `on` while the mark is there, `at` the sheet time of the change that set
+   * or cleared it. Kept with the row so a redelivery decides the same and a later value of the
+   * cell knows to clear it; merges keep each cell's later entry. Absent: nothing ever marked.
+   */
+  marks?: Record<string, CellMarkState>;
+}
+
+export interface CellMarkState {
+  on: boolean;
+  at: number;
 }
 
 /** How many event ids a row remembers (a document stays far below Firestore's 1 MiB). */
@@ -115,6 +127,7 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
   }
   const events = includesAll(next.events, stored.events) ? next.events : { ...stored.events, ...next.events };
   const since = [stored.onSheetSince, next.onSheetSince].filter((t) => t !== undefined);
+  const marks = mergeMarks(stored.marks, next.marks);
   return trimEvents({
     rowId: next.rowId,
     key: next.key ?? stored.key,
@@ -124,7 +137,19 @@ export function mergeRowDocuments(stored: RowDocument | undefined, next: RowDocu
     events,
     eventsFloor: Math.max(stored.eventsFloor, next.eventsFloor),
     ...(since.length > 0 ? { onSheetSince: Math.max(...since) } : {}),
+    ...(marks ? { marks } : {}),
   });
+}
+
+/** Per cell the later entry by sheet time; at the same time a clear wins (the value synced). */
+function mergeMarks(a: RowDocument['marks'], b: RowDocument['marks']): RowDocument['marks'] | undefined {
+  if (!a || !b) return a ?? b;
+  const marks = { ...a };
+  for (const [column, entry] of Object.entries(b)) {
+    const current = marks[column];
+    if (!current || entry.at > current.at || (entry.at === current.at && !entry.on)) marks[column] = entry;
+  }
+  return marks;
 }
 
 function mergeCell(a: CellState, b: CellState): CellState {

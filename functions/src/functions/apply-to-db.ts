@@ -29,9 +29,8 @@
  * report is logged (SHEETSYNC_E505) and does not fail the flush.
  */
 
-import type postgres from 'postgres';
-import { createPostgresTable } from '../adapters/table/postgres-table.ts';
 import type { Cells } from '../core/cell-value.ts';
+import { isResolutionEventId } from '../core/conflict-resolution.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/decide.ts';
@@ -44,6 +43,7 @@ import {
 } from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
 import { planMissingColumns, refuseColumnNames } from './apply-to-db/missing-columns.ts';
+import { decideMarks, type LinkCellMark } from './apply-to-db/marks.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
 import {
@@ -69,14 +69,7 @@ export { createLimiter, type DeliveryOutcome, type Limiter } from './flush-kerne
  */
 const UNKNOWN_HEADER_REDESCRIBE_MS = 1;
 
-/**
- * ApplyToDbDeps with a postgres.js client in place of the Table port: for callers not yet on
- * the composition root (cli/src/pipeline.ts, tests that build applyToDb on a test database).
- */
-export type ApplyToDbOnSql = Omit<ApplyToDbDeps, 'table'> & { sql: postgres.Sql };
-
-export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
-  const deps: ApplyToDbDeps = 'table' in given ? given : { ...given, table: createPostgresTable(given.sql) };
+export function createApplyToDb(deps: ApplyToDbDeps) {
   const now = deps.now ?? Date.now;
   const storeSlots = createLimiter(deps.storeConcurrency ?? STORE_CONCURRENCY);
   const loadTable = linkTables(deps.table, deps.links, now);
@@ -103,6 +96,11 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       release,
     });
     const problems = results.flatMap((r) => r.problems);
+    const marks = results.flatMap((r) => r.marks);
+    const marking = marks.length > 0 && deps.markCells ? markCells(deps, marks) : undefined;
+    const conflictLinks = results.filter((r) => r.conflictsChanged).map((r) => r.link);
+    const showing =
+      conflictLinks.length > 0 && deps.showConflicts ? showConflicts(deps, conflictLinks) : undefined;
     if (problems.length > 0 && deps.reportProblems) {
       try {
         await deps.reportProblems(problems);
@@ -115,13 +113,17 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
         );
       }
     }
+    await marking;
+    await showing;
     return outcomes;
   }
 
   async function flushLink(
     link: string,
     items: ChangeItem<SheetChangeMessage>[],
-  ): Promise<LinkFlush & { problems: RowProblem[] }> {
+  ): Promise<
+    LinkFlush & { link: string; problems: RowProblem[]; marks: LinkCellMark[]; conflictsChanged: boolean }
+  > {
     const started = now();
     let table = await loadTable(link);
     const messages = items.map((item) => item.message);
@@ -160,6 +162,7 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       problems: [],
       unknownHeaders: new Set(),
       commits: new Map<string, RowCommit>(),
+      applied: [],
     };
     const read = now();
 
@@ -219,8 +222,15 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
       state.problems.length = 0;
       state.unknownHeaders.clear();
       state.commits.clear();
+      state.applied.length = 0;
       await applyInTransaction(true);
     }
+    // Refused cells marked on the sheet, marks of cells whose value now synced cleared; the
+    // documents keep which cells are marked (apply-to-db/marks.ts).
+    const marks = decideMarks(
+      { link, decoded, applied: state.applied, problems: state.problems, docs },
+      state.commits,
+    );
 
     const written = now();
     const committing = [...state.commits.values()];
@@ -232,7 +242,11 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
     })();
     // Awaited by flush after the other links; a rejection meanwhile is not unhandled.
     commit.catch(() => {});
-    return { outcomes: state.outcomes, problems: state.problems, commit };
+    // Conflicts recorded, or one resolved (its change applied): the conflicts tab lists them anew.
+    const conflictsChanged =
+      [...state.commits.values()].some((c) => (c.conflicts ?? []).length > 0) ||
+      state.applied.some((i) => isResolutionEventId(decoded[i]!.change.eventId));
+    return { link, outcomes: state.outcomes, problems: state.problems, marks, conflictsChanged, commit };
   }
 
   /**
@@ -270,4 +284,26 @@ export function createApplyToDb(given: ApplyToDbDeps | ApplyToDbOnSql) {
   }
 
   return { flush };
+}
+
+/** Rewrites the conflicts tabs of `links`; a failure is logged (SHEETSYNC_E432). */
+async function showConflicts(deps: ApplyToDbDeps, links: string[]): Promise<void> {
+  try {
+    await deps.showConflicts!(links);
+  } catch (error) {
+    deps.logger.error(`could not write the conflicts tab: ${(error as Error).message}`, {
+      code: 'SHEETSYNC_E432',
+    });
+  }
+}
+
+/** Sends a flush's marks; a failure is logged (SHEETSYNC_E431), the errors tab still lists them. */
+async function markCells(deps: ApplyToDbDeps, marks: LinkCellMark[]): Promise<void> {
+  try {
+    await deps.markCells!(marks);
+  } catch (error) {
+    deps.logger.error(`could not mark ${marks.length} cells in the sheet: ${(error as Error).message}`, {
+      code: 'SHEETSYNC_E431',
+    });
+  }
 }

@@ -64,6 +64,14 @@ export interface RelayOptions {
    * changes (relay/column-filter.ts). Undefined for a link that syncs every column.
    */
   columnsOf?: (link: string) => readonly string[] | undefined;
+  /**
+   * `drainFor` only: while changes keep coming, start a batch at most every `lingerMs` (a batch
+   * that filled `maxBatchChanges` goes on at once). Pub/Sub push keeps one message in flight per
+   * ordering key, so a key's messages are applied one per flush of applyToSheet: spacing the
+   * batches makes each message carry more changes instead of queueing more messages
+   * (docs/design/ordering-keys.md). The first change after an idle spell goes at once. Default 0.
+   */
+  lingerMs?: number;
   /** Fault injection for tests: runs after the bus acknowledged a batch, before the commit. */
   afterPublish?: (outboxIds: readonly string[]) => Promise<void>;
 }
@@ -367,9 +375,15 @@ export async function drainFor(
     try {
       await ctx.bus.ensureTopic(ctx.topic);
       let remaining = false;
+      let full = false;
+      let batchStarted = 0;
+      const linger = options.lingerMs ?? 0;
       while (Date.now() < deadline) {
+        if (remaining && !full && linger > 0) await sleep(batchStarted + linger - Date.now());
+        batchStarted = Date.now();
         const published = await relayBatch(session, mark, ctx);
         remaining = published > 0;
+        full = published >= ctx.maxBatchChanges;
         if (!remaining && !stayUntilDeadline) break;
         if (!remaining) await sleep(idle);
       }

@@ -6,9 +6,12 @@
  * given is decided only here.
  */
 import { isMysqlUrl } from '../adapters/mysql/mysql-database.ts';
+import { cellMarker } from '../adapters/sheets/cell-marker.ts';
+import { ConflictsTab } from '../adapters/sheets/conflicts-tab.ts';
 import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
+import type { LinkCellMark } from '../functions/apply-to-db/marks.ts';
 import { createApplyToDb, type DbLink, type RowProblem } from '../functions/apply-to-db.ts';
 import { createApplyToSheet } from '../functions/apply-to-sheet.ts';
 import type { WebhookDeps } from '../functions/sheet-webhook/handler.ts';
@@ -17,6 +20,7 @@ import type { ReplayGuard } from '../functions/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../log.ts';
 import type { Table } from '../ports/table.ts';
 import type { Bus, LinkedTab, VersionStore } from '../ports.ts';
+import { conflictsShower } from '../sync/show-conflicts.ts';
 import type { SheetsyncConfig } from '../wire/config.ts';
 
 /**
@@ -37,6 +41,10 @@ export function composeApplyToDb(parts: {
   logger: Logger;
   /** Where problems for people go (the errors tab: errors-tab.ts sheetProblemReporter). */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /** Where refused cells are marked in the sheet (composeCellMarker). */
+  markCells?: (marks: LinkCellMark[]) => Promise<void>;
+  /** Where open conflicts are listed in the sheet (composeConflictsShower). */
+  showConflicts?: (links: string[]) => Promise<void>;
 }) {
   const links = new Map<string, DbLink>(
     parts.config.links.map((l) => [
@@ -47,6 +55,7 @@ export function composeApplyToDb(parts: {
         ...(l.columns ? { columns: l.columns } : {}),
         ...(l.key ? { key: l.key } : {}),
         ...(l.addMissingColumns ? { addMissingColumns: true } : {}),
+        ...(l.attribution ? { attribution: l.attribution } : {}),
       },
     ]),
   );
@@ -56,6 +65,8 @@ export function composeApplyToDb(parts: {
     links,
     logger: parts.logger,
     ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
+    ...(parts.markCells ? { markCells: parts.markCells } : {}),
+    ...(parts.showConflicts ? { showConflicts: parts.showConflicts } : {}),
   });
 }
 
@@ -72,23 +83,68 @@ export function composeApplyToSheet(parts: {
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
 }) {
   const { store } = parts;
-  return createApplyToSheet({
+  /** Each link's tab, by link name: the same objects applyToSheet writes through. */
+  const tabs = new Map(
+    parts.config.links.map((l) => [
+      l.name,
+      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+        changeToken: () => store.sheetEpochs(l.name),
+        ...linkedTabOption(store, l.name, parts.logger),
+      }),
+    ]),
+  );
+  const apply = createApplyToSheet({
     ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
     store,
     links: new Map(
       parts.config.links.map((l) => [
         l.name,
         {
-          tab: new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
-            changeToken: () => store.sheetEpochs(l.name),
-            ...linkedTabOption(store, l.name, parts.logger),
-          }),
+          tab: tabs.get(l.name)!,
           addMissingHeaders: l.addMissingHeaders,
           ...(l.columns ? { columns: l.columns } : {}),
         },
       ]),
     ),
     logger: parts.logger,
+  });
+  return Object.assign(apply, { tabs: tabs as ReadonlyMap<string, SheetTab> });
+}
+
+/**
+ * applyToDb's `markCells`: refused cells marked in each link's data tab (cell-marker.ts),
+ * through a SheetTab of its own per link that keeps its snapshot while the link's sheet epochs
+ * stay the same, as applyToSheet's does.
+ */
+export function composeCellMarker(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+  logger: Logger;
+}) {
+  const { store } = parts;
+  const tabs = new Map(
+    parts.config.links.map((l) => [
+      l.name,
+      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
+        changeToken: () => store.sheetEpochs(l.name),
+        ...linkedTabOption(store, l.name, parts.logger),
+      }),
+    ]),
+  );
+  return cellMarker((link) => tabs.get(link), parts.logger);
+}
+
+/** applyToDb's `showConflicts`: each spreadsheet's `_sheetsync_conflicts` tab (sync/show-conflicts.ts). */
+export function composeConflictsShower(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+}) {
+  return conflictsShower({
+    tab: new ConflictsTab(parts.sheetsApi),
+    store: parts.store,
+    links: parts.config.links.map((l) => ({ name: l.name, spreadsheetId: l.spreadsheetId })),
   });
 }
 
@@ -118,8 +174,8 @@ export function composeWebhook(parts: {
     ...linkedTabs(store, parts.logger),
     documents: store,
     held: store,
-    sheetChanged: (link, kind, hold) => store.bumpSheetEpoch(link, kind, hold),
-    holdSheetWrites: (link, until) => store.holdSheetWrites(link, until),
+    conflicts: store,
+    epochs: store,
     logger: parts.logger,
   };
 }

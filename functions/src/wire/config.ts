@@ -116,6 +116,13 @@ export const LinkConfig = v.strictObject({
    * reported (SHEETSYNC_E426). Default false: a schema change from a sheet is the operator's choice.
    */
   addMissingColumns: v.optional(v.boolean('must be true or false'), false),
+  /**
+   * Who changed what (issue 22 item 4): each sheet change writes the editing person's email, as
+   * the Apps Script has it (`e.user`), to this table column. Google gives it only for users of
+   * the spreadsheet owner's Workspace domain (empty for consumer accounts and others): an edit
+   * without it leaves the column as it was. Default: no column.
+   */
+  attribution: v.optional(v.strictObject({ column: identifier })),
   safety: v.optional(SafetyConfig, { maxDeleteRows: 20, maxDeleteShare: 0.1 }),
   /**
    * The version of the spreadsheet's webhook secret (sheet-webhook/signature.ts,

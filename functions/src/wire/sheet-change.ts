@@ -52,6 +52,8 @@ export const SheetChangeMessage = v.strictObject({
   time: v.number(),
   /** The row's 1-based position when the event was made (not identity; for messages to people). */
   row: v.optional(v.number()),
+  /** Who made the edit, when the script knew (wire/webhook.ts `user`; links[].attribution). */
+  user: v.optional(v.pipe(v.string(), v.maxLength(320))),
 });
 export type SheetChangeMessage = v.InferOutput<typeof SheetChangeMessage>;
 

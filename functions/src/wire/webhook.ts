@@ -45,6 +45,11 @@ export const WebhookBody = v.variant('kind', [
     kind: v.literal('edit'),
     rows: v.pipe(v.array(WebhookRow), v.minLength(1)),
     /**
+     * The editing person's email (`e.user.getEmail()`), when Apps Script gives it: only for
+     * users of the owner's Workspace domain; absent otherwise. For links[].attribution.
+     */
+    user: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(320))),
+    /**
      * Set by scripts that follow a `reidentify` answer (sheet-webhook/reidentify.ts): rows sorted
      * without their ids are then re-identified instead of applied as edits.
      */
@@ -87,5 +92,17 @@ export const WebhookBody = v.variant('kind', [
    * the row positions applyToSheet keeps are stale (the webhook bumps the link's sheet epoch).
    */
   v.strictObject({ ...common, kind: v.literal('layout'), changeType: v.string() }),
+  /**
+   * A person's choice in the `_sheetsync_conflicts` tab (issue 22 item 3): resolves open conflict
+   * `conflictId` of link `link` (one of this spreadsheet's) as `sheetsync conflicts resolve
+   * --take` does (sync/resolve-conflict.ts). `sheet` is the conflicts tab's title.
+   */
+  v.strictObject({
+    ...common,
+    kind: v.literal('resolve'),
+    link: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+    conflictId: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/, 'a conflict id: 32 lower-case hex digits')),
+    take: v.picklist(['sheet', 'db']),
+  }),
 ]);
 export type WebhookBody = v.InferOutput<typeof WebhookBody>;

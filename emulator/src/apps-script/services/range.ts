@@ -140,17 +140,36 @@ export class Range {
   private cell(): Range {
     return this.grid.numRows === 1 && this.grid.numColumns === 1 ? this : this.getCell(1, 1);
   }
-  // Formatting is not modelled; these keep scripts that style their cells running.
-  setNote() {
+  /** "Sets the note to the given value." An empty note or null removes it (Range.setNote). */
+  setNote(note: unknown) {
+    const text = note === null || note === undefined ? null : String(note);
+    this.env.call('range.decorate', this.sheet.getParent().getId(), this.grid, { note: text || null });
     return this;
   }
-  setBackground() {
+  /**
+   * "Sets the background color of all cells in the range in CSS notation (such as '#ffffff' or
+   * 'white')"; null resets it (Range.setBackground). Hex notation only here: a colour name is
+   * refused, so a script relying on one fails visibly rather than being drawn wrong.
+   */
+  setBackground(color: unknown) {
+    const background = color === null || color === undefined ? null : cssColor(String(color));
+    this.env.call('range.decorate', this.sheet.getParent().getId(), this.grid, { background });
     return this;
   }
+  // Other formatting is not modelled; these keep scripts that style their cells running.
   setFontWeight() {
     return this;
   }
   setNumberFormat() {
     return this;
   }
+}
+
+/** `#rgb` or `#rrggbb` as the API's Color (components 0-1). */
+function cssColor(css: string): { red: number; green: number; blue: number } {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(css.trim())?.[1];
+  if (!hex) throw new ScriptException(`Unsupported color "${css}": the local sheet takes #rgb or #rrggbb.`);
+  const full = hex.length === 3 ? [...hex].map((d) => d + d).join('') : hex;
+  const part = (i: number) => Number.parseInt(full.slice(i, i + 2), 16) / 255;
+  return { red: part(0), green: part(2), blue: part(4) };
 }

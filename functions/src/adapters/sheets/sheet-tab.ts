@@ -11,6 +11,7 @@
  * Formulas and formatting in cells sheetsync does not write are never touched.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
+import { type CellMark, type CellRef, planCellMarks } from '../../core/cell-marks.ts';
 import type { Sheet } from '../../ports/sheet.ts';
 import { batchUpdateUnderCellCap } from './cell-cap.ts';
 import {
@@ -329,6 +330,39 @@ export class SheetTab implements Sheet {
           if (this.properties) this.properties.columnCount = width;
         },
       });
+  }
+
+  /**
+   * Marks or clears cells by sync id (core/cell-marks.ts) with one batchUpdate: the tab as read
+   * (the kept snapshot while it holds) places them, and their rows are proven in place right
+   * before the request, as for any write by position. A row moved since, or not on the snapshot
+   * (a kept one may predate it), makes the tab be read again, once. Returns the marks still found
+   * on no row (deleted since) or under no header: they are not written anywhere.
+   */
+  async markCells(marks: readonly CellMark[]): Promise<CellRef[]> {
+    const stats: WriteStats = { writeRequests: 0, cellsWritten: 0, rowsAppended: 0, rowsDeleted: 0 };
+    for (let round = 1; ; round++) {
+      const snapshot = round === 1 ? await this.read() : await this.readAgain(false);
+      const { requests, unplaced } = planCellMarks({
+        sheetId: snapshot.sheetId,
+        headers: snapshot.headers,
+        rowOf: (rowId) => snapshot.rows.get(rowId)?.row,
+        marks,
+      });
+      // A column not on the tab stays so; a row missing from a kept snapshot may have come since.
+      if (round === 1 && unplaced.some((m) => !snapshot.rows.has(m.rowId))) continue;
+      if (requests.length === 0) return unplaced;
+      const missing = new Set(unplaced.map((m) => m.rowId));
+      const placed = [...new Set(marks.map((m) => m.rowId))].filter((id) => !missing.has(id));
+      try {
+        await this.proveRows(snapshot, placed, 'cell marks');
+      } catch (error) {
+        if (error instanceof RowsMovedError && round === 1) continue;
+        throw error;
+      }
+      await this.batchUpdate(requests, stats);
+      return unplaced;
+    }
   }
 
   /**

@@ -33,6 +33,8 @@ export interface FlushState {
   /** An unknown header is reported once per flush, not once per row of a paste. */
   unknownHeaders: Set<string>;
   commits: Map<string, RowCommit>;
+  /** Indexes of the changes applied (not duplicates, deferred or refused copies), in order. */
+  applied: number[];
 }
 
 export interface DecideInput {
@@ -139,6 +141,7 @@ export function decideChanges(input: DecideInput, state: FlushState): TableWrite
       deferredRows.add(change.rowId);
       return;
     }
+    state.applied.push(i);
     for (const problem of changeProblems) {
       if (problem.code === 'SHEETSYNC_E408' || problem.code === 'SHEETSYNC_E415') {
         if (unknownHeaders.has(problem.column!)) continue;

@@ -25,6 +25,8 @@ export interface LinkTable {
   types: Record<string, ColumnType>;
   /** Loose names of the table's columns outside the link's `columns`. */
   excluded: Set<string>;
+  /** The column each sheet change writes its editor's email to (links[].attribution), if synced. */
+  attribution?: string;
 }
 
 /**
@@ -64,8 +66,11 @@ export function linkTables(
       // Columns outside the link's list are never written from the sheet (core/link-columns.ts).
       const allowed = allowedColumns(config.columns, whole.primaryKey);
       const schema = { ...whole, columns: whole.columns.filter((c) => !allowed || allowed.has(c.name)) };
+      // Written only to a column the link writes (a generated one the database computes).
+      const attribution = schema.columns.find((c) => c.name === config.attribution?.column && !c.generated);
       return {
         schema,
+        ...(attribution ? { attribution: attribution.name } : {}),
         types: Object.fromEntries(schema.columns.map((c) => [c.name, parseColumnType(c.type)])),
         excluded: new Set(
           whole.columns.filter((c) => allowed && !allowed.has(c.name)).map((c) => looseColumnName(c.name)),
@@ -132,6 +137,8 @@ export function decodeChange(link: string, table: LinkTable, message: SheetChang
       maybePreviews.push({ column: column.name, header, value });
   }
   const { cells, errors } = coerceSheetCells(byColumn, types);
+  // Who made the edit, when the script knew (links[].attribution): with each upsert of the row.
+  if (table.attribution && message.user && message.op === 'upsert') cells[table.attribution] = message.user;
   problems.push(...errors.map((e) => cellProblem(link, message, e, headerOf.get(e.column))));
   const change: RowChange = {
     link,

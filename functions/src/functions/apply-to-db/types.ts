@@ -6,6 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { Table } from '../../ports/table.ts';
 import type { VersionStore } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
+import type { LinkCellMark } from './marks.ts';
 
 export interface SheetDelivery {
   /** The changes of one message, in order (wire/sheet-change.ts parseSheetChanges). */
@@ -38,6 +39,8 @@ export interface DbLink {
   key?: readonly string[];
   /** A header the table lacks becomes a table column (apply-to-db/missing-columns.ts). */
   addMissingColumns?: boolean;
+  /** The table column each sheet change writes its editor's email to (links[].attribution). */
+  attribution?: { column: string };
 }
 
 export interface ApplyToDbDeps {
@@ -53,6 +56,18 @@ export interface ApplyToDbDeps {
    * problem is also logged. A rejection is logged and does not fail the flush.
    */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
+  /**
+   * Where the flush's cell marks go (refused cells marked, marks of cells that synced cleared:
+   * adapters/sheets/cell-marker.ts), once per flush beside `reportProblems`. A rejection is
+   * logged (SHEETSYNC_E431) and does not fail the flush.
+   */
+  markCells?: (marks: LinkCellMark[]) => Promise<void>;
+  /**
+   * Rewrites the `_sheetsync_conflicts` tab of the links' spreadsheets (sync/show-conflicts.ts),
+   * after a flush that recorded conflicts or applied a resolution. A rejection is logged
+   * (SHEETSYNC_E432) and does not fail the flush.
+   */
+  showConflicts?: (links: string[]) => Promise<void>;
   /**
    * Version-store write calls (createRows, commitRows) in flight at once, across flushes.
    * Default STORE_CONCURRENCY (flush-kernel.ts commitDocuments says why).

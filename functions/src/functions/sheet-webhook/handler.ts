@@ -37,6 +37,7 @@ import {
   sortSample,
 } from './reidentify.ts';
 import type { ReplayGuard } from './replay-guard.ts';
+import { resolveFromSheet } from './resolve-from-sheet.ts';
 import { sheetClockOffset } from './sheet-clock.ts';
 import {
   SIGNATURE_HEADER,
@@ -77,21 +78,26 @@ export interface WebhookDeps {
   /** Links follow their tabs by sheetId once recorded (linked-tabs.ts); without it, by title. */
   tabs?: LinkedTabs;
   /**
-   * Told of every accepted event before its changes are published (VersionStore.bumpSheetEpoch):
-   * the sheet changed, so applyToSheet's kept snapshot of the tab is stale. `values` when the
-   * event is an edit of rows that all had their sync id already (no row moved or appeared),
-   * `rows` otherwise. Runs after the replay claim: a replayed event changes nothing.
-   */
-  sheetChanged?(link: string, kind: 'rows' | 'values', hold?: number): Promise<void>;
-  /**
-   * Sets or clears (0) applyToSheet's write hold of a link's tab (VersionStore.holdSheetWrites).
-   * An edit that may be rows sorted without their ids holds the tab's writes from its arrival
-   * (`sheetChanged` with `hold`): if it is such a sort, until the script's `layout` event of
+   * The sheet's epochs in the version store. `bumpSheetEpoch` is told of every accepted event
+   * before its changes are published: the sheet changed, so applyToSheet's kept snapshot of the
+   * tab is stale. `values` when the event is an edit of rows that all had their sync id already
+   * (no row moved or appeared), `rows` otherwise. Runs after the replay claim: a replayed event
+   * changes nothing.
+   *
+   * `holdSheetWrites` sets or clears (0) applyToSheet's write hold of a link's tab. An edit that
+   * may be rows sorted without their ids holds the tab's writes from its arrival
+   * (`bumpSheetEpoch` with `hold`): if it is such a sort, until the script's `layout` event of
    * changeType REIDENTIFY, sent once it wrote the ids (or WRITE_HOLD_MS); if not, this clears
    * it. Until the ids are written, a row's id names the row whose values it held before the
-   * sort, and a database change written by id would land in another row.
+   * sort, and a database change written by id would land in another row. Without it, nothing is
+   * bumped or held.
    */
-  holdSheetWrites?(link: string, until: number): Promise<void>;
+  epochs?: Pick<VersionStore, 'bumpSheetEpoch' | 'holdSheetWrites'>;
+  /**
+   * Open conflicts, resolved by a person's choice in the `_sheetsync_conflicts` tab
+   * (resolve-from-sheet.ts); without it such choices are answered 503.
+   */
+  conflicts?: Pick<VersionStore, 'listOpenConflicts' | 'readRows' | 'resolveConflict'>;
   /** Keeps the deletes the mass-change guard holds; without it nothing is held. */
   held?: StructureDeletesDeps['held'];
   logger: Logger;
@@ -163,6 +169,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
       "the event names another spreadsheet than the one whose secret signed it; each spreadsheet's script signs its own events only",
     );
   }
+  // A choice in the conflicts tab names its link itself (resolve-from-sheet.ts).
+  if (event.kind === 'resolve') return resolveFromSheet(event, deps);
   const link = deps.tabs
     ? await deps.tabs.find(deps.config.links, event)
     : deps.config.links.find((l) => l.spreadsheetId === event.spreadsheetId && l.sheet === event.sheet);
@@ -200,7 +208,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     return replayed;
   }
   const [bump, permutation] = await Promise.allSettled([
-    deps.sheetChanged?.(
+    deps.epochs?.bumpSheetEpoch(
       link.name,
       event.kind === 'edit' && event.rows.every((row) => !row.isNew) ? 'values' : 'rows',
       hold,
@@ -210,7 +218,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   // Not a sort after all (or the check failed): the hold goes now, alongside the rest.
   const released =
     maySort && !(permutation.status === 'fulfilled' && permutation.value)
-      ? deps.holdSheetWrites?.(link.name, 0).catch((error: Error) => {
+      ? deps.epochs?.holdSheetWrites(link.name, 0).catch((error: Error) => {
           deps.logger.warn(`webhook could not clear the sheet write hold: ${error.message}`, {
             link: link.name,
           });
@@ -259,6 +267,7 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
           eventId: event.eventId,
           time: event.time,
           row: row.row,
+          ...(event.user ? { user: event.user } : {}),
         });
       }
     } else if (event.kind === 'structure') {
