@@ -191,7 +191,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       // Open conflicts listed in each spreadsheet's _sheetsync_conflicts tab, with a dropdown.
       showConflicts: composeConflictsShower({ config, sheetsApi, store }),
     });
-    const applyToSheet = composeApplyToSheet({ config, sheetsApi, store, logger });
+    const applyToSheet = composeApplyToSheet({
+      config,
+      sheetsApi,
+      store,
+      logger,
+      reportProblems: async (problems) => {
+        options.onProblems?.(problems);
+        await reportToSheet(problems);
+      },
+    });
     const subscriptions: Subscription[] = [
       startSubscriber({
         bus,

@@ -133,6 +133,18 @@ export const ERROR_CODES = {
   SHEETSYNC_E421: 'held change not open',
   /** A `TRUNCATE` of a synced table empties the tab (warning). Remedy: none if meant; else restore the table. */
   SHEETSYNC_E422: 'table truncated; its rows leave the sheet (warning)',
+  /** A synced table column was dropped; the sheet keeps its values (warning). Remedy: delete the sheet column, or add the table column back. */
+  SHEETSYNC_E423: 'table column dropped; its sheet column no longer syncs (warning)',
+  /** A synced table column was renamed; its header is renamed and it keeps syncing (notice). Remedy: none. */
+  SHEETSYNC_E424: 'table column renamed; its header follows (notice)',
+  /** A table column was renamed to a name the sheet already has as a header (warning). Remedy: rename or delete one of the headers. */
+  SHEETSYNC_E425: 'renamed table column clashes with a header (warning)',
+  /** A new sheet header cannot be a column name (`addMissingColumns`). Remedy: rename the header. */
+  SHEETSYNC_E426: 'header cannot become a table column',
+  /** A new sheet header added a table column (`addMissingColumns`; notice). Remedy: none. */
+  SHEETSYNC_E427: 'table column added for a sheet header (notice)',
+  /** Adding a table column for a sheet header failed (warning). Remedy: add it yourself, or let sheetsync's role alter the table. */
+  SHEETSYNC_E428: 'table column for a sheet header not added (warning)',
   /** attach synced the rows but could not set up checkboxes, dropdowns and formats (warning). Remedy: attach again. */
   SHEETSYNC_E430: 'typed columns not set up on the sheet (warning)',
   /** Refused cells could not be marked (or marks cleared) in the sheet; the errors tab still lists them. Remedy: share the spreadsheet. */

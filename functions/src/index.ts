@@ -204,7 +204,17 @@ const applyToDbGroup = onceAsync(async () => {
 });
 
 const applyToSheetGroup = once(() => {
-  const apply = composeApplyToSheet({ config: config(), sheetsApi: sheetsApi(), store: store(), logger });
+  const apply = composeApplyToSheet({
+    config: config(),
+    sheetsApi: sheetsApi(),
+    store: store(),
+    logger,
+    // A dropped table column is reported once in the errors tab.
+    reportProblems: sheetProblemReporter(
+      new ErrorsTab(sheetsApi()),
+      (link) => config().links.find((l) => l.name === link)?.spreadsheetId,
+    ),
+  });
   return new GroupCommit(apply.flush, { windowMs: 200, maxItems: 5000, ready: apply.ready });
 });
 

@@ -243,12 +243,21 @@ describe('capture triggers', () => {
       conn.release();
     }
     const rows = (await outbox()).filter((r) => r.link === 'evolving');
+    // A column renamed, retyped or dropped is recorded as a SCHEMA change before the first
+    // change made with the new columns (a column added needs none); a rename also records the
+    // renamed column's values of every row again (sheetsync.note_schema, issue 19).
+    const schema = (c: object) => ({ k: {}, c: { renamed: {}, dropped: [], retyped: {}, ...c } });
     expect(rows.map((r) => [r.op, r.changes])).toEqual([
       ['INSERT', [{ k: { id: 1 }, c: { id: 1, qty: 1 } }]],
       ['UPDATE', [{ k: { id: 1 }, c: { qty: 2 } }]],
       ['UPDATE', [{ k: { id: 1 }, c: { note: 'added' } }]],
+      ['SCHEMA', [schema({ renamed: { qty: 'amount' } })]],
+      // Recorded by the capture of the statement after the rename, which had set it already.
       ['UPDATE', [{ k: { id: 1 }, c: { amount: 3 } }]],
+      ['UPDATE', [{ k: { id: 1 }, c: { amount: 3 } }]],
+      ['SCHEMA', [schema({ retyped: { amount: 'bigint' } })]],
       ['UPDATE', [{ k: { id: 1 }, c: { amount: '4' } }]],
+      ['SCHEMA', [schema({ dropped: ['note'] })]],
       ['DELETE', [{ k: { id: 1 }, o: { id: 1, amount: '4' } }]],
     ]);
     expect(rows.at(-1)!.column_types).toEqual({ id: 'integer', amount: 'bigint' });

@@ -8,7 +8,10 @@
  * applyToDb, applyToSheet and PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
+import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
+import { parseConfig } from '../../functions/src/config.ts';
 import { createLogger } from '../../functions/src/log.ts';
+import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';
@@ -76,5 +79,41 @@ describe('a renamed tab', () => {
     expect(webhookLines[0]!.message).toContain(`from "${h.tab}"`);
     expect(webhookLines[0]!.message).toContain('links[].sheet');
     expect((await h.store.linkedTab(h.link))?.sheetId).toBe(0);
+  });
+
+  it('renamed: reconcile finds the tab by its recorded sheetId and repairs drift', async () => {
+    // Drift: a table change capture did not see (its triggers off), so the sheet still shows Di.
+    await h.sql.begin(async (tx) => {
+      await tx`alter table public.people disable trigger user`;
+      await tx`update public.people set name = 'Diana' where id = 4`;
+      await tx`alter table public.people enable trigger user`;
+    });
+    expect(names(renamed)[4]).toBe('Di');
+    // The config still names the old title, which no tab has now (E504 before issue 19).
+    const link = parseConfig({
+      links: [{ name: h.link, spreadsheetId: h.spreadsheetId, sheet: h.tab, table: 'public.people' }],
+    }).links[0]!;
+    const sheetsApi = new SheetsApi({
+      rootUrl: h.emulator.url,
+      logger,
+      writesPerMinute: 600,
+      readsPerMinute: 600,
+    });
+    const before = e417().length;
+    const result = await reconcileLink({
+      sql: h.sql,
+      sheetsApi,
+      store: h.store,
+      link,
+      logger,
+      dryRun: false,
+    });
+    expect(result.cellsToSheet).toBe(1);
+    expect(names(renamed)).toEqual(await table());
+    expect(names(renamed)[4]).toBe('Diana');
+    // The stale title is logged with the hint to update the config.
+    const logged = e417().slice(before);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.message).toContain(`Set links[].sheet to "${renamed}"`);
   });
 });

@@ -21,6 +21,7 @@ describe('parseConfig', () => {
       ...link,
       conflict: { policy: 'last-writer-wins', columns: {} },
       addMissingHeaders: false,
+      addMissingColumns: false,
       safety: { maxDeleteRows: 20, maxDeleteShare: 0.1 },
       secretVersion: 1,
     });
@@ -31,6 +32,15 @@ describe('parseConfig', () => {
     expect(config.links[0]!.safety).toEqual({ maxDeleteRows: 5, maxDeleteShare: 0.1 });
     expect(problems({ links: [{ ...link, safety: { maxDeleteShare: 2 } }] })).toEqual([
       'links[0].safety.maxDeleteShare: must be between 0 and 1',
+    ]);
+  });
+
+  it('takes addMissingColumns (issue 19) and names a wrong value', () => {
+    expect(parseConfig({ links: [{ ...link, addMissingColumns: true }] }).links[0]!.addMissingColumns).toBe(
+      true,
+    );
+    expect(problems({ links: [{ ...link, addMissingColumns: 'yes' }] })).toEqual([
+      expect.stringMatching(/^links\[0\]\.addMissingColumns: must be true or false/),
     ]);
   });
 

@@ -103,8 +103,8 @@ describe('each function gets exactly the roles its code needs', () => {
   it('fails when the code starts to use a service the table and terraform do not give it', async () => {
     // applyToSheet's group would hold a database connection.
     const file = indexWith(
-      'composeApplyToSheet({ config: config(), sheetsApi: sheetsApi(), store: store(), logger })',
-      'composeApplyToSheet({ config: config(), sheetsApi: sheetsApi(), store: store(), sql: sql(), logger })',
+      'composeApplyToSheet({\n    config: config(),',
+      'composeApplyToSheet({\n    sql: sql(),\n    config: config(),',
     );
     const problems = await checkFunctionNeeds({ indexFile: file });
     expect(problems).toContain(`applyToSheet: the code's database use is true; function-needs.ts says false`);

@@ -165,4 +165,25 @@ describe('outbox rows to messages', () => {
     expect(rowChanges).toHaveLength(before.length + after.length + other.length);
     expect([...byKey].filter(([k]) => k.startsWith('other/')).flatMap(([, c]) => c)).toHaveLength(1);
   });
+
+  it('sends a SCHEMA change to every key bucket, marked to be reported in bucket 0 only', () => {
+    const [schema] = outboxRowToChanges({
+      ...row,
+      id: '60',
+      op: 'SCHEMA',
+      origin: 'db',
+      dot: null,
+      keyColumns: ['id'],
+      changes: [{ k: {}, c: { renamed: { qty: 'quantity' }, dropped: ['bin'], retyped: {} } }],
+    });
+    const messages = changesToBusMessages([schema!]);
+    expect(messages).toHaveLength(KEY_BUCKETS);
+    const reported = messages.filter((m) => parseDbChanges(m.data)[0]!.cells.report === true);
+    expect(reported.map((m) => m.orderingKey)).toEqual(['stock/b0']);
+    for (const m of messages)
+      expect(parseDbChanges(m.data)[0]!.cells).toMatchObject({
+        renamed: { qty: 'quantity' },
+        dropped: ['bin'],
+      });
+  });
 });

@@ -107,6 +107,21 @@ function parseBody(id: string, body: string): StoredChange[] {
   );
 }
 
+/**
+ * Outside a transaction: records a SCHEMA outbox row for each watched table whose columns were
+ * renamed, dropped or retyped and that no write has touched since (sql/install.sql
+ * note_schemas). Returns how many it recorded; 0 on an install older than note_schemas.
+ */
+export async function noteSchemaChanges(conn: postgres.Sql): Promise<number> {
+  try {
+    const [row] = await conn<{ n: number }[]>`select sheetsync.note_schemas() as n`;
+    return row?.n ?? 0;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42883') return 0; // undefined_function
+    throw error;
+  }
+}
+
 /** Within the claiming transaction: removes rows the bus has acknowledged. */
 export async function deleteOutboxRows(conn: postgres.Sql, ids: readonly string[]): Promise<void> {
   await conn`delete from sheetsync.outbox where id = any(${ids as string[]}::bigint[])`;

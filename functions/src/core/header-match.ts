@@ -36,3 +36,17 @@ export function looseColumnName(name: string): string {
     .toLowerCase()
     .replace(/[\s_-]+/g, '_');
 }
+
+/** `headers` after `renames` (TabWrite.renameHeaders), each applied in turn: a
+ * rename to a name already a header is left out. */
+export function renamedHeaders(
+  headers: readonly string[],
+  renames: ReadonlyArray<{ from: string; to: string }>,
+): string[] {
+  let out = [...headers];
+  for (const { from, to } of renames) {
+    if (out.includes(to)) continue;
+    out = out.map((h) => (h === from ? to : h));
+  }
+  return out;
+}

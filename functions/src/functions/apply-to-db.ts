@@ -34,8 +34,15 @@ import { isResolutionEventId } from '../core/conflict-resolution.ts';
 import type { RowCommit } from '../ports.ts';
 import type { SheetChangeMessage } from '../wire/sheet-change.ts';
 import { decideChanges, type FlushState, keyFromCells } from './apply-to-db/decide.ts';
-import { type DecodedChange, decodeChange, dropPreviews, linkTables } from './apply-to-db/decode.ts';
+import {
+  type DecodedChange,
+  decodeChange,
+  dropPreviews,
+  type LinkTable,
+  linkTables,
+} from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
+import { planMissingColumns, refuseColumnNames } from './apply-to-db/missing-columns.ts';
 import { decideMarks, type LinkCellMark } from './apply-to-db/marks.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
@@ -126,6 +133,12 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
     if (unknownHeader && loadTable.refresh(link, UNKNOWN_HEADER_REDESCRIBE_MS)) {
       table = await loadTable(link);
       decoded = messages.map((message) => decodeChange(link, table, message));
+    }
+    // With addMissingColumns, headers the table still lacks become table columns.
+    if (deps.links.get(link)!.addMissingColumns && unknownHeader) {
+      table = await addMissingColumns(link, table, messages, decoded);
+      decoded = messages.map((message) => decodeChange(link, table, message));
+      refuseColumnNames(decoded);
     }
     const { schema } = table;
     const changes = decoded.map((d) => d.change);
@@ -234,6 +247,40 @@ export function createApplyToDb(deps: ApplyToDbDeps) {
       [...state.commits.values()].some((c) => (c.conflicts ?? []).length > 0) ||
       state.applied.some((i) => isResolutionEventId(decoded[i]!.change.eventId));
     return { link, outcomes: state.outcomes, problems: state.problems, marks, conflictsChanged, commit };
+  }
+
+  /**
+   * Adds the columns of headers the table lacks (missing-columns.ts) and describes the table
+   * again; a failure (say, sheetsync may not alter the table) is logged and the headers stay
+   * reported as E408.
+   */
+  async function addMissingColumns(
+    link: string,
+    table: LinkTable,
+    messages: readonly SheetChangeMessage[],
+    decoded: readonly DecodedChange[],
+  ): Promise<LinkTable> {
+    const unknown = decoded.flatMap((d) =>
+      d.problems.filter((p) => p.code === 'SHEETSYNC_E408' && p.column !== undefined).map((p) => p.column!),
+    );
+    const plan = planMissingColumns(unknown, messages);
+    if (plan.add.length === 0 || !deps.table.addColumns) return table;
+    const names = plan.add.map((c) => `${c.name} (${c.type})`).join(', ');
+    try {
+      await deps.table.addColumns(table.schema, plan.add);
+    } catch (error) {
+      deps.logger.warn(
+        `could not add columns ${names} to table ${table.schema.qualified} for new sheet headers (links[].addMissingColumns): ${(error as Error).message}. Add them yourself, or grant sheetsync's role ownership of the table`,
+        { link, code: 'SHEETSYNC_E428' },
+      );
+      return table;
+    }
+    deps.logger.info(`added columns ${names} to table ${table.schema.qualified} for new sheet headers`, {
+      link,
+      code: 'SHEETSYNC_E427',
+    });
+    loadTable.forget(link);
+    return loadTable(link);
   }
 
   return { flush };

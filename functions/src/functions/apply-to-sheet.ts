@@ -9,6 +9,9 @@
  * The store commit comes after the sheet write: a crash between them redelivers, and the
  * decision then finds the sheet already showing the values and writes nothing new.
  */
+
+import type { SheetProblem } from '../adapters/sheets/errors-tab.ts';
+import { renamedHeaders } from '../core/header-match.ts';
 import { stampSheetWrites } from '../core/merge-db-change.ts';
 import type { Logger } from '../log.ts';
 import type { Sheet, TabSnapshot, TabWrite } from '../ports/sheet.ts';
@@ -18,6 +21,8 @@ import type { DbChangeMessage } from '../wire/db-change.ts';
 import { ColumnTypes, headerResolver } from './apply-to-sheet/column-values.ts';
 import { decideChanges, type SheetWrites } from './apply-to-sheet/decide.ts';
 import { changeRows, isTruncate } from './apply-to-sheet/row-ids.ts';
+import { headerRenames, schemaShift } from './apply-to-sheet/schema-changes.ts';
+import { logSchema, reportDropped } from './apply-to-sheet/schema-reports.ts';
 import {
   type ChangeItem,
   commitConcurrently,
@@ -42,6 +47,8 @@ export interface ApplyToSheetDeps {
   /** link name → its tab, and whether table columns missing from the sheet get a header. */
   links: Map<string, { tab: Sheet; addMissingHeaders: boolean; columns?: readonly string[] }>;
   logger: Logger;
+  /** Where problems for people go (the errors tab): a table column dropped (SHEETSYNC_E423). */
+  reportProblems?: (problems: SheetProblem[]) => Promise<void>;
   now?: () => number;
 }
 
@@ -97,8 +104,12 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
   /** Decides and writes one link's changes; `commit` finishes with the version-store commit. */
   async function flushLink(link: string, items: ChangeItem<DbChangeMessage>[]): Promise<LinkFlush> {
     const { tab, addMissingHeaders } = deps.links.get(link)!;
-    const messages = items.map((item) => item.message);
+    // SCHEMA changes (columns renamed, dropped, retyped) are applied here, not decided per row;
+    // the other changes name their columns as the renamed headers will (schema-changes.ts).
+    const shift = schemaShift(items.map((item) => item.message));
+    const messages = shift.messages;
     const outcomes = new Array<DeliveryOutcome>(items.length).fill('ack');
+    const dataOutcomes = new Array<DeliveryOutcome>(messages.length).fill('ack');
     const types = new ColumnTypes();
     const started = performance.now();
     /** How long the oldest change waited before this flush began (relay, Pub/Sub, the window). */
@@ -158,7 +169,12 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
     const docs = await deps.store.readRows(link, [...readIds]);
     overlayInFlight(docs, pendingDocs, readIds);
     phase('docsMs');
-    const headerOf = headerResolver(snapshot.headers);
+    const { renames, clashes } = headerRenames(snapshot.headers, shift.renamed, headerResolver);
+    logSchema(deps.logger, link, renames, clashes, shift.retyped);
+    // Cells are decided against the headers as the write leaves them (TabWrite.renameHeaders).
+    const shaped =
+      renames.length > 0 ? { ...snapshot, headers: renamedHeaders(snapshot.headers, renames) } : snapshot;
+    const headerOf = headerResolver(shaped.headers);
     const headerless = snapshot.headers.every((h) => h === '' || h === '_sheetsync_id');
     const addHeaders: string[] = [];
     const header = (column: string): string | undefined => {
@@ -180,16 +196,24 @@ export function createApplyToSheet(deps: ApplyToSheetDeps) {
         truncated: [...liveIds, ...pendingIds],
         docs,
         pendingDocs,
-        snapshot,
+        snapshot: shaped,
         headerOf,
         header,
         types,
         now,
         logger: deps.logger,
       },
-      outcomes,
+      dataOutcomes,
     );
-    const result = await tab.write(snapshot, { ...tabWrite(tab, snapshot, writes), addHeaders });
+    shift.positions.forEach((position, i) => {
+      outcomes[position] = dataOutcomes[i]!;
+    });
+    const result = await tab.write(snapshot, {
+      ...tabWrite(tab, snapshot, writes),
+      addHeaders,
+      ...(renames.length > 0 ? { renameHeaders: renames } : {}),
+    });
+    await reportDropped(deps, link, shift.dropped, headerOf);
     phase('tabWriteMs');
     stats.writeRequests += result.writeRequests;
     stats.cellsWritten += result.cellsWritten;

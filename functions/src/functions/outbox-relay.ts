@@ -28,6 +28,7 @@ import { connectPostgres } from '../adapters/postgres-connection.ts';
 import {
   claimOutboxRows,
   deleteOutboxRows,
+  noteSchemaChanges,
   outboxDepth,
   releaseRelayLock,
   tryRelayLock,
@@ -108,6 +109,12 @@ export interface DrainResult {
 }
 
 const RETRY_MAX_MS = 10_000;
+/**
+ * How often an idle relay looks for watched tables whose columns changed with no write since
+ * (capture notices them itself on the next write): a renamed column reaches the sheet's header
+ * within about this long.
+ */
+export const SCHEMA_CHECK_MS = 2_000;
 
 interface Context {
   bus: Bus;
@@ -117,6 +124,8 @@ interface Context {
   counters: RelayCounters;
   afterPublish: RelayOptions['afterPublish'];
   columnsOf: NonNullable<RelayOptions['columnsOf']>;
+  /** When the relay last looked for changed columns (SCHEMA_CHECK_MS). */
+  schemaCheckedAt: number;
 }
 
 /**
@@ -132,6 +141,13 @@ async function relayBatch(session: PostgresSession, mark: number, ctx: Context):
     const rows = await claimOutboxRows(conn, ctx.maxBatchChanges);
     if (rows.length === 0) {
       await conn`commit`;
+      if (Date.now() - ctx.schemaCheckedAt >= SCHEMA_CHECK_MS) {
+        ctx.schemaCheckedAt = Date.now();
+        session.check(mark);
+        // A recorded SCHEMA row NOTIFYs, so the relay's next batch takes it at once.
+        const noted = await noteSchemaChanges(conn);
+        if (noted > 0) ctx.logger.info('columns of watched tables changed', { tables: noted });
+      }
       return 0;
     }
     const changes = rows
@@ -199,6 +215,7 @@ function contextOf(options: RelayOptions, counters: RelayCounters): Context {
     counters,
     afterPublish: options.afterPublish,
     columnsOf: options.columnsOf ?? (() => undefined),
+    schemaCheckedAt: 0,
   };
 }
 

@@ -37,6 +37,11 @@ export interface TabWrite {
   deletes: string[];
   /** Headers to add after the last header (table columns the sheet lacks). */
   addHeaders: string[];
+  /**
+   * Headers to rename (table columns renamed), each in turn, before any cell is placed: a
+   * rename whose `from` is not a header, or whose `to` already is, is left out.
+   */
+  renameHeaders?: Array<{ from: string; to: string }>;
 }
 
 export interface WriteStats {

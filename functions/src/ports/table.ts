@@ -104,6 +104,15 @@ export interface Table {
   isRowRefusal(error: unknown): boolean;
   /** Whether an error means the table is not what it was described as (dropped, renamed, altered). */
   isTableChanged(error: unknown): boolean;
+  /**
+   * Adds `columns` the table lacks (a link's `addMissingColumns`): names checked by the caller
+   * (apply-to-db/missing-columns.ts SAFE_COLUMN_NAME) and quoted, types from a fixed list. An
+   * engine without it leaves new headers reported (SHEETSYNC_E408).
+   */
+  addColumns?(
+    table: TableSchema,
+    columns: ReadonlyArray<{ name: string; type: 'text' | 'numeric' | 'boolean' }>,
+  ): Promise<void>;
 }
 
 /** What a sheet transaction does. */

@@ -11,7 +11,8 @@ export function withinColumns(
   change: DbChangeMessage,
   columns: readonly string[] | undefined,
 ): DbChangeMessage {
-  if (!columns) return change;
+  // A SCHEMA change's cells describe columns (renamed, dropped), not values.
+  if (!columns || change.op === 'SCHEMA') return change;
   const allowed = allowedColumns(columns, change.keyColumns);
   return {
     ...change,

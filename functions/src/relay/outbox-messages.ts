@@ -27,7 +27,9 @@
  * it is not ordered against earlier changes of the old key in the same relay batch.
  * A TRUNCATE (one change with an empty key) goes to every bucket of its link, after the bucket's
  * earlier changes in the batch: in each bucket it follows every earlier change of every row of
- * that bucket and precedes every later one.
+ * that bucket and precedes every later one. So does a SCHEMA change (columns renamed, dropped or
+ * retyped): every bucket's later changes name the new columns, and applyToSheet must rename a
+ * header before it writes under it; only bucket 0's copy carries `report` (SchemaCells).
  */
 
 import { chunkBySize } from '../core/chunk-by-size.ts';
@@ -169,6 +171,11 @@ export function changesToBusMessages(
   for (const change of changes) {
     if (change.op === 'TRUNCATE') {
       for (let bucket = 0; bucket < buckets; bucket++) add(`${change.link}/b${bucket}`, change);
+      continue;
+    }
+    if (change.op === 'SCHEMA') {
+      for (let bucket = 0; bucket < buckets; bucket++)
+        add(`${change.link}/b${bucket}`, { ...change, cells: { ...change.cells, report: bucket === 0 } });
       continue;
     }
     const rowKey = dbChangeOrderingKey(change.link, change.keyColumns, change.key);

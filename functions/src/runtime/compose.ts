@@ -54,6 +54,7 @@ export function composeApplyToDb(parts: {
         policy: parts.policies.get(l.name)!,
         ...(l.columns ? { columns: l.columns } : {}),
         ...(l.key ? { key: l.key } : {}),
+        ...(l.addMissingColumns ? { addMissingColumns: true } : {}),
         ...(l.attribution ? { attribution: l.attribution } : {}),
       },
     ]),
@@ -78,6 +79,8 @@ export function composeApplyToSheet(parts: {
   sheetsApi: SheetsApi;
   store: VersionStore;
   logger: Logger;
+  /** Where problems for people go (the errors tab): a dropped table column. */
+  reportProblems?: (problems: RowProblem[]) => Promise<void>;
 }) {
   const { store } = parts;
   /** Each link's tab, by link name: the same objects applyToSheet writes through. */
@@ -91,6 +94,7 @@ export function composeApplyToSheet(parts: {
     ]),
   );
   const apply = createApplyToSheet({
+    ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
     store,
     links: new Map(
       parts.config.links.map((l) => [

@@ -26,8 +26,9 @@ import { SheetsyncError } from '../errors.ts';
 import { applyColumnFormats } from './attach-formats.ts';
 import { attachFromSheet, type SheetToTableResult } from './attach-from-sheet.ts';
 import { linkColumns, type SyncDeps, syncDatabase } from './link-sync-deps.ts';
+import { linkedGrid } from './linked-grid.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
-import { SheetGrid } from './sheet-grid.ts';
+import type { SheetGrid } from './sheet-grid.ts';
 
 export { linkColumns, type SyncDeps } from './link-sync-deps.ts';
 
@@ -38,7 +39,8 @@ export type AttachResult =
   | { mode: 'nothing'; rows: 0 };
 
 export async function attachLink(deps: SyncDeps): Promise<AttachResult> {
-  const grid = new SheetGrid(deps.sheetsApi, deps.link.spreadsheetId, deps.link.sheet);
+  // The tab by its recorded sheetId, not only by the config's title (linked-grid.ts).
+  const grid = await linkedGrid(deps);
   const sheet = await grid.read();
   const database = syncDatabase(deps);
   const table = await database.describe(deps.link.table, deps.link).catch((error: unknown) => {

@@ -22,9 +22,9 @@ import { keyId } from '../core/key-id.ts';
 import type { RowDocument } from '../core/row-document.ts';
 import type { RowCommit } from '../ports.ts';
 import { linkColumns, type SyncDeps, syncDatabase } from './link-sync-deps.ts';
+import { linkedGrid } from './linked-grid.ts';
 import { type ReconcileResult, reconcileLink } from './reconcile.ts';
 import { planRestore } from './restore-plan.ts';
-import { SheetGrid } from './sheet-grid.ts';
 
 export interface RestoreResult {
   /** Row documents rebuilt from the sheet's ids and the table's keys. */
@@ -90,7 +90,8 @@ async function restoreDocuments(
   const at = (deps.now ?? Date.now)();
   const table = await database.describe(link.table, link);
   const linked = { ...table, columns: linkColumns(link, table) };
-  const sheet = await new SheetGrid(deps.sheetsApi, link.spreadsheetId, link.sheet).read();
+  // The tab by its recorded sheetId, not only by the config's title (linked-grid.ts).
+  const sheet = await (await linkedGrid(deps)).read();
   const matched = matchHeaders(sheet.headers, linked);
   const types = new Map<string, ColumnType>(linked.columns.map((c) => [c.name, parseColumnType(c.type)]));
   const columnAt = sheet.headers.map((h) => (h === ID_HEADER ? undefined : matched.columns.get(h)?.name));

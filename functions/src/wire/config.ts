@@ -110,6 +110,13 @@ export const LinkConfig = v.strictObject({
    */
   addMissingHeaders: v.optional(v.boolean(), false),
   /**
+   * Whether a sheet header the table lacks adds a table column (issue 19): typed `numeric` when
+   * every value typed under it is a number, `boolean` when every one is true/false, else `text`.
+   * Only a header of letters, digits and underscores (at most 63) becomes a column; others are
+   * reported (SHEETSYNC_E426). Default false: a schema change from a sheet is the operator's choice.
+   */
+  addMissingColumns: v.optional(v.boolean('must be true or false'), false),
+  /**
    * Who changed what (issue 22 item 4): each sheet change writes the editing person's email, as
    * the Apps Script has it (`e.user`), to this table column. Google gives it only for users of
    * the spreadsheet owner's Workspace domain (empty for consumer accounts and others): an edit

@@ -48,8 +48,11 @@ export const DbChangeMessage = v.object({
    * TRUNCATE: the table was emptied. Its one change has an empty key and no cells; the relay
    * publishes it to every key bucket of the link (relay/outbox-messages.ts), and applyToSheet
    * deletes every row the database had written before it.
+   * SCHEMA: the table's columns were renamed, dropped or retyped (sql/install.sql note_schema).
+   * Its one change has an empty key and cells `SchemaCells`; published to every key bucket like a
+   * TRUNCATE, so it precedes each bucket's changes made with the new columns.
    */
-  op: v.picklist(['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']),
+  op: v.picklist(['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SCHEMA']),
   /** Primary key columns, in key order. */
   keyColumns: v.pipe(v.array(v.string()), v.minLength(1)),
   /** The row's primary key after the change (DELETE: the deleted key; TRUNCATE: empty). */
@@ -72,6 +75,19 @@ export const DbChangeMessage = v.object({
   time: v.string(),
 });
 export type DbChangeMessage = v.InferOutput<typeof DbChangeMessage>;
+
+/**
+ * The cells of a SCHEMA change: columns renamed (old name → new), dropped, and retyped (name →
+ * new type). `report` is set on the copy of one key bucket only (relay/outbox-messages.ts), so
+ * applyToSheet reports a dropped column once, not once per bucket.
+ */
+export const SchemaCells = v.object({
+  renamed: v.optional(v.record(v.string(), v.string()), {}),
+  dropped: v.optional(v.array(v.string()), []),
+  retyped: v.optional(v.record(v.string(), v.string()), {}),
+  report: v.optional(v.boolean(), false),
+});
+export type SchemaCells = v.InferOutput<typeof SchemaCells>;
 
 /** The change id of change `index` of outbox row `outboxId` (see DbChangeMessage.changeId). */
 export function dbChangeId(outboxId: string | bigint, index: number): number {

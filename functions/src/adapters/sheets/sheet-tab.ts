@@ -290,8 +290,9 @@ export class SheetTab implements Sheet {
     for (const insert of write.inserts) this.vanished.forget(insert.rowId);
     // All of it found on the tab by the read after an unknown outcome: that read is kept as is.
     if (!rest) return stats;
-    // New columns change the grid's width and the headers: read again next time.
-    if (rest.addHeaders.length > 0 || tab.idColumn === null) this.invalidate();
+    // New columns change the grid's width and the headers, renamed ones the headers: read again next time.
+    if (rest.addHeaders.length > 0 || (rest.renameHeaders?.length ?? 0) > 0 || tab.idColumn === null)
+      this.invalidate();
     else if (this.kept?.snapshot === tab) {
       const rowCount = applyToKept(this.kept, rest);
       if (rowCount !== undefined && this.properties) this.properties.rowCount = rowCount;

@@ -4,14 +4,15 @@
  * 1. structure, one `spreadsheets.batchUpdate`: room for new columns and, for a tab without an
  *    id column, its header cell, hidden and protected (a warning only). Google applies a batch
  *    atomically, so the id column is there with its protection, or neither is;
- * 2. values, `values.batchUpdate` (RAW, so text never becomes a formula): new headers and only
- *    the changed cells, one range per run of adjacent columns in a row;
+ * 2. values, `values.batchUpdate` (RAW, so text never becomes a formula): new and renamed
+ *    headers and only the changed cells, one range per run of adjacent columns in a row;
  * 3. rows, `spreadsheets.batchUpdate`: deletes bottom-up (so earlier indexes stay valid), rows put
  *    back where they were, then appends at the end, each row with its sync id.
  *
  * Payloads are split under 2 MB.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
+import { renamedHeaders } from '../../core/header-match.ts';
 import { rowSpanA1 } from './a1.ts';
 import {
   cellData,
@@ -63,7 +64,8 @@ export function placeInserts(snapshot: TabSnapshot, write: TabWrite): PlacedWrit
 }
 
 export function planWrite(snapshot: TabSnapshot, title: string, write: PlacedWrite): WritePlan {
-  const headers = [...snapshot.headers];
+  const headers = renamedHeaders(snapshot.headers, write.renameHeaders ?? []);
+  const renamedAt = headers.flatMap((h, i) => (h !== snapshot.headers[i] ? [i] : []));
   const newHeaders = write.addHeaders.filter((h) => !headers.includes(h));
   const needsId = snapshot.idColumn === null;
   const firstNew = headers.length;
@@ -112,6 +114,10 @@ export function planWrite(snapshot: TabSnapshot, title: string, write: PlacedWri
       range: rowSpanA1(title, 1, firstNew, headers.length - 1),
       values: [headers.slice(firstNew)],
     });
+  }
+  // Renamed headers (a table column renamed), each its own cell of the header row.
+  for (const column of renamedAt) {
+    data.push({ range: rowSpanA1(title, 1, column, column), values: [[headers[column]!]] });
   }
   let cellsWritten = 0;
   const columnOf = new Map(headers.map((h, i) => [h, i]));

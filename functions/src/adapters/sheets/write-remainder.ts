@@ -134,9 +134,25 @@ export function remainingWrite(fresh: TabSnapshot, sent: SentWrite): PlacedWrite
     }
   }
   const addHeaders = write.addHeaders.filter((h) => !fresh.headers.includes(h));
-  const rest = { updates, appends, inserts, deletes, addHeaders };
+  // A rename that landed left its old header gone (or its new one there already).
+  const renameHeaders = (write.renameHeaders ?? []).filter(
+    (r) => fresh.headers.includes(r.from) && !fresh.headers.includes(r.to),
+  );
+  const rest = {
+    updates,
+    appends,
+    inserts,
+    deletes,
+    addHeaders,
+    ...(renameHeaders.length > 0 ? { renameHeaders } : {}),
+  };
   const empty =
-    updates.length + appends.length + inserts.length + deletes.length + addHeaders.length === 0 &&
-    fresh.idColumn !== null;
+    updates.length +
+      appends.length +
+      inserts.length +
+      deletes.length +
+      addHeaders.length +
+      renameHeaders.length ===
+      0 && fresh.idColumn !== null;
   return empty ? undefined : placeInserts(fresh, rest);
 }

@@ -10,7 +10,7 @@ import { isRowRefusal, isTableChanged } from '../postgres-errors.ts';
 import { withLinkKey } from './link-key.ts';
 import { readRowsForUpdate } from './table-reader.ts';
 import { describeTable } from './table-schema.ts';
-import { inSheetTransaction, writeRows } from './table-writer.ts';
+import { ident, inSheetTransaction, writeRows } from './table-writer.ts';
 
 export function createPostgresTable(sql: postgres.Sql): Table {
   return {
@@ -22,8 +22,17 @@ export function createPostgresTable(sql: postgres.Sql): Table {
       }),
     isRowRefusal,
     isTableChanged,
+    async addColumns(table, columns) {
+      if (columns.length === 0) return;
+      // Identifiers quoted (ident), types from the fixed map: no text from the sheet is SQL.
+      const adds = columns.map((c) => `add column if not exists ${ident(c.name)} ${ADDED_TYPES[c.type]}`);
+      await sql.unsafe(`alter table ${table.qualified} ${adds.join(', ')}`);
+    },
   };
 }
+
+/** The SQL type of each type a sheet header's column may be given. */
+const ADDED_TYPES = { text: 'text', numeric: 'numeric', boolean: 'boolean' } as const;
 
 /** A sheet transaction's operations on `tx`. */
 export function sheetTransaction(tx: postgres.TransactionSql): SheetTransaction {

@@ -37,6 +37,8 @@ export interface DbLink {
   policy: ConflictPolicy;
   columns?: readonly string[];
   key?: readonly string[];
+  /** A header the table lacks becomes a table column (apply-to-db/missing-columns.ts). */
+  addMissingColumns?: boolean;
   /** The table column each sheet change writes its editor's email to (links[].attribution). */
   attribution?: { column: string };
 }

@@ -11,8 +11,9 @@ import { type ColumnType, parseColumnType } from '../../core/column-type.ts';
 import type { HeldChange } from '../../core/mass-change.ts';
 import type { RowCommit } from '../../ports.ts';
 import { linkColumns, type SyncDeps, syncDatabase } from '../link-sync-deps.ts';
+import { linkedGrid } from '../linked-grid.ts';
 import type { HeldDecision } from '../reconcile-guard.ts';
-import { type Grid, SheetGrid } from '../sheet-grid.ts';
+import type { Grid, SheetGrid } from '../sheet-grid.ts';
 
 export interface ReconcileResult {
   rowsCompared: number;
@@ -87,7 +88,8 @@ export interface ReconcileRun {
 
 export async function startRun(deps: ReconcileDeps): Promise<ReconcileRun> {
   const { link } = deps;
-  const grid = new SheetGrid(deps.sheetsApi, link.spreadsheetId, link.sheet);
+  // The tab by its recorded sheetId, not only by the config's title (linked-grid.ts).
+  const grid = await linkedGrid(deps);
   const table = await syncDatabase(deps).describe(link.table, link);
   const columns = linkColumns(link, table);
   const sheet = await grid.read();
