@@ -42,8 +42,8 @@ import {
   linkTables,
 } from './apply-to-db/decode.ts';
 import { logFlush } from './apply-to-db/flush-log.ts';
-import { planMissingColumns, refuseColumnNames } from './apply-to-db/missing-columns.ts';
 import { decideMarks, type LinkCellMark } from './apply-to-db/marks.ts';
+import { planMissingColumns, refuseColumnNames } from './apply-to-db/missing-columns.ts';
 import type { ApplyToDbDeps, RowProblem, SheetDelivery } from './apply-to-db/types.ts';
 import { writeDecisions } from './apply-to-db/write.ts';
 import {

@@ -24,15 +24,9 @@ import type { CellMarkState, RowDocument } from '../../core/row-document.ts';
 import type { ErrorCode } from '../../error-codes.ts';
 import type { RowCommit } from '../../ports.ts';
 import type { DecodedChange } from './decode.ts';
-import type { RowProblem } from './types.ts';
+import type { LinkCellMark, RowProblem } from './types.ts';
 
-/** A cell of a link's tab to mark (with a note) or clear (without), by sync id and header. */
-export interface LinkCellMark {
-  link: string;
-  rowId: string;
-  column: string;
-  note?: string;
-}
+export type { LinkCellMark };
 
 const ROW_REFUSALS = new Set<ErrorCode>(['SHEETSYNC_E409', 'SHEETSYNC_E413', 'SHEETSYNC_E414']);
 

@@ -6,7 +6,6 @@ import type { Logger } from '../../log.ts';
 import type { Table } from '../../ports/table.ts';
 import type { VersionStore } from '../../ports.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
-import type { LinkCellMark } from './marks.ts';
 
 export interface SheetDelivery {
   /** The changes of one message, in order (wire/sheet-change.ts parseSheetChanges). */
@@ -73,4 +72,12 @@ export interface ApplyToDbDeps {
    * Default STORE_CONCURRENCY (flush-kernel.ts commitDocuments says why).
    */
   storeConcurrency?: number;
+}
+
+/** A cell of a link's tab to mark (with a note) or clear (without), by sync id and header (marks.ts). */
+export interface LinkCellMark {
+  link: string;
+  rowId: string;
+  column: string;
+  note?: string;
 }

@@ -13,18 +13,38 @@
  * finds the conflict resolved (E402): the store's record is the idempotency.
  */
 import { SheetsyncError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { VersionStore } from '../../ports.ts';
 import { type ResolveDeps, resolveOpenConflict } from '../../sync/resolve-conflict.ts';
+import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import type { WebhookBody } from '../../wire/webhook.ts';
-import { sheetChangesToBatches } from './batches.ts';
-import type { WebhookDeps, WebhookResponse } from './handler.ts';
+import { type SheetBatchMessage, sheetChangesToBatches } from './batches.ts';
+
+/** What the resolve path takes of the webhook's dependencies (handler.ts's WebhookDeps). */
+export interface ResolveFromSheetDeps {
+  config: SheetsyncConfig;
+  conflicts?: Pick<VersionStore, 'listOpenConflicts' | 'readRows' | 'resolveConflict'>;
+  publish(messages: SheetBatchMessage[]): Promise<void>;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The webhook's answer (handler.ts's WebhookResponse). */
+interface ResolveAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
 
 type ResolveEvent = Extract<WebhookBody, { kind: 'resolve' }>;
 
 /** Refusals that close the matter for the conflicts tab's row, or ask the person again. */
 const REFUSALS = new Set(['SHEETSYNC_E401', 'SHEETSYNC_E402', 'SHEETSYNC_E410']);
 
-export async function resolveFromSheet(event: ResolveEvent, deps: WebhookDeps): Promise<WebhookResponse> {
+export async function resolveFromSheet(
+  event: ResolveEvent,
+  deps: ResolveFromSheetDeps,
+): Promise<ResolveAnswer> {
   const link = deps.config.links.find(
     (l) => l.name === event.link && l.spreadsheetId === event.spreadsheetId,
   );
@@ -74,7 +94,7 @@ export async function resolveFromSheet(event: ResolveEvent, deps: WebhookDeps): 
   }
 }
 
-function unavailable(deps: WebhookDeps, why: string): WebhookResponse {
+function unavailable(deps: ResolveFromSheetDeps, why: string): ResolveAnswer {
   deps.logger.error(`webhook could not resolve a conflict: ${why}`, { code: 'SHEETSYNC_E631' });
   return {
     status: 503,
