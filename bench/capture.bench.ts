@@ -34,9 +34,9 @@ import { startPostgres } from '../cli/src/services/postgres-server.ts';
 import { readOutboxRows } from '../functions/src/adapters/postgres-outbox.ts';
 import { watchTable } from '../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../functions/src/adapters/pubsub-bus.ts';
-import { drainFor } from '../functions/src/functions/outbox-relay.ts';
 import type { BusMessage } from '../functions/src/ports.ts';
 import { changesToBusMessages, outboxRowToChanges } from '../functions/src/relay/outbox-messages.ts';
+import { drainFor } from '../functions/src/relay/outbox-relay.ts';
 import { measureMysqlCapture } from './capture-mysql.ts';
 import { benchDatabase } from './database.ts';
 import { type Benchmark, type Metric, median } from './lib.ts';
@@ -48,7 +48,7 @@ const REPETITIONS = 9;
 const SINGLE_ROW_UPDATES = 500;
 /** Rounds of 100,000 changes through the relay (and the same through the baseline). */
 const RELAY_ROUNDS = 3;
-/** The relay's default batch (functions/src/functions/outbox-relay.ts). */
+/** The relay's default batch (functions/src/relay/outbox-relay.ts). */
 const RELAY_BATCH_CHANGES = 5000;
 
 /**

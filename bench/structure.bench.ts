@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- structure`: what the webhook reads to find the rows a `structure` event
- * deleted, against Google's Firestore emulator (functions/src/functions/sheet-webhook/
+ * deleted, against Google's Firestore emulator (functions/src/handlers/sheet-webhook/
  * structure-check.ts).
  *
  * A link of ROWS live rows, stored an hour before the events. The baseline is what every event
@@ -15,7 +15,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { startEmulator } from '../cli/src/services/gcloud-emulator.ts';
 import { FirestoreVersionStore } from '../functions/src/adapters/firestore-version-store.ts';
 import { emptyRowDocument, type RowDocument } from '../functions/src/core/row-document.ts';
-import { planStructureCheck } from '../functions/src/functions/sheet-webhook/structure-check.ts';
+import { planStructureCheck } from '../functions/src/handlers/sheet-webhook/structure-check.ts';
 import { againstBaseline, type Benchmark, median } from './lib.ts';
 
 const ROWS = Number(process.env.STRUCTURE_BENCH_ROWS ?? 20_000);

@@ -13,7 +13,7 @@ resource "google_firestore_database" "sheetsync" {
   depends_on                        = [google_project_service.required]
 }
 
-# The webhook's replay markers (functions/src/functions/sheet-webhook/replay-guard.ts): one
+# The webhook's replay markers (functions/src/handlers/sheet-webhook/replay-guard.ts): one
 # document per event id in sheetsync_webhook_events, whose expireAt is 15 minutes after the claim.
 # Firestore's TTL policy deletes each marker after that time (usually within a day of it), so the
 # collection stays about one day of events deep.

@@ -2,7 +2,7 @@
 # bounded time, chained by Cloud Scheduler every minute.
 #
 # Why this and not a Cloud Run service with one always-on instance: the bundle registers
-# outboxRelay as a functions-framework HTTP function (functions/src/functions/outbox-relay.ts,
+# outboxRelay as a functions-framework HTTP function (functions/src/relay/outbox-relay.ts,
 # outboxRelayHttpHandler) that drains for the `ms` of its request body, up to its maxDrainMs,
 # which functions/src/index.ts reads from SHEETSYNC_RELAY_DRAIN_MS. An invocation lasts
 # relay_drain_seconds (75 s) and a new one starts every 60 s, so the next invocation is already

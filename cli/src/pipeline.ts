@@ -17,18 +17,18 @@ import { ErrorsTab, sheetProblemReporter } from '../../functions/src/adapters/sh
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { loadConflictPolicies, loadResolvers } from '../../functions/src/custom-resolver.ts';
-import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
-import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
-import { webhookGate } from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
+import type { RowProblem } from '../../functions/src/handlers/apply-to-db.ts';
+import { webhookGate } from '../../functions/src/handlers/sheet-webhook/raw-body-gate.ts';
 import {
   memoryReplayGuard,
   type ReplayGuard,
-} from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+} from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../../functions/src/log.ts';
 import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { Table } from '../../functions/src/ports/table.ts';
 import type { Bus, Subscription, VersionStore } from '../../functions/src/ports.ts';
 import { startMysqlRelay } from '../../functions/src/relay/mysql-relay.ts';
+import { type RunningRelay, startRelay } from '../../functions/src/relay/outbox-relay.ts';
 import {
   composeApplyToDb,
   composeApplyToSheet,
@@ -65,7 +65,7 @@ export interface PipelineOptions {
   onProblems?: (problems: RowProblem[]) => void;
   /**
    * Runs once the schema, capture and topics are in place, before anything applies or publishes a
-   * change (webhook, relay, subscribers): the local stack's restore (functions/src/sync/restore-link.ts).
+   * change (webhook, relay, subscribers): the local stack's restore (functions/src/sync-jobs/restore-link.ts).
    */
   beforeStart?: (services: {
     sql: postgres.Sql;

@@ -1,7 +1,7 @@
 /**
  * `sheetsync secret --spreadsheet ID`: the secret the Apps Script of one spreadsheet signs with,
  * for its **Set up…**. Each spreadsheet has its own, derived from the webhook's secret and the
- * spreadsheet's id at its links' `secretVersion` (functions/src/functions/sheet-webhook/signature.ts),
+ * spreadsheet's id at its links' `secretVersion` (functions/src/handlers/sheet-webhook/signature.ts),
  * so an editor of one linked spreadsheet, who can read its script's properties, cannot sign events
  * for another.
  *
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { secretVersionOf } from '../../functions/src/wire/config.ts';
 import { readLocalInfo } from './local-stack.ts';
 

@@ -14,7 +14,7 @@
  *
  * A restart keeps everything: the table (PostgreSQL), the sheet (`.sheetsync/sheets.json`) and the
  * version store (stack-store.ts). Before the pipeline applies anything, every link is restored
- * (functions/src/sync/restore-link.ts): the row documents the store lost are rebuilt from the
+ * (functions/src/sync-jobs/restore-link.ts): the row documents the store lost are rebuilt from the
  * sheet's ids and the table's keys, and what the stop cut short is repaired. A stop ends every
  * process the stack started within about 3 s (shutdown.ts); a SIGKILL too, through the reaper
  * (services/reaper.ts).
@@ -33,12 +33,12 @@ import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile, parseConfig } from '../../functions/src/config.ts';
 import { loadResolvers } from '../../functions/src/custom-resolver.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { createLogger } from '../../functions/src/log.ts';
 import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
-import { syncDatabase } from '../../functions/src/sync/link-sync-deps.ts';
-import { restoreLink } from '../../functions/src/sync/restore-link.ts';
+import { syncDatabase } from '../../functions/src/sync-jobs/link-sync-deps.ts';
+import { restoreLink } from '../../functions/src/sync-jobs/restore-link.ts';
 import { type SheetsyncConfig, secretVersionOf } from '../../functions/src/wire/config.ts';
 import { deployedServices, startAsDeployed } from './as-deployed/stack.ts';
 import { meteredBus } from './dashboard/metered-bus.ts';
@@ -288,7 +288,7 @@ export async function start(options: StartOptions): Promise<{ info: LocalInfo; s
 }
 
 /**
- * The restore of every link (functions/src/sync/restore-link.ts), before the pipeline applies
+ * The restore of every link (functions/src/sync-jobs/restore-link.ts), before the pipeline applies
  * anything: one outbox watermark for all links, then each link in turn.
  */
 async function restoreLinks(

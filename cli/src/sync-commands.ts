@@ -26,9 +26,9 @@ import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { loadConfigFile } from '../../functions/src/config.ts';
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import type { AttachResult } from '../../functions/src/sync/attach.ts';
-import type { DecidedChange } from '../../functions/src/sync/held-decisions.ts';
-import { driftFound, type ReconcileResult } from '../../functions/src/sync/reconcile.ts';
+import type { AttachResult } from '../../functions/src/sync-jobs/attach.ts';
+import type { DecidedChange } from '../../functions/src/sync-jobs/held-decisions.ts';
+import { driftFound, type ReconcileResult } from '../../functions/src/sync-jobs/reconcile.ts';
 import { holdHeapGrowth } from './heap-growth.ts';
 import {
   type LocalInfo,

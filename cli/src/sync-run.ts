@@ -10,9 +10,9 @@ import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.t
 import { SheetsyncError } from '../../functions/src/errors.ts';
 import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
-import { type AttachResult, attachLink } from '../../functions/src/sync/attach.ts';
-import { type DecidedChange, decideHeld } from '../../functions/src/sync/held-decisions.ts';
-import { type ReconcileResult, reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { type AttachResult, attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { type DecidedChange, decideHeld } from '../../functions/src/sync-jobs/held-decisions.ts';
+import { type ReconcileResult, reconcileLink } from '../../functions/src/sync-jobs/reconcile.ts';
 import type { LinkConfig, SheetsyncConfig } from '../../functions/src/wire/config.ts';
 import { checkLinks, LinkCheckError, type LinkServices } from './links.ts';
 

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { mountSheetsApi } from './api/routes.ts';
-import { type AttachAppsScriptOptions, attachAppsScript } from './apps-script/attach.ts';
+import { type AttachAppsScriptOptions, attachAppsScript } from './apps-script/bind-runtime.ts';
 import type { Emulator } from './emulator.ts';
 import { type FaultConfig, FaultInjector } from './faults.ts';
 import { mountGrid } from './grid/routes.ts';

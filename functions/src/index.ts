@@ -35,13 +35,13 @@ import { createPostgresTable } from './adapters/table/postgres-table.ts';
 import { parseConfig } from './config.ts';
 import { loadConflictPolicies, loadResolvers } from './custom-resolver.ts';
 import { SheetsyncError } from './errors.ts';
-import { GroupCommit } from './functions/group-commit.ts';
-import { outboxRelayHttpHandler } from './functions/outbox-relay.ts';
-import { reconcileHttpHandler } from './functions/reconcile-http.ts';
-import { gateFrameworkServer, webhookGate } from './functions/sheet-webhook/raw-body-gate.ts';
-import { firestoreReplayGuard } from './functions/sheet-webhook/replay-guard.ts';
+import { GroupCommit } from './handlers/group-commit.ts';
+import { reconcileHttpHandler } from './handlers/reconcile-http.ts';
+import { gateFrameworkServer, webhookGate } from './handlers/sheet-webhook/raw-body-gate.ts';
+import { firestoreReplayGuard } from './handlers/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
+import { outboxRelayHttpHandler } from './relay/outbox-relay.ts';
 import {
   composeApplyToDb,
   composeApplyToSheet,

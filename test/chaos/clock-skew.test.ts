@@ -21,9 +21,9 @@ import { createPostgresTable } from '../../functions/src/adapters/table/postgres
 import { parseConfig } from '../../functions/src/config.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
 import { compareHlc } from '../../functions/src/core/hlc.ts';
-import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
-import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { createApplyToDb } from '../../functions/src/handlers/apply-to-db.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/handlers/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { parseSheetChanges, type SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { type DbToSheetStack, startDbToSheetStack } from '../support/db-to-sheet-stack.ts';

@@ -19,7 +19,7 @@ import {
   createApplyToDb,
   type RowProblem,
   type SheetDelivery,
-} from '../../functions/src/functions/apply-to-db.ts';
+} from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { parseSheetChanges, type SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';

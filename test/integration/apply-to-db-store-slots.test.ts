@@ -13,7 +13,7 @@ import {
   createLimiter,
   type DeliveryOutcome,
   type SheetDelivery,
-} from '../../functions/src/functions/apply-to-db.ts';
+} from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { VersionStore } from '../../functions/src/ports.ts';
 import { useTestDatabase } from '../support/postgres.ts';

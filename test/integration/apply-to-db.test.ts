@@ -9,7 +9,7 @@ import {
   createApplyToDb,
   type RowProblem,
   type SheetDelivery,
-} from '../../functions/src/functions/apply-to-db.ts';
+} from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { outboxRowToChanges } from '../../functions/src/relay/outbox-messages.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';

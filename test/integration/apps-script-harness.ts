@@ -12,7 +12,7 @@ import type { Execution } from '../../emulator/src/apps-script/runtime.ts';
 import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { applyUserAction } from '../../emulator/src/user-actions/apply-action.ts';
 import type { UserAction } from '../../emulator/src/user-actions/schema.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { scriptCopy } from '../support/sheet-sync-harness.ts';
 import { userActions } from '../support/webhook-server.ts';
 import { type SwitchableWebhook, startSwitchableWebhook } from './apps-script-webhook.ts';

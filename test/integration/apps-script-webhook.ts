@@ -9,8 +9,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../functions/src/config.ts';
-import { handleWebhook } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { handleWebhook } from '../../functions/src/handlers/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 

@@ -12,8 +12,8 @@ import type { FirestoreVersionStore } from '../../functions/src/adapters/firesto
 import { ID_HEADER } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { SheetGrid } from '../../functions/src/sync/sheet-grid.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { SheetGrid } from '../../functions/src/sync-jobs/sheet-grid.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

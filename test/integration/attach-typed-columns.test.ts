@@ -13,7 +13,7 @@ import type { FirestoreVersionStore } from '../../functions/src/adapters/firesto
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { type Logger, silentLogger } from '../../functions/src/log.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

@@ -10,8 +10,8 @@ import type { FirestoreVersionStore } from '../../functions/src/adapters/firesto
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { describeTable } from '../../functions/src/adapters/table/table-schema.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { reconcileLink } from '../../functions/src/sync-jobs/reconcile.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

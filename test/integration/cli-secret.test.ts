@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 

@@ -22,7 +22,7 @@ import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-ve
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { createLogger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
 import { uniqueName } from '../support/names.ts';

@@ -7,7 +7,7 @@
  * the relay, applyToSheet and PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
-import { TABLE_DESCRIPTION_MS } from '../../functions/src/functions/apply-to-db/decode.ts';
+import { TABLE_DESCRIPTION_MS } from '../../functions/src/handlers/apply-to-db/decode.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';

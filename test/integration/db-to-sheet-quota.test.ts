@@ -12,10 +12,10 @@ import { installSchema, watchTable } from '../../functions/src/adapters/postgres
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet } from '../../functions/src/functions/apply-to-sheet.ts';
-import { type RunningRelay, startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import { createApplyToSheet } from '../../functions/src/handlers/apply-to-sheet.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { Bus, Subscription } from '../../functions/src/ports.ts';
+import { type RunningRelay, startRelay } from '../../functions/src/relay/outbox-relay.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { parseDbChanges } from '../../functions/src/wire/db-change.ts';
 import { uniqueName } from '../support/names.ts';

@@ -12,7 +12,7 @@ import { installSchema, watchTable } from '../../functions/src/adapters/postgres
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
+import { createApplyToDb } from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { emulatorVersionStore } from '../support/local-sheet.ts';
 import { useTestDatabase } from '../support/postgres.ts';

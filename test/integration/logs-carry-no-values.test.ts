@@ -18,7 +18,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEmulator } from '../../emulator/src/server.ts';
 import { ERRORS_TAB } from '../../functions/src/adapters/sheets/errors-tab.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { type CliStack, startCliStack } from '../support/cli-stack.ts';
 import { uniqueName } from '../support/names.ts';
 import { signedHeaders } from '../support/signed-request.ts';

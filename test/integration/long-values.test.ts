@@ -13,8 +13,8 @@ import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.t
 import { parseConfig } from '../../functions/src/config.ts';
 import { SHEET_CELL_MAX_CHARS, sheetPreview } from '../../functions/src/core/coercion.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { reconcileLink } from '../../functions/src/sync-jobs/reconcile.ts';
 import { startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

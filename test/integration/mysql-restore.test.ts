@@ -1,5 +1,5 @@
 /**
- * The restore at start (functions/src/sync/restore-link.ts) on MariaDB, through the MySQL
+ * The restore at start (functions/src/sync-jobs/restore-link.ts) on MariaDB, through the MySQL
  * SyncDatabase (adapters/mysql/mysql-sync-database.ts, mysql-restore.ts), as
  * restore-link.test.ts holds it on PostgreSQL: documents a lost store held are rebuilt from the
  * sheet's ids and the table's keys, the outbox's changes are marked seen, and the watermark
@@ -16,8 +16,8 @@ import { mysqlSyncDatabase } from '../../functions/src/adapters/mysql/mysql-sync
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import type { SyncDatabase } from '../../functions/src/ports/sync-database.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { restoreLink } from '../../functions/src/sync/restore-link.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { restoreLink } from '../../functions/src/sync-jobs/restore-link.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { useMysqlDatabase } from '../support/mysql.ts';
 import { uniqueName } from '../support/names.ts';

@@ -19,10 +19,10 @@ import {
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
-import { createApplyToDb, type SheetDelivery } from '../../functions/src/functions/apply-to-db.ts';
-import { startRelay } from '../../functions/src/functions/outbox-relay.ts';
+import { createApplyToDb, type SheetDelivery } from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
+import { startRelay } from '../../functions/src/relay/outbox-relay.ts';
 import { startSubscriber } from '../../functions/src/runtime/subscriber.ts';
 import { parseSheetChanges, type SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { uniqueName } from '../support/names.ts';

@@ -1,5 +1,5 @@
 /**
- * The deployed `reconcile` function (Cloud Scheduler → HTTP, functions/src/functions/
+ * The deployed `reconcile` function (Cloud Scheduler → HTTP, functions/src/handlers/
  * reconcile-http.ts) against PostgreSQL, the Firestore emulator and the local sheet (through
  * @googleapis/sheets): it repairs drift planted on both sides of every link, reconciles one link
  * with ?link=, only reports with ?dryRun=true, and answers 500 for a link that fails while the
@@ -11,9 +11,9 @@ import type { Emulator } from '../../emulator/src/server.ts';
 import type { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { reconcileHttpHandler } from '../../functions/src/functions/reconcile-http.ts';
+import { reconcileHttpHandler } from '../../functions/src/handlers/reconcile-http.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

@@ -9,7 +9,7 @@ import {
   firestoreReplayGuard,
   memoryReplayGuard,
   type ReplayGuard,
-} from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+} from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import { uniqueName } from '../support/names.ts';
 
 const [host, port] = inject('firestoreEmulatorHost').split(':');

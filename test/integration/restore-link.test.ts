@@ -1,5 +1,5 @@
 /**
- * The restore the local stack runs at start (functions/src/sync/restore-link.ts), against
+ * The restore the local stack runs at start (functions/src/sync-jobs/restore-link.ts), against
  * PostgreSQL, the Firestore emulator and the local sheet: row documents a store lost are rebuilt
  * from the sheet's ids and the table's keys (nothing appended, nothing guessed), cells the sides
  * show differently are recorded as conflicts, an older document is settled, the outbox's changes
@@ -15,11 +15,11 @@ import type { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.t
 import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { defaultMaxDeferrals } from '../../functions/src/core/merge-sheet-change.ts';
-import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
+import { createApplyToDb } from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { outboxWatermark } from '../../functions/src/sync/outbox-watermark.ts';
-import { restoreLink } from '../../functions/src/sync/restore-link.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { outboxWatermark } from '../../functions/src/sync-jobs/outbox-watermark.ts';
+import { restoreLink } from '../../functions/src/sync-jobs/restore-link.ts';
 import { emulatorVersionStore, startLocalSheet } from '../support/local-sheet.ts';
 import { uniqueName } from '../support/names.ts';
 import { useTestDatabase } from '../support/postgres.ts';

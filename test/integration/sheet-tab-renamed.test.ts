@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { createLogger } from '../../functions/src/log.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { reconcileLink } from '../../functions/src/sync-jobs/reconcile.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { useSyncHarness } from '../support/sync-harness.ts';
 import { waitFor } from '../support/wait.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { useTestDatabase } from '../support/postgres.ts';
 import { tableVsSheet } from '../support/sheet-sync-harness.ts';
 import { signedHeaders } from '../support/signed-request.ts';

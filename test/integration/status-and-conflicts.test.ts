@@ -22,7 +22,7 @@ import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { Bus } from '../../functions/src/ports.ts';
 import { launchChromium } from '../support/chromium.ts';

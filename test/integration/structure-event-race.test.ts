@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresTable } from '../../functions/src/adapters/table/postgres-table.ts';
-import { createApplyToDb } from '../../functions/src/functions/apply-to-db.ts';
+import { createApplyToDb } from '../../functions/src/handlers/apply-to-db.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { SheetChangeMessage } from '../../functions/src/wire/sheet-change.ts';
 import { type DbToSheetStack, startDbToSheetStack } from '../support/db-to-sheet-stack.ts';

@@ -7,8 +7,8 @@
  *   `HALF <messages sent> OF <messages>` and waits, mid-batch, to be killed.
  */
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
-import { startRelay } from '../../functions/src/functions/outbox-relay.ts';
 import type { Bus } from '../../functions/src/ports.ts';
+import { startRelay } from '../../functions/src/relay/outbox-relay.ts';
 
 const env = (name: string) => {
   const value = process.env[name];

@@ -17,8 +17,8 @@ import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { createPubSubBus } from '../../functions/src/adapters/pubsub-bus.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import type { RowProblem } from '../../functions/src/functions/apply-to-db.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import type { RowProblem } from '../../functions/src/handlers/apply-to-db.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { createLogger, type Logger, silentLogger } from '../../functions/src/log.ts';
 import type { Bus, VersionStore } from '../../functions/src/ports.ts';
 

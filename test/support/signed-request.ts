@@ -2,7 +2,7 @@
  * The headers the Apps Script of spreadsheet `spreadsheetId` sends with `rawBody`, signed with that
  * spreadsheet's own secret derived from the webhook's `master` (sheet-webhook/signature.ts).
  */
-import { sign, spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { sign, spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 
 export function signedHeaders(
   master: string,

@@ -8,8 +8,8 @@ import type { Emulator } from '../../emulator/src/server.ts';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { SheetTab } from '../../functions/src/adapters/sheets/sheet-tab.ts';
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
-import { createApplyToSheet, type DbDelivery } from '../../functions/src/functions/apply-to-sheet.ts';
-import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
+import { createApplyToSheet, type DbDelivery } from '../../functions/src/handlers/apply-to-sheet.ts';
+import { GroupCommit } from '../../functions/src/handlers/group-commit.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
 

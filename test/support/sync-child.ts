@@ -14,8 +14,8 @@ import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-ve
 import { SheetsApi } from '../../functions/src/adapters/sheets/sheets-api.ts';
 import { parseConfig } from '../../functions/src/config.ts';
 import { silentLogger } from '../../functions/src/log.ts';
-import { attachLink } from '../../functions/src/sync/attach.ts';
-import { reconcileLink } from '../../functions/src/sync/reconcile.ts';
+import { attachLink } from '../../functions/src/sync-jobs/attach.ts';
+import { reconcileLink } from '../../functions/src/sync-jobs/reconcile.ts';
 
 export interface SyncChildInput {
   command: 'attach' | 'reconcile' | 'reconcile --dry-run';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { sign, spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { sign, spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { signedHeaders } from './signed-request.ts';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;

@@ -4,7 +4,7 @@
  * first and may answer it itself (a webhook that is down).
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/handlers/sheet-webhook/handler.ts';
 
 export interface WebhookServer {
   url: string;

@@ -10,9 +10,9 @@ import {
   mergeRowDocuments,
   type RowDocument,
 } from '../../functions/src/core/row-document.ts';
-import type { DecodedChange } from '../../functions/src/functions/apply-to-db/decode.ts';
-import { decideMarks } from '../../functions/src/functions/apply-to-db/marks.ts';
-import type { RowProblem } from '../../functions/src/functions/apply-to-db/types.ts';
+import type { DecodedChange } from '../../functions/src/handlers/apply-to-db/decode.ts';
+import { decideMarks } from '../../functions/src/handlers/apply-to-db/marks.ts';
+import type { RowProblem } from '../../functions/src/handlers/apply-to-db/types.ts';
 import type { RowCommit } from '../../functions/src/ports.ts';
 
 const link = 'rows';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../functions/src/functions/group-commit.ts';
+import { GroupCommit } from '../../functions/src/handlers/group-commit.ts';
 
 describe('GroupCommit', () => {
   it('flushes concurrent submissions together and gives each its own result', async () => {

@@ -55,7 +55,7 @@ describe('the import checker', () => {
     // import type { Logger } from '../log.ts'
     expect(graph.get('emulator/src/apps-script/runtime.ts')).toContain('emulator/src/log.ts');
     // import { SheetsyncError } from '../errors.ts'
-    expect(graph.get('functions/src/sync/attach.ts')).toContain('functions/src/errors.ts');
+    expect(graph.get('functions/src/sync-jobs/attach.ts')).toContain('functions/src/errors.ts');
     // cli/src imports the emulator (allowed: only the other way round is not)
     expect(graph.get('cli/src/start.ts')).toContain('emulator/src/server.ts');
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryVersionStore } from '../../functions/src/adapters/memory-version-store.ts';
 import { parseConfig } from '../../functions/src/config.ts';
-import { LinkedTabs } from '../../functions/src/functions/sheet-webhook/linked-tabs.ts';
+import { LinkedTabs } from '../../functions/src/handlers/sheet-webhook/linked-tabs.ts';
 import type { Logger } from '../../functions/src/log.ts';
 
 function capture() {

@@ -3,7 +3,7 @@
  * pattern and PostgreSQL's 63-byte limit) and the type their values suggest.
  */
 import { describe, expect, it } from 'vitest';
-import { planMissingColumns } from '../../functions/src/functions/apply-to-db/missing-columns.ts';
+import { planMissingColumns } from '../../functions/src/handlers/apply-to-db/missing-columns.ts';
 
 describe('planMissingColumns', () => {
   it('types a column from the values typed under its header', () => {

@@ -14,7 +14,7 @@ import {
   findRowPermutation,
   mayBeSorted,
   sortSample,
-} from '../../functions/src/functions/sheet-webhook/reidentify.ts';
+} from '../../functions/src/handlers/sheet-webhook/reidentify.ts';
 import type { WebhookRow } from '../../functions/src/wire/webhook.ts';
 import { row } from '../support/version-store-contract.ts';
 

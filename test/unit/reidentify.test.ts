@@ -1,18 +1,18 @@
 /**
- * Rows sorted without their hidden ids (functions/src/functions/sheet-webhook/reidentify.ts):
+ * Rows sorted without their hidden ids (functions/src/handlers/sheet-webhook/reidentify.ts):
  * recognised from the rows' documents, answered with the ids to write, and nothing published.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/src/config.ts';
 import type { RowDocument } from '../../functions/src/core/row-document.ts';
-import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/handlers/sheet-webhook/handler.ts';
 import {
   cellKey,
   findRowPermutation,
   keysOfMovedRows,
-} from '../../functions/src/functions/sheet-webhook/reidentify.ts';
-import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+} from '../../functions/src/handlers/sheet-webhook/reidentify.ts';
+import { memoryReplayGuard } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import type { WebhookRow } from '../../functions/src/wire/webhook.ts';
 import { signedHeaders } from '../support/signed-request.ts';

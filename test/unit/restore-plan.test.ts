@@ -1,12 +1,12 @@
 /**
- * The restore's decision for a row both sides hold (functions/src/sync/restore-plan.ts): a lost
+ * The restore's decision for a row both sides hold (functions/src/sync-jobs/restore-plan.ts): a lost
  * document rebuilt, cells the two sides show differently recorded as conflicts, an older
  * document settled, and the outbox watermark and the sheet's read time kept in both.
  */
 import { describe, expect, it } from 'vitest';
 import { planCell } from '../../functions/src/core/reconcile-plan.ts';
 import { emptyRowDocument, type RowDocument } from '../../functions/src/core/row-document.ts';
-import { planRestore, type RestoreRow } from '../../functions/src/sync/restore-plan.ts';
+import { planRestore, type RestoreRow } from '../../functions/src/sync-jobs/restore-plan.ts';
 
 const row = (over: Partial<RestoreRow> = {}): RestoreRow => ({
   link: 'leads',

@@ -5,8 +5,8 @@
  * where the old one exists and the new one does not.
  */
 import { describe, expect, it } from 'vitest';
-import { headerResolver } from '../../functions/src/functions/apply-to-sheet/column-values.ts';
-import { headerRenames, schemaShift } from '../../functions/src/functions/apply-to-sheet/schema-changes.ts';
+import { headerResolver } from '../../functions/src/handlers/apply-to-sheet/column-values.ts';
+import { headerRenames, schemaShift } from '../../functions/src/handlers/apply-to-sheet/schema-changes.ts';
 import type { DbChangeMessage } from '../../functions/src/wire/db-change.ts';
 
 const base: DbChangeMessage = {

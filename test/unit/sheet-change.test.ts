@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sheetChangesToBatches } from '../../functions/src/functions/sheet-webhook/batches.ts';
+import { sheetChangesToBatches } from '../../functions/src/handlers/sheet-webhook/batches.ts';
 import { KEY_BUCKETS } from '../../functions/src/relay/outbox-messages.ts';
 import {
   parseSheetChanges,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   SKEW_TOLERANCE_MS,
   sheetClockOffset,
-} from '../../functions/src/functions/sheet-webhook/sheet-clock.ts';
+} from '../../functions/src/handlers/sheet-webhook/sheet-clock.ts';
 
 describe('sheetClockOffset', () => {
   const received = 1_800_000_000_000;

@@ -12,7 +12,7 @@ import { emptyRowDocument } from '../../functions/src/core/row-document.ts';
 import {
   CREATED_MARGIN_MS,
   planStructureCheck,
-} from '../../functions/src/functions/sheet-webhook/structure-check.ts';
+} from '../../functions/src/handlers/sheet-webhook/structure-check.ts';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
 if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });

@@ -6,7 +6,7 @@ import {
   CREATED_MARGIN_MS,
   planStructureCheck,
   scopeOf,
-} from '../../functions/src/functions/sheet-webhook/structure-check.ts';
+} from '../../functions/src/handlers/sheet-webhook/structure-check.ts';
 import { row } from '../support/version-store-contract.ts';
 
 const minute = 60_000;

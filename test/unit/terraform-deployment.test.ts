@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { REPLAY_MARKERS } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { REPLAY_MARKERS } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 

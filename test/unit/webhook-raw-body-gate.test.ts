@@ -11,7 +11,7 @@ import {
   type GateRefusal,
   gateFrameworkServer,
   servedTarget,
-} from '../../functions/src/functions/sheet-webhook/raw-body-gate.ts';
+} from '../../functions/src/handlers/sheet-webhook/raw-body-gate.ts';
 import { createLogger } from '../../functions/src/log.ts';
 
 const original = http.createServer;

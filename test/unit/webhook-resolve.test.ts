@@ -1,6 +1,6 @@
 /**
  * sheetWebhook's `resolve` event (a choice in the `_sheetsync_conflicts` tab): resolved as
- * `sheetsync conflicts resolve` does (sync/resolve-conflict.ts), only for a link of the
+ * `sheetsync conflicts resolve` does (sync-jobs/resolve-conflict.ts), only for a link of the
  * spreadsheet that signed it, with refusals the script can act on.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,8 +9,8 @@ import { parseConfig } from '../../functions/src/config.ts';
 import type { ConflictRecord } from '../../functions/src/core/conflict-record.ts';
 import { applyResolution, resolutionEventId } from '../../functions/src/core/conflict-resolution.ts';
 import { emptyRowDocument } from '../../functions/src/core/row-document.ts';
-import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/handlers/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { signedHeaders } from '../support/signed-request.ts';
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sign, verifySignature } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { sign, verifySignature } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 
 const secret = 'a-webhook-secret-of-some-length';
 const body = Buffer.from('{"v":1}');

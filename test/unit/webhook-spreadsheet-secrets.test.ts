@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/src/config.ts';
-import { handleWebhook, type WebhookDeps } from '../../functions/src/functions/sheet-webhook/handler.ts';
-import { memoryReplayGuard } from '../../functions/src/functions/sheet-webhook/replay-guard.ts';
-import { spreadsheetSecret } from '../../functions/src/functions/sheet-webhook/signature.ts';
+import { handleWebhook, type WebhookDeps } from '../../functions/src/handlers/sheet-webhook/handler.ts';
+import { memoryReplayGuard } from '../../functions/src/handlers/sheet-webhook/replay-guard.ts';
+import { spreadsheetSecret } from '../../functions/src/handlers/sheet-webhook/signature.ts';
 import { silentLogger } from '../../functions/src/log.ts';
 import { signedHeaders } from '../support/signed-request.ts';
 
@@ -89,7 +89,7 @@ describe('sheetWebhook: a secret per spreadsheet', () => {
     expect((await handleWebhook(post(raw, signedByA), deps)).status).toBe(401);
     // The webhook's own secret is not a spreadsheet's either.
     const ts = String(now);
-    const { sign } = await import('../../functions/src/functions/sheet-webhook/signature.ts');
+    const { sign } = await import('../../functions/src/handlers/sheet-webhook/signature.ts');
     const withMaster = {
       'x-sheetsync-spreadsheet': 'sheet-b',
       'x-sheetsync-timestamp': ts,

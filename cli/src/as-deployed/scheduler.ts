@@ -7,8 +7,8 @@
  * as the first minute of a fresh deployment does.
  */
 
-import type { RelayCounters } from '../../../functions/src/functions/outbox-relay.ts';
 import type { Logger } from '../../../functions/src/log.ts';
+import type { RelayCounters } from '../../../functions/src/relay/outbox-relay.ts';
 
 export interface SchedulerOptions {
   relayUrl: string;

@@ -13,9 +13,9 @@ import { connectPostgres } from '../../../functions/src/adapters/postgres-connec
 import { installSchema, watchTable } from '../../../functions/src/adapters/postgres-schema.ts';
 import { SheetsApi } from '../../../functions/src/adapters/sheets/sheets-api.ts';
 import { SheetsyncError } from '../../../functions/src/errors.ts';
-import type { RelayCounters } from '../../../functions/src/functions/outbox-relay.ts';
 import type { Logger } from '../../../functions/src/log.ts';
 import type { Bus } from '../../../functions/src/ports.ts';
+import type { RelayCounters } from '../../../functions/src/relay/outbox-relay.ts';
 import type { SheetsyncConfig } from '../../../functions/src/wire/config.ts';
 import type { Reaper } from '../services/reaper.ts';
 import type { StackStore } from '../stack-store.ts';

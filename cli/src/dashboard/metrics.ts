@@ -6,7 +6,7 @@
  * what each subscription acknowledges (changes applied each way) and what it nacks, the relay's
  * counters are sampled once a second, and the logger's ERROR entries are kept as the last errors.
  */
-import type { RelayCounters } from '../../../functions/src/functions/outbox-relay.ts';
+import type { RelayCounters } from '../../../functions/src/relay/outbox-relay.ts';
 
 /** Seconds of history each series keeps (5 minutes). */
 export const SERIES_SECONDS = 300;

@@ -1,13 +1,13 @@
 /**
  * Open conflicts across the links of the running stack, and a person's resolution of one.
  *
- * Resolving goes the one way every place resolves (functions/src/sync/resolve-conflict.ts):
+ * Resolving goes the one way every place resolves (functions/src/sync-jobs/resolve-conflict.ts):
  * the choice recorded, then the change carrying the chosen value published as a sheet change.
  */
 import type { ConflictRecord } from '../../../functions/src/core/conflict-record.ts';
 import type { ResolutionChoice } from '../../../functions/src/core/conflict-resolution.ts';
 import type { Bus, VersionStore } from '../../../functions/src/ports.ts';
-import { resolveOpenConflict } from '../../../functions/src/sync/resolve-conflict.ts';
+import { resolveOpenConflict } from '../../../functions/src/sync-jobs/resolve-conflict.ts';
 import { SHEET_CHANGES_TOPIC, sheetChangeOrderingKey } from '../../../functions/src/wire/sheet-change.ts';
 
 export interface ConflictDesk {

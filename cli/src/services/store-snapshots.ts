@@ -9,7 +9,7 @@
  * stored; so a snapshot is made the one to load (promoted) only `promoteAfterMs` after it was
  * taken, when the sheet's file holds every row written before it. The stack dying in between
  * leaves the previous snapshot: an older store, whose missing documents the next start rebuilds
- * (functions/src/sync/restore-link.ts). At a clean stop the sheet writes its file after the last
+ * (functions/src/sync-jobs/restore-link.ts). At a clean stop the sheet writes its file after the last
  * snapshot was taken (writers may still be finishing), and the snapshot is promoted then.
  */
 import type { VersionStore } from '../../../functions/src/ports.ts';

@@ -1,5 +1,5 @@
 /**
- * The pure decisions of attach and reconcile (functions/src/sync/attach.ts, functions/src/sync/reconcile.ts).
+ * The pure decisions of attach and reconcile (functions/src/sync-jobs/attach.ts, functions/src/sync-jobs/reconcile.ts).
  *
  * Reconcile compares, per cell of a row both sides hold, the sheet's value and the DB's value
  * with the row document's last synced value (docs/design/sync-core.md): the side that differs

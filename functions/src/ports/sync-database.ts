@@ -3,7 +3,7 @@
  * PostgreSQL-specific parts they held (a postgres.js cursor, `count(*)::int8`, `CREATE TABLE`
  * with PostgreSQL's types, `sql.begin` around the row reads and writes) behind one interface.
  * Adapters: adapters/table/postgres-sync-database.ts, adapters/mysql/mysql-sync-database.ts;
- * sync/link-sync-deps.ts picks one for a link's deps.
+ * sync-jobs/link-sync-deps.ts picks one for a link's deps.
  *
  * Identifiers come only from the catalog (describe) or, for a table created from a sheet, from
  * its headers turned into column names and quoted by the engine's identifier escaping; values
@@ -52,7 +52,7 @@ export interface SyncDatabase {
   /** Creates a table for a sheet's columns (attach from a sheet). */
   createTable(table: NewTable): Promise<void>;
 
-  // The row-id map and the outbox as the restore at start sees them (sync/restore-link.ts);
+  // The row-id map and the outbox as the restore at start sees them (sync-jobs/restore-link.ts);
   // nothing when sheetsync's tables are not installed.
   /** The recorded keys of sync ids `rowIds` (rowId → key). */
   readRowIds(link: string, rowIds: readonly string[]): Promise<Map<string, Cells>>;

@@ -1,7 +1,7 @@
 /**
  * The outbox relay for MySQL/MariaDB: drains the trigger outbox (sql/mysql/install.sql) to the
  * topic `sheetsync-db-changes` in the same batch messages as the PostgreSQL relay
- * (functions/outbox-relay.ts, relay/outbox-messages.ts), losing none.
+ * (relay/outbox-relay.ts, relay/outbox-messages.ts), losing none.
  *
  * Protocol, per batch, on one connection of the relay's own that holds the relay lock
  * (mysql-relay-store.ts):
@@ -23,7 +23,6 @@ import {
   WatchedTables,
 } from '../adapters/mysql/mysql-relay-store.ts';
 import { mysqlIdent } from '../adapters/mysql/mysql-schema.ts';
-import type { RelayCounters, RunningRelay } from '../functions/outbox-relay.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import type { DbChangeMessage } from '../wire/db-change.ts';
@@ -32,6 +31,7 @@ import { withinColumns } from './column-filter.ts';
 import { describeError } from './drain-http.ts';
 import { mysqlChangeMessage } from './mysql-changes.ts';
 import { changesToBusMessages } from './outbox-messages.ts';
+import type { RelayCounters, RunningRelay } from './outbox-relay.ts';
 
 export interface MysqlRelayOptions {
   pool: MysqlPool;

@@ -11,16 +11,16 @@ import { ConflictsTab } from '../adapters/sheets/conflicts-tab.ts';
 import { SheetTab } from '../adapters/sheets/sheet-tab.ts';
 import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import type { ConflictPolicy } from '../core/conflict-policy.ts';
-import type { LinkCellMark } from '../functions/apply-to-db/marks.ts';
-import { createApplyToDb, type DbLink, type RowProblem } from '../functions/apply-to-db.ts';
-import { createApplyToSheet } from '../functions/apply-to-sheet.ts';
-import type { WebhookDeps } from '../functions/sheet-webhook/handler.ts';
-import { type LinkedTabStore, LinkedTabs } from '../functions/sheet-webhook/linked-tabs.ts';
-import type { ReplayGuard } from '../functions/sheet-webhook/replay-guard.ts';
+import type { LinkCellMark } from '../handlers/apply-to-db/marks.ts';
+import { createApplyToDb, type DbLink, type RowProblem } from '../handlers/apply-to-db.ts';
+import { createApplyToSheet } from '../handlers/apply-to-sheet.ts';
+import type { WebhookDeps } from '../handlers/sheet-webhook/handler.ts';
+import { type LinkedTabStore, LinkedTabs } from '../handlers/sheet-webhook/linked-tabs.ts';
+import type { ReplayGuard } from '../handlers/sheet-webhook/replay-guard.ts';
 import type { Logger } from '../log.ts';
 import type { Table } from '../ports/table.ts';
 import type { Bus, LinkedTab, VersionStore } from '../ports.ts';
-import { conflictsShower } from '../sync/show-conflicts.ts';
+import { conflictsShower } from '../sync-jobs/show-conflicts.ts';
 import type { SheetsyncConfig } from '../wire/config.ts';
 
 /**
@@ -135,7 +135,7 @@ export function composeCellMarker(parts: {
   return cellMarker((link) => tabs.get(link), parts.logger);
 }
 
-/** applyToDb's `showConflicts`: each spreadsheet's `_sheetsync_conflicts` tab (sync/show-conflicts.ts). */
+/** applyToDb's `showConflicts`: each spreadsheet's `_sheetsync_conflicts` tab (sync-jobs/show-conflicts.ts). */
 export function composeConflictsShower(parts: {
   config: SheetsyncConfig;
   sheetsApi: SheetsApi;

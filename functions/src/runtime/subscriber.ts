@@ -6,7 +6,7 @@
  * redelivering it could never succeed, and the dead-letter topic would only delay the report.
  */
 import { SheetsyncError } from '../errors.ts';
-import { GroupCommit } from '../functions/group-commit.ts';
+import { GroupCommit } from '../handlers/group-commit.ts';
 import type { Logger } from '../log.ts';
 import type { Bus, ReceivedMessage, Subscription } from '../ports.ts';
 

@@ -11,8 +11,8 @@ import {
   type WebhookDeps,
   type WebhookRequest,
   type WebhookResponse,
-} from '../functions/sheet-webhook/handler.ts';
-import { gateServer, type WebhookGate } from '../functions/sheet-webhook/raw-body-gate.ts';
+} from '../handlers/sheet-webhook/handler.ts';
+import { gateServer, type WebhookGate } from '../handlers/sheet-webhook/raw-body-gate.ts';
 import type { Logger } from '../log.ts';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The body the Apps Script (apps-script/) POSTs to sheetWebhook. Signed with HMAC-SHA256 over
- * `timestamp + "." + body` (see functions/src/functions/sheet-webhook/signature.ts).
+ * `timestamp + "." + body` (see functions/src/handlers/sheet-webhook/signature.ts).
  */
 import * as v from 'valibot';
 
@@ -95,7 +95,7 @@ export const WebhookBody = v.variant('kind', [
   /**
    * A person's choice in the `_sheetsync_conflicts` tab (issue 22 item 3): resolves open conflict
    * `conflictId` of link `link` (one of this spreadsheet's) as `sheetsync conflicts resolve
-   * --take` does (sync/resolve-conflict.ts). `sheet` is the conflicts tab's title.
+   * --take` does (sync-jobs/resolve-conflict.ts). `sheet` is the conflicts tab's title.
    */
   v.strictObject({
     ...common,

@@ -1,8 +1,8 @@
 /**
- * What the restore at start (sync/restore-link.ts) and reconcile need of sheetsync's own MySQL
+ * What the restore at start (sync-jobs/restore-link.ts) and reconcile need of sheetsync's own MySQL
  * tables (sql/mysql/install.sql): the row-id map (`row_ids`), the outbox watermark, and the
- * keys of changes still in the outbox. The PostgreSQL counterparts are sync/row-ids.ts and
- * sync/outbox-watermark.ts; the semantics are theirs.
+ * keys of changes still in the outbox. The PostgreSQL counterparts are sync-jobs/row-ids.ts and
+ * sync-jobs/outbox-watermark.ts; the semantics are theirs.
  */
 import type { Cells } from '../../core/cell-value.ts';
 import { SheetsyncError } from '../../errors.ts';

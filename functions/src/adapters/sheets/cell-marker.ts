@@ -8,7 +8,7 @@
  * share its quota buckets, backoff and retries.
  */
 import type { CellMark, CellRef } from '../../core/cell-marks.ts';
-import type { LinkCellMark } from '../../functions/apply-to-db/marks.ts';
+import type { LinkCellMark } from '../../handlers/apply-to-db/marks.ts';
 import type { Logger } from '../../log.ts';
 
 /** What the marker needs of a link's tab (SheetTab has it). */

@@ -65,7 +65,7 @@ export async function readProperties({
 
 /**
  * The whole tab in one values.get, with its header row trimmed: SheetTab's reads and
- * attach/reconcile's (functions/src/sync/sheet-grid.ts).
+ * attach/reconcile's (functions/src/sync-jobs/sheet-grid.ts).
  */
 export async function readTabValues(
   api: SheetsApi,

@@ -5,8 +5,8 @@
 import type postgres from 'postgres';
 import type { InferredType, SyncDatabase } from '../../ports/sync-database.ts';
 import type { TableSchema } from '../../ports/table.ts';
-import { outboxWatermark, pendingKeys } from '../../sync/outbox-watermark.ts';
-import { readRowIds, recordInsertedRows, recordRowIds } from '../../sync/row-ids.ts';
+import { outboxWatermark, pendingKeys } from '../../sync-jobs/outbox-watermark.ts';
+import { readRowIds, recordInsertedRows, recordRowIds } from '../../sync-jobs/row-ids.ts';
 import { canonicalRow, jsonExpr, readRowsForUpdate } from './table-reader.ts';
 import { describeTable, splitTableName } from './table-schema.ts';
 import { ident, inSheetTransaction, writeRows } from './table-writer.ts';

@@ -37,11 +37,11 @@ import { openSession, type PostgresSession } from '../adapters/postgres-session.
 import { SheetsyncError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
-import { withinColumns } from '../relay/column-filter.ts';
-import { describeError, drainHttpHandler } from '../relay/drain-http.ts';
-import { changesToBusMessages, outboxRowToChanges } from '../relay/outbox-messages.ts';
-import type { FittedChange } from '../relay/oversized-change.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
+import { withinColumns } from './column-filter.ts';
+import { describeError, drainHttpHandler } from './drain-http.ts';
+import { changesToBusMessages, outboxRowToChanges } from './outbox-messages.ts';
+import type { FittedChange } from './oversized-change.ts';
 
 export interface RelayOptions {
   /**

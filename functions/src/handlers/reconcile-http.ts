@@ -1,7 +1,7 @@
 /**
  * The `reconcile` function: Cloud Scheduler calls it (terraform/scheduler.tf) to compare each
  * link's sheet and table in full and repair what drifted, as `sheetsync reconcile` does
- * (functions/src/sync/reconcile.ts): changes that never arrived (a dead-lettered message, a
+ * (functions/src/sync-jobs/reconcile.ts): changes that never arrived (a dead-lettered message, a
  * change made while a trigger was off), cells both sides changed, rows only one side has.
  *
  * `?link=NAME` reconciles one link, `?dryRun=true` only reports. Links run one after another
@@ -17,7 +17,7 @@ import type { SheetsApi } from '../adapters/sheets/sheets-api.ts';
 import { type ErrorCode, isErrorCode } from '../error-codes.ts';
 import type { Logger } from '../log.ts';
 import type { VersionStore } from '../ports.ts';
-import { type ReconcileResult, reconcileLink } from '../sync/reconcile.ts';
+import { type ReconcileResult, reconcileLink } from '../sync-jobs/reconcile.ts';
 import type { LinkConfig } from '../wire/config.ts';
 
 export interface ReconcileHttpDeps {

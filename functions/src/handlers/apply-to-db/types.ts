@@ -62,7 +62,7 @@ export interface ApplyToDbDeps {
    */
   markCells?: (marks: LinkCellMark[]) => Promise<void>;
   /**
-   * Rewrites the `_sheetsync_conflicts` tab of the links' spreadsheets (sync/show-conflicts.ts),
+   * Rewrites the `_sheetsync_conflicts` tab of the links' spreadsheets (sync-jobs/show-conflicts.ts),
    * after a flush that recorded conflicts or applied a resolution. A rejection is logged
    * (SHEETSYNC_E432) and does not fail the flush.
    */

@@ -2,7 +2,7 @@
  * sheetWebhook's `resolve` event (issue 22 item 3): a person picked `take sheet` or `take
  * database` for an open conflict in the `_sheetsync_conflicts` tab, and the script sent it
  * signed like any edit. Resolved exactly as `sheetsync conflicts resolve --take` resolves
- * (sync/resolve-conflict.ts), the change carrying the chosen value published like an edit's.
+ * (sync-jobs/resolve-conflict.ts), the change carrying the chosen value published like an edit's.
  *
  * Answers: 200 `{resolved: {id, link, sheet, rowId, column}}` [the script takes the row off the
  * tab, and the conflict note off the data cell];
@@ -15,7 +15,7 @@
 import { SheetsyncError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { VersionStore } from '../../ports.ts';
-import { type ResolveDeps, resolveOpenConflict } from '../../sync/resolve-conflict.ts';
+import { type ResolveDeps, resolveOpenConflict } from '../../sync-jobs/resolve-conflict.ts';
 import type { SheetsyncConfig } from '../../wire/config.ts';
 import type { SheetChangeMessage } from '../../wire/sheet-change.ts';
 import type { WebhookBody } from '../../wire/webhook.ts';
