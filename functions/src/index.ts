@@ -41,7 +41,7 @@ import { gateFrameworkServer, webhookGate } from './handlers/sheet-webhook/raw-b
 import { firestoreReplayGuard } from './handlers/sheet-webhook/replay-guard.ts';
 import { createLogger, traceLabels } from './log.ts';
 import { mysqlRelayHttpHandler } from './relay/mysql-relay-http.ts';
-import { outboxRelayHttpHandler } from './relay/outbox-relay.ts';
+import { outboxRelayHttpHandler } from './relay/outbox-drain.ts';
 import {
   composeApplyToDb,
   composeApplyToSheet,

@@ -18,11 +18,10 @@
  * It wakes on NOTIFY sheetsync_outbox (sent once per capturing statement) and polls as a
  * fallback, because a notification is lost while no one listens.
  *
- * Two ways to run it: `startRelay` (a long-lived loop) and `drainFor` / the HTTP handler
- * (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
+ * Two ways to run it: `startRelay` (a long-lived loop) and outbox-drain.ts's `drainFor` and its
+ * HTTP handler (drain for a bounded time, for Cloud Scheduler → Cloud Functions).
  */
 
-import type { HttpFunction } from '@google-cloud/functions-framework';
 import type postgres from 'postgres';
 import { connectPostgres } from '../adapters/postgres-connection.ts';
 import {
@@ -39,7 +38,7 @@ import { type Logger, silentLogger } from '../log.ts';
 import type { Bus } from '../ports.ts';
 import { DB_CHANGES_TOPIC } from '../wire/db-change.ts';
 import { withinColumns } from './column-filter.ts';
-import { describeError, drainHttpHandler } from './drain-http.ts';
+import { describeError } from './drain-http.ts';
 import { changesToBusMessages, outboxRowToChanges } from './outbox-messages.ts';
 import type { FittedChange } from './oversized-change.ts';
 
@@ -65,8 +64,8 @@ export interface RelayOptions {
    */
   columnsOf?: (link: string) => readonly string[] | undefined;
   /**
-   * `drainFor` only: while changes keep coming, start a batch at most every `lingerMs` (a batch
-   * that filled `maxBatchChanges` goes on at once). Pub/Sub push keeps one message in flight per
+   * `drainFor` (outbox-drain.ts) only: while changes keep coming, start a batch at most every
+   * `lingerMs` (a batch that filled `maxBatchChanges` goes on at once). Pub/Sub push keeps one message in flight per
    * ordering key, so a key's messages are applied one per flush of applyToSheet: spacing the
    * batches makes each message carry more changes instead of queueing more messages
    * (docs/design/ordering-keys.md). The first change after an idle spell goes at once. Default 0.
@@ -99,15 +98,6 @@ export interface RunningRelay {
   done: Promise<void>;
 }
 
-export interface DrainResult {
-  /** False when another relay holds the lock (then nothing was done). */
-  acquired: boolean;
-  published: number;
-  batches: number;
-  /** Whether changes were still waiting when time ran out. */
-  remaining: boolean;
-}
-
 const RETRY_MAX_MS = 10_000;
 /**
  * How often an idle relay looks for watched tables whose columns changed with no write since
@@ -133,7 +123,7 @@ interface Context {
  * is when the session took the lock: a batch never goes on in a later session (without the
  * lock or its claim), and never sends a query on a session that ended (postgres-session.ts).
  */
-async function relayBatch(session: PostgresSession, mark: number, ctx: Context): Promise<number> {
+export async function relayBatch(session: PostgresSession, mark: number, ctx: Context): Promise<number> {
   const conn = session.sql;
   session.check(mark);
   await conn`begin`;
@@ -206,7 +196,7 @@ function reportOversized(logger: Logger, { change, bytes, replaced }: FittedChan
   );
 }
 
-function contextOf(options: RelayOptions, counters: RelayCounters): Context {
+export function contextOf(options: RelayOptions, counters: RelayCounters): Context {
   return {
     bus: options.bus,
     topic: options.topic ?? DB_CHANGES_TOPIC,
@@ -219,7 +209,7 @@ function contextOf(options: RelayOptions, counters: RelayCounters): Context {
   };
 }
 
-function urlOf(options: Pick<RelayOptions, 'databaseUrl'>): string {
+export function urlOf(options: Pick<RelayOptions, 'databaseUrl'>): string {
   if (!options.databaseUrl) {
     throw new SheetsyncError(
       'SHEETSYNC_E205',
@@ -237,7 +227,7 @@ function clientOf(options: RelayOptions): { sql: postgres.Sql; owned: boolean; s
   return { sql: connectPostgres(url, 'relay', { max: 1 }), owned: true, session: openSession(url, 'relay') };
 }
 
-function newCounters(): RelayCounters {
+export function newCounters(): RelayCounters {
   return { active: false, published: 0, batches: 0, lastBatchSize: 0, lagMs: 0, outboxDepth: 0, errors: 0 };
 }
 
@@ -337,72 +327,4 @@ export function startRelay(options: RelayOptions): RunningRelay {
     },
     done,
   };
-}
-
-/**
- * Drains the outbox for at most `ms` (the batch in flight when time runs out completes), for an
- * HTTP function on a schedule. Returns at once with `acquired: false` if another relay is active.
- */
-/**
- * Relays for at most `ms`. By default it returns once the outbox is empty; with
- * `stayUntilDeadline` (the scheduled HTTP function) it keeps relaying new changes until the
- * deadline, waiting for the lock if an earlier invocation still holds it.
- */
-export async function drainFor(
-  options: Omit<RelayOptions, 'signal'>,
-  ms: number,
-  { stayUntilDeadline = false }: { stayUntilDeadline?: boolean } = {},
-): Promise<DrainResult> {
-  const counters = newCounters();
-  const ctx = contextOf(options, counters);
-  const session = options.sql ? openSession(options.sql, 'relay') : openSession(urlOf(options), 'relay');
-  const deadline = Date.now() + ms;
-  // Serverless relay (terraform/relay.tf): each invocation keeps relaying until its deadline, so
-  // with overlapping invocations a change waits at most `idle` ms, not until the next schedule.
-  const idle = Math.min(options.pollIntervalMs ?? 250, 1000);
-  const sleep = (wait: number) =>
-    new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, deadline - Date.now()))));
-  let mark = session.mark();
-  try {
-    // The previous invocation may still hold the lock for its last seconds: wait for it.
-    while (!(await tryRelayLock(session.sql))) {
-      if (!stayUntilDeadline || Date.now() >= deadline) {
-        return { acquired: false, published: 0, batches: 0, remaining: true };
-      }
-      await sleep(idle);
-      mark = session.mark();
-    }
-    try {
-      await ctx.bus.ensureTopic(ctx.topic);
-      let remaining = false;
-      let full = false;
-      let batchStarted = 0;
-      const linger = options.lingerMs ?? 0;
-      while (Date.now() < deadline) {
-        if (remaining && !full && linger > 0) await sleep(batchStarted + linger - Date.now());
-        batchStarted = Date.now();
-        const published = await relayBatch(session, mark, ctx);
-        remaining = published > 0;
-        full = published >= ctx.maxBatchChanges;
-        if (!remaining && !stayUntilDeadline) break;
-        if (!remaining) await sleep(idle);
-      }
-      return { acquired: true, published: counters.published, batches: counters.batches, remaining };
-    } finally {
-      if (!session.lost(mark)) await releaseRelayLock(session.sql).catch(() => {});
-    }
-  } finally {
-    await session.end();
-  }
-}
-
-/**
- * The functions-framework HTTP handler that drains for a bounded time: `?ms=` (or body
- * `{"ms": n}`) up to `maxDrainMs` (default 50 s, under the function's timeout). Answers 200 with
- * the DrainResult, or 500 with the error code (the scheduler retries).
- */
-export function outboxRelayHttpHandler(
-  options: Omit<RelayOptions, 'signal'> & { maxDrainMs?: number },
-): HttpFunction {
-  return drainHttpHandler((ms) => drainFor(options, ms, { stayUntilDeadline: true }), options);
 }
