@@ -1,6 +1,7 @@
 /**
- * Installs (or upgrades in place) the `sheetsync` schema from sql/install.sql, and attaches
- * capture to tables. The script is idempotent, so this runs on every start.
+ * Installs (or upgrades in place) the `sheetsync` schema from sql/install.sql (its parts are in
+ * sql/postgres/), and attaches capture to tables. The script is idempotent, so this runs on
+ * every start.
  */
 
 import { readFileSync } from 'node:fs';
@@ -10,9 +11,14 @@ import { SheetsyncError } from '../errors.ts';
 
 const INSTALL_SQL = new URL('../../../sql/install.sql', import.meta.url);
 
-/** The install script's text. */
+/**
+ * The install script's text: sql/install.sql with each of its parts (`\ir postgres/….sql`, psql's
+ * include relative to the file) inlined, in order, as psql runs them.
+ */
 export function installScript(): string {
-  return readFileSync(INSTALL_SQL, 'utf8');
+  return readFileSync(INSTALL_SQL, 'utf8').replace(/^\\ir (\S+)$/gm, (_, part: string) =>
+    readFileSync(new URL(part, INSTALL_SQL), 'utf8'),
+  );
 }
 
 /** Runs sql/install.sql in one transaction; safe to run twice, or from two processes at once. */
