@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/src/server.ts';
 import { FirestoreVersionStore } from '../../functions/src/adapters/firestore-version-store.ts';
 import { installSchema, watchTable } from '../../functions/src/adapters/postgres-schema.ts';
 import { HOLD_DELAYS_MS } from '../../functions/src/runtime/pubsub-push.ts';
@@ -31,6 +32,7 @@ describe('applyToDb over push: the deferral cap counts the push body deliveryAtt
   let url: string;
   let firestore: Firestore;
   let store: FirestoreVersionStore;
+  let sheet: Emulator;
   let clock = Date.now();
 
   beforeAll(async () => {
@@ -47,8 +49,11 @@ describe('applyToDb over push: the deferral cap counts the push body deliveryAtt
     vi.stubEnv('DATABASE_URL', db.url);
     vi.stubEnv('FIRESTORE_EMULATOR_HOST', inject('firestoreEmulatorHost'));
     vi.stubEnv('PUBSUB_EMULATOR_HOST', inject('pubsubEmulatorHost'));
-    // Problems for the errors tab would go here; these changes have none.
-    vi.stubEnv('SHEETSYNC_SHEETS_API_URL', 'http://127.0.0.1:9');
+    // The local sheet: the open conflict goes to the spreadsheet's _sheetsync_conflicts tab within
+    // the flush (a sheet that does not answer would hold the ack for the Sheets client's retries).
+    sheet = await createEmulator({ port: 0 });
+    sheet.model.create({ spreadsheetId: 'sheet-push', sheets: [{ title: 'Leads', sheetId: 0 }] }, 'api');
+    vi.stubEnv('SHEETSYNC_SHEETS_API_URL', sheet.url);
     vi.stubEnv('SHEETSYNC_LOG_LEVEL', 'ERROR');
     vi.stubEnv(
       'SHEETSYNC_LINKS',
@@ -71,6 +76,7 @@ describe('applyToDb over push: the deferral cap counts the push body deliveryAtt
     await firestore?.terminate();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
+    await sheet?.close();
     vi.unstubAllEnvs();
   });
 
@@ -120,6 +126,10 @@ describe('applyToDb over push: the deferral cap counts the push body deliveryAtt
     const reshown = await db.sql`
       select count(*)::int as n from sheetsync.outbox where origin = 'db' and id > ${outboxBefore}`;
     expect(reshown[0]!.n).toBe(1);
+    // And the open conflict is listed in the spreadsheet's conflicts tab, for a person to settle.
+    const response = await fetch(`${sheet.url}/v4/spreadsheets/sheet-push/values/_sheetsync_conflicts`);
+    const listed = ((await response.json()) as { values?: string[][] }).values ?? [];
+    expect(listed.some((r) => r[2]?.includes(id) && r[3] === 'score')).toBe(true);
   }
 
   it.each([
