@@ -89,4 +89,30 @@ describe('startSubscriber', () => {
     // 'b' was held back without reaching the apply function while 'a' was away.
     expect(offered.flat().indexOf('b')).toBeGreaterThan(offered.flat().lastIndexOf('a'));
   });
+
+  it('holds a deferred message and submits it again as one more attempt, as the push handler does', async () => {
+    const bus = await setUp();
+    const seen: Array<{ attempt: number; at: number }> = [];
+    const sub = startSubscriber<string>({
+      bus,
+      subscription: 's',
+      parse: (data) => data.toString(),
+      // Deferred twice, then decided: applyToDb's cap counts these attempts.
+      flush: async (deliveries) =>
+        deliveries.map((d) => {
+          seen.push({ attempt: d.attempt, at: performance.now() });
+          return d.attempt < 3 ? ('retry' as const) : ('ack' as const);
+        }),
+      windowMs: 5,
+      holdDelaysMs: [150, 150, 150, 150],
+      logger: silentLogger,
+    });
+    await bus.publish('t', [{ data: text('a'), orderingKey: 'k' }]);
+    await until(() => seen.length === 3, 'the third attempt');
+    await new Promise((r) => setTimeout(r, 200));
+    await sub.close();
+    expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
+    // Each attempt after a hold, not at once (a nacked message comes back at once when pulled).
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(140);
+  });
 });

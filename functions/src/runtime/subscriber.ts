@@ -1,14 +1,19 @@
 /**
  * Feeds a bus subscription into a group-committed apply function: each delivered message is
  * parsed at the edge, submitted to the group commit, and acked when its outcome is `ack`; a
- * `retry` outcome or a failed flush nacks it, so the bus redelivers it (and dead-letters it after
- * the subscription's maximum attempts). A message that does not parse is acked after logging:
+ * failed flush nacks it, so the bus redelivers it (and dead-letters it after the subscription's
+ * maximum attempts). A `retry` outcome (a deferral) is held and submitted again after
+ * HOLD_DELAYS_MS, each time as one more attempt, as the deployed push handler does
+ * (pubsub-push.ts), and nacked only when still deferred after them: a redelivery comes back at
+ * once on a pulled subscription, so counting nacks let a deferral reach its cap in a few
+ * hundred milliseconds under load, before the database change it waits for was recorded. A message that does not parse is acked after logging:
  * redelivering it could never succeed, and the dead-letter topic would only delay the report.
  */
 import { SheetsyncError } from '../errors.ts';
 import { GroupCommit } from '../handlers/group-commit.ts';
 import type { Logger } from '../log.ts';
 import type { Bus, ReceivedMessage, Subscription } from '../ports.ts';
+import { HOLD_DELAYS_MS } from './pubsub-push.ts';
 
 export interface SubscriberOptions<M> {
   bus: Bus;
@@ -29,6 +34,8 @@ export interface SubscriberOptions<M> {
   /** Awaited before each group is taken (GroupCommitOptions.ready). */
   ready?: () => Promise<void>;
   maxInFlight?: number;
+  /** The waits before a deferred message is submitted again (default HOLD_DELAYS_MS). */
+  holdDelaysMs?: readonly number[];
   logger: Logger;
 }
 
@@ -81,6 +88,7 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     });
     return outcomes;
   };
+  const closing = new AbortController();
   const group = new GroupCommit<Item<M>, 'ack' | 'retry'>(flush, {
     windowMs: options.windowMs,
     maxItems: options.maxBatch ?? 5000,
@@ -98,13 +106,15 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
       });
       return;
     }
-    const outcome = await group.submit({
-      message,
-      attempt: received.deliveryAttempt,
-      id: received.id,
-      key: received.orderingKey,
-    });
-    if (outcome === 'retry') throw new Error('deferred: redeliver later');
+    const holds = options.holdDelaysMs ?? HOLD_DELAYS_MS;
+    for (let attempt = received.deliveryAttempt, hold = 0; ; attempt++, hold++) {
+      const outcome = await group.submit({ message, attempt, id: received.id, key: received.orderingKey });
+      if (outcome === 'ack') return;
+      // Closing: the bus redelivers it to the next subscriber instead.
+      if (hold >= holds.length || closing.signal.aborted) throw new Error('deferred: redeliver later');
+      await abortableSleep(holds[hold]!, closing.signal);
+      if (closing.signal.aborted) throw new Error('deferred: redeliver later');
+    }
   };
   const subscription = options.bus.subscribe(options.subscription, handler, {
     maxInFlight: options.maxInFlight ?? 10_000,
@@ -115,8 +125,21 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     // version store, the database) may be closed right after, and a flush still running then
     // would fail with nobody to catch it.
     async close() {
+      closing.abort();
       await subscription.close();
       await group.drain();
     },
   };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
