@@ -88,7 +88,19 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     });
     return outcomes;
   };
-  const closing = new AbortController();
+  // Holds in progress, each ended early by close() (one timer each, no listener per hold).
+  let closed = false;
+  const holding = new Set<() => void>();
+  const waitHold = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        holding.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      holding.add(end);
+    });
   const group = new GroupCommit<Item<M>, 'ack' | 'retry'>(flush, {
     windowMs: options.windowMs,
     maxItems: options.maxBatch ?? 5000,
@@ -111,9 +123,9 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
       const outcome = await group.submit({ message, attempt, id: received.id, key: received.orderingKey });
       if (outcome === 'ack') return;
       // Closing: the bus redelivers it to the next subscriber instead.
-      if (hold >= holds.length || closing.signal.aborted) throw new Error('deferred: redeliver later');
-      await abortableSleep(holds[hold]!, closing.signal);
-      if (closing.signal.aborted) throw new Error('deferred: redeliver later');
+      if (hold >= holds.length || closed) throw new Error('deferred: redeliver later');
+      await waitHold(holds[hold]!);
+      if (closed) throw new Error('deferred: redeliver later');
     }
   };
   const subscription = options.bus.subscribe(options.subscription, handler, {
@@ -125,21 +137,10 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
     // version store, the database) may be closed right after, and a flush still running then
     // would fail with nobody to catch it.
     async close() {
-      closing.abort();
+      closed = true;
+      for (const end of [...holding]) end();
       await subscription.close();
       await group.drain();
     },
   };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
