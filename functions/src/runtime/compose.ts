@@ -82,20 +82,11 @@ export function composeApplyToSheet(parts: {
   /** Where problems for people go (the errors tab): a dropped table column. */
   reportProblems?: (problems: RowProblem[]) => Promise<void>;
 }) {
-  const { store } = parts;
   /** Each link's tab, by link name: the same objects applyToSheet writes through. */
-  const tabs = new Map(
-    parts.config.links.map((l) => [
-      l.name,
-      new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
-        changeToken: () => store.sheetEpochs(l.name),
-        ...linkedTabOption(store, l.name, parts.logger),
-      }),
-    ]),
-  );
+  const tabs = linkTabs(parts);
   const apply = createApplyToSheet({
     ...(parts.reportProblems ? { reportProblems: parts.reportProblems } : {}),
-    store,
+    store: parts.store,
     links: new Map(
       parts.config.links.map((l) => [
         l.name,
@@ -122,8 +113,22 @@ export function composeCellMarker(parts: {
   store: VersionStore;
   logger: Logger;
 }) {
+  const tabs = linkTabs(parts);
+  return cellMarker((link) => tabs.get(link), parts.logger);
+}
+
+/**
+ * A SheetTab per link, by link name, keeping its snapshot while the link's sheet epochs stay the
+ * same and following its tab by the recorded sheetId.
+ */
+function linkTabs(parts: {
+  config: SheetsyncConfig;
+  sheetsApi: SheetsApi;
+  store: VersionStore;
+  logger: Logger;
+}): Map<string, SheetTab> {
   const { store } = parts;
-  const tabs = new Map(
+  return new Map(
     parts.config.links.map((l) => [
       l.name,
       new SheetTab(parts.sheetsApi, l.spreadsheetId, l.sheet, {
@@ -132,7 +137,6 @@ export function composeCellMarker(parts: {
       }),
     ]),
   );
-  return cellMarker((link) => tabs.get(link), parts.logger);
 }
 
 /** applyToDb's `showConflicts`: each spreadsheet's `_sheetsync_conflicts` tab (sync-jobs/show-conflicts.ts). */

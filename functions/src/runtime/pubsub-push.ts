@@ -33,6 +33,28 @@ export interface PushSubmitter<M> {
  */
 export const HOLD_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000];
 
+/**
+ * Submits a delivery and, while it is deferred, holds it and submits it again as the next
+ * attempt after each of `holds`: 'ack', or 'retry' when still deferred after them (or once
+ * `stopped`). The push handler and the pull subscriber (subscriber.ts) both hold this way.
+ */
+export async function submitWithHolds(
+  submit: (attempt: number) => Promise<PushOutcome>,
+  options: {
+    firstAttempt: number;
+    holds: readonly number[];
+    sleep: (ms: number) => Promise<void>;
+    stopped?: () => boolean;
+  },
+): Promise<PushOutcome> {
+  for (let attempt = options.firstAttempt, hold = 0; ; attempt++, hold++) {
+    if ((await submit(attempt)) === 'ack') return 'ack';
+    if (hold >= options.holds.length || options.stopped?.()) return 'retry';
+    await options.sleep(options.holds[hold]!);
+    if (options.stopped?.()) return 'retry';
+  }
+}
+
 export interface PubsubPushOptions<M> {
   parse: (data: Buffer) => M;
   submitter: () => PushSubmitter<M> | Promise<PushSubmitter<M>>;
@@ -117,13 +139,14 @@ export function pubsubPush<M>(options: PubsubPushOptions<M>) {
     }
     try {
       const submitter = await options.submitter();
-      for (let attempt = push.deliveryAttempt, hold = 0; ; attempt++, hold++) {
-        if ((await submitter.submit({ message, attempt })) === 'ack') {
-          res.status(204).end();
-          return;
-        }
-        if (hold >= holds.length) break;
-        await sleep(holds[hold]!);
+      const outcome = await submitWithHolds((attempt) => submitter.submit({ message, attempt }), {
+        firstAttempt: push.deliveryAttempt,
+        holds,
+        sleep,
+      });
+      if (outcome === 'ack') {
+        res.status(204).end();
+        return;
       }
       logger.info('a deferred message is nacked: Pub/Sub redelivers it after its backoff', {
         ...labels,

@@ -13,7 +13,7 @@ import { SheetsyncError } from '../errors.ts';
 import { GroupCommit } from '../handlers/group-commit.ts';
 import type { Logger } from '../log.ts';
 import type { Bus, ReceivedMessage, Subscription } from '../ports.ts';
-import { HOLD_DELAYS_MS } from './pubsub-push.ts';
+import { HOLD_DELAYS_MS, submitWithHolds } from './pubsub-push.ts';
 
 export interface SubscriberOptions<M> {
   bus: Bus;
@@ -118,15 +118,17 @@ export function startSubscriber<M>(options: SubscriberOptions<M>): Subscription 
       });
       return;
     }
-    const holds = options.holdDelaysMs ?? HOLD_DELAYS_MS;
-    for (let attempt = received.deliveryAttempt, hold = 0; ; attempt++, hold++) {
-      const outcome = await group.submit({ message, attempt, id: received.id, key: received.orderingKey });
-      if (outcome === 'ack') return;
-      // Closing: the bus redelivers it to the next subscriber instead.
-      if (hold >= holds.length || closed) throw new Error('deferred: redeliver later');
-      await waitHold(holds[hold]!);
-      if (closed) throw new Error('deferred: redeliver later');
-    }
+    const outcome = await submitWithHolds(
+      (attempt) => group.submit({ message, attempt, id: received.id, key: received.orderingKey }),
+      {
+        firstAttempt: received.deliveryAttempt,
+        holds: options.holdDelaysMs ?? HOLD_DELAYS_MS,
+        sleep: waitHold,
+        // Closing: the bus redelivers it to the next subscriber instead.
+        stopped: () => closed,
+      },
+    );
+    if (outcome === 'retry') throw new Error('deferred: redeliver later');
   };
   const subscription = options.bus.subscribe(options.subscription, handler, {
     maxInFlight: options.maxInFlight ?? 10_000,
